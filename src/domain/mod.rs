@@ -1,0 +1,6 @@
+//! Plain domain types shared by sources, rules, the UI and `check`: no I/O here.
+
+pub mod level;
+pub mod sockets;
+
+pub use level::{CheckStatus, Level};
