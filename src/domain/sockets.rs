@@ -250,6 +250,10 @@ pub struct SocketSnapshot {
     /// Time the poll took, for the pane's footer and the benchmarks.
     #[serde(with = "duration_micros")]
     pub poll_duration: Duration,
+    /// Socket records the backend could not read (odd /proc/net/tcp lines, short netlink
+    /// records): skipped and counted, never an error.
+    #[serde(default)]
+    pub skipped_records: u64,
 }
 
 mod duration_micros {
@@ -291,7 +295,12 @@ mod tests {
         assert!((l.fill_pct() - 90.0).abs() < 1e-9);
         let z = Listener { backlog: 0, ..l };
         assert_eq!(z.fill_pct(), 0.0);
-        let f = FdUsage { pid: 1, comm: "x".into(), open: 10, soft_limit: None };
+        let f = FdUsage {
+            pid: 1,
+            comm: "x".into(),
+            open: 10,
+            soft_limit: None,
+        };
         assert_eq!(f.pct(), None);
     }
 }
