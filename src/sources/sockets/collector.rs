@@ -100,18 +100,18 @@ fn top<K: Ord + Copy>(map: impl Iterator<Item = (K, u64)>, n: usize) -> Vec<(K, 
 impl SocketCollector {
     pub fn new(opts: SocketOptions) -> Self {
         SocketCollector {
-            opts,
             netlink: None,
             netlink_retry_at: None,
             file_buf: Vec::new(),
             tally: Tally::default(),
             owners: Owners::default(),
             missing: Vec::new(),
-            fds: FdScanner::default(),
+            fds: FdScanner::new(&opts.proc_root),
             last_fd_scan: None,
             fd_usage: Vec::new(),
             fd_unreadable: 0,
             rates: ListenRates::default(),
+            opts,
         }
     }
 

@@ -36,11 +36,19 @@ pub fn parse_nofile_soft(limits: &str) -> Option<NofileLimit> {
     }
 }
 
-/// Number of open fds of the process whose fd directory is `fd_dir`.
-pub fn count_open_fds(fd_dir: &Path) -> io::Result<u64> {
-    let size = std::fs::metadata(fd_dir)?.len();
-    if size > 0 {
-        return Ok(size);
+/// Whether `stat(PROC/PID/fd).st_size` is an fd count under `proc_root` (a real procfs on
+/// Linux >= 6.2). A test tree of plain directories reports byte sizes instead.
+pub fn fd_dir_size_is_count(proc_root: &Path) -> bool {
+    std::fs::metadata(proc_root.join("self/fd")).is_ok_and(|m| m.len() > 0)
+        && std::fs::metadata(proc_root.join("self/stat")).is_ok_and(|m| m.len() == 0)
+}
+
+/// Number of open fds of the process whose fd directory is `fd_dir`: from the directory's size
+/// when `size_is_count`, else by counting its entries.
+pub fn count_open_fds(fd_dir: &Path, size_is_count: bool) -> io::Result<u64> {
+    let meta = std::fs::metadata(fd_dir)?;
+    if size_is_count && meta.len() > 0 {
+        return Ok(meta.len());
     }
     let mut n = 0u64;
     for e in std::fs::read_dir(fd_dir)? {
@@ -81,12 +89,20 @@ pub struct FdScan {
 }
 
 /// Runs fd scans and caches soft limits per pid.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FdScanner {
     limits: HashMap<u32, (Option<NofileLimit>, Instant)>,
+    size_is_count: bool,
 }
 
 impl FdScanner {
+    pub fn new(proc_root: &Path) -> Self {
+        FdScanner {
+            limits: HashMap::new(),
+            size_is_count: fd_dir_size_is_count(proc_root),
+        }
+    }
+
     pub fn scan(&mut self, proc_root: &Path, now: Instant, top_n: usize) -> FdScan {
         let pids = list_pids(proc_root);
         let mut unreadable = 0u64;
@@ -94,7 +110,7 @@ impl FdScanner {
         let mut rows: Vec<(f64, u64, u32, Option<u64>)> = Vec::with_capacity(pids.len());
         for &pid in &pids {
             let dir = proc_root.join(pid.to_string());
-            let open = match count_open_fds(&dir.join("fd")) {
+            let open = match count_open_fds(&dir.join("fd"), self.size_is_count) {
                 Ok(n) => n,
                 Err(_) => {
                     unreadable += 1;
@@ -175,9 +191,16 @@ Max locked memory         8388608              8388608              bytes     \n
     fn counts_own_fds_and_finds_self_in_scan() {
         let me = std::process::id();
         let dir = Path::new("/proc").join(me.to_string()).join("fd");
-        let n = count_open_fds(&dir).unwrap();
+        assert!(
+            fd_dir_size_is_count(Path::new("/proc")),
+            "Linux >= 6.2 expected here"
+        );
+        let n = count_open_fds(&dir, true).unwrap();
+        // readdir sees its own directory fd too, and other test threads open files.
+        assert!(count_open_fds(&dir, false).unwrap() >= 3);
         assert!(n >= 3, "stdin/out/err at least, got {n}");
-        let scan = FdScanner::default().scan(Path::new("/proc"), Instant::now(), 100_000);
+        let scan =
+            FdScanner::new(Path::new("/proc")).scan(Path::new("/proc"), Instant::now(), 100_000);
         let mine = scan
             .top
             .iter()
@@ -188,7 +211,11 @@ Max locked memory         8388608              8388608              bytes     \n
         assert!(!mine.comm.is_empty());
         let pcts: Vec<f64> = scan.top.iter().map(|u| u.pct().unwrap_or(-1.0)).collect();
         assert!(pcts.windows(2).all(|w| w[0] >= w[1]), "sorted by pct desc");
-        let empty = FdScanner::default().scan(Path::new("/nonexistent"), Instant::now(), 10);
+        let empty = FdScanner::new(Path::new("/nonexistent")).scan(
+            Path::new("/nonexistent"),
+            Instant::now(),
+            10,
+        );
         assert_eq!(empty, FdScan::default());
     }
 }

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::fds::{count_open_fds, list_pids, read_comm};
+use super::fds::{count_open_fds, fd_dir_size_is_count, list_pids, read_comm};
 use super::tally::FastMap;
 
 /// How long "no process owns this inode" is believed before it is looked up again.
@@ -184,11 +184,13 @@ impl Owners {
 
     /// Known owners first, then every other process by descending open-fd count.
     fn scan_order(&self, proc_root: &Path) -> Vec<u32> {
+        let size_is_count = fd_dir_size_is_count(proc_root);
         let mut rest: Vec<(u64, u32)> = list_pids(proc_root)
             .into_iter()
             .filter(|p| !self.comms.contains_key(p))
             .map(|p| {
-                let n = count_open_fds(&proc_root.join(p.to_string()).join("fd")).unwrap_or(0);
+                let dir = proc_root.join(p.to_string()).join("fd");
+                let n = count_open_fds(&dir, size_is_count).unwrap_or(0);
                 (n, p)
             })
             .collect();
