@@ -3,6 +3,9 @@
 //! The binary (`main.rs`) only parses the command line; everything lives here so that tests
 //! drive the same code.
 
+pub mod app;
 pub mod domain;
 pub mod sim;
 pub mod sources;
+pub mod tui;
+pub mod ui;
