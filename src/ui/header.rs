@@ -85,8 +85,11 @@ fn tcp_meter(model: &Model, ctx: ViewCtx<'_>, width: usize) -> Line<'static> {
             }
         })
         .unwrap_or(t.warning);
-    let seg = |n: u64| ((n as f64 / total as f64) * bar_w as f64).round() as usize;
-    let (a, b, c) = (seg(est), seg(cw), seg(tw));
+    // Cumulative rounding so the segments always add up to the bar width.
+    let upto = |n: u64| ((n as f64 / total as f64) * bar_w as f64).round() as usize;
+    let a = upto(est);
+    let b = upto(est + cw) - a;
+    let c = upto(est + cw + tw) - a - b;
     let d = bar_w.saturating_sub(a + b + c);
     // Different characters per state, so the bar reads without colour too.
     spans.push(Span::raw("["));
@@ -178,7 +181,8 @@ fn cluster_meters(ctx: ViewCtx<'_>) -> Line<'static> {
     let mut spans = Vec::new();
     for name in ["Cluster", "Pods", "PVCs", "Certs"] {
         spans.push(Span::styled(format!("{name} "), t.accent));
-        spans.push(Span::styled("not configured  ", t.muted));
+        spans.push(Span::styled(format!("{}  ", ctx.sym.dash), t.muted));
     }
+    spans.push(Span::styled("(not configured)", t.muted));
     Line::from(spans)
 }

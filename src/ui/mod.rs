@@ -3,6 +3,8 @@
 //! effects; everything shown comes from the model.
 
 pub mod dialogs;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod footer;
 pub mod header;
 pub mod help;

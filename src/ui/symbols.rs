@@ -77,20 +77,26 @@ impl Symbols {
         level.glyph(self.ascii)
     }
 
-    /// Scales `values` into one sparkline character each (0 maps to the lowest non-space mark
-    /// only when the series is not all zero, so a flat zero line stays blank).
+    /// One character per value, scaled between the series' minimum and maximum so a trend is
+    /// visible even when counts are high and close together; a flat series is a low line,
+    /// an all-zero series blank. Keeps the newest `width` values.
     pub fn sparkline(&self, values: impl Iterator<Item = u64> + Clone, width: usize) -> String {
-        let max = values.clone().max().unwrap_or(0);
         let n = values.clone().count();
         let skip = n.saturating_sub(width);
+        let shown = values.skip(skip);
+        let max = shown.clone().max().unwrap_or(0);
+        let min = shown.clone().min().unwrap_or(0);
         let top = self.sparkline.len() - 1;
-        values
-            .skip(skip)
+        shown
             .map(|v| {
                 if max == 0 {
                     self.sparkline[0]
+                } else if max == min {
+                    self.sparkline[1]
                 } else {
-                    let i = ((v as f64 / max as f64) * top as f64).ceil() as usize;
+                    let i = 1
+                        + (((v - min) as f64 / (max - min) as f64) * (top - 1) as f64).round()
+                            as usize;
                     self.sparkline[i.min(top)]
                 }
             })
@@ -127,8 +133,9 @@ mod tests {
     #[test]
     fn sparkline_scales_and_keeps_the_newest() {
         let v = [0u64, 5, 10];
-        assert_eq!(UNICODE.sparkline(v.iter().copied(), 10), " ▄█");
-        assert_eq!(UNICODE.sparkline(v.iter().copied(), 2), "▄█");
+        assert_eq!(UNICODE.sparkline(v.iter().copied(), 10), "▁▅█");
+        assert_eq!(UNICODE.sparkline(v.iter().copied(), 2), "▁█");
+        assert_eq!(UNICODE.sparkline([1500u64, 1500].iter().copied(), 5), "▁▁");
         assert_eq!(ASCII.sparkline([0u64, 0].iter().copied(), 5), "  ");
     }
 }

@@ -150,6 +150,8 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
     let t = ctx.theme;
     let state = &model.alerts_pane.table;
     let (off, visible) = state.visible(table_area.height.saturating_sub(1) as usize);
+    // Narrow (80 columns): value and threshold share a column, the note moves to the detail view.
+    let narrow = table_area.width < 110;
     let rows = visible.iter().enumerate().map(|(n, &i)| {
         let a = rows_data.alerts[i];
         let since = match a.phase {
@@ -166,15 +168,31 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
             ),
             None => Span::raw(""),
         };
-        let row = Row::new(vec![
-            level_cell(ctx, a, model.now),
-            Span::raw(sanitize(&a.key.rule).into_owned()),
-            Span::raw(sanitize(&a.key.subject).into_owned()),
-            Span::raw(num(a.value)),
-            Span::raw(num(a.threshold)),
-            Span::raw(since),
-            ack,
-        ]);
+        let row = if narrow {
+            let ack = if a.ack.is_some() {
+                Span::styled(ctx.sym.acked, t.muted)
+            } else {
+                Span::raw("")
+            };
+            Row::new(vec![
+                level_cell(ctx, a, model.now),
+                Span::raw(sanitize(&a.key.rule).into_owned()),
+                Span::raw(sanitize(&a.key.subject).into_owned()),
+                Span::raw(format!("{}/{}", num(a.value), num(a.threshold))),
+                Span::raw(since),
+                ack,
+            ])
+        } else {
+            Row::new(vec![
+                level_cell(ctx, a, model.now),
+                Span::raw(sanitize(&a.key.rule).into_owned()),
+                Span::raw(sanitize(&a.key.subject).into_owned()),
+                Span::raw(num(a.value)),
+                Span::raw(num(a.threshold)),
+                Span::raw(since),
+                ack,
+            ])
+        };
         if focused && off + n == state.cursor {
             row.style(t.selection)
         } else {
@@ -182,21 +200,35 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
         }
     });
     use Constraint::{Length, Min};
-    let widths = [
-        Length(18),
-        Length(16),
-        Min(12),
-        Length(8),
-        Length(9),
-        Length(16),
-        Min(6),
-    ];
-    let header = Row::new(header_cells(
-        ctx,
-        &COLUMNS,
-        state.sort.column,
-        state.sort.descending,
-    ));
+    let (names, widths): (Vec<&str>, Vec<Constraint>) = if narrow {
+        (
+            vec!["LEVEL", "RULE", "SUBJECT", "VALUE/LIMIT", "SINCE", "ACK"],
+            vec![
+                Length(18),
+                Min(10),
+                Min(10),
+                Length(11),
+                Length(14),
+                Length(4),
+            ],
+        )
+    } else {
+        (
+            COLUMNS.to_vec(),
+            vec![
+                Length(18),
+                Length(16),
+                Min(12),
+                Length(8),
+                Length(9),
+                Length(16),
+                Min(6),
+            ],
+        )
+    };
+    let c = state.sort.column;
+    let arrow_col = if narrow && c >= 4 { c - 1 } else { c };
+    let header = Row::new(header_cells(ctx, &names, arrow_col, state.sort.descending));
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         table_area,

@@ -283,16 +283,25 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
         f.render_widget(Paragraph::new(msg).style(ctx.theme.muted), inner);
         return;
     };
-    let summary_h = if inner.height >= 14 { 4 } else { 3 };
-    let [summary, tabs, table] = Layout::vertical([
+    let summary_h = 4;
+    let secondary_h = if inner.height >= 30 {
+        (inner.height / 3).min(12)
+    } else {
+        0
+    };
+    let [summary, tabs, table, secondary] = Layout::vertical([
         Constraint::Length(summary_h),
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(secondary_h),
     ])
     .areas(inner);
     render_summary(model, snap, ctx, f, summary);
     render_view_tabs(model, ctx, f, tabs);
     render_table(model, snap, ctx, f, table, focused);
+    if secondary_h > 0 {
+        render_secondary(model, snap, ctx, f, secondary);
+    }
 }
 
 fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
@@ -352,39 +361,44 @@ fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut F
             rate(s.listen.overflows_per_sec),
             ovf.map(|d| t.level(d.level)).unwrap_or(t.base),
         ),
+    ];
+    if ovf.is_some() {
+        l3.push(Span::raw(" "));
+        l3.push(danger_span(ctx, ovf));
+    }
+    l3.extend([
         Span::styled("  ListenDrops ", t.muted),
         Span::raw(rate(s.listen.drops_per_sec)),
-        Span::styled("  conntrack ", t.muted),
-    ];
+    ]);
+    let mut l4 = vec![Span::styled("conntrack ", t.muted)];
     match s.conntrack {
         Some(ct) => {
             let d = host_danger(model, "conntrack@host");
-            l3.push(Span::styled(
-                format!("{}/{} ({:.0}%)", ct.count, ct.max, ct.pct()),
+            l4.push(Span::styled(
+                format!("{:.0}% ({}/{})", ct.pct(), ct.count, ct.max),
                 d.map(|d| t.level(d.level)).unwrap_or(t.base),
             ));
             if d.is_some() {
-                l3.push(Span::raw(" "));
-                l3.push(danger_span(ctx, d));
+                l4.push(Span::raw(" "));
+                l4.push(danger_span(ctx, d));
             }
         }
-        None => l3.push(Span::styled("n/a", t.muted)),
+        None => l4.push(Span::styled("n/a", t.muted)),
     }
-    let mut lines = vec![Line::from(l1), Line::from(l2), Line::from(l3)];
-    if area.height >= 4 {
-        lines.push(Line::from(vec![
-            Span::styled("IPv6 ", t.muted),
-            Span::raw(if s.ipv6_included {
-                "included"
-            } else {
-                "not included"
-            }),
-            Span::styled("  unreadable processes ", t.muted),
-            Span::raw(s.unreadable_processes.to_string()),
-            Span::styled("  poll ", t.muted),
-            Span::raw(format!("{:.1} ms", s.poll_duration.as_secs_f64() * 1000.0)),
-        ]));
-    }
+    l4.extend([
+        Span::styled("  IPv6 ", t.muted),
+        Span::raw(if s.ipv6_included { "yes" } else { "no" }),
+        Span::styled("  unreadable procs ", t.muted),
+        Span::raw(s.unreadable_processes.to_string()),
+        Span::styled("  poll ", t.muted),
+        Span::raw(format!("{:.1} ms", s.poll_duration.as_secs_f64() * 1000.0)),
+    ]);
+    let lines = vec![
+        Line::from(l1),
+        Line::from(l2),
+        Line::from(l3),
+        Line::from(l4),
+    ];
     f.render_widget(Paragraph::new(lines), area);
 }
 
@@ -408,6 +422,89 @@ fn render_view_tabs(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) 
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+fn row_cells(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    view: SocketsView,
+    i: usize,
+) -> Vec<Span<'static>> {
+    let pid = |p: Option<u32>| p.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
+    match view {
+        SocketsView::CloseWaitByProcess => {
+            let p = &s.close_wait_by_process[i];
+            let comm = if p.pid.is_none() {
+                "(unknown owner)".into()
+            } else {
+                sanitize(&p.comm).into_owned()
+            };
+            vec![
+                Span::raw(pid(p.pid)),
+                Span::raw(comm),
+                Span::raw(p.count.to_string()),
+            ]
+        }
+        SocketsView::CloseWaitByPeer => {
+            let p = &s.close_wait_by_peer[i];
+            vec![
+                Span::raw(p.peer.to_string()),
+                Span::raw(p.count.to_string()),
+            ]
+        }
+        SocketsView::CloseWaitByPort => {
+            let p = &s.close_wait_by_local_port[i];
+            vec![
+                Span::raw(p.port.to_string()),
+                Span::raw(p.count.to_string()),
+            ]
+        }
+        SocketsView::ListenQueues => {
+            let l = &s.listeners[i];
+            let d = model.danger_of(SourceId::Sockets, &format!("accept_queue@{}", l.local));
+            vec![
+                danger_span(
+                    ctx,
+                    d.or(Some(Danger {
+                        level: Level::Ok,
+                        pending: false,
+                    })),
+                ),
+                Span::raw(l.local.to_string()),
+                Span::raw(l.queued.to_string()),
+                Span::raw(l.backlog.to_string()),
+                Span::raw(format!("{:.0}%", l.fill_pct())),
+                Span::raw(pid(l.pid)),
+                Span::raw(
+                    l.comm
+                        .as_deref()
+                        .map(|c| sanitize(c).into_owned())
+                        .unwrap_or_default(),
+                ),
+            ]
+        }
+        SocketsView::FdUsage => {
+            let u = &s.fd_usage[i];
+            let d = model.danger_of(SourceId::Sockets, &format!("fd_usage@pid {}", u.pid));
+            vec![
+                danger_span(ctx, d),
+                Span::raw(u.pid.to_string()),
+                Span::raw(sanitize(&u.comm).into_owned()),
+                Span::raw(u.open.to_string()),
+                Span::raw(
+                    u.soft_limit
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "unlimited".into()),
+                ),
+                Span::raw(
+                    u.pct()
+                        .map(|p| format!("{p:.0}%"))
+                        .unwrap_or_else(|| ctx.sym.dash.into()),
+                ),
+            ]
+        }
+    }
+}
+
 fn render_table(
     model: &Model,
     s: &SocketSnapshot,
@@ -419,86 +516,11 @@ fn render_table(
     let view = model.sockets_pane.view;
     let state = model.sockets_pane.table();
     let body_h = area.height.saturating_sub(1) as usize;
-    let (_, visible) = state.visible(body_h);
+    let (off, visible) = state.visible(body_h);
     let t = ctx.theme;
     let rows = visible.iter().enumerate().map(|(n, &i)| {
-        let selected = focused
-            && state.order.get(state.cursor) == Some(&i)
-            && n + state.offset.get() == state.cursor;
-        let cells: Vec<Span<'static>> = match view {
-            SocketsView::CloseWaitByProcess => {
-                let p = &s.close_wait_by_process[i];
-                vec![
-                    Span::raw(p.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into())),
-                    Span::raw(if p.pid.is_none() {
-                        "(unknown owner)".into()
-                    } else {
-                        sanitize(&p.comm).into_owned()
-                    }),
-                    Span::raw(p.count.to_string()),
-                ]
-            }
-            SocketsView::CloseWaitByPeer => {
-                let p = &s.close_wait_by_peer[i];
-                vec![
-                    Span::raw(p.peer.to_string()),
-                    Span::raw(p.count.to_string()),
-                ]
-            }
-            SocketsView::CloseWaitByPort => {
-                let p = &s.close_wait_by_local_port[i];
-                vec![
-                    Span::raw(p.port.to_string()),
-                    Span::raw(p.count.to_string()),
-                ]
-            }
-            SocketsView::ListenQueues => {
-                let l = &s.listeners[i];
-                let d = model.danger_of(SourceId::Sockets, &format!("accept_queue@{}", l.local));
-                vec![
-                    danger_span(
-                        ctx,
-                        d.or(Some(Danger {
-                            level: Level::Ok,
-                            pending: false,
-                        })),
-                    ),
-                    Span::raw(l.local.to_string()),
-                    Span::raw(l.queued.to_string()),
-                    Span::raw(l.backlog.to_string()),
-                    Span::raw(format!("{:.0}%", l.fill_pct())),
-                    Span::raw(l.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into())),
-                    Span::raw(
-                        l.comm
-                            .as_deref()
-                            .map(|c| sanitize(c).into_owned())
-                            .unwrap_or_default(),
-                    ),
-                ]
-            }
-            SocketsView::FdUsage => {
-                let u = &s.fd_usage[i];
-                let d = model.danger_of(SourceId::Sockets, &format!("fd_usage@pid {}", u.pid));
-                vec![
-                    danger_span(ctx, d),
-                    Span::raw(u.pid.to_string()),
-                    Span::raw(sanitize(&u.comm).into_owned()),
-                    Span::raw(u.open.to_string()),
-                    Span::raw(
-                        u.soft_limit
-                            .map(|l| l.to_string())
-                            .unwrap_or_else(|| "unlimited".into()),
-                    ),
-                    Span::raw(
-                        u.pct()
-                            .map(|p| format!("{p:.0}%"))
-                            .unwrap_or_else(|| ctx.sym.dash.into()),
-                    ),
-                ]
-            }
-        };
-        let row = Row::new(cells);
-        if selected {
+        let row = Row::new(row_cells(model, s, ctx, view, i));
+        if focused && off + n == state.cursor {
             row.style(t.selection)
         } else {
             row
@@ -514,23 +536,120 @@ fn render_table(
         .header(header)
         .column_spacing(1);
     f.render_widget(table, area);
-    if state.order.is_empty() {
+    if state.order.is_empty() && area.height > 1 {
         let msg = if state.filter.is_empty() {
             "none"
         } else {
             "no rows match the filter"
         };
-        let y = area.y + 1;
-        if y < area.y + area.height {
-            f.render_widget(
-                Paragraph::new(msg).style(t.muted),
-                Rect {
-                    y,
-                    height: 1,
-                    ..area
-                },
-            );
+        f.render_widget(
+            Paragraph::new(msg).style(t.muted),
+            Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
+fn compact_columns(v: SocketsView) -> (&'static [&'static str], Vec<Constraint>) {
+    use Constraint::{Length, Min};
+    match v {
+        SocketsView::ListenQueues => (
+            &["DANGER", "LOCAL", "QUEUE", "FILL", "COMMAND"],
+            vec![Length(11), Min(14), Length(11), Length(5), Min(6)],
+        ),
+        SocketsView::FdUsage => (
+            &["DANGER", "PID", "COMMAND", "FDS", "USED"],
+            vec![Length(11), Length(7), Min(8), Length(13), Length(5)],
+        ),
+        other => (other.columns(), other.widths()),
+    }
+}
+
+/// Fewer, combined columns for the half-width lists.
+fn compact_cells(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    v: SocketsView,
+    i: usize,
+) -> Vec<Span<'static>> {
+    let full = row_cells(model, s, ctx, v, i);
+    let pick = |idx: &[usize]| {
+        idx.iter()
+            .filter_map(|&j| full.get(j).cloned())
+            .collect::<Vec<_>>()
+    };
+    match v {
+        SocketsView::ListenQueues => {
+            let l = &s.listeners[i];
+            let mut c = pick(&[0, 1]);
+            c.push(Span::raw(format!("{}/{}", l.queued, l.backlog)));
+            c.extend(pick(&[4, 6]));
+            c
         }
+        SocketsView::FdUsage => {
+            let u = &s.fd_usage[i];
+            let mut c = pick(&[0, 1, 2]);
+            c.push(Span::raw(format!(
+                "{}/{}",
+                u.open,
+                u.soft_limit
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "-".into())
+            )));
+            c.extend(pick(&[5]));
+            c
+        }
+        _ => full,
+    }
+}
+
+/// On a tall pane: two more lists under the main table, in the source's own (danger) order,
+/// so a wall screen shows listen queues and fd usage without switching views.
+fn render_secondary(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let views: Vec<SocketsView> = [
+        SocketsView::ListenQueues,
+        SocketsView::FdUsage,
+        SocketsView::CloseWaitByPeer,
+    ]
+    .into_iter()
+    .filter(|v| *v != model.sockets_pane.view)
+    .take(2)
+    .collect();
+    let cols = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
+        .spacing(1)
+        .split(area);
+    for (v, col) in views.into_iter().zip(cols.iter()) {
+        let [title, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(*col);
+        f.render_widget(
+            Paragraph::new(Span::styled(v.label(), ctx.theme.accent)),
+            title,
+        );
+        let n = SocketRows { view: v, snap: s }
+            .len()
+            .min(body.height.saturating_sub(1) as usize);
+        let rows = (0..n).map(|i| Row::new(compact_cells(model, s, ctx, v, i)));
+        let (names, widths) = compact_columns(v);
+        let header = Row::new(
+            names
+                .iter()
+                .map(|c| Span::styled(*c, ctx.theme.muted))
+                .collect::<Vec<_>>(),
+        );
+        f.render_widget(
+            Table::new(rows, widths).header(header).column_spacing(1),
+            body,
+        );
     }
 }
 
