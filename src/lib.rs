@@ -4,7 +4,11 @@
 //! drive the same code.
 
 pub mod app;
+pub mod config;
 pub mod domain;
+pub mod logging;
+pub mod rules;
+pub mod sanitize;
 pub mod sim;
 pub mod sources;
 pub mod tui;

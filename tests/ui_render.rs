@@ -306,3 +306,30 @@ fn placeholder_panes_say_when_they_arrive() {
         "{text}"
     );
 }
+
+#[test]
+fn row_danger_keys_match_the_rules_subjects() {
+    use ondeck::ui::panes::sockets::{fd_danger_key, listener_danger_key};
+    let snap = ondeck::ui::fixtures::incident_snapshot();
+    let conds = ondeck::rules::sockets::evaluate(&snap, &ondeck::config::SocketRules::default());
+    let keys: Vec<String> = conds
+        .iter()
+        .filter(|c| c.breached)
+        .map(|c| format!("{}@{}", c.key.rule, c.key.subject))
+        .collect();
+    assert!(
+        keys.contains(&listener_danger_key(&snap.listeners[0])),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&fd_danger_key(&snap.fd_usage[0])), "{keys:?}");
+    for host in ["close_wait@host", "listen_overflows_per_sec@host"] {
+        assert!(keys.iter().any(|k| k == host), "{host} not in {keys:?}");
+    }
+    let all: Vec<String> = conds
+        .iter()
+        .map(|c| format!("{}@{}", c.key.rule, c.key.subject))
+        .collect();
+    for host in ["time_wait@host", "conntrack_pct@host"] {
+        assert!(all.iter().any(|k| k == host), "{host} not in {all:?}");
+    }
+}

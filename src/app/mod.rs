@@ -6,12 +6,11 @@ pub mod command;
 pub mod feed;
 pub mod model;
 pub mod msg;
-pub mod rules;
 mod runtime;
 pub mod table;
 pub mod update;
 
 pub use model::{Model, Settings};
 pub use msg::{Command, CommandResult, Msg};
-pub use runtime::{RunOptions, run, run_default};
+pub use runtime::{RunOptions, run, run_default, run_with_settings};
 pub use update::update;

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use ratatui_textarea::TextArea;
 
 use super::feed::{Feed, Freshness};
-use super::rules::{AlertBook, AlertKey, SocketRules};
+use crate::config::{Config, SocketRules};
 use crate::domain::Level;
 use crate::domain::sockets::{SocketSnapshot, TcpState};
+use crate::rules::{AlertBook, AlertKey};
 use crate::sources::SourceId;
 use crate::ui::panes::{AlertsPane, PaneKind, SocketsPane};
 
@@ -38,23 +39,64 @@ pub struct Settings {
 }
 
 impl Default for Settings {
+    /// The documented defaults: the same as `Config::default()`.
     fn default() -> Self {
+        Settings::from_config(&Config::default())
+    }
+}
+
+impl Settings {
+    /// What the TUI takes from the configuration file (plus `--theme`, `--ascii`, ... already
+    /// folded into `config` by the CLI). Unknown pane names in `layout.grid` are skipped.
+    pub fn from_config(config: &Config) -> Settings {
+        let grid = config
+            .layout
+            .grid
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .filter_map(|name| {
+                        let kind = PaneKind::by_name(name);
+                        if kind.is_none() {
+                            tracing::warn!(pane = %name, "unknown pane name in layout.grid");
+                        }
+                        kind
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|row| !row.is_empty())
+            .collect();
         Settings {
-            refresh: Duration::from_secs(2),
-            theme: "dark".into(),
-            ascii: false,
-            read_only: false,
-            bell: false,
-            mouse: false,
-            grid: vec![vec![PaneKind::Sockets, PaneKind::Alerts]],
-            min_grid_cols: 160,
-            min_grid_rows: 40,
-            alert_command: None,
-            alert_command_timeout: Duration::from_secs(10),
-            alert_history: 200,
-            socket_rules: SocketRules::default(),
+            refresh: config.refresh.0,
+            theme: config.theme.clone(),
+            ascii: config.ascii,
+            read_only: config.read_only,
+            bell: config.alerts.bell,
+            mouse: config.layout.mouse,
+            grid,
+            min_grid_cols: config.layout.min_grid_cols,
+            min_grid_rows: config.layout.min_grid_rows,
+            alert_command: config.alerts.command.clone(),
+            alert_command_timeout: config.alerts.command_timeout.0,
+            alert_history: config.alerts.history,
+            socket_rules: config.rules.sockets.clone(),
             history_samples: 240,
         }
+    }
+
+    /// The grid as shown now: panes whose source does not exist yet are left out (they stay
+    /// reachable as tabs and by `:name`), and empty rows collapse.
+    pub fn visible_grid(&self) -> Vec<Vec<PaneKind>> {
+        self.grid
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .copied()
+                    .filter(|k| k.spec().available)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|r| !r.is_empty())
+            .collect()
     }
 }
 

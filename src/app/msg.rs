@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::rules::Transition;
+use crate::rules::Transition;
 use crate::sources::SourceUpdate;
 
 #[derive(Debug)]

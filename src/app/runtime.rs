@@ -14,8 +14,9 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::model::{Model, Settings};
 use super::msg::{Command, CommandResult, Msg};
-use super::rules::Transition;
 use super::update::update;
+use crate::config::Config;
+use crate::rules::Transition;
 use crate::sources::SourceUpdate;
 use crate::tui::TerminalGuard;
 use crate::ui::{self, Theme};
@@ -29,7 +30,8 @@ pub const SOURCE_BATCH: usize = 64;
 pub struct RunOptions {
     /// `Some(scenario)` when the sources are the simulated cluster (`--demo`).
     pub demo: Option<String>,
-    /// Where user themes live (`$XDG_CONFIG_HOME/ondeck`); `None` = built-in themes only.
+    /// Where user themes live (`crate::config::config_dir()`, i.e. `$XDG_CONFIG_HOME/ondeck`);
+    /// `None` = built-in themes only.
     pub config_dir: Option<PathBuf>,
     /// Override `NO_COLOR` detection (tests); `None` reads the environment.
     pub no_color: Option<bool>,
@@ -37,9 +39,20 @@ pub struct RunOptions {
     pub refresh: Option<mpsc::Sender<()>>,
 }
 
-/// Runs the TUI until the user quits or a signal arrives. The theme is loaded before the
-/// terminal is touched, so a bad theme file is a plain error message.
+/// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
+/// loaded configuration (CLI overrides folded in) and the receiving end of the sources' bounded
+/// channel. The theme is loaded before the terminal is touched, so a bad theme file is a plain
+/// error message with path, line and column.
 pub async fn run(
+    config: &Config,
+    rx: mpsc::Receiver<SourceUpdate>,
+    opts: RunOptions,
+) -> anyhow::Result<()> {
+    run_with_settings(Settings::from_config(config), rx, opts).await
+}
+
+/// [`run`] with settings built directly (tests, embedding).
+pub async fn run_with_settings(
     settings: Settings,
     mut rx: mpsc::Receiver<SourceUpdate>,
     opts: RunOptions,
@@ -162,20 +175,12 @@ pub fn run_default() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let (_tx, rx) = mpsc::channel(256);
-        run(
-            Settings::default(),
-            rx,
-            RunOptions {
-                config_dir: default_config_dir(),
-                ..Default::default()
-            },
-        )
-        .await
+        let opts = RunOptions {
+            config_dir: crate::config::config_dir(),
+            ..Default::default()
+        };
+        run(&Config::default(), rx, opts).await
     })
-}
-
-fn default_config_dir() -> Option<PathBuf> {
-    directories::BaseDirs::new().map(|b| b.config_dir().join("ondeck"))
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -236,37 +241,15 @@ async fn executor(
     }
 }
 
-/// The alert command with the alert in environment variables; output discarded (never onto
-/// the TUI's terminal), killed after `timeout`.
+/// The alert command (the rules' hook: environment variables, timeout, output logged, never
+/// onto the TUI's terminal), as a result the model can show.
 async fn run_alert_command(
     cmd: &str,
     t: &Transition,
     timeout: Duration,
 ) -> Result<Option<i32>, String> {
-    let a = &t.alert;
-    let mut child = tokio::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
-        .env("ONDECK_TRANSITION", format!("{:?}", t.kind).to_lowercase())
-        .env("ONDECK_LEVEL", a.key.level.label())
-        .env("ONDECK_SOURCE", a.key.source.name())
-        .env("ONDECK_RULE", &a.key.rule)
-        .env("ONDECK_SUBJECT", &a.key.subject)
-        .env("ONDECK_VALUE", a.value.to_string())
-        .env("ONDECK_THRESHOLD", a.threshold.to_string())
-        .env("ONDECK_MESSAGE", &a.message)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) => Ok(status.code()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
-            "timed out after {}",
-            humantime::format_duration(timeout)
-        )),
-    }
+    crate::rules::hook::run_alert_command(cmd, t, timeout)
+        .await
+        .map(|status| status.code())
+        .map_err(|e| e.to_string())
 }

@@ -8,9 +8,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::command::{self, LineCommand};
 use super::model::{Danger, InputMode, Model, Overlay};
 use super::msg::{Command, CommandResult, Msg};
-use super::rules::{self, AlertPhase, TransitionKind};
 use super::table::{RowKey, TableData, TableState};
 use crate::domain::Level;
+use crate::rules::{self, AlertPhase, TransitionKind};
 use crate::sources::{Payload, SourceId, SourceUpdate};
 use crate::ui::panes::alerts::AlertRows;
 use crate::ui::panes::sockets::SocketRows;
@@ -192,7 +192,8 @@ fn set_filter(m: &mut Model, text: String) {
 
 fn on_paste(m: &mut Model, text: &str) {
     // Pasted text is flattened to one line; controls never reach a filter or command.
-    let clean: String = crate::ui::sanitize(text).chars().take(256).collect();
+    let flat = text.replace(['\r', '\n'], " ");
+    let clean: String = crate::ui::sanitize(&flat).chars().take(256).collect();
     match &mut m.overlay {
         Some(Overlay::AckNote { input, .. }) => {
             input.insert_str(clean);
@@ -390,7 +391,7 @@ fn switch_sockets_view(m: &mut Model, view: SocketsView) {
 
 /// Panes Tab moves between: the grid's when the grid is showing, else every tab.
 fn cycle_pane(m: &mut Model, forward: bool) {
-    let grid: Vec<PaneKind> = m.settings.grid.iter().flatten().copied().collect();
+    let grid: Vec<PaneKind> = m.settings.visible_grid().into_iter().flatten().collect();
     let grid_on = m.size.0 >= m.settings.min_grid_cols
         && m.size.1 >= m.settings.min_grid_rows
         && grid.len() > 1;

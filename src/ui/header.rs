@@ -9,9 +9,9 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::feed::{Freshness, short_age};
 use crate::app::model::Model;
-use crate::app::rules::AlertPhase;
 use crate::domain::Level;
 use crate::domain::sockets::TcpState;
+use crate::rules::AlertPhase;
 use crate::sources::SourceId;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, freshness_line};

@@ -31,7 +31,19 @@ use widgets::ViewCtx;
 pub fn uses_grid(model: &Model, area: Rect) -> bool {
     area.width >= model.settings.min_grid_cols
         && area.height >= model.settings.min_grid_rows
-        && model.settings.grid.iter().map(|r| r.len()).sum::<usize>() > 1
+        && model
+            .settings
+            .visible_grid()
+            .iter()
+            .map(|r| r.len())
+            .sum::<usize>()
+            > 1
+        && model
+            .settings
+            .visible_grid()
+            .iter()
+            .flatten()
+            .any(|k| *k == model.focused)
 }
 
 pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
@@ -67,7 +79,7 @@ pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
 }
 
 fn render_grid(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
-    let grid = &model.settings.grid;
+    let grid = &model.settings.visible_grid();
     let rows = Layout::vertical(grid.iter().map(|_| Constraint::Fill(1))).split(area);
     for (r, row) in grid.iter().enumerate() {
         let cols = Layout::horizontal(row.iter().map(|_| Constraint::Fill(1))).split(rows[r]);

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
-use crate::app::rules::AlertKey;
+use crate::rules::AlertKey;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, centered, level_span};
 

@@ -11,8 +11,8 @@ use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::app::feed::short_age;
 use crate::app::model::Model;
-use crate::app::rules::{Alert, AlertPhase, TransitionKind};
 use crate::app::table::{RowKey, Sort, TableData, TableState, cmp_f64};
+use crate::rules::{Alert, AlertPhase, TransitionKind};
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, header_cells, level_span, pane_block};
 

@@ -254,6 +254,21 @@ pub fn current_rows(model: &Model) -> Option<SocketRows<'_>> {
     })
 }
 
+/// `rule@subject` of a listener's accept-queue alert, as `rules::sockets` names it (a test
+/// checks the two agree).
+pub fn listener_danger_key(l: &crate::domain::sockets::Listener) -> String {
+    let owner = match (&l.comm, l.pid) {
+        (Some(c), Some(p)) => format!(" ({c}, pid {p})"),
+        _ => String::new(),
+    };
+    format!("accept_queue_pct@listen {}{owner}", l.local)
+}
+
+/// `rule@subject` of a process's fd-usage alert, as `rules::sockets` names it.
+pub fn fd_danger_key(u: &crate::domain::sockets::FdUsage) -> String {
+    format!("process_fd_pct@pid {} ({})", u.pid, u.comm)
+}
+
 /// Danger of the whole host's CLOSE_WAIT (the two CLOSE_WAIT rules).
 fn host_danger(model: &Model, rule_subject: &str) -> Option<Danger> {
     model.danger_of(SourceId::Sockets, rule_subject)
@@ -354,7 +369,7 @@ fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut F
         r.map(|r| format!("{r:.1}/s"))
             .unwrap_or_else(|| ctx.sym.dash.to_string())
     };
-    let ovf = host_danger(model, "listen_overflows@host");
+    let ovf = host_danger(model, "listen_overflows_per_sec@host");
     let mut l3 = vec![
         Span::styled("ListenOverflows ", t.muted),
         Span::styled(
@@ -373,7 +388,7 @@ fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut F
     let mut l4 = vec![Span::styled("conntrack ", t.muted)];
     match s.conntrack {
         Some(ct) => {
-            let d = host_danger(model, "conntrack@host");
+            let d = host_danger(model, "conntrack_pct@host");
             l4.push(Span::styled(
                 format!("{:.0}% ({}/{})", ct.pct(), ct.count, ct.max),
                 d.map(|d| t.level(d.level)).unwrap_or(t.base),
@@ -460,7 +475,7 @@ fn row_cells(
         }
         SocketsView::ListenQueues => {
             let l = &s.listeners[i];
-            let d = model.danger_of(SourceId::Sockets, &format!("accept_queue@{}", l.local));
+            let d = model.danger_of(SourceId::Sockets, &listener_danger_key(l));
             vec![
                 danger_span(
                     ctx,
@@ -484,7 +499,7 @@ fn row_cells(
         }
         SocketsView::FdUsage => {
             let u = &s.fd_usage[i];
-            let d = model.danger_of(SourceId::Sockets, &format!("fd_usage@pid {}", u.pid));
+            let d = model.danger_of(SourceId::Sockets, &fd_danger_key(u));
             vec![
                 danger_span(ctx, d),
                 Span::raw(u.pid.to_string()),

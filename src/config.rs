@@ -1,0 +1,664 @@
+//! The configuration file: TOML at `$XDG_CONFIG_HOME/ondeck/config.toml` (or `--config`).
+//! Every default from the spec's danger rules lives here, so `ondeck config init` can write them
+//! out and a user can change any of them. A malformed file or an unknown key is an error with
+//! the path, line and column; it never panics and never silently falls back to defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Level;
+
+/// The commented default configuration written by `ondeck config init`. A test checks that it
+/// parses to exactly `Config::default()`.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../assets/config.default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A duration written as humantime text in the file (`"15m"`, `"1s"`, `"250ms"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct HumanDuration(pub Duration);
+
+impl From<HumanDuration> for Duration {
+    fn from(h: HumanDuration) -> Duration {
+        h.0
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(s.trim())
+            .map(HumanDuration)
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration {s:?}: {e}")))
+    }
+}
+
+fn secs(n: u64) -> HumanDuration {
+    HumanDuration(Duration::from_secs(n))
+}
+
+/// How a measured value is compared with a rule's threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comparison {
+    #[serde(rename = ">")]
+    Above,
+    #[serde(rename = ">=")]
+    AtLeast,
+    #[serde(rename = "<")]
+    Below,
+    #[serde(rename = "<=")]
+    AtMost,
+}
+
+impl Comparison {
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Above => value > threshold,
+            Comparison::AtLeast => value >= threshold,
+            Comparison::Below => value < threshold,
+            Comparison::AtMost => value <= threshold,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Above => ">",
+            Comparison::AtLeast => ">=",
+            Comparison::Below => "<",
+            Comparison::AtMost => "<=",
+        }
+    }
+}
+
+/// Threshold + comparison + `for` duration + level: "CLOSE_WAIT > 1000 for 15m -> warning".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdRule {
+    pub level: Level,
+    pub op: Comparison,
+    pub value: f64,
+    /// How long the condition must hold before the alert fires (0 = at once).
+    #[serde(rename = "for", default)]
+    pub for_: HumanDuration,
+}
+
+impl ThresholdRule {
+    pub const fn new(level: Level, op: Comparison, value: f64, for_secs: u64) -> Self {
+        ThresholdRule {
+            level,
+            op,
+            value,
+            for_: HumanDuration(Duration::from_secs(for_secs)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// How often sources poll.
+    pub refresh: HumanDuration,
+    /// Theme name: one of the built-in themes or a file in `<config dir>/themes/NAME.toml`.
+    pub theme: String,
+    /// No box-drawing or non-ASCII glyphs.
+    pub ascii: bool,
+    /// Refuse every mutating request, whatever asks for it.
+    pub read_only: bool,
+    pub layout: LayoutConfig,
+    pub alerts: AlertsConfig,
+    pub sockets: SocketsConfig,
+    pub kubernetes: KubernetesConfig,
+    pub backup: BackupConfig,
+    pub rules: RulesConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            refresh: secs(2),
+            theme: "dark".into(),
+            ascii: false,
+            read_only: false,
+            layout: LayoutConfig::default(),
+            alerts: AlertsConfig::default(),
+            sockets: SocketsConfig::default(),
+            kubernetes: KubernetesConfig::default(),
+            backup: BackupConfig::default(),
+            rules: RulesConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayoutConfig {
+    /// Rows of pane names shown at once on a large terminal.
+    pub grid: Vec<Vec<String>>,
+    /// Below this many columns or rows, one pane at a time with tabs.
+    pub min_grid_cols: u16,
+    pub min_grid_rows: u16,
+    /// Mouse support (click to select, wheel to scroll).
+    pub mouse: bool,
+}
+
+impl Default for LayoutConfig {
+    fn default() -> Self {
+        LayoutConfig {
+            grid: vec![
+                vec!["sockets".into(), "alerts".into()],
+                vec!["pods".into(), "pvcs".into()],
+            ],
+            min_grid_cols: 160,
+            min_grid_rows: 45,
+            mouse: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Ring the terminal bell when a new critical alert fires.
+    pub bell: bool,
+    /// Run through `sh -c` on every alert transition, with the alert in `ONDECK_ALERT_*`
+    /// environment variables.
+    pub command: Option<String>,
+    pub command_timeout: HumanDuration,
+    /// How many transitions the alerts pane keeps.
+    pub history: usize,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            bell: false,
+            command: None,
+            command_timeout: secs(10),
+            history: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SocketBackendChoice {
+    /// Netlink sock_diag, falling back to /proc/net/tcp when netlink is unavailable.
+    #[default]
+    Auto,
+    Netlink,
+    Proc,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SocketsConfig {
+    pub enabled: bool,
+    pub backend: SocketBackendChoice,
+    /// How many processes / peers / ports / listeners each grouping keeps.
+    pub top_n: usize,
+    /// Mapping sockets to processes reads every process's fd table: at most this often.
+    pub attribution_interval: HumanDuration,
+}
+
+impl Default for SocketsConfig {
+    fn default() -> Self {
+        SocketsConfig {
+            enabled: true,
+            backend: SocketBackendChoice::Auto,
+            top_n: 20,
+            attribution_interval: secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubernetesConfig {
+    /// Deadline for establishing a connection to the API server.
+    pub connect_timeout: HumanDuration,
+    /// Deadline for one API request (list, get, patch, delete).
+    pub request_timeout: HumanDuration,
+    /// Reconnect backoff for watches: first delay and cap (with jitter).
+    pub backoff_initial: HumanDuration,
+    pub backoff_max: HumanDuration,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        KubernetesConfig {
+            connect_timeout: secs(5),
+            request_timeout: secs(15),
+            backoff_initial: HumanDuration(Duration::from_millis(500)),
+            backoff_max: secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where backups go; empty = `$XDG_STATE_HOME/ondeck/backups`.
+    pub dir: Option<PathBuf>,
+    /// Image of the temporary helper pod that mounts a PVC read-only for a backup.
+    pub helper_image: String,
+    /// How long the helper pod may take to start.
+    pub helper_start_timeout: HumanDuration,
+    /// Abort a backup stream that moves no bytes for this long.
+    pub no_progress_timeout: HumanDuration,
+    /// Patch a PV with reclaimPolicy Delete to Retain before deleting its claim.
+    pub retain_before_delete: bool,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: None,
+            helper_image: "busybox".into(),
+            helper_start_timeout: secs(120),
+            no_progress_timeout: secs(60),
+            retain_before_delete: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    pub sockets: SocketRules,
+    pub pods: PodRules,
+    pub pvcs: PvcRules,
+    pub certs: CertRules,
+    pub probes: ProbeRules,
+}
+
+/// Socket rules. Each list holds one threshold per level (e.g. warning and critical).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SocketRules {
+    /// Number of sockets in CLOSE_WAIT (all processes).
+    pub close_wait: Vec<ThresholdRule>,
+    /// Number of sockets in TIME_WAIT.
+    pub time_wait: Vec<ThresholdRule>,
+    /// ListenOverflows per second (from /proc/net/netstat).
+    pub listen_overflows_per_sec: Vec<ThresholdRule>,
+    /// Accept-queue fill of a listen socket, % of its backlog.
+    pub accept_queue_pct: Vec<ThresholdRule>,
+    /// Open fds of a process, % of its soft RLIMIT_NOFILE.
+    pub process_fd_pct: Vec<ThresholdRule>,
+    /// conntrack table fill, % of nf_conntrack_max.
+    pub conntrack_pct: Vec<ThresholdRule>,
+}
+
+impl Default for SocketRules {
+    fn default() -> Self {
+        use Comparison::*;
+        use Level::*;
+        SocketRules {
+            close_wait: vec![
+                ThresholdRule::new(Warning, Above, 1000.0, 15 * 60),
+                ThresholdRule::new(Critical, Above, 2000.0, 5 * 60),
+            ],
+            time_wait: vec![ThresholdRule::new(Warning, Above, 20000.0, 0)],
+            listen_overflows_per_sec: vec![ThresholdRule::new(Warning, Above, 0.0, 0)],
+            accept_queue_pct: vec![ThresholdRule::new(Critical, AtLeast, 90.0, 0)],
+            process_fd_pct: vec![
+                ThresholdRule::new(Warning, Above, 80.0, 0),
+                ThresholdRule::new(Critical, Above, 95.0, 0),
+            ],
+            conntrack_pct: vec![
+                ThresholdRule::new(Warning, Above, 80.0, 0),
+                ThresholdRule::new(Critical, Above, 95.0, 0),
+            ],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PodRules {
+    /// Waiting reasons that are critical as soon as they are seen.
+    pub critical_reasons: Vec<String>,
+    /// Waiting reasons that are a warning.
+    pub warning_reasons: Vec<String>,
+    /// An OOMKilled termination within this window is critical.
+    pub oom_window: HumanDuration,
+    /// Restarts that increased within this window are a warning.
+    pub restart_window: HumanDuration,
+    /// Running but not Ready for longer than this is a warning.
+    pub not_ready_for: HumanDuration,
+    pub pending_for: HumanDuration,
+    pub terminating_for: HumanDuration,
+}
+
+impl Default for PodRules {
+    fn default() -> Self {
+        PodRules {
+            critical_reasons: vec![
+                "CrashLoopBackOff".into(),
+                "CreateContainerConfigError".into(),
+            ],
+            warning_reasons: vec!["ImagePullBackOff".into(), "ErrImagePull".into()],
+            oom_window: secs(3600),
+            restart_window: secs(600),
+            not_ready_for: secs(120),
+            pending_for: secs(300),
+            terminating_for: secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PvcRules {
+    /// A PVC Terminating while a pod still uses it.
+    pub terminating_in_use: Level,
+    pub lost: Level,
+    pub pending_for: HumanDuration,
+    pub pending_level: Level,
+    /// Bound PV with reclaimPolicy Delete: deleting the claim destroys the data ("AT RISK").
+    pub reclaim_delete: Level,
+    /// PV Released or Failed (orphaned storage).
+    pub pv_released: Level,
+}
+
+impl Default for PvcRules {
+    fn default() -> Self {
+        PvcRules {
+            terminating_in_use: Level::Critical,
+            lost: Level::Critical,
+            pending_for: secs(300),
+            pending_level: Level::Warning,
+            reclaim_delete: Level::Info,
+            pv_released: Level::Warning,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertRules {
+    /// Fewer days left than this: critical (expired and not-yet-valid are always critical).
+    pub critical_days: f64,
+    /// Fewer days left than this: warning.
+    pub warning_days: f64,
+    pub hostname_mismatch: Level,
+    pub untrusted_chain: Level,
+}
+
+impl Default for CertRules {
+    fn default() -> Self {
+        CertRules {
+            critical_days: 7.0,
+            warning_days: 30.0,
+            hostname_mismatch: Level::Critical,
+            untrusted_chain: Level::Warning,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProbeRules {
+    /// Consecutive failures (timeout, refused, TLS, 5xx) before critical.
+    pub failures_before_critical: u32,
+    /// p99 latency above the probe's SLO.
+    pub slo_breach: Level,
+}
+
+impl Default for ProbeRules {
+    fn default() -> Self {
+        ProbeRules {
+            failures_before_critical: 3,
+            slo_breach: Level::Warning,
+        }
+    }
+}
+
+/// `$XDG_CONFIG_HOME/ondeck` (or the platform equivalent).
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ondeck").map(|d| d.config_dir().to_path_buf())
+}
+
+/// `$XDG_STATE_HOME/ondeck` (logs, backups, audit log); falls back to the data dir.
+pub fn state_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ondeck").map(|d| {
+        d.state_dir()
+            .unwrap_or_else(|| d.data_local_dir())
+            .to_path_buf()
+    })
+}
+
+/// The default config file path.
+pub fn default_path() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("config.toml"))
+}
+
+impl Config {
+    /// Parses config text; `path` is only used in error messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    /// Loads `explicit` if given (it must exist), else the default path if it exists, else the
+    /// built-in defaults. Returns the config and the file it came from, if any.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match default_path() {
+                Some(p) if p.exists() => p,
+                _ => return Ok((Config::default(), None)),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let cfg = Config::from_toml(&text, &path)?;
+        Ok((cfg, Some(path)))
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if self.refresh.0 < Duration::from_millis(100) {
+            return Err(invalid(format!(
+                "refresh = {:?} is too short (minimum 100ms)",
+                humantime::format_duration(self.refresh.0).to_string()
+            )));
+        }
+        if self.alerts.history == 0 {
+            return Err(invalid("alerts.history must be at least 1".into()));
+        }
+        let r = &self.rules.sockets;
+        for (name, list) in [
+            ("close_wait", &r.close_wait),
+            ("time_wait", &r.time_wait),
+            ("listen_overflows_per_sec", &r.listen_overflows_per_sec),
+            ("accept_queue_pct", &r.accept_queue_pct),
+            ("process_fd_pct", &r.process_fd_pct),
+            ("conntrack_pct", &r.conntrack_pct),
+        ] {
+            for rule in list {
+                if !rule.value.is_finite() {
+                    return Err(invalid(format!(
+                        "rules.sockets.{name}: threshold must be a finite number"
+                    )));
+                }
+                if rule.level == Level::Ok {
+                    return Err(invalid(format!(
+                        "rules.sockets.{name}: a rule's level must be info, warning or critical"
+                    )));
+                }
+            }
+        }
+        if self.rules.certs.critical_days > self.rules.certs.warning_days {
+            return Err(invalid(
+                "rules.certs.critical_days must not exceed warning_days".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before
+        .get(line_start..)
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("/etc/ondeck.toml"))
+    }
+
+    #[test]
+    fn the_shipped_default_file_is_exactly_the_defaults() {
+        let cfg = parse(DEFAULT_CONFIG_TOML).expect("default config parses");
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(parse("").expect("empty parses"), Config::default());
+    }
+
+    #[test]
+    fn spec_socket_defaults() {
+        let r = SocketRules::default();
+        assert_eq!(r.close_wait[0].level, Level::Warning);
+        assert_eq!(r.close_wait[0].value, 1000.0);
+        assert_eq!(r.close_wait[0].for_.0, Duration::from_secs(900));
+        assert_eq!(r.close_wait[1].level, Level::Critical);
+        assert_eq!(r.close_wait[1].value, 2000.0);
+        assert_eq!(r.close_wait[1].for_.0, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn unknown_key_reports_line_and_column() {
+        let text = "refresh = \"1s\"\n\n[sockets]\ntop_n = 5\nbogus_key = 3\n";
+        match parse(text) {
+            Err(ConfigError::Parse {
+                line,
+                column,
+                message,
+                path,
+            }) => {
+                assert_eq!(line, 5, "{message}");
+                assert_eq!(column, 1, "{message}");
+                assert!(message.contains("bogus_key"), "{message}");
+                assert_eq!(path, Path::new("/etc/ondeck.toml"));
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_toml_reports_position() {
+        let text = "theme = \"dark\"\nrefresh = \n";
+        match parse(text) {
+            Err(e @ ConfigError::Parse { .. }) => {
+                let shown = e.to_string();
+                assert!(shown.starts_with("/etc/ondeck.toml:2:"), "{shown}");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_duration_and_bad_level_are_errors() {
+        match parse("refresh = \"soon\"\n") {
+            Err(ConfigError::Parse { line, message, .. }) => {
+                assert_eq!(line, 1);
+                assert!(message.contains("soon"), "{message}");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+        let text = "[rules.sockets]\nclose_wait = [{ level = \"loud\", op = \">\", value = 1 }]\n";
+        assert!(matches!(
+            parse(text),
+            Err(ConfigError::Parse { line: 2, .. })
+        ));
+        let text = "[rules.sockets]\nclose_wait = [{ level = \"ok\", op = \">\", value = 1 }]\n";
+        assert!(matches!(parse(text), Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn overrides_apply() {
+        let text = "refresh = \"500ms\"\n[rules.sockets]\nclose_wait = [{ level = \"critical\", op = \">=\", value = 10, for = \"1m\" }]\n";
+        let cfg = parse(text).expect("parses");
+        assert_eq!(cfg.refresh.0, Duration::from_millis(500));
+        assert_eq!(cfg.rules.sockets.close_wait.len(), 1);
+        assert_eq!(cfg.rules.sockets.close_wait[0].op, Comparison::AtLeast);
+        assert_eq!(
+            cfg.rules.sockets.close_wait[0].for_.0,
+            Duration::from_secs(60)
+        );
+        // Untouched sections keep their defaults.
+        assert_eq!(
+            cfg.rules.sockets.time_wait,
+            SocketRules::default().time_wait
+        );
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/ondeck.toml"))).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ondeck.toml"));
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncdé\nx", 0), (1, 1));
+        assert_eq!(line_col("ab\ncdé\nx", 3), (2, 1));
+        assert_eq!(line_col("ab\ncdé\nx", 8), (3, 1));
+        assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
+    }
+}
