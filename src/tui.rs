@@ -12,7 +12,7 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -42,9 +42,10 @@ impl TerminalGuard {
             if mouse {
                 execute!(out, EnableMouseCapture)?;
             }
-            let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-            terminal.clear()?;
-            Ok(terminal)
+            // Not `terminal.clear()`: it asks the terminal for the cursor position, which some
+            // terminals (and ssh links that drop replies) never answer.
+            execute!(out, Clear(ClearType::All))?;
+            Terminal::new(CrosstermBackend::new(io::stdout()))
         };
         match setup() {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
