@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) only parses the command line; everything lives here so that tests
 //! drive the same code.
 
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod logging;
@@ -10,3 +11,5 @@ pub mod rules;
 pub mod sanitize;
 pub mod sim;
 pub mod sources;
+pub mod tui;
+pub mod ui;
