@@ -18,3 +18,11 @@ pub mod controllers;
 pub mod discovery;
 pub mod patch;
 pub mod server;
+pub mod harness;
+pub mod scenario;
+
+pub use harness::{CONTEXT, SimCluster, SimError, SimOptions, StateHandle};
+pub use resources::Kind;
+pub use scenario::ScenarioSource;
+pub use server::{RequestRecord, SimTiming};
+pub mod serve;
