@@ -28,8 +28,14 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     }
     drop(tx);
 
+    // --demo: the simulated cluster runs in this process for as long as the console does.
+    let demo = match g.demo {
+        true => Some(crate::demo::Demo::start(g.scenario.as_deref()).await?),
+        false => None,
+    };
+
     let opts = RunOptions {
-        demo: None,
+        demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
         ..Default::default()
     };
@@ -37,6 +43,9 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     cancel.cancel();
     for t in tasks {
         t.abort();
+    }
+    if let Some(d) = demo {
+        d.stop().await;
     }
     result
 }
