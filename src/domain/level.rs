@@ -87,7 +87,11 @@ impl CheckStatus {
                 CheckStatus::Critical => 3,
             }
         }
-        if rank(other) > rank(self) { other } else { self }
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
     }
 
     pub fn label(self) -> &'static str {
@@ -109,14 +113,28 @@ mod tests {
         assert!(Level::Critical > Level::Warning);
         assert!(Level::Warning > Level::Info);
         assert!(Level::Info > Level::Ok);
-        assert_eq!([Level::Ok, Level::Critical, Level::Warning].into_iter().max(), Some(Level::Critical));
+        assert_eq!(
+            [Level::Ok, Level::Critical, Level::Warning]
+                .into_iter()
+                .max(),
+            Some(Level::Critical)
+        );
     }
 
     #[test]
     fn check_status_combines_critical_over_unknown() {
-        assert_eq!(CheckStatus::Unknown.combine(CheckStatus::Critical), CheckStatus::Critical);
-        assert_eq!(CheckStatus::Warning.combine(CheckStatus::Unknown), CheckStatus::Unknown);
-        assert_eq!(CheckStatus::Ok.combine(CheckStatus::Warning), CheckStatus::Warning);
+        assert_eq!(
+            CheckStatus::Unknown.combine(CheckStatus::Critical),
+            CheckStatus::Critical
+        );
+        assert_eq!(
+            CheckStatus::Warning.combine(CheckStatus::Unknown),
+            CheckStatus::Unknown
+        );
+        assert_eq!(
+            CheckStatus::Ok.combine(CheckStatus::Warning),
+            CheckStatus::Warning
+        );
         assert_eq!(CheckStatus::Critical.exit_code(), 2);
         assert_eq!(CheckStatus::Unknown.exit_code(), 3);
     }

@@ -291,7 +291,12 @@ mod tests {
         assert!((l.fill_pct() - 90.0).abs() < 1e-9);
         let z = Listener { backlog: 0, ..l };
         assert_eq!(z.fill_pct(), 0.0);
-        let f = FdUsage { pid: 1, comm: "x".into(), open: 10, soft_limit: None };
+        let f = FdUsage {
+            pid: 1,
+            comm: "x".into(),
+            open: 10,
+            soft_limit: None,
+        };
         assert_eq!(f.pct(), None);
     }
 }

@@ -52,8 +52,13 @@ pub struct VolumeStore {
 impl VolumeStore {
     /// A store under a fresh temp dir, removed when the store is dropped.
     pub fn new_temp() -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("ondeck-sim-volumes-").tempdir()?;
-        Ok(VolumeStore { root: dir.path().to_path_buf(), _guard: Some(dir) })
+        let dir = tempfile::Builder::new()
+            .prefix("ondeck-sim-volumes-")
+            .tempdir()?;
+        Ok(VolumeStore {
+            root: dir.path().to_path_buf(),
+            _guard: Some(dir),
+        })
     }
 
     pub fn root(&self) -> &Path {
