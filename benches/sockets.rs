@@ -1,1 +1,297 @@
-fn main() {}
+//! Sockets source benchmarks with real loopback sockets held in CLOSE_WAIT.
+//!
+//! For each size (default 10k and 100k; `ONDECK_BENCH_SIZES=10000,50000` to choose) the bench
+//! starts `benches/cw_holder.py` processes (the fd limit is 20,000 per process, so at most
+//! 19,000 sockets each), then measures:
+//! - `bare_dump_close_wait`: netlink dump of AF_INET + AF_INET6 with the CLOSE_WAIT state filter,
+//!   records counted and nothing else: the floor.
+//! - `bare_dump_all_states`: the same for every state (what a state count must dump).
+//! - `poll_state_counts`: `SocketCollector::poll(now, false)`, fd scan off: counts, peers, ports,
+//!   listeners, netstat, sysctls, conntrack, grouping by cached owner.
+//! - `poll_owners_cached`: `poll(now, true)` with a warm owner cache (the TUI's steady state).
+//! - `poll_owners_cold`: a fresh collector per poll, owners wanted (what `ondeck check` does).
+//! - `parse_zero_copy` / `parse_crate`: aggregating one captured dump with the bounds-checked
+//!   header parse vs `netlink-packet-sock-diag`'s `InetResponse::parse`.
+//!
+//! Skips with a message when python3 or the holders are unavailable.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput};
+use netlink_packet_sock_diag::{AF_INET, AF_INET6};
+use ondeck::sources::sockets::netlink::{ALL_STATES, DiagMsg, DiagSocket, state_bit};
+use ondeck::sources::sockets::tally::Tally;
+use ondeck::sources::sockets::{BackendChoice, SocketCollector, SocketOptions};
+
+const PER_HOLDER: usize = 19_000;
+
+struct Holders {
+    children: Vec<Child>,
+}
+
+impl Drop for Holders {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            drop(c.stdin.take()); // EOF: the holder exits and its sockets close
+        }
+        for c in &mut self.children {
+            let _ = c.wait();
+        }
+    }
+}
+
+fn start_holders(n: usize) -> Result<Holders, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/cw_holder.py");
+    let mut holders = Holders {
+        children: Vec::new(),
+    };
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(PER_HOLDER);
+        let child = Command::new("python3")
+            .arg(&script)
+            .arg(k.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start python3 {}: {e}", script.display()))?;
+        holders.children.push(child);
+        left -= k;
+    }
+    for c in &mut holders.children {
+        let Some(out) = c.stdout.take() else {
+            return Err("no holder stdout".into());
+        };
+        let mut line = String::new();
+        BufReader::new(out)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        if !line.starts_with("READY") {
+            return Err(format!("holder did not get ready: {line:?}"));
+        }
+    }
+    Ok(holders)
+}
+
+fn close_wait_now(sock: &mut DiagSocket) -> u64 {
+    let mut n = 0;
+    for fam in [AF_INET, AF_INET6] {
+        if let Ok(st) = sock.dump_tcp(fam, state_bit(8), |_| {}) {
+            n += st.records;
+        }
+    }
+    n
+}
+
+fn opts(fd_scan: bool) -> SocketOptions {
+    SocketOptions {
+        backend: BackendChoice::Netlink,
+        top_n: 20,
+        attribution_interval: Duration::ZERO,
+        fd_scan_interval: fd_scan.then_some(Duration::from_secs(5)),
+        ..SocketOptions::default()
+    }
+}
+
+fn bench_size(c: &mut Criterion, n: usize) {
+    let started = Instant::now();
+    let _holders = match start_holders(n) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("sockets bench at {n}: SKIPPED ({e})");
+            return;
+        }
+    };
+    let Ok(mut sock) = DiagSocket::open() else {
+        eprintln!("sockets bench at {n}: SKIPPED (no netlink sock_diag)");
+        return;
+    };
+    eprintln!(
+        "sockets bench at {n}: holders ready in {:.1?}, {} CLOSE_WAIT sockets on the machine",
+        started.elapsed(),
+        close_wait_now(&mut sock)
+    );
+
+    let mut g = c.benchmark_group(format!("sockets/{n}"));
+    g.throughput(Throughput::Elements(n as u64));
+    if n >= 50_000 {
+        g.sample_size(20);
+    }
+    g.bench_function("bare_dump_close_wait", |b| {
+        b.iter(|| {
+            let mut count = 0u64;
+            for fam in [AF_INET, AF_INET6] {
+                if let Ok(st) = sock.dump_tcp(fam, state_bit(8), |_| {}) {
+                    count += st.records;
+                }
+            }
+            count
+        })
+    });
+    g.bench_function("bare_dump_all_states", |b| {
+        b.iter(|| {
+            let mut count = 0u64;
+            for fam in [AF_INET, AF_INET6] {
+                if let Ok(st) = sock.dump_tcp(fam, ALL_STATES, |_| {}) {
+                    count += st.records;
+                }
+            }
+            count
+        })
+    });
+    let mut collector = SocketCollector::new(opts(false));
+    g.bench_function("poll_state_counts", |b| {
+        b.iter(|| {
+            collector
+                .poll(Instant::now(), false)
+                .map(|s| s.states.total())
+        })
+    });
+    // The TUI's steady state: owners wanted every poll, scans throttled (default 5 s).
+    let mut warm = SocketCollector::new(SocketOptions {
+        attribution_interval: Duration::from_secs(5),
+        ..opts(true)
+    });
+    let _ = warm.poll(Instant::now(), true);
+    g.bench_function("poll_owners_cached", |b| {
+        b.iter(|| {
+            warm.poll(Instant::now(), true)
+                .map(|s| s.close_wait_by_process.len())
+        })
+    });
+
+    // The parse alone, over one captured dump.
+    let mut records: Vec<Vec<u8>> = Vec::new();
+    for fam in [AF_INET, AF_INET6] {
+        let _ = sock.dump_tcp(fam, ALL_STATES, |p| records.push(p.to_vec()));
+    }
+    let mut tally = Tally::default();
+    g.bench_function("parse_zero_copy", |b| {
+        b.iter(|| {
+            tally.clear();
+            for r in &records {
+                tally.add_raw(r);
+            }
+            tally.close_wait_inodes.len()
+        })
+    });
+    g.bench_function("parse_crate", |b| {
+        b.iter(|| {
+            tally.clear();
+            for r in &records {
+                // The crate decodes header and attributes of every record.
+                match DiagMsg::parse_with_crate(r) {
+                    Some(m) => tally.add(&m),
+                    None => tally.skipped += 1,
+                }
+            }
+            tally.close_wait_inodes.len()
+        })
+    });
+
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(if n >= 50_000 { 15 } else { 5 }));
+    g.bench_function("poll_owners_cold", |b| {
+        b.iter_batched(
+            || SocketCollector::new(opts(true)),
+            |mut c| {
+                c.poll(Instant::now(), true)
+                    .map(|s| s.close_wait_by_process.len())
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+/// Wall-clock medians of the floor and the state-count poll, measured interleaved (A B A B ...)
+/// so that load from other processes on the machine hits both alike. Printed, with the ratio.
+fn paired_comparison(n: usize, rounds: usize) {
+    let _holders = match start_holders(n) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("paired comparison at {n}: SKIPPED ({e})");
+            return;
+        }
+    };
+    let Ok(mut sock) = DiagSocket::open() else {
+        return;
+    };
+    let mut collector = SocketCollector::new(opts(false));
+    let (mut floor, mut poll, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for fam in [AF_INET, AF_INET6] {
+            let _ = sock.dump_tcp(fam, state_bit(8), |_| {});
+        }
+        floor.push(t.elapsed());
+        let t = Instant::now();
+        for fam in [AF_INET, AF_INET6] {
+            let _ = sock.dump_tcp(fam, ALL_STATES, |_| {});
+        }
+        all.push(t.elapsed());
+        let t = Instant::now();
+        let _ = collector.poll(Instant::now(), false);
+        poll.push(t.elapsed());
+    }
+    let med = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (f, a, p) = (med(&mut floor), med(&mut all), med(&mut poll));
+    println!(
+        "paired medians at {n} CLOSE_WAIT ({rounds} rounds): bare dump CLOSE_WAIT {:.2} ms, bare dump all states {:.2} ms, poll_state_counts {:.2} ms, poll/bare = {:.2}x",
+        f.as_secs_f64() * 1e3,
+        a.as_secs_f64() * 1e3,
+        p.as_secs_f64() * 1e3,
+        p.as_secs_f64() / f.as_secs_f64()
+    );
+}
+
+/// `ONDECK_BENCH_ONESHOT=1`: what `ondeck check --only sockets` will do, as a stand-in for the
+/// comparison script while `check` does not exist: one cold poll with owners, a summary line.
+fn oneshot() {
+    let mut c = SocketCollector::new(SocketOptions::default());
+    match c.poll(Instant::now(), true) {
+        Ok(s) => {
+            let top = s.close_wait_by_process.first();
+            println!(
+                "{{\"CLOSE_WAIT\": {}, \"top_pid\": {:?}, \"top_count\": {}, \"poll_ms\": {:.1}}}",
+                s.states.get(ondeck::domain::sockets::TcpState::CloseWait),
+                top.and_then(|p| p.pid),
+                top.map_or(0, |p| p.count),
+                s.poll_duration.as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => {
+            eprintln!("poll failed: {e}");
+            std::process::exit(3);
+        }
+    }
+}
+
+fn main() {
+    if std::env::var_os("ONDECK_BENCH_ONESHOT").is_some() {
+        return oneshot();
+    }
+    if let Ok(spec) = std::env::var("ONDECK_BENCH_PAIRED") {
+        // e.g. ONDECK_BENCH_PAIRED=10000,100000
+        for n in spec.split(',').filter_map(|x| x.trim().parse().ok()) {
+            paired_comparison(n, 60);
+        }
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    let sizes: Vec<usize> = std::env::var("ONDECK_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    for n in sizes {
+        bench_size(&mut c, n);
+    }
+    c.final_summary();
+}
