@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, Throughput};
 use netlink_packet_sock_diag::{AF_INET, AF_INET6};
 use ondeck::sources::sockets::netlink::{ALL_STATES, DiagMsg, DiagSocket, state_bit};
+use ondeck::sources::sockets::owners::Owners;
 use ondeck::sources::sockets::tally::Tally;
 use ondeck::sources::sockets::{BackendChoice, SocketCollector, SocketOptions};
 
@@ -195,6 +196,25 @@ fn bench_size(c: &mut Criterion, n: usize) {
 
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(if n >= 50_000 { 15 } else { 5 }));
+    // The owner scan alone: every CLOSE_WAIT inode looked up in /proc/*/fd, cold cache.
+    let mut wanted: Vec<u32> = Vec::new();
+    for fam in [AF_INET, AF_INET6] {
+        let _ = sock.dump_tcp(fam, state_bit(8), |p| {
+            if let Some(m) = DiagMsg::parse(p) {
+                wanted.push(m.inode);
+            }
+        });
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let proc_root = Path::new("/proc");
+    g.bench_function("owner_scan_cold", |b| {
+        b.iter(|| {
+            Owners::default()
+                .scan(proc_root, &wanted, Instant::now())
+                .found
+        })
+    });
     g.bench_function("poll_owners_cold", |b| {
         b.iter_batched(
             || SocketCollector::new(opts(true)),
@@ -260,9 +280,10 @@ fn oneshot() {
         Ok(s) => {
             let top = s.close_wait_by_process.first();
             println!(
-                "{{\"CLOSE_WAIT\": {}, \"top_pid\": {:?}, \"top_count\": {}, \"poll_ms\": {:.1}}}",
+                "{{\"CLOSE_WAIT\": {}, \"top_pid\": {}, \"top_count\": {}, \"poll_ms\": {:.1}}}",
                 s.states.get(ondeck::domain::sockets::TcpState::CloseWait),
-                top.and_then(|p| p.pid),
+                top.and_then(|p| p.pid)
+                    .map_or("null".to_string(), |p| p.to_string()),
                 top.map_or(0, |p| p.count),
                 s.poll_duration.as_secs_f64() * 1e3
             );
