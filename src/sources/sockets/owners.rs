@@ -218,10 +218,9 @@ impl Owners {
         matched_pids.sort_unstable();
         matched_pids.dedup();
         for pid in matched_pids {
-            if !self.comms.contains_key(&pid) {
-                let comm = read_comm(proc_root, pid).unwrap_or_else(|| "(gone)".to_string());
-                self.comms.insert(pid, comm);
-            }
+            self.comms
+                .entry(pid)
+                .or_insert_with(|| read_comm(proc_root, pid).unwrap_or_else(|| "(gone)".into()));
         }
         self.last_scan = Some(now);
         self.last_stats = stats;
