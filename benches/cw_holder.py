@@ -28,11 +28,27 @@ def main():
     held = []
     batch = 512
     made = 0
+    # Clients bind explicit ports on a source address of their own (unique per listener port):
+    # connect()'s ephemeral-port search slows to milliseconds per connection once tens of
+    # thousands of loopback ports are taken.
+    src = f"127.200.{port >> 8}.{port & 0xff}" if ip.startswith("127.") else ip
+    next_port = 1024
     while made < count:
         n = min(batch, count - made)
         clients = []
         for _ in range(n):
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            while True:
+                c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    c.bind((src, next_port))
+                    next_port += 1
+                    break
+                except OSError:
+                    c.close()
+                    next_port += 1
+                    if next_port > 65535:
+                        raise
             c.connect((ip, port))
             clients.append(c)
         for _ in range(n):
