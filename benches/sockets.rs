@@ -20,7 +20,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, Throughput};
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 use netlink_packet_sock_diag::{AF_INET, AF_INET6};
 use ondeck::sources::sockets::netlink::{ALL_STATES, DiagMsg, DiagSocket, state_bit};
 use ondeck::sources::sockets::owners::Owners;
@@ -120,7 +120,11 @@ fn bench_size(c: &mut Criterion, n: usize) {
     let mut g = c.benchmark_group(format!("sockets/{n}"));
     g.throughput(Throughput::Elements(n as u64));
     if n >= 50_000 {
+        // Each iteration takes 100+ ms: a few dozen flat samples are plenty.
         g.sample_size(20);
+        g.sampling_mode(SamplingMode::Flat);
+        g.warm_up_time(Duration::from_secs(1));
+        g.measurement_time(Duration::from_secs(10));
     }
     g.bench_function("bare_dump_close_wait", |b| {
         b.iter(|| {
@@ -195,6 +199,7 @@ fn bench_size(c: &mut Criterion, n: usize) {
     });
 
     g.sample_size(10);
+    g.sampling_mode(SamplingMode::Flat);
     g.measurement_time(Duration::from_secs(if n >= 50_000 { 15 } else { 5 }));
     // The owner scan alone: every CLOSE_WAIT inode looked up in /proc/*/fd, cold cache.
     let mut wanted: Vec<u32> = Vec::new();
@@ -228,8 +233,23 @@ fn bench_size(c: &mut Criterion, n: usize) {
     g.finish();
 }
 
-/// Wall-clock medians of the floor and the state-count poll, measured interleaved (A B A B ...)
-/// so that load from other processes on the machine hits both alike. Printed, with the ratio.
+/// CPU time (user + kernel) of the calling thread: a dump's kernel work runs in our recvmsg, so
+/// this is the cost of a poll without the waiting a loaded machine adds to wall time.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID always exists on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Medians of the floor and the state-count poll, measured interleaved (A B C A B C ...) so that
+/// load from other processes on the machine hits all alike: wall time and thread CPU time.
 fn paired_comparison(n: usize, rounds: usize) {
     let _holders = match start_holders(n) {
         Ok(h) => h,
@@ -242,33 +262,46 @@ fn paired_comparison(n: usize, rounds: usize) {
         return;
     };
     let mut collector = SocketCollector::new(opts(false));
-    let (mut floor, mut poll, mut all) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for fam in [AF_INET, AF_INET6] {
-            let _ = sock.dump_tcp(fam, state_bit(8), |_| {});
-        }
-        floor.push(t.elapsed());
-        let t = Instant::now();
-        for fam in [AF_INET, AF_INET6] {
-            let _ = sock.dump_tcp(fam, ALL_STATES, |_| {});
-        }
-        all.push(t.elapsed());
-        let t = Instant::now();
-        let _ = collector.poll(Instant::now(), false);
-        poll.push(t.elapsed());
-    }
-    let med = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2]
+    // [floor, all states, poll] x [wall, cpu]
+    let mut samples: [[Vec<Duration>; 2]; 3] = Default::default();
+    let mut timed = |slot: usize, f: &mut dyn FnMut()| {
+        let (w, c) = (Instant::now(), thread_cpu());
+        f();
+        samples[slot][0].push(w.elapsed());
+        samples[slot][1].push(thread_cpu().saturating_sub(c));
     };
-    let (f, a, p) = (med(&mut floor), med(&mut all), med(&mut poll));
+    for _ in 0..rounds {
+        timed(0, &mut || {
+            for fam in [AF_INET, AF_INET6] {
+                let _ = sock.dump_tcp(fam, state_bit(8), |_| {});
+            }
+        });
+        timed(1, &mut || {
+            for fam in [AF_INET, AF_INET6] {
+                let _ = sock.dump_tcp(fam, ALL_STATES, |_| {});
+            }
+        });
+        timed(2, &mut || {
+            let _ = collector.poll(Instant::now(), false);
+        });
+    }
+    let ms = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e3
+    };
+    let [mut f, mut a, mut p] = samples;
+    let (fw, fc, aw, ac, pw, pc) = (
+        ms(&mut f[0]),
+        ms(&mut f[1]),
+        ms(&mut a[0]),
+        ms(&mut a[1]),
+        ms(&mut p[0]),
+        ms(&mut p[1]),
+    );
     println!(
-        "paired medians at {n} CLOSE_WAIT ({rounds} rounds): bare dump CLOSE_WAIT {:.2} ms, bare dump all states {:.2} ms, poll_state_counts {:.2} ms, poll/bare = {:.2}x",
-        f.as_secs_f64() * 1e3,
-        a.as_secs_f64() * 1e3,
-        p.as_secs_f64() * 1e3,
-        p.as_secs_f64() / f.as_secs_f64()
+        "paired medians at {n} CLOSE_WAIT ({rounds} rounds), wall/cpu ms: bare dump CLOSE_WAIT {fw:.2}/{fc:.2}, bare dump all states {aw:.2}/{ac:.2}, poll_state_counts {pw:.2}/{pc:.2}; poll/bare = {:.2}x wall, {:.2}x cpu",
+        pw / fw,
+        pc / fc
     );
 }
 
