@@ -20,7 +20,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reverse the sort order"),
     (
         "1-5 h l",
-        "sockets: CLOSE_WAIT by process/peer/port, listen, fds",
+        "sockets: by process, peer, port; listen; fds",
     ),
     ("a F9", "alerts: acknowledge with a note"),
     ("F5", "refresh the sources now"),
