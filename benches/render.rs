@@ -14,13 +14,22 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn model_with_10k_rows() -> Model {
-    let settings = Settings { grid: vec![vec![PaneKind::Sockets]], ..Settings::default() };
+    let settings = Settings {
+        grid: vec![vec![PaneKind::Sockets]],
+        ..Settings::default()
+    };
     let t0 = Instant::now();
     let mut m = Model::new(settings, t0, wall0());
     update(&mut m, Msg::Resize(200, 60));
-    update(&mut m, Msg::Source(sockets_update(big_snapshot(10_000), 1, t0, wall0())));
+    update(
+        &mut m,
+        Msg::Source(sockets_update(big_snapshot(10_000), 1, t0, wall0())),
+    );
     // CLOSE_WAIT by peer: 10,000 rows.
-    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)));
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)),
+    );
     m
 }
 

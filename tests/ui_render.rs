@@ -352,6 +352,14 @@ fn older_update_does_not_grow_the_history() {
     let (mut m, now) = incident_model(Settings::default());
     let n = m.socket_history.samples.len();
     let snap = ondeck::ui::fixtures::incident_snapshot();
-    update(&mut m, Msg::Source(ondeck::ui::fixtures::sockets_update(snap, 1, now, jiff::Timestamp::UNIX_EPOCH)));
+    update(
+        &mut m,
+        Msg::Source(ondeck::ui::fixtures::sockets_update(
+            snap,
+            1,
+            now,
+            jiff::Timestamp::UNIX_EPOCH,
+        )),
+    );
     assert_eq!(m.socket_history.samples.len(), n);
 }
