@@ -96,7 +96,10 @@ fn certificate_message(e: &CertificateError, server: &str) -> String {
             format!("the API server's certificate does not match the host name ({server}){detail}")
         }
         CertificateError::BadSignature => {
-            format!("the API server's certificate ({server}) has a bad signature")
+            format!(
+                "the API server's certificate ({server}) has a bad signature (is \
+                 certificate-authority in the kubeconfig the cluster's CA?)"
+            )
         }
         CertificateError::Revoked => {
             format!("the API server's certificate ({server}) has been revoked")
