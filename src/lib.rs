@@ -5,6 +5,8 @@
 
 pub mod config;
 pub mod domain;
+pub mod logging;
 pub mod rules;
+pub mod sanitize;
 pub mod sim;
 pub mod sources;
