@@ -460,3 +460,45 @@ fn stripping_keeps_what_the_panes_need_and_drops_the_rest() {
     assert_eq!(u[0].mounts, ["api:/var/lib/api"]);
     assert_eq!(u[0].phase.as_deref(), Some("Running"));
 }
+
+#[test]
+fn trouble_seen_to_start_is_not_older_than_the_last_healthy_observation() {
+    // Healthy when first observed; then crash-looping with a Ready condition whose
+    // lastTransitionTime was never updated (days old): the reason must not claim "for 4d".
+    let rules = PodRules::default();
+    let healthy = fixture("running");
+    let mut crashing = fixture("crashloop_oom");
+    crashing.metadata = healthy.metadata.clone();
+    if let Some(c) = crashing.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+        for c in c.iter_mut() {
+            c.last_transition_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                "2026-11-17T10:00:00Z".parse().expect("ts"),
+            ));
+        }
+    }
+    let mut hist = HashMap::new();
+    let t0 = now();
+    build_rows(&[Arc::new(healthy)], &mut hist, &rules, t0);
+    let t1 = t0 + jiff::SignedDuration::from_mins(30);
+    let rows = build_rows(&[Arc::new(crashing.clone())], &mut hist, &rules, t1);
+    assert!(
+        rows[0].reasons[0]
+            .text
+            .starts_with("CrashLoopBackOff for 0s"),
+        "{:?}",
+        rows[0].reasons
+    );
+    let rows = build_rows(
+        &[Arc::new(crashing)],
+        &mut hist,
+        &rules,
+        t1 + jiff::SignedDuration::from_mins(5),
+    );
+    assert!(
+        rows[0].reasons[0]
+            .text
+            .starts_with("CrashLoopBackOff for 5m"),
+        "{:?}",
+        rows[0].reasons
+    );
+}

@@ -31,11 +31,14 @@ pub struct PodHistory {
     /// (when observed, total restarts), recorded when the count changes; oldest first.
     samples: VecDeque<(Timestamp, u32)>,
     first_seen: BTreeMap<String, Timestamp>,
+    /// When ondeck first observed the pod at all.
+    first_observed: Option<Timestamp>,
 }
 
 impl PodHistory {
     /// Records the pod's restart count at `now` (only changes are stored).
     pub fn observe_restarts(&mut self, now: Timestamp, restarts: u32) {
+        self.first_observed.get_or_insert(now);
         if self.samples.back().is_some_and(|(_, n)| *n == restarts) {
             return;
         }
@@ -56,6 +59,17 @@ impl PodHistory {
 
     pub fn first_seen(&self, key: &str) -> Option<Timestamp> {
         self.first_seen.get(key).copied()
+    }
+
+    /// A trouble that started after ondeck began observing the pod cannot be older than when
+    /// ondeck first saw it (or `now`, if it appears this very evaluation): bounds a Kubernetes
+    /// timestamp that predates it (a condition whose lastTransitionTime was not updated).
+    pub fn bound_since(&self, key: &str, k8s_since: Timestamp, now: Timestamp) -> Timestamp {
+        let seen = self.first_seen(key).unwrap_or(now);
+        match self.first_observed {
+            Some(first) if first < seen => k8s_since.max(seen),
+            _ => k8s_since,
+        }
     }
 
     /// Restarts observed to increase since `from`: (how many, when the latest increase was seen).
@@ -156,6 +170,10 @@ pub fn assess(
             .and_then(|h| h.first_seen(rule.name()))
             .unwrap_or(now)
     };
+    let bound = |rule: PodRule, k8s: Timestamp| match history {
+        Some(h) => h.bound_since(rule.name(), k8s, now),
+        None => k8s,
+    };
     let phase = pod
         .status
         .as_ref()
@@ -187,7 +205,10 @@ pub fn assess(
     }
     let waiting_hit = waiting.is_some();
     if let Some((level, reason, cs)) = waiting {
-        let since = not_ready_since(pod).unwrap_or_else(|| seen(PodRule::WaitingReason));
+        let since = match not_ready_since(pod) {
+            Some(t) => bound(PodRule::WaitingReason, t),
+            None => seen(PodRule::WaitingReason),
+        };
         out.push(PodReason {
             rule: PodRule::WaitingReason,
             level,
@@ -266,10 +287,10 @@ pub fn assess(
     if phase == "Running" && deleting.is_none() && !waiting_hit {
         let ready = condition(pod, "Ready");
         if ready.is_some_and(|c| c.status != "True") {
-            let since = ready
-                .and_then(|c| c.last_transition_time.as_ref())
-                .map(|t| t.0)
-                .unwrap_or_else(|| seen(PodRule::NotReady));
+            let since = match ready.and_then(|c| c.last_transition_time.as_ref()) {
+                Some(t) => bound(PodRule::NotReady, t.0),
+                None => seen(PodRule::NotReady),
+            };
             let d = now.duration_since(since);
             if d.unsigned_abs() > rules.not_ready_for.0 {
                 let why = ready
@@ -364,6 +385,7 @@ pub fn assess(
                     .filter_map(|c| c.last_transition_time.as_ref().map(|t| t.0)),
             )
             .max()
+            .map(|t| bound(PodRule::Failed, t))
             .unwrap_or_else(|| seen(PodRule::Failed));
         let what = status
             .and_then(|s| s.reason.as_deref())

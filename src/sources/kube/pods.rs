@@ -377,17 +377,11 @@ pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -
 
 async fn watch_pods(
     target: KubeTarget,
-    writer: reflector::store::Writer<Pod>,
+    mut writer: reflector::store::Writer<Pod>,
     changed: watch::Sender<u64>,
     state: watch::Sender<WatchState>,
     mut backoff: Backoff,
 ) {
-    let api = pods_api(&target, target.watch_client.clone());
-    let wc = watcher::Config::default()
-        .timeout(WATCH_TIMEOUT_SECS)
-        .page_size(500);
-    let stream = watcher(api, wc).modify(strip_pod);
-    let mut stream = std::pin::pin!(reflector::reflector(writer, stream));
     let op = Op {
         verb: "list",
         resource: "pods",
@@ -395,48 +389,65 @@ async fn watch_pods(
         server: &target.cluster_url,
         user: target.user.as_deref(),
     };
-    let mut had_error = false;
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(ev) => {
-                backoff.reset();
-                let now = Timestamp::now();
-                // Init/InitApply are a relist in progress: the store swaps at InitDone, so
-                // the data is only caught up (and the error cleared) from then on.
-                let caught_up = !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
-                state.send_if_modified(|s| {
-                    s.last_contact = Some(now);
-                    let mut significant = false;
-                    if caught_up && s.error.is_some() {
-                        s.error = None;
-                        significant = true;
+    // Each pass lists then watches; after an error the stream is rebuilt so that recovery is
+    // proven by a completed relist (InitDone), as client-go's reflector does, rather than
+    // assumed from a silent re-watch.
+    loop {
+        let api = pods_api(&target, target.watch_client.clone());
+        let wc = watcher::Config::default()
+            .timeout(WATCH_TIMEOUT_SECS)
+            .page_size(500);
+        let mut stream = std::pin::pin!(watcher(api, wc).modify(strip_pod));
+        let mut retry_in = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(ev) => {
+                    writer.apply_watcher_event(&ev);
+                    backoff.reset();
+                    let now = Timestamp::now();
+                    // Init/InitApply are a relist in progress: the store swaps at InitDone,
+                    // so the data is only caught up (and the error cleared) from then on.
+                    let caught_up =
+                        !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
+                    state.send_if_modified(|s| {
+                        s.last_contact = Some(now);
+                        let mut significant = false;
+                        if caught_up && s.error.is_some() {
+                            s.error = None;
+                            significant = true;
+                        }
+                        if matches!(ev, watcher::Event::InitDone) && !s.synced {
+                            s.synced = true;
+                            significant = true;
+                        }
+                        significant
+                    });
+                    if caught_up && state.borrow().synced {
+                        changed.send_modify(|n| *n += 1);
                     }
-                    if matches!(ev, watcher::Event::InitDone) && !s.synced {
-                        s.synced = true;
-                        significant = true;
-                    }
-                    significant
-                });
-                if had_error && caught_up {
-                    had_error = false;
-                    tracing::info!(context = %target.context, "pod watch recovered");
                 }
-                if caught_up && state.borrow().synced {
-                    changed.send_modify(|n| *n += 1);
+                Err(watcher::Error::WatchError(status)) if status.code == 410 => {
+                    // Our resourceVersion is too old: relist at once, not an outage.
+                    tracing::debug!("pod watch expired (410 Gone), relisting");
+                    retry_in = Some(Duration::ZERO);
+                    break;
                 }
-            }
-            Err(e) => {
-                let err = errors::classify_watcher(&e, &op);
-                let delay = backoff.next_delay();
-                tracing::warn!(error = %err, retry_in = ?delay, "pod watch failed");
-                had_error = true;
-                state.send_modify(|s| {
-                    s.error = Some(err);
-                    s.reconnects += 1;
-                });
-                tokio::time::sleep(delay).await;
+                Err(e) => {
+                    let err = errors::classify_watcher(&e, &op);
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %err, retry_in = ?delay, "pod watch failed");
+                    state.send_modify(|s| {
+                        s.error = Some(err);
+                        s.reconnects += 1;
+                    });
+                    retry_in = Some(delay);
+                    break;
+                }
             }
         }
+        // A stream that ended by itself is retried with backoff too (never a hot loop).
+        let delay = retry_in.unwrap_or_else(|| backoff.next_delay());
+        tokio::time::sleep(delay).await;
     }
 }
 
