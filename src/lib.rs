@@ -3,10 +3,16 @@
 //! The binary (`main.rs`) only parses the command line; everything lives here so that tests
 //! drive the same code.
 
+pub mod app;
+pub mod check;
+pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod logging;
 pub mod rules;
 pub mod sanitize;
 pub mod sim;
 pub mod sources;
+pub mod tui;
+pub mod ui;
