@@ -101,7 +101,7 @@ fn since_text(now: Timestamp, since: Timestamp) -> String {
 }
 
 fn secs(d: SignedDuration) -> f64 {
-    d.as_secs_f64().max(0.0)
+    d.as_secs().max(0) as f64
 }
 
 fn condition<'a>(pod: &'a Pod, type_: &str) -> Option<&'a PodCondition> {
@@ -463,7 +463,7 @@ pub fn evaluate(rows: &[PodRow]) -> Vec<Condition> {
                     Comparison::Above
                 },
                 for_: std::time::Duration::ZERO,
-                message: format!("pod {}/{}: {}", row.namespace, row.name, r.text),
+                message: r.text.clone(),
             })
         })
         .collect()
