@@ -480,17 +480,13 @@ pub fn render_text(r: &CheckReport) -> String {
         sanitize::line(&summary.join("; "))
     );
     for c in &r.checks {
-        let threshold = c
-            .threshold
-            .map(|t| format!(" (threshold {t})"))
-            .unwrap_or_default();
         let for_note = match &c.for_ {
             Some(f) if c.level > Level::Ok => format!(" [for {f} not evaluated in one-shot mode]"),
             _ => String::new(),
         };
         let _ = writeln!(
             out,
-            "{:<8} {}/{} {}: {}{threshold}{for_note}",
+            "{:<8} {}/{} {}: {}{for_note}",
             c.level.label(),
             c.source,
             c.name,
