@@ -89,6 +89,9 @@ pub struct Inner {
     pub exec_files: HashMap<Key, BTreeMap<String, String>>,
     /// Pods waiting for the simulated kubelet to start them, with when they were created.
     pub pending_starts: HashMap<Key, std::time::Instant>,
+    /// Pods removed while owned by a ReplicaSet, StatefulSet or DaemonSet: their controller
+    /// makes a replacement.
+    pub replace_pods: Vec<Arc<Value>>,
 }
 
 /// Capacity of the broadcast channel shared by all watch streams: a watcher more than this
@@ -112,6 +115,7 @@ impl Store {
                 logs: HashMap::new(),
                 exec_files: HashMap::new(),
                 pending_starts: HashMap::new(),
+                replace_pods: Vec::new(),
             }),
         }
     }
@@ -328,10 +332,19 @@ impl Inner {
         let mut v = (*old).clone();
         set_meta(&mut v, "resourceVersion", json!(rv.to_string()));
         let v = Arc::new(v);
-        self.emit(kind, EventType::Deleted, v.clone(), Some(old));
+        self.emit(kind, EventType::Deleted, v.clone(), Some(old.clone()));
         if kind == Kind::Pod {
             self.logs.retain(|(n, p, _), _| !(n == ns && p == name));
             self.exec_files.remove(&(ns.to_string(), name.to_string()));
+            self.pending_starts
+                .remove(&(ns.to_string(), name.to_string()));
+            let owned = old
+                .pointer("/metadata/ownerReferences/0/kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| matches!(k, "ReplicaSet" | "StatefulSet" | "DaemonSet"));
+            if owned {
+                self.replace_pods.push(old.clone());
+            }
         }
         Some(v)
     }

@@ -311,7 +311,7 @@ pub fn watch(
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + timeout;
         for b in first {
-            if tx.send(Ok(b)).await.is_err() {
+            if !send_within(&tx, b).await {
                 return;
             }
         }
@@ -335,9 +335,7 @@ pub fn watch(
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::debug!(missed = n, "sim: dropping a slow watcher");
-                        let _ = tx.send(Ok(error_event(&ApiError::expired(format!(
-                            "too old resource version: {last_rv} (watcher fell {n} events behind and was dropped)"
-                        ))))).await;
+                        let _ = send_within(&tx, error_event(&ApiError::expired(format!("too old resource version: {last_rv} (watcher fell {n} events behind and was dropped)")))).await;
                         return;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
@@ -361,6 +359,14 @@ pub fn watch(
         http::HeaderValue::from_static("no-cache, private"),
     );
     Ok(resp)
+}
+
+/// Sends one chunk to the response body, giving up on a client that has not read for 30 s.
+async fn send_within(tx: &mpsc::Sender<Result<Bytes, std::convert::Infallible>>, b: Bytes) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(30), tx.send(Ok(b))).await,
+        Ok(Ok(()))
+    )
 }
 
 fn bookmark(info: &ResourceInfo, rv: u64, initial_end: bool) -> Bytes {
