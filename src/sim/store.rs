@@ -285,7 +285,9 @@ impl Inner {
             .and_then(Value::as_i64)
             .unwrap_or(0)
             > 0;
-        if is_deleting(&v) && finalizers(&v).is_empty() && !graceful {
+        // A namespace waits for its content (its finalizer lives in `spec.finalizers`).
+        let spec_finalizers = v.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+        if is_deleting(&v) && finalizers(&v).is_empty() && !graceful && !spec_finalizers {
             let (ns, name) = key_of(&v);
             if let Some(gone) = self.remove(kind, &ns, &name) {
                 return gone;
