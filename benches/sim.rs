@@ -26,6 +26,7 @@ fn bench_large(c: &mut Criterion) {
         Ok(c) => c,
         Err(e) => panic!("client: {e}"),
     };
+    let raw_client = client.clone();
     let pods: Api<Pod> = Api::all(client.clone());
     let pvcs: Api<PersistentVolumeClaim> = Api::all(client);
     let mut group = c.benchmark_group("sim");
@@ -37,6 +38,19 @@ fn bench_large(c: &mut Criterion) {
             let list = rt.block_on(pods.list(&ListParams::default()));
             match list {
                 Ok(l) => assert_eq!(l.items.len(), 5000),
+                Err(e) => panic!("list: {e}"),
+            }
+        })
+    });
+    // The same list without decoding into typed Pods: server + TLS + transfer only.
+    group.bench_function("list 5000 pods raw JSON", |b| {
+        b.iter(|| {
+            let req = match http::Request::get("/api/v1/pods").body(Vec::new()) {
+                Ok(r) => r,
+                Err(e) => panic!("request: {e}"),
+            };
+            match rt.block_on(raw_client.request_text(req)) {
+                Ok(t) => assert!(t.len() > 1_000_000),
                 Err(e) => panic!("list: {e}"),
             }
         })

@@ -903,12 +903,27 @@ async fn node_stats_summary_reports_volume_usage_from_the_volume_directories() -
 
 #[tokio::test]
 async fn bookmarks_and_timeout_seconds() -> TestResult {
-    let timing = SimTiming { bookmark_interval: Duration::from_millis(200), ..fast() };
-    let sim = SimCluster::start(SimOptions { timing, ..SimOptions::named("healthy") }).await?;
+    let timing = SimTiming {
+        bookmark_interval: Duration::from_millis(200),
+        ..fast()
+    };
+    let sim = SimCluster::start(SimOptions {
+        timing,
+        ..SimOptions::named("healthy")
+    })
+    .await?;
     let pods: Api<Pod> = Api::all(sim.client().await?);
-    let rv = pods.list(&ListParams::default()).await?.metadata.resource_version.unwrap_or_default();
+    let rv = pods
+        .list(&ListParams::default())
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
     let started = tokio::time::Instant::now();
-    let mut stream = pods.watch(&WatchParams::default().timeout(2), &rv).await?.boxed();
+    let mut stream = pods
+        .watch(&WatchParams::default().timeout(2), &rv)
+        .await?
+        .boxed();
     let mut bookmarks = 0;
     while let Some(ev) = tokio::time::timeout(Duration::from_secs(5), stream.try_next()).await?? {
         if let WatchEvent::Bookmark(b) = ev {
@@ -918,7 +933,10 @@ async fn bookmarks_and_timeout_seconds() -> TestResult {
     }
     assert!(bookmarks >= 2, "{bookmarks} bookmarks");
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(4), "timeoutSeconds=2 ended after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
+        "timeoutSeconds=2 ended after {took:?}"
+    );
     sim.shutdown().await;
     Ok(())
 }
@@ -927,11 +945,22 @@ async fn bookmarks_and_timeout_seconds() -> TestResult {
 async fn a_watcher_that_does_not_read_is_dropped_with_a_410() -> TestResult {
     let sim = sim("healthy").await;
     let pods: Api<Pod> = Api::namespaced(sim.client().await?, "web");
-    let rv = pods.list(&ListParams::default()).await?.metadata.resource_version.unwrap_or_default();
-    let mut stream = pods.watch(&WatchParams::default().timeout(60), &rv).await?.boxed();
+    let rv = pods
+        .list(&ListParams::default())
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let mut stream = pods
+        .watch(&WatchParams::default().timeout(60), &rv)
+        .await?
+        .boxed();
     // Far more changes than the watch channel holds, while the client reads nothing.
     for i in 0..12_000 {
-        sim.state().modify(Kind::Pod, "web", "frontend-5b8c7d6e4-k2l8m", |v| v["metadata"]["labels"]["n"] = json!(i.to_string()));
+        sim.state()
+            .modify(Kind::Pod, "web", "frontend-5b8c7d6e4-k2l8m", |v| {
+                v["metadata"]["labels"]["n"] = json!(i.to_string())
+            });
     }
     let mut seen = 0;
     let mut gone = false;
@@ -944,7 +973,10 @@ async fn a_watcher_that_does_not_read_is_dropped_with_a_410() -> TestResult {
             _ => seen += 1,
         }
     }
-    assert!(gone, "the slow watcher was not told it fell behind ({seen} events)");
+    assert!(
+        gone,
+        "the slow watcher was not told it fell behind ({seen} events)"
+    );
     assert!(seen < 12_000, "the slow watcher was buffered without bound");
     sim.shutdown().await;
     Ok(())
@@ -956,10 +988,31 @@ async fn deleting_a_namespace_removes_its_objects() -> TestResult {
     let client = sim.client().await?;
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
     namespaces.delete("web", &DeleteParams::default()).await?;
-    assert_eq!(namespaces.get("web").await.ok().and_then(|n| n.status).and_then(|s| s.phase).as_deref().unwrap_or("Terminating"), "Terminating");
-    eventually("namespace gone", 15, || sim.state().get(Kind::Namespace, "", "web").is_none()).await;
-    assert!(sim.state().list(Kind::Pod, Some("web")).is_empty(), "{:#?}", sim.state().list(Kind::Pod, Some("web")));
-    assert!(sim.state().list(Kind::PersistentVolumeClaim, Some("web")).is_empty());
+    assert_eq!(
+        namespaces
+            .get("web")
+            .await
+            .ok()
+            .and_then(|n| n.status)
+            .and_then(|s| s.phase)
+            .as_deref()
+            .unwrap_or("Terminating"),
+        "Terminating"
+    );
+    eventually("namespace gone", 15, || {
+        sim.state().get(Kind::Namespace, "", "web").is_none()
+    })
+    .await;
+    assert!(
+        sim.state().list(Kind::Pod, Some("web")).is_empty(),
+        "{:#?}",
+        sim.state().list(Kind::Pod, Some("web"))
+    );
+    assert!(
+        sim.state()
+            .list(Kind::PersistentVolumeClaim, Some("web"))
+            .is_empty()
+    );
     sim.shutdown().await;
     Ok(())
 }
