@@ -350,7 +350,7 @@ fn tiny_and_odd_sizes_do_not_panic() {
 #[test]
 fn older_update_does_not_grow_the_history() {
     let (mut m, now) = incident_model(Settings::default());
-    let n = m.socket_history.samples.len();
+    let n = m.sockets().unwrap().history.samples.len();
     let snap = ondeck::ui::fixtures::incident_snapshot();
     update(
         &mut m,
@@ -361,5 +361,5 @@ fn older_update_does_not_grow_the_history() {
             jiff::Timestamp::UNIX_EPOCH,
         )),
     );
-    assert_eq!(m.socket_history.samples.len(), n);
+    assert_eq!(m.sockets().unwrap().history.samples.len(), n);
 }

@@ -53,14 +53,15 @@ pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
     };
     let area = f.area();
     f.render_widget(Block::default().style(theme.base), area);
-    let header_h = header::height(model);
+    let header_lines = header::lines(model, ctx, area.width);
+    let header_h = header_lines.len() as u16;
     let [head, body, foot] = Layout::vertical([
         Constraint::Length(header_h),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area);
-    header::render(model, ctx, f, head);
+    header::render(header_lines, f, head);
     if uses_grid(model, area) {
         render_grid(model, ctx, f, body);
     } else {
@@ -121,11 +122,7 @@ pub fn render_pane(
     area: Rect,
     focused: bool,
 ) {
-    match kind {
-        PaneKind::Sockets => panes::sockets::render(model, ctx, f, area, focused),
-        PaneKind::Alerts => panes::alerts::render(model, ctx, f, area, focused),
-        PaneKind::Pods | PaneKind::Pvcs | PaneKind::Certs | PaneKind::Probes => {
-            panes::placeholder::render(kind, ctx, f, area, focused)
-        }
+    if let Some(p) = model.pane(kind) {
+        p.render(model, ctx, f, area, focused);
     }
 }
