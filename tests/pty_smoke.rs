@@ -157,6 +157,10 @@ fn starts_filters_shows_help_and_quits_restoring_the_terminal() {
     s.send(b":p");
     s.wait_text("pods pvc probes");
     s.send(b"\x1b");
+    // Wait for Esc to land: ESC and a following byte in one read is Alt+key to a terminal.
+    s.wait_for("command line closed", |sc| {
+        sc.contents().contains("F10Quit")
+    });
 
     s.send(b"q");
     let status = s.wait_exit();
