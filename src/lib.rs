@@ -4,7 +4,11 @@
 //! drive the same code.
 
 pub mod app;
+pub mod check;
+pub mod cli;
 pub mod config;
+pub mod console;
+pub mod demo;
 pub mod domain;
 pub mod logging;
 pub mod rules;

@@ -1,4 +1,5 @@
-// TEMPORARY (tui branch): runs the TUI with default settings until the lead's CLI lands.
-fn main() -> anyhow::Result<()> {
-    ondeck::app::run_default()
+//! The ondeck binary: command line only; everything else is in the library.
+
+fn main() -> std::process::ExitCode {
+    ondeck::cli::main()
 }

@@ -2,6 +2,7 @@
 //! tagged with the source and a generation, into one bounded channel that the UI task drains.
 //! A source never shares state with the UI: it only sends [`SourceUpdate`]s.
 
+pub mod kube;
 pub mod sockets;
 
 use std::time::Instant;
@@ -34,6 +35,7 @@ impl SourceId {
 #[derive(Debug, Clone)]
 pub enum Payload {
     Sockets(Box<SocketSnapshot>),
+    Pods(Box<crate::domain::pods::PodsSnapshot>),
 }
 
 /// Why a source has no fresh data. `NotConfigured` is not a failure (e.g. no kubeconfig).
@@ -71,4 +73,20 @@ pub struct SourceUpdate {
     /// When the data was collected (wall clock), for display.
     pub wall: jiff::Timestamp,
     pub result: Result<Payload, SourceError>,
+}
+
+/// The sockets collector's options from the config file.
+pub fn socket_options(cfg: &crate::config::SocketsConfig) -> sockets::SocketOptions {
+    use crate::config::SocketBackendChoice;
+    sockets::SocketOptions {
+        backend: match cfg.backend {
+            SocketBackendChoice::Auto => sockets::BackendChoice::Auto,
+            SocketBackendChoice::Netlink => sockets::BackendChoice::Netlink,
+            SocketBackendChoice::Proc => sockets::BackendChoice::ProcNet,
+        },
+        top_n: cfg.top_n,
+        attribution_interval: cfg.attribution_interval.0,
+        fd_scan_interval: Some(cfg.attribution_interval.0),
+        ..Default::default()
+    }
 }

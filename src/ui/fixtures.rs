@@ -148,6 +148,7 @@ pub fn incident_snapshot() -> SocketSnapshot {
             tcp_fin_timeout: Some(60),
         },
         attribution: Attribution::Done,
+        skipped_records: 0,
         poll_duration: Duration::from_micros(8_400),
     }
 }
