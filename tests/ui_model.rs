@@ -600,3 +600,26 @@ async fn bad_theme_fails_before_the_terminal_is_touched() {
     );
     assert!(!ondeck::tui::is_active());
 }
+
+#[test]
+fn a_firing_louder_level_folds_the_quieter_one() {
+    let (mut m, t0) = fresh(Settings::default());
+    update(
+        &mut m,
+        Msg::Source(sockets_update(incident_snapshot(), 1, t0, wall0())),
+    );
+    let shown = ondeck::ui::panes::alerts::shown_alerts(&m.alerts);
+    let java_fd: Vec<_> = shown
+        .iter()
+        .filter(|a| a.key.rule == "process_fd_pct" && a.key.subject.contains("4242"))
+        .collect();
+    assert_eq!(java_fd.len(), 1, "{java_fd:?}");
+    assert_eq!(java_fd[0].key.level, ondeck::domain::Level::Critical);
+    // The book itself still has both (the quieter one clears on its own).
+    assert!(m.alerts.active().len() > shown.len());
+    // The pending CLOSE_WAIT warning is still shown (nothing louder fires for it).
+    assert_eq!(
+        shown.iter().filter(|a| a.key.rule == "close_wait").count(),
+        1
+    );
+}

@@ -63,7 +63,7 @@ fn banner(model: &Model, ctx: ViewCtx<'_>, width: usize) -> Option<Line<'static>
 
 fn alerts_meter(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     let t = ctx.theme;
-    let active = model.alerts.active();
+    let active = crate::ui::panes::alerts::shown_alerts(&model.alerts);
     let count = |lvl: Level| {
         active
             .iter()

@@ -13,7 +13,7 @@ use super::{Pane, PaneKind, Shared, TableOp};
 use crate::app::feed::short_age;
 use crate::app::model::Model;
 use crate::app::table::{RowKey, Sort, TableData, TableState, cmp_f64};
-use crate::rules::{Alert, AlertKey, AlertPhase, TransitionKind};
+use crate::rules::{Alert, AlertBook, AlertKey, AlertPhase, TransitionKind};
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, header_cells, level_span, pane_block};
 
@@ -39,7 +39,7 @@ impl Pane for AlertsPane {
 
     fn refresh(&mut self, shared: &Shared<'_>) {
         self.table.rebuild(&AlertRows {
-            alerts: shared.alerts.active(),
+            alerts: shown_alerts(shared.alerts),
         });
     }
 
@@ -47,7 +47,7 @@ impl Pane for AlertsPane {
         op(
             &mut self.table,
             &AlertRows {
-                alerts: shared.alerts.active(),
+                alerts: shown_alerts(shared.alerts),
             },
         );
     }
@@ -57,7 +57,7 @@ impl Pane for AlertsPane {
     }
 
     fn selected_alert(&self, shared: &Shared<'_>) -> Option<AlertKey> {
-        let active = shared.alerts.active();
+        let active = shown_alerts(shared.alerts);
         self.table
             .selected_index()
             .and_then(|i| active.get(i))
@@ -106,7 +106,7 @@ pub struct AlertRows<'a> {
 impl<'a> AlertRows<'a> {
     pub fn of(model: &'a Model) -> AlertRows<'a> {
         AlertRows {
-            alerts: model.alerts.active(),
+            alerts: shown_alerts(&model.alerts),
         }
     }
 }
@@ -145,6 +145,26 @@ impl TableData for AlertRows<'_> {
             _ => a.cmp(&b),
         }
     }
+}
+
+/// The active alerts as shown: a rule's quieter level is folded into its louder level when
+/// that one is firing for the same subject (fd usage at 96% is one CRITICAL row, not a
+/// CRITICAL and a WARNING). A pending louder level does not hide a firing quieter one.
+pub fn shown_alerts(book: &AlertBook) -> Vec<&Alert> {
+    let active = book.active();
+    active
+        .iter()
+        .copied()
+        .filter(|a| {
+            !active.iter().any(|b| {
+                b.is_firing()
+                    && b.key.level > a.key.level
+                    && b.key.source == a.key.source
+                    && b.key.rule == a.key.rule
+                    && b.key.subject == a.key.subject
+            })
+        })
+        .collect()
 }
 
 /// "pending 3m/15m".
