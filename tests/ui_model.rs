@@ -623,3 +623,31 @@ fn a_firing_louder_level_folds_the_quieter_one() {
         1
     );
 }
+
+#[test]
+fn disabled_sockets_source_is_not_configured_never_stale() {
+    let (mut m, t0) = fresh(Settings {
+        sockets_enabled: false,
+        ..Settings::default()
+    });
+    update(
+        &mut m,
+        Msg::Tick {
+            now: t0 + Duration::from_secs(600),
+            wall: wall0(),
+        },
+    );
+    assert!(matches!(
+        m.freshness(SourceId::Sockets),
+        Some(Freshness::NotConfigured(_))
+    ));
+    assert!(!m.any_stale());
+    let text = ondeck::ui::fixtures::buffer_text(&ondeck::ui::fixtures::render(
+        &m,
+        &ondeck::ui::Theme::builtin_dark(false),
+        80,
+        24,
+    ));
+    assert!(text.contains("sockets.enabled = false"), "{text}");
+    assert!(!text.contains("STALE"), "{text}");
+}

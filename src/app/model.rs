@@ -35,6 +35,9 @@ pub struct Settings {
     pub rules: RulesConfig,
     /// Samples kept for the state sparklines (bounded ring buffer).
     pub history_samples: usize,
+    /// `sockets.enabled = false`: the pane says "not configured" instead of waiting (and going
+    /// STALE) for a source that will never send.
+    pub sockets_enabled: bool,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Settings {
             alert_history: config.alerts.history,
             rules: config.rules.clone(),
             history_samples: 240,
+            sockets_enabled: config.sockets.enabled,
         }
     }
 

@@ -160,8 +160,15 @@ pub struct SocketsPane {
 impl SocketsPane {
     pub fn new(settings: &Settings, started: Instant) -> SocketsPane {
         let t = |v: SocketsView| TableState::new(v.columns().len(), v.default_sort());
+        let mut feed = Feed::new(settings.refresh, started);
+        if !settings.sockets_enabled {
+            let why = SourceError::NotConfigured(
+                "disabled in the config (sockets.enabled = false)".into(),
+            );
+            feed.apply(0, started, jiff::Timestamp::UNIX_EPOCH, Err(why));
+        }
         SocketsPane {
-            feed: Feed::new(settings.refresh, started),
+            feed,
             history: SocketHistory::new(settings.history_samples),
             view: SocketsView::CloseWaitByProcess,
             tables: SocketsView::ALL.map(t),
