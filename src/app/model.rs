@@ -167,6 +167,9 @@ pub struct Model {
     /// Terminal size, from Resize (the view decides grid vs tabs from the frame itself).
     pub size: (u16, u16),
     pub quit: bool,
+    /// Where the last frame drew each tab and pane, for mouse clicks. Written by the view
+    /// (view-only state, like a table's scroll offset), read by `update`.
+    pub click_targets: std::cell::RefCell<Vec<(ratatui::layout::Rect, PaneKind)>>,
     /// Anything changed since the last draw.
     pub dirty: bool,
 }
@@ -192,6 +195,7 @@ impl Model {
             theme_request: None,
             size: (80, 24),
             quit: false,
+            click_targets: Default::default(),
             dirty: true,
             settings,
         }

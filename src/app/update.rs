@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
 
 use super::command::{self, LineCommand};
 use super::model::{Danger, InputMode, Model, Overlay};
@@ -30,11 +32,41 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 on_key(m, k, &mut cmds);
             }
         }
-        Msg::Mouse(me) => match me.kind {
-            MouseEventKind::ScrollDown => table_op(m, |t, d| t.move_by(3, d)),
-            MouseEventKind::ScrollUp => table_op(m, |t, d| t.move_by(-3, d)),
-            _ => return cmds,
-        },
+        Msg::Mouse(me) => {
+            if m.overlay.is_some() || m.input != InputMode::Normal {
+                return cmds;
+            }
+            // Tabs are pushed before panes, so a tab wins over the pane area under it.
+            let hit = m
+                .click_targets
+                .borrow()
+                .iter()
+                .find(|(r, _)| {
+                    r.contains(ratatui::layout::Position {
+                        x: me.column,
+                        y: me.row,
+                    })
+                })
+                .map(|(_, k)| *k);
+            match me.kind {
+                MouseEventKind::Down(MouseButton::Left) => match hit {
+                    Some(k) => focus(m, k),
+                    None => return cmds,
+                },
+                MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                    if let Some(k) = hit {
+                        m.focused = k;
+                    }
+                    let n = if me.kind == MouseEventKind::ScrollDown {
+                        3
+                    } else {
+                        -3
+                    };
+                    table_op(m, |t, d| t.move_by(n, d));
+                }
+                _ => return cmds,
+            }
+        }
         Msg::Paste(text) => on_paste(m, &text),
         Msg::Resize(w, h) => m.size = (w, h),
         Msg::CommandDone(CommandResult::AlertHook {

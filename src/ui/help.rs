@@ -23,6 +23,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("F5", "refresh the sources now"),
     (":", "command: sockets alerts pods pvc certs probes"),
     ("", "  ctx NAME, ns NAME, theme NAME, ack, q"),
+    (
+        "mouse",
+        "click tab or pane: focus; wheel: scroll (layout.mouse)",
+    ),
     ("q F10 C-c", "quit"),
 ];
 

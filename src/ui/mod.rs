@@ -62,6 +62,7 @@ pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
     ])
     .areas(area);
     header::render(header_lines, f, head);
+    model.click_targets.borrow_mut().clear();
     if uses_grid(model, area) {
         render_grid(model, ctx, f, body);
     } else {
@@ -105,7 +106,18 @@ fn render_tabs(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
             .source
             .and_then(|s| model.freshness(s))
             .is_some_and(|f| f.is_stale());
-        spans.push(Span::styled(format!(" {} ", spec.title), style));
+        let label = format!(" {} ", spec.title);
+        let width = label.chars().count() as u16 + if stale { 5 } else { 0 };
+        let x = area.x + spans.iter().map(|s: &Span| s.width() as u16).sum::<u16>();
+        let target = Rect {
+            x,
+            y: area.y,
+            width,
+            height: 1,
+        }
+        .intersection(area);
+        model.click_targets.borrow_mut().push((target, *k));
+        spans.push(Span::styled(label, style));
         if stale {
             spans.push(Span::styled("STALE", ctx.theme.stale));
         }
@@ -123,6 +135,7 @@ pub fn render_pane(
     focused: bool,
 ) {
     if let Some(p) = model.pane(kind) {
+        model.click_targets.borrow_mut().push((area, kind));
         p.render(model, ctx, f, area, focused);
     }
 }
