@@ -25,7 +25,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("", "  ctx NAME, ns NAME, theme NAME, ack, q"),
     (
         "mouse",
-        "click focuses a tab/pane, wheel scrolls (layout.mouse)",
+        "click focuses a tab/pane, wheel scrolls",
     ),
     ("q F10 C-c", "quit"),
 ];
