@@ -228,8 +228,8 @@ fn render(
     let (off, visible) = state.visible(table_area.height.saturating_sub(1) as usize);
     // Narrow (80 columns): value and threshold share a column, the note moves to the detail view.
     let narrow = table_area.width < 110;
-    let rows = visible.iter().enumerate().map(|(n, &i)| {
-        let a = rows_data.alerts[i];
+    let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
+        let a = *rows_data.alerts.get(i)?;
         let since = match a.phase {
             AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default(),
             AlertPhase::Firing { since } => format!(
@@ -269,11 +269,11 @@ fn render(
                 ack,
             ])
         };
-        if focused && off + n == state.cursor {
+        Some(if focused && off + n == state.cursor {
             row.style(t.selection)
         } else {
             row
-        }
+        })
     });
     use Constraint::{Length, Min};
     let (names, widths): (Vec<&str>, Vec<Constraint>) = if narrow {

@@ -294,14 +294,21 @@ fn render_table(
     let body_h = area.height.saturating_sub(1) as usize;
     let (off, visible) = state.visible(body_h);
     let t = ctx.theme;
-    let rows = visible.iter().enumerate().map(|(n, &i)| {
-        let row = Row::new(row_cells(model, s, ctx, view, i));
-        if focused && off + n == state.cursor {
-            row.style(t.selection)
-        } else {
-            row
-        }
-    });
+    // An order is always rebuilt with its data; the bound check only keeps a logic slip from
+    // ever becoming a panic on a wall screen.
+    let len = SocketRows { view, snap: s }.len();
+    let rows = visible
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| **i < len)
+        .map(|(n, &i)| {
+            let row = Row::new(row_cells(model, s, ctx, view, i));
+            if focused && off + n == state.cursor {
+                row.style(t.selection)
+            } else {
+                row
+            }
+        });
     let header = Row::new(header_cells(
         ctx,
         view.columns(),
@@ -448,7 +455,12 @@ pub(super) fn detail_lines(
     };
     let mut out = Vec::new();
     let state = pane.table();
-    if let Some(i) = state.selected_index() {
+    let len = SocketRows {
+        view: pane.view,
+        snap: s,
+    }
+    .len();
+    if let Some(i) = state.selected_index().filter(|i| *i < len) {
         match pane.view {
             SocketsView::CloseWaitByProcess => {
                 let p = &s.close_wait_by_process[i];
