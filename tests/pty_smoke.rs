@@ -148,14 +148,25 @@ fn starts_filters_shows_help_and_quits_restoring_the_terminal() {
     assert!(text.contains("TCP"), "header meters: {text}");
     assert!(text.contains("Alerts"), "alerts meter/tab: {text}");
 
-    // `/` + filter: typed text shows in the footer as it is typed.
+    // The real sockets source delivers: the summary and the view tabs appear.
+    s.wait_text("CLOSE_WAIT by process");
+    assert!(s.screen_text().contains("ESTAB "), "{}", s.screen_text());
+
+    // `/` + filter: applied as typed (the table empties), shown in the footer; Enter keeps it.
     s.send(b"/");
     s.wait_text("Enter keep, Esc clear");
-    s.send(b"java");
-    s.wait_text("/java");
+    s.send(b"zzqq");
+    s.wait_text("/zzqq");
+    s.wait_text("no rows match the filter");
     s.send(b"\r");
     s.wait_for("footer key bar back", |sc| {
         sc.contents().contains("F10Quit") && !sc.contents().contains("Esc clear")
+    });
+    assert!(s.screen_text().contains("filter: zzqq"));
+    // Esc in normal mode clears the filter.
+    s.send(b"\x1b");
+    s.wait_for("filter cleared", |sc| {
+        !sc.contents().contains("filter: zzqq")
     });
 
     // Help opens and closes.

@@ -409,3 +409,20 @@ fn mouse_click_on_a_tab_or_pane_focuses_it() {
     );
     assert_eq!(m.focused, PaneKind::Alerts);
 }
+
+#[test]
+fn active_filter_stays_visible_at_80_columns() {
+    let (mut m, _) = incident_model(Settings::default());
+    key(&mut m, KeyCode::Char('/'));
+    for c in "java".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.contains("filter: java"), "{text}");
+    assert!(
+        text.contains("4242") && !text.contains("(unknown owner)"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}

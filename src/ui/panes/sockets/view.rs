@@ -177,22 +177,30 @@ fn render_summary(
     f.render_widget(Paragraph::new(lines), area);
 }
 
+/// `1 CLOSE_WAIT by process  2 by peer ...  filter: x`. When that does not fit (80 columns
+/// with a filter), the views not shown collapse to their numbers so the filter stays visible.
 fn render_view_tabs(pane: &SocketsPane, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let filter = &pane.table().filter;
+    let filter_text = (!filter.is_empty()).then(|| format!("  filter: {}", sanitize(filter)));
+    let full: usize = SocketsView::ALL
+        .iter()
+        .map(|v| v.label().len() + 4)
+        .sum::<usize>()
+        + filter_text.as_ref().map_or(0, |t| t.chars().count());
+    let compact = full > area.width as usize;
     let mut spans = Vec::new();
     for (i, v) in SocketsView::ALL.iter().enumerate() {
-        let style = if *v == pane.view {
-            ctx.theme.selection
+        let (text, style) = if *v == pane.view {
+            (format!(" {} {} ", i + 1, v.label()), ctx.theme.selection)
+        } else if compact {
+            (format!(" {} ", i + 1), ctx.theme.muted)
         } else {
-            ctx.theme.muted
+            (format!(" {} {} ", i + 1, v.label()), ctx.theme.muted)
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, v.label()), style));
+        spans.push(Span::styled(text, style));
     }
-    let filter = &pane.table().filter;
-    if !filter.is_empty() {
-        spans.push(Span::styled(
-            format!("  filter: {}", sanitize(filter)),
-            ctx.theme.accent,
-        ));
+    if let Some(t) = filter_text {
+        spans.push(Span::styled(t, ctx.theme.accent));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
