@@ -285,11 +285,6 @@ async fn backup_into(
             helper: false,
         },
         None => {
-            if exec.read_only() {
-                return Err(ActionError::ReadOnly(
-                    "start a helper pod for the backup".into(),
-                ));
-            }
             progress(BackupProgress::stage(BackupStage::StartingHelper));
             let spec = helper_pod_spec(
                 &pf.pvc_ref.namespace,
