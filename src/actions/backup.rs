@@ -251,16 +251,31 @@ pub async fn backup(
     cancel: &CancellationToken,
 ) -> Result<VerifiedBackup> {
     let dir = create_backup_dir(&opts.dir, &pf.pvc_ref)?;
+    // If this future is dropped mid-way (a UI closed), the directory is still marked failed
+    // and the helper pod's own guard deletes it.
+    let mut unfinished = UnfinishedDir(Some(dir.clone()));
     let mut helper: Option<HelperPodGuard> = None;
     let result = backup_into(exec, pf, opts, &dir, &mut helper, progress, cancel).await;
     if let Some(h) = helper.take() {
         let _ = h.cleanup().await;
     }
+    unfinished.0 = None;
     match result {
         Ok(b) => Ok(b),
         Err(e) => {
             mark_failed(&dir, &e.to_string());
             Err(e)
+        }
+    }
+}
+
+/// Marks the backup directory failed when dropped while still armed.
+struct UnfinishedDir(Option<PathBuf>);
+
+impl Drop for UnfinishedDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            mark_failed(&dir, "the backup was abandoned before it finished");
         }
     }
 }

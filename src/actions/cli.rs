@@ -127,7 +127,7 @@ pub fn progress_line(p: &BackupProgress) -> String {
 }
 
 async fn connect(g: &PvcGlobals) -> Result<(Executor, TargetSource), ActionError> {
-    let (client, _target, source) = target::connect(
+    let (client, target, source) = target::connect(
         g.kubeconfig.clone(),
         g.context.clone(),
         g.config.kubernetes.connect_timeout.into(),
@@ -135,6 +135,7 @@ async fn connect(g: &PvcGlobals) -> Result<(Executor, TargetSource), ActionError
     .await?;
     let exec = Executor::new(
         client,
+        target,
         g.read_only || g.config.read_only,
         g.config.kubernetes.request_timeout.into(),
     );
@@ -192,10 +193,15 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
     let audit_path = audit::default_path();
     match cmd {
         PvcCommand::Backup { target } => {
-            let current = source.current()?;
-            let pf = preflight::preflight(&exec, &current, &target).await?;
+            source.ensure_unchanged(exec.target())?;
+            let pf = preflight::preflight(&exec, &target).await?;
             eprintln!("plan:");
-            eprint_lines(&pf.plan_lines(Operation::Backup, false)[..5]);
+            let plan: Vec<String> = pf
+                .plan_lines(Operation::Backup, false)
+                .into_iter()
+                .filter(|l| !l.starts_with(|c: char| c.is_ascii_digit()))
+                .collect();
+            eprint_lines(&plan);
             let refusals = pf.refusals(Operation::Backup, true, false);
             if !refusals.is_empty() {
                 return Err(ActionError::Refused(refusals.join("; ")));

@@ -8,6 +8,7 @@
 //! questions to the authorizer and persist nothing. In read-only mode the flows still run the
 //! preflight and show the plan, then stop before the first mutating step.
 
+use super::target::KubeTarget;
 use super::{ActionError, Result, deadline};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::authorization::v1::{
@@ -76,6 +77,7 @@ impl std::fmt::Display for Mutation {
 #[derive(Clone)]
 pub struct Executor {
     client: kube::Client,
+    target: KubeTarget,
     read_only: bool,
     request_timeout: Duration,
 }
@@ -83,6 +85,7 @@ pub struct Executor {
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
+            .field("target", &self.target)
             .field("read_only", &self.read_only)
             .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
@@ -90,12 +93,24 @@ impl std::fmt::Debug for Executor {
 }
 
 impl Executor {
-    pub fn new(client: kube::Client, read_only: bool, request_timeout: Duration) -> Self {
+    /// `target` is the context and server `client` was built for: the flows record it in
+    /// the preflight and compare it with the current one before changing anything.
+    pub fn new(
+        client: kube::Client,
+        target: KubeTarget,
+        read_only: bool,
+        request_timeout: Duration,
+    ) -> Self {
         Executor {
             client,
+            target,
             read_only,
             request_timeout,
         }
+    }
+
+    pub fn target(&self) -> &KubeTarget {
+        &self.target
     }
 
     pub fn read_only(&self) -> bool {

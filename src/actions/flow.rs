@@ -330,9 +330,9 @@ async fn steps(
     preflight_out: &mut Option<Box<PvcPreflight>>,
     policy_after: &mut Option<String>,
 ) -> Result<DeleteOutcome> {
-    // 1. Preflight, fresh.
-    let current = target.current()?;
-    let pf = preflight::preflight(exec, &current, &req.pvc).await?;
+    // 1. Preflight, fresh; the target must already be the executor's.
+    target.ensure_unchanged(exec.target())?;
+    let pf = preflight::preflight(exec, &req.pvc).await?;
     let pf = &**preflight_out.insert(Box::new(pf));
     let refusals = pf.refusals(Operation::Delete, req.allow_in_use, req.retain);
     reporter
@@ -448,23 +448,25 @@ async fn steps(
     }
     delete::guarded_delete(exec, pf, target)
         .await
-        .map_err(|e| with_backup_note(e, verified))?;
+        .map_err(|e| match e {
+            // No answer, or a server error: the delete may or may not have happened.
+            ActionError::Timeout { .. } | ActionError::Api { .. } => e.with_note(&format!(
+                "the outcome is unknown: check whether {} still exists; backup kept at {}",
+                pf.pvc_ref,
+                verified.dir.display()
+            )),
+            other => with_backup_note(other, verified),
+        })?;
 
     // 6. Follow.
     delete::follow(exec, pf, req.follow_timeout).await
 }
 
 fn with_backup_note(e: ActionError, b: &VerifiedBackup) -> ActionError {
-    match e {
-        ActionError::Forbidden { what, message } => ActionError::Forbidden {
-            what,
-            message: format!(
-                "{message} (nothing deleted; backup kept at {})",
-                b.dir.display()
-            ),
-        },
-        other => other,
-    }
+    e.with_note(&format!(
+        "nothing deleted; backup kept at {}",
+        b.dir.display()
+    ))
 }
 
 #[cfg(test)]

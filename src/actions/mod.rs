@@ -112,6 +112,34 @@ impl ActionError {
         }
     }
 
+    /// The same error with a note on the state things are left in.
+    pub fn with_note(self, note: &str) -> Self {
+        let add = |m: String| format!("{m} ({note})");
+        match self {
+            ActionError::Refused(m) => ActionError::Refused(add(m)),
+            ActionError::Backup(m) => ActionError::Backup(add(m)),
+            ActionError::Verify(m) => ActionError::Verify(add(m)),
+            ActionError::Cancelled(m) => ActionError::Cancelled(add(m)),
+            ActionError::Forbidden { what, message } => ActionError::Forbidden {
+                what,
+                message: add(message),
+            },
+            ActionError::Api { what, message } => ActionError::Api {
+                what,
+                message: add(message),
+            },
+            ActionError::Changed { what, message } => ActionError::Changed {
+                what,
+                message: add(message),
+            },
+            ActionError::Timeout { what, secs } => ActionError::Api {
+                what,
+                message: add(format!("no answer within {secs}s")),
+            },
+            other => other,
+        }
+    }
+
     /// Maps a kube error, naming the request that failed.
     pub fn kube(what: impl Into<String>, e: kube::Error) -> Self {
         let what = what.into();

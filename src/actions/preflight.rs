@@ -276,11 +276,8 @@ const CHECKS: [(&str, &str, &str, Option<&str>); 7] = [
 ];
 
 /// Runs the preflight for `pvc` against the executor's cluster.
-pub async fn preflight(
-    exec: &Executor,
-    target: &KubeTarget,
-    pvc_ref: &PvcRef,
-) -> Result<PvcPreflight> {
+pub async fn preflight(exec: &Executor, pvc_ref: &PvcRef) -> Result<PvcPreflight> {
+    let target = exec.target();
     let ns = &pvc_ref.namespace;
     let pvc = exec.get_pvc(ns, &pvc_ref.name).await?;
     let uid = pvc

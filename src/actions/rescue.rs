@@ -35,8 +35,8 @@ pub async fn rescue(
     cancel: &CancellationToken,
     audit_path: Option<&Path>,
 ) -> Result<RescueReport> {
-    let current = target.current()?;
-    let pf = preflight::preflight(exec, &current, pvc).await?;
+    target.ensure_unchanged(exec.target())?;
+    let pf = preflight::preflight(exec, pvc).await?;
     let refusals = pf.refusals(Operation::Rescue, false, true);
     if !refusals.is_empty() {
         return Err(ActionError::Refused(refusals.join("; ")));

@@ -230,7 +230,11 @@ pub async fn from_backup(
     }
     .await;
     let _ = helper.cleanup().await;
-    let restored = result?;
+    let restored = result.map_err(|e| {
+        e.with_note(&format!(
+            "the claim {pvc} was created and may hold a partial restore: check or delete it before trying again"
+        ))
+    })?;
     let bound = exec.get_pvc(&pvc.namespace, &pvc.name).await?;
     Ok(RestoreReport {
         pvc: pvc.clone(),
