@@ -4,8 +4,17 @@
 //! drive the same code.
 
 pub mod actions;
+pub mod app;
+pub mod check;
+pub mod cli;
 pub mod config;
+pub mod console;
+pub mod demo;
 pub mod domain;
+pub mod logging;
 pub mod rules;
+pub mod sanitize;
 pub mod sim;
 pub mod sources;
+pub mod tui;
+pub mod ui;

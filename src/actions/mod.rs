@@ -166,12 +166,10 @@ impl ActionError {
 
 pub type Result<T, E = ActionError> = std::result::Result<T, E>;
 
-/// Removes control and escape characters from a string that came from outside before it is
-/// printed or shown (names, messages, stderr of a remote command).
+/// Removes control and escape sequences from a string that came from outside before it is
+/// printed or shown (names, API messages, a remote command's stderr): the shared sanitizer.
 pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::sanitize::line(s).into_owned()
 }
 
 /// Runs a future under a deadline, turning an elapsed deadline into [`ActionError::Timeout`].
@@ -214,6 +212,7 @@ mod tests {
 
     #[test]
     fn sanitize_strips_escapes() {
-        assert_eq!(sanitize("a\u{1b}[31mb\n"), "a [31mb ");
+        let s = sanitize("a\u{1b}[31mb\n");
+        assert!(!s.contains('\u{1b}') && !s.contains('\n'), "{s:?}");
     }
 }

@@ -250,6 +250,10 @@ pub struct SocketSnapshot {
     /// Time the poll took, for the pane's footer and the benchmarks.
     #[serde(with = "duration_micros")]
     pub poll_duration: Duration,
+    /// Socket records the backend could not read (odd /proc/net/tcp lines, short netlink
+    /// records): skipped and counted, never an error.
+    #[serde(default)]
+    pub skipped_records: u64,
 }
 
 mod duration_micros {

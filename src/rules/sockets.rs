@@ -27,12 +27,7 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
         })
         .unwrap_or_default();
     for r in &rules.close_wait {
-        let msg = format!(
-            "{} sockets in CLOSE_WAIT ({} {}){top}",
-            group(cw),
-            r.op.symbol(),
-            group(r.value as u64)
-        );
+        let msg = format!("{} in CLOSE_WAIT ({}){top}", sockets(cw), when(r));
         out.push(Condition::check(
             src,
             "close_wait",
@@ -152,6 +147,30 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
     out
 }
 
+/// "1 socket", "1,500 sockets".
+fn sockets(n: u64) -> String {
+    if n == 1 {
+        "1 socket".into()
+    } else {
+        format!("{} sockets", group(n))
+    }
+}
+
+/// "critical when > 2,000 for 5m": the rule in words, next to the value.
+fn when(r: &crate::config::ThresholdRule) -> String {
+    let for_ = if r.for_.0.is_zero() {
+        String::new()
+    } else {
+        format!(" for {}", super::short_duration(r.for_.0))
+    };
+    format!(
+        "{} when {} {}{for_}",
+        r.level.label().to_lowercase(),
+        r.op.symbol(),
+        group(r.value as u64)
+    )
+}
+
 /// 12345 -> "12,345": counts are read from across the room.
 pub fn group(n: u64) -> String {
     let digits = n.to_string();
@@ -209,7 +228,10 @@ mod tests {
         );
         let c = evaluate(&snapshot(1500), &rules);
         let msg = &c[0].message;
-        assert!(msg.contains("1,500 sockets in CLOSE_WAIT"), "{msg}");
+        assert!(
+            msg.contains("1,500 sockets in CLOSE_WAIT (warning when > 1,000 for 15m)"),
+            "{msg}"
+        );
         assert!(msg.contains("java (pid 4242)"), "{msg}");
     }
 

@@ -72,3 +72,19 @@ pub struct SourceUpdate {
     pub wall: jiff::Timestamp,
     pub result: Result<Payload, SourceError>,
 }
+
+/// The sockets collector's options from the config file.
+pub fn socket_options(cfg: &crate::config::SocketsConfig) -> sockets::SocketOptions {
+    use crate::config::SocketBackendChoice;
+    sockets::SocketOptions {
+        backend: match cfg.backend {
+            SocketBackendChoice::Auto => sockets::BackendChoice::Auto,
+            SocketBackendChoice::Netlink => sockets::BackendChoice::Netlink,
+            SocketBackendChoice::Proc => sockets::BackendChoice::ProcNet,
+        },
+        top_n: cfg.top_n,
+        attribution_interval: cfg.attribution_interval.0,
+        fd_scan_interval: Some(cfg.attribution_interval.0),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,16 @@
+//! The application: the model, messages and pure `update`, and `run`, the UI task that owns
+//! the terminal. Sources feed it through one bounded channel; side effects run in an executor
+//! task and come back as messages.
+
+pub mod command;
+pub mod feed;
+pub mod model;
+pub mod msg;
+mod runtime;
+pub mod table;
+pub mod update;
+
+pub use model::{Model, Settings};
+pub use msg::{Command, CommandResult, Msg};
+pub use runtime::{RunOptions, run, run_default, run_with_settings};
+pub use update::update;

@@ -1,0 +1,262 @@
+//! The model the UI task owns: settings, per-source feeds, the alert book, pane states, the
+//! input mode and overlays. Only `update` mutates it; views only read it.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use ratatui_textarea::TextArea;
+
+use super::feed::{Feed, Freshness};
+use crate::config::{Config, SocketRules};
+use crate::domain::Level;
+use crate::domain::sockets::{SocketSnapshot, TcpState};
+use crate::rules::{AlertBook, AlertKey};
+use crate::sources::SourceId;
+use crate::ui::panes::{AlertsPane, PaneKind, SocketsPane};
+
+/// What the TUI needs from the configuration (built from `Config` by the caller, or directly
+/// by tests).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub refresh: Duration,
+    pub theme: String,
+    pub ascii: bool,
+    pub read_only: bool,
+    /// Ring the terminal bell on a new critical alert.
+    pub bell: bool,
+    pub mouse: bool,
+    /// Panes shown at once on a large terminal, row by row.
+    pub grid: Vec<Vec<PaneKind>>,
+    /// Below this size, one pane at a time with tabs.
+    pub min_grid_cols: u16,
+    pub min_grid_rows: u16,
+    pub alert_command: Option<String>,
+    pub alert_command_timeout: Duration,
+    pub alert_history: usize,
+    pub socket_rules: SocketRules,
+    /// Samples kept for the state sparklines (bounded ring buffer).
+    pub history_samples: usize,
+}
+
+impl Default for Settings {
+    /// The documented defaults: the same as `Config::default()`.
+    fn default() -> Self {
+        Settings::from_config(&Config::default())
+    }
+}
+
+impl Settings {
+    /// What the TUI takes from the configuration file (plus `--theme`, `--ascii`, ... already
+    /// folded into `config` by the CLI). Unknown pane names in `layout.grid` are skipped.
+    pub fn from_config(config: &Config) -> Settings {
+        let grid = config
+            .layout
+            .grid
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .filter_map(|name| {
+                        let kind = PaneKind::by_name(name);
+                        if kind.is_none() {
+                            tracing::warn!(pane = %name, "unknown pane name in layout.grid");
+                        }
+                        kind
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|row| !row.is_empty())
+            .collect();
+        Settings {
+            refresh: config.refresh.0,
+            theme: config.theme.clone(),
+            ascii: config.ascii,
+            read_only: config.read_only,
+            bell: config.alerts.bell,
+            mouse: config.layout.mouse,
+            grid,
+            min_grid_cols: config.layout.min_grid_cols,
+            min_grid_rows: config.layout.min_grid_rows,
+            alert_command: config.alerts.command.clone(),
+            alert_command_timeout: config.alerts.command_timeout.0,
+            alert_history: config.alerts.history,
+            socket_rules: config.rules.sockets.clone(),
+            history_samples: 240,
+        }
+    }
+
+    /// The grid as shown now: panes whose source does not exist yet are left out (they stay
+    /// reachable as tabs and by `:name`), and empty rows collapse.
+    pub fn visible_grid(&self) -> Vec<Vec<PaneKind>> {
+        self.grid
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .copied()
+                    .filter(|k| k.spec().available)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|r| !r.is_empty())
+            .collect()
+    }
+}
+
+/// One sample of the socket state counts, for the sparklines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateSample {
+    pub established: u64,
+    pub close_wait: u64,
+    pub time_wait: u64,
+}
+
+/// Bounded ring buffer of state samples.
+#[derive(Debug, Clone)]
+pub struct SocketHistory {
+    pub samples: VecDeque<StateSample>,
+    pub cap: usize,
+}
+
+impl SocketHistory {
+    pub fn new(cap: usize) -> Self {
+        SocketHistory {
+            samples: VecDeque::with_capacity(cap.min(4096)),
+            cap: cap.max(1),
+        }
+    }
+    pub fn push(&mut self, s: &SocketSnapshot) {
+        if self.samples.len() >= self.cap {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(StateSample {
+            established: s.states.get(TcpState::Established),
+            close_wait: s.states.get(TcpState::CloseWait),
+            time_wait: s.states.get(TcpState::TimeWait),
+        });
+    }
+}
+
+/// The danger of one subject (a listener, a pid, "host") from the active alerts: the loudest
+/// level, and whether that is only pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Danger {
+    pub level: Level,
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputMode {
+    Normal,
+    /// `/`: the filter is applied as it is typed; Esc restores `before`.
+    Filter {
+        before: String,
+    },
+    /// `:` command line.
+    Command {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help,
+    /// Enter on a row: details of the selected row in the focused pane.
+    Detail,
+    /// `a` on an alert: a note typed in a small text area.
+    AckNote {
+        key: AlertKey,
+        input: Box<TextArea<'static>>,
+    },
+}
+
+/// A one-line message in the footer (command results, refusals), cleared after a while.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub level: Level,
+    pub until: Instant,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub settings: Settings,
+    pub now: Instant,
+    pub wall: jiff::Timestamp,
+    pub started: Instant,
+    pub sockets: Feed<Box<SocketSnapshot>>,
+    pub socket_history: SocketHistory,
+    pub alerts: AlertBook,
+    /// Danger per (source, subject), recomputed when the alert book changes.
+    pub danger: HashMap<(SourceId, String), Danger>,
+    pub sockets_pane: SocketsPane,
+    pub alerts_pane: AlertsPane,
+    pub focused: PaneKind,
+    /// Panes reachable with Tab/`:name` (the tab bar on a small terminal).
+    pub tabs: Vec<PaneKind>,
+    pub input: InputMode,
+    pub overlay: Option<Overlay>,
+    pub flash: Option<Flash>,
+    /// `Some(scenario)` when running against the simulated cluster: the header says so loudly.
+    pub demo: Option<String>,
+    pub theme_request: Option<String>,
+    /// Terminal size, from Resize (the view decides grid vs tabs from the frame itself).
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Anything changed since the last draw.
+    pub dirty: bool,
+}
+
+impl Model {
+    pub fn new(settings: Settings, now: Instant, wall: jiff::Timestamp) -> Model {
+        let refresh = settings.refresh;
+        let history = SocketHistory::new(settings.history_samples);
+        let alerts = AlertBook::new(settings.alert_history);
+        Model {
+            now,
+            wall,
+            started: now,
+            sockets: Feed::new(refresh, now),
+            socket_history: history,
+            alerts,
+            danger: HashMap::new(),
+            sockets_pane: SocketsPane::new(),
+            alerts_pane: AlertsPane::new(),
+            focused: PaneKind::Sockets,
+            tabs: PaneKind::ALL.to_vec(),
+            input: InputMode::Normal,
+            overlay: None,
+            flash: None,
+            demo: None,
+            theme_request: None,
+            size: (80, 24),
+            quit: false,
+            dirty: true,
+            settings,
+        }
+    }
+
+    pub fn danger_of(&self, source: SourceId, subject: &str) -> Option<Danger> {
+        self.danger.get(&(source, subject.to_string())).copied()
+    }
+
+    /// Freshness of the feed behind a pane (`None` for panes without a source yet).
+    pub fn freshness(&self, source: SourceId) -> Option<Freshness> {
+        match source {
+            SourceId::Sockets => Some(self.sockets.freshness(self.now)),
+            _ => None,
+        }
+    }
+
+    /// Any configured source STALE: the header says so.
+    pub fn any_stale(&self) -> bool {
+        [SourceId::Sockets]
+            .into_iter()
+            .any(|s| self.freshness(s).is_some_and(|f| f.is_stale()))
+    }
+
+    pub fn flash(&mut self, text: impl Into<String>, level: Level) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            level,
+            until: self.now + Duration::from_secs(5),
+        });
+    }
+}

@@ -1,0 +1,47 @@
+//! Messages into `update` and commands out of it. Commands are the only way the model asks for
+//! side effects; their results come back as `Msg::CommandDone`.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::rules::Transition;
+use crate::sources::SourceUpdate;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    /// Bracketed paste: arrives whole, never as keystrokes (the PVC confirmation refuses it).
+    Paste(String),
+    Resize(u16, u16),
+    /// The clock: drives data ages, STALE marking and pending-alert progress.
+    Tick {
+        now: Instant,
+        wall: jiff::Timestamp,
+    },
+    Source(SourceUpdate),
+    CommandDone(CommandResult),
+    /// SIGINT/SIGTERM/SIGHUP or the terminal going away: leave cleanly.
+    Shutdown(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Quit,
+    /// Ring the terminal bell (a new critical alert, when enabled).
+    Bell,
+    /// Run the configured alert command for this transition (with its timeout).
+    RunAlertHook(Box<Transition>),
+    /// Ask the sources to poll now (F5).
+    RefreshSources,
+}
+
+#[derive(Debug, Clone)]
+pub enum CommandResult {
+    AlertHook {
+        rule: String,
+        subject: String,
+        outcome: Result<Option<i32>, String>,
+    },
+}

@@ -1,0 +1,496 @@
+//! `update(&mut Model, Msg) -> Vec<Command>`: the only place the model changes. Pure: no I/O,
+//! time comes in with the messages, side effects leave as commands.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+
+use super::command::{self, LineCommand};
+use super::model::{Danger, InputMode, Model, Overlay};
+use super::msg::{Command, CommandResult, Msg};
+use super::table::{RowKey, TableData, TableState};
+use crate::domain::Level;
+use crate::rules::{self, AlertPhase, TransitionKind};
+use crate::sources::{Payload, SourceId, SourceUpdate};
+use crate::ui::panes::alerts::AlertRows;
+use crate::ui::panes::sockets::SocketRows;
+use crate::ui::panes::{Action, PaneKind, SocketsView};
+
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
+    let mut cmds = Vec::new();
+    match msg {
+        Msg::Tick { now, wall } => {
+            m.now = now.max(m.now);
+            m.wall = wall;
+            if m.flash.as_ref().is_some_and(|f| f.until <= m.now) {
+                m.flash = None;
+            }
+        }
+        Msg::Source(u) => on_source(m, u, &mut cmds),
+        Msg::Key(k) => {
+            if k.kind != KeyEventKind::Release {
+                on_key(m, k, &mut cmds);
+            }
+        }
+        Msg::Mouse(me) => match me.kind {
+            MouseEventKind::ScrollDown => table_op(m, |t, d| t.move_by(3, d)),
+            MouseEventKind::ScrollUp => table_op(m, |t, d| t.move_by(-3, d)),
+            _ => return cmds,
+        },
+        Msg::Paste(text) => on_paste(m, &text),
+        Msg::Resize(w, h) => m.size = (w, h),
+        Msg::CommandDone(CommandResult::AlertHook {
+            rule,
+            subject,
+            outcome,
+        }) => match outcome {
+            Ok(Some(0)) => {}
+            Ok(code) => m.flash(
+                format!(
+                    "alert command for {rule} {subject} exited with {}",
+                    code.map_or("a signal".into(), |c| c.to_string())
+                ),
+                Level::Warning,
+            ),
+            Err(e) => m.flash(
+                format!("alert command for {rule} {subject} failed: {e}"),
+                Level::Warning,
+            ),
+        },
+        Msg::Shutdown(_) => {
+            m.quit = true;
+            cmds.push(Command::Quit);
+        }
+    }
+    m.dirty = true;
+    cmds
+}
+
+fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
+    m.now = m.now.max(u.at);
+    match (u.source, u.result) {
+        (SourceId::Sockets, Ok(Payload::Sockets(snap))) => {
+            let conditions = rules::sockets::evaluate(&snap, &m.settings.socket_rules);
+            m.socket_history.push(&snap);
+            if !m.sockets.apply(u.generation, u.at, u.wall, Ok(snap)) {
+                return;
+            }
+            let transitions = m
+                .alerts
+                .observe(SourceId::Sockets, &conditions, u.at, u.wall);
+            let bell = m.settings.bell
+                && transitions.iter().any(|t| {
+                    t.kind == TransitionKind::Firing && t.alert.key.level == Level::Critical
+                });
+            if bell {
+                cmds.push(Command::Bell);
+            }
+            if m.settings.alert_command.is_some() {
+                cmds.extend(
+                    transitions
+                        .into_iter()
+                        .map(|t| Command::RunAlertHook(Box::new(t))),
+                );
+            }
+            refresh_danger(m);
+            rebuild_sockets(m);
+            rebuild_alerts(m);
+        }
+        (source, Err(e)) => {
+            if source == SourceId::Sockets {
+                m.sockets.apply(u.generation, u.at, u.wall, Err(e));
+            }
+        }
+        // Other sources' payloads arrive with their panes.
+        (_, Ok(_)) => {}
+    }
+}
+
+/// Danger per subject from the active alerts: firing beats pending, then the louder level.
+fn refresh_danger(m: &mut Model) {
+    let mut map: HashMap<(SourceId, String), Danger> = HashMap::new();
+    for a in m.alerts.active() {
+        let d = Danger {
+            level: a.key.level,
+            pending: matches!(a.phase, AlertPhase::Pending { .. }),
+        };
+        let k = (a.key.source, format!("{}@{}", a.key.rule, a.key.subject));
+        let e = map.entry(k).or_insert(d);
+        if (!d.pending, d.level) > (!e.pending, e.level) {
+            *e = d;
+        }
+    }
+    m.danger = map;
+}
+
+struct NoRows;
+impl TableData for NoRows {
+    fn len(&self) -> usize {
+        0
+    }
+    fn key(&self, _: usize) -> RowKey {
+        RowKey(0)
+    }
+    fn matches(&self, _: usize, _: &str) -> bool {
+        false
+    }
+    fn compare(&self, _: usize, _: usize, _: usize) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// Rebuilds the visible sockets table only; other views rebuild when switched to.
+fn rebuild_sockets(m: &mut Model) {
+    let view = m.sockets_pane.view;
+    let table = &mut m.sockets_pane.tables[view as usize];
+    match m.sockets.data() {
+        Some(s) => table.rebuild(&SocketRows { view, snap: s }),
+        None => table.rebuild(&NoRows),
+    }
+}
+
+fn rebuild_alerts(m: &mut Model) {
+    let rows = AlertRows {
+        alerts: m.alerts.active(),
+    };
+    m.alerts_pane.table.rebuild(&rows);
+}
+
+/// Runs `op` on the focused pane's table with its data.
+fn table_op(m: &mut Model, op: impl FnOnce(&mut TableState, &dyn TableData)) {
+    match m.focused {
+        PaneKind::Sockets => {
+            let view = m.sockets_pane.view;
+            let table = &mut m.sockets_pane.tables[view as usize];
+            match m.sockets.data() {
+                Some(s) => op(table, &SocketRows { view, snap: s }),
+                None => op(table, &NoRows),
+            }
+        }
+        PaneKind::Alerts => {
+            let rows = AlertRows {
+                alerts: m.alerts.active(),
+            };
+            op(&mut m.alerts_pane.table, &rows);
+        }
+        _ => {}
+    }
+}
+
+/// The filter text of the focused pane's table.
+pub fn focused_filter(m: &Model) -> String {
+    match m.focused {
+        PaneKind::Sockets => m.sockets_pane.table().filter.clone(),
+        PaneKind::Alerts => m.alerts_pane.table.filter.clone(),
+        _ => String::new(),
+    }
+}
+
+fn set_filter(m: &mut Model, text: String) {
+    table_op(m, |t, d| t.set_filter(text, d));
+}
+
+fn on_paste(m: &mut Model, text: &str) {
+    // Pasted text is flattened to one line; controls never reach a filter or command.
+    let flat = text.replace(['\r', '\n'], " ");
+    let clean: String = crate::ui::sanitize(&flat).chars().take(256).collect();
+    match &mut m.overlay {
+        Some(Overlay::AckNote { input, .. }) => {
+            input.insert_str(clean);
+            return;
+        }
+        Some(_) => return,
+        None => {}
+    }
+    match &mut m.input {
+        InputMode::Filter { .. } => {
+            let f = focused_filter(m) + &clean;
+            set_filter(m, f);
+        }
+        InputMode::Command { text } => text.push_str(&clean),
+        InputMode::Normal => {}
+    }
+}
+
+fn half_page(m: &Model) -> isize {
+    (m.size.1 as isize / 2).max(1)
+}
+
+fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && k.code == KeyCode::Char('c') {
+        m.quit = true;
+        cmds.push(Command::Quit);
+        return;
+    }
+    if let Some(overlay) = &mut m.overlay {
+        match overlay {
+            Overlay::AckNote { key, input } => match k.code {
+                KeyCode::Esc => m.overlay = None,
+                KeyCode::Enter => {
+                    let note = crate::ui::sanitize(&input.lines().join(" "))
+                        .trim()
+                        .to_string();
+                    let key = key.clone();
+                    m.overlay = None;
+                    let note = if note.is_empty() {
+                        "acknowledged".to_string()
+                    } else {
+                        note
+                    };
+                    match m.alerts.acknowledge(&key, note, m.wall) {
+                        Some(t) => {
+                            m.flash(
+                                format!("acknowledged {} {}", key.rule, key.subject),
+                                Level::Info,
+                            );
+                            if m.settings.alert_command.is_some() {
+                                cmds.push(Command::RunAlertHook(Box::new(t)));
+                            }
+                        }
+                        None => m.flash(
+                            "that alert has cleared; nothing to acknowledge",
+                            Level::Info,
+                        ),
+                    }
+                    rebuild_alerts(m);
+                }
+                _ => {
+                    input.input(k);
+                }
+            },
+            Overlay::Help => {
+                if matches!(
+                    k.code,
+                    KeyCode::Esc
+                        | KeyCode::Char('q')
+                        | KeyCode::Char('?')
+                        | KeyCode::F(1)
+                        | KeyCode::Enter
+                ) {
+                    m.overlay = None;
+                }
+            }
+            Overlay::Detail => {
+                if matches!(k.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) {
+                    m.overlay = None;
+                }
+            }
+        }
+        return;
+    }
+    match std::mem::replace(&mut m.input, InputMode::Normal) {
+        InputMode::Filter { before } => {
+            match k.code {
+                KeyCode::Esc => set_filter(m, before),
+                KeyCode::Enter | KeyCode::Down | KeyCode::Up => {}
+                KeyCode::Backspace => {
+                    let mut f = focused_filter(m);
+                    f.pop();
+                    set_filter(m, f);
+                    m.input = InputMode::Filter { before };
+                }
+                KeyCode::Char(c) if !ctrl => {
+                    let f = focused_filter(m) + &c.to_string();
+                    set_filter(m, f);
+                    m.input = InputMode::Filter { before };
+                }
+                _ => m.input = InputMode::Filter { before },
+            }
+            return;
+        }
+        InputMode::Command { mut text } => {
+            match k.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => run_line(m, &text, cmds),
+                KeyCode::Tab => {
+                    text = command::complete(&text);
+                    m.input = InputMode::Command { text };
+                }
+                KeyCode::Backspace => {
+                    if text.pop().is_some() {
+                        m.input = InputMode::Command { text };
+                    }
+                }
+                KeyCode::Char(c) if !ctrl => {
+                    if text.len() < 200 {
+                        text.push(c);
+                    }
+                    m.input = InputMode::Command { text };
+                }
+                _ => m.input = InputMode::Command { text },
+            }
+            return;
+        }
+        InputMode::Normal => {}
+    }
+    match (k.code, ctrl) {
+        (KeyCode::Char('q'), false) | (KeyCode::F(10), _) => {
+            m.quit = true;
+            cmds.push(Command::Quit);
+        }
+        (KeyCode::Char('?'), _) | (KeyCode::F(1), _) => m.overlay = Some(Overlay::Help),
+        (KeyCode::Char('/'), _) | (KeyCode::F(3), _) => {
+            m.input = InputMode::Filter {
+                before: focused_filter(m),
+            };
+        }
+        (KeyCode::Char(':'), _) => {
+            m.input = InputMode::Command {
+                text: String::new(),
+            }
+        }
+        (KeyCode::Esc, _) if !focused_filter(m).is_empty() => set_filter(m, String::new()),
+        (KeyCode::Char('d'), true) | (KeyCode::PageDown, _) => {
+            let n = half_page(m);
+            table_op(m, |t, d| t.move_by(n, d));
+        }
+        (KeyCode::Char('u'), true) | (KeyCode::PageUp, _) => {
+            let n = half_page(m);
+            table_op(m, |t, d| t.move_by(-n, d));
+        }
+        (KeyCode::Char('j'), false) | (KeyCode::Down, _) => table_op(m, |t, d| t.move_by(1, d)),
+        (KeyCode::Char('k'), false) | (KeyCode::Up, _) => table_op(m, |t, d| t.move_by(-1, d)),
+        (KeyCode::Char('g'), false) | (KeyCode::Home, _) => table_op(m, |t, d| t.first(d)),
+        (KeyCode::Char('G'), _) | (KeyCode::End, _) => table_op(m, |t, d| t.last(d)),
+        (KeyCode::Char('s'), false)
+        | (KeyCode::Char('>'), _)
+        | (KeyCode::F(2), _)
+        | (KeyCode::F(6), _) => table_op(m, |t, d| t.cycle_sort(true, d)),
+        (KeyCode::Char('<'), _) => table_op(m, |t, d| t.cycle_sort(false, d)),
+        (KeyCode::Char('r'), false) => table_op(m, |t, d| t.reverse_sort(d)),
+        (KeyCode::Enter, _) if m.focused.spec().available => m.overlay = Some(Overlay::Detail),
+        (KeyCode::Tab, _) => cycle_pane(m, true),
+        (KeyCode::BackTab, _) => cycle_pane(m, false),
+        (KeyCode::F(5), _) => {
+            cmds.push(Command::RefreshSources);
+            m.flash("refresh requested", Level::Info);
+        }
+        (KeyCode::F(9), _) | (KeyCode::Char('a'), false) => act(m, k.code == KeyCode::F(9)),
+        (KeyCode::Char(c @ '1'..='5'), false) if m.focused == PaneKind::Sockets => {
+            let i = (c as usize) - ('1' as usize);
+            switch_sockets_view(m, SocketsView::ALL[i]);
+        }
+        (KeyCode::Char('l'), false) | (KeyCode::Right, _) if m.focused == PaneKind::Sockets => {
+            let i = (m.sockets_pane.view as usize + 1) % SocketsView::ALL.len();
+            switch_sockets_view(m, SocketsView::ALL[i]);
+        }
+        (KeyCode::Char('h'), false) | (KeyCode::Left, _) if m.focused == PaneKind::Sockets => {
+            let n = SocketsView::ALL.len();
+            let i = (m.sockets_pane.view as usize + n - 1) % n;
+            switch_sockets_view(m, SocketsView::ALL[i]);
+        }
+        _ => {}
+    }
+}
+
+fn switch_sockets_view(m: &mut Model, view: SocketsView) {
+    m.sockets_pane.view = view;
+    rebuild_sockets(m);
+}
+
+/// Panes Tab moves between: the grid's when the grid is showing, else every tab.
+fn cycle_pane(m: &mut Model, forward: bool) {
+    let grid: Vec<PaneKind> = m.settings.visible_grid().into_iter().flatten().collect();
+    let grid_on = m.size.0 >= m.settings.min_grid_cols
+        && m.size.1 >= m.settings.min_grid_rows
+        && grid.len() > 1;
+    let ring = if grid_on && grid.contains(&m.focused) {
+        grid
+    } else {
+        m.tabs.clone()
+    };
+    if ring.is_empty() {
+        return;
+    }
+    let pos = ring.iter().position(|k| *k == m.focused).unwrap_or(0);
+    let n = ring.len();
+    m.focused = ring[if forward {
+        (pos + 1) % n
+    } else {
+        (pos + n - 1) % n
+    }];
+}
+
+pub fn focus(m: &mut Model, kind: PaneKind) {
+    m.focused = kind;
+    if !kind.spec().available {
+        m.flash(
+            format!(
+                "{}: {}",
+                kind.spec().title,
+                crate::ui::panes::placeholder::arrives_with(kind)
+            ),
+            Level::Info,
+        );
+    }
+}
+
+/// F9 / `a`: the focused pane's action on its selected row.
+fn act(m: &mut Model, via_f9: bool) {
+    let actions = m.focused.actions_for(m.settings.read_only);
+    match actions.first() {
+        Some(Action::Acknowledge) => start_ack(m),
+        None if via_f9 => {
+            let why = if m.settings.read_only {
+                " (read-only mode)"
+            } else {
+                ""
+            };
+            m.flash(
+                format!("no actions on the {} pane{why}", m.focused.spec().title),
+                Level::Info,
+            );
+        }
+        None => {}
+    }
+}
+
+fn start_ack(m: &mut Model) {
+    let rows = AlertRows {
+        alerts: m.alerts.active(),
+    };
+    let key = m
+        .alerts_pane
+        .table
+        .selected_index()
+        .and_then(|i| rows.alerts.get(i))
+        .map(|a| a.key.clone());
+    match key {
+        Some(key) => {
+            m.overlay = Some(Overlay::AckNote {
+                key,
+                input: Box::new(crate::ui::dialogs::ack::new_input()),
+            })
+        }
+        None => m.flash("no alert selected", Level::Info),
+    }
+}
+
+fn run_line(m: &mut Model, text: &str, cmds: &mut Vec<Command>) {
+    match command::parse(text) {
+        LineCommand::Show(k) => focus(m, k),
+        LineCommand::Quit => {
+            m.quit = true;
+            cmds.push(Command::Quit);
+        }
+        LineCommand::Ack => {
+            m.focused = PaneKind::Alerts;
+            start_ack(m);
+        }
+        LineCommand::Theme(name) if !name.is_empty() => m.theme_request = Some(name),
+        LineCommand::Theme(_) => m.flash(
+            "usage: :theme NAME (dark, light, high-contrast, colorblind)",
+            Level::Info,
+        ),
+        LineCommand::Context(_) | LineCommand::Namespace(_) => m.flash(
+            "contexts and namespaces arrive with the Kubernetes sources",
+            Level::Info,
+        ),
+        LineCommand::Unknown(w) => m.flash(
+            format!("unknown command :{w} (Tab completes)"),
+            Level::Warning,
+        ),
+        LineCommand::Empty => {}
+    }
+}

@@ -1,0 +1,719 @@
+//! `ondeck check`: one evaluation of every available source, printed as text, JSON or
+//! Prometheus textfile format, with the Nagios exit code (0 OK, 1 WARNING, 2 CRITICAL,
+//! 3 UNKNOWN). In one-shot mode `for` durations are not evaluated; each check says so.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
+use crate::config::Config;
+use crate::domain::sockets::{SocketSnapshot, TcpState};
+use crate::domain::{CheckStatus, Level};
+use crate::rules::{self, CheckResult};
+use crate::sanitize;
+use crate::sources::{SourceError, SourceId};
+
+/// Sources `check` knows; `--only` takes these names.
+pub const SOURCES: &[SourceId] = &[SourceId::Sockets];
+
+/// How long one source may take in one-shot mode before it counts as failed.
+const SOURCE_DEADLINE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    Ok,
+    NotConfigured,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceReport {
+    pub status: SourceStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+}
+
+/// The whole report; its JSON form is documented in the README and is a stable contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckReport {
+    pub status: CheckStatus,
+    pub generated_at: String,
+    pub demo: bool,
+    pub checks: Vec<CheckResult>,
+    pub sources: BTreeMap<&'static str, SourceReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sockets: Option<SocketsSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SocketsSection {
+    pub backend: Option<&'static str>,
+    pub states: BTreeMap<&'static str, u64>,
+    pub total: u64,
+    pub listen_overflows: u64,
+    pub listen_drops: u64,
+    pub top_close_wait: Vec<TopProcess>,
+    pub top_close_wait_peers: Vec<TopPeer>,
+    pub close_wait_by_local_port: Vec<TopPort>,
+    pub listeners: Vec<ListenerRow>,
+    pub fd_usage: Vec<FdRow>,
+    pub unreadable_processes: u64,
+    pub conntrack: Option<ConntrackRow>,
+    pub poll_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopProcess {
+    pub pid: Option<u32>,
+    pub comm: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopPeer {
+    pub peer: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopPort {
+    pub port: u16,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListenerRow {
+    pub local: String,
+    pub queued: u32,
+    pub backlog: u32,
+    pub fill_pct: f64,
+    pub pid: Option<u32>,
+    pub comm: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FdRow {
+    pub pid: u32,
+    pub comm: String,
+    pub open: u64,
+    pub soft_limit: Option<u64>,
+    pub pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConntrackRow {
+    pub count: u64,
+    pub max: u64,
+    pub pct: f64,
+}
+
+impl SocketsSection {
+    pub fn from_snapshot(s: &SocketSnapshot) -> Self {
+        let clean = |t: &str| sanitize::line(t).into_owned();
+        SocketsSection {
+            backend: s.backend.map(|b| match b {
+                crate::domain::sockets::SocketBackend::Netlink => "netlink",
+                crate::domain::sockets::SocketBackend::ProcNet => "proc",
+            }),
+            states: TcpState::ALL
+                .iter()
+                .map(|st| (st.netstat_name(), s.states.get(*st)))
+                .collect(),
+            total: s.states.total(),
+            listen_overflows: s.listen.overflows,
+            listen_drops: s.listen.drops,
+            top_close_wait: s
+                .close_wait_by_process
+                .iter()
+                .map(|p| TopProcess {
+                    pid: p.pid,
+                    comm: clean(&p.comm),
+                    count: p.count,
+                })
+                .collect(),
+            top_close_wait_peers: s
+                .close_wait_by_peer
+                .iter()
+                .map(|p| TopPeer {
+                    peer: p.peer.to_string(),
+                    count: p.count,
+                })
+                .collect(),
+            close_wait_by_local_port: s
+                .close_wait_by_local_port
+                .iter()
+                .map(|p| TopPort {
+                    port: p.port,
+                    count: p.count,
+                })
+                .collect(),
+            listeners: s
+                .listeners
+                .iter()
+                .map(|l| ListenerRow {
+                    local: l.local.to_string(),
+                    queued: l.queued,
+                    backlog: l.backlog,
+                    fill_pct: round1(l.fill_pct()),
+                    pid: l.pid,
+                    comm: l.comm.as_deref().map(clean),
+                })
+                .collect(),
+            fd_usage: s
+                .fd_usage
+                .iter()
+                .map(|f| FdRow {
+                    pid: f.pid,
+                    comm: clean(&f.comm),
+                    open: f.open,
+                    soft_limit: f.soft_limit,
+                    pct: f.pct().map(round1),
+                })
+                .collect(),
+            unreadable_processes: s.unreadable_processes,
+            conntrack: s.conntrack.map(|c| ConntrackRow {
+                count: c.count,
+                max: c.max,
+                pct: round1(c.pct()),
+            }),
+            poll_ms: s.poll_duration.as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// What one run of the sources produced, before rendering.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub sockets: Option<(Result<SocketSnapshot, SourceError>, Duration)>,
+}
+
+/// Builds the report from collected data: pure, so tests feed it snapshots.
+pub fn build_report(
+    cfg: &Config,
+    collected: &Collected,
+    demo: bool,
+    now: jiff::Timestamp,
+) -> CheckReport {
+    let mut status = CheckStatus::Ok;
+    let mut checks = Vec::new();
+    let mut sources = BTreeMap::new();
+    let mut sockets = None;
+
+    if let Some((result, took)) = &collected.sockets {
+        let duration_ms = Some(took.as_secs_f64() * 1000.0);
+        match result {
+            Ok(snap) => {
+                let conds = rules::sockets::evaluate(snap, &cfg.rules.sockets);
+                checks.extend(rules::one_shot(&conds));
+                sockets = Some(SocketsSection::from_snapshot(snap));
+                sources.insert(
+                    "sockets",
+                    SourceReport {
+                        status: SourceStatus::Ok,
+                        error: None,
+                        duration_ms,
+                    },
+                );
+            }
+            Err(e) => {
+                if e.is_failure() {
+                    status = status.combine(CheckStatus::Unknown);
+                }
+                sources.insert(
+                    "sockets",
+                    SourceReport {
+                        status: if e.is_failure() {
+                            SourceStatus::Failed
+                        } else {
+                            SourceStatus::NotConfigured
+                        },
+                        error: Some(e.to_string()),
+                        duration_ms,
+                    },
+                );
+            }
+        }
+    }
+
+    let worst = checks.iter().map(|c| c.level).max().unwrap_or(Level::Ok);
+    status = status.combine(CheckStatus::from_level(worst));
+    CheckReport {
+        status,
+        generated_at: now.to_string(),
+        demo,
+        checks,
+        sources,
+        sockets,
+    }
+}
+
+/// Runs the selected sources once, concurrently, each under a deadline.
+pub async fn collect(cfg: &Config, only: &[SourceId]) -> Collected {
+    let mut out = Collected::default();
+    if only.contains(&SourceId::Sockets) {
+        let started = Instant::now();
+        let opts = crate::sources::socket_options(&cfg.sockets);
+        let job = tokio::task::spawn_blocking(move || {
+            let mut collector = crate::sources::sockets::SocketCollector::new(opts);
+            collector.poll(Instant::now(), true)
+        });
+        let result = match tokio::time::timeout(SOURCE_DEADLINE, job).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(join)) => Err(SourceError::Other(format!("sockets poll crashed: {join}"))),
+            Err(_) => Err(SourceError::Timeout(format!(
+                "sockets poll took longer than {SOURCE_DEADLINE:?}"
+            ))),
+        };
+        out.sockets = Some((result, started.elapsed()));
+    }
+    out
+}
+
+/// Parses `--only`; unknown names are an error listing the known ones.
+pub fn parse_only(only: &[String]) -> Result<Vec<SourceId>, String> {
+    if only.is_empty() {
+        return Ok(SOURCES.to_vec());
+    }
+    only.iter()
+        .map(|name| {
+            let name = name.trim();
+            SOURCES
+                .iter()
+                .copied()
+                .find(|s| s.name() == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = SOURCES.iter().map(|s| s.name()).collect();
+                    format!(
+                        "unknown source {name:?} in --only (known: {})",
+                        known.join(", ")
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The `check` subcommand. Returns the process exit code.
+pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
+    let format = if args.json {
+        CheckFormat::Json
+    } else {
+        args.format
+    };
+    let (cfg, _) = match crate::cli::effective_config(g) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("ONDECK UNKNOWN - config: {e}");
+            return CheckStatus::Unknown.exit_code();
+        }
+    };
+    let only = match parse_only(&args.only) {
+        Ok(o) => o,
+        Err(e) => {
+            println!("ONDECK UNKNOWN - {e}");
+            return CheckStatus::Unknown.exit_code();
+        }
+    };
+    let collected = collect(&cfg, &only).await;
+    let report = build_report(&cfg, &collected, g.demo, jiff::Timestamp::now());
+    let text = match format {
+        CheckFormat::Text => render_text(&report),
+        CheckFormat::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => s + "\n",
+            Err(e) => format!("{{\"status\":\"unknown\",\"error\":{:?}}}\n", e.to_string()),
+        },
+        CheckFormat::Prometheus => render_prometheus(&report),
+    };
+    print!("{text}");
+    report.status.exit_code()
+}
+
+/// Nagios plugin style: a first line `ONDECK STATUS - summary | perfdata`, then details.
+pub fn render_text(r: &CheckReport) -> String {
+    let mut out = String::new();
+    let bad: Vec<&CheckResult> = r
+        .checks
+        .iter()
+        .filter(|c| c.level >= Level::Warning)
+        .collect();
+    let failed: Vec<&str> = r
+        .sources
+        .iter()
+        .filter(|(_, s)| s.status == SourceStatus::Failed)
+        .map(|(n, _)| *n)
+        .collect();
+    let mut summary = Vec::new();
+    for c in bad.iter().take(3) {
+        summary.push(format!("{} {}", c.name, c.message));
+    }
+    if bad.len() > 3 {
+        summary.push(format!("and {} more", bad.len() - 3));
+    }
+    for f in &failed {
+        summary.push(format!("{f} source failed"));
+    }
+    if summary.is_empty() {
+        summary.push("all checks ok".into());
+    }
+    let perf = r
+        .sockets
+        .as_ref()
+        .map(|s| {
+            format!(
+                " | close_wait={} time_wait={} established={} listen_overflows={}c",
+                s.states.get("CLOSE_WAIT").copied().unwrap_or(0),
+                s.states.get("TIME_WAIT").copied().unwrap_or(0),
+                s.states.get("ESTABLISHED").copied().unwrap_or(0),
+                s.listen_overflows
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "ONDECK {}{} - {}{perf}",
+        r.status.label(),
+        if r.demo {
+            " (DEMO: simulated cluster)"
+        } else {
+            ""
+        },
+        sanitize::line(&summary.join("; "))
+    );
+    for c in &r.checks {
+        let threshold = c
+            .threshold
+            .map(|t| format!(" (threshold {t})"))
+            .unwrap_or_default();
+        let for_note = match &c.for_ {
+            Some(f) if c.level > Level::Ok => format!(" [for {f} not evaluated in one-shot mode]"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<8} {}/{} {}: {}{threshold}{for_note}",
+            c.level.label(),
+            c.source,
+            c.name,
+            sanitize::line(&c.subject),
+            sanitize::line(&c.message)
+        );
+    }
+    for (name, s) in &r.sources {
+        match s.status {
+            SourceStatus::Ok => {}
+            SourceStatus::NotConfigured => {
+                let _ = writeln!(
+                    out,
+                    "source {name}: not configured ({})",
+                    s.error.as_deref().unwrap_or("")
+                );
+            }
+            SourceStatus::Failed => {
+                let _ = writeln!(
+                    out,
+                    "UNKNOWN  source {name} failed: {}",
+                    sanitize::line(s.error.as_deref().unwrap_or(""))
+                );
+            }
+        }
+    }
+    if let Some(s) = &r.sockets {
+        let states: Vec<String> = s
+            .states
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "sockets ({}, {:.1} ms): {}",
+            s.backend.unwrap_or("?"),
+            s.poll_ms,
+            if states.is_empty() {
+                "none".into()
+            } else {
+                states.join(", ")
+            }
+        );
+        if !s.top_close_wait.is_empty() {
+            let top: Vec<String> = s
+                .top_close_wait
+                .iter()
+                .take(5)
+                .map(|p| match p.pid {
+                    Some(pid) => format!("{} (pid {pid}) {}", p.comm, p.count),
+                    None => format!("(unknown owner) {}", p.count),
+                })
+                .collect();
+            let _ = writeln!(out, "CLOSE_WAIT by process: {}", top.join(", "));
+        }
+        if !s.top_close_wait_peers.is_empty() {
+            let top: Vec<String> = s
+                .top_close_wait_peers
+                .iter()
+                .take(5)
+                .map(|p| format!("{} {}", p.peer, p.count))
+                .collect();
+            let _ = writeln!(out, "CLOSE_WAIT by peer: {}", top.join(", "));
+        }
+    }
+    out
+}
+
+/// node_exporter textfile collector format.
+pub fn render_prometheus(r: &CheckReport) -> String {
+    let mut out = String::new();
+    let level_num = |l: Level| match l {
+        Level::Ok => 0,
+        Level::Info => 0,
+        Level::Warning => 1,
+        Level::Critical => 2,
+    };
+    let _ = writeln!(
+        out,
+        "# HELP ondeck_status Overall check status: 0 ok, 1 warning, 2 critical, 3 unknown."
+    );
+    let _ = writeln!(out, "# TYPE ondeck_status gauge");
+    let _ = writeln!(out, "ondeck_status {}", r.status.exit_code());
+    let _ = writeln!(
+        out,
+        "# HELP ondeck_source_up Whether the source produced data (1) or failed (0)."
+    );
+    let _ = writeln!(out, "# TYPE ondeck_source_up gauge");
+    for (name, s) in &r.sources {
+        if s.status != SourceStatus::NotConfigured {
+            let _ = writeln!(
+                out,
+                "ondeck_source_up{{source=\"{}\"}} {}",
+                label(name),
+                u8::from(s.status == SourceStatus::Ok)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ondeck_check_level Level of each check: 0 ok, 1 warning, 2 critical."
+    );
+    let _ = writeln!(out, "# TYPE ondeck_check_level gauge");
+    for c in &r.checks {
+        let _ = writeln!(
+            out,
+            "ondeck_check_level{{source=\"{}\",name=\"{}\",subject=\"{}\"}} {}",
+            label(c.source),
+            label(&c.name),
+            label(&c.subject),
+            level_num(c.level)
+        );
+    }
+    if let Some(s) = &r.sockets {
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_tcp_sockets TCP sockets (IPv4 and IPv6) by state."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_tcp_sockets gauge");
+        for (state, n) in &s.states {
+            let _ = writeln!(out, "ondeck_tcp_sockets{{state=\"{state}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_tcp_close_wait_by_process CLOSE_WAIT sockets held per process."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_tcp_close_wait_by_process gauge");
+        for p in &s.top_close_wait {
+            let pid = p
+                .pid
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            let _ = writeln!(
+                out,
+                "ondeck_tcp_close_wait_by_process{{pid=\"{pid}\",comm=\"{}\"}} {}",
+                label(&p.comm),
+                p.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_tcp_listen_overflows_total ListenOverflows since boot."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_tcp_listen_overflows_total counter");
+        let _ = writeln!(
+            out,
+            "ondeck_tcp_listen_overflows_total {}",
+            s.listen_overflows
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_tcp_listen_drops_total ListenDrops since boot."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_tcp_listen_drops_total counter");
+        let _ = writeln!(out, "ondeck_tcp_listen_drops_total {}", s.listen_drops);
+        if let Some(c) = &s.conntrack {
+            let _ = writeln!(
+                out,
+                "# HELP ondeck_conntrack_entries conntrack table entries and maximum."
+            );
+            let _ = writeln!(out, "# TYPE ondeck_conntrack_entries gauge");
+            let _ = writeln!(out, "ondeck_conntrack_entries {}", c.count);
+            let _ = writeln!(out, "ondeck_conntrack_max {}", c.max);
+        }
+    }
+    out
+}
+
+/// Escapes a Prometheus label value (backslash, double quote, newline) after sanitizing.
+fn label(s: &str) -> String {
+    sanitize::line(s)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::sockets::{PeerCount, ProcessCount, SocketBackend};
+
+    fn snap(close_wait: u64) -> SocketSnapshot {
+        let mut s = SocketSnapshot {
+            backend: Some(SocketBackend::Netlink),
+            ..Default::default()
+        };
+        s.states.add(TcpState::CloseWait, close_wait);
+        s.states.add(TcpState::Established, 12);
+        s.close_wait_by_process = vec![ProcessCount {
+            pid: Some(4242),
+            comm: "ja\u{1b}[31mva".into(),
+            count: close_wait,
+        }];
+        s.close_wait_by_peer = vec![PeerCount {
+            peer: "10.0.0.7".parse().unwrap(),
+            count: close_wait,
+        }];
+        s
+    }
+
+    fn report(c: Result<SocketSnapshot, SourceError>) -> CheckReport {
+        let collected = Collected {
+            sockets: Some((c, Duration::from_millis(3))),
+        };
+        let now = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
+        build_report(&Config::default(), &collected, false, now)
+    }
+
+    #[test]
+    fn status_follows_the_close_wait_thresholds() {
+        assert_eq!(report(Ok(snap(10))).status, CheckStatus::Ok);
+        assert_eq!(report(Ok(snap(1500))).status, CheckStatus::Warning);
+        assert_eq!(report(Ok(snap(2500))).status, CheckStatus::Critical);
+        assert_eq!(
+            report(Err(SourceError::Other("netlink: EPERM".into()))).status,
+            CheckStatus::Unknown
+        );
+        assert_eq!(
+            report(Err(SourceError::NotConfigured("off".into()))).status,
+            CheckStatus::Ok
+        );
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let v = serde_json::to_value(report(Ok(snap(1500)))).expect("serializes");
+        assert_eq!(v["status"], "warning");
+        assert_eq!(v["sockets"]["states"]["CLOSE_WAIT"], 1500);
+        assert_eq!(v["sockets"]["states"]["ESTABLISHED"], 12);
+        for state in [
+            "LISTEN",
+            "SYN_SENT",
+            "SYN_RECV",
+            "FIN_WAIT1",
+            "FIN_WAIT2",
+            "LAST_ACK",
+            "CLOSING",
+            "CLOSE",
+            "TIME_WAIT",
+        ] {
+            assert_eq!(v["sockets"]["states"][state], 0, "{state}");
+        }
+        assert_eq!(v["sockets"]["top_close_wait"][0]["pid"], 4242);
+        assert_eq!(
+            v["sockets"]["top_close_wait"][0]["comm"], "java",
+            "escape sequences stripped"
+        );
+        assert_eq!(v["sockets"]["top_close_wait_peers"][0]["peer"], "10.0.0.7");
+        let cw = v["checks"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["name"] == "close_wait")
+            .expect("close_wait check");
+        assert_eq!(cw["level"], "warning");
+        assert_eq!(cw["value"], 1500.0);
+        assert_eq!(cw["threshold"], 1000.0);
+        assert_eq!(cw["for_evaluated"], false);
+        assert_eq!(cw["source"], "sockets");
+        assert_eq!(v["sources"]["sockets"]["status"], "ok");
+    }
+
+    #[test]
+    fn text_starts_with_a_nagios_line() {
+        let t = render_text(&report(Ok(snap(2500))));
+        let first = t.lines().next().expect("a line");
+        assert!(
+            first.starts_with("ONDECK CRITICAL - close_wait 2,500 sockets in CLOSE_WAIT"),
+            "{first}"
+        );
+        assert!(first.contains("| close_wait=2500"), "{first}");
+        assert!(t.contains("java (pid 4242) 2500"), "{t}");
+        assert!(!t.contains('\u{1b}'));
+        let t = render_text(&report(Err(SourceError::Other("boom".into()))));
+        assert!(
+            t.starts_with("ONDECK UNKNOWN - sockets source failed"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn prometheus_format_is_well_formed() {
+        let p = render_prometheus(&report(Ok(snap(2500))));
+        assert!(p.contains("ondeck_status 2\n"), "{p}");
+        assert!(
+            p.contains("ondeck_tcp_sockets{state=\"CLOSE_WAIT\"} 2500\n"),
+            "{p}"
+        );
+        assert!(
+            p.contains("ondeck_tcp_close_wait_by_process{pid=\"4242\",comm=\"java\"} 2500\n"),
+            "{p}"
+        );
+        assert!(
+            p.contains(
+                "ondeck_check_level{source=\"sockets\",name=\"close_wait\",subject=\"host\"} 2\n"
+            ),
+            "{p}"
+        );
+        for line in p.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = line.rsplit_once(' ').expect("metric value");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+        assert_eq!(label("a\"b\\c"), "a\\\"b\\\\c");
+    }
+
+    #[test]
+    fn only_rejects_unknown_sources() {
+        assert_eq!(parse_only(&[]).expect("all"), SOURCES.to_vec());
+        assert_eq!(
+            parse_only(&["sockets".into()]).expect("known"),
+            vec![SourceId::Sockets]
+        );
+        let e = parse_only(&["bogus".into()]).unwrap_err();
+        assert!(e.contains("bogus") && e.contains("sockets"), "{e}");
+    }
+}

@@ -1,0 +1,216 @@
+//! The resource types the simulated cluster serves: names, groups, scope, verbs, and the
+//! round trip through the k8s-openapi types that keeps stored JSON real Kubernetes JSON.
+
+use k8s_openapi::api::core::v1::{
+    Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use serde_json::Value;
+
+/// A stored resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Namespace,
+    Node,
+    Pod,
+    Event,
+    PersistentVolumeClaim,
+    PersistentVolume,
+    StorageClass,
+    Secret,
+}
+
+/// Static facts about a resource type, as discovery reports them.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceInfo {
+    pub kind: Kind,
+    pub kind_name: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub group: &'static str,
+    pub version: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    /// Has a `/status` subresource (status is ignored on the main resource).
+    pub has_status: bool,
+}
+
+impl ResourceInfo {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+pub fn verbs() -> &'static [&'static str] {
+    VERBS
+}
+
+pub const ALL: &[ResourceInfo] = &[
+    ResourceInfo {
+        kind: Kind::Namespace,
+        kind_name: "Namespace",
+        plural: "namespaces",
+        singular: "namespace",
+        group: "",
+        version: "v1",
+        namespaced: false,
+        short_names: &["ns"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::Node,
+        kind_name: "Node",
+        plural: "nodes",
+        singular: "node",
+        group: "",
+        version: "v1",
+        namespaced: false,
+        short_names: &["no"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::Pod,
+        kind_name: "Pod",
+        plural: "pods",
+        singular: "pod",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["po"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::Event,
+        kind_name: "Event",
+        plural: "events",
+        singular: "event",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["ev"],
+        has_status: false,
+    },
+    ResourceInfo {
+        kind: Kind::PersistentVolumeClaim,
+        kind_name: "PersistentVolumeClaim",
+        plural: "persistentvolumeclaims",
+        singular: "persistentvolumeclaim",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["pvc"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::PersistentVolume,
+        kind_name: "PersistentVolume",
+        plural: "persistentvolumes",
+        singular: "persistentvolume",
+        group: "",
+        version: "v1",
+        namespaced: false,
+        short_names: &["pv"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::StorageClass,
+        kind_name: "StorageClass",
+        plural: "storageclasses",
+        singular: "storageclass",
+        group: "storage.k8s.io",
+        version: "v1",
+        namespaced: false,
+        short_names: &["sc"],
+        has_status: false,
+    },
+    ResourceInfo {
+        kind: Kind::Secret,
+        kind_name: "Secret",
+        plural: "secrets",
+        singular: "secret",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        has_status: false,
+    },
+];
+
+impl Kind {
+    pub fn info(self) -> &'static ResourceInfo {
+        // ALL is indexed in declaration order of `Kind`.
+        &ALL[self as usize]
+    }
+
+    /// Finds a resource by group and plural (`""`, `"pods"`).
+    pub fn from_plural(group: &str, plural: &str) -> Option<Kind> {
+        ALL.iter()
+            .find(|r| r.group == group && r.plural == plural)
+            .map(|r| r.kind)
+    }
+
+    /// Deserializes into the k8s-openapi type and back, so that stored JSON has exactly the
+    /// fields Kubernetes knows (unknown fields are dropped, as the apiserver prunes them).
+    pub fn normalize(self, value: Value) -> Result<Value, String> {
+        fn rt<T: serde::de::DeserializeOwned + serde::Serialize>(
+            v: Value,
+        ) -> Result<Value, String> {
+            let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+            serde_json::to_value(typed).map_err(|e| e.to_string())
+        }
+        match self {
+            Kind::Namespace => rt::<Namespace>(value),
+            Kind::Node => rt::<Node>(value),
+            Kind::Pod => rt::<Pod>(value),
+            Kind::Event => rt::<Event>(value),
+            Kind::PersistentVolumeClaim => rt::<PersistentVolumeClaim>(value),
+            Kind::PersistentVolume => rt::<PersistentVolume>(value),
+            Kind::StorageClass => rt::<StorageClass>(value),
+            Kind::Secret => rt::<Secret>(value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_in_enum_order() {
+        for (i, r) in ALL.iter().enumerate() {
+            assert_eq!(r.kind as usize, i, "{}", r.plural);
+            assert_eq!(r.kind.info().plural, r.plural);
+        }
+    }
+
+    #[test]
+    fn normalize_drops_unknown_fields_and_sets_kind() {
+        let v =
+            serde_json::json!({"metadata": {"name": "a"}, "bogus": 1, "spec": {"containers": []}});
+        let out = Kind::Pod.normalize(v).unwrap_or_default();
+        assert_eq!(out["kind"], "Pod");
+        assert_eq!(out["apiVersion"], "v1");
+        assert!(out.get("bogus").is_none());
+    }
+
+    #[test]
+    fn normalize_rejects_wrong_types() {
+        let v = serde_json::json!({"metadata": {"name": 5}});
+        assert!(Kind::Pod.normalize(v).is_err());
+    }
+}

@@ -1,0 +1,358 @@
+//! The scenario file format (YAML): what a simulated cluster contains. Times are relative to
+//! the moment the scenario is loaded (`-14m` is fourteen minutes ago, `3d` is in three days) so
+//! a demo always looks current. See `assets/scenarios/README.md`.
+
+use crate::sim::auth::Permissions;
+use crate::sim::volumes::VolumeContents;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+/// A time relative to load time, in seconds (negative: in the past).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct RelTime(pub i64);
+
+impl RelTime {
+    pub fn parse(s: &str) -> Result<RelTime, String> {
+        let s = s.trim();
+        if s == "now" || s == "0" {
+            return Ok(RelTime(0));
+        }
+        let (sign, rest) = match s.strip_prefix('-') {
+            Some(r) => (-1, r),
+            None => (1, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let rest = rest.trim().strip_suffix(" ago").map_or(rest, |r| r);
+        let sign = if s.ends_with(" ago") { -1 } else { sign };
+        let d = humantime::parse_duration(rest.trim())
+            .map_err(|e| format!("invalid relative time {s:?}: {e} (use e.g. -14m, 3d, now)"))?;
+        Ok(RelTime(sign * d.as_secs() as i64))
+    }
+}
+
+impl<'de> Deserialize<'de> for RelTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        RelTime::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A storage size (`10Gi`), checked at load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Size(pub String);
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::sim::faults::parse_bytes(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("invalid size {s:?} (use e.g. 10Gi, 500Mi)"))
+        })?;
+        Ok(Size(s))
+    }
+}
+
+impl Default for Size {
+    fn default() -> Self {
+        Size("1Gi".into())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scenario {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub permissions: Permissions,
+    #[serde(default)]
+    pub nodes: Vec<NodeSpec>,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    #[serde(default)]
+    pub storage_classes: Vec<StorageClassSpec>,
+    /// Static PVs (Available, or Released with a claim that is gone).
+    #[serde(default)]
+    pub volumes: Vec<PvSpec>,
+    #[serde(default)]
+    pub pvcs: Vec<PvcSpec>,
+    #[serde(default)]
+    pub pods: Vec<PodSpec>,
+    #[serde(default)]
+    pub secrets: Vec<SecretSpec>,
+    #[serde(default)]
+    pub events: Vec<EventSpec>,
+    #[serde(default)]
+    pub generate: Option<GenerateSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeSpec {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub ready: bool,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub cpu: Option<String>,
+    #[serde(default)]
+    pub memory: Option<String>,
+    #[serde(default)]
+    pub created: Option<RelTime>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StorageClassSpec {
+    pub name: String,
+    #[serde(default)]
+    pub provisioner: Option<String>,
+    /// `Delete` (default) or `Retain`.
+    #[serde(default)]
+    pub reclaim_policy: Option<String>,
+    #[serde(default)]
+    pub default: bool,
+    #[serde(default)]
+    pub allow_expansion: bool,
+    #[serde(default)]
+    pub binding_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PvSpec {
+    pub name: String,
+    #[serde(default)]
+    pub size: Size,
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    /// Default `Retain` for static volumes.
+    #[serde(default)]
+    pub reclaim_policy: Option<String>,
+    #[serde(default)]
+    pub access_modes: Vec<String>,
+    /// `Available` (default), `Released` (needs `claim`) or `Failed`.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// `namespace/name` of the claim it was (Released) or is reserved for (Available).
+    #[serde(default)]
+    pub claim: Option<String>,
+    #[serde(default)]
+    pub contents: Option<VolumeContents>,
+    #[serde(default)]
+    pub created: Option<RelTime>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PvcSpec {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub size: Size,
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    #[serde(default)]
+    pub access_modes: Vec<String>,
+    /// Overrides the StorageClass's policy for the PV made for this claim.
+    #[serde(default)]
+    pub reclaim_policy: Option<String>,
+    /// `Bound` (default: a PV `pvc-<uid>` is made for it), `Pending` or `Lost`.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// Name of the PV to make (default `pvc-<uid>`).
+    #[serde(default)]
+    pub volume: Option<String>,
+    /// Deleted at this time, kept Terminating by pvc-protection while a pod uses it.
+    #[serde(default)]
+    pub terminating: Option<RelTime>,
+    #[serde(default)]
+    pub contents: Option<VolumeContents>,
+    #[serde(default)]
+    pub created: Option<RelTime>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum PodState {
+    #[default]
+    Running,
+    /// Running and restarted after an out-of-memory kill (last state OOMKilled, exit 137).
+    OOMKilled,
+    CrashLoopBackOff,
+    ImagePullBackOff,
+    ErrImagePull,
+    /// Unschedulable, with a FailedScheduling event.
+    Pending,
+    ContainerCreating,
+    /// Running but not Ready, with Unhealthy probe events.
+    NotReady,
+    /// Deletion requested and stuck (a finalizer keeps it).
+    Terminating,
+    Evicted,
+    CreateContainerConfigError,
+    Completed,
+    Error,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OwnerSpec {
+    /// Deployment, StatefulSet, DaemonSet, Job, ReplicaSet.
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerSpec {
+    pub name: String,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub memory_limit: Option<Size>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MountSpec {
+    pub claim: String,
+    pub mount_path: String,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSpec {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub state: PodState,
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub owner: Option<OwnerSpec>,
+    /// Default: one container named after the owner (or the pod).
+    #[serde(default)]
+    pub containers: Vec<ContainerSpec>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// When the pod was created (default -1d).
+    #[serde(default)]
+    pub created: Option<RelTime>,
+    /// When the current container started (default: `created`).
+    #[serde(default)]
+    pub started: Option<RelTime>,
+    #[serde(default)]
+    pub restarts: u32,
+    /// When the last restart happened (default -2m for crashing pods).
+    #[serde(default)]
+    pub last_restart: Option<RelTime>,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// Overrides the generated reason/message (e.g. the scheduler's message for Pending).
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub volumes: Vec<MountSpec>,
+    #[serde(default)]
+    pub logs: Vec<String>,
+    #[serde(default)]
+    pub previous_logs: Vec<String>,
+    /// Read-only files visible to exec (e.g. `/proc/net/tcp`).
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Extra finalizers (a Terminating pod gets `example.com/stuck` by default).
+    #[serde(default)]
+    pub finalizers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretSpec {
+    pub namespace: String,
+    pub name: String,
+    /// `kubernetes.io/tls` (default) or `Opaque`.
+    #[serde(default, rename = "type")]
+    pub secret_type: Option<String>,
+    /// Certificate expiry (TLS secrets), e.g. `-2d` (expired), `3d`, `20d`, `365d`.
+    #[serde(default)]
+    pub expires: Option<RelTime>,
+    /// Certificate start (default: 90 days before expiry, or -1d if that is in the future).
+    #[serde(default)]
+    pub issued: Option<RelTime>,
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    #[serde(default)]
+    pub common_name: Option<String>,
+    /// Plain data for Opaque secrets.
+    #[serde(default)]
+    pub data: BTreeMap<String, String>,
+    #[serde(default)]
+    pub created: Option<RelTime>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EventSpec {
+    pub namespace: String,
+    /// `Kind/name` of the involved object, e.g. `Pod/grafana-0`.
+    pub object: String,
+    #[serde(default, rename = "type")]
+    pub event_type: Option<String>,
+    pub reason: String,
+    pub message: String,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub first: Option<RelTime>,
+    #[serde(default)]
+    pub last: Option<RelTime>,
+    #[serde(default)]
+    pub component: Option<String>,
+}
+
+/// Bulk objects for benchmarks, generated deterministically from `seed`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenerateSpec {
+    #[serde(default)]
+    pub namespaces: u32,
+    #[serde(default)]
+    pub nodes: u32,
+    #[serde(default)]
+    pub pods: u32,
+    #[serde(default)]
+    pub pvcs: u32,
+    #[serde(default)]
+    pub secrets: u32,
+    /// Storage class of generated PVCs (must exist in the scenario).
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times() {
+        assert_eq!(RelTime::parse("-14m"), Ok(RelTime(-14 * 60)));
+        assert_eq!(RelTime::parse("3d"), Ok(RelTime(3 * 86_400)));
+        assert_eq!(RelTime::parse("+1h"), Ok(RelTime(3600)));
+        assert_eq!(RelTime::parse("2h ago"), Ok(RelTime(-7200)));
+        assert_eq!(RelTime::parse("now"), Ok(RelTime(0)));
+        assert!(RelTime::parse("yesterday").is_err());
+    }
+}

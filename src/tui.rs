@@ -1,0 +1,99 @@
+//! The terminal guard: raw mode, alternate screen, hidden cursor, bracketed paste (so pasted
+//! text arrives as one `Event::Paste`), optional mouse capture. Restored on Drop, on error, by
+//! the panic hook (restore first, then print the panic) and by the signal path in `app::run`.
+
+use std::io::{self, Stdout, Write};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// Whether the terminal is currently in TUI mode (so restore is idempotent and the panic hook
+/// only writes when needed).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static MOUSE: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+pub struct TerminalGuard {
+    pub terminal: Term,
+}
+
+impl TerminalGuard {
+    /// Enters TUI mode. On failure half-way, whatever was switched on is switched off again.
+    pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        MOUSE.store(mouse, Ordering::SeqCst);
+        ACTIVE.store(true, Ordering::SeqCst);
+        let setup = || -> io::Result<Term> {
+            enable_raw_mode()?;
+            let mut out = io::stdout();
+            execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+            if mouse {
+                execute!(out, EnableMouseCapture)?;
+            }
+            // Not `terminal.clear()`: it asks the terminal for the cursor position, which some
+            // terminals (and ssh links that drop replies) never answer.
+            execute!(out, Clear(ClearType::All))?;
+            Terminal::new(CrosstermBackend::new(io::stdout()))
+        };
+        match setup() {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+
+    /// Restores explicitly (also done on Drop).
+    pub fn restore(&mut self) {
+        restore();
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves TUI mode if in it. Errors are ignored: after an ssh drop (SIGHUP) the terminal may be
+/// gone, and restoring must never turn a clean exit into a failure.
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    if MOUSE.load(Ordering::SeqCst) {
+        let _ = execute!(out, DisableMouseCapture);
+    }
+    let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Panic hook: restore the terminal first so the message is readable, then the previous hook.
+pub fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+pub fn is_active() -> bool {
+    ACTIVE.load(Ordering::SeqCst)
+}

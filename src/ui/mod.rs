@@ -1,0 +1,131 @@
+//! The view: `view(&Model, &Theme, &mut Frame)` draws header meters, the panes (a grid on a
+//! large terminal, one pane with tabs on a small one), the footer and overlays. No side
+//! effects; everything shown comes from the model.
+
+pub mod dialogs;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod footer;
+pub mod header;
+pub mod help;
+pub mod panes;
+pub mod sanitize;
+pub mod symbols;
+pub mod theme;
+pub mod widgets;
+
+pub use sanitize::sanitize;
+pub use theme::Theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::app::model::{Model, Overlay};
+use panes::PaneKind;
+use symbols::Symbols;
+use widgets::ViewCtx;
+
+/// Whether the panes are laid out as a grid at this size.
+pub fn uses_grid(model: &Model, area: Rect) -> bool {
+    area.width >= model.settings.min_grid_cols
+        && area.height >= model.settings.min_grid_rows
+        && model
+            .settings
+            .visible_grid()
+            .iter()
+            .map(|r| r.len())
+            .sum::<usize>()
+            > 1
+        && model
+            .settings
+            .visible_grid()
+            .iter()
+            .flatten()
+            .any(|k| *k == model.focused)
+}
+
+pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
+    let ctx = ViewCtx {
+        theme,
+        sym: Symbols::for_mode(model.settings.ascii),
+    };
+    let area = f.area();
+    f.render_widget(Block::default().style(theme.base), area);
+    let header_h = header::height(model);
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(header_h),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::render(model, ctx, f, head);
+    if uses_grid(model, area) {
+        render_grid(model, ctx, f, body);
+    } else {
+        let [tabs, pane] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(body);
+        render_tabs(model, ctx, f, tabs);
+        render_pane(model, model.focused, ctx, f, pane, true);
+    }
+    footer::render(model, ctx, f, foot);
+    match &model.overlay {
+        Some(Overlay::Help) => help::render(model, ctx, f, body),
+        Some(Overlay::Detail) => dialogs::detail::render(model, ctx, f, body),
+        Some(Overlay::AckNote { key, input }) => dialogs::ack::render(key, input, ctx, f, body),
+        None => {}
+    }
+}
+
+fn render_grid(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let grid = &model.settings.visible_grid();
+    let rows = Layout::vertical(grid.iter().map(|_| Constraint::Fill(1))).split(area);
+    for (r, row) in grid.iter().enumerate() {
+        let cols = Layout::horizontal(row.iter().map(|_| Constraint::Fill(1))).split(rows[r]);
+        for (c, kind) in row.iter().enumerate() {
+            render_pane(model, *kind, ctx, f, cols[c], *kind == model.focused);
+        }
+    }
+}
+
+fn render_tabs(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for k in &model.tabs {
+        let spec = k.spec();
+        let style = if *k == model.focused {
+            ctx.theme.selection
+        } else if spec.available {
+            ctx.theme.base
+        } else {
+            ctx.theme.muted
+        };
+        let stale = spec
+            .source
+            .and_then(|s| model.freshness(s))
+            .is_some_and(|f| f.is_stale());
+        spans.push(Span::styled(format!(" {} ", spec.title), style));
+        if stale {
+            spans.push(Span::styled("STALE", ctx.theme.stale));
+        }
+        spans.push(Span::raw(" "));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn render_pane(
+    model: &Model,
+    kind: PaneKind,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
+    match kind {
+        PaneKind::Sockets => panes::sockets::render(model, ctx, f, area, focused),
+        PaneKind::Alerts => panes::alerts::render(model, ctx, f, area, focused),
+        PaneKind::Pods | PaneKind::Pvcs | PaneKind::Certs | PaneKind::Probes => {
+            panes::placeholder::render(kind, ctx, f, area, focused)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Panes whose sources arrive in later issues (pods, PVCs, certificates, probes): they say so,
+//! instead of showing an empty table that looks healthy.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::PaneKind;
+use crate::ui::widgets::{ViewCtx, pane_block};
+
+pub fn arrives_with(kind: PaneKind) -> &'static str {
+    match kind {
+        PaneKind::Pods | PaneKind::Pvcs => "arrives with the Kubernetes sources",
+        PaneKind::Certs => "arrives with the certificate sources",
+        PaneKind::Probes => "arrives with the HTTP/TLS probes",
+        PaneKind::Sockets | PaneKind::Alerts => "",
+    }
+}
+
+pub fn render(kind: PaneKind, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+    let spec = kind.spec();
+    let block = pane_block(
+        ctx,
+        spec.title,
+        Some("not configured".into()),
+        None,
+        None,
+        focused,
+    );
+    let text = vec![
+        Line::from(format!("{}: this pane {}.", spec.title, arrives_with(kind))),
+        Line::from("Nothing is being watched here yet; this is not an all-clear."),
+    ];
+    f.render_widget(
+        Paragraph::new(text)
+            .style(ctx.theme.muted)
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+}

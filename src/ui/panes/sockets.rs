@@ -1,0 +1,775 @@
+//! The sockets pane (incidents 2 and 3): counts per TCP state with history sparklines,
+//! ListenOverflows/Drops rates, conntrack, the backend in use; and one table at a time of
+//! CLOSE_WAIT by process / by peer / by local port, listen queues, and fd usage vs limit.
+
+use std::cmp::Ordering;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table};
+
+use crate::app::model::{Danger, Model};
+use crate::app::table::{RowKey, Sort, TableData, TableState, cmp_f64};
+use crate::domain::Level;
+use crate::domain::sockets::{SocketSnapshot, TcpState};
+use crate::sources::SourceId;
+use crate::ui::sanitize;
+use crate::ui::widgets::{ViewCtx, danger_span, fill_bar, header_cells, pane_block};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketsView {
+    CloseWaitByProcess,
+    CloseWaitByPeer,
+    CloseWaitByPort,
+    ListenQueues,
+    FdUsage,
+}
+
+impl SocketsView {
+    pub const ALL: [SocketsView; 5] = [
+        SocketsView::CloseWaitByProcess,
+        SocketsView::CloseWaitByPeer,
+        SocketsView::CloseWaitByPort,
+        SocketsView::ListenQueues,
+        SocketsView::FdUsage,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            SocketsView::CloseWaitByProcess => "CLOSE_WAIT by process",
+            SocketsView::CloseWaitByPeer => "by peer",
+            SocketsView::CloseWaitByPort => "by port",
+            SocketsView::ListenQueues => "listen queues",
+            SocketsView::FdUsage => "fds",
+        }
+    }
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            SocketsView::CloseWaitByProcess => &["PID", "COMMAND", "CLOSE_WAIT"],
+            SocketsView::CloseWaitByPeer => &["PEER", "CLOSE_WAIT"],
+            SocketsView::CloseWaitByPort => &["LOCAL PORT", "CLOSE_WAIT"],
+            SocketsView::ListenQueues => &[
+                "DANGER", "LOCAL", "QUEUED", "BACKLOG", "FILL", "PID", "COMMAND",
+            ],
+            SocketsView::FdUsage => &["DANGER", "PID", "COMMAND", "OPEN FDS", "SOFT LIMIT", "USED"],
+        }
+    }
+    fn widths(self) -> Vec<Constraint> {
+        use Constraint::{Length, Min};
+        match self {
+            SocketsView::CloseWaitByProcess => vec![Length(8), Min(16), Length(11)],
+            SocketsView::CloseWaitByPeer => vec![Min(20), Length(11)],
+            SocketsView::CloseWaitByPort => vec![Length(11), Length(11)],
+            SocketsView::ListenQueues => {
+                vec![
+                    Length(11),
+                    Min(15),
+                    Length(7),
+                    Length(8),
+                    Length(6),
+                    Length(8),
+                    Min(8),
+                ]
+            }
+            SocketsView::FdUsage => vec![
+                Length(11),
+                Length(8),
+                Min(10),
+                Length(9),
+                Length(11),
+                Length(6),
+            ],
+        }
+    }
+    fn default_sort(self) -> Sort {
+        match self {
+            SocketsView::CloseWaitByProcess => Sort {
+                column: 2,
+                descending: true,
+            },
+            SocketsView::CloseWaitByPeer | SocketsView::CloseWaitByPort => Sort {
+                column: 1,
+                descending: true,
+            },
+            SocketsView::ListenQueues => Sort {
+                column: 4,
+                descending: true,
+            },
+            SocketsView::FdUsage => Sort {
+                column: 5,
+                descending: true,
+            },
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SocketsPane {
+    pub view: SocketsView,
+    pub tables: [TableState; 5],
+}
+
+impl Default for SocketsPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SocketsPane {
+    pub fn new() -> SocketsPane {
+        let t = |v: SocketsView| TableState::new(v.columns().len(), v.default_sort());
+        SocketsPane {
+            view: SocketsView::CloseWaitByProcess,
+            tables: SocketsView::ALL.map(t),
+        }
+    }
+    pub fn table(&self) -> &TableState {
+        &self.tables[self.view.index()]
+    }
+    pub fn table_mut(&mut self) -> &mut TableState {
+        &mut self.tables[self.view.index()]
+    }
+}
+
+/// One of the snapshot's lists seen as a table.
+pub struct SocketRows<'a> {
+    pub view: SocketsView,
+    pub snap: &'a SocketSnapshot,
+}
+
+impl TableData for SocketRows<'_> {
+    fn len(&self) -> usize {
+        let s = self.snap;
+        match self.view {
+            SocketsView::CloseWaitByProcess => s.close_wait_by_process.len(),
+            SocketsView::CloseWaitByPeer => s.close_wait_by_peer.len(),
+            SocketsView::CloseWaitByPort => s.close_wait_by_local_port.len(),
+            SocketsView::ListenQueues => s.listeners.len(),
+            SocketsView::FdUsage => s.fd_usage.len(),
+        }
+    }
+
+    fn key(&self, i: usize) -> RowKey {
+        let s = self.snap;
+        match self.view {
+            SocketsView::CloseWaitByProcess => {
+                let p = &s.close_wait_by_process[i];
+                RowKey::of(&(p.pid, &p.comm))
+            }
+            SocketsView::CloseWaitByPeer => RowKey::of(&s.close_wait_by_peer[i].peer),
+            SocketsView::CloseWaitByPort => RowKey::of(&s.close_wait_by_local_port[i].port),
+            SocketsView::ListenQueues => RowKey::of(&s.listeners[i].local),
+            SocketsView::FdUsage => RowKey::of(&s.fd_usage[i].pid),
+        }
+    }
+
+    fn matches(&self, i: usize, needle: &str) -> bool {
+        let s = self.snap;
+        let hay = match self.view {
+            SocketsView::CloseWaitByProcess => {
+                let p = &s.close_wait_by_process[i];
+                format!(
+                    "{} {}",
+                    p.pid.map(|p| p.to_string()).unwrap_or_default(),
+                    p.comm
+                )
+            }
+            SocketsView::CloseWaitByPeer => s.close_wait_by_peer[i].peer.to_string(),
+            SocketsView::CloseWaitByPort => s.close_wait_by_local_port[i].port.to_string(),
+            SocketsView::ListenQueues => {
+                let l = &s.listeners[i];
+                format!("{} {}", l.local, l.comm.as_deref().unwrap_or(""))
+            }
+            SocketsView::FdUsage => {
+                let f = &s.fd_usage[i];
+                format!("{} {}", f.pid, f.comm)
+            }
+        };
+        hay.to_lowercase().contains(needle)
+    }
+
+    fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
+        let s = self.snap;
+        match self.view {
+            SocketsView::CloseWaitByProcess => {
+                let (x, y) = (&s.close_wait_by_process[a], &s.close_wait_by_process[b]);
+                match column {
+                    0 => x.pid.cmp(&y.pid),
+                    1 => x.comm.cmp(&y.comm),
+                    _ => x.count.cmp(&y.count),
+                }
+            }
+            SocketsView::CloseWaitByPeer => {
+                let (x, y) = (&s.close_wait_by_peer[a], &s.close_wait_by_peer[b]);
+                if column == 0 {
+                    x.peer.cmp(&y.peer)
+                } else {
+                    x.count.cmp(&y.count)
+                }
+            }
+            SocketsView::CloseWaitByPort => {
+                let (x, y) = (
+                    &s.close_wait_by_local_port[a],
+                    &s.close_wait_by_local_port[b],
+                );
+                if column == 0 {
+                    x.port.cmp(&y.port)
+                } else {
+                    x.count.cmp(&y.count)
+                }
+            }
+            SocketsView::ListenQueues => {
+                let (x, y) = (&s.listeners[a], &s.listeners[b]);
+                match column {
+                    1 => x.local.cmp(&y.local),
+                    2 => x.queued.cmp(&y.queued),
+                    3 => x.backlog.cmp(&y.backlog),
+                    5 => x.pid.cmp(&y.pid),
+                    6 => x.comm.cmp(&y.comm),
+                    _ => cmp_f64(x.fill_pct(), y.fill_pct()),
+                }
+            }
+            SocketsView::FdUsage => {
+                let (x, y) = (&s.fd_usage[a], &s.fd_usage[b]);
+                match column {
+                    1 => x.pid.cmp(&y.pid),
+                    2 => x.comm.cmp(&y.comm),
+                    3 => x.open.cmp(&y.open),
+                    4 => x.soft_limit.cmp(&y.soft_limit),
+                    _ => cmp_f64(x.pct().unwrap_or(0.0), y.pct().unwrap_or(0.0)),
+                }
+            }
+        }
+    }
+}
+
+/// Rows of the current view, if data has arrived.
+pub fn current_rows(model: &Model) -> Option<SocketRows<'_>> {
+    model.sockets.data().map(|s| SocketRows {
+        view: model.sockets_pane.view,
+        snap: s,
+    })
+}
+
+/// `rule@subject` of a listener's accept-queue alert, as `rules::sockets` names it (a test
+/// checks the two agree).
+pub fn listener_danger_key(l: &crate::domain::sockets::Listener) -> String {
+    let owner = match (&l.comm, l.pid) {
+        (Some(c), Some(p)) => format!(" ({c}, pid {p})"),
+        _ => String::new(),
+    };
+    format!("accept_queue_pct@listen {}{owner}", l.local)
+}
+
+/// `rule@subject` of a process's fd-usage alert, as `rules::sockets` names it.
+pub fn fd_danger_key(u: &crate::domain::sockets::FdUsage) -> String {
+    format!("process_fd_pct@pid {} ({})", u.pid, u.comm)
+}
+
+/// Danger of the whole host's CLOSE_WAIT (the two CLOSE_WAIT rules).
+fn host_danger(model: &Model, rule_subject: &str) -> Option<Danger> {
+    model.danger_of(SourceId::Sockets, rule_subject)
+}
+
+pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+    let freshness = model.sockets.freshness(model.now);
+    let snap = model.sockets.data();
+    let extra = snap
+        .and_then(|s| s.backend)
+        .map(|b| format!("[{}]", b.label()));
+    let block = pane_block(
+        ctx,
+        "Sockets",
+        extra,
+        Some(&freshness),
+        model.sockets.error(),
+        focused,
+    );
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(snap) = snap else {
+        let msg = match model.sockets.error() {
+            Some(e) => format!("no socket data: {}", sanitize(&e.to_string())),
+            None => "waiting for the first poll of the sockets source".to_string(),
+        };
+        f.render_widget(Paragraph::new(msg).style(ctx.theme.muted), inner);
+        return;
+    };
+    let summary_h = 4;
+    let secondary_h = if inner.height >= 30 {
+        (inner.height / 3).min(12)
+    } else {
+        0
+    };
+    let [summary, tabs, table, secondary] = Layout::vertical([
+        Constraint::Length(summary_h),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(secondary_h),
+    ])
+    .areas(inner);
+    render_summary(model, snap, ctx, f, summary);
+    render_view_tabs(model, ctx, f, tabs);
+    render_table(model, snap, ctx, f, table, focused);
+    if secondary_h > 0 {
+        render_secondary(model, snap, ctx, f, secondary);
+    }
+}
+
+fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let t = ctx.theme;
+    let st = &s.states;
+    let other = st.total()
+        - st.get(TcpState::Established)
+        - st.get(TcpState::CloseWait)
+        - st.get(TcpState::TimeWait)
+        - st.get(TcpState::Listen);
+    let cw_danger = host_danger(model, "close_wait@host");
+    let tw_danger = host_danger(model, "time_wait@host");
+    let count = |label: &str, n: u64, d: Option<Danger>| -> Vec<Span<'static>> {
+        let style = match d {
+            Some(Danger { pending: true, .. }) => t.pending,
+            Some(Danger { level, .. }) => t.level(level),
+            None => t.base,
+        };
+        let mut v = vec![
+            Span::styled(format!("{label} "), t.muted),
+            Span::styled(n.to_string(), style),
+        ];
+        if d.is_some() {
+            v.push(Span::raw(" "));
+            v.push(danger_span(ctx, d));
+        }
+        v.push(Span::raw("  "));
+        v
+    };
+    let mut l1 = Vec::new();
+    l1.extend(count("ESTAB", st.get(TcpState::Established), None));
+    l1.extend(count("CLOSE_WAIT", st.get(TcpState::CloseWait), cw_danger));
+    l1.extend(count("TIME_WAIT", st.get(TcpState::TimeWait), tw_danger));
+    l1.extend(count("LISTEN", st.get(TcpState::Listen), None));
+    l1.extend(count("other", other, None));
+    let spark_w = ((area.width as usize).saturating_sub(36) / 3).clamp(4, 60);
+    let h = &model.socket_history.samples;
+    let spark =
+        |label: &str, sel: fn(&crate::app::model::StateSample) -> u64| -> Vec<Span<'static>> {
+            vec![
+                Span::styled(format!("{label} "), t.muted),
+                Span::styled(ctx.sym.sparkline(h.iter().map(sel), spark_w), t.accent),
+                Span::raw(" "),
+            ]
+        };
+    let mut l2 = spark("CW", |x| x.close_wait);
+    l2.extend(spark("EST", |x| x.established));
+    l2.extend(spark("TW", |x| x.time_wait));
+    let rate = |r: Option<f64>| {
+        r.map(|r| format!("{r:.1}/s"))
+            .unwrap_or_else(|| ctx.sym.dash.to_string())
+    };
+    let ovf = host_danger(model, "listen_overflows_per_sec@host");
+    let mut l3 = vec![
+        Span::styled("ListenOverflows ", t.muted),
+        Span::styled(
+            rate(s.listen.overflows_per_sec),
+            ovf.map(|d| t.level(d.level)).unwrap_or(t.base),
+        ),
+    ];
+    if ovf.is_some() {
+        l3.push(Span::raw(" "));
+        l3.push(danger_span(ctx, ovf));
+    }
+    l3.extend([
+        Span::styled("  ListenDrops ", t.muted),
+        Span::raw(rate(s.listen.drops_per_sec)),
+    ]);
+    let mut l4 = vec![Span::styled("conntrack ", t.muted)];
+    match s.conntrack {
+        Some(ct) => {
+            let d = host_danger(model, "conntrack_pct@host");
+            l4.push(Span::styled(
+                format!("{:.0}% ({}/{})", ct.pct(), ct.count, ct.max),
+                d.map(|d| t.level(d.level)).unwrap_or(t.base),
+            ));
+            if d.is_some() {
+                l4.push(Span::raw(" "));
+                l4.push(danger_span(ctx, d));
+            }
+        }
+        None => l4.push(Span::styled("n/a", t.muted)),
+    }
+    l4.extend([
+        Span::styled("  IPv6 ", t.muted),
+        Span::raw(if s.ipv6_included { "yes" } else { "no" }),
+        Span::styled("  unreadable procs ", t.muted),
+        Span::raw(s.unreadable_processes.to_string()),
+        Span::styled("  poll ", t.muted),
+        Span::raw(format!("{:.1} ms", s.poll_duration.as_secs_f64() * 1000.0)),
+    ]);
+    let lines = vec![
+        Line::from(l1),
+        Line::from(l2),
+        Line::from(l3),
+        Line::from(l4),
+    ];
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_view_tabs(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for (i, v) in SocketsView::ALL.iter().enumerate() {
+        let style = if *v == model.sockets_pane.view {
+            ctx.theme.selection
+        } else {
+            ctx.theme.muted
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, v.label()), style));
+    }
+    let filter = &model.sockets_pane.table().filter;
+    if !filter.is_empty() {
+        spans.push(Span::styled(
+            format!("  filter: {}", sanitize(filter)),
+            ctx.theme.accent,
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn row_cells(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    view: SocketsView,
+    i: usize,
+) -> Vec<Span<'static>> {
+    let pid = |p: Option<u32>| p.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
+    match view {
+        SocketsView::CloseWaitByProcess => {
+            let p = &s.close_wait_by_process[i];
+            let comm = if p.pid.is_none() {
+                "(unknown owner)".into()
+            } else {
+                sanitize(&p.comm).into_owned()
+            };
+            vec![
+                Span::raw(pid(p.pid)),
+                Span::raw(comm),
+                Span::raw(p.count.to_string()),
+            ]
+        }
+        SocketsView::CloseWaitByPeer => {
+            let p = &s.close_wait_by_peer[i];
+            vec![
+                Span::raw(p.peer.to_string()),
+                Span::raw(p.count.to_string()),
+            ]
+        }
+        SocketsView::CloseWaitByPort => {
+            let p = &s.close_wait_by_local_port[i];
+            vec![
+                Span::raw(p.port.to_string()),
+                Span::raw(p.count.to_string()),
+            ]
+        }
+        SocketsView::ListenQueues => {
+            let l = &s.listeners[i];
+            let d = model.danger_of(SourceId::Sockets, &listener_danger_key(l));
+            vec![
+                danger_span(
+                    ctx,
+                    d.or(Some(Danger {
+                        level: Level::Ok,
+                        pending: false,
+                    })),
+                ),
+                Span::raw(l.local.to_string()),
+                Span::raw(l.queued.to_string()),
+                Span::raw(l.backlog.to_string()),
+                Span::raw(format!("{:.0}%", l.fill_pct())),
+                Span::raw(pid(l.pid)),
+                Span::raw(
+                    l.comm
+                        .as_deref()
+                        .map(|c| sanitize(c).into_owned())
+                        .unwrap_or_default(),
+                ),
+            ]
+        }
+        SocketsView::FdUsage => {
+            let u = &s.fd_usage[i];
+            let d = model.danger_of(SourceId::Sockets, &fd_danger_key(u));
+            vec![
+                danger_span(ctx, d),
+                Span::raw(u.pid.to_string()),
+                Span::raw(sanitize(&u.comm).into_owned()),
+                Span::raw(u.open.to_string()),
+                Span::raw(
+                    u.soft_limit
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "unlimited".into()),
+                ),
+                Span::raw(
+                    u.pct()
+                        .map(|p| format!("{p:.0}%"))
+                        .unwrap_or_else(|| ctx.sym.dash.into()),
+                ),
+            ]
+        }
+    }
+}
+
+fn render_table(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
+    let view = model.sockets_pane.view;
+    let state = model.sockets_pane.table();
+    let body_h = area.height.saturating_sub(1) as usize;
+    let (off, visible) = state.visible(body_h);
+    let t = ctx.theme;
+    let rows = visible.iter().enumerate().map(|(n, &i)| {
+        let row = Row::new(row_cells(model, s, ctx, view, i));
+        if focused && off + n == state.cursor {
+            row.style(t.selection)
+        } else {
+            row
+        }
+    });
+    let header = Row::new(header_cells(
+        ctx,
+        view.columns(),
+        state.sort.column,
+        state.sort.descending,
+    ));
+    let table = Table::new(rows, view.widths())
+        .header(header)
+        .column_spacing(1);
+    f.render_widget(table, area);
+    if state.order.is_empty() && area.height > 1 {
+        let msg = if state.filter.is_empty() {
+            "none"
+        } else {
+            "no rows match the filter"
+        };
+        f.render_widget(
+            Paragraph::new(msg).style(t.muted),
+            Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
+fn compact_columns(v: SocketsView) -> (&'static [&'static str], Vec<Constraint>) {
+    use Constraint::{Length, Min};
+    match v {
+        SocketsView::ListenQueues => (
+            &["DANGER", "LOCAL", "QUEUE", "FILL", "COMMAND"],
+            vec![Length(11), Min(14), Length(11), Length(5), Min(6)],
+        ),
+        SocketsView::FdUsage => (
+            &["DANGER", "PID", "COMMAND", "FDS", "USED"],
+            vec![Length(11), Length(7), Min(8), Length(13), Length(5)],
+        ),
+        other => (other.columns(), other.widths()),
+    }
+}
+
+/// Fewer, combined columns for the half-width lists.
+fn compact_cells(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    v: SocketsView,
+    i: usize,
+) -> Vec<Span<'static>> {
+    let full = row_cells(model, s, ctx, v, i);
+    let pick = |idx: &[usize]| {
+        idx.iter()
+            .filter_map(|&j| full.get(j).cloned())
+            .collect::<Vec<_>>()
+    };
+    match v {
+        SocketsView::ListenQueues => {
+            let l = &s.listeners[i];
+            let mut c = pick(&[0, 1]);
+            c.push(Span::raw(format!("{}/{}", l.queued, l.backlog)));
+            c.extend(pick(&[4, 6]));
+            c
+        }
+        SocketsView::FdUsage => {
+            let u = &s.fd_usage[i];
+            let mut c = pick(&[0, 1, 2]);
+            c.push(Span::raw(format!(
+                "{}/{}",
+                u.open,
+                u.soft_limit
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "-".into())
+            )));
+            c.extend(pick(&[5]));
+            c
+        }
+        _ => full,
+    }
+}
+
+/// On a tall pane: two more lists under the main table, in the source's own (danger) order,
+/// so a wall screen shows listen queues and fd usage without switching views.
+fn render_secondary(
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let views: Vec<SocketsView> = [
+        SocketsView::ListenQueues,
+        SocketsView::FdUsage,
+        SocketsView::CloseWaitByPeer,
+    ]
+    .into_iter()
+    .filter(|v| *v != model.sockets_pane.view)
+    .take(2)
+    .collect();
+    let cols = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
+        .spacing(1)
+        .split(area);
+    for (v, col) in views.into_iter().zip(cols.iter()) {
+        let [title, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(*col);
+        f.render_widget(
+            Paragraph::new(Span::styled(v.label(), ctx.theme.accent)),
+            title,
+        );
+        let n = SocketRows { view: v, snap: s }
+            .len()
+            .min(body.height.saturating_sub(1) as usize);
+        let rows = (0..n).map(|i| Row::new(compact_cells(model, s, ctx, v, i)));
+        let (names, widths) = compact_columns(v);
+        let header = Row::new(
+            names
+                .iter()
+                .map(|c| Span::styled(*c, ctx.theme.muted))
+                .collect::<Vec<_>>(),
+        );
+        f.render_widget(
+            Table::new(rows, widths).header(header).column_spacing(1),
+            body,
+        );
+    }
+}
+
+/// Lines for the detail overlay of the selected row, plus the kernel settings.
+pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+    let Some(s) = model.sockets.data() else {
+        return vec![Line::from("no socket data yet")];
+    };
+    let t = ctx.theme;
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<22}"), t.muted),
+            Span::raw(v),
+        ])
+    };
+    let mut out = Vec::new();
+    let state = model.sockets_pane.table();
+    if let Some(i) = state.selected_index() {
+        match model.sockets_pane.view {
+            SocketsView::CloseWaitByProcess => {
+                let p = &s.close_wait_by_process[i];
+                out.push(kv(
+                    "process",
+                    format!(
+                        "{} (pid {})",
+                        sanitize(&p.comm),
+                        p.pid.map(|p| p.to_string()).unwrap_or("?".into())
+                    ),
+                ));
+                out.push(kv("CLOSE_WAIT sockets", p.count.to_string()));
+                out.push(Line::from(Span::styled(
+                    "  the peer closed; this process never closed its side (check connection pools)",
+                    t.muted,
+                )));
+            }
+            SocketsView::CloseWaitByPeer => {
+                let p = &s.close_wait_by_peer[i];
+                out.push(kv("peer", p.peer.to_string()));
+                out.push(kv("CLOSE_WAIT sockets", p.count.to_string()));
+            }
+            SocketsView::CloseWaitByPort => {
+                let p = &s.close_wait_by_local_port[i];
+                out.push(kv("local port", p.port.to_string()));
+                out.push(kv("CLOSE_WAIT sockets", p.count.to_string()));
+            }
+            SocketsView::ListenQueues => {
+                let l = &s.listeners[i];
+                out.push(kv("listener", l.local.to_string()));
+                out.push(kv(
+                    "accept queue",
+                    format!(
+                        "{}/{} {}",
+                        l.queued,
+                        l.backlog,
+                        fill_bar(ctx.sym, l.fill_pct(), 20)
+                    ),
+                ));
+                out.push(kv(
+                    "process",
+                    format!(
+                        "{} (pid {})",
+                        l.comm.as_deref().map(sanitize).unwrap_or_default(),
+                        l.pid.map(|p| p.to_string()).unwrap_or("?".into())
+                    ),
+                ));
+            }
+            SocketsView::FdUsage => {
+                let u = &s.fd_usage[i];
+                out.push(kv(
+                    "process",
+                    format!("{} (pid {})", sanitize(&u.comm), u.pid),
+                ));
+                out.push(kv(
+                    "open fds",
+                    format!(
+                        "{} of {}",
+                        u.open,
+                        u.soft_limit
+                            .map(|l| l.to_string())
+                            .unwrap_or("unlimited".into())
+                    ),
+                ));
+            }
+        }
+        out.push(Line::from(""));
+    }
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
+    out.push(kv(
+        "net.core.somaxconn",
+        opt(s.sysctls.somaxconn.map(|v| v.to_string())),
+    ));
+    out.push(kv(
+        "ip_local_port_range",
+        opt(s.sysctls.local_port_range.map(|(a, b)| format!("{a}-{b}"))),
+    ));
+    out.push(kv(
+        "tcp_fin_timeout",
+        opt(s.sysctls.tcp_fin_timeout.map(|v| format!("{v}s"))),
+    ));
+    out.push(kv("backend", opt(s.backend.map(|b| b.label().to_string()))));
+    out.push(kv("ListenOverflows total", s.listen.overflows.to_string()));
+    out.push(kv("ListenDrops total", s.listen.drops.to_string()));
+    out.push(kv(
+        "poll took",
+        format!("{:.1} ms", s.poll_duration.as_secs_f64() * 1000.0),
+    ));
+    out
+}

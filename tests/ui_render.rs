@@ -1,0 +1,335 @@
+//! Rendering tests: whole-screen insta snapshots at 80x24 and 200x60 from the shared fixtures,
+//! plus assertions on the style of the cells that carry danger (snapshots do not record
+//! colour), NO_COLOR and ASCII mode.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ondeck::app::model::Overlay;
+use ondeck::app::{Model, Msg, Settings, update};
+use ondeck::domain::Level;
+use ondeck::ui::fixtures::{buffer_text, incident_model, render};
+use ondeck::ui::panes::PaneKind;
+use ondeck::ui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::style::Modifier;
+
+fn key(m: &mut Model, code: KeyCode) {
+    update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn dark() -> Theme {
+    Theme::builtin_dark(false)
+}
+
+/// Position of the first occurrence of `word` on screen.
+fn find(buf: &Buffer, word: &str) -> Option<(u16, u16)> {
+    let text = buffer_text(buf);
+    for (y, line) in text.lines().enumerate() {
+        // Column = number of cells before the match (one symbol per cell).
+        if let Some(byte) = line.find(word) {
+            let x = line[..byte].chars().count();
+            return Some((x as u16, y as u16));
+        }
+    }
+    None
+}
+
+#[test]
+fn sockets_pane_80x24() {
+    let (m, _) = incident_model(Settings::default());
+    insta::assert_snapshot!(buffer_text(&render(&m, &dark(), 80, 24)));
+}
+
+#[test]
+fn grid_200x60_shows_sockets_and_alerts() {
+    let (m, _) = incident_model(Settings::default());
+    let text = buffer_text(&render(&m, &dark(), 200, 60));
+    assert!(text.contains("Sockets") && text.contains("Recent transitions"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn alerts_pane_80x24() {
+    let (mut m, _) = incident_model(Settings::default());
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.focused, PaneKind::Alerts);
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.contains("pending 3m/15m"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn alerts_pane_200x60_alone() {
+    let s = Settings {
+        grid: vec![vec![PaneKind::Alerts]],
+        ..Settings::default()
+    };
+    let (mut m, _) = incident_model(s);
+    m.focused = PaneKind::Alerts;
+    insta::assert_snapshot!(buffer_text(&render(&m, &dark(), 200, 60)));
+}
+
+#[test]
+fn sockets_listen_queues_200x60_alone() {
+    let s = Settings {
+        grid: vec![vec![PaneKind::Sockets]],
+        ..Settings::default()
+    };
+    let (mut m, _) = incident_model(s);
+    key(&mut m, KeyCode::Char('4'));
+    insta::assert_snapshot!(buffer_text(&render(&m, &dark(), 200, 60)));
+}
+
+#[test]
+fn help_overlay_80x24_and_200x60() {
+    let (mut m, _) = incident_model(Settings::default());
+    key(&mut m, KeyCode::Char('?'));
+    assert!(matches!(m.overlay, Some(Overlay::Help)));
+    insta::assert_snapshot!("help_80x24", buffer_text(&render(&m, &dark(), 80, 24)));
+    insta::assert_snapshot!("help_200x60", buffer_text(&render(&m, &dark(), 200, 60)));
+}
+
+#[test]
+fn header_with_demo_and_read_only_banner() {
+    let s = Settings {
+        read_only: true,
+        ..Settings::default()
+    };
+    let (mut m, _) = incident_model(s);
+    m.demo = Some("close-wait-army".into());
+    let buf = render(&m, &dark(), 80, 24);
+    let text = buffer_text(&buf);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("DEMO — simulated cluster (scenario close-wait-army)"),
+        "{first}"
+    );
+    assert!(first.contains("READ-ONLY"), "{first}");
+    // The banner spans the whole line in the banner style.
+    let t = dark();
+    assert_eq!(buf[(0, 0)].bg, t.banner.bg.unwrap_or_default());
+    assert_eq!(buf[(79, 0)].bg, t.banner.bg.unwrap_or_default());
+    insta::assert_snapshot!(text.lines().take(5).collect::<Vec<_>>().join("\n"));
+}
+
+#[test]
+fn stale_data_is_marked_in_pane_and_header() {
+    let (mut m, now) = incident_model(Settings::default());
+    // Refresh is 2 s; 3 intervals = 6 s. 10 s without an update: STALE.
+    update(
+        &mut m,
+        Msg::Tick {
+            now: now + Duration::from_secs(10),
+            wall: jiff::Timestamp::UNIX_EPOCH,
+        },
+    );
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    let header: Vec<&str> = text.lines().take(3).collect();
+    assert!(header.iter().any(|l| l.contains("STALE")), "{text}");
+    let pane_title = text.lines().nth(4).unwrap_or_default();
+    assert!(
+        pane_title.contains("STALE") && pane_title.contains("data 11s old"),
+        "{pane_title}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn fresh_data_is_not_marked_stale() {
+    let (m, _) = incident_model(Settings::default());
+    assert!(!buffer_text(&render(&m, &dark(), 80, 24)).contains("STALE"));
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii() {
+    let s = Settings {
+        ascii: true,
+        read_only: true,
+        ..Settings::default()
+    };
+    let (mut m, _) = incident_model(s);
+    m.demo = Some("x".into());
+    for (w, h) in [(80, 24), (200, 60)] {
+        let text = buffer_text(&render(&m, &dark(), w, h));
+        let bad: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(bad.is_empty(), "non-ASCII at {w}x{h}: {bad:?}\n{text}");
+    }
+    key(&mut m, KeyCode::Char('?'));
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.is_ascii(), "{text}");
+    key(&mut m, KeyCode::Esc);
+    key(&mut m, KeyCode::Char('4'));
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.is_ascii());
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn critical_cell_has_the_critical_style_and_word() {
+    let s = Settings {
+        grid: vec![vec![PaneKind::Sockets]],
+        ..Settings::default()
+    };
+    let (mut m, _) = incident_model(s);
+    key(&mut m, KeyCode::Char('4')); // listen queues: 0.0.0.0:8080 is 92% full
+    let t = dark();
+    let buf = render(&m, &t, 80, 24);
+    assert!(find(&buf, "CRITICAL").is_some(), "CRITICAL on screen");
+    let text = buffer_text(&buf);
+    let row = text
+        .lines()
+        .position(|l| l.contains("0.0.0.0:8080"))
+        .expect("listener row") as u16;
+    let line = text.lines().nth(row as usize).unwrap_or_default();
+    let col = line[..line.find("CRITICAL").expect("word in the row")]
+        .chars()
+        .count() as u16;
+    let cell = &buf[(col, row)];
+    assert_eq!(cell.fg, t.critical.fg.unwrap_or_default(), "critical fg");
+    assert!(cell.modifier.contains(Modifier::BOLD), "critical is bold");
+    // The OK row next to it is not styled as critical.
+    let ok_row = text
+        .lines()
+        .position(|l| l.contains("[::]:443"))
+        .expect("ok row") as u16;
+    let ok_line = text.lines().nth(ok_row as usize).unwrap_or_default();
+    let ok_col = ok_line[..ok_line.find("OK").expect("OK word")]
+        .chars()
+        .count() as u16;
+    assert_eq!(buf[(ok_col, ok_row)].fg, t.ok.fg.unwrap_or_default());
+}
+
+#[test]
+fn warning_and_pending_cells_in_alerts_pane() {
+    let (mut m, _) = incident_model(Settings::default());
+    key(&mut m, KeyCode::Tab);
+    let t = dark();
+    let buf = render(&m, &t, 80, 24);
+    let text = buffer_text(&buf);
+    let row = text
+        .lines()
+        .position(|l| l.contains("PENDING WARNING"))
+        .expect("pending row") as u16;
+    let line = text.lines().nth(row as usize).unwrap_or_default();
+    let col = line[..line.find("PENDING").unwrap_or(0)].chars().count() as u16;
+    assert_eq!(buf[(col, row)].fg, t.pending.fg.unwrap_or_default());
+    let row = text
+        .lines()
+        .position(|l| l.contains("WARNING") && l.contains("listen_overfl"))
+        .expect("warning row") as u16;
+    let line = text.lines().nth(row as usize).unwrap_or_default();
+    let col = line[..line.find("WARNING").unwrap_or(0)].chars().count() as u16;
+    assert_eq!(buf[(col, row)].fg, t.warning.fg.unwrap_or_default());
+    assert!(buf[(col, row)].modifier.contains(Modifier::BOLD));
+}
+
+#[test]
+fn no_color_keeps_words_and_drops_colours() {
+    let s = Settings {
+        grid: vec![vec![PaneKind::Sockets]],
+        ..Settings::default()
+    };
+    let (mut m, _) = incident_model(s);
+    key(&mut m, KeyCode::Char('4'));
+    let t = Theme::builtin_dark(true);
+    let buf = render(&m, &t, 80, 24);
+    let text = buffer_text(&buf);
+    assert!(
+        text.contains("CRITICAL") && text.contains("WARNING") && text.contains("PENDING"),
+        "{text}"
+    );
+    for y in 0..24 {
+        for x in 0..80 {
+            let c = &buf[(x, y)];
+            assert_eq!(c.fg, ratatui::style::Color::Reset, "fg colour at {x},{y}");
+            assert_eq!(c.bg, ratatui::style::Color::Reset, "bg colour at {x},{y}");
+        }
+    }
+    // Critical still stands out: reversed + bold.
+    let row = text
+        .lines()
+        .position(|l| l.contains("0.0.0.0:8080"))
+        .expect("row") as u16;
+    let line = text.lines().nth(row as usize).unwrap_or_default();
+    let col = line[..line.find("CRITICAL").unwrap_or(0)].chars().count() as u16;
+    assert!(
+        buf[(col, row)]
+            .modifier
+            .contains(Modifier::REVERSED | Modifier::BOLD)
+    );
+}
+
+#[test]
+fn every_builtin_theme_renders_distinct_danger_colours() {
+    for name in ["dark", "light", "high-contrast", "colorblind"] {
+        let t = Theme::load(name, None, false).expect("builtin");
+        assert_ne!(t.level(Level::Critical).fg, t.level(Level::Ok).fg, "{name}");
+        let (m, _) = incident_model(Settings::default());
+        let text = buffer_text(&render(&m, &t, 80, 24));
+        assert!(text.contains("CRITICAL"), "{name}");
+    }
+}
+
+#[test]
+fn hostile_process_name_never_reaches_the_screen() {
+    let (m, _) = incident_model(Settings::default());
+    let buf = render(&m, &dark(), 200, 60);
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()),
+            "control char in a cell"
+        );
+    }
+    let text = buffer_text(&buf);
+    assert!(
+        text.contains("evilname") && !text.contains("pwned"),
+        "{text}"
+    );
+}
+
+#[test]
+fn placeholder_panes_say_when_they_arrive() {
+    let (mut m, _) = incident_model(Settings::default());
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
+    );
+    for c in "pvc".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.focused, PaneKind::Pvcs);
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(
+        text.contains("arrives with the Kubernetes sources"),
+        "{text}"
+    );
+}
+
+#[test]
+fn row_danger_keys_match_the_rules_subjects() {
+    use ondeck::ui::panes::sockets::{fd_danger_key, listener_danger_key};
+    let snap = ondeck::ui::fixtures::incident_snapshot();
+    let conds = ondeck::rules::sockets::evaluate(&snap, &ondeck::config::SocketRules::default());
+    let keys: Vec<String> = conds
+        .iter()
+        .filter(|c| c.breached)
+        .map(|c| format!("{}@{}", c.key.rule, c.key.subject))
+        .collect();
+    assert!(
+        keys.contains(&listener_danger_key(&snap.listeners[0])),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&fd_danger_key(&snap.fd_usage[0])), "{keys:?}");
+    for host in ["close_wait@host", "listen_overflows_per_sec@host"] {
+        assert!(keys.iter().any(|k| k == host), "{host} not in {keys:?}");
+    }
+    let all: Vec<String> = conds
+        .iter()
+        .map(|c| format!("{}@{}", c.key.rule, c.key.subject))
+        .collect();
+    for host in ["time_wait@host", "conntrack_pct@host"] {
+        assert!(all.iter().any(|k| k == host), "{host} not in {all:?}");
+    }
+}
