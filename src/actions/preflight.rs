@@ -377,3 +377,104 @@ pub async fn preflight(exec: &Executor, pvc_ref: &PvcRef) -> Result<PvcPreflight
         storage_class_object,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preflight_with(
+        mounts: Vec<PodMount>,
+        policy: &str,
+        denied: &[(&'static str, &'static str)],
+    ) -> PvcPreflight {
+        let permissions = CHECKS
+            .iter()
+            .map(|(verb, _, resource, sub)| {
+                let resource = if sub.is_some() { "pods/exec" } else { resource };
+                PermissionCheck {
+                    verb,
+                    resource,
+                    allowed: !denied.contains(&(verb, resource)),
+                    reason: "denied by test".into(),
+                }
+            })
+            .collect();
+        PvcPreflight {
+            target: KubeTarget {
+                context: "c".into(),
+                server: "https://s".into(),
+                kubeconfig_user: None,
+            },
+            pvc_ref: PvcRef::new("mon", "grafana"),
+            uid: "u".into(),
+            resource_version: "7".into(),
+            phase: "Bound".into(),
+            capacity: Some("10Gi".into()),
+            storage_class: Some("standard".into()),
+            volume_name: Some("pv-1".into()),
+            pv_reclaim_policy: Some(policy.into()),
+            pv_phase: Some("Bound".into()),
+            finalizers: vec!["kubernetes.io/pvc-protection".into()],
+            deletion_timestamp: None,
+            mounted_by: mounts,
+            permissions,
+            fetched_at: jiff::Timestamp::UNIX_EPOCH,
+            pvc: PersistentVolumeClaim::default(),
+            pv: None,
+            storage_class_object: None,
+        }
+    }
+
+    fn mount(pod: &str, phase: &str) -> PodMount {
+        PodMount {
+            pod: pod.into(),
+            phase: phase.into(),
+            terminating: false,
+            container: Some("c".into()),
+            mount_path: Some("/data".into()),
+        }
+    }
+
+    #[test]
+    fn in_use_is_refused_unless_allowed() {
+        let pf = preflight_with(vec![mount("grafana-0", "Running")], "Delete", &[]);
+        let r = pf.refusals(Operation::Delete, false, true);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].contains("grafana-0") && r[0].contains("--allow-in-use"));
+        assert!(pf.refusals(Operation::Delete, true, true).is_empty());
+        // A finished pod does not hold the claim.
+        let done = preflight_with(vec![mount("job-1", "Succeeded")], "Delete", &[]);
+        assert!(done.refusals(Operation::Delete, false, true).is_empty());
+        // A pending pod does.
+        let pending = preflight_with(vec![mount("p", "Pending")], "Delete", &[]);
+        assert!(!pending.refusals(Operation::Delete, false, true).is_empty());
+    }
+
+    #[test]
+    fn missing_permissions_disable_with_the_reason() {
+        let pf = preflight_with(vec![], "Delete", &[("patch", "persistentvolumes")]);
+        let r = pf.refusals(Operation::Delete, false, true);
+        assert!(
+            r.iter()
+                .any(|l| l.contains("patch persistentvolumes") && l.contains("denied by test"))
+        );
+        // Without the Retain step the patch is not needed.
+        assert!(pf.refusals(Operation::Delete, false, false).is_empty());
+        // Helper pods are needed only when no pod runs with the volume.
+        let pf = preflight_with(vec![mount("a", "Running")], "Retain", &[("create", "pods")]);
+        assert!(pf.refusals(Operation::Backup, true, false).is_empty());
+        let pf = preflight_with(vec![], "Retain", &[("create", "pods")]);
+        assert!(!pf.refusals(Operation::Backup, true, false).is_empty());
+    }
+
+    #[test]
+    fn the_plan_shows_the_retain_step_and_the_confirmation() {
+        let pf = preflight_with(vec![], "Delete", &[]);
+        let plan = pf.plan_lines(Operation::Delete, true).join("\n");
+        assert!(plan.contains("Delete -> Retain"));
+        assert!(plan.contains("type mon/grafana"));
+        assert!(plan.contains("UNUSED"));
+        let plan = pf.plan_lines(Operation::Delete, false).join("\n");
+        assert!(plan.contains("DELETES THE DATA"));
+    }
+}
