@@ -73,6 +73,8 @@ pub struct PvcGlobals {
     /// `--read-only` or the config's `read_only`.
     pub read_only: bool,
     pub config: Config,
+    /// The audit log; `None` = `$XDG_STATE_HOME/ondeck/audit.jsonl`.
+    pub audit_log: Option<PathBuf>,
 }
 
 fn eprint_lines(lines: &[String]) {
@@ -190,7 +192,7 @@ fn ctrl_c_cancels(cancel: &CancellationToken) {
 async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
     let (exec, source) = connect(g).await?;
     let opts = BackupOptions::from_config(&g.config)?;
-    let audit_path = audit::default_path();
+    let audit_path = g.audit_log.clone().or_else(audit::default_path);
     match cmd {
         PvcCommand::Backup { target } => {
             source.ensure_unchanged(exec.target())?;
