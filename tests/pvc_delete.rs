@@ -505,3 +505,56 @@ async fn read_only_sends_no_mutating_request_at_all() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_flow_drives_the_dialog_model_to_done() -> TestResult {
+    use ondeck::actions::flow::{DeleteDialog, FlowStage, spawn_delete_flow};
+    let f = fixture("incident", false).await?;
+    let mut h = spawn_delete_flow(f.exec.clone(), f.source.clone(), f.request(UNUSED)?);
+    let mut dialog = DeleteDialog::default();
+    let mut stages = vec![dialog.stage()];
+    while let Some(ev) = h.events.recv().await {
+        dialog.apply(&ev);
+        if stages.last() != Some(&dialog.stage()) {
+            stages.push(dialog.stage());
+        }
+        if matches!(ev, FlowEvent::AwaitingName { .. }) {
+            h.inputs.send(FlowInput::ConfirmName(UNUSED.into())).await?;
+        }
+    }
+    let res = h.task.await?;
+    assert!(res.outcome.is_ok(), "{:?}", res.outcome);
+    assert_eq!(
+        stages,
+        vec![
+            FlowStage::Preflight,
+            FlowStage::BackingUp,
+            FlowStage::AwaitingName,
+            FlowStage::Deleting,
+            FlowStage::Done
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dialog_closed_at_the_name_prompt_cancels() -> TestResult {
+    use ondeck::actions::flow::spawn_delete_flow;
+    let f = fixture("incident", false).await?;
+    let mut h = spawn_delete_flow(f.exec.clone(), f.source.clone(), f.request(UNUSED)?);
+    while let Some(ev) = h.events.recv().await {
+        if matches!(ev, FlowEvent::AwaitingName { .. }) {
+            break;
+        }
+    }
+    drop(h.inputs);
+    drop(h.events);
+    let res = h.task.await?;
+    assert!(
+        matches!(res.outcome, Err(ActionError::Cancelled(_))),
+        "{:?}",
+        res.outcome
+    );
+    assert!(f.pvc_deletes().is_empty());
+    Ok(())
+}

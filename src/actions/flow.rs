@@ -287,6 +287,33 @@ pub async fn run_delete_flow(
     result
 }
 
+/// A delete flow running on its own task: what the TUI's executor holds for the dialog.
+/// Events come out of `events`; the dialog sends the typed name or cancel into `inputs`.
+/// Dropping `inputs` cancels the flow at the next step that listens (all steps before the
+/// delete request).
+pub struct DeleteFlowHandle {
+    pub events: mpsc::Receiver<FlowEvent>,
+    pub inputs: mpsc::Sender<FlowInput>,
+    pub task: tokio::task::JoinHandle<FlowResult>,
+}
+
+/// Starts [`run_delete_flow`] on a task with bounded channels.
+pub fn spawn_delete_flow(
+    exec: Executor,
+    target: TargetSource,
+    req: DeleteRequest,
+) -> DeleteFlowHandle {
+    let (ev_tx, events) = mpsc::channel(64);
+    let (inputs, in_rx) = mpsc::channel(4);
+    let task =
+        tokio::spawn(async move { run_delete_flow(&exec, &target, &req, ev_tx, in_rx).await });
+    DeleteFlowHandle {
+        events,
+        inputs,
+        task,
+    }
+}
+
 /// The audit record of a guarded operation on `pf`'s claim.
 pub async fn audit_record(
     exec: &Executor,
