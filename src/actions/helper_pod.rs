@@ -6,7 +6,8 @@
 use super::executor::Executor;
 use super::{ActionError, Result};
 use k8s_openapi::api::core::v1::{
-    Container, PersistentVolumeClaimVolumeSource, Pod, PodSpec, Volume, VolumeMount,
+    Capabilities, Container, PersistentVolumeClaimVolumeSource, Pod, PodSpec, SeccompProfile,
+    SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
@@ -44,6 +45,25 @@ pub fn helper_pod_spec(ns: &str, claim: &str, image: &str, read_only: bool, purp
                 name: "helper".into(),
                 image: Some(image.to_string()),
                 command: Some(vec!["sleep".into(), ACTIVE_DEADLINE_SECS.to_string()]),
+                // Baseline-compatible (only capabilities baseline allows) and as little as possible; root is kept because a backup
+                // must read every file whatever its owner. A namespace enforcing `restricted`
+                // refuses the pod with a message that names the policy.
+                security_context: Some(SecurityContext {
+                    allow_privilege_escalation: Some(false),
+                    capabilities: Some(Capabilities {
+                        drop: Some(vec!["ALL".into()]),
+                        add: Some(
+                            ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"]
+                                .map(String::from)
+                                .to_vec(),
+                        ),
+                    }),
+                    seccomp_profile: Some(SeccompProfile {
+                        type_: "RuntimeDefault".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
                 volume_mounts: Some(vec![VolumeMount {
                     name: "data".into(),
                     mount_path: HELPER_MOUNT.into(),
