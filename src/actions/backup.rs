@@ -292,48 +292,43 @@ async fn backup_into(
 ) -> Result<VerifiedBackup> {
     progress(BackupProgress::stage(BackupStage::WritingManifests));
     let manifests = write_manifests(dir, pf)?;
-    let source = match pf.exec_source() {
-        Some(m) => BackupSource {
-            pod: m.pod.clone(),
-            container: m.container.clone(),
-            mount_path: m.mount_path.clone().unwrap_or_default(),
-            helper: false,
-        },
-        None => {
-            progress(BackupProgress::stage(BackupStage::StartingHelper));
-            let spec = helper_pod_spec(
-                &pf.pvc_ref.namespace,
-                &pf.pvc_ref.name,
-                &opts.helper_image,
-                true,
-                "backup",
-            );
-            let guard = helper.insert(HelperPodGuard::create(exec, &spec).await?);
-            tokio::select! {
-                r = guard.wait_running(opts.helper_start_timeout) => r?,
-                _ = cancel.cancelled() => return Err(ActionError::Cancelled("while the helper pod started".into())),
-            }
-            BackupSource {
-                pod: guard.name.clone(),
-                container: Some("helper".into()),
-                mount_path: HELPER_MOUNT.into(),
-                helper: true,
+    let ns = &pf.pvc_ref.namespace;
+    let (source, used, (archive_sha, archive_bytes)) = match pf.exec_source() {
+        Some(m) => {
+            let source = BackupSource {
+                pod: m.pod.clone(),
+                container: m.container.clone(),
+                mount_path: m.mount_path.clone().unwrap_or_default(),
+                helper: false,
+            };
+            progress(BackupProgress::stage(BackupStage::MeasuringUsage));
+            let used = used_bytes(exec, ns, &source).await;
+            match stream_archive(exec, ns, &source, dir, used, opts, progress, cancel).await {
+                Ok(r) => (source, used, r),
+                // The application's image has no `tar` (distroless): read the volume through
+                // a helper pinned to the same node instead (a ReadWriteOnce volume is already
+                // attached there).
+                Err(e) if command_missing(&e) => {
+                    tracing::info!(pod = %m.pod, "no tar in the pod; using a helper pod on its node");
+                    let _ = std::fs::remove_file(dir.join(PARTIAL_FILE));
+                    let source =
+                        start_helper(exec, pf, opts, m.node.as_deref(), helper, progress, cancel)
+                            .await?;
+                    let r = stream_archive(exec, ns, &source, dir, used, opts, progress, cancel)
+                        .await?;
+                    (source, used, r)
+                }
+                Err(e) => return Err(e),
             }
         }
+        None => {
+            let source = start_helper(exec, pf, opts, None, helper, progress, cancel).await?;
+            progress(BackupProgress::stage(BackupStage::MeasuringUsage));
+            let used = used_bytes(exec, ns, &source).await;
+            let r = stream_archive(exec, ns, &source, dir, used, opts, progress, cancel).await?;
+            (source, used, r)
+        }
     };
-    progress(BackupProgress::stage(BackupStage::MeasuringUsage));
-    let used = used_bytes(exec, &pf.pvc_ref.namespace, &source).await;
-    let (archive_sha, archive_bytes) = stream_archive(
-        exec,
-        &pf.pvc_ref.namespace,
-        &source,
-        dir,
-        used,
-        opts,
-        progress,
-        cancel,
-    )
-    .await?;
     progress(BackupProgress {
         stage: BackupStage::Verifying,
         bytes: archive_bytes,
@@ -377,6 +372,55 @@ async fn backup_into(
         archive,
         manifest,
     })
+}
+
+/// Starts the read-only helper pod (optionally on `node`) and waits until it runs.
+async fn start_helper(
+    exec: &Executor,
+    pf: &PvcPreflight,
+    opts: &BackupOptions,
+    node: Option<&str>,
+    helper: &mut Option<HelperPodGuard>,
+    progress: &(dyn Fn(BackupProgress) + Send + Sync),
+    cancel: &CancellationToken,
+) -> Result<BackupSource> {
+    progress(BackupProgress::stage(BackupStage::StartingHelper));
+    let mut spec = helper_pod_spec(
+        &pf.pvc_ref.namespace,
+        &pf.pvc_ref.name,
+        &opts.helper_image,
+        true,
+        "backup",
+    );
+    if let (Some(node), Some(s)) = (node, spec.spec.as_mut()) {
+        s.node_name = Some(node.to_string());
+    }
+    let guard = helper.insert(HelperPodGuard::create(exec, &spec).await?);
+    tokio::select! {
+        r = guard.wait_running(opts.helper_start_timeout) => r?,
+        _ = cancel.cancelled() => return Err(ActionError::Cancelled("while the helper pod started".into())),
+    }
+    Ok(BackupSource {
+        pod: guard.name.clone(),
+        container: Some("helper".into()),
+        mount_path: HELPER_MOUNT.into(),
+        helper: true,
+    })
+}
+
+/// The remote command could not be started because the image lacks it.
+pub fn command_missing(e: &ActionError) -> bool {
+    let ActionError::Backup(m) = e else {
+        return false;
+    };
+    [
+        "exit code 126",
+        "exit code 127",
+        "executable file not found",
+        "command not found",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
 }
 
 /// `du -sk` of the mount, for the ETA; `None` when the container cannot say.
@@ -592,6 +636,18 @@ mod tests {
         mark_failed(&a, "because");
         assert!(a.join(FAILED_FILE).exists());
         Ok(())
+    }
+
+    #[test]
+    fn a_missing_tar_is_recognised() {
+        let missing = ActionError::Backup(
+            "tar failed in the container (exit code 127): exec: \"tar\": executable file not found in $PATH".into(),
+        );
+        assert!(command_missing(&missing));
+        assert!(!command_missing(&ActionError::Backup(
+            "tar failed (exit code 2): Cannot open".into()
+        )));
+        assert!(!command_missing(&ActionError::Cancelled("x".into())));
     }
 
     #[test]

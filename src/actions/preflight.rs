@@ -16,6 +16,8 @@ pub struct PodMount {
     pub phase: String,
     /// The pod is being deleted.
     pub terminating: bool,
+    /// The node it runs on.
+    pub node: Option<String>,
     /// First container that mounts the volume, and where.
     pub container: Option<String>,
     pub mount_path: Option<String>,
@@ -260,6 +262,7 @@ pub fn pod_mount_of(pod: &Pod, claim: &str) -> Option<PodMount> {
             .and_then(|s| s.phase.clone())
             .unwrap_or_else(|| "Unknown".into()),
         terminating: pod.metadata.deletion_timestamp.is_some(),
+        node: spec.node_name.clone(),
         container,
         mount_path,
     })
@@ -430,6 +433,7 @@ mod tests {
             pod: pod.into(),
             phase: phase.into(),
             terminating: false,
+            node: None,
             container: Some("c".into()),
             mount_path: Some("/data".into()),
         }
