@@ -101,3 +101,52 @@ async fn backup_rescue_and_in_use_refusal_exit_codes() -> TestResult {
     assert!(f.pvc_exists("monitoring", "grafana-data"));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_commands_rebind_and_from_backup_are_audited() -> TestResult {
+    let f = fixture("incident", false).await?;
+    // A backup of the unused claim, then the rescue of Loki's.
+    let backup = PvcCommand::Backup {
+        target: "monitoring/grafana-data-old".parse()?,
+    };
+    assert_eq!(main(globals(&f, false), backup).await, 0);
+    let rescue = PvcCommand::Rescue {
+        target: "logging/loki-storage".parse()?,
+    };
+    assert_eq!(main(globals(&f, false), rescue).await, 0);
+    let pv = f.pv_of("logging", "loki-storage").ok_or("pv")?;
+    f.sim
+        .state()
+        .delete(ondeck::sim::Kind::Pod, "logging", "loki-0");
+    for _ in 0..150 {
+        if !f.pvc_exists("logging", "loki-storage") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let rebind = PvcCommand::Restore {
+        target: "logging/loki-storage".parse()?,
+        from_pv: Some(pv.clone()),
+        from_backup: None,
+    };
+    assert_eq!(main(globals(&f, false), rebind).await, 0);
+    assert_eq!(f.pv_of("logging", "loki-storage"), Some(pv));
+
+    let dir = std::fs::read_dir(f.dir.path().join("backups/monitoring/grafana-data-old"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .next()
+        .ok_or("no backup dir")?;
+    let from_backup = PvcCommand::Restore {
+        target: "monitoring/grafana-restored".parse()?,
+        from_pv: None,
+        from_backup: Some(dir),
+    };
+    assert_eq!(main(globals(&f, false), from_backup).await, 0);
+    assert!(f.pvc_exists("monitoring", "grafana-restored"));
+    let audit = audit_lines(&f.audit_path());
+    let actions: Vec<&str> = audit.iter().filter_map(|a| a["action"].as_str()).collect();
+    assert_eq!(actions, vec!["rescue", "restore", "restore"]);
+    assert!(audit.iter().skip(1).all(|a| a["outcome"] == "restored"));
+    Ok(())
+}

@@ -267,13 +267,14 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                 no_progress_timeout: opts.no_progress_timeout,
                 bind_timeout: Duration::from_secs(60),
             };
-            let report = match (from_pv, from_backup) {
+            let source_dir = from_backup.clone();
+            let result = match (from_pv, from_backup) {
                 (Some(pv), dir) => {
                     let template = match &dir {
                         Some(d) => Some(restore::load_claim_manifest(d)?),
                         None => None,
                     };
-                    restore::rebind(&exec, &target, &pv, template.as_ref(), &ropts).await?
+                    restore::rebind(&exec, &target, &pv, template.as_ref(), &ropts).await
                 }
                 (None, Some(dir)) => {
                     let backup = VerifiedBackup::load(&dir)?;
@@ -287,7 +288,7 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                         &progress_printer(),
                         &cancel,
                     )
-                    .await?
+                    .await
                 }
                 (None, None) => {
                     return Err(ActionError::Refused(
@@ -295,6 +296,12 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                     ));
                 }
             };
+            if let Some(path) = &audit_path {
+                let record =
+                    restore::audit_record(&exec, &target, source_dir.as_deref(), &result).await;
+                audit::append(path, &record)?;
+            }
+            let report = result?;
             println!(
                 "restored {} (PV {})",
                 report.pvc,

@@ -90,6 +90,45 @@ pub fn rebind_claim(
     }
 }
 
+/// The audit record of a restore (successful or not).
+pub async fn audit_record(
+    exec: &Executor,
+    pvc: &PvcRef,
+    backup_dir: Option<&Path>,
+    result: &Result<RestoreReport>,
+) -> super::audit::AuditRecord {
+    let t = exec.target();
+    let kube_user = match exec.whoami().await {
+        Some(u) => Some(u),
+        None => t.kubeconfig_user.clone(),
+    };
+    let (pv, bytes, outcome) = match result {
+        Ok(r) => (
+            r.pv.clone(),
+            r.restored.as_ref().map(|s| s.file_bytes),
+            "restored".to_string(),
+        ),
+        Err(e) => (None, None, format!("failed: {e}")),
+    };
+    super::audit::AuditRecord {
+        time: jiff::Timestamp::now().to_string(),
+        action: "restore".into(),
+        os_user: super::audit::os_user(),
+        kube_user,
+        context: t.context.clone(),
+        server: t.server.clone(),
+        object: pvc.to_string(),
+        uid: None,
+        pv,
+        policy_before: None,
+        policy_after: None,
+        backup_path: backup_dir.map(|d| d.display().to_string()),
+        sha256: None,
+        bytes,
+        outcome,
+    }
+}
+
 /// Reads a backed-up `pvc.yaml`.
 pub fn load_claim_manifest(dir: &Path) -> Result<PersistentVolumeClaim> {
     let path = dir.join("pvc.yaml");
