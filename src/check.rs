@@ -17,7 +17,7 @@ use crate::sanitize;
 use crate::sources::{SourceError, SourceId};
 
 /// Sources `check` knows; `--only` takes these names.
-pub const SOURCES: &[SourceId] = &[SourceId::Sockets];
+pub const SOURCES: &[SourceId] = &[SourceId::Sockets, SourceId::Pods];
 
 /// How long one source may take in one-shot mode before it counts as failed.
 const SOURCE_DEADLINE: Duration = Duration::from_secs(30);
@@ -49,6 +49,9 @@ pub struct CheckReport {
     pub sources: BTreeMap<&'static str, SourceReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sockets: Option<SocketsSection>,
+    /// Pod rows with `level` and `reasons` (see `sources::kube::check_json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pods: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -195,6 +198,10 @@ fn round1(v: f64) -> f64 {
 #[derive(Debug, Default)]
 pub struct Collected {
     pub sockets: Option<(Result<SocketSnapshot, SourceError>, Duration)>,
+    pub pods: Option<(
+        Result<Vec<crate::domain::pods::PodRow>, SourceError>,
+        Duration,
+    )>,
 }
 
 /// Builds the report from collected data: pure, so tests feed it snapshots.
@@ -245,6 +252,38 @@ pub fn build_report(
         }
     }
 
+    // Pods: one list, the same rules as the TUI.
+    let mut pods = None;
+    if let Some((result, took)) = &collected.pods {
+        let duration_ms = Some(took.as_secs_f64() * 1000.0);
+        let report = match result {
+            Ok(rows) => {
+                checks.extend(rules::one_shot(&rules::pods::evaluate(rows)));
+                pods = Some(crate::sources::kube::check_json(rows, now));
+                SourceReport {
+                    status: SourceStatus::Ok,
+                    error: None,
+                    duration_ms,
+                }
+            }
+            Err(e) => {
+                if e.is_failure() {
+                    status = status.combine(CheckStatus::Unknown);
+                }
+                SourceReport {
+                    status: if e.is_failure() {
+                        SourceStatus::Failed
+                    } else {
+                        SourceStatus::NotConfigured
+                    },
+                    error: Some(e.to_string()),
+                    duration_ms,
+                }
+            }
+        };
+        sources.insert("pods", report);
+    }
+
     let worst = checks.iter().map(|c| c.level).max().unwrap_or(Level::Ok);
     status = status.combine(CheckStatus::from_level(worst));
     CheckReport {
@@ -254,13 +293,41 @@ pub fn build_report(
         checks,
         sources,
         sockets,
+        pods,
     }
 }
 
-/// Runs the selected sources once, concurrently, each under a deadline.
-pub async fn collect(cfg: &Config, only: &[SourceId]) -> Collected {
+/// Runs the selected sources once, concurrently, each under a deadline. `kube` says which
+/// Kubernetes target to use (`--kubeconfig`, `--context`, `-n`, `-A`, or the demo cluster).
+pub async fn collect(
+    cfg: &Config,
+    only: &[SourceId],
+    kube: &crate::sources::kube::TargetArgs,
+) -> Collected {
     let mut out = Collected::default();
-    if only.contains(&SourceId::Sockets) {
+    let pods_job = async {
+        if !only.contains(&SourceId::Pods) {
+            return None;
+        }
+        let started = Instant::now();
+        let env = crate::sources::kube::KubeEnv::from_process();
+        let result = match tokio::time::timeout(
+            SOURCE_DEADLINE,
+            crate::sources::kube::collect_pods_once(cfg, kube, &env),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(SourceError::Timeout(format!(
+                "pods took longer than {SOURCE_DEADLINE:?}"
+            ))),
+        };
+        Some((result, started.elapsed()))
+    };
+    let sockets_job = async {
+        if !only.contains(&SourceId::Sockets) {
+            return None;
+        }
         let started = Instant::now();
         let opts = crate::sources::socket_options(&cfg.sockets);
         let job = tokio::task::spawn_blocking(move || {
@@ -274,8 +341,9 @@ pub async fn collect(cfg: &Config, only: &[SourceId]) -> Collected {
                 "sockets poll took longer than {SOURCE_DEADLINE:?}"
             ))),
         };
-        out.sockets = Some((result, started.elapsed()));
-    }
+        Some((result, started.elapsed()))
+    };
+    (out.sockets, out.pods) = tokio::join!(sockets_job, pods_job);
     out
 }
 
@@ -323,7 +391,30 @@ pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
             return CheckStatus::Unknown.exit_code();
         }
     };
-    let collected = collect(&cfg, &only).await;
+    // --demo: the pods come from the built-in simulated cluster (kept alive for the run).
+    let demo = if g.demo {
+        match crate::sources::kube::DemoCluster::start(g.scenario.as_deref().unwrap_or("incident"))
+            .await
+        {
+            Ok(d) => Some(d),
+            Err(e) => {
+                println!("ONDECK UNKNOWN - demo cluster: {e}");
+                return CheckStatus::Unknown.exit_code();
+            }
+        }
+    } else {
+        None
+    };
+    let kube = match &demo {
+        Some(d) => d.args.clone(),
+        None => crate::sources::kube::TargetArgs {
+            kubeconfig: g.kubeconfig.clone(),
+            context: g.context.clone(),
+            namespace: g.namespace.clone(),
+            all_namespaces: g.all_namespaces,
+        },
+    };
+    let collected = collect(&cfg, &only, &kube).await;
     let report = build_report(&cfg, &collected, g.demo, jiff::Timestamp::now());
     let text = match format {
         CheckFormat::Text => render_text(&report),
@@ -389,17 +480,13 @@ pub fn render_text(r: &CheckReport) -> String {
         sanitize::line(&summary.join("; "))
     );
     for c in &r.checks {
-        let threshold = c
-            .threshold
-            .map(|t| format!(" (threshold {t})"))
-            .unwrap_or_default();
         let for_note = match &c.for_ {
             Some(f) if c.level > Level::Ok => format!(" [for {f} not evaluated in one-shot mode]"),
             _ => String::new(),
         };
         let _ = writeln!(
             out,
-            "{:<8} {}/{} {}: {}{threshold}{for_note}",
+            "{:<8} {}/{} {}: {}{for_note}",
             c.level.label(),
             c.source,
             c.name,
@@ -604,6 +691,7 @@ mod tests {
     fn report(c: Result<SocketSnapshot, SourceError>) -> CheckReport {
         let collected = Collected {
             sockets: Some((c, Duration::from_millis(3))),
+            pods: None,
         };
         let now = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
         build_report(&Config::default(), &collected, false, now)

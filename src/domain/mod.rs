@@ -1,6 +1,7 @@
 //! Plain domain types shared by sources, rules, the UI and `check`: no I/O here.
 
 pub mod level;
+pub mod pods;
 pub mod sockets;
 
 pub use level::{CheckStatus, Level};

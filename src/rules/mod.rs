@@ -7,6 +7,7 @@
 //!    clock. One-shot `check` skips step 2 ([`one_shot`]): `for` is not evaluated there.
 
 pub mod hook;
+pub mod pods;
 pub mod sockets;
 
 use std::collections::{BTreeMap, VecDeque};

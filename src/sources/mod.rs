@@ -2,6 +2,7 @@
 //! tagged with the source and a generation, into one bounded channel that the UI task drains.
 //! A source never shares state with the UI: it only sends [`SourceUpdate`]s.
 
+pub mod kube;
 pub mod sockets;
 
 use std::time::Instant;
@@ -34,6 +35,7 @@ impl SourceId {
 #[derive(Debug, Clone)]
 pub enum Payload {
     Sockets(Box<SocketSnapshot>),
+    Pods(Box<crate::domain::pods::PodsSnapshot>),
 }
 
 /// Why a source has no fresh data. `NotConfigured` is not a failure (e.g. no kubeconfig).

@@ -1,0 +1,470 @@
+//! Pod danger rules (incident 7, SPEC defaults in [`PodRules`]): CrashLoopBackOff,
+//! CreateContainerConfigError and an OOMKill in the last hour are critical; image pull failures,
+//! restarts that increased in the last 10 minutes, Running-but-not-Ready for 2m, Pending for 5m,
+//! Terminating for 5m and Evicted/Failed are warnings. Each reason says how long it has been true,
+//! from the pod's own timestamps where Kubernetes records them, else from when ondeck first saw
+//! it ([`PodHistory`]). Pure functions: `now` is injected.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition};
+
+use crate::config::{Comparison, PodRules};
+use crate::domain::Level;
+use crate::domain::pods::{
+    KubectlStatus, PodReason, PodRow, PodRule, claims_of, kubectl_status, owner_of,
+};
+use crate::sources::SourceId;
+
+use super::{AlertKey, Condition, short_duration};
+
+/// Restart samples kept per pod: enough for a 10-minute window of a fast crash loop.
+const MAX_SAMPLES: usize = 32;
+/// Distinct "first seen" keys kept per pod.
+const MAX_SEEN: usize = 16;
+
+/// What ondeck remembers about one pod between updates: restart counts over time (bounded) and
+/// when it first saw each trouble the API gives no timestamp for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodHistory {
+    /// (when observed, total restarts), recorded when the count changes; oldest first.
+    samples: VecDeque<(Timestamp, u32)>,
+    first_seen: BTreeMap<String, Timestamp>,
+    /// When ondeck first observed the pod at all.
+    first_observed: Option<Timestamp>,
+}
+
+impl PodHistory {
+    /// Records the pod's restart count at `now` (only changes are stored).
+    pub fn observe_restarts(&mut self, now: Timestamp, restarts: u32) {
+        self.first_observed.get_or_insert(now);
+        if self.samples.back().is_some_and(|(_, n)| *n == restarts) {
+            return;
+        }
+        if self.samples.len() == MAX_SAMPLES {
+            self.samples.pop_front();
+        }
+        self.samples.push_back((now, restarts));
+    }
+
+    /// Remembers when each active trouble key was first seen; forgets keys no longer active.
+    pub fn mark_seen<'a>(&mut self, keys: impl IntoIterator<Item = &'a str>, now: Timestamp) {
+        let keys: Vec<&str> = keys.into_iter().take(MAX_SEEN).collect();
+        self.first_seen.retain(|k, _| keys.contains(&k.as_str()));
+        for k in keys {
+            self.first_seen.entry(k.to_string()).or_insert(now);
+        }
+    }
+
+    pub fn first_seen(&self, key: &str) -> Option<Timestamp> {
+        self.first_seen.get(key).copied()
+    }
+
+    /// A trouble that started after ondeck began observing the pod cannot be older than when
+    /// ondeck first saw it (or `now`, if it appears this very evaluation): bounds a Kubernetes
+    /// timestamp that predates it (a condition whose lastTransitionTime was not updated).
+    pub fn bound_since(&self, key: &str, k8s_since: Timestamp, now: Timestamp) -> Timestamp {
+        let seen = self.first_seen(key).unwrap_or(now);
+        match self.first_observed {
+            Some(first) if first < seen => k8s_since.max(seen),
+            _ => k8s_since,
+        }
+    }
+
+    /// Restarts observed to increase since `from`: (how many, when the latest increase was seen).
+    pub fn increase_since(&self, from: Timestamp) -> Option<(u32, Timestamp)> {
+        let mut prev: Option<u32> = None;
+        let mut total = 0u32;
+        let mut latest = None;
+        for (t, n) in &self.samples {
+            if let Some(p) = prev
+                && *t >= from
+                && *n > p
+            {
+                total += n - p;
+                latest = Some(*t);
+            }
+            prev = Some(*n);
+        }
+        latest.map(|t| (total, t))
+    }
+
+    /// Keys a reason's "first seen" is stored under.
+    pub fn seen_keys(reasons: &[PodReason]) -> Vec<String> {
+        reasons.iter().map(|r| r.rule.name().to_string()).collect()
+    }
+}
+
+fn since_text(now: Timestamp, since: Timestamp) -> String {
+    short_duration(now.duration_since(since).unsigned_abs())
+}
+
+fn secs(d: SignedDuration) -> f64 {
+    d.as_secs().max(0) as f64
+}
+
+fn condition<'a>(pod: &'a Pod, type_: &str) -> Option<&'a PodCondition> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+fn all_statuses(pod: &Pod) -> impl Iterator<Item = &ContainerStatus> {
+    let st = pod.status.as_ref();
+    st.and_then(|s| s.init_container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .chain(
+            st.and_then(|s| s.container_statuses.as_ref())
+                .into_iter()
+                .flatten(),
+        )
+}
+
+/// "(container api, last exit 137 OOMKilled)" for a waiting container.
+fn last_exit(cs: &ContainerStatus) -> String {
+    match cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
+        Some(t) => match t.reason.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => format!(" (container {}, last exit {} {r})", cs.name, t.exit_code),
+            None => format!(" (container {}, last exit {})", cs.name, t.exit_code),
+        },
+        None => format!(" (container {})", cs.name),
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// When the pod stopped being ready, if Kubernetes recorded it.
+fn not_ready_since(pod: &Pod) -> Option<Timestamp> {
+    ["Ready", "ContainersReady"].iter().find_map(|t| {
+        condition(pod, t)
+            .filter(|c| c.status != "True")
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map(|t| t.0)
+    })
+}
+
+/// Every rule against one pod. `st` is the pod's kubectl status (computed once by the caller).
+pub fn assess(
+    pod: &Pod,
+    st: &KubectlStatus,
+    history: Option<&PodHistory>,
+    rules: &PodRules,
+    now: Timestamp,
+) -> Vec<PodReason> {
+    let mut out = Vec::new();
+    let seen = |rule: PodRule| {
+        history
+            .and_then(|h| h.first_seen(rule.name()))
+            .unwrap_or(now)
+    };
+    let bound = |rule: PodRule, k8s: Timestamp| match history {
+        Some(h) => h.bound_since(rule.name(), k8s, now),
+        None => k8s,
+    };
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("");
+    let deleting = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0);
+
+    // Waiting reasons (CrashLoopBackOff, CreateContainerConfigError, ImagePullBackOff, ...).
+    let mut waiting: Option<(Level, &str, &ContainerStatus)> = None;
+    for cs in all_statuses(pod) {
+        let Some(reason) = cs
+            .state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.as_deref())
+        else {
+            continue;
+        };
+        let level = if rules.critical_reasons.iter().any(|r| r == reason) {
+            Level::Critical
+        } else if rules.warning_reasons.iter().any(|r| r == reason) {
+            Level::Warning
+        } else {
+            continue;
+        };
+        if waiting.is_none_or(|(l, _, _)| level > l) {
+            waiting = Some((level, reason, cs));
+        }
+    }
+    let waiting_hit = waiting.is_some();
+    if let Some((level, reason, cs)) = waiting {
+        let since = match not_ready_since(pod) {
+            Some(t) => bound(PodRule::WaitingReason, t),
+            None => seen(PodRule::WaitingReason),
+        };
+        out.push(PodReason {
+            rule: PodRule::WaitingReason,
+            level,
+            text: format!("{reason} for {}{}", since_text(now, since), last_exit(cs)),
+            since: Some(since),
+            value: secs(now.duration_since(since)),
+            threshold: 0.0,
+        });
+    }
+
+    // An OOMKill in the window, current or previous instance, most recent first.
+    let window = SignedDuration::try_from(rules.oom_window.0).unwrap_or(SignedDuration::MAX);
+    let oom = all_statuses(pod)
+        .flat_map(|cs| {
+            let cur = cs.state.as_ref().and_then(|s| s.terminated.as_ref());
+            let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+            [cur, last]
+                .into_iter()
+                .flatten()
+                .filter(|t| t.reason.as_deref() == Some("OOMKilled"))
+                .filter_map(|t| t.finished_at.as_ref().map(|f| (f.0, cs.name.as_str())))
+                .collect::<Vec<_>>()
+        })
+        .filter(|(at, _)| now.duration_since(*at) <= window)
+        .max_by_key(|(at, _)| *at);
+    if let Some((at, container)) = oom {
+        out.push(PodReason {
+            rule: PodRule::OomKilled,
+            level: Level::Critical,
+            text: format!(
+                "OOMKilled {} ago (container {container})",
+                since_text(now, at)
+            ),
+            since: Some(at),
+            value: secs(now.duration_since(at)),
+            threshold: rules.oom_window.0.as_secs_f64(),
+        });
+    }
+
+    // Restarts that increased within the window: the kubelet's own record of the last
+    // termination, or ondeck's restart history.
+    let rwindow = SignedDuration::try_from(rules.restart_window.0).unwrap_or(SignedDuration::MAX);
+    let from = now - rwindow;
+    let by_history = history.and_then(|h| h.increase_since(from));
+    let by_kubelet = st.last_restart.filter(|t| *t >= from);
+    if by_history.is_some() || by_kubelet.is_some() {
+        let latest = [by_history.map(|(_, t)| t), by_kubelet]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(now);
+        let text = match by_history {
+            Some((n, _)) => format!(
+                "restarts +{n} in the last {} (last {} ago, {} total)",
+                short_duration(rules.restart_window.0),
+                since_text(now, latest),
+                st.restarts
+            ),
+            None => format!(
+                "restarted {} ago ({} total)",
+                since_text(now, latest),
+                st.restarts
+            ),
+        };
+        out.push(PodReason {
+            rule: PodRule::RestartsIncreased,
+            level: Level::Warning,
+            text,
+            since: Some(latest),
+            value: by_history.map(|(n, _)| n as f64).unwrap_or(1.0),
+            threshold: 0.0,
+        });
+    }
+
+    // Running but not Ready.
+    if phase == "Running" && deleting.is_none() && !waiting_hit {
+        let ready = condition(pod, "Ready");
+        if ready.is_some_and(|c| c.status != "True") {
+            let since = match ready.and_then(|c| c.last_transition_time.as_ref()) {
+                Some(t) => bound(PodRule::NotReady, t.0),
+                None => seen(PodRule::NotReady),
+            };
+            let d = now.duration_since(since);
+            if d.unsigned_abs() > rules.not_ready_for.0 {
+                let why = ready
+                    .and_then(|c| c.message.as_deref())
+                    .filter(|m| !m.is_empty())
+                    .map(|m| format!(": {}", clip(m, 160)))
+                    .unwrap_or_default();
+                out.push(PodReason {
+                    rule: PodRule::NotReady,
+                    level: Level::Warning,
+                    text: format!("Running but not Ready for {}{why}", since_text(now, since)),
+                    since: Some(since),
+                    value: secs(d),
+                    threshold: rules.not_ready_for.0.as_secs_f64(),
+                });
+            }
+        }
+    }
+
+    // Pending too long (an image pull failure already says why).
+    if phase == "Pending" && deleting.is_none() && !waiting_hit {
+        let since = pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .unwrap_or_else(|| seen(PodRule::Pending));
+        let d = now.duration_since(since);
+        if d.unsigned_abs() > rules.pending_for.0 {
+            let why = condition(pod, "PodScheduled")
+                .filter(|c| c.status != "True")
+                .map(|c| {
+                    let r = c.reason.as_deref().unwrap_or("not scheduled");
+                    match c.message.as_deref().filter(|m| !m.is_empty()) {
+                        Some(m) => format!(": {r}: {}", clip(m, 160)),
+                        None => format!(": {r}"),
+                    }
+                })
+                .unwrap_or_else(|| {
+                    if st.status != "Pending" {
+                        format!(" ({})", st.status)
+                    } else {
+                        String::new()
+                    }
+                });
+            out.push(PodReason {
+                rule: PodRule::Pending,
+                level: Level::Warning,
+                text: format!("Pending for {}{why}", since_text(now, since)),
+                since: Some(since),
+                value: secs(d),
+                threshold: rules.pending_for.0.as_secs_f64(),
+            });
+        }
+    }
+
+    // Terminating too long. deletionTimestamp is "deletion requested + grace period".
+    if let Some(del) = deleting {
+        let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0);
+        let since = del - SignedDuration::from_secs(grace);
+        let d = now.duration_since(since);
+        if d.unsigned_abs() > rules.terminating_for.0 && d.is_positive() {
+            let fins = pod
+                .metadata
+                .finalizers
+                .as_ref()
+                .filter(|f| !f.is_empty())
+                .map(|f| format!(" (finalizers: {})", f.join(", ")))
+                .unwrap_or_default();
+            out.push(PodReason {
+                rule: PodRule::Terminating,
+                level: Level::Warning,
+                text: format!("Terminating for {}{fins}", since_text(now, since)),
+                since: Some(since),
+                value: secs(d),
+                threshold: rules.terminating_for.0.as_secs_f64(),
+            });
+        }
+    }
+
+    // Failed, including Evicted.
+    if phase == "Failed" {
+        let status = pod.status.as_ref();
+        let since = all_statuses(pod)
+            .filter_map(|cs| cs.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+            .map(|t| t.0)
+            .chain(
+                status
+                    .and_then(|s| s.conditions.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.last_transition_time.as_ref().map(|t| t.0)),
+            )
+            .max()
+            .map(|t| bound(PodRule::Failed, t))
+            .unwrap_or_else(|| seen(PodRule::Failed));
+        let what = status
+            .and_then(|s| s.reason.as_deref())
+            .filter(|r| !r.is_empty())
+            .unwrap_or("Failed");
+        let why = status
+            .and_then(|s| s.message.as_deref())
+            .filter(|m| !m.is_empty())
+            .map(|m| format!(": {}", clip(m, 160)))
+            .unwrap_or_else(|| {
+                if st.status != what {
+                    format!(" ({})", st.status)
+                } else {
+                    String::new()
+                }
+            });
+        out.push(PodReason {
+            rule: PodRule::Failed,
+            level: Level::Warning,
+            text: format!("{what} for {}{why}", since_text(now, since)),
+            since: Some(since),
+            value: secs(now.duration_since(since)),
+            threshold: 0.0,
+        });
+    }
+
+    out.sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
+    out
+}
+
+/// One table row: kubectl's columns plus level and reasons.
+pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Timestamp) -> PodRow {
+    let st = kubectl_status(pod);
+    let reasons = assess(pod, &st, history, rules, now);
+    let level = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Ok);
+    PodRow {
+        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        ready: format!("{}/{}", st.ready, st.total),
+        status: st.status,
+        restarts: st.restarts,
+        last_restart: st.last_restart,
+        created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        node: pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty()),
+        owner: owner_of(pod),
+        phase: pod.status.as_ref().and_then(|s| s.phase.clone()),
+        claims: claims_of(pod),
+        level,
+        reasons,
+    }
+}
+
+/// The pods' reasons as alert conditions (one per pod and rule), for the alert book and
+/// `check`'s `checks`. Pods with nothing wrong yield nothing.
+pub fn evaluate(rows: &[PodRow]) -> Vec<Condition> {
+    rows.iter()
+        .flat_map(|row| {
+            row.reasons.iter().map(move |r| Condition {
+                key: AlertKey {
+                    source: SourceId::Pods,
+                    rule: r.rule.name().to_string(),
+                    subject: format!("{}/{}", row.namespace, row.name),
+                    level: r.level,
+                },
+                breached: true,
+                value: r.value,
+                threshold: r.threshold,
+                op: if r.rule == PodRule::OomKilled {
+                    Comparison::AtMost
+                } else {
+                    Comparison::Above
+                },
+                for_: std::time::Duration::ZERO,
+                message: r.text.clone(),
+            })
+        })
+        .collect()
+}

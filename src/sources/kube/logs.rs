@@ -1,0 +1,143 @@
+//! On-demand container logs for the detail view: the previous instance of a crash-looping
+//! container (what it said before it died) and the current one, with a deadline and a bounded
+//! size (`tailLines` + `limitBytes`). Raw text: the UI sanitizes it before display.
+
+use ::kube::Api;
+use ::kube::api::LogParams;
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::domain::pods::{NamespaceScope, PodKey};
+use crate::sources::SourceError;
+
+use super::client::KubeTarget;
+use super::errors::{self, Op};
+
+/// How much log to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLimits {
+    pub tail_lines: i64,
+    pub limit_bytes: i64,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        LogLimits {
+            tail_lines: 200,
+            limit_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// A fetched log tail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTail {
+    pub pod: PodKey,
+    pub container: String,
+    /// The previous (crashed) instance rather than the running one.
+    pub previous: bool,
+    pub text: String,
+    /// The server stopped at `limit_bytes` (the text may end mid-line).
+    pub truncated: bool,
+}
+
+/// The container whose logs matter most: a crash-looping / waiting / terminated-with-error one,
+/// else kubectl's default-container annotation, else the first container.
+pub fn default_container(pod: &Pod) -> Option<String> {
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref());
+    let troubled = statuses.and_then(|cs| {
+        cs.iter().find(|c| {
+            let st = c.state.as_ref();
+            st.and_then(|s| s.waiting.as_ref()).is_some()
+                || st
+                    .and_then(|s| s.terminated.as_ref())
+                    .is_some_and(|t| t.exit_code != 0)
+                || c.restart_count > 0
+        })
+    });
+    if let Some(c) = troubled {
+        return Some(c.name.clone());
+    }
+    let annotated = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("kubectl.kubernetes.io/default-container"))
+        .cloned();
+    annotated.or_else(|| {
+        pod.spec
+            .as_ref()
+            .and_then(|s| s.containers.first())
+            .map(|c| c.name.clone())
+    })
+}
+
+/// Whether the container has a previous instance (restarted at least once or has a last state).
+pub fn has_previous(pod: &Pod, container: &str) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .chain(
+            pod.status
+                .as_ref()
+                .and_then(|s| s.init_container_statuses.as_ref())
+                .into_iter()
+                .flatten(),
+        )
+        .any(|c| {
+            c.name == container
+                && (c.restart_count > 0
+                    || c.last_state
+                        .as_ref()
+                        .is_some_and(|s| s.terminated.is_some()))
+        })
+}
+
+/// Fetches a log tail with the target's request deadline.
+pub async fn fetch_logs(
+    target: &KubeTarget,
+    pod: &PodKey,
+    container: &str,
+    previous: bool,
+    limits: LogLimits,
+) -> Result<LogTail, SourceError> {
+    let api: Api<Pod> = Api::namespaced(target.client.clone(), &pod.namespace);
+    let lp = LogParams {
+        container: Some(container.to_string()),
+        previous,
+        tail_lines: Some(limits.tail_lines),
+        limit_bytes: Some(limits.limit_bytes),
+        ..Default::default()
+    };
+    let scope = NamespaceScope::One(pod.namespace.clone());
+    let what = format!("pods/log ({}, container {container})", pod.name);
+    let op = Op {
+        verb: "get",
+        resource: &what,
+        scope: &scope,
+        server: &target.cluster_url,
+        user: target.user.as_deref(),
+    };
+    let text = tokio::time::timeout(target.request_timeout, api.logs(&pod.name, &lp))
+        .await
+        .map_err(|_| errors::deadline(&op, target.request_timeout))?
+        .map_err(|e| match &e {
+            ::kube::Error::Api(s) if s.code == 400 && previous => SourceError::Other(format!(
+                "no previous instance of container {container} in pod {pod}: {}",
+                s.message
+            )),
+            _ => errors::classify(&e, &op),
+        })?;
+    let truncated = i64::try_from(text.len()).unwrap_or(i64::MAX) >= limits.limit_bytes;
+    Ok(LogTail {
+        pod: pod.clone(),
+        container: container.to_string(),
+        previous,
+        text,
+        truncated,
+    })
+}

@@ -1,0 +1,504 @@
+//! Pod rows from real Kubernetes pod JSON (tests/fixtures/pods): kubectl's READY / STATUS /
+//! RESTARTS / AGE columns and every danger rule's level, reason text and duration, at a fixed
+//! `now`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use ondeck::config::PodRules;
+use ondeck::domain::Level;
+use ondeck::domain::pods::{PodRow, PodRule, human_duration, kubectl_status, sort_by_danger};
+use ondeck::rules::pods::{PodHistory, evaluate, row};
+use ondeck::sources::kube::pods::{build_rows, claim_users, strip_pod};
+
+fn now() -> Timestamp {
+    "2026-11-21T10:00:00Z".parse().expect("valid timestamp")
+}
+
+fn fixture(name: &str) -> Pod {
+    let path = format!(
+        "{}/tests/fixtures/pods/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn r(name: &str) -> PodRow {
+    row(&fixture(name), None, &PodRules::default(), now())
+}
+
+/// (fixture, READY, STATUS, RESTARTS) as `kubectl get pods` prints them at `now`.
+const KUBECTL: &[(&str, &str, &str, &str)] = &[
+    ("running", "1/1", "Running", "0"),
+    ("crashloop_oom", "0/1", "CrashLoopBackOff", "7 (3m ago)"),
+    ("crashloop_error", "0/1", "CrashLoopBackOff", "12 (30m ago)"),
+    ("image_pull_backoff", "0/1", "ImagePullBackOff", "0"),
+    ("err_image_pull", "0/1", "ErrImagePull", "0"),
+    (
+        "create_container_config_error",
+        "0/1",
+        "CreateContainerConfigError",
+        "0",
+    ),
+    ("init_running", "0/1", "Init:0/2", "0"),
+    ("init_second", "0/1", "Init:1/2", "0"),
+    (
+        "init_crashloop",
+        "0/1",
+        "Init:CrashLoopBackOff",
+        "4 (2m ago)",
+    ),
+    ("init_error", "0/1", "Init:Error", "0"),
+    ("init_signal", "0/1", "Init:Signal:9", "0"),
+    ("init_exitcode", "0/1", "Init:ExitCode:3", "0"),
+    ("completed", "0/1", "Completed", "0"),
+    ("failed_error", "0/1", "Error", "0"),
+    ("failed_signal", "0/1", "Signal:15", "0"),
+    ("failed_exitcode", "0/1", "ExitCode:2", "0"),
+    ("terminating", "1/1", "Terminating", "0"),
+    ("terminating_fresh", "1/1", "Terminating", "0"),
+    ("node_lost", "1/1", "Unknown", "0"),
+    ("evicted", "0/1", "ContainerStatusUnknown", "0"),
+    ("evicted_plain", "0/1", "Evicted", "0"),
+    ("scheduling_gated", "0/1", "SchedulingGated", "0"),
+    ("unschedulable", "0/1", "Pending", "0"),
+    ("not_ready", "0/1", "Running", "0"),
+    ("not_ready_fresh", "0/1", "Running", "0"),
+    ("completed_but_running_not_ready", "1/2", "NotReady", "0"),
+    ("completed_but_running_ready", "1/2", "Running", "0"),
+    ("sidecar", "2/2", "Running", "1 (111m ago)"),
+    ("oom_recent", "1/1", "Running", "1 (20m ago)"),
+    ("oom_old", "1/1", "Running", "1 (120m ago)"),
+    ("restarted_recently", "1/1", "Running", "3 (4m ago)"),
+];
+
+#[test]
+fn kubectl_columns_for_every_status_form() {
+    let mut failures = Vec::new();
+    for (name, ready, status, restarts) in KUBECTL {
+        let row = r(name);
+        let got = (
+            row.ready.as_str(),
+            row.status.as_str(),
+            row.restarts_text(now()),
+        );
+        if got != (*ready, *status, restarts.to_string()) {
+            failures.push(format!(
+                "{name}: got {got:?}, want ({ready:?}, {status:?}, {restarts:?})"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// (fixture, level, expected reason texts (prefixes), in order).
+const RULES: &[(&str, Level, &[&str])] = &[
+    ("running", Level::Ok, &[]),
+    (
+        "crashloop_oom",
+        Level::Critical,
+        &[
+            "CrashLoopBackOff for 14m (container api, last exit 137 OOMKilled)",
+            "OOMKilled 3m ago (container api)",
+            "restarted 3m ago (7 total)",
+        ],
+    ),
+    (
+        "crashloop_error",
+        Level::Critical,
+        &["CrashLoopBackOff for 40m (container api, last exit 1 Error)"],
+    ),
+    (
+        "image_pull_backoff",
+        Level::Warning,
+        &["ImagePullBackOff for 8m (container web)"],
+    ),
+    (
+        "err_image_pull",
+        Level::Warning,
+        &["ErrImagePull for 2m (container web)"],
+    ),
+    (
+        "create_container_config_error",
+        Level::Critical,
+        &["CreateContainerConfigError for 6m (container payments)"],
+    ),
+    ("init_running", Level::Ok, &[]),
+    (
+        "init_crashloop",
+        Level::Critical,
+        &[
+            "CrashLoopBackOff for 20m (container migrate, last exit 1 Error)",
+            "restarted 2m ago (4 total)",
+        ],
+    ),
+    ("completed", Level::Ok, &[]),
+    ("failed_error", Level::Warning, &["Failed for 30m (Error)"]),
+    (
+        "failed_signal",
+        Level::Warning,
+        &["Failed for 30m (Signal:15)"],
+    ),
+    (
+        "terminating",
+        Level::Warning,
+        &["Terminating for 12m (finalizers: example.com/drain-connections)"],
+    ),
+    ("terminating_fresh", Level::Ok, &[]),
+    ("node_lost", Level::Warning, &["Terminating for 20m"]),
+    (
+        "evicted",
+        Level::Warning,
+        &["Evicted for 2h4m: The node was low on resource: memory."],
+    ),
+    (
+        "evicted_plain",
+        Level::Warning,
+        &["Evicted for 2h5m: The node was low on resource: memory."],
+    ),
+    (
+        "scheduling_gated",
+        Level::Warning,
+        &["Pending for 10m: SchedulingGated: Scheduling is blocked"],
+    ),
+    (
+        "unschedulable",
+        Level::Warning,
+        &["Pending for 9m: Unschedulable: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu."],
+    ),
+    (
+        "not_ready",
+        Level::Warning,
+        &["Running but not Ready for 5m: containers with unready status: [api]"],
+    ),
+    ("not_ready_fresh", Level::Ok, &[]),
+    (
+        "completed_but_running_not_ready",
+        Level::Warning,
+        &["Running but not Ready for 20m"],
+    ),
+    ("completed_but_running_ready", Level::Ok, &[]),
+    ("sidecar", Level::Ok, &[]),
+    (
+        "oom_recent",
+        Level::Critical,
+        &["OOMKilled 20m ago (container api)"],
+    ),
+    ("oom_old", Level::Ok, &[]),
+    (
+        "restarted_recently",
+        Level::Warning,
+        &["restarted 4m ago (3 total)"],
+    ),
+];
+
+#[test]
+fn every_rule_gives_its_level_and_reason_with_duration() {
+    let mut failures = Vec::new();
+    for (name, level, texts) in RULES {
+        let row = r(name);
+        let got: Vec<&str> = row.reasons.iter().map(|r| r.text.as_str()).collect();
+        let ok = row.level == *level
+            && got.len() == texts.len()
+            && got.iter().zip(texts.iter()).all(|(g, w)| g.starts_with(w));
+        if !ok {
+            failures.push(format!(
+                "{name}: got {:?} {got:?}, want {level:?} {texts:?}",
+                row.level
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn reasons_carry_since_from_the_pods_own_timestamps() {
+    let row = r("crashloop_oom");
+    let crash = row
+        .reasons
+        .iter()
+        .find(|r| r.rule == PodRule::WaitingReason)
+        .expect("crash loop reason");
+    // Ready=False lastTransitionTime in the fixture: 14 minutes before now.
+    assert_eq!(
+        crash.since,
+        Some("2026-11-21T09:46:00Z".parse().expect("ts"))
+    );
+    assert_eq!(crash.value, 14.0 * 60.0);
+    let term = r("terminating");
+    // deletionTimestamp (now - 11m30s) minus the 30s grace period.
+    assert_eq!(
+        term.reasons[0].since,
+        Some("2026-11-21T09:48:00Z".parse().expect("ts"))
+    );
+    assert_eq!(term.trouble_since(), term.reasons[0].since);
+}
+
+#[test]
+fn rules_follow_the_config() {
+    let mut rules = PodRules {
+        pending_for: ondeck::config::HumanDuration(std::time::Duration::from_secs(60 * 60)),
+        ..PodRules::default()
+    };
+    let pod = fixture("unschedulable");
+    assert_eq!(row(&pod, None, &rules, now()).level, Level::Ok);
+    rules.critical_reasons.push("ImagePullBackOff".into());
+    let pod = fixture("image_pull_backoff");
+    assert_eq!(row(&pod, None, &rules, now()).level, Level::Critical);
+    rules.oom_window = ondeck::config::HumanDuration(std::time::Duration::from_secs(10 * 60));
+    assert_eq!(
+        row(&fixture("oom_recent"), None, &rules, now()).level,
+        Level::Ok
+    );
+}
+
+#[test]
+fn restart_history_raises_the_ten_minute_rule_with_an_injected_clock() {
+    // A running pod whose kubelet record shows no recent termination: only ondeck's history
+    // can tell that the count went up.
+    let mut pod = fixture("running");
+    let rules = PodRules::default();
+    let t0 = now();
+    let at = |m: i64| t0 + jiff::SignedDuration::from_mins(m);
+    let set = |pod: &mut Pod, n: i32| {
+        if let Some(cs) = pod
+            .status
+            .as_mut()
+            .and_then(|s| s.container_statuses.as_mut())
+        {
+            cs[0].restart_count = n;
+        }
+    };
+    let mut h = PodHistory::default();
+    h.observe_restarts(at(0), 0);
+    assert_eq!(row(&pod, Some(&h), &rules, at(0)).level, Level::Ok);
+
+    set(&mut pod, 2);
+    h.observe_restarts(at(2), 2);
+    let r2 = row(&pod, Some(&h), &rules, at(3));
+    assert_eq!(r2.level, Level::Warning, "{:?}", r2.reasons);
+    assert_eq!(
+        r2.reasons[0].text,
+        "restarts +2 in the last 10m (last 1m ago, 2 total)"
+    );
+    assert_eq!(r2.reasons[0].value, 2.0);
+
+    // Eleven minutes after the increase the window has moved past it.
+    h.observe_restarts(at(13), 2);
+    assert_eq!(row(&pod, Some(&h), &rules, at(13)).level, Level::Ok);
+
+    // The first observation of a pod is never an "increase".
+    let mut fresh = PodHistory::default();
+    set(&mut pod, 9);
+    fresh.observe_restarts(at(20), 9);
+    assert_eq!(row(&pod, Some(&fresh), &rules, at(20)).level, Level::Ok);
+}
+
+#[test]
+fn first_seen_is_used_when_kubernetes_records_no_time() {
+    // A Running pod with no Ready condition at all: "not ready" can only be timed from when
+    // ondeck first saw it.
+    let mut pod = fixture("not_ready");
+    if let Some(c) = pod.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+        for c in c.iter_mut() {
+            c.last_transition_time = None;
+        }
+    }
+    let rules = PodRules::default();
+    let t0 = now();
+    let mut h = PodHistory::default();
+    // First sight: 0s, under the 2m threshold.
+    let r0 = row(&pod, Some(&h), &rules, t0);
+    assert_eq!(r0.level, Level::Ok);
+    h.mark_seen(["pod_not_ready"], t0);
+    let r1 = row(
+        &pod,
+        Some(&h),
+        &rules,
+        t0 + jiff::SignedDuration::from_mins(3),
+    );
+    assert_eq!(r1.level, Level::Warning);
+    assert!(
+        r1.reasons[0]
+            .text
+            .starts_with("Running but not Ready for 3m")
+    );
+}
+
+#[test]
+fn build_rows_tracks_restarts_per_pod_and_forgets_deleted_pods() {
+    let rules = PodRules::default();
+    let mut pod = fixture("running");
+    let mut hist = HashMap::new();
+    let t0 = now();
+    let rows = build_rows(&[Arc::new(pod.clone())], &mut hist, &rules, t0);
+    assert_eq!(rows[0].level, Level::Ok);
+    if let Some(cs) = pod
+        .status
+        .as_mut()
+        .and_then(|s| s.container_statuses.as_mut())
+    {
+        cs[0].restart_count = 1;
+    }
+    let rows = build_rows(
+        &[Arc::new(pod)],
+        &mut hist,
+        &rules,
+        t0 + jiff::SignedDuration::from_secs(30),
+    );
+    assert_eq!(rows[0].level, Level::Warning);
+    assert_eq!(hist.len(), 1);
+    build_rows(&[], &mut hist, &rules, t0);
+    assert!(hist.is_empty());
+}
+
+#[test]
+fn default_sort_is_danger_then_most_recent_trouble() {
+    let mut rows: Vec<PodRow> = [
+        "running",
+        "crashloop_error",
+        "image_pull_backoff",
+        "crashloop_oom",
+        "not_ready",
+    ]
+    .iter()
+    .map(|n| r(n))
+    .collect();
+    sort_by_danger(&mut rows);
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            // Both critical; the OOM 3m ago is more recent than a 40m-old crash loop.
+            "checkout-6c8d7f9b4-qw7rt",
+            "worker-5b7c9d8f6-ab12c",
+            // Warnings: not ready since 5m ago is more recent than the 8m image pull.
+            "api-7d9f8b6c5d-nr5mn",
+            "web-5f6d7c8b9-zz9k1",
+            "api-7d9f8b6c5d-x2k9p",
+        ]
+    );
+}
+
+#[test]
+fn conditions_for_alerts_and_check() {
+    let rows = vec![r("crashloop_oom"), r("running"), r("terminating")];
+    let conds = evaluate(&rows);
+    assert_eq!(conds.len(), 4, "{conds:?}");
+    assert!(conds.iter().all(|c| c.breached));
+    let c = &conds[0];
+    assert_eq!(c.key.rule, "pod_waiting_reason");
+    assert_eq!(c.key.subject, "shop/checkout-6c8d7f9b4-qw7rt");
+    assert_eq!(c.key.level, Level::Critical);
+    assert!(c.message.contains("CrashLoopBackOff for 14m"));
+    let checks = ondeck::rules::one_shot(&conds);
+    assert_eq!(checks[0].level, Level::Critical);
+    assert!(checks.iter().any(|c| c.name == "pod_terminating"));
+    let json = ondeck::sources::kube::check_json(&rows, now());
+    assert_eq!(json[0]["level"], "critical");
+    assert_eq!(json[0]["restarts_text"], "7 (3m ago)");
+    assert_eq!(json[1]["reasons"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn kubectl_human_durations() {
+    let d = |s: i64| human_duration(jiff::SignedDuration::from_secs(s));
+    assert_eq!(d(-5), "<invalid>");
+    assert_eq!(d(-1), "0s");
+    assert_eq!(d(119), "119s");
+    assert_eq!(d(120), "2m");
+    assert_eq!(d(190), "3m10s");
+    assert_eq!(d(600), "10m");
+    assert_eq!(d(179 * 60), "179m");
+    assert_eq!(d(3 * 3600 + 5 * 60), "3h5m");
+    assert_eq!(d(8 * 3600), "8h");
+    assert_eq!(d(47 * 3600), "47h");
+    assert_eq!(d(50 * 3600), "2d2h");
+    assert_eq!(d(10 * 86_400), "10d");
+    assert_eq!(d(800 * 86_400), "2y70d");
+    assert_eq!(d(9 * 365 * 86_400), "9y");
+    assert_eq!(r("running").age_text(now()), "120m");
+}
+
+#[test]
+fn stripping_keeps_what_the_panes_need_and_drops_the_rest() {
+    let mut pod = fixture("running");
+    let before = kubectl_status(&pod);
+    let size_before = serde_json::to_vec(&pod).map(|v| v.len()).unwrap_or(0);
+    // Give it a PVC to mount.
+    let mut with_pvc: serde_json::Value = serde_json::to_value(&pod).expect("pod serializes");
+    with_pvc["spec"]["volumes"]
+        .as_array_mut()
+        .expect("volumes")
+        .push(
+            serde_json::json!({"name": "data", "persistentVolumeClaim": {"claimName": "api-data"}}),
+        );
+    with_pvc["spec"]["containers"][0]["volumeMounts"]
+        .as_array_mut()
+        .expect("mounts")
+        .push(serde_json::json!({"name": "data", "mountPath": "/var/lib/api"}));
+    let mut pvc_pod: Pod = serde_json::from_value(with_pvc).expect("pod");
+    strip_pod(&mut pod);
+    strip_pod(&mut pvc_pod);
+    assert_eq!(kubectl_status(&pod), before);
+    assert!(pod.metadata.managed_fields.is_none());
+    assert!(pod.metadata.annotations.is_none());
+    let c = &pod.spec.as_ref().expect("spec").containers[0];
+    assert!(c.env.is_none() && c.ports.is_none());
+    assert!(c.readiness_probe.is_some());
+    let size_after = serde_json::to_vec(&pod).map(|v| v.len()).unwrap_or(0);
+    assert!(
+        size_after * 10 < size_before * 6,
+        "{size_after} vs {size_before}"
+    );
+    let users = claim_users(&[Arc::new(pvc_pod)]);
+    let u = &users[&("shop".to_string(), "api-data".to_string())];
+    assert_eq!(u[0].pod, "api-7d9f8b6c5d-x2k9p");
+    assert_eq!(u[0].mounts, ["api:/var/lib/api"]);
+    assert_eq!(u[0].phase.as_deref(), Some("Running"));
+}
+
+#[test]
+fn trouble_seen_to_start_is_not_older_than_the_last_healthy_observation() {
+    // Healthy when first observed; then crash-looping with a Ready condition whose
+    // lastTransitionTime was never updated (days old): the reason must not claim "for 4d".
+    let rules = PodRules::default();
+    let healthy = fixture("running");
+    let mut crashing = fixture("crashloop_oom");
+    crashing.metadata = healthy.metadata.clone();
+    if let Some(c) = crashing.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+        for c in c.iter_mut() {
+            c.last_transition_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                "2026-11-17T10:00:00Z".parse().expect("ts"),
+            ));
+        }
+    }
+    let mut hist = HashMap::new();
+    let t0 = now();
+    build_rows(&[Arc::new(healthy)], &mut hist, &rules, t0);
+    let t1 = t0 + jiff::SignedDuration::from_mins(30);
+    let rows = build_rows(&[Arc::new(crashing.clone())], &mut hist, &rules, t1);
+    assert!(
+        rows[0].reasons[0]
+            .text
+            .starts_with("CrashLoopBackOff for 0s"),
+        "{:?}",
+        rows[0].reasons
+    );
+    let rows = build_rows(
+        &[Arc::new(crashing)],
+        &mut hist,
+        &rules,
+        t1 + jiff::SignedDuration::from_mins(5),
+    );
+    assert!(
+        rows[0].reasons[0]
+            .text
+            .starts_with("CrashLoopBackOff for 5m"),
+        "{:?}",
+        rows[0].reasons
+    );
+}
