@@ -168,6 +168,49 @@ fn report_backup(b: &VerifiedBackup) {
     );
 }
 
+/// `ondeck pvc ...` from the binary: the effective config (file + command line), and with
+/// `--demo` the built-in simulated cluster (its state is lost at exit: a demo of the flow).
+/// Returns the process exit code.
+pub async fn main_with_global(global: &crate::cli::GlobalArgs, cmd: PvcCommand) -> i32 {
+    let config = match crate::cli::effective_config(global) {
+        Ok((c, _)) => c,
+        Err(e) => {
+            eprintln!("ondeck pvc: {e}");
+            return 2;
+        }
+    };
+    let demo = if global.demo {
+        match crate::demo::Demo::start(global.scenario.as_deref()).await {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("ondeck pvc: {e:#}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
+    let g = PvcGlobals {
+        kubeconfig: demo
+            .as_ref()
+            .map(|d| d.kubeconfig().to_path_buf())
+            .or_else(|| global.kubeconfig.clone()),
+        context: if demo.is_some() {
+            None
+        } else {
+            global.context.clone()
+        },
+        read_only: global.read_only || config.read_only,
+        config,
+        audit_log: None,
+    };
+    let code = main(g, cmd).await;
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    code
+}
+
 /// Runs one `ondeck pvc` command; returns the process exit code.
 pub async fn main(g: PvcGlobals, cmd: PvcCommand) -> i32 {
     match run(&g, cmd).await {
