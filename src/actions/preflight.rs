@@ -63,6 +63,8 @@ pub struct PvcPreflight {
     pub volume_name: Option<String>,
     pub pv_reclaim_policy: Option<String>,
     pub pv_phase: Option<String>,
+    /// Why the PV could not be read (forbidden, missing): its reclaim policy is unknown.
+    pub pv_error: Option<String>,
     pub finalizers: Vec<String>,
     pub deletion_timestamp: Option<String>,
     pub mounted_by: Vec<PodMount>,
@@ -151,6 +153,13 @@ impl PvcPreflight {
             out.push(format!(
                 "no running pod mounts {}; nothing to rescue through (use `ondeck pvc backup`)",
                 self.pvc_ref
+            ));
+        }
+        if let Some(e) = &self.pv_error
+            && op != Operation::Backup
+        {
+            out.push(format!(
+                "the PV's reclaim policy is unknown ({e}): deleting could destroy the data"
             ));
         }
         if self.volume_name.is_none() && op != Operation::Backup {
@@ -296,10 +305,14 @@ pub async fn preflight(exec: &Executor, pvc_ref: &PvcRef) -> Result<PvcPreflight
     let spec = pvc.spec.clone().unwrap_or_default();
     let status = pvc.status.clone().unwrap_or_default();
     let volume_name = spec.volume_name.clone().filter(|v| !v.is_empty());
+    let mut pv_error = None;
     let pv = match &volume_name {
         Some(v) => match exec.get_pv(v).await {
             Ok(pv) => Some(pv),
-            Err(ActionError::NotFound { .. }) => None,
+            Err(e @ (ActionError::NotFound { .. } | ActionError::Forbidden { .. })) => {
+                pv_error = Some(e.to_string());
+                None
+            }
             Err(e) => return Err(e),
         },
         None => None,
@@ -366,6 +379,7 @@ pub async fn preflight(exec: &Executor, pvc_ref: &PvcRef) -> Result<PvcPreflight
             .as_ref()
             .and_then(|p| p.status.as_ref())
             .and_then(|s| s.phase.clone()),
+        pv_error,
         finalizers: pvc.metadata.finalizers.clone().unwrap_or_default(),
         deletion_timestamp: pvc
             .metadata
@@ -417,6 +431,7 @@ mod tests {
             volume_name: Some("pv-1".into()),
             pv_reclaim_policy: Some(policy.into()),
             pv_phase: Some("Bound".into()),
+            pv_error: None,
             finalizers: vec!["kubernetes.io/pvc-protection".into()],
             deletion_timestamp: None,
             mounted_by: mounts,
@@ -469,6 +484,19 @@ mod tests {
         assert!(pf.refusals(Operation::Backup, true, false).is_empty());
         let pf = preflight_with(vec![], "Retain", &[("create", "pods")]);
         assert!(!pf.refusals(Operation::Backup, true, false).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_pv_refuses_the_delete() {
+        let mut pf = preflight_with(vec![], "Delete", &[]);
+        pf.pv_reclaim_policy = None;
+        pf.pv_error = Some("get PV pv-1: forbidden".into());
+        assert!(
+            pf.refusals(Operation::Delete, false, true)
+                .iter()
+                .any(|l| l.contains("reclaim policy is unknown"))
+        );
+        assert!(pf.refusals(Operation::Backup, true, false).is_empty());
     }
 
     #[test]
