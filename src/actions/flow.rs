@@ -159,6 +159,14 @@ impl DeleteDialog {
                 reason: reason.clone(),
                 backup_dir: backup_dir.clone(),
             },
+            (DeleteDialog::Preflight, FlowEvent::Preflight { refusals, .. })
+                if !refusals.is_empty() =>
+            {
+                DeleteDialog::Failed {
+                    reason: refusals.join("; "),
+                    backup_dir: None,
+                }
+            }
             (DeleteDialog::Preflight, FlowEvent::Preflight { plan, .. }) => {
                 DeleteDialog::BackingUp {
                     plan: plan.clone(),
@@ -529,6 +537,16 @@ mod tests {
             backup_dir: "/b".into(),
         });
         assert_eq!(d.stage(), FlowStage::Done);
+    }
+
+    #[test]
+    fn a_refused_preflight_never_shows_a_backup() {
+        let mut d = DeleteDialog::default();
+        d.apply(&FlowEvent::Preflight {
+            plan: vec![],
+            refusals: vec!["in use by pod g".into()],
+        });
+        assert!(matches!(&d, DeleteDialog::Failed { reason, .. } if reason.contains("pod g")));
     }
 
     #[test]
