@@ -1016,3 +1016,38 @@ async fn deleting_a_namespace_removes_its_objects() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn crash_looping_pods_keep_restarting() -> TestResult {
+    let timing = SimTiming {
+        crashloop_interval: Some(Duration::from_millis(200)),
+        ..fast()
+    };
+    let sim = SimCluster::start(SimOptions {
+        timing,
+        ..SimOptions::named("incident")
+    })
+    .await?;
+    let restarts = || {
+        sim.state()
+            .get(Kind::Pod, "payments", "payments-api-7f9c6b5d4-8qzvt")
+            .and_then(|p| p["status"]["containerStatuses"][0]["restartCount"].as_i64())
+            .unwrap_or(0)
+    };
+    let before = restarts();
+    assert_eq!(before, 17);
+    eventually("restart count climbs", 15, || restarts() > before).await;
+    let pods: Api<Pod> = Api::namespaced(sim.client().await?, "payments");
+    let prev = pods
+        .logs(
+            "payments-api-7f9c6b5d4-8qzvt",
+            &LogParams {
+                previous: true,
+                ..LogParams::default()
+            },
+        )
+        .await?;
+    assert!(prev.contains("panic"), "{prev}");
+    sim.shutdown().await;
+    Ok(())
+}

@@ -10,9 +10,9 @@ use super::store::{Inner, Key, Store, finalizers, is_deleting, k8s_time, meta_st
 use super::volumes::VolumeStore;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
@@ -210,6 +210,8 @@ pub struct Controllers {
     timing: SimTiming,
     next_ip: u32,
     node_rr: usize,
+    crash_seen: HashMap<Key, Instant>,
+    last_crash_scan: Instant,
 }
 
 impl Controllers {
@@ -226,6 +228,8 @@ impl Controllers {
             timing,
             next_ip: 10,
             node_rr: 0,
+            crash_seen: HashMap::new(),
+            last_crash_scan: Instant::now(),
         }
     }
 
@@ -250,6 +254,7 @@ impl Controllers {
         let store = self.store.clone();
         let mut s = store.lock();
         self.workload_controllers(&mut s);
+        self.crash_loops(&mut s);
         self.kubelet(&mut s);
         self.pvc_protection(&mut s);
         self.binder(&mut s);
@@ -401,6 +406,44 @@ impl Controllers {
         }
         for (ns, name) in gone {
             s.remove(Kind::Pod, &ns, &name);
+        }
+    }
+
+    /// Crash-looping containers keep crashing every `crashloop_interval`.
+    fn crash_loops(&mut self, s: &mut Inner) {
+        let Some(every) = self.timing.crashloop_interval else {
+            return;
+        };
+        if self.last_crash_scan.elapsed() < Duration::from_secs(2).min(every) {
+            return;
+        }
+        self.last_crash_scan = Instant::now();
+        let mut looping = HashSet::new();
+        for pod in s.list(Kind::Pod, None) {
+            if meta_str_path(&pod, "/status/containerStatuses/0/state/waiting/reason")
+                == "CrashLoopBackOff"
+                && !is_deleting(&pod)
+            {
+                looping.insert(super::store::key_of(&pod));
+            }
+        }
+        self.crash_seen.retain(|k, _| looping.contains(k));
+        for key in looping {
+            let since = *self
+                .crash_seen
+                .entry(key.clone())
+                .or_insert_with(Instant::now);
+            if since.elapsed() >= every {
+                let code = s
+                    .get(Kind::Pod, &key.0, &key.1)
+                    .and_then(|p| {
+                        p.pointer("/status/containerStatuses/0/lastState/terminated/exitCode")
+                            .and_then(Value::as_i64)
+                    })
+                    .unwrap_or(1);
+                crash_container(s, &key.0, &key.1, "Error", code as i32);
+                self.crash_seen.insert(key, Instant::now());
+            }
         }
     }
 
@@ -742,6 +785,65 @@ impl Controllers {
             }
         }
     }
+}
+
+/// The pod's first container crashes: restart count +1, last state terminated with
+/// `reason`/`exit_code`, now waiting in CrashLoopBackOff; current logs become previous; a BackOff
+/// event is recorded.
+pub fn crash_container(
+    s: &mut Inner,
+    namespace: &str,
+    name: &str,
+    reason: &str,
+    exit_code: i32,
+) -> Option<Arc<Value>> {
+    let now = now_str();
+    let container = s
+        .get(Kind::Pod, namespace, name)?
+        .pointer("/spec/containers/0/name")?
+        .as_str()?
+        .to_string();
+    let pod = s.modify(Kind::Pod, namespace, name, |v| {
+        let restarts = v.pointer("/status/containerStatuses/0/restartCount").and_then(Value::as_i64).unwrap_or(0) + 1;
+        let started = v
+            .pointer("/status/containerStatuses/0/state/running/startedAt")
+            .or_else(|| v.pointer("/status/containerStatuses/0/lastState/terminated/finishedAt"))
+            .cloned()
+            .unwrap_or(json!(now));
+        v["status"]["containerStatuses"][0] = json!({
+            "name": container, "image": v.pointer("/spec/containers/0/image").cloned().unwrap_or(json!("")), "imageID": "",
+            "ready": false, "started": false, "restartCount": restarts,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 5m0s restarting failed container={container} pod={name}")}},
+            "lastState": {"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": now}},
+        });
+        if let Some(conds) = v.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
+            for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
+                c["status"] = json!("False");
+                c["reason"] = json!("ContainersNotReady");
+            }
+        }
+    })?;
+    // The crashed run's log becomes the previous log (a crash-looping container shows it as
+    // its current log too, as the kubelet serves the last attempt's output).
+    s.rotate_logs(namespace, name, &container);
+    let prev: Vec<(Timestamp, String)> = s
+        .logs
+        .get(&(namespace.to_string(), name.to_string(), container.clone()))
+        .and_then(|l| l.previous.clone())
+        .unwrap_or_default();
+    for (at, line) in prev {
+        s.append_log(namespace, name, &container, at, line);
+    }
+    record_event(
+        s,
+        &pod,
+        "Pod",
+        "Warning",
+        "BackOff",
+        &format!("Back-off restarting failed container {container} in pod {name}"),
+        "kubelet",
+    );
+    Some(pod)
 }
 
 /// Parses a Kubernetes quantity of bytes (`10Gi`, `500M`, `1024`).
