@@ -375,3 +375,77 @@ async fn deleting_a_namespace_removes_its_objects() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn patch_types_status_subresource_and_finalizer_removal() -> TestResult {
+    let sim = sim("incident").await;
+    let client = sim.client().await?;
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "logging");
+    // Strategic merge patch (treated as a merge patch) on labels.
+    pvcs.patch(
+        "loki-storage",
+        &PatchParams::default(),
+        &Patch::Strategic(json!({"metadata": {"labels": {"rescue": "in-progress"}}})),
+    )
+    .await?;
+    // Status cannot be changed through the main resource...
+    let p = pvcs
+        .patch(
+            "loki-storage",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "Lost"}})),
+        )
+        .await?;
+    assert_eq!(p.status.and_then(|s| s.phase).as_deref(), Some("Bound"));
+    // ...but through /status it can.
+    let p = pvcs
+        .patch_status(
+            "loki-storage",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "Lost"}})),
+        )
+        .await?;
+    assert_eq!(p.status.and_then(|s| s.phase).as_deref(), Some("Lost"));
+    // The spec of a claim is immutable (except the requested size).
+    let err = pvcs
+        .patch(
+            "loki-storage",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"storageClassName": "retained"}})),
+        )
+        .await
+        .expect_err("immutable");
+    assert_eq!(api_code(&err), Some(422));
+    // A JSON patch test op that fails changes nothing.
+    let err = pvcs
+        .patch(
+            "loki-storage",
+            &PatchParams::default(),
+            &Patch::Json::<()>(serde_json::from_value(
+                json!([{"op": "test", "path": "/metadata/name", "value": "other"}]),
+            )?),
+        )
+        .await
+        .expect_err("test op");
+    assert_eq!(api_code(&err), Some(422));
+    // Force-removing the finalizer of the Terminating claim deletes it at once (what
+    // `kubectl patch pvc ... -p '{"metadata":{"finalizers":null}}'` does).
+    pvcs.patch(
+        "loki-storage",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await?;
+    assert!(
+        sim.state()
+            .get(Kind::PersistentVolumeClaim, "logging", "loki-storage")
+            .is_none()
+    );
+    let log = sim.request_log();
+    assert!(
+        log.iter()
+            .any(|r| r.verb == "patch" && r.resource == "persistentvolumeclaims/status")
+    );
+    sim.shutdown().await;
+    Ok(())
+}
