@@ -236,33 +236,40 @@ impl Controllers {
         }
     }
 
-    /// Runs until cancelled: on every store change, and at least every 250 ms for timers.
+    /// Runs until cancelled: on every store change, every 100 ms while timers run (pods
+    /// starting or stopping), otherwise every second (an idle demo costs next to nothing).
     pub async fn run(mut self, cancel: CancellationToken) {
         let changed = self.store.lock().changed();
         loop {
-            self.reconcile();
+            let busy = self.reconcile();
+            let tick = if busy {
+                Duration::from_millis(100)
+            } else {
+                Duration::from_secs(1)
+            };
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = changed.notified() => {
                     // Coalesce bursts of changes.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = tokio::time::sleep(tick) => {}
             }
         }
     }
 
-    /// One pass over every controller.
-    pub fn reconcile(&mut self) {
+    /// One pass over every controller. Returns whether timers are running.
+    pub fn reconcile(&mut self) -> bool {
         let store = self.store.clone();
         let mut s = store.lock();
         self.workload_controllers(&mut s);
         self.crash_loops(&mut s);
-        self.kubelet(&mut s);
+        let busy = self.kubelet(&mut s);
         self.pvc_protection(&mut s);
         self.binder(&mut s);
         self.pv_protection(&mut s);
         self.namespaces(&mut s);
+        busy
     }
 
     /// Claims used by scheduled, not terminated pods (an unscheduled pod does not hold a claim,

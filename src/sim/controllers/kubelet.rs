@@ -12,11 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl Controllers {
-    pub(super) fn kubelet(&mut self, s: &mut Inner) {
+    /// Returns whether timers are running (pods waiting to start or to finish stopping).
+    pub(super) fn kubelet(&mut self, s: &mut Inner) -> bool {
         let no_kubelet = self.faults.no_kubelet();
         let now = Timestamp::now();
         let start_deadline = self.timing.pod_start_delay;
         let pending: Vec<Key> = s.pending_starts.keys().cloned().collect();
+        // Pods blocked on a claim are retried on the next store change, not on a timer.
+        let mut timers = false;
         for key in pending {
             let Some(started) = s.pending_starts.get(&key).copied() else {
                 continue;
@@ -25,7 +28,11 @@ impl Controllers {
                 s.pending_starts.remove(&key);
                 continue;
             };
-            if is_deleting(&pod) || started.elapsed() < start_deadline || no_kubelet {
+            if is_deleting(&pod) || no_kubelet {
+                continue;
+            }
+            if started.elapsed() < start_deadline {
+                timers = true;
                 continue;
             }
             // The scheduler waits for every claim to be bound and not being deleted.
@@ -130,14 +137,16 @@ impl Controllers {
         }
         // Graceful deletions finish after min(grace, pod_stop_delay).
         if no_kubelet {
-            return;
+            return false;
         }
         let stop_after = self.timing.pod_stop_delay.as_secs_f64();
         let mut gone = Vec::new();
+        let mut stopping = 0;
         for pod in s.list(Kind::Pod, None) {
             if !is_deleting(&pod) || !finalizers(&pod).is_empty() {
                 continue;
             }
+            stopping += 1;
             let Some(ts) = pod
                 .pointer("/metadata/deletionTimestamp")
                 .and_then(Value::as_str)
@@ -154,9 +163,11 @@ impl Controllers {
                 gone.push(crate::sim::store::key_of(&pod));
             }
         }
+        let busy = timers || stopping > gone.len();
         for (ns, name) in gone {
             s.remove(Kind::Pod, &ns, &name);
         }
+        busy
     }
 
     /// Crash-looping containers keep crashing every `crashloop_interval`.
