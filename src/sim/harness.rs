@@ -443,3 +443,33 @@ impl StateHandle {
         self.state.store.lock().compact();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_can_cross_tasks() {
+        send_sync::<SimCluster>();
+        send_sync::<StateHandle>();
+        send_sync::<FaultHandle>();
+    }
+
+    #[tokio::test]
+    async fn kubeconfig_names_the_context_and_trusts_the_ca() -> Result<(), SimError> {
+        let sim = SimCluster::scenario("healthy").await?;
+        let kc = sim.kubeconfig();
+        assert_eq!(kc.current_context.as_deref(), Some(CONTEXT));
+        let cluster = kc.clusters[0].cluster.clone().unwrap_or_default();
+        assert_eq!(cluster.server.as_deref(), Some(sim.url().as_str()));
+        assert_eq!(
+            cluster.certificate_authority_data.as_deref(),
+            Some(tls::base64(sim.ca_pem().as_bytes()).as_str())
+        );
+        assert!(sim.kubeconfig_yaml().contains("ondeck-sim"));
+        sim.shutdown().await;
+        Ok(())
+    }
+}
