@@ -215,6 +215,9 @@ pub struct Controllers {
     node_rr: usize,
     crash_seen: HashMap<Key, Instant>,
     last_crash_scan: Instant,
+    /// Store version after the last full pass, and whether timers were running then.
+    last_rv: u64,
+    busy: bool,
 }
 
 impl Controllers {
@@ -233,6 +236,8 @@ impl Controllers {
             node_rr: 0,
             crash_seen: HashMap::new(),
             last_crash_scan: Instant::now(),
+            last_rv: 0,
+            busy: true,
         }
     }
 
@@ -262,14 +267,24 @@ impl Controllers {
     pub fn reconcile(&mut self) -> bool {
         let store = self.store.clone();
         let mut s = store.lock();
-        self.workload_controllers(&mut s);
         self.crash_loops(&mut s);
+        // Nothing changed and no timer runs: the level-triggered controllers have nothing to do.
+        // (Pods waiting to start are re-examined each tick: a fault may have been cleared.)
+        if s.resource_version() == self.last_rv && !self.busy && s.pending_starts.is_empty() {
+            return false;
+        }
+        let before = s.resource_version();
+        self.workload_controllers(&mut s);
         let busy = self.kubelet(&mut s);
         self.pvc_protection(&mut s);
         self.binder(&mut s);
         self.pv_protection(&mut s);
         self.namespaces(&mut s);
-        busy
+        // A pass that changed something runs again (controllers react to each other's writes).
+        let after = s.resource_version();
+        self.last_rv = if after == before { after } else { 0 };
+        self.busy = busy;
+        busy || after != before
     }
 
     /// Claims used by scheduled, not terminated pods (an unscheduled pod does not hold a claim,

@@ -175,7 +175,8 @@ impl Controllers {
         let Some(every) = self.timing.crashloop_interval else {
             return;
         };
-        if self.last_crash_scan.elapsed() < Duration::from_secs(2).min(every) {
+        let scan_every = (every / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+        if self.last_crash_scan.elapsed() < scan_every {
             return;
         }
         self.last_crash_scan = Instant::now();
