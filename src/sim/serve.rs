@@ -18,7 +18,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub kubeconfig_out: Option<PathBuf>,
     /// Inject a fault, e.g. latency=200ms, drop-watch=30s, error-rate=0.2,
-    /// forbid=delete:persistentvolumeclaims[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB.
+    /// forbid=delete:persistentvolumeclaims (optionally :NAMESPACE), expired-cert, no-kubelet,
+    /// exec-break=1MiB.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Add a client certificate expiring in this many days to the kubeconfig user.
