@@ -198,6 +198,9 @@ async fn retain_leaves_pv_released_and_clearing_claim_ref_allows_rebinding() -> 
         .spec
         .and_then(|s| s.volume_name)
         .unwrap_or_default();
+    let data_file = |dir: &std::path::Path| std::fs::read(dir.join("base/16384/1259"));
+    let before = data_file(&sim.volume_path(&pv_name).expect("volume dir"))?;
+    assert_eq!(before.len(), 1_048_576, "the scenario fills the volume");
     pods.delete(
         "postgres-0",
         &DeleteParams {
@@ -234,6 +237,12 @@ async fn retain_leaves_pv_released_and_clearing_claim_ref_allows_rebinding() -> 
     );
     let dir = sim.volume_path(&pv_name).expect("Retain keeps the data");
     assert!(dir.is_dir());
+    assert_eq!(
+        data_file(&dir)?,
+        before,
+        "Retain keeps the bytes, not just the directory"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("PG_VERSION"))?, "16\n");
 
     // Clearing the claimRef makes it Available; a new claim naming it binds.
     pvs.patch(
