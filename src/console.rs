@@ -26,10 +26,34 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
             cancel.clone(),
         ));
     }
+    // Pods: one shared watch on the kubeconfig's context, or on the built-in simulated cluster
+    // with --demo. Both handles stop their tasks when dropped at the end of `run`.
+    let scenario = g.scenario.clone().unwrap_or_else(|| "incident".into());
+    let demo = if g.demo {
+        Some(sources::kube::DemoCluster::start(&scenario).await?)
+    } else {
+        None
+    };
+    let kube_args = match &demo {
+        Some(d) => d.args.clone(),
+        None => sources::kube::TargetArgs {
+            kubeconfig: g.kubeconfig.clone(),
+            context: g.context.clone(),
+            namespace: g.namespace.clone(),
+            all_namespaces: g.all_namespaces,
+        },
+    };
+    let _pods = sources::kube::start_pods(
+        &cfg,
+        &kube_args,
+        &sources::kube::KubeEnv::from_process(),
+        tx.clone(),
+    )
+    .await;
     drop(tx);
 
     let opts = RunOptions {
-        demo: None,
+        demo: demo.as_ref().map(|_| scenario.clone()),
         config_dir: crate::config::config_dir(),
         ..Default::default()
     };

@@ -437,9 +437,9 @@ fn command_line_switches_panes_and_completes() {
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.focused, PaneKind::Alerts);
     press(&mut m, KeyCode::Char(':'));
-    typed(&mut m, "pods");
+    typed(&mut m, "pvc");
     press(&mut m, KeyCode::Enter);
-    assert_eq!(m.focused, PaneKind::Pods);
+    assert_eq!(m.focused, PaneKind::Pvcs);
     assert!(
         m.flash
             .as_ref()

@@ -187,6 +187,8 @@ pub struct Model {
     /// Danger per (source, subject), recomputed when the alert book changes.
     pub danger: HashMap<(SourceId, String), Danger>,
     pub sockets_pane: SocketsPane,
+    pub pods: Feed<Box<crate::domain::pods::PodsSnapshot>>,
+    pub pods_pane: crate::ui::panes::pods::PodsPane,
     pub alerts_pane: AlertsPane,
     pub focused: PaneKind,
     /// Panes reachable with Tab/`:name` (the tab bar on a small terminal).
@@ -218,6 +220,8 @@ impl Model {
             alerts,
             danger: HashMap::new(),
             sockets_pane: SocketsPane::new(),
+            pods: Feed::new(refresh, now),
+            pods_pane: crate::ui::panes::pods::PodsPane::new(),
             alerts_pane: AlertsPane::new(),
             focused: PaneKind::Sockets,
             tabs: PaneKind::ALL.to_vec(),
@@ -241,13 +245,16 @@ impl Model {
     pub fn freshness(&self, source: SourceId) -> Option<Freshness> {
         match source {
             SourceId::Sockets => Some(self.sockets.freshness(self.now)),
+            // The pods source always reports once (data, an error or "not configured");
+            // before that there is nothing to call stale.
+            SourceId::Pods => (self.pods.generation > 0).then(|| self.pods.freshness(self.now)),
             _ => None,
         }
     }
 
     /// Any configured source STALE: the header says so.
     pub fn any_stale(&self) -> bool {
-        [SourceId::Sockets]
+        [SourceId::Sockets, SourceId::Pods]
             .into_iter()
             .any(|s| self.freshness(s).is_some_and(|f| f.is_stale()))
     }

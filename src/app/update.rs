@@ -96,9 +96,35 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
             rebuild_sockets(m);
             rebuild_alerts(m);
         }
+        (SourceId::Pods, Ok(Payload::Pods(snap))) => {
+            let conditions = rules::pods::evaluate(&snap.rows);
+            if !m.pods.apply(u.generation, u.at, u.wall, Ok(snap)) {
+                return;
+            }
+            let transitions = m.alerts.observe(SourceId::Pods, &conditions, u.at, u.wall);
+            if m.settings.bell
+                && transitions.iter().any(|t| {
+                    t.kind == TransitionKind::Firing && t.alert.key.level == Level::Critical
+                })
+            {
+                cmds.push(Command::Bell);
+            }
+            if m.settings.alert_command.is_some() {
+                cmds.extend(
+                    transitions
+                        .into_iter()
+                        .map(|t| Command::RunAlertHook(Box::new(t))),
+                );
+            }
+            refresh_danger(m);
+            rebuild_pods(m);
+            rebuild_alerts(m);
+        }
         (source, Err(e)) => {
             if source == SourceId::Sockets {
                 m.sockets.apply(u.generation, u.at, u.wall, Err(e));
+            } else if source == SourceId::Pods {
+                m.pods.apply(u.generation, u.at, u.wall, Err(e));
             }
         }
         // Other sources' payloads arrive with their panes.
@@ -149,6 +175,16 @@ fn rebuild_sockets(m: &mut Model) {
     }
 }
 
+fn rebuild_pods(m: &mut Model) {
+    match m.pods.data() {
+        Some(s) => m
+            .pods_pane
+            .table
+            .rebuild(&crate::ui::panes::pods::PodRows { snap: s }),
+        None => m.pods_pane.table.rebuild(&NoRows),
+    }
+}
+
 fn rebuild_alerts(m: &mut Model) {
     let rows = AlertRows {
         alerts: m.alerts.active(),
@@ -173,6 +209,13 @@ fn table_op(m: &mut Model, op: impl FnOnce(&mut TableState, &dyn TableData)) {
             };
             op(&mut m.alerts_pane.table, &rows);
         }
+        PaneKind::Pods => match m.pods.data() {
+            Some(s) => op(
+                &mut m.pods_pane.table,
+                &crate::ui::panes::pods::PodRows { snap: s },
+            ),
+            None => op(&mut m.pods_pane.table, &NoRows),
+        },
         _ => {}
     }
 }
@@ -182,6 +225,7 @@ pub fn focused_filter(m: &Model) -> String {
     match m.focused {
         PaneKind::Sockets => m.sockets_pane.table().filter.clone(),
         PaneKind::Alerts => m.alerts_pane.table.filter.clone(),
+        PaneKind::Pods => m.pods_pane.table.filter.clone(),
         _ => String::new(),
     }
 }

@@ -124,7 +124,8 @@ pub fn render_pane(
     match kind {
         PaneKind::Sockets => panes::sockets::render(model, ctx, f, area, focused),
         PaneKind::Alerts => panes::alerts::render(model, ctx, f, area, focused),
-        PaneKind::Pods | PaneKind::Pvcs | PaneKind::Certs | PaneKind::Probes => {
+        PaneKind::Pods => panes::pods::render(model, ctx, f, area, focused),
+        PaneKind::Pvcs | PaneKind::Certs | PaneKind::Probes => {
             panes::placeholder::render(kind, ctx, f, area, focused)
         }
     }

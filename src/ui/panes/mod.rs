@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod placeholder;
+pub mod pods;
 pub mod sockets;
 
 pub use alerts::AlertsPane;
@@ -100,7 +101,7 @@ impl PaneKind {
                 "Pods",
                 &["pod", "po"],
                 Some(SourceId::Pods),
-                false,
+                true,
                 &[],
             ),
             PaneKind::Pvcs => s(

@@ -1,0 +1,343 @@
+//! The pods pane (incident 7): every pod ranked by danger with kubectl's READY / STATUS /
+//! RESTARTS / AGE, the node, and plain reasons ("CrashLoopBackOff for 14m"); on a tall pane, the
+//! selected pod's reasons and recent events (probe failures, BackOff, FailedScheduling) below.
+//! Every string from the cluster goes through `sanitize` here.
+
+use std::cmp::Ordering;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+
+use crate::app::model::{Danger, Model};
+use crate::app::table::{RowKey, Sort, TableData, TableState};
+use crate::domain::Level;
+use crate::domain::pods::{PodRow, PodsSnapshot};
+use crate::ui::sanitize;
+use crate::ui::widgets::{ViewCtx, danger_span, header_cells, pane_block};
+
+pub const COLUMNS: &[&str] = &[
+    "DANGER",
+    "NAMESPACE",
+    "NAME",
+    "READY",
+    "STATUS",
+    "RESTARTS",
+    "AGE",
+    "NODE",
+    "REASONS",
+];
+
+fn widths() -> Vec<Constraint> {
+    use Constraint::{Length, Min};
+    vec![
+        Length(11),
+        Length(14),
+        Min(20),
+        Length(5),
+        Length(18),
+        Length(12),
+        Length(6),
+        Length(10),
+        Min(20),
+    ]
+}
+
+/// Table state of the pods pane. The default sort (column 0, DANGER) is the source's own
+/// order: loudest first, then the most recent trouble.
+#[derive(Debug, Clone)]
+pub struct PodsPane {
+    pub table: TableState,
+}
+
+impl Default for PodsPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PodsPane {
+    pub fn new() -> PodsPane {
+        PodsPane {
+            table: TableState::new(
+                COLUMNS.len(),
+                Sort {
+                    column: 0,
+                    descending: false,
+                },
+            ),
+        }
+    }
+}
+
+/// A snapshot's rows seen as a table.
+pub struct PodRows<'a> {
+    pub snap: &'a PodsSnapshot,
+}
+
+impl TableData for PodRows<'_> {
+    fn len(&self) -> usize {
+        self.snap.rows.len()
+    }
+
+    fn key(&self, i: usize) -> RowKey {
+        let r = &self.snap.rows[i];
+        RowKey::of(&(&r.namespace, &r.name))
+    }
+
+    fn matches(&self, i: usize, needle: &str) -> bool {
+        let r = &self.snap.rows[i];
+        [
+            r.namespace.as_str(),
+            r.name.as_str(),
+            r.status.as_str(),
+            r.node.as_deref().unwrap_or(""),
+        ]
+        .iter()
+        .any(|s| s.to_lowercase().contains(needle))
+            || r.reasons
+                .iter()
+                .any(|x| x.text.to_lowercase().contains(needle))
+    }
+
+    fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
+        let (x, y) = (&self.snap.rows[a], &self.snap.rows[b]);
+        match column {
+            1 => x.namespace.cmp(&y.namespace).then(x.name.cmp(&y.name)),
+            2 => x.name.cmp(&y.name),
+            3 => x.ready.cmp(&y.ready),
+            4 => x.status.cmp(&y.status),
+            5 => x.restarts.cmp(&y.restarts),
+            // Oldest first when ascending, like kubectl --sort-by=.metadata.creationTimestamp.
+            6 => x.created.cmp(&y.created),
+            7 => x.node.cmp(&y.node),
+            8 => x.reasons_text().cmp(&y.reasons_text()),
+            // DANGER: the source already sorted by level then most recent trouble.
+            _ => a.cmp(&b),
+        }
+    }
+}
+
+/// Rows of the pods feed, if data has arrived.
+pub fn current_rows(model: &Model) -> Option<PodRows<'_>> {
+    model.pods.data().map(|s| PodRows { snap: s })
+}
+
+fn danger(level: Level) -> Option<Danger> {
+    Some(Danger {
+        level,
+        pending: false,
+    })
+}
+
+fn cells(r: &PodRow, ctx: ViewCtx<'_>, now: jiff::Timestamp) -> Vec<Span<'static>> {
+    let t = ctx.theme;
+    let status_style = if r.level >= Level::Warning {
+        t.level(r.level)
+    } else {
+        t.base
+    };
+    vec![
+        danger_span(ctx, danger(r.level)),
+        Span::raw(sanitize(&r.namespace).into_owned()),
+        Span::raw(sanitize(&r.name).into_owned()),
+        Span::raw(r.ready.clone()),
+        Span::styled(sanitize(&r.status).into_owned(), status_style),
+        Span::raw(r.restarts_text(now)),
+        Span::raw(r.age_text(now)),
+        Span::styled(
+            sanitize(r.node.as_deref().unwrap_or("<none>")).into_owned(),
+            t.muted,
+        ),
+        Span::raw(sanitize(&r.reasons_text()).into_owned()),
+    ]
+}
+
+pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+    // Before the source's first report there is nothing to call stale (see Model::freshness).
+    let freshness = model.freshness(crate::sources::SourceId::Pods);
+    let snap = model.pods.data();
+    let extra = snap.map(|s| {
+        let c = s.counts();
+        let lat = s
+            .api
+            .last_latency
+            .map(|l| format!(", API {} ms", l.as_millis()))
+            .unwrap_or_default();
+        format!(
+            "[{} / {}] {} critical, {} warning, {} ok{lat}",
+            sanitize(&s.context),
+            sanitize(&s.scope.to_string()),
+            c.critical,
+            c.warning,
+            c.ok
+        )
+    });
+    let block = pane_block(
+        ctx,
+        "Pods",
+        extra,
+        freshness.as_ref(),
+        model.pods.error(),
+        focused,
+    );
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(snap) = snap else {
+        let msg = match model.pods.error() {
+            Some(e) => format!("no pod data: {}", sanitize(&e.to_string())),
+            None => "waiting for the first list of pods".to_string(),
+        };
+        f.render_widget(
+            Paragraph::new(msg)
+                .style(ctx.theme.muted)
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let detail_h = if inner.height >= 24 {
+        (inner.height / 3).min(12)
+    } else {
+        0
+    };
+    let [filter, table, detail] = Layout::vertical([
+        Constraint::Length(u16::from(!model.pods_pane.table.filter.is_empty())),
+        Constraint::Min(1),
+        Constraint::Length(detail_h),
+    ])
+    .areas(inner);
+    if !model.pods_pane.table.filter.is_empty() {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" filter: {}", sanitize(&model.pods_pane.table.filter)),
+                ctx.theme.accent,
+            )),
+            filter,
+        );
+    }
+    render_table(model, snap, ctx, f, table, focused);
+    if detail_h > 0 {
+        render_detail(model, snap, ctx, f, detail);
+    }
+}
+
+fn render_table(
+    model: &Model,
+    s: &PodsSnapshot,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
+    let state = &model.pods_pane.table;
+    let body_h = area.height.saturating_sub(1) as usize;
+    let (off, visible) = state.visible(body_h);
+    let now = s.at.max(model.wall);
+    let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
+        let r = s.rows.get(i)?;
+        let row = Row::new(cells(r, ctx, now));
+        Some(if focused && off + n == state.cursor {
+            row.style(ctx.theme.selection)
+        } else {
+            row
+        })
+    });
+    let header = Row::new(header_cells(
+        ctx,
+        COLUMNS,
+        state.sort.column,
+        state.sort.descending,
+    ));
+    f.render_widget(
+        Table::new(rows, widths()).header(header).column_spacing(1),
+        area,
+    );
+    if state.order.is_empty() && area.height > 1 {
+        let msg = if state.filter.is_empty() {
+            "no pods"
+        } else {
+            "no pods match the filter"
+        };
+        f.render_widget(
+            Paragraph::new(msg).style(ctx.theme.muted),
+            Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
+/// The selected pod's reasons and recent events.
+fn render_detail(model: &Model, s: &PodsSnapshot, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let t = ctx.theme;
+    let Some(r) = model
+        .pods_pane
+        .table
+        .selected_index()
+        .and_then(|i| s.rows.get(i))
+    else {
+        return;
+    };
+    let now = s.at.max(model.wall);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{}/{}", sanitize(&r.namespace), sanitize(&r.name)),
+            t.accent,
+        ),
+        Span::styled(
+            r.owner
+                .as_ref()
+                .map(|o| format!("  {} {}", sanitize(&o.kind), sanitize(&o.name)))
+                .unwrap_or_default(),
+            t.muted,
+        ),
+    ])];
+    for reason in &r.reasons {
+        lines.push(Line::from(vec![
+            danger_span(ctx, danger(reason.level)),
+            Span::raw(format!(" {}", sanitize(&reason.text))),
+        ]));
+    }
+    let events = s.events.get(&r.key());
+    match events {
+        Some(evs) if !evs.is_empty() => {
+            for e in evs {
+                let ago = e
+                    .last_seen
+                    .map(|t| crate::domain::pods::human_duration(now.duration_since(t)))
+                    .unwrap_or_else(|| "?".into());
+                let style = if e.type_ == "Warning" {
+                    t.warning
+                } else {
+                    t.muted
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{ago:>6} "), t.muted),
+                    Span::styled(format!("{} ", sanitize(&e.reason)), style),
+                    Span::raw(if e.count > 1 {
+                        format!("(x{}) ", e.count)
+                    } else {
+                        String::new()
+                    }),
+                    Span::raw(sanitize(&e.message).into_owned()),
+                ]));
+            }
+        }
+        _ => lines.push(Line::from(Span::styled("no recent events", t.muted))),
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(
+                ratatui::widgets::Block::default()
+                    .borders(ratatui::widgets::Borders::TOP)
+                    .border_set(ctx.sym.border)
+                    .border_style(t.border),
+            )
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
