@@ -71,6 +71,10 @@ async fn incident_pods_ranked_with_reasons_events_and_styles() {
     let buf = render(&m, &t, 200, 60);
     let text = buffer_text(&buf);
     assert!(text.contains("3 critical"), "{text}");
+    // Header: cluster context, API health and the pods meter.
+    let header = text.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(header.contains("Cluster ondeck-sim API"), "{header}");
+    assert!(header.contains("Pods ✖ 3 ▲ 5 ✓ 7"), "{header}");
     assert!(text.contains("CrashLoopBackOff for 3h"), "{text}");
     assert!(text.contains("OOMKilled 12m ago"), "{text}");
     // The first row is critical, with the word and the critical style.

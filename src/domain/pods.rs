@@ -539,6 +539,10 @@ pub struct PodCounts {
 #[derive(Debug, Clone)]
 pub struct PodsSnapshot {
     pub context: String,
+    /// The API server's URL.
+    pub server: String,
+    /// notAfter of the kubeconfig's client certificate, if the context uses one.
+    pub client_cert_not_after: Option<Timestamp>,
     pub scope: NamespaceScope,
     pub rows: Vec<PodRow>,
     pub api: ApiHealth,

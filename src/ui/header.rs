@@ -27,7 +27,7 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
     }
     lines.push(tcp_meter(model, ctx, area.width as usize));
     lines.push(alerts_meter(model, ctx));
-    lines.push(cluster_meters(ctx));
+    lines.push(cluster_meters(model, ctx));
     f.render_widget(Paragraph::new(lines), area);
 }
 
@@ -176,8 +176,11 @@ fn alerts_meter(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     Line::from(spans)
 }
 
-fn cluster_meters(ctx: ViewCtx<'_>) -> Line<'static> {
+fn cluster_meters(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     let t = ctx.theme;
+    if let Some(spans) = crate::ui::panes::pods::header_meters(model, ctx) {
+        return Line::from(spans);
+    }
     let mut spans = Vec::new();
     for name in ["Cluster", "Pods", "PVCs", "Certs"] {
         spans.push(Span::styled(format!("{name} "), t.accent));

@@ -563,6 +563,8 @@ async fn build_snapshots(
             let rows = build_rows(&store.pods(), &mut histories, &rules, now);
             Ok(Payload::Pods(Box::new(PodsSnapshot {
                 context: target.context.clone(),
+                server: target.cluster_url.clone(),
+                client_cert_not_after: target.client_cert_not_after,
                 scope: target.scope.clone(),
                 rows,
                 api: ApiHealth {

@@ -341,3 +341,64 @@ fn render_detail(model: &Model, s: &PodsSnapshot, ctx: ViewCtx<'_>, f: &mut Fram
         area,
     );
 }
+
+/// The header's cluster and pods meters once the pods source has reported: context, API
+/// health (reachable, latency of the last request), kubeconfig client certificate days left,
+/// the pods bar (critical / warning / ok) and the pods data age. `None` before the first
+/// report, so the header keeps saying "not configured".
+pub fn header_meters(model: &Model, ctx: ViewCtx<'_>) -> Option<Vec<Span<'static>>> {
+    let t = ctx.theme;
+    let fresh = model.freshness(crate::sources::SourceId::Pods)?;
+    let mut spans = vec![Span::styled("Cluster ", t.accent)];
+    let snap = model.pods.data();
+    match (snap, model.pods.error()) {
+        (_, Some(crate::sources::SourceError::NotConfigured(_))) => {
+            spans.push(Span::styled("not configured  ", t.muted));
+            return Some(spans);
+        }
+        (Some(s), err) => {
+            spans.push(Span::raw(format!("{} ", sanitize(&s.context))));
+            match (err, s.api.last_latency) {
+                (Some(_), _) => spans.push(Span::styled("API DOWN ", t.critical)),
+                (None, Some(l)) => {
+                    spans.push(Span::styled(format!("API {} ms ", l.as_millis()), t.ok))
+                }
+                (None, None) => spans.push(Span::styled("API ok ", t.ok)),
+            }
+            if let Some(na) = s.client_cert_not_after {
+                let days = na.duration_since(model.wall).as_hours() / 24;
+                let style = if days < 7 {
+                    t.critical
+                } else if days < 30 {
+                    t.warning
+                } else {
+                    t.muted
+                };
+                spans.push(Span::styled(format!("client cert {days}d "), style));
+            }
+            let c = s.counts();
+            spans.push(Span::styled(" Pods ", t.accent));
+            spans.push(Span::styled(
+                format!("{} {} ", ctx.sym.level_glyph(Level::Critical), c.critical),
+                if c.critical > 0 { t.critical } else { t.muted },
+            ));
+            spans.push(Span::styled(
+                format!("{} {} ", ctx.sym.level_glyph(Level::Warning), c.warning),
+                if c.warning > 0 { t.warning } else { t.muted },
+            ));
+            spans.push(Span::styled(
+                format!("{} {} ", ctx.sym.level_glyph(Level::Ok), c.ok),
+                t.ok,
+            ));
+        }
+        (None, Some(e)) => {
+            spans.push(Span::styled(
+                format!("{} ", sanitize(&e.to_string())),
+                t.critical,
+            ));
+        }
+        (None, None) => spans.push(Span::styled("connecting ", t.muted)),
+    }
+    spans.extend(crate::ui::widgets::freshness_line(ctx, &fresh).spans);
+    Some(spans)
+}
