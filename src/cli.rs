@@ -70,11 +70,20 @@ pub enum Command {
     /// Manage the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The simulated Kubernetes cluster (for demos, training and tests).
+    #[command(subcommand)]
+    Sim(SimCommand),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve a simulated cluster over HTTPS on 127.0.0.1 and write a kubeconfig for it.
+    Serve(crate::sim::serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -152,6 +161,15 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Config(cmd)) => config_command(cmd, &cli.global),
+        Some(Command::Sim(SimCommand::Serve(args))) => {
+            match runtime().and_then(|rt| rt.block_on(crate::sim::serve::serve(args))) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ondeck sim serve: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some(Command::Check(args)) => {
             let code = match runtime() {
                 Ok(rt) => rt.block_on(crate::check::main(&cli.global, &args)),

@@ -26,16 +26,16 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
             cancel.clone(),
         ));
     }
-    // Pods: one shared watch on the kubeconfig's context, or on the built-in simulated cluster
-    // with --demo. Both handles stop their tasks when dropped at the end of `run`.
-    let scenario = g.scenario.clone().unwrap_or_else(|| "incident".into());
-    let demo = if g.demo {
-        Some(sources::kube::DemoCluster::start(&scenario).await?)
-    } else {
-        None
+    // --demo: the simulated cluster runs in this process for as long as the console does.
+    let demo = match g.demo {
+        true => Some(crate::demo::Demo::start(g.scenario.as_deref()).await?),
+        false => None,
     };
+
+    // Pods: one shared watch on the kubeconfig's context, or on the demo cluster. The handle
+    // stops its tasks when dropped at the end of `run`.
     let kube_args = match &demo {
-        Some(d) => d.args.clone(),
+        Some(d) => sources::kube::TargetArgs::for_kubeconfig(d.kubeconfig()),
         None => sources::kube::TargetArgs {
             kubeconfig: g.kubeconfig.clone(),
             context: g.context.clone(),
@@ -43,7 +43,7 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
             all_namespaces: g.all_namespaces,
         },
     };
-    let _pods = sources::kube::start_pods(
+    let pods = sources::kube::start_pods(
         &cfg,
         &kube_args,
         &sources::kube::KubeEnv::from_process(),
@@ -53,7 +53,7 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     drop(tx);
 
     let opts = RunOptions {
-        demo: demo.as_ref().map(|_| scenario.clone()),
+        demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
         ..Default::default()
     };
@@ -61,6 +61,10 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     cancel.cancel();
     for t in tasks {
         t.abort();
+    }
+    drop(pods);
+    if let Some(d) = demo {
+        d.stop().await;
     }
     result
 }

@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod demo;
 pub mod domain;
 pub mod logging;
 pub mod rules;

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::config::Config;
+use ondeck::demo::Demo;
 use ondeck::domain::pods::PodsSnapshot;
-use ondeck::sources::kube::DemoCluster;
+use ondeck::sources::kube::TargetArgs;
 use ondeck::sources::kube::pods::spawn;
 use ondeck::sources::kube::{KubeEnv, connect};
 use ondeck::sources::{Payload, SourceUpdate};
@@ -23,11 +24,15 @@ fn key(m: &mut Model, code: KeyCode) {
 
 /// A snapshot from the running pods source against the incident scenario, with events.
 async fn incident_update() -> SourceUpdate {
-    let demo = DemoCluster::start("incident").await.expect("demo starts");
+    let demo = Demo::start(Some("incident")).await.expect("demo starts");
     let cfg = Config::default();
-    let target = connect(&demo.args, &KubeEnv::default(), &cfg.kubernetes)
-        .await
-        .expect("connects");
+    let target = connect(
+        &TargetArgs::for_kubeconfig(demo.kubeconfig()),
+        &KubeEnv::default(),
+        &cfg.kubernetes,
+    )
+    .await
+    .expect("connects");
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let src = spawn(target, &cfg, tx);
     // Wait for a snapshot that carries the scenario's events too.
@@ -41,7 +46,7 @@ async fn incident_update() -> SourceUpdate {
             && !s.events.is_empty()
         {
             drop(src);
-            demo.sim.shutdown().await;
+            demo.stop().await;
             return u;
         }
         assert!(Instant::now() < deadline, "no snapshot with events");

@@ -7,7 +7,11 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn kubectl() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("kubectl")).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("kubectl"))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("kubectl is required in CI (install it, e.g. apt-get install kubectl)");
@@ -29,13 +33,20 @@ impl Kubectl {
         let dir = tempfile::tempdir().ok()?;
         let kubeconfig = dir.path().join("kubeconfig");
         sim.write_kubeconfig(&kubeconfig).ok()?;
-        Some(Kubectl { bin, kubeconfig, _dir: dir })
+        Some(Kubectl {
+            bin,
+            kubeconfig,
+            _dir: dir,
+        })
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.bin);
         c.arg("--kubeconfig").arg(&self.kubeconfig).args(args);
-        c.env("HOME", self.kubeconfig.parent().unwrap_or(Path::new("/tmp")));
+        c.env(
+            "HOME",
+            self.kubeconfig.parent().unwrap_or(Path::new("/tmp")),
+        );
         c.env_remove("KUBECONFIG");
         c
     }
@@ -53,7 +64,11 @@ impl Kubectl {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,9 +92,18 @@ async fn kubectl_get_pods_and_pvcs_all_namespaces() {
     assert!(t.contains("Terminating"), "{t}");
     assert!(t.contains("10Gi"), "{t}");
 
-    let out = k.run(&["get", "pods,pvc,pv,sc,nodes,ns,secrets,events", "-A", "-o", "json"]).await;
+    let out = k
+        .run(&[
+            "get",
+            "pods,pvc,pv,sc,nodes,ns,secrets,events",
+            "-A",
+            "-o",
+            "json",
+        ])
+        .await;
     assert!(out.status.success(), "{}", text(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("kubectl -o json output is JSON");
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("kubectl -o json output is JSON");
     assert!(v["items"].as_array().is_some_and(|a| a.len() > 30));
     sim.shutdown().await;
 }
@@ -90,17 +114,34 @@ async fn kubectl_watch_sees_a_change() {
     let Some(k) = Kubectl::new(&sim) else { return };
     let mut cmd = k.command(&["get", "pods", "-n", "payments", "-w"]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = tokio::process::Command::from(cmd).kill_on_drop(true).spawn().expect("kubectl spawns");
+    let mut child = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("kubectl spawns");
     // Let the initial list arrive before changing anything.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    sim.state().crash_pod("payments", "payments-api-7f9c6b5d4-m5wpl", "Error", 1);
+    sim.state()
+        .crash_pod("payments", "payments-api-7f9c6b5d4-m5wpl", "Error", 1);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = child.start_kill();
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output()).await.expect("kubectl exits").expect("output");
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("kubectl exits")
+        .expect("output");
     let t = String::from_utf8_lossy(&out.stdout).to_string();
-    let lines: Vec<&str> = t.lines().filter(|l| l.contains("payments-api-7f9c6b5d4-m5wpl")).collect();
-    assert!(lines.len() >= 2, "watch did not print the change:\n{t}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(lines.last().is_some_and(|l| l.contains("CrashLoopBackOff")), "{t}");
+    let lines: Vec<&str> = t
+        .lines()
+        .filter(|l| l.contains("payments-api-7f9c6b5d4-m5wpl"))
+        .collect();
+    assert!(
+        lines.len() >= 2,
+        "watch did not print the change:\n{t}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.contains("CrashLoopBackOff")),
+        "{t}"
+    );
     sim.shutdown().await;
 }
 
@@ -108,19 +149,47 @@ async fn kubectl_watch_sees_a_change() {
 async fn kubectl_delete_in_use_pvc_leaves_it_terminating() {
     let sim = SimCluster::scenario("incident").await.expect("sim starts");
     let Some(k) = Kubectl::new(&sim) else { return };
-    let out = k.run(&["delete", "pvc", "-n", "monitoring", "grafana-data", "--wait=false"]).await;
+    let out = k
+        .run(&[
+            "delete",
+            "pvc",
+            "-n",
+            "monitoring",
+            "grafana-data",
+            "--wait=false",
+        ])
+        .await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("deleted"), "{}", text(&out));
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let pvc = sim.state().get(Kind::PersistentVolumeClaim, "monitoring", "grafana-data").expect("still there: pvc-protection");
+    let pvc = sim
+        .state()
+        .get(Kind::PersistentVolumeClaim, "monitoring", "grafana-data")
+        .expect("still there: pvc-protection");
     assert!(pvc["metadata"]["deletionTimestamp"].is_string());
-    let out = k.run(&["get", "pvc", "-n", "monitoring", "grafana-data"]).await;
+    let out = k
+        .run(&["get", "pvc", "-n", "monitoring", "grafana-data"])
+        .await;
     assert!(text(&out).contains("Terminating"), "{}", text(&out));
     // The unused look-alike goes at once.
-    let out = k.run(&["delete", "pvc", "-n", "monitoring", "grafana-data-old"]).await;
+    let out = k
+        .run(&["delete", "pvc", "-n", "monitoring", "grafana-data-old"])
+        .await;
     assert!(out.status.success(), "{}", text(&out));
-    assert!(sim.state().get(Kind::PersistentVolumeClaim, "monitoring", "grafana-data-old").is_none());
-    assert!(sim.request_log().iter().any(|r| r.verb == "delete" && r.name.as_deref() == Some("grafana-data")));
+    assert!(
+        sim.state()
+            .get(
+                Kind::PersistentVolumeClaim,
+                "monitoring",
+                "grafana-data-old"
+            )
+            .is_none()
+    );
+    assert!(
+        sim.request_log()
+            .iter()
+            .any(|r| r.verb == "delete" && r.name.as_deref() == Some("grafana-data"))
+    );
     sim.shutdown().await;
 }
 
@@ -128,12 +197,36 @@ async fn kubectl_delete_in_use_pvc_leaves_it_terminating() {
 async fn kubectl_patch_pv_reclaim_policy() {
     let sim = SimCluster::scenario("incident").await.expect("sim starts");
     let Some(k) = Kubectl::new(&sim) else { return };
-    let pv = sim.state().get(Kind::PersistentVolumeClaim, "monitoring", "grafana-data").expect("pvc")["spec"]["volumeName"].as_str().unwrap_or("").to_string();
-    assert_eq!(sim.state().get(Kind::PersistentVolume, "", &pv).expect("pv")["spec"]["persistentVolumeReclaimPolicy"], "Delete");
-    let out = k.run(&["patch", "pv", &pv, "-p", r#"{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}"#]).await;
+    let pv = sim
+        .state()
+        .get(Kind::PersistentVolumeClaim, "monitoring", "grafana-data")
+        .expect("pvc")["spec"]["volumeName"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        sim.state()
+            .get(Kind::PersistentVolume, "", &pv)
+            .expect("pv")["spec"]["persistentVolumeReclaimPolicy"],
+        "Delete"
+    );
+    let out = k
+        .run(&[
+            "patch",
+            "pv",
+            &pv,
+            "-p",
+            r#"{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}"#,
+        ])
+        .await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("patched"), "{}", text(&out));
-    assert_eq!(sim.state().get(Kind::PersistentVolume, "", &pv).expect("pv")["spec"]["persistentVolumeReclaimPolicy"], "Retain");
+    assert_eq!(
+        sim.state()
+            .get(Kind::PersistentVolume, "", &pv)
+            .expect("pv")["spec"]["persistentVolumeReclaimPolicy"],
+        "Retain"
+    );
     let out = k.run(&["get", "pv", &pv]).await;
     assert!(text(&out).contains("Retain"), "{}", text(&out));
     sim.shutdown().await;

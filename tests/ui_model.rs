@@ -547,3 +547,47 @@ fn detail_view_opens_and_closes() {
     press(&mut m, KeyCode::Esc);
     assert!(m.overlay.is_none());
 }
+
+#[test]
+fn settings_follow_the_config_and_grid_names() {
+    let mut c = ondeck::config::Config::default();
+    c.layout.grid = vec![
+        vec!["alerts".into(), "bogus".into()],
+        vec!["sockets".into()],
+    ];
+    c.alerts.bell = true;
+    c.read_only = true;
+    let s = Settings::from_config(&c);
+    assert_eq!(
+        s.grid,
+        vec![vec![PaneKind::Alerts], vec![PaneKind::Sockets]]
+    );
+    assert!(s.bell && s.read_only);
+    assert_eq!(s.refresh, c.refresh.0);
+    // Panes without a source yet are left out of the visible grid (PVCs here).
+    let d = Settings::default();
+    assert_eq!(
+        d.visible_grid(),
+        vec![
+            vec![PaneKind::Sockets, PaneKind::Alerts],
+            vec![PaneKind::Pods]
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_theme_fails_before_the_terminal_is_touched() {
+    let settings = Settings {
+        theme: "no-such-theme".into(),
+        ..Settings::default()
+    };
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    let err = ondeck::app::run_with_settings(settings, rx, Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown theme \"no-such-theme\""),
+        "{err}"
+    );
+    assert!(!ondeck::tui::is_active());
+}

@@ -333,3 +333,33 @@ fn row_danger_keys_match_the_rules_subjects() {
         assert!(all.iter().any(|k| k == host), "{host} not in {all:?}");
     }
 }
+
+#[test]
+fn tiny_and_odd_sizes_do_not_panic() {
+    let (mut m, _) = incident_model(Settings::default());
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (79, 23), (300, 100)] {
+        let _ = render(&m, &dark(), w, h);
+    }
+    key(&mut m, KeyCode::Char('?'));
+    let _ = render(&m, &dark(), 12, 4);
+    key(&mut m, KeyCode::Esc);
+    key(&mut m, KeyCode::Enter);
+    let _ = render(&m, &dark(), 12, 4);
+}
+
+#[test]
+fn older_update_does_not_grow_the_history() {
+    let (mut m, now) = incident_model(Settings::default());
+    let n = m.socket_history.samples.len();
+    let snap = ondeck::ui::fixtures::incident_snapshot();
+    update(
+        &mut m,
+        Msg::Source(ondeck::ui::fixtures::sockets_update(
+            snap,
+            1,
+            now,
+            jiff::Timestamp::UNIX_EPOCH,
+        )),
+    );
+    assert_eq!(m.socket_history.samples.len(), n);
+}

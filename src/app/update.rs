@@ -70,11 +70,12 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
     m.now = m.now.max(u.at);
     match (u.source, u.result) {
         (SourceId::Sockets, Ok(Payload::Sockets(snap))) => {
+            if u.generation < m.sockets.generation {
+                return; // reordered: never replace newer data
+            }
             let conditions = rules::sockets::evaluate(&snap, &m.settings.socket_rules);
             m.socket_history.push(&snap);
-            if !m.sockets.apply(u.generation, u.at, u.wall, Ok(snap)) {
-                return;
-            }
+            m.sockets.apply(u.generation, u.at, u.wall, Ok(snap));
             let transitions = m
                 .alerts
                 .observe(SourceId::Sockets, &conditions, u.at, u.wall);

@@ -40,12 +40,7 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
 
     let tw = s.states.get(TcpState::TimeWait);
     for r in &rules.time_wait {
-        let msg = format!(
-            "{} sockets in TIME_WAIT ({} {})",
-            group(tw),
-            r.op.symbol(),
-            group(r.value as u64)
-        );
+        let msg = format!("{} in TIME_WAIT ({})", sockets(tw), when(r));
         out.push(Condition::check(
             src,
             "time_wait",

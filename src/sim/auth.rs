@@ -35,12 +35,19 @@ fn default_user() -> String {
 }
 
 fn default_groups() -> Vec<String> {
-    vec!["system:masters".to_string(), "system:authenticated".to_string()]
+    vec![
+        "system:masters".to_string(),
+        "system:authenticated".to_string(),
+    ]
 }
 
 impl Default for Permissions {
     fn default() -> Self {
-        Permissions { user: default_user(), groups: default_groups(), deny: Vec::new() }
+        Permissions {
+            user: default_user(),
+            groups: default_groups(),
+            deny: Vec::new(),
+        }
     }
 }
 
@@ -88,7 +95,9 @@ pub fn forbidden(
 
 /// Constant-time comparison of the presented bearer token.
 pub fn token_matches(header: Option<&str>, token: &str) -> bool {
-    let Some(presented) = header.and_then(|h| h.strip_prefix("Bearer ")) else { return false };
+    let Some(presented) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+        return false;
+    };
     let (a, b) = (presented.trim().as_bytes(), token.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -99,20 +108,40 @@ mod tests {
 
     #[test]
     fn forbidden_message_matches_rbac() {
-        let e = forbidden("alice", "delete", "persistentvolumeclaims", "", None, Some("monitoring"), Some("grafana-data"));
+        let e = forbidden(
+            "alice",
+            "delete",
+            "persistentvolumeclaims",
+            "",
+            None,
+            Some("monitoring"),
+            Some("grafana-data"),
+        );
         assert_eq!(e.code, 403);
         assert_eq!(
             e.message,
             "persistentvolumeclaims \"grafana-data\" is forbidden: User \"alice\" cannot delete resource \"persistentvolumeclaims\" in API group \"\" in the namespace \"monitoring\""
         );
-        let e = forbidden("bob", "list", "storageclasses", "storage.k8s.io", None, None, None);
+        let e = forbidden(
+            "bob",
+            "list",
+            "storageclasses",
+            "storage.k8s.io",
+            None,
+            None,
+            None,
+        );
         assert!(e.message.ends_with("at the cluster scope"), "{}", e.message);
     }
 
     #[test]
     fn deny_rules_scope() {
         let p = Permissions {
-            deny: vec![DenyRule { verbs: vec!["delete".into()], resources: vec!["persistentvolumeclaims".into()], namespaces: vec!["prod".into()] }],
+            deny: vec![DenyRule {
+                verbs: vec!["delete".into()],
+                resources: vec!["persistentvolumeclaims".into()],
+                namespaces: vec!["prod".into()],
+            }],
             ..Permissions::default()
         };
         assert!(!p.allows("delete", "persistentvolumeclaims", Some("prod")));

@@ -81,7 +81,10 @@ pub fn prepare_new(kind: Kind, v: &mut Value, _s: &Inner) {
 }
 
 fn pod_is_terminal(v: &Value) -> bool {
-    matches!(v.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed"))
+    matches!(
+        v.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    )
 }
 
 /// Starts deleting an object as the apiserver does: pods on a node get a grace period,
@@ -105,25 +108,41 @@ pub fn begin_delete(
     let on_node = !meta_str_path(&cur, "/spec/nodeName").is_empty() && !pod_is_terminal(&cur);
     if kind == Kind::Pod && on_node {
         let g = grace
-            .or_else(|| cur.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
+            .or_else(|| {
+                cur.pointer("/spec/terminationGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+            })
             .unwrap_or(30)
             .max(0);
         if g > 0 {
-            v["metadata"]["deletionTimestamp"] = json!(k8s_time(now + jiff::SignedDuration::from_secs(g)));
+            v["metadata"]["deletionTimestamp"] =
+                json!(k8s_time(now + jiff::SignedDuration::from_secs(g)));
             v["metadata"]["deletionGracePeriodSeconds"] = json!(g);
-            return Some(if dry_run { v } else { (*s.update(kind, v)).clone() });
+            return Some(if dry_run {
+                v
+            } else {
+                (*s.update(kind, v)).clone()
+            });
         }
     }
     if kind == Kind::Namespace {
         v["metadata"]["deletionTimestamp"] = json!(k8s_time(now));
         v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
         v["status"]["phase"] = json!("Terminating");
-        return Some(if dry_run { v } else { (*s.update(kind, v)).clone() });
+        return Some(if dry_run {
+            v
+        } else {
+            (*s.update(kind, v)).clone()
+        });
     }
     if !finalizers(&cur).is_empty() {
         v["metadata"]["deletionTimestamp"] = json!(k8s_time(now));
         v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-        return Some(if dry_run { v } else { (*s.update(kind, v)).clone() });
+        return Some(if dry_run {
+            v
+        } else {
+            (*s.update(kind, v)).clone()
+        });
     }
     if dry_run {
         return Some(v);
@@ -141,14 +160,26 @@ pub fn pod_claims(pod: &Value) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|vs| {
             vs.iter()
-                .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str).map(String::from))
+                .filter_map(|v| {
+                    v.pointer("/persistentVolumeClaim/claimName")
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
 /// Records a core/v1 Event about an object.
-pub fn record_event(s: &mut Inner, involved: &Value, kind_name: &str, ty: &str, reason: &str, message: &str, component: &str) {
+pub fn record_event(
+    s: &mut Inner,
+    involved: &Value,
+    kind_name: &str,
+    ty: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
     let ns = match meta_str(involved, "namespace") {
         "" => "default".to_string(),
         n => n.to_string(),
@@ -182,8 +213,20 @@ pub struct Controllers {
 }
 
 impl Controllers {
-    pub fn new(store: Arc<Store>, volumes: Arc<VolumeStore>, faults: FaultHandle, timing: SimTiming) -> Self {
-        Controllers { store, volumes, faults, timing, next_ip: 10, node_rr: 0 }
+    pub fn new(
+        store: Arc<Store>,
+        volumes: Arc<VolumeStore>,
+        faults: FaultHandle,
+        timing: SimTiming,
+    ) -> Self {
+        Controllers {
+            store,
+            volumes,
+            faults,
+            timing,
+            next_ip: 10,
+            node_rr: 0,
+        }
     }
 
     /// Runs until cancelled: on every store change, and at least every 250 ms for timers.
@@ -219,7 +262,9 @@ impl Controllers {
         let start_deadline = self.timing.pod_start_delay;
         let pending: Vec<Key> = s.pending_starts.keys().cloned().collect();
         for key in pending {
-            let Some(started) = s.pending_starts.get(&key).copied() else { continue };
+            let Some(started) = s.pending_starts.get(&key).copied() else {
+                continue;
+            };
             let Some(pod) = s.get(Kind::Pod, &key.0, &key.1) else {
                 s.pending_starts.remove(&key);
                 continue;
@@ -241,10 +286,22 @@ impl Controllers {
             }
             if let Some(msg) = blocked {
                 let cond = json!([{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": format!("0/1 nodes are available: {msg}"), "lastTransitionTime": now_str()}]);
-                if pod.pointer("/status/conditions") != Some(&cond) && pod.pointer("/status/conditions/0/message") != cond.pointer("/0/message") {
-                    let p = s.modify(Kind::Pod, &key.0, &key.1, |v| v["status"]["conditions"] = cond.clone());
+                if pod.pointer("/status/conditions") != Some(&cond)
+                    && pod.pointer("/status/conditions/0/message") != cond.pointer("/0/message")
+                {
+                    let p = s.modify(Kind::Pod, &key.0, &key.1, |v| {
+                        v["status"]["conditions"] = cond.clone()
+                    });
                     if let Some(p) = p {
-                        record_event(s, &p, "Pod", "Warning", "FailedScheduling", &format!("0/1 nodes are available: {msg}"), "default-scheduler");
+                        record_event(
+                            s,
+                            &p,
+                            "Pod",
+                            "Warning",
+                            "FailedScheduling",
+                            &format!("0/1 nodes are available: {msg}"),
+                            "default-scheduler",
+                        );
                     }
                 }
                 continue;
@@ -264,12 +321,25 @@ impl Controllers {
                 n => n.to_string(),
             };
             self.next_ip = self.next_ip.wrapping_add(1);
-            let ip = format!("10.244.{}.{}", (self.next_ip / 250) % 250, self.next_ip % 250 + 2);
+            let ip = format!(
+                "10.244.{}.{}",
+                (self.next_ip / 250) % 250,
+                self.next_ip % 250 + 2
+            );
             let t = k8s_time(now);
             let containers: Vec<(String, String)> = pod
                 .pointer("/spec/containers")
                 .and_then(Value::as_array)
-                .map(|cs| cs.iter().map(|c| (c["name"].as_str().unwrap_or("").to_string(), c["image"].as_str().unwrap_or("").to_string())).collect())
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| {
+                            (
+                                c["name"].as_str().unwrap_or("").to_string(),
+                                c["image"].as_str().unwrap_or("").to_string(),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             let statuses: Vec<Value> = containers
                 .iter()
@@ -288,7 +358,15 @@ impl Controllers {
             });
             s.pending_starts.remove(&key);
             if let Some(p) = updated {
-                record_event(s, &p, "Pod", "Normal", "Scheduled", &format!("Successfully assigned {}/{} to {node}", key.0, key.1), "default-scheduler");
+                record_event(
+                    s,
+                    &p,
+                    "Pod",
+                    "Normal",
+                    "Scheduled",
+                    &format!("Successfully assigned {}/{} to {node}", key.0, key.1),
+                    "default-scheduler",
+                );
                 for (c, _) in &containers {
                     s.append_log(&key.0, &key.1, c, now, format!("{c}: started"));
                 }
@@ -304,8 +382,17 @@ impl Controllers {
             if !is_deleting(&pod) || !finalizers(&pod).is_empty() {
                 continue;
             }
-            let Some(ts) = pod.pointer("/metadata/deletionTimestamp").and_then(Value::as_str).and_then(|t| t.parse::<Timestamp>().ok()) else { continue };
-            let grace = pod.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0) as f64;
+            let Some(ts) = pod
+                .pointer("/metadata/deletionTimestamp")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse::<Timestamp>().ok())
+            else {
+                continue;
+            };
+            let grace = pod
+                .pointer("/metadata/deletionGracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0) as f64;
             let started = ts.as_second() as f64 - grace;
             if (now.as_second() as f64) >= started + grace.min(stop_after) {
                 gone.push(super::store::key_of(&pod));
@@ -343,7 +430,10 @@ impl Controllers {
             let key = super::store::key_of(&c);
             if !used.contains(&key) {
                 s.modify(Kind::PersistentVolumeClaim, &key.0, &key.1, |v| {
-                    let fins: Vec<String> = finalizers(v).into_iter().filter(|f| f != PVC_PROTECTION).collect();
+                    let fins: Vec<String> = finalizers(v)
+                        .into_iter()
+                        .filter(|f| f != PVC_PROTECTION)
+                        .collect();
                     v["metadata"]["finalizers"] = json!(fins);
                 });
             }
@@ -360,7 +450,10 @@ impl Controllers {
             }
             let name = meta_str(&pv, "name").to_string();
             s.modify(Kind::PersistentVolume, "", &name, |v| {
-                let fins: Vec<String> = finalizers(v).into_iter().filter(|f| f != PV_PROTECTION).collect();
+                let fins: Vec<String> = finalizers(v)
+                    .into_iter()
+                    .filter(|f| f != PV_PROTECTION)
+                    .collect();
                 v["metadata"]["finalizers"] = json!(fins);
             });
         }
@@ -376,7 +469,10 @@ impl Controllers {
             v["status"] = json!({"phase": "Bound", "lastPhaseTransitionTime": now_str()});
         });
         let capacity = pv.pointer("/spec/capacity").cloned().unwrap_or(json!({}));
-        let modes = pv.pointer("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"]));
+        let modes = pv
+            .pointer("/spec/accessModes")
+            .cloned()
+            .unwrap_or(json!(["ReadWriteOnce"]));
         s.modify(Kind::PersistentVolumeClaim, &ns, &name, |v| {
             v["spec"]["volumeName"] = json!(pv_name);
             v["metadata"]["annotations"]["pv.kubernetes.io/bind-completed"] = json!("yes");
@@ -392,22 +488,52 @@ impl Controllers {
             let claim_ns = meta_str_path(&pv, "/spec/claimRef/namespace").to_string();
             let claim_name = meta_str_path(&pv, "/spec/claimRef/name").to_string();
             let claim_uid = meta_str_path(&pv, "/spec/claimRef/uid").to_string();
-            let claim = (!claim_name.is_empty()).then(|| s.get(Kind::PersistentVolumeClaim, &claim_ns, &claim_name)).flatten();
-            let claim_gone = !claim_name.is_empty() && !claim_uid.is_empty() && claim.as_ref().is_none_or(|c| meta_str(c, "uid") != claim_uid);
+            let claim = (!claim_name.is_empty())
+                .then(|| s.get(Kind::PersistentVolumeClaim, &claim_ns, &claim_name))
+                .flatten();
+            let claim_gone = !claim_name.is_empty()
+                && !claim_uid.is_empty()
+                && claim
+                    .as_ref()
+                    .is_none_or(|c| meta_str(c, "uid") != claim_uid);
             if phase == "Bound" && claim_gone {
-                s.modify(Kind::PersistentVolume, "", &name, |v| v["status"] = json!({"phase": "Released", "lastPhaseTransitionTime": now_str()}));
+                s.modify(
+                    Kind::PersistentVolume,
+                    "",
+                    &name,
+                    |v| {
+                        v["status"] =
+                            json!({"phase": "Released", "lastPhaseTransitionTime": now_str()})
+                    },
+                );
                 continue;
             }
             if phase == "Released" && !is_deleting(&pv) {
                 if claim_name.is_empty() || claim_uid.is_empty() {
-                    s.modify(Kind::PersistentVolume, "", &name, |v| v["status"] = json!({"phase": "Available", "lastPhaseTransitionTime": now_str()}));
+                    s.modify(
+                        Kind::PersistentVolume,
+                        "",
+                        &name,
+                        |v| {
+                            v["status"] =
+                                json!({"phase": "Available", "lastPhaseTransitionTime": now_str()})
+                        },
+                    );
                 } else if meta_str_path(&pv, "/spec/persistentVolumeReclaimPolicy") == "Delete" {
                     if let Err(e) = self.volumes.remove(&name) {
                         tracing::warn!(pv = %name, error = %e, "sim: could not remove volume data");
                         s.modify(Kind::PersistentVolume, "", &name, |v| v["status"] = json!({"phase": "Failed", "message": format!("error deleting volume: {e}")}));
                         continue;
                     }
-                    begin_delete(s, Kind::PersistentVolume, "", &name, None, &self.timing, false);
+                    begin_delete(
+                        s,
+                        Kind::PersistentVolume,
+                        "",
+                        &name,
+                        None,
+                        &self.timing,
+                        false,
+                    );
                 }
             }
             if phase == "Available" && claim_name.is_empty() && claim_uid.is_empty() {
@@ -421,7 +547,9 @@ impl Controllers {
             let vol = meta_str_path(&pvc, "/spec/volumeName").to_string();
             if phase == "Bound" {
                 if !vol.is_empty() && s.get(Kind::PersistentVolume, "", &vol).is_none() {
-                    s.modify(Kind::PersistentVolumeClaim, &ns, &name, |v| v["status"] = json!({"phase": "Lost"}));
+                    s.modify(Kind::PersistentVolumeClaim, &ns, &name, |v| {
+                        v["status"] = json!({"phase": "Lost"})
+                    });
                 }
                 continue;
             }
@@ -431,38 +559,61 @@ impl Controllers {
             let claimed_by_me = |pv: &Value| {
                 let cn = meta_str_path(pv, "/spec/claimRef/name");
                 let cu = meta_str_path(pv, "/spec/claimRef/uid");
-                cn.is_empty() || (cn == name && meta_str_path(pv, "/spec/claimRef/namespace") == ns && (cu.is_empty() || cu == meta_str(&pvc, "uid")))
+                cn.is_empty()
+                    || (cn == name
+                        && meta_str_path(pv, "/spec/claimRef/namespace") == ns
+                        && (cu.is_empty() || cu == meta_str(&pvc, "uid")))
             };
             if !vol.is_empty() {
                 if let Some(pv) = s.get(Kind::PersistentVolume, "", &vol) {
                     let phase = meta_str_path(&pv, "/status/phase");
-                    if !is_deleting(&pv) && (phase == "Available" || (phase == "Bound" && claimed_by_me(&pv))) && claimed_by_me(&pv) {
+                    if !is_deleting(&pv)
+                        && (phase == "Available" || (phase == "Bound" && claimed_by_me(&pv)))
+                        && claimed_by_me(&pv)
+                    {
                         Self::bind(s, &pvc, &pv);
                     }
                 }
                 continue;
             }
             let class = meta_str_path(&pvc, "/spec/storageClassName").to_string();
-            let want = pvc.pointer("/spec/resources/requests/storage").and_then(Value::as_str).and_then(parse_quantity).unwrap_or(0);
+            let want = pvc
+                .pointer("/spec/resources/requests/storage")
+                .and_then(Value::as_str)
+                .and_then(parse_quantity)
+                .unwrap_or(0);
             // Pre-bound PVs (claimRef naming this claim) first, then the smallest that fits.
             let mut candidates: Vec<(bool, u64, Arc<Value>)> = s
                 .list(Kind::PersistentVolume, None)
                 .into_iter()
-                .filter(|pv| meta_str_path(pv, "/status/phase") == "Available" && !is_deleting(pv) && claimed_by_me(pv))
+                .filter(|pv| {
+                    meta_str_path(pv, "/status/phase") == "Available"
+                        && !is_deleting(pv)
+                        && claimed_by_me(pv)
+                })
                 .filter(|pv| meta_str_path(pv, "/spec/storageClassName") == class)
                 .filter_map(|pv| {
-                    let cap = pv.pointer("/spec/capacity/storage").and_then(Value::as_str).and_then(parse_quantity).unwrap_or(0);
+                    let cap = pv
+                        .pointer("/spec/capacity/storage")
+                        .and_then(Value::as_str)
+                        .and_then(parse_quantity)
+                        .unwrap_or(0);
                     let prebound = !meta_str_path(&pv, "/spec/claimRef/name").is_empty();
                     (cap >= want).then_some((!prebound, cap, pv))
                 })
                 .collect();
-            candidates.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            candidates.sort_by_key(|a| (a.0, a.1));
             if let Some((_, _, pv)) = candidates.into_iter().next() {
                 Self::bind(s, &pvc, &pv);
                 continue;
             }
             // Dynamic provisioning.
-            let Some(sc) = (!class.is_empty()).then(|| s.get(Kind::StorageClass, "", &class)).flatten() else { continue };
+            let Some(sc) = (!class.is_empty())
+                .then(|| s.get(Kind::StorageClass, "", &class))
+                .flatten()
+            else {
+                continue;
+            };
             let provisioner = sc.get("provisioner").and_then(Value::as_str).unwrap_or("");
             if provisioner.is_empty() || provisioner == "kubernetes.io/no-provisioner" {
                 continue;
@@ -475,7 +626,10 @@ impl Controllers {
                 tracing::warn!(pv = %pv_name, error = %e, "sim: could not create volume directory");
                 continue;
             }
-            let size = pvc.pointer("/spec/resources/requests/storage").cloned().unwrap_or(json!("1Gi"));
+            let size = pvc
+                .pointer("/spec/resources/requests/storage")
+                .cloned()
+                .unwrap_or(json!("1Gi"));
             let mut pv = json!({
                 "apiVersion": "v1", "kind": "PersistentVolume",
                 "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": provisioner}},
@@ -488,7 +642,15 @@ impl Controllers {
             let pv = s.insert(Kind::PersistentVolume, pv);
             Self::bind(s, &pvc, &pv);
             if let Some(c) = s.get(Kind::PersistentVolumeClaim, &ns, &name) {
-                record_event(s, &c, "PersistentVolumeClaim", "Normal", "ProvisioningSucceeded", &format!("Successfully provisioned volume {pv_name}"), provisioner);
+                record_event(
+                    s,
+                    &c,
+                    "PersistentVolumeClaim",
+                    "Normal",
+                    "ProvisioningSucceeded",
+                    &format!("Successfully provisioned volume {pv_name}"),
+                    provisioner,
+                );
             }
         }
     }
@@ -500,11 +662,24 @@ impl Controllers {
             }
             let name = meta_str(&ns, "name").to_string();
             let mut remaining = 0;
-            for kind in [Kind::Pod, Kind::PersistentVolumeClaim, Kind::Secret, Kind::Event] {
+            for kind in [
+                Kind::Pod,
+                Kind::PersistentVolumeClaim,
+                Kind::Secret,
+                Kind::Event,
+            ] {
                 for obj in s.list(kind, Some(&name)) {
                     remaining += 1;
                     if !is_deleting(&obj) {
-                        begin_delete(s, kind, &name, meta_str(&obj, "name"), Some(0), &self.timing, false);
+                        begin_delete(
+                            s,
+                            kind,
+                            &name,
+                            meta_str(&obj, "name"),
+                            Some(0),
+                            &self.timing,
+                            false,
+                        );
                     }
                 }
             }

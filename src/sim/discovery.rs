@@ -6,7 +6,11 @@ use super::resources::{ALL, ResourceInfo, verbs};
 use serde_json::{Value, json};
 
 /// Groups served besides the core group, with their resource lists.
-const EXTRA_GROUPS: &[&str] = &["storage.k8s.io", "authorization.k8s.io", "authentication.k8s.io"];
+const EXTRA_GROUPS: &[&str] = &[
+    "storage.k8s.io",
+    "authorization.k8s.io",
+    "authentication.k8s.io",
+];
 
 pub fn version() -> Value {
     json!({
@@ -82,7 +86,11 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     if version != "v1" {
         return None;
     }
-    let gv = if group.is_empty() { "v1".to_string() } else { format!("{group}/v1") };
+    let gv = if group.is_empty() {
+        "v1".to_string()
+    } else {
+        format!("{group}/v1")
+    };
     let resources: Vec<Value> = match group {
         "authorization.k8s.io" => vec![json!({
             "name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview",
@@ -93,15 +101,20 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "namespaced": false, "kind": "SelfSubjectReview", "verbs": ["create"]
         })],
         _ => {
-            let rs: Vec<Value> =
-                ALL.iter().filter(|r| r.group == group).flat_map(resource_entries).collect();
+            let rs: Vec<Value> = ALL
+                .iter()
+                .filter(|r| r.group == group)
+                .flat_map(resource_entries)
+                .collect();
             if rs.is_empty() {
                 return None;
             }
             rs
         }
     };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 #[cfg(test)]
@@ -115,7 +128,17 @@ mod tests {
             .as_array()
             .map(|a| a.iter().filter_map(|r| r["name"].as_str()).collect())
             .unwrap_or_default();
-        for n in ["pods", "pods/log", "pods/exec", "persistentvolumeclaims", "persistentvolumes", "secrets", "events", "nodes", "namespaces"] {
+        for n in [
+            "pods",
+            "pods/log",
+            "pods/exec",
+            "persistentvolumeclaims",
+            "persistentvolumes",
+            "secrets",
+            "events",
+            "nodes",
+            "namespaces",
+        ] {
             assert!(names.contains(&n), "{n}");
         }
         assert!(resource_list("storage.k8s.io", "v1").is_some());

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use protocol::Protocol;
+pub use session::commands_running;
 
 /// A volume as the pod sees it: `mount_path` inside the pod, backed by `host_dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]

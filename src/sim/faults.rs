@@ -15,7 +15,11 @@ pub enum Fault {
     /// `error-rate=0.2`: this fraction of requests fails with a 500 Status.
     ErrorRate(f64),
     /// `forbid=delete:persistentvolumeclaims[:namespace]`: 403 for that verb on that resource.
-    Forbid { verb: String, resource: String, namespace: Option<String> },
+    Forbid {
+        verb: String,
+        resource: String,
+        namespace: Option<String>,
+    },
     /// `expired-cert`: the server presents an expired serving certificate.
     ExpiredCert,
     /// `no-kubelet`: pods never start (stay Pending) and graceful deletions never finish.
@@ -25,7 +29,9 @@ pub enum Fault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid fault {input:?}: {why} (expected one of latency=200ms, drop-watch=30s, error-rate=0.2, forbid=VERB:RESOURCE[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB)")]
+#[error(
+    "invalid fault {input:?}: {why} (expected one of latency=200ms, drop-watch=30s, error-rate=0.2, forbid=VERB:RESOURCE[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB)"
+)]
 pub struct FaultParseError {
     pub input: String,
     pub why: String,
@@ -34,7 +40,9 @@ pub struct FaultParseError {
 /// Parses `1MiB`, `512KiB`, `10MB`, `1000`.
 pub fn parse_bytes(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let num: f64 = num.parse().ok()?;
     let mult: f64 = match unit.trim() {
@@ -49,14 +57,17 @@ pub fn parse_bytes(s: &str) -> Option<u64> {
         "Ti" | "TiB" => 1024.0f64.powi(4),
         _ => return None,
     };
-    (num >= 0.0).then(|| (num * mult) as u64)
+    (num >= 0.0).then_some((num * mult) as u64)
 }
 
 impl FromStr for Fault {
     type Err = FaultParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |why: &str| FaultParseError { input: s.to_string(), why: why.to_string() };
+        let err = |why: &str| FaultParseError {
+            input: s.to_string(),
+            why: why.to_string(),
+        };
         let (name, arg) = match s.split_once('=') {
             Some((n, a)) => (n.trim(), Some(a.trim())),
             None => (s.trim(), None),
@@ -83,17 +94,26 @@ impl FromStr for Fault {
                 let mut parts = a.split(':');
                 let verb = parts.next().unwrap_or("").trim();
                 let resource = parts.next().unwrap_or("").trim();
-                let namespace = parts.next().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+                let namespace = parts
+                    .next()
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty());
                 if verb.is_empty() || resource.is_empty() || parts.next().is_some() {
                     return Err(err("needs VERB:RESOURCE[:NAMESPACE]"));
                 }
-                Ok(Fault::Forbid { verb: verb.to_string(), resource: resource.to_string(), namespace })
+                Ok(Fault::Forbid {
+                    verb: verb.to_string(),
+                    resource: resource.to_string(),
+                    namespace,
+                })
             }
             "expired-cert" if arg.is_none() => Ok(Fault::ExpiredCert),
             "no-kubelet" if arg.is_none() => Ok(Fault::NoKubelet),
             "exec-break" => {
                 let a = arg.ok_or_else(|| err("needs a size"))?;
-                Ok(Fault::ExecBreak(parse_bytes(a).ok_or_else(|| err("bad size"))?))
+                Ok(Fault::ExecBreak(
+                    parse_bytes(a).ok_or_else(|| err("bad size"))?,
+                ))
             }
             _ => Err(err("unknown fault")),
         }
@@ -106,8 +126,16 @@ impl std::fmt::Display for Fault {
             Fault::Latency(d) => write!(f, "latency={}", humantime::format_duration(*d)),
             Fault::DropWatch(d) => write!(f, "drop-watch={}", humantime::format_duration(*d)),
             Fault::ErrorRate(r) => write!(f, "error-rate={r}"),
-            Fault::Forbid { verb, resource, namespace: Some(ns) } => write!(f, "forbid={verb}:{resource}:{ns}"),
-            Fault::Forbid { verb, resource, namespace: None } => write!(f, "forbid={verb}:{resource}"),
+            Fault::Forbid {
+                verb,
+                resource,
+                namespace: Some(ns),
+            } => write!(f, "forbid={verb}:{resource}:{ns}"),
+            Fault::Forbid {
+                verb,
+                resource,
+                namespace: None,
+            } => write!(f, "forbid={verb}:{resource}"),
             Fault::ExpiredCert => write!(f, "expired-cert"),
             Fault::NoKubelet => write!(f, "no-kubelet"),
             Fault::ExecBreak(n) => write!(f, "exec-break={n}"),
@@ -123,7 +151,9 @@ pub struct FaultHandle {
 
 impl FaultHandle {
     pub fn new(faults: Vec<Fault>) -> Self {
-        FaultHandle { faults: Arc::new(RwLock::new(faults)) }
+        FaultHandle {
+            faults: Arc::new(RwLock::new(faults)),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Fault>> {
@@ -152,15 +182,42 @@ impl FaultHandle {
     }
 
     pub fn latency(&self) -> Option<Duration> {
-        self.read().iter().filter_map(|f| if let Fault::Latency(d) = f { Some(*d) } else { None }).max()
+        self.read()
+            .iter()
+            .filter_map(|f| {
+                if let Fault::Latency(d) = f {
+                    Some(*d)
+                } else {
+                    None
+                }
+            })
+            .max()
     }
 
     pub fn drop_watch(&self) -> Option<Duration> {
-        self.read().iter().filter_map(|f| if let Fault::DropWatch(d) = f { Some(*d) } else { None }).min()
+        self.read()
+            .iter()
+            .filter_map(|f| {
+                if let Fault::DropWatch(d) = f {
+                    Some(*d)
+                } else {
+                    None
+                }
+            })
+            .min()
     }
 
     pub fn error_rate(&self) -> f64 {
-        self.read().iter().filter_map(|f| if let Fault::ErrorRate(r) = f { Some(*r) } else { None }).fold(0.0, f64::max)
+        self.read()
+            .iter()
+            .filter_map(|f| {
+                if let Fault::ErrorRate(r) = f {
+                    Some(*r)
+                } else {
+                    None
+                }
+            })
+            .fold(0.0, f64::max)
     }
 
     pub fn expired_cert(&self) -> bool {
@@ -172,13 +229,26 @@ impl FaultHandle {
     }
 
     pub fn exec_break(&self) -> Option<u64> {
-        self.read().iter().filter_map(|f| if let Fault::ExecBreak(n) = f { Some(*n) } else { None }).min()
+        self.read()
+            .iter()
+            .filter_map(|f| {
+                if let Fault::ExecBreak(n) = f {
+                    Some(*n)
+                } else {
+                    None
+                }
+            })
+            .min()
     }
 
     /// Whether a `forbid=` fault covers this request.
     pub fn forbids(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
         self.read().iter().any(|f| match f {
-            Fault::Forbid { verb: v, resource: r, namespace: n } => {
+            Fault::Forbid {
+                verb: v,
+                resource: r,
+                namespace: n,
+            } => {
                 (v == verb || v == "*")
                     && (r == resource || r == "*")
                     && n.as_deref().is_none_or(|n| Some(n) == namespace)
@@ -194,8 +264,14 @@ mod tests {
 
     #[test]
     fn parses_every_fault() {
-        assert_eq!("latency=200ms".parse(), Ok(Fault::Latency(Duration::from_millis(200))));
-        assert_eq!("drop-watch=30s".parse(), Ok(Fault::DropWatch(Duration::from_secs(30))));
+        assert_eq!(
+            "latency=200ms".parse(),
+            Ok(Fault::Latency(Duration::from_millis(200)))
+        );
+        assert_eq!(
+            "drop-watch=30s".parse(),
+            Ok(Fault::DropWatch(Duration::from_secs(30)))
+        );
         assert_eq!("error-rate=0.2".parse(), Ok(Fault::ErrorRate(0.2)));
         assert_eq!(
             "forbid=delete:persistentvolumeclaims:monitoring".parse(),
@@ -212,14 +288,27 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for bad in ["latency", "error-rate=2", "forbid=delete", "frobnicate", "exec-break=lots", "no-kubelet=1"] {
+        for bad in [
+            "latency",
+            "error-rate=2",
+            "forbid=delete",
+            "frobnicate",
+            "exec-break=lots",
+            "no-kubelet=1",
+        ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn display_round_trips() {
-        for s in ["latency=200ms", "error-rate=0.2", "forbid=delete:pods", "expired-cert", "no-kubelet"] {
+        for s in [
+            "latency=200ms",
+            "error-rate=0.2",
+            "forbid=delete:pods",
+            "expired-cert",
+            "no-kubelet",
+        ] {
             let f: Fault = s.parse().unwrap_or(Fault::NoKubelet);
             assert_eq!(f.to_string().parse::<Fault>().ok(), Some(f));
         }
@@ -227,7 +316,11 @@ mod tests {
 
     #[test]
     fn forbid_scopes_by_namespace() {
-        let h = FaultHandle::new(vec!["forbid=delete:persistentvolumeclaims:monitoring".parse().unwrap_or(Fault::NoKubelet)]);
+        let h = FaultHandle::new(vec![
+            "forbid=delete:persistentvolumeclaims:monitoring"
+                .parse()
+                .unwrap_or(Fault::NoKubelet),
+        ]);
         assert!(h.forbids("delete", "persistentvolumeclaims", Some("monitoring")));
         assert!(!h.forbids("delete", "persistentvolumeclaims", Some("default")));
         assert!(!h.forbids("get", "persistentvolumeclaims", Some("monitoring")));

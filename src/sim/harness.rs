@@ -62,7 +62,10 @@ pub struct SimOptions {
 
 impl SimOptions {
     pub fn named(scenario: &str) -> Self {
-        SimOptions { scenario: ScenarioSource::Named(scenario.into()), ..SimOptions::default() }
+        SimOptions {
+            scenario: ScenarioSource::Named(scenario.into()),
+            ..SimOptions::default()
+        }
     }
 }
 
@@ -78,7 +81,10 @@ pub struct SimCluster {
 
 impl std::fmt::Debug for SimCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimCluster").field("url", &self.url()).field("scenario", &self.scenario_name).finish_non_exhaustive()
+        f.debug_struct("SimCluster")
+            .field("url", &self.url())
+            .field("scenario", &self.scenario_name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,7 +127,9 @@ impl SimCluster {
             shutdown: shutdown.clone(),
         });
         let cfg = tls::server_config(&pki, faults.clone())?;
-        let listener = server::listen(state.clone(), opts.port.unwrap_or(0), cfg).await.map_err(SimError::Listen)?;
+        let listener = server::listen(state.clone(), opts.port.unwrap_or(0), cfg)
+            .await
+            .map_err(SimError::Listen)?;
         let mut ctrl = Controllers::new(store, volumes, faults, opts.timing.clone());
         ctrl.reconcile();
         let ctrl_task = tokio::spawn(ctrl.run(shutdown.clone()));
@@ -186,7 +194,12 @@ impl SimCluster {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         let yaml = self.kubeconfig_yaml();
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
         std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
         f.write_all(yaml.as_bytes())?;
         f.sync_all()
@@ -194,8 +207,13 @@ impl SimCluster {
 
     /// A kube client for the `ondeck-sim` context.
     pub async fn client(&self) -> Result<kube::Client, SimError> {
-        let opts = kube::config::KubeConfigOptions { context: Some(CONTEXT.into()), ..Default::default() };
-        let cfg = kube::Config::from_custom_kubeconfig(self.kubeconfig(), &opts).await.map_err(|e| SimError::Client(e.to_string()))?;
+        let opts = kube::config::KubeConfigOptions {
+            context: Some(CONTEXT.into()),
+            ..Default::default()
+        };
+        let cfg = kube::Config::from_custom_kubeconfig(self.kubeconfig(), &opts)
+            .await
+            .map_err(|e| SimError::Client(e.to_string()))?;
         kube::Client::try_from(cfg).map_err(|e| SimError::Client(e.to_string()))
     }
 
@@ -205,15 +223,27 @@ impl SimCluster {
 
     /// Every request served so far (bounded to the last 20,000), oldest first.
     pub fn request_log(&self) -> Vec<RequestRecord> {
-        self.state.request_log.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.state
+            .request_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn clear_request_log(&self) {
-        self.state.request_log.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.state
+            .request_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn state(&self) -> StateHandle {
-        StateHandle { state: self.state.clone() }
+        StateHandle {
+            state: self.state.clone(),
+        }
     }
 
     /// The directory holding a PV's data.
@@ -244,11 +274,21 @@ pub struct StateHandle {
 
 impl StateHandle {
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Value> {
-        self.state.store.lock().get(kind, namespace, name).map(|v| (*v).clone())
+        self.state
+            .store
+            .lock()
+            .get(kind, namespace, name)
+            .map(|v| (*v).clone())
     }
 
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> Vec<Value> {
-        self.state.store.lock().list(kind, namespace).iter().map(|v| (**v).clone()).collect()
+        self.state
+            .store
+            .lock()
+            .list(kind, namespace)
+            .iter()
+            .map(|v| (**v).clone())
+            .collect()
     }
 
     pub fn count(&self, kind: Kind) -> usize {
@@ -260,8 +300,18 @@ impl StateHandle {
     }
 
     /// Applies `f` to the object and stores it (MODIFIED). Returns the stored object.
-    pub fn modify(&self, kind: Kind, namespace: &str, name: &str, f: impl FnOnce(&mut Value)) -> Option<Value> {
-        self.state.store.lock().modify(kind, namespace, name, f).map(|v| (*v).clone())
+    pub fn modify(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&mut Value),
+    ) -> Option<Value> {
+        self.state
+            .store
+            .lock()
+            .modify(kind, namespace, name, f)
+            .map(|v| (*v).clone())
     }
 
     /// Creates an object as a client would (defaults, finalizers; pods get started).
@@ -270,7 +320,8 @@ impl StateHandle {
         controllers::prepare_new(kind, &mut obj, &s);
         let stored = s.insert(kind, obj);
         if kind == Kind::Pod {
-            s.pending_starts.insert(key_of(&stored), std::time::Instant::now());
+            s.pending_starts
+                .insert(key_of(&stored), std::time::Instant::now());
         }
         (*stored).clone()
     }
@@ -278,24 +329,48 @@ impl StateHandle {
     /// Deletes as the API would (grace periods, finalizers).
     pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Option<Value> {
         let mut s = self.state.store.lock();
-        controllers::begin_delete(&mut s, kind, namespace, name, None, &self.state.timing, false)
+        controllers::begin_delete(
+            &mut s,
+            kind,
+            namespace,
+            name,
+            None,
+            &self.state.timing,
+            false,
+        )
     }
 
     /// Removes an object at once, ignoring finalizers.
     pub fn remove(&self, kind: Kind, namespace: &str, name: &str) -> Option<Value> {
-        self.state.store.lock().remove(kind, namespace, name).map(|v| (*v).clone())
+        self.state
+            .store
+            .lock()
+            .remove(kind, namespace, name)
+            .map(|v| (*v).clone())
     }
 
     pub fn set_pod_phase(&self, namespace: &str, name: &str, phase: &str) -> Option<Value> {
-        self.modify(Kind::Pod, namespace, name, |v| v["status"]["phase"] = json!(phase))
+        self.modify(Kind::Pod, namespace, name, |v| {
+            v["status"]["phase"] = json!(phase)
+        })
     }
 
     /// The pod's first container crashes: restart count +1, last state terminated with
     /// `reason`/`exit_code`, now waiting in CrashLoopBackOff; current logs become previous.
-    pub fn crash_pod(&self, namespace: &str, name: &str, reason: &str, exit_code: i32) -> Option<Value> {
+    pub fn crash_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        reason: &str,
+        exit_code: i32,
+    ) -> Option<Value> {
         let mut s = self.state.store.lock();
         let now = now_str();
-        let container = s.get(Kind::Pod, namespace, name)?.pointer("/spec/containers/0/name")?.as_str()?.to_string();
+        let container = s
+            .get(Kind::Pod, namespace, name)?
+            .pointer("/spec/containers/0/name")?
+            .as_str()?
+            .to_string();
         let pod = s.modify(Kind::Pod, namespace, name, |v| {
             let restarts = v.pointer("/status/containerStatuses/0/restartCount").and_then(Value::as_i64).unwrap_or(0) + 1;
             let started = v.pointer("/status/containerStatuses/0/state/running/startedAt").cloned().unwrap_or(json!(now));
@@ -313,7 +388,15 @@ impl StateHandle {
             }
         })?;
         s.rotate_logs(namespace, name, &container);
-        controllers::record_event(&mut s, &pod, "Pod", "Warning", "BackOff", &format!("Back-off restarting failed container {container} in pod {name}"), "kubelet");
+        controllers::record_event(
+            &mut s,
+            &pod,
+            "Pod",
+            "Warning",
+            "BackOff",
+            &format!("Back-off restarting failed container {container} in pod {name}"),
+            "kubelet",
+        );
         Some((*pod).clone())
     }
 
@@ -321,20 +404,43 @@ impl StateHandle {
     pub fn bump_restarts(&self, namespace: &str, name: &str) -> Option<Value> {
         let now = now_str();
         self.modify(Kind::Pod, namespace, name, |v| {
-            let n = v.pointer("/status/containerStatuses/0/restartCount").and_then(Value::as_i64).unwrap_or(0) + 1;
+            let n = v
+                .pointer("/status/containerStatuses/0/restartCount")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                + 1;
             v["status"]["containerStatuses"][0]["restartCount"] = json!(n);
-            v["status"]["containerStatuses"][0]["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": now}});
+            v["status"]["containerStatuses"][0]["lastState"] =
+                json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": now}});
         })
     }
 
     /// Records an event about an object (`involved_kind` like `Pod`).
-    pub fn add_event(&self, namespace: &str, involved_kind: &str, involved_name: &str, event_type: &str, reason: &str, message: &str) -> Value {
+    pub fn add_event(
+        &self,
+        namespace: &str,
+        involved_kind: &str,
+        involved_name: &str,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+    ) -> Value {
         let mut s = self.state.store.lock();
         let involved = Kind::from_plural("", &format!("{}s", involved_kind.to_lowercase()))
             .and_then(|k| s.get(k, namespace, involved_name))
             .map(|v| (*v).clone())
-            .unwrap_or_else(|| json!({"metadata": {"name": involved_name, "namespace": namespace}}));
-        controllers::record_event(&mut s, &involved, involved_kind, event_type, reason, message, "ondeck-sim-test");
+            .unwrap_or_else(
+                || json!({"metadata": {"name": involved_name, "namespace": namespace}}),
+            );
+        controllers::record_event(
+            &mut s,
+            &involved,
+            involved_kind,
+            event_type,
+            reason,
+            message,
+            "ondeck-sim-test",
+        );
         let name_prefix = format!("{involved_name}.");
         s.list(Kind::Event, Some(namespace))
             .into_iter()
@@ -345,7 +451,13 @@ impl StateHandle {
     }
 
     pub fn append_log(&self, namespace: &str, pod: &str, container: &str, line: &str) {
-        self.state.store.lock().append_log(namespace, pod, container, Timestamp::now(), line.to_string());
+        self.state.store.lock().append_log(
+            namespace,
+            pod,
+            container,
+            Timestamp::now(),
+            line.to_string(),
+        );
     }
 
     /// Forgets the watch history: watches from any earlier resourceVersion get 410 Gone.

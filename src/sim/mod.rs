@@ -16,10 +16,10 @@ pub mod api;
 pub mod auth;
 pub mod controllers;
 pub mod discovery;
-pub mod patch;
-pub mod server;
 pub mod harness;
+pub mod patch;
 pub mod scenario;
+pub mod server;
 
 pub use harness::{CONTEXT, SimCluster, SimError, SimOptions, StateHandle};
 pub use resources::Kind;

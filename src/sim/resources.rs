@@ -45,8 +45,16 @@ impl ResourceInfo {
     }
 }
 
-const VERBS: &[&str] =
-    &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 pub fn verbs() -> &'static [&'static str] {
     VERBS
@@ -151,13 +159,17 @@ impl Kind {
 
     /// Finds a resource by group and plural (`""`, `"pods"`).
     pub fn from_plural(group: &str, plural: &str) -> Option<Kind> {
-        ALL.iter().find(|r| r.group == group && r.plural == plural).map(|r| r.kind)
+        ALL.iter()
+            .find(|r| r.group == group && r.plural == plural)
+            .map(|r| r.kind)
     }
 
     /// Deserializes into the k8s-openapi type and back, so that stored JSON has exactly the
     /// fields Kubernetes knows (unknown fields are dropped, as the apiserver prunes them).
     pub fn normalize(self, value: Value) -> Result<Value, String> {
-        fn rt<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Result<Value, String> {
+        fn rt<T: serde::de::DeserializeOwned + serde::Serialize>(
+            v: Value,
+        ) -> Result<Value, String> {
             let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
             serde_json::to_value(typed).map_err(|e| e.to_string())
         }
@@ -188,7 +200,8 @@ mod tests {
 
     #[test]
     fn normalize_drops_unknown_fields_and_sets_kind() {
-        let v = serde_json::json!({"metadata": {"name": "a"}, "bogus": 1, "spec": {"containers": []}});
+        let v =
+            serde_json::json!({"metadata": {"name": "a"}, "bogus": 1, "spec": {"containers": []}});
         let out = Kind::Pod.normalize(v).unwrap_or_default();
         assert_eq!(out["kind"], "Pod");
         assert_eq!(out["apiVersion"], "v1");

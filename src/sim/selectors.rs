@@ -41,13 +41,21 @@ fn split_top(s: &str) -> Vec<&str> {
 fn set_values(s: &str) -> Option<Vec<String>> {
     let s = s.trim();
     let inner = s.strip_prefix('(')?.strip_suffix(')')?;
-    Some(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
 }
 
 impl LabelSelector {
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         let bad = |part: &str| {
-            ApiError::bad_request(format!("unable to parse requirement: invalid label selector {part:?}"))
+            ApiError::bad_request(format!(
+                "unable to parse requirement: invalid label selector {part:?}"
+            ))
         };
         let mut reqs = Vec::new();
         for part in split_top(s) {
@@ -64,10 +72,19 @@ impl LabelSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 LabelReq::Eq(k.trim().to_string(), v.trim().to_string())
             } else if let Some((k, v)) = part.split_once(" notin ") {
-                LabelReq::NotIn(k.trim().to_string(), set_values(v).ok_or_else(|| bad(part))?)
+                LabelReq::NotIn(
+                    k.trim().to_string(),
+                    set_values(v).ok_or_else(|| bad(part))?,
+                )
             } else if let Some((k, v)) = part.split_once(" in ") {
-                LabelReq::In(k.trim().to_string(), set_values(v).ok_or_else(|| bad(part))?)
-            } else if part.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+                LabelReq::In(
+                    k.trim().to_string(),
+                    set_values(v).ok_or_else(|| bad(part))?,
+                )
+            } else if part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            {
                 LabelReq::Exists(part.to_string())
             } else {
                 return Err(bad(part));
@@ -135,7 +152,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
             if field_pointer(kind, field).is_none() {
@@ -167,7 +186,11 @@ mod tests {
     #[test]
     fn label_selector_forms() {
         let obj = json!({"metadata": {"labels": {"app": "grafana", "tier": "web"}}});
-        let ok = |s: &str| LabelSelector::parse(s).map(|l| l.matches(&obj)).unwrap_or(false);
+        let ok = |s: &str| {
+            LabelSelector::parse(s)
+                .map(|l| l.matches(&obj))
+                .unwrap_or(false)
+        };
         assert!(ok("app=grafana"));
         assert!(ok("app==grafana,tier"));
         assert!(!ok("app!=grafana"));
@@ -181,7 +204,8 @@ mod tests {
     #[test]
     fn field_selector_on_pods() {
         let obj = json!({"metadata": {"name": "p"}, "status": {"phase": "Running"}, "spec": {"nodeName": "n1"}});
-        let f = FieldSelector::parse(Kind::Pod, "status.phase=Running,spec.nodeName!=n2").unwrap_or_default();
+        let f = FieldSelector::parse(Kind::Pod, "status.phase=Running,spec.nodeName!=n2")
+            .unwrap_or_default();
         assert!(f.matches(Kind::Pod, &obj));
         let f = FieldSelector::parse(Kind::Pod, "status.phase!=Running").unwrap_or_default();
         assert!(!f.matches(Kind::Pod, &obj));

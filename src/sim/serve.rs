@@ -41,13 +41,23 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => std::env::temp_dir().join(format!("ondeck-sim-{}.kubeconfig", sim.addr().port())),
     };
     sim.write_kubeconfig(&kubeconfig)?;
-    println!("ondeck simulated cluster (scenario {}) serving at {}", sim.scenario_name(), sim.url());
-    println!("kubeconfig written to {} (context \"ondeck-sim\", mode 0600)", kubeconfig.display());
+    println!(
+        "ondeck simulated cluster (scenario {}) serving at {}",
+        sim.scenario_name(),
+        sim.url()
+    );
+    println!(
+        "kubeconfig written to {} (context \"ondeck-sim\", mode 0600)",
+        kubeconfig.display()
+    );
     for f in &args.faults {
         println!("fault active: {f}");
     }
     println!();
-    println!("  kubectl --kubeconfig {} get pods,pvc -A", kubeconfig.display());
+    println!(
+        "  kubectl --kubeconfig {} get pods,pvc -A",
+        kubeconfig.display()
+    );
     println!("  ondeck --kubeconfig {}", kubeconfig.display());
     println!();
     println!("Ctrl-C or SIGTERM stops it.");

@@ -61,6 +61,10 @@ pub struct RequestRecord {
     pub dry_run: bool,
 }
 
+/// Set on a response whose request was a dry run decided from the body (DeleteOptions).
+#[derive(Debug, Clone, Copy)]
+pub struct DryRunMarker;
+
 pub const REQUEST_LOG_CAPACITY: usize = 20_000;
 
 /// Everything request handlers share.
@@ -164,6 +168,7 @@ pub async fn handle(state: Arc<SimState>, req: Request<Body>) -> Response<Body> 
     };
     let resp = serve(&state, req, route, &info, &params).await;
     rec.status = resp.status().as_u16();
+    rec.dry_run |= resp.extensions().get::<DryRunMarker>().is_some();
     tracing::debug!(verb = %rec.verb, path = %rec.path, status = rec.status, "sim request");
     state.record(rec);
     resp

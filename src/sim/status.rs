@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -33,8 +38,12 @@ impl ApiError {
 
     pub fn already_exists(plural: &str, group: &str, name: &str) -> Self {
         let qualified = qualified(plural, group);
-        ApiError::new(409, "AlreadyExists", format!("{qualified} \"{name}\" already exists"))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{qualified} \"{name}\" already exists"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     /// Conflict with the wording of the real apiserver (`Operation cannot be fulfilled ...`).
@@ -54,8 +63,12 @@ impl ApiError {
 
     pub fn invalid(kind: &str, name: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError::new(422, "Invalid", format!("{kind} \"{name}\" is invalid: {message}"))
-            .with_details(json!({"name": name, "kind": kind}))
+        ApiError::new(
+            422,
+            "Invalid",
+            format!("{kind} \"{name}\" is invalid: {message}"),
+        )
+        .with_details(json!({"name": name, "kind": kind}))
     }
 
     pub fn method_not_allowed(message: impl Into<String>) -> Self {
@@ -67,7 +80,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     pub fn unauthorized() -> Self {
@@ -83,7 +100,9 @@ impl ApiError {
         ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"
+            ),
         )
     }
 
@@ -119,7 +138,11 @@ impl std::error::Error for ApiError {}
 
 /// `persistentvolumeclaims` or `storageclasses.storage.k8s.io`, as messages spell it.
 pub fn qualified(plural: &str, group: &str) -> String {
-    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
+    if group.is_empty() {
+        plural.to_string()
+    } else {
+        format!("{plural}.{group}")
+    }
 }
 
 /// A JSON response with the given code.
@@ -150,7 +173,10 @@ mod tests {
     fn not_found_matches_apiserver_wording() {
         let e = ApiError::not_found("persistentvolumeclaims", "", "grafana-data");
         assert_eq!(e.code, 404);
-        assert_eq!(e.message, "persistentvolumeclaims \"grafana-data\" not found");
+        assert_eq!(
+            e.message,
+            "persistentvolumeclaims \"grafana-data\" not found"
+        );
         let s = e.to_status();
         assert_eq!(s["kind"], "Status");
         assert_eq!(s["reason"], "NotFound");
@@ -160,6 +186,9 @@ mod tests {
     #[test]
     fn group_is_qualified() {
         let e = ApiError::not_found("storageclasses", "storage.k8s.io", "fast");
-        assert_eq!(e.message, "storageclasses.storage.k8s.io \"fast\" not found");
+        assert_eq!(
+            e.message,
+            "storageclasses.storage.k8s.io \"fast\" not found"
+        );
     }
 }

@@ -67,6 +67,9 @@ pub struct TooOld {
     pub oldest: u64,
 }
 
+/// Retained events newer than the requested version, and the live feed after them.
+pub type Subscription = (Vec<Arc<StoreEvent>>, broadcast::Receiver<Arc<StoreEvent>>);
+
 pub struct Store {
     inner: Mutex<Inner>,
 }
@@ -119,23 +122,34 @@ impl Store {
 }
 
 pub fn key_of(v: &Value) -> Key {
-    (meta_str(v, "namespace").to_string(), meta_str(v, "name").to_string())
+    (
+        meta_str(v, "namespace").to_string(),
+        meta_str(v, "name").to_string(),
+    )
 }
 
 /// A string field of `metadata`, or "".
 pub fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
-    v.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+    v.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn finalizers(v: &Value) -> Vec<String> {
     v.pointer("/metadata/finalizers")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|f| f.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 pub fn is_deleting(v: &Value) -> bool {
-    v.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null())
+    v.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
 }
 
 /// Kubernetes time format (seconds precision, `Z`).
@@ -149,7 +163,11 @@ pub fn now_str() -> String {
 
 /// A random RFC 4122-looking uid.
 pub fn new_uid() -> String {
-    let h = |n: usize| (0..n).map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0')).collect::<String>();
+    let h = |n: usize| {
+        (0..n)
+            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+            .collect::<String>()
+    };
     format!("{}-{}-4{}-a{}-{}", h(8), h(4), h(3), h(3), h(12))
 }
 
@@ -176,12 +194,17 @@ impl Inner {
     }
 
     pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
-        self.objects.get(&kind)?.get(&(ns.to_string(), name.to_string())).cloned()
+        self.objects
+            .get(&kind)?
+            .get(&(ns.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// All objects of a kind, ordered by namespace then name; `ns` restricts to one namespace.
     pub fn list(&self, kind: Kind, ns: Option<&str>) -> Vec<Arc<Value>> {
-        let Some(map) = self.objects.get(&kind) else { return Vec::new() };
+        let Some(map) = self.objects.get(&kind) else {
+            return Vec::new();
+        };
         match ns {
             Some(ns) => map
                 .range((ns.to_string(), String::new())..)
@@ -194,7 +217,9 @@ impl Inner {
 
     /// Objects after `after` (exclusive) in key order, for paginated lists.
     pub fn list_after(&self, kind: Kind, ns: Option<&str>, after: &Key) -> Vec<Arc<Value>> {
-        let Some(map) = self.objects.get(&kind) else { return Vec::new() };
+        let Some(map) = self.objects.get(&kind) else {
+            return Vec::new();
+        };
         use std::ops::Bound;
         map.range((Bound::Excluded(after.clone()), Bound::Unbounded))
             .filter(|((n, _), _)| ns.is_none_or(|ns| ns == n))
@@ -212,7 +237,13 @@ impl Inner {
     }
 
     fn emit(&mut self, kind: Kind, ty: EventType, object: Arc<Value>, prev: Option<Arc<Value>>) {
-        let ev = Arc::new(StoreEvent { kind, ty, rv: self.rv, object, prev });
+        let ev = Arc::new(StoreEvent {
+            kind,
+            ty,
+            rv: self.rv,
+            object,
+            prev,
+        });
         self.history.push_back(ev.clone());
         while self.history.len() > self.history_cap {
             if let Some(old) = self.history.pop_front() {
@@ -242,9 +273,15 @@ impl Inner {
     }
 
     /// Replaces an existing object and emits MODIFIED; an object being deleted whose last
-    /// finalizer is gone is removed instead (DELETED), as the apiserver does.
+    /// finalizer is gone is removed instead (DELETED), as the apiserver does, unless it is in
+    /// a grace period (a pod the kubelet is still stopping).
     pub fn update(&mut self, kind: Kind, mut v: Value) -> Arc<Value> {
-        if is_deleting(&v) && finalizers(&v).is_empty() {
+        let graceful = v
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            > 0;
+        if is_deleting(&v) && finalizers(&v).is_empty() && !graceful {
             let (ns, name) = key_of(&v);
             if let Some(gone) = self.remove(kind, &ns, &name) {
                 return gone;
@@ -255,7 +292,11 @@ impl Inner {
         let key = key_of(&v);
         let v = Arc::new(v);
         let prev = self.objects.entry(kind).or_default().insert(key, v.clone());
-        let ty = if prev.is_some() { EventType::Modified } else { EventType::Added };
+        let ty = if prev.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
         self.emit(kind, ty, v.clone(), prev);
         v
     }
@@ -279,7 +320,10 @@ impl Inner {
 
     /// Removes an object for good and emits DELETED (with the deletion's resourceVersion).
     pub fn remove(&mut self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
-        let old = self.objects.get_mut(&kind)?.remove(&(ns.to_string(), name.to_string()))?;
+        let old = self
+            .objects
+            .get_mut(&kind)?
+            .remove(&(ns.to_string(), name.to_string()))?;
         let rv = self.next_rv();
         let mut v = (*old).clone();
         set_meta(&mut v, "resourceVersion", json!(rv.to_string()));
@@ -300,13 +344,12 @@ impl Inner {
 
     /// Subscribes to future events and returns the retained events of `kind` newer than
     /// `from_rv`, atomically.
-    pub fn subscribe(
-        &self,
-        kind: Kind,
-        from_rv: u64,
-    ) -> Result<(Vec<Arc<StoreEvent>>, broadcast::Receiver<Arc<StoreEvent>>), TooOld> {
+    pub fn subscribe(&self, kind: Kind, from_rv: u64) -> Result<Subscription, TooOld> {
         if from_rv < self.compacted_rv {
-            return Err(TooOld { requested: from_rv, oldest: self.compacted_rv });
+            return Err(TooOld {
+                requested: from_rv,
+                oldest: self.compacted_rv,
+            });
         }
         let backlog = self
             .history
@@ -322,7 +365,14 @@ impl Inner {
     }
 
     /// Appends a line to a container's current log and notifies followers.
-    pub fn append_log(&mut self, ns: &str, pod: &str, container: &str, at: Timestamp, line: String) {
+    pub fn append_log(
+        &mut self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        at: Timestamp,
+        line: String,
+    ) {
         let logs = self
             .logs
             .entry((ns.to_string(), pod.to_string(), container.to_string()))
@@ -379,19 +429,9 @@ mod tests {
         }
         assert!(s.subscribe(Kind::Pod, 2).is_err());
         let rv = s.resource_version();
-        let (backlog, _rx) = s.subscribe(Kind::Pod, rv - 2).map_err(|_| ()).unwrap_or_default_pair();
-        assert_eq!(backlog.len(), 2);
-    }
-
-    trait OrDefaultPair {
-        fn unwrap_or_default_pair(self) -> (Vec<Arc<StoreEvent>>, broadcast::Receiver<Arc<StoreEvent>>);
-    }
-    impl OrDefaultPair for Result<(Vec<Arc<StoreEvent>>, broadcast::Receiver<Arc<StoreEvent>>), ()> {
-        fn unwrap_or_default_pair(self) -> (Vec<Arc<StoreEvent>>, broadcast::Receiver<Arc<StoreEvent>>) {
-            match self {
-                Ok(p) => p,
-                Err(()) => (Vec::new(), broadcast::channel(1).1),
-            }
+        match s.subscribe(Kind::Pod, rv - 2) {
+            Ok((backlog, _rx)) => assert_eq!(backlog.len(), 2),
+            Err(e) => panic!("recent history must be retained: {e:?}"),
         }
     }
 
@@ -403,7 +443,9 @@ mod tests {
         v["metadata"]["finalizers"] = json!(["x"]);
         v["metadata"]["deletionTimestamp"] = json!(now_str());
         s.insert(Kind::Pod, v);
-        s.modify(Kind::Pod, "a", "p", |v| v["metadata"]["finalizers"] = json!([]));
+        s.modify(Kind::Pod, "a", "p", |v| {
+            v["metadata"]["finalizers"] = json!([])
+        });
         assert!(s.get(Kind::Pod, "a", "p").is_none());
     }
 

@@ -24,7 +24,8 @@ pub enum TlsError {
 /// dependency).
 fn shift<T>(t: T, secs: i64) -> T
 where
-    T: std::ops::Add<std::time::Duration, Output = T> + std::ops::Sub<std::time::Duration, Output = T>,
+    T: std::ops::Add<std::time::Duration, Output = T>
+        + std::ops::Sub<std::time::Duration, Output = T>,
 {
     if secs >= 0 {
         t + std::time::Duration::from_secs(secs as u64)
@@ -54,7 +55,9 @@ pub struct PemPair {
 
 impl std::fmt::Debug for PemPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PemPair").field("cert_pem", &self.cert_pem).finish_non_exhaustive()
+        f.debug_struct("PemPair")
+            .field("cert_pem", &self.cert_pem)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,10 +95,15 @@ impl ClusterPki {
     pub fn generate() -> Result<Self, TlsError> {
         let now = now_unix();
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.distinguished_name.push(DnType::CommonName, "ondeck-sim-ca");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "ondeck-sim-ca");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages =
-            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         set_validity(&mut ca_params, now - 86_400, now + 10 * 365 * 86_400);
         let ca_key = KeyPair::generate()?;
         let ca_cert = ca_params.self_signed(&ca_key)?;
@@ -118,9 +126,15 @@ impl ClusterPki {
 
     fn serving_cert(&self, not_before: i64, not_after: i64) -> Result<PemPair, TlsError> {
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-        params.subject_alt_names.push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
-        params.subject_alt_names.push(SanType::DnsName("kubernetes.default.svc".try_into()?));
-        params.distinguished_name.push(DnType::CommonName, "kube-apiserver");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+        params
+            .subject_alt_names
+            .push(SanType::DnsName("kubernetes.default.svc".try_into()?));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "kube-apiserver");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         set_validity(&mut params, not_before, not_after);
         let key = KeyPair::generate()?;
@@ -133,7 +147,9 @@ impl ClusterPki {
         let now = now_unix();
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name.push(DnType::CommonName, user);
-        params.distinguished_name.push(DnType::OrganizationName, "system:masters");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "system:masters");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let not_after = now + days * 86_400;
         set_validity(&mut params, not_after.min(now) - 30 * 86_400, not_after);
@@ -151,7 +167,9 @@ pub fn tls_secret_cert(
     not_after: i64,
 ) -> Result<PemPair, TlsError> {
     let mut params = CertificateParams::new(dns_names.to_vec())?;
-    params.distinguished_name.push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
     set_validity(&mut params, not_before, not_after);
     let key = KeyPair::generate()?;
     let cert = params.self_signed(&key)?;
@@ -172,20 +190,35 @@ impl ServingCertResolver {
         let provider = rustls::crypto::ring::default_provider();
         let ck = |p: &PemPair| -> Result<Arc<CertifiedKey>, TlsError> {
             let chain = vec![p.cert_der.clone(), pki.ca.cert_der.clone()];
-            Ok(Arc::new(CertifiedKey::from_der(chain, p.private_key_der(), &provider)?))
+            Ok(Arc::new(CertifiedKey::from_der(
+                chain,
+                p.private_key_der(),
+                &provider,
+            )?))
         };
-        Ok(ServingCertResolver { valid: ck(&pki.serving)?, expired: ck(&pki.serving_expired)?, faults })
+        Ok(ServingCertResolver {
+            valid: ck(&pki.serving)?,
+            expired: ck(&pki.serving_expired)?,
+            faults,
+        })
     }
 }
 
 impl ResolvesServerCert for ServingCertResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(if self.faults.expired_cert() { self.expired.clone() } else { self.valid.clone() })
+        Some(if self.faults.expired_cert() {
+            self.expired.clone()
+        } else {
+            self.valid.clone()
+        })
     }
 }
 
 /// The rustls server configuration (HTTP/1.1 and HTTP/2 via ALPN).
-pub fn server_config(pki: &ClusterPki, faults: FaultHandle) -> Result<rustls::ServerConfig, TlsError> {
+pub fn server_config(
+    pki: &ClusterPki,
+    faults: FaultHandle,
+) -> Result<rustls::ServerConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -230,12 +263,24 @@ pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }

@@ -18,10 +18,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("/ F3", "filter as you type (Esc clears)"),
     ("s F2 F6 < >", "next / previous sort column"),
     ("r", "reverse the sort order"),
-    (
-        "1-5 h l",
-        "sockets: CLOSE_WAIT by process/peer/port, listen, fds",
-    ),
+    ("1-5 h l", "sockets: by process, peer, port; listen; fds"),
     ("a F9", "alerts: acknowledge with a note"),
     ("F5", "refresh the sources now"),
     (":", "command: sockets alerts pods pvc certs probes"),

@@ -16,55 +16,107 @@ use tokio::sync::mpsc;
 fn container_names(pod: &Value) -> Vec<String> {
     pod.pointer("/spec/containers")
         .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str().map(String::from)).collect())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Picks the container a log or exec request is about, with the apiserver's errors.
-pub fn pick_container(pod: &Value, pod_name: &str, requested: Option<&str>) -> Result<String, ApiError> {
+pub fn pick_container(
+    pod: &Value,
+    pod_name: &str,
+    requested: Option<&str>,
+) -> Result<String, ApiError> {
     let names = container_names(pod);
     match requested.filter(|c| !c.is_empty()) {
         Some(c) if names.iter().any(|n| n == c) => Ok(c.to_string()),
-        Some(c) => Err(ApiError::bad_request(format!("container {c} is not valid for pod {pod_name}"))),
+        Some(c) => Err(ApiError::bad_request(format!(
+            "container {c} is not valid for pod {pod_name}"
+        ))),
         None if names.len() == 1 => Ok(names[0].clone()),
-        None => Err(ApiError::bad_request(format!("a container name must be specified for pod {pod_name}, choose one of: [{}]", names.join(" ")))),
+        None => Err(ApiError::bad_request(format!(
+            "a container name must be specified for pod {pod_name}, choose one of: [{}]",
+            names.join(" ")
+        ))),
     }
 }
 
 fn container_status<'a>(pod: &'a Value, container: &str) -> Option<&'a Value> {
-    pod.pointer("/status/containerStatuses")?.as_array()?.iter().find(|c| c["name"] == container)
+    pod.pointer("/status/containerStatuses")?
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == container)
 }
 
 fn format_line(at: &Timestamp, line: &str, timestamps: bool) -> String {
-    if timestamps { format!("{} {line}\n", at.strftime("%Y-%m-%dT%H:%M:%S.%f%:z").to_string().replace("+00:00", "Z")) } else { format!("{line}\n") }
+    if timestamps {
+        format!(
+            "{} {line}\n",
+            at.strftime("%Y-%m-%dT%H:%M:%S.%f%:z")
+                .to_string()
+                .replace("+00:00", "Z")
+        )
+    } else {
+        format!("{line}\n")
+    }
 }
 
-pub fn logs(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)]) -> Result<Response<Body>, ApiError> {
+pub fn logs(
+    state: &Arc<SimState>,
+    p: &ResPath,
+    params: &[(String, String)],
+) -> Result<Response<Body>, ApiError> {
     let ns = p.namespace.clone().unwrap_or_default();
     let name = p.name.clone().unwrap_or_default();
     let previous = param_bool(params, "previous");
     let follow = param_bool(params, "follow") && !previous;
     let timestamps = param_bool(params, "timestamps");
-    let tail: Option<usize> = param(params, "tailLines").and_then(|t| t.parse::<i64>().ok()).map(|t| t.max(0) as usize);
-    let limit: Option<usize> = param(params, "limitBytes").and_then(|t| t.parse::<i64>().ok()).filter(|l| *l > 0).map(|l| l as usize);
+    let tail: Option<usize> = param(params, "tailLines")
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(|t| t.max(0) as usize);
+    let limit: Option<usize> = param(params, "limitBytes")
+        .and_then(|t| t.parse::<i64>().ok())
+        .filter(|l| *l > 0)
+        .map(|l| l as usize);
     let since: Option<i64> = param(params, "sinceSeconds").and_then(|t| t.parse().ok());
     let (lines, sub) = {
         let s = state.store.lock();
-        let pod = s.get(Kind::Pod, &ns, &name).ok_or_else(|| ApiError::not_found("pods", "", &name))?;
+        let pod = s
+            .get(Kind::Pod, &ns, &name)
+            .ok_or_else(|| ApiError::not_found("pods", "", &name))?;
         let container = pick_container(&pod, &name, param(params, "container"))?;
         let logs = s.logs.get(&(ns.clone(), name.clone(), container.clone()));
         let lines: Vec<(Timestamp, String)> = if previous {
             match logs.and_then(|l| l.previous.clone()) {
                 Some(prev) => prev,
-                None => return Err(ApiError::bad_request(format!("previous terminated container \"{container}\" in pod \"{name}\" not found"))),
+                None => {
+                    return Err(ApiError::bad_request(format!(
+                        "previous terminated container \"{container}\" in pod \"{name}\" not found"
+                    )));
+                }
             }
         } else {
-            let cur: Vec<(Timestamp, String)> = logs.map(|l| l.current.iter().cloned().collect()).unwrap_or_default();
+            let cur: Vec<(Timestamp, String)> = logs
+                .map(|l| l.current.iter().cloned().collect())
+                .unwrap_or_default();
             if cur.is_empty() {
-                let waiting = container_status(&pod, &container).and_then(|c| c.pointer("/state/waiting/reason")).and_then(Value::as_str);
+                let waiting = container_status(&pod, &container)
+                    .and_then(|c| c.pointer("/state/waiting/reason"))
+                    .and_then(Value::as_str);
                 match (waiting, container_status(&pod, &container)) {
-                    (Some(reason), _) => return Err(ApiError::bad_request(format!("container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"))),
-                    (None, None) => return Err(ApiError::bad_request(format!("container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"))),
+                    (Some(reason), _) => {
+                        return Err(ApiError::bad_request(format!(
+                            "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
+                        )));
+                    }
+                    (None, None) => {
+                        return Err(ApiError::bad_request(format!(
+                            "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
+                        )));
+                    }
                     _ => {}
                 }
             }
@@ -74,7 +126,10 @@ pub fn logs(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)]) -> 
         (lines, sub)
     };
     let cutoff = since.map(|s| Timestamp::now().as_second() - s);
-    let mut lines: Vec<(Timestamp, String)> = lines.into_iter().filter(|(t, _)| cutoff.is_none_or(|c| t.as_second() >= c)).collect();
+    let mut lines: Vec<(Timestamp, String)> = lines
+        .into_iter()
+        .filter(|(t, _)| cutoff.is_none_or(|c| t.as_second() >= c))
+        .collect();
     if let Some(t) = tail {
         let skip = lines.len().saturating_sub(t);
         lines.drain(..skip);
@@ -140,7 +195,12 @@ pub fn logs(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)]) -> 
             }
         }
     });
-    let mut resp = Response::new(Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(out)));
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
+    let mut resp = Response::new(Body::from_stream(
+        tokio_stream::wrappers::ReceiverStream::new(out),
+    ));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain"),
+    );
     Ok(resp)
 }

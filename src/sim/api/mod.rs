@@ -57,12 +57,14 @@ pub fn percent_decode(s: &str) -> String {
 }
 
 pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn param_bool(params: &[(String, String)], key: &str) -> bool {
-    matches!(param(params, key), Some("true" | "1" | ""))
-        && params.iter().any(|(k, _)| k == key)
+    matches!(param(params, key), Some("true" | "1" | "")) && params.iter().any(|(k, _)| k == key)
 }
 
 /// A path under a resource type.
@@ -129,7 +131,9 @@ impl Route {
             }
             Route::Review(r) => {
                 let (plural, group) = match r {
-                    Review::SelfSubjectAccess => ("selfsubjectaccessreviews", "authorization.k8s.io"),
+                    Review::SelfSubjectAccess => {
+                        ("selfsubjectaccessreviews", "authorization.k8s.io")
+                    }
                     Review::SelfSubject => ("selfsubjectreviews", "authentication.k8s.io"),
                 };
                 RouteInfo {
@@ -142,8 +146,14 @@ impl Route {
                     ..RouteInfo::default()
                 }
             }
-            Route::NotFound => RouteInfo { verb: "nonresource".into(), ..RouteInfo::default() },
-            _ => RouteInfo { verb: "discovery".into(), ..RouteInfo::default() },
+            Route::NotFound => RouteInfo {
+                verb: "nonresource".into(),
+                ..RouteInfo::default()
+            },
+            _ => RouteInfo {
+                verb: "discovery".into(),
+                ..RouteInfo::default()
+            },
         }
     }
 }
@@ -174,15 +184,34 @@ pub fn route(method: &Method, path: &str, params: &[(String, String)]) -> RouteW
         ["api"] => Route::ApiVersions,
         ["apis"] => Route::GroupList,
         ["apis", g] => Route::Group((*g).to_string()),
-        ["api", v] => Route::ResourceList { group: String::new(), version: (*v).to_string() },
-        ["apis", g, v] => Route::ResourceList { group: (*g).to_string(), version: (*v).to_string() },
-        ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::Review(Review::SelfSubjectAccess),
-        ["apis", "authentication.k8s.io", "v1" | "v1beta1", "selfsubjectreviews"] => Route::Review(Review::SelfSubject),
+        ["api", v] => Route::ResourceList {
+            group: String::new(),
+            version: (*v).to_string(),
+        },
+        ["apis", g, v] => Route::ResourceList {
+            group: (*g).to_string(),
+            version: (*v).to_string(),
+        },
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+        ] => Route::Review(Review::SelfSubjectAccess),
+        [
+            "apis",
+            "authentication.k8s.io",
+            "v1" | "v1beta1",
+            "selfsubjectreviews",
+        ] => Route::Review(Review::SelfSubject),
         ["api", "v1", rest @ ..] => resource_path("", rest),
         ["apis", g, "v1", rest @ ..] => resource_path(g, rest),
         _ => Route::NotFound,
     };
-    let mut r = RouteWithVerb { route: r, verb: String::new() };
+    let mut r = RouteWithVerb {
+        route: r,
+        verb: String::new(),
+    };
     if let Route::Resource(p) = &r.route {
         r.verb = verb_for(method, p, params);
     }
@@ -190,7 +219,10 @@ pub fn route(method: &Method, path: &str, params: &[(String, String)]) -> RouteW
 }
 
 fn resource_path(group: &str, rest: &[&str]) -> Route {
-    let namespaced_plural = |s: &str| ALL.iter().find(|r| r.group == group && r.plural == s && r.namespaced);
+    let namespaced_plural = |s: &str| {
+        ALL.iter()
+            .find(|r| r.group == group && r.plural == s && r.namespaced)
+    };
     let (namespace, rest) = match rest {
         ["namespaces", ns, plural, tail @ ..] if namespaced_plural(plural).is_some() => {
             (Some((*ns).to_string()), {
@@ -201,8 +233,12 @@ fn resource_path(group: &str, rest: &[&str]) -> Route {
         }
         _ => (None, rest.to_vec()),
     };
-    let Some((plural, tail)) = rest.split_first() else { return Route::NotFound };
-    let Some(kind) = Kind::from_plural(group, plural) else { return Route::NotFound };
+    let Some((plural, tail)) = rest.split_first() else {
+        return Route::NotFound;
+    };
+    let Some(kind) = Kind::from_plural(group, plural) else {
+        return Route::NotFound;
+    };
     let info = kind.info();
     if info.namespaced != namespace.is_some() && !(info.namespaced && tail.is_empty()) {
         // A namespaced resource without a namespace is only valid as a cluster-wide list.
@@ -210,8 +246,21 @@ fn resource_path(group: &str, rest: &[&str]) -> Route {
     }
     let name = tail.first().map(|s| (*s).to_string());
     let sub = tail.get(1).map(|s| (*s).to_string());
+    if kind == Kind::Namespace
+        && sub
+            .as_deref()
+            .is_some_and(|s| s != "status" && s != "finalize")
+    {
+        return Route::NotFound;
+    }
     let rest = tail.iter().skip(2).map(|s| (*s).to_string()).collect();
-    Route::Resource(ResPath { info, namespace, name, sub, rest })
+    Route::Resource(ResPath {
+        info,
+        namespace,
+        name,
+        sub,
+        rest,
+    })
 }
 
 /// A parsed route with its Kubernetes verb.
@@ -232,15 +281,32 @@ impl RouteWithVerb {
 }
 
 fn not_found_path() -> ApiError {
-    ApiError::new(404, "NotFound", "the server could not find the requested resource")
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
 }
 
 /// Reads a request body with the size limit and a deadline.
 pub async fn read_body(req: Request<Body>) -> Result<bytes_alias::Bytes, ApiError> {
-    match tokio::time::timeout(std::time::Duration::from_secs(30), axum::body::to_bytes(req.into_body(), MAX_BODY)).await {
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        axum::body::to_bytes(req.into_body(), MAX_BODY),
+    )
+    .await
+    {
         Ok(Ok(b)) => Ok(b),
-        Ok(Err(e)) => Err(ApiError::new(413, "RequestEntityTooLarge", format!("request body could not be read: {e}"))),
-        Err(_) => Err(ApiError::new(408, "Timeout", "timed out reading the request body")),
+        Ok(Err(e)) => Err(ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("request body could not be read: {e}"),
+        )),
+        Err(_) => Err(ApiError::new(
+            408,
+            "Timeout",
+            "timed out reading the request body",
+        )),
     }
 }
 
@@ -258,17 +324,27 @@ pub async fn dispatch(
     let is_get = method == Method::GET;
     let result: Result<Response<Body>, ApiError> = match route.route {
         Route::Version if is_get => Ok(json_response(200, &discovery::version())),
-        Route::Health if is_get => Ok(super::status::bytes_response(200, "text/plain", b"ok".to_vec())),
+        Route::Health if is_get => Ok(super::status::bytes_response(
+            200,
+            "text/plain",
+            b"ok".to_vec(),
+        )),
         Route::ApiVersions if is_get => Ok(json_response(200, &discovery::api_versions())),
         Route::GroupList if is_get => Ok(json_response(200, &discovery::api_group_list())),
-        Route::Group(g) if is_get => discovery::api_group(&g).map(|v| json_response(200, &v)).ok_or_else(not_found_path),
-        Route::ResourceList { group, version } if is_get => discovery::resource_list(&group, &version)
+        Route::Group(g) if is_get => discovery::api_group(&g)
             .map(|v| json_response(200, &v))
             .ok_or_else(not_found_path),
+        Route::ResourceList { group, version } if is_get => {
+            discovery::resource_list(&group, &version)
+                .map(|v| json_response(200, &v))
+                .ok_or_else(not_found_path)
+        }
         Route::Review(r) if method == Method::POST => reviews::review(state, req, r).await,
         Route::Resource(p) => resource(state, req, p, &route.verb, params).await,
         Route::NotFound => Err(not_found_path()),
-        _ => Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource")),
+        _ => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
     };
     result.unwrap_or_else(ApiError::into_response)
 }
@@ -280,28 +356,47 @@ async fn resource(
     verb: &str,
     params: &[(String, String)],
 ) -> Result<Response<Body>, ApiError> {
-    let accept = req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let accept = req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let as_table = table::wants_table(&accept);
     match (p.sub.as_deref(), verb) {
         (None, "list") => read::list(state, &p, params, as_table),
         (None, "watch") => read::watch(state, &p, params, as_table),
         (None | Some("status"), "get") => read::get(state, &p, as_table),
         (None, "create") if p.name.is_none() => write::create(state, req, &p, params).await,
-        (None | Some("status"), "update") if p.name.is_some() => write::update(state, req, &p, params).await,
-        (None | Some("status"), "patch") if p.name.is_some() => write::patch(state, req, &p, params).await,
+        (None | Some("status"), "update") if p.name.is_some() => {
+            write::update(state, req, &p, params).await
+        }
+        (None | Some("status"), "patch") if p.name.is_some() => {
+            write::patch(state, req, &p, params).await
+        }
         (None, "delete") => write::delete(state, req, &p, params).await,
         (Some("log"), "get") if p.info.kind == Kind::Pod => logs::logs(state, &p, params),
         (Some("exec"), _) if p.info.kind == Kind::Pod => exec_route::exec(state, req, &p, params),
         (Some("proxy"), "get") if p.info.kind == Kind::Node => proxy::node_proxy(state, &p),
-        (Some("attach" | "portforward" | "eviction" | "binding" | "ephemeralcontainers" | "resize"), _) => {
-            Err(ApiError::not_implemented(format!(
-                "{}/{} is not implemented by the ondeck simulated cluster",
-                p.info.plural,
-                p.sub.as_deref().unwrap_or("")
-            )))
-        }
+        (
+            Some(
+                "attach"
+                | "portforward"
+                | "eviction"
+                | "binding"
+                | "ephemeralcontainers"
+                | "resize",
+            ),
+            _,
+        ) => Err(ApiError::not_implemented(format!(
+            "{}/{} is not implemented by the ondeck simulated cluster",
+            p.info.plural,
+            p.sub.as_deref().unwrap_or("")
+        ))),
         (Some(s), _) if !matches!(s, "status" | "log" | "exec" | "proxy") => Err(not_found_path()),
-        _ => Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource")),
+        _ => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
     }
 }
 
@@ -315,9 +410,16 @@ mod tests {
 
     #[test]
     fn routes_namespaced_and_cluster_paths() {
-        let x = r(Method::GET, "/api/v1/namespaces/monitoring/persistentvolumeclaims/grafana-data", "");
+        let x = r(
+            Method::GET,
+            "/api/v1/namespaces/monitoring/persistentvolumeclaims/grafana-data",
+            "",
+        );
         let i = x.info();
-        assert_eq!((i.verb.as_str(), i.resource.as_str()), ("get", "persistentvolumeclaims"));
+        assert_eq!(
+            (i.verb.as_str(), i.resource.as_str()),
+            ("get", "persistentvolumeclaims")
+        );
         assert_eq!(i.namespace.as_deref(), Some("monitoring"));
         assert_eq!(i.name.as_deref(), Some("grafana-data"));
 
@@ -325,22 +427,47 @@ mod tests {
         assert_eq!((i.verb.as_str(), i.namespace.clone()), ("watch", None));
 
         let i = r(Method::GET, "/api/v1/namespaces/monitoring", "").info();
-        assert_eq!((i.verb.as_str(), i.resource.as_str(), i.name.as_deref()), ("get", "namespaces", Some("monitoring")));
+        assert_eq!(
+            (i.verb.as_str(), i.resource.as_str(), i.name.as_deref()),
+            ("get", "namespaces", Some("monitoring"))
+        );
 
-        let i = r(Method::POST, "/api/v1/namespaces/a/pods/p/exec", "command=ls").info();
-        assert_eq!((i.verb.as_str(), i.resource.as_str()), ("create", "pods/exec"));
+        let i = r(
+            Method::POST,
+            "/api/v1/namespaces/a/pods/p/exec",
+            "command=ls",
+        )
+        .info();
+        assert_eq!(
+            (i.verb.as_str(), i.resource.as_str()),
+            ("create", "pods/exec")
+        );
 
         let i = r(Method::GET, "/apis/storage.k8s.io/v1/storageclasses", "").info();
-        assert_eq!((i.verb.as_str(), i.group.as_str()), ("list", "storage.k8s.io"));
+        assert_eq!(
+            (i.verb.as_str(), i.group.as_str()),
+            ("list", "storage.k8s.io")
+        );
 
-        assert!(matches!(r(Method::GET, "/api/v1/nodes/n1/proxy/stats/summary", "").route, Route::Resource(ResPath { sub: Some(_), .. })));
-        assert!(matches!(r(Method::GET, "/apis/apps/v1/deployments", "").route, Route::NotFound));
-        assert!(matches!(r(Method::GET, "/api/v1/namespaces/a/persistentvolumes", "").route, Route::NotFound));
+        assert!(matches!(
+            r(Method::GET, "/api/v1/nodes/n1/proxy/stats/summary", "").route,
+            Route::Resource(ResPath { sub: Some(_), .. })
+        ));
+        assert!(matches!(
+            r(Method::GET, "/apis/apps/v1/deployments", "").route,
+            Route::NotFound
+        ));
+        assert!(matches!(
+            r(Method::GET, "/api/v1/namespaces/a/persistentvolumes", "").route,
+            Route::NotFound
+        ));
     }
 
     #[test]
     fn query_decoding() {
-        let q = parse_query("command=sh&command=-c&command=cat%20%2Fproc%2Fnet%2Ftcp&labelSelector=app%3Dx+y");
+        let q = parse_query(
+            "command=sh&command=-c&command=cat%20%2Fproc%2Fnet%2Ftcp&labelSelector=app%3Dx+y",
+        );
         assert_eq!(q[2].1, "cat /proc/net/tcp");
         assert_eq!(q[3].1, "app=x y");
         assert_eq!(percent_decode("100%"), "100%");

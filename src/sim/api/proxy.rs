@@ -18,7 +18,9 @@ pub fn dir_usage(dir: &Path) -> (u64, u64) {
     let mut stack = vec![dir.to_path_buf()];
     let (mut bytes, mut inodes) = (0u64, 0u64);
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             inodes += 1;
             if inodes > 100_000 {
@@ -34,12 +36,19 @@ pub fn dir_usage(dir: &Path) -> (u64, u64) {
     (bytes, inodes)
 }
 
+/// A pod volume: name, claim, data directory, capacity in bytes.
+type PodVolume = (String, String, Option<std::path::PathBuf>, u64);
+
 pub fn node_proxy(state: &Arc<SimState>, p: &ResPath) -> Result<Response<Body>, ApiError> {
     let node = p.name.clone().unwrap_or_default();
     if p.rest.iter().map(String::as_str).collect::<Vec<_>>() != ["stats", "summary"] {
-        return Err(ApiError::not_found("nodes", "", &format!("{node}/proxy/{}", p.rest.join("/"))));
+        return Err(ApiError::not_found(
+            "nodes",
+            "",
+            &format!("{node}/proxy/{}", p.rest.join("/")),
+        ));
     }
-    let mut work: Vec<(Value, Vec<(String, String, Option<std::path::PathBuf>, u64)>)> = Vec::new();
+    let mut work: Vec<(Value, Vec<PodVolume>)> = Vec::new();
     {
         let s = state.store.lock();
         if s.get(Kind::Node, "", &node).is_none() {
@@ -51,13 +60,37 @@ pub fn node_proxy(state: &Arc<SimState>, p: &ResPath) -> Result<Response<Body>, 
             }
             let ns = meta_str(&pod, "namespace").to_string();
             let mut vols = Vec::new();
-            for v in pod.pointer("/spec/volumes").and_then(Value::as_array).cloned().unwrap_or_default() {
-                let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) else { continue };
+            for v in pod
+                .pointer("/spec/volumes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
+                let Some(claim) = v
+                    .pointer("/persistentVolumeClaim/claimName")
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
                 let pvc = s.get(Kind::PersistentVolumeClaim, &ns, claim);
-                let pv = pvc.as_ref().and_then(|c| c.pointer("/spec/volumeName")).and_then(Value::as_str).map(String::from);
-                let cap = pvc.as_ref().and_then(|c| c.pointer("/status/capacity/storage")).and_then(Value::as_str).and_then(parse_quantity).unwrap_or(0);
+                let pv = pvc
+                    .as_ref()
+                    .and_then(|c| c.pointer("/spec/volumeName"))
+                    .and_then(Value::as_str)
+                    .map(String::from);
+                let cap = pvc
+                    .as_ref()
+                    .and_then(|c| c.pointer("/status/capacity/storage"))
+                    .and_then(Value::as_str)
+                    .and_then(parse_quantity)
+                    .unwrap_or(0);
                 let dir = pv.and_then(|pv| state.volumes.path(&pv));
-                vols.push((v["name"].as_str().unwrap_or("").to_string(), claim.to_string(), dir, cap));
+                vols.push((
+                    v["name"].as_str().unwrap_or("").to_string(),
+                    claim.to_string(),
+                    dir,
+                    cap,
+                ));
             }
             let pod_ref = json!({"name": meta_str(&pod, "name"), "namespace": ns, "uid": meta_str(&pod, "uid")});
             work.push((pod_ref, vols));
@@ -79,5 +112,8 @@ pub fn node_proxy(state: &Arc<SimState>, p: &ResPath) -> Result<Response<Body>, 
             json!({"podRef": pod_ref, "startTime": now, "volume": volume})
         })
         .collect();
-    Ok(json_response(200, &json!({"node": {"nodeName": node, "startTime": now}, "pods": pods})))
+    Ok(json_response(
+        200,
+        &json!({"node": {"nodeName": node, "startTime": now}, "pods": pods}),
+    ))
 }

@@ -26,7 +26,10 @@ pub struct Filter {
 impl Filter {
     pub fn from_params(p: &ResPath, params: &[(String, String)]) -> Result<Self, ApiError> {
         let kind = p.info.kind;
-        let labels = param(params, "labelSelector").filter(|s| !s.is_empty()).map(LabelSelector::parse).transpose()?;
+        let labels = param(params, "labelSelector")
+            .filter(|s| !s.is_empty())
+            .map(LabelSelector::parse)
+            .transpose()?;
         let mut fields = param(params, "fieldSelector")
             .filter(|s| !s.is_empty())
             .map(|s| FieldSelector::parse(kind, s))
@@ -35,20 +38,32 @@ impl Filter {
         if let Some(name) = &p.name {
             let f = FieldSelector::parse(kind, &format!("metadata.name={name}"))?;
             fields = Some(match fields {
-                Some(_) => FieldSelector::parse(kind, &format!("{},metadata.name={name}", param(params, "fieldSelector").unwrap_or("")))?,
+                Some(_) => FieldSelector::parse(
+                    kind,
+                    &format!(
+                        "{},metadata.name={name}",
+                        param(params, "fieldSelector").unwrap_or("")
+                    ),
+                )?,
                 None => f,
             });
         }
-        Ok(Filter { kind, namespace: p.namespace.clone(), labels, fields })
+        Ok(Filter {
+            kind,
+            namespace: p.namespace.clone(),
+            labels,
+            fields,
+        })
     }
 
     pub fn matches(&self, v: &Value) -> bool {
-        if let Some(ns) = &self.namespace {
-            if crate::sim::store::meta_str(v, "namespace") != ns {
-                return false;
-            }
+        if let Some(ns) = &self.namespace
+            && crate::sim::store::meta_str(v, "namespace") != ns
+        {
+            return false;
         }
-        self.labels.as_ref().is_none_or(|l| l.matches(v)) && self.fields.as_ref().is_none_or(|f| f.matches(self.kind, v))
+        self.labels.as_ref().is_none_or(|l| l.matches(v))
+            && self.fields.as_ref().is_none_or(|f| f.matches(self.kind, v))
     }
 }
 
@@ -57,10 +72,13 @@ fn hex(s: &str) -> String {
 }
 
 fn unhex(s: &str) -> Option<String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
-    let bytes: Option<Vec<u8>> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect();
     String::from_utf8(bytes?).ok()
 }
 
@@ -69,7 +87,11 @@ fn encode_continue(rv: u64, key: &Key) -> String {
 }
 
 fn decode_continue(token: &str) -> Result<(u64, Key), ApiError> {
-    let bad = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let bad = || {
+        ApiError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
     let s = unhex(token).ok_or_else(bad)?;
     let mut parts = s.splitn(3, '\n');
     let rv = parts.next().and_then(|r| r.parse().ok()).ok_or_else(bad)?;
@@ -90,23 +112,39 @@ pub fn get(state: &Arc<SimState>, p: &ResPath, as_table: bool) -> Result<Respons
         let t = table::table(p.info, &[obj], rv, None);
         return Ok(crate::sim::status::json_response(200, &t));
     }
-    Ok(bytes_response(200, "application/json", serde_json::to_vec(&*obj).unwrap_or_default()))
+    Ok(bytes_response(
+        200,
+        "application/json",
+        serde_json::to_vec(&*obj).unwrap_or_default(),
+    ))
 }
 
-pub fn list(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as_table: bool) -> Result<Response<Body>, ApiError> {
+pub fn list(
+    state: &Arc<SimState>,
+    p: &ResPath,
+    params: &[(String, String)],
+    as_table: bool,
+) -> Result<Response<Body>, ApiError> {
     let filter = Filter::from_params(p, params)?;
     let limit: usize = match param(params, "limit") {
-        Some(l) if !l.is_empty() => l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?,
+        Some(l) if !l.is_empty() => l
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?,
         _ => 0,
     };
-    let cont = param(params, "continue").filter(|c| !c.is_empty()).map(decode_continue).transpose()?;
+    let cont = param(params, "continue")
+        .filter(|c| !c.is_empty())
+        .map(decode_continue)
+        .transpose()?;
     let kind = p.info.kind;
     let (items, rv, more, remaining) = {
         let s = state.store.lock();
-        if let Some((rv, _)) = &cont {
-            if *rv < s.compacted_rv() {
-                return Err(ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."));
-            }
+        if let Some((rv, _)) = &cont
+            && *rv < s.compacted_rv()
+        {
+            return Err(ApiError::expired(
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+            ));
         }
         let list_rv = cont.as_ref().map_or(s.resource_version(), |(rv, _)| *rv);
         let candidates = match &cont {
@@ -114,28 +152,35 @@ pub fn list(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as_
             None => s.list(kind, filter.namespace.as_deref()),
         };
         let mut matching = candidates.into_iter().filter(|v| filter.matches(v));
-        let items: Vec<Arc<Value>> = if limit > 0 { matching.by_ref().take(limit).collect() } else { matching.by_ref().collect() };
+        let items: Vec<Arc<Value>> = if limit > 0 {
+            matching.by_ref().take(limit).collect()
+        } else {
+            matching.by_ref().collect()
+        };
         let remaining = matching.count();
         (items, list_rv, remaining > 0, remaining)
     };
     if as_table {
         let mut t = table::table(p.info, &items, rv, None);
-        if more {
-            if let Some(last) = items.last() {
-                t["metadata"]["continue"] = json!(encode_continue(rv, &key_of(last)));
-            }
+        if more && let Some(last) = items.last() {
+            t["metadata"]["continue"] = json!(encode_continue(rv, &key_of(last)));
         }
         return Ok(crate::sim::status::json_response(200, &t));
     }
     let mut meta = json!({"resourceVersion": rv.to_string()});
-    if more {
-        if let Some(last) = items.last() {
-            meta["continue"] = json!(encode_continue(rv, &key_of(last)));
-            meta["remainingItemCount"] = json!(remaining);
-        }
+    if more && let Some(last) = items.last() {
+        meta["continue"] = json!(encode_continue(rv, &key_of(last)));
+        meta["remainingItemCount"] = json!(remaining);
     }
     let mut out = Vec::with_capacity(items.len() * 2048 + 256);
-    out.extend_from_slice(format!("{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":", p.info.kind_name, p.info.api_version()).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":",
+            p.info.kind_name,
+            p.info.api_version()
+        )
+        .as_bytes(),
+    );
     let _ = serde_json::to_writer(&mut out, &meta);
     out.extend_from_slice(b",\"items\":[");
     for (i, item) in items.iter().enumerate() {
@@ -192,7 +237,12 @@ impl Encoder {
     }
 }
 
-pub fn watch(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as_table: bool) -> Result<Response<Body>, ApiError> {
+pub fn watch(
+    state: &Arc<SimState>,
+    p: &ResPath,
+    params: &[(String, String)],
+    as_table: bool,
+) -> Result<Response<Body>, ApiError> {
     let filter = Filter::from_params(p, params)?;
     let kind = p.info.kind;
     let rv_param = param(params, "resourceVersion").unwrap_or("");
@@ -209,9 +259,15 @@ pub fn watch(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as
     };
     let from: Option<u64> = match rv_param {
         "" | "0" => None,
-        r => Some(r.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {r:?}")))?),
+        r => Some(
+            r.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {r:?}")))?,
+        ),
     };
-    let enc = Encoder { info: p.info, as_table };
+    let enc = Encoder {
+        info: p.info,
+        as_table,
+    };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
     let mut first: Vec<Bytes> = Vec::new();
     let (mut sub, mut last_rv) = {
@@ -228,7 +284,11 @@ pub fn watch(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as
             Ok((backlog, rx)) => {
                 if from.is_none() || send_initial {
                     let rv = s.resource_version();
-                    for obj in s.list(kind, filter.namespace.as_deref()).iter().filter(|o| filter.matches(o)) {
+                    for obj in s
+                        .list(kind, filter.namespace.as_deref())
+                        .iter()
+                        .filter(|o| filter.matches(o))
+                    {
                         first.push(enc.line("ADDED", obj, rv));
                     }
                     if send_initial && bookmarks {
@@ -256,7 +316,8 @@ pub fn watch(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as
             }
         }
         let Some(rx) = sub.as_mut() else { return };
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + bookmark_every, bookmark_every);
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + bookmark_every, bookmark_every);
         loop {
             let line = tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -291,8 +352,14 @@ pub fn watch(state: &Arc<SimState>, p: &ResPath, params: &[(String, String)], as
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache, private"),
+    );
     Ok(resp)
 }
 
@@ -301,7 +368,10 @@ fn bookmark(info: &ResourceInfo, rv: u64, initial_end: bool) -> Bytes {
     if initial_end {
         meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    event_line("BOOKMARK", &json!({"kind": info.kind_name, "apiVersion": info.api_version(), "metadata": meta}))
+    event_line(
+        "BOOKMARK",
+        &json!({"kind": info.kind_name, "apiVersion": info.api_version(), "metadata": meta}),
+    )
 }
 
 #[cfg(test)]

@@ -9,22 +9,36 @@ use http::{Request, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-pub async fn review(state: &Arc<SimState>, req: Request<Body>, kind: Review) -> Result<Response<Body>, ApiError> {
+pub async fn review(
+    state: &Arc<SimState>,
+    req: Request<Body>,
+    kind: Review,
+) -> Result<Response<Body>, ApiError> {
     let body = read_body(req).await?;
-    let mut v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let mut v: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
     match kind {
         Review::SelfSubjectAccess => {
             let (allowed, reason) = match v.pointer("/spec/resourceAttributes") {
                 Some(ra) => {
                     let s = |k: &str| ra.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                    let (verb, resource, sub, ns) = (s("verb"), s("resource"), s("subresource"), s("namespace"));
-                    let full = if sub.is_empty() { resource.clone() } else { format!("{resource}/{sub}") };
+                    let (verb, resource, sub, ns) =
+                        (s("verb"), s("resource"), s("subresource"), s("namespace"));
+                    let full = if sub.is_empty() {
+                        resource.clone()
+                    } else {
+                        format!("{resource}/{sub}")
+                    };
                     let ns_opt = (!ns.is_empty()).then_some(ns.as_str());
                     let denied = state.faults.forbids(&verb, &resource, ns_opt)
                         || state.faults.forbids(&verb, &full, ns_opt)
                         || !state.permissions.allows(&verb, &full, ns_opt);
                     if denied {
-                        (false, "denied by the ondeck simulated cluster's scenario permissions".to_string())
+                        (
+                            false,
+                            "denied by the ondeck simulated cluster's scenario permissions"
+                                .to_string(),
+                        )
                     } else {
                         (true, "RBAC: allowed by ClusterRoleBinding \"ondeck-sim\" of ClusterRole \"cluster-admin\" to User".to_string())
                     }

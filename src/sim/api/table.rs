@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub fn wants_table(accept: &str) -> bool {
-    accept.split(',').next().is_some_and(|first| first.contains("as=Table"))
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"))
 }
 
 /// kubectl's `HumanDuration`.
@@ -17,27 +20,47 @@ pub fn human_duration(secs: i64) -> String {
     if s < 120 {
         format!("{s}s")
     } else if m < 10 {
-        if s % 60 == 0 { format!("{m}m") } else { format!("{m}m{}s", s % 60) }
+        if s % 60 == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{}s", s % 60)
+        }
     } else if m < 180 {
         format!("{m}m")
     } else if h < 8 {
-        if m % 60 == 0 { format!("{h}h") } else { format!("{h}h{}m", m % 60) }
+        if m % 60 == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{}m", m % 60)
+        }
     } else if h < 48 {
         format!("{h}h")
     } else if h < 24 * 8 {
-        if h % 24 == 0 { format!("{d}d") } else { format!("{d}d{}h", h % 24) }
+        if h % 24 == 0 {
+            format!("{d}d")
+        } else {
+            format!("{d}d{}h", h % 24)
+        }
     } else if h < 24 * 365 * 2 {
         format!("{d}d")
     } else if d / 365 < 8 {
         let y = d / 365;
-        if d % 365 == 0 { format!("{y}y") } else { format!("{y}y{}d", d % 365) }
+        if d % 365 == 0 {
+            format!("{y}y")
+        } else {
+            format!("{y}y{}d", d % 365)
+        }
     } else {
         format!("{}y", d / 365)
     }
 }
 
 fn ago(v: &Value, pointer: &str) -> String {
-    match v.pointer(pointer).and_then(Value::as_str).and_then(|t| t.parse::<Timestamp>().ok()) {
+    match v
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<Timestamp>().ok())
+    {
         Some(t) => human_duration(Timestamp::now().as_second() - t.as_second()),
         None => "<unknown>".into(),
     }
@@ -48,7 +71,11 @@ fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
 }
 
 fn or_none(x: &str) -> String {
-    if x.is_empty() { "<none>".into() } else { x.into() }
+    if x.is_empty() {
+        "<none>".into()
+    } else {
+        x.into()
+    }
 }
 
 fn access_modes(v: &Value, pointer: &str) -> String {
@@ -71,8 +98,15 @@ fn access_modes(v: &Value, pointer: &str) -> String {
 }
 
 fn pod_cells(v: &Value) -> Vec<Value> {
-    let statuses = v.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
-    let total = v.pointer("/spec/containers").and_then(Value::as_array).map_or(0, Vec::len);
+    let statuses = v
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let total = v
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     let mut reason = s(v, "/status/phase").to_string();
     if !s(v, "/status/reason").is_empty() {
         reason = s(v, "/status/reason").to_string();
@@ -82,24 +116,47 @@ fn pod_cells(v: &Value) -> Vec<Value> {
     let mut last_restart: Option<String> = None;
     for c in statuses.iter().rev() {
         restarts += c["restartCount"].as_i64().unwrap_or(0);
-        if let Some(t) = c.pointer("/lastState/terminated/finishedAt").and_then(Value::as_str) {
+        if let Some(t) = c
+            .pointer("/lastState/terminated/finishedAt")
+            .and_then(Value::as_str)
+        {
             last_restart = Some(t.to_string());
         }
-        if let Some(r) = c.pointer("/state/waiting/reason").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+        if let Some(r) = c
+            .pointer("/state/waiting/reason")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+        {
             reason = r.to_string();
-        } else if let Some(r) = c.pointer("/state/terminated/reason").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+        } else if let Some(r) = c
+            .pointer("/state/terminated/reason")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+        {
             reason = r.to_string();
-        } else if let Some(code) = c.pointer("/state/terminated/exitCode").and_then(Value::as_i64) {
+        } else if let Some(code) = c
+            .pointer("/state/terminated/exitCode")
+            .and_then(Value::as_i64)
+        {
             reason = format!("ExitCode:{code}");
         } else if c["ready"].as_bool() == Some(true) && c.pointer("/state/running").is_some() {
             ready += 1;
         }
     }
-    if v.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
-        reason = if s(v, "/status/reason") == "NodeLost" { "Unknown".into() } else { "Terminating".into() };
+    if v.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
+    {
+        reason = if s(v, "/status/reason") == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
     }
     let restarts = match last_restart.and_then(|t| t.parse::<Timestamp>().ok()) {
-        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(Timestamp::now().as_second() - t.as_second())),
+        Some(t) if restarts > 0 => format!(
+            "{restarts} ({} ago)",
+            human_duration(Timestamp::now().as_second() - t.as_second())
+        ),
         _ => restarts.to_string(),
     };
     vec![
@@ -117,14 +174,74 @@ fn pod_cells(v: &Value) -> Vec<Value> {
 
 fn columns(kind: Kind) -> Vec<(&'static str, &'static str, i32)> {
     let mut c = match kind {
-        Kind::Pod => vec![("Name", "string", 0), ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0), ("Age", "string", 0), ("IP", "string", 1), ("Node", "string", 1), ("Nominated Node", "string", 1), ("Readiness Gates", "string", 1)],
-        Kind::PersistentVolumeClaim => vec![("Name", "string", 0), ("Status", "string", 0), ("Volume", "string", 0), ("Capacity", "string", 0), ("Access Modes", "string", 0), ("StorageClass", "string", 0), ("VolumeAttributesClass", "string", 0), ("Age", "string", 0), ("VolumeMode", "string", 1)],
-        Kind::PersistentVolume => vec![("Name", "string", 0), ("Capacity", "string", 0), ("Access Modes", "string", 0), ("Reclaim Policy", "string", 0), ("Status", "string", 0), ("Claim", "string", 0), ("StorageClass", "string", 0), ("VolumeAttributesClass", "string", 0), ("Reason", "string", 0), ("Age", "string", 0), ("VolumeMode", "string", 1)],
-        Kind::Node => vec![("Name", "string", 0), ("Status", "string", 0), ("Roles", "string", 0), ("Age", "string", 0), ("Version", "string", 0)],
-        Kind::Namespace => vec![("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)],
-        Kind::Event => vec![("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0), ("Object", "string", 0), ("Message", "string", 0)],
-        Kind::Secret => vec![("Name", "string", 0), ("Type", "string", 0), ("Data", "string", 0), ("Age", "string", 0)],
-        Kind::StorageClass => vec![("Name", "string", 0), ("Provisioner", "string", 0), ("ReclaimPolicy", "string", 0), ("VolumeBindingMode", "string", 0), ("AllowVolumeExpansion", "string", 0), ("Age", "string", 0)],
+        Kind::Pod => vec![
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Status", "string", 0),
+            ("Restarts", "string", 0),
+            ("Age", "string", 0),
+            ("IP", "string", 1),
+            ("Node", "string", 1),
+            ("Nominated Node", "string", 1),
+            ("Readiness Gates", "string", 1),
+        ],
+        Kind::PersistentVolumeClaim => vec![
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Volume", "string", 0),
+            ("Capacity", "string", 0),
+            ("Access Modes", "string", 0),
+            ("StorageClass", "string", 0),
+            ("VolumeAttributesClass", "string", 0),
+            ("Age", "string", 0),
+            ("VolumeMode", "string", 1),
+        ],
+        Kind::PersistentVolume => vec![
+            ("Name", "string", 0),
+            ("Capacity", "string", 0),
+            ("Access Modes", "string", 0),
+            ("Reclaim Policy", "string", 0),
+            ("Status", "string", 0),
+            ("Claim", "string", 0),
+            ("StorageClass", "string", 0),
+            ("VolumeAttributesClass", "string", 0),
+            ("Reason", "string", 0),
+            ("Age", "string", 0),
+            ("VolumeMode", "string", 1),
+        ],
+        Kind::Node => vec![
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Roles", "string", 0),
+            ("Age", "string", 0),
+            ("Version", "string", 0),
+        ],
+        Kind::Namespace => vec![
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::Event => vec![
+            ("Last Seen", "string", 0),
+            ("Type", "string", 0),
+            ("Reason", "string", 0),
+            ("Object", "string", 0),
+            ("Message", "string", 0),
+        ],
+        Kind::Secret => vec![
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Data", "string", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::StorageClass => vec![
+            ("Name", "string", 0),
+            ("Provisioner", "string", 0),
+            ("ReclaimPolicy", "string", 0),
+            ("VolumeBindingMode", "string", 0),
+            ("AllowVolumeExpansion", "string", 0),
+            ("Age", "string", 0),
+        ],
     };
     if kind == Kind::Event {
         c.insert(0, ("Name", "string", 1));
@@ -138,35 +255,140 @@ fn cells(kind: Kind, v: &Value) -> Vec<Value> {
     match kind {
         Kind::Pod => pod_cells(v),
         Kind::PersistentVolumeClaim => {
-            let phase = if v.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) { "Terminating" } else { s(v, "/status/phase") };
-            vec![name, json!(phase), json!(s(v, "/spec/volumeName")), json!(s(v, "/status/capacity/storage")), json!(access_modes(v, "/status/accessModes")), json!(or_none(s(v, "/spec/storageClassName"))), json!("<unset>"), age, json!(s(v, "/spec/volumeMode"))]
+            let phase = if v
+                .pointer("/metadata/deletionTimestamp")
+                .is_some_and(|t| !t.is_null())
+            {
+                "Terminating"
+            } else {
+                s(v, "/status/phase")
+            };
+            vec![
+                name,
+                json!(phase),
+                json!(s(v, "/spec/volumeName")),
+                json!(s(v, "/status/capacity/storage")),
+                json!(access_modes(v, "/status/accessModes")),
+                json!(or_none(s(v, "/spec/storageClassName"))),
+                json!("<unset>"),
+                age,
+                json!(s(v, "/spec/volumeMode")),
+            ]
         }
         Kind::PersistentVolume => {
-            let claim = if s(v, "/spec/claimRef/name").is_empty() { String::new() } else { format!("{}/{}", s(v, "/spec/claimRef/namespace"), s(v, "/spec/claimRef/name")) };
-            let phase = if v.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) { "Terminating" } else { s(v, "/status/phase") };
-            vec![name, json!(s(v, "/spec/capacity/storage")), json!(access_modes(v, "/spec/accessModes")), json!(s(v, "/spec/persistentVolumeReclaimPolicy")), json!(phase), json!(claim), json!(s(v, "/spec/storageClassName")), json!("<unset>"), json!(s(v, "/status/reason")), age, json!(s(v, "/spec/volumeMode"))]
+            let claim = if s(v, "/spec/claimRef/name").is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}/{}",
+                    s(v, "/spec/claimRef/namespace"),
+                    s(v, "/spec/claimRef/name")
+                )
+            };
+            let phase = if v
+                .pointer("/metadata/deletionTimestamp")
+                .is_some_and(|t| !t.is_null())
+            {
+                "Terminating"
+            } else {
+                s(v, "/status/phase")
+            };
+            vec![
+                name,
+                json!(s(v, "/spec/capacity/storage")),
+                json!(access_modes(v, "/spec/accessModes")),
+                json!(s(v, "/spec/persistentVolumeReclaimPolicy")),
+                json!(phase),
+                json!(claim),
+                json!(s(v, "/spec/storageClassName")),
+                json!("<unset>"),
+                json!(s(v, "/status/reason")),
+                age,
+                json!(s(v, "/spec/volumeMode")),
+            ]
         }
         Kind::Node => {
-            let ready = v.pointer("/status/conditions").and_then(Value::as_array).and_then(|cs| cs.iter().find(|c| c["type"] == "Ready")).map(|c| c["status"] == "True");
-            let status = match ready { Some(true) => "Ready", Some(false) => "NotReady", None => "Unknown" };
-            let roles: Vec<&str> = v.pointer("/metadata/labels").and_then(Value::as_object).map(|l| l.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).collect()).unwrap_or_default();
-            vec![name, json!(status), json!(if roles.is_empty() { "<none>".to_string() } else { roles.join(",") }), age, json!(s(v, "/status/nodeInfo/kubeletVersion"))]
+            let ready = v
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                .map(|c| c["status"] == "True");
+            let status = match ready {
+                Some(true) => "Ready",
+                Some(false) => "NotReady",
+                None => "Unknown",
+            };
+            let roles: Vec<&str> = v
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|l| {
+                    l.keys()
+                        .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            vec![
+                name,
+                json!(status),
+                json!(if roles.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    roles.join(",")
+                }),
+                age,
+                json!(s(v, "/status/nodeInfo/kubeletVersion")),
+            ]
         }
         Kind::Namespace => vec![name, json!(s(v, "/status/phase")), age],
         Kind::Event => {
-            let last = if v.get("lastTimestamp").is_some_and(|t| !t.is_null()) { ago(v, "/lastTimestamp") } else { ago(v, "/eventTime") };
-            let obj = format!("{}/{}", s(v, "/involvedObject/kind").to_lowercase(), s(v, "/involvedObject/name"));
-            vec![name, json!(last), json!(s(v, "/type")), json!(s(v, "/reason")), json!(obj), json!(s(v, "/message"))]
+            let last = if v.get("lastTimestamp").is_some_and(|t| !t.is_null()) {
+                ago(v, "/lastTimestamp")
+            } else {
+                ago(v, "/eventTime")
+            };
+            let obj = format!(
+                "{}/{}",
+                s(v, "/involvedObject/kind").to_lowercase(),
+                s(v, "/involvedObject/name")
+            );
+            vec![
+                name,
+                json!(last),
+                json!(s(v, "/type")),
+                json!(s(v, "/reason")),
+                json!(obj),
+                json!(s(v, "/message")),
+            ]
         }
         Kind::Secret => {
-            let n = v.get("data").and_then(Value::as_object).map_or(0, |d| d.len());
+            let n = v
+                .get("data")
+                .and_then(Value::as_object)
+                .map_or(0, |d| d.len());
             vec![name, json!(s(v, "/type")), json!(n), age]
         }
         Kind::StorageClass => {
-            let default = v.pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class").and_then(Value::as_str) == Some("true");
-            let n = if default { format!("{} (default)", s(v, "/metadata/name")) } else { s(v, "/metadata/name").to_string() };
-            let expand = v.get("allowVolumeExpansion").and_then(Value::as_bool).unwrap_or(false);
-            vec![json!(n), json!(s(v, "/provisioner")), json!(s(v, "/reclaimPolicy")), json!(s(v, "/volumeBindingMode")), json!(expand.to_string()), age]
+            let default = v
+                .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+                .and_then(Value::as_str)
+                == Some("true");
+            let n = if default {
+                format!("{} (default)", s(v, "/metadata/name"))
+            } else {
+                s(v, "/metadata/name").to_string()
+            };
+            let expand = v
+                .get("allowVolumeExpansion")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            vec![
+                json!(n),
+                json!(s(v, "/provisioner")),
+                json!(s(v, "/reclaimPolicy")),
+                json!(s(v, "/volumeBindingMode")),
+                json!(expand.to_string()),
+                age,
+            ]
         }
     }
 }
@@ -220,7 +442,9 @@ mod tests {
 
     #[test]
     fn accept_header_detection() {
-        assert!(wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"));
+        assert!(wants_table(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+        ));
         assert!(!wants_table("application/json"));
     }
 }

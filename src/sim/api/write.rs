@@ -21,16 +21,23 @@ fn dry_run(params: &[(String, String)], body: Option<&Value>) -> Result<bool, Ap
     match param(params, "dryRun") {
         None | Some("") => Ok(from_body),
         Some("All") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("Invalid dry run value: {other:?}: supported values: \"All\""))),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Invalid dry run value: {other:?}: supported values: \"All\""
+        ))),
     }
 }
 
 fn obj_response(code: u16, v: &Value) -> Response<Body> {
-    bytes_response(code, "application/json", serde_json::to_vec(v).unwrap_or_default())
+    bytes_response(
+        code,
+        "application/json",
+        serde_json::to_vec(v).unwrap_or_default(),
+    )
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
 }
 
 fn check_type(p: &ResPath, v: &Value) -> Result<(), ApiError> {
@@ -38,19 +45,32 @@ fn check_type(p: &ResPath, v: &Value) -> Result<(), ApiError> {
     let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
     if !api.is_empty() && api != want {
-        return Err(ApiError::bad_request(format!("the API version in the data ({api}) does not match the expected API version ({want})")));
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({api}) does not match the expected API version ({want})"
+        )));
     }
     if !kind.is_empty() && kind != p.info.kind_name {
-        return Err(ApiError::bad_request(format!("the kind in the data ({kind}) does not match the expected kind ({})", p.info.kind_name)));
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            p.info.kind_name
+        )));
     }
     Ok(())
 }
 
 fn normalize(p: &ResPath, name: &str, v: Value) -> Result<Value, ApiError> {
-    p.info.kind.normalize(v).map_err(|e| ApiError::invalid(p.info.kind_name, name, e))
+    p.info
+        .kind
+        .normalize(v)
+        .map_err(|e| ApiError::invalid(p.info.kind_name, name, e))
 }
 
-pub async fn create(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, params: &[(String, String)]) -> Result<Response<Body>, ApiError> {
+pub async fn create(
+    state: &Arc<SimState>,
+    req: Request<Body>,
+    p: &ResPath,
+    params: &[(String, String)],
+) -> Result<Response<Body>, ApiError> {
     let body = read_body(req).await?;
     let mut v = parse_json(&body)?;
     check_type(p, &v)?;
@@ -62,9 +82,17 @@ pub async fn create(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, para
     if name.is_empty() {
         let gen_name = meta_str(&v, "generateName").to_string();
         if gen_name.is_empty() {
-            return Err(ApiError::invalid(p.info.kind_name, "", "metadata.name: Required value: name or generateName is required"));
+            return Err(ApiError::invalid(
+                p.info.kind_name,
+                "",
+                "metadata.name: Required value: name or generateName is required",
+            ));
         }
-        let suffix: String = (0..5).map(|_| fastrand::choice(b"bcdfghjklmnpqrstvwxz2456789".iter()).map_or('x', |c| *c as char)).collect();
+        let suffix: String = (0..5)
+            .map(|_| {
+                fastrand::choice(b"bcdfghjklmnpqrstvwxz2456789".iter()).map_or('x', |c| *c as char)
+            })
+            .collect();
         name = format!("{gen_name}{suffix}");
         v["metadata"]["name"] = json!(name);
     }
@@ -72,11 +100,19 @@ pub async fn create(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, para
         let path_ns = p.namespace.clone().unwrap_or_default();
         let body_ns = meta_str(&v, "namespace");
         if !body_ns.is_empty() && body_ns != path_ns {
-            return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
         v["metadata"]["namespace"] = json!(path_ns);
     }
-    for f in ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+    for f in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
         if let Some(m) = v["metadata"].as_object_mut() {
             m.remove(f);
         }
@@ -87,8 +123,18 @@ pub async fn create(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, para
     if p.info.namespaced && s.get(Kind::Namespace, "", &ns).is_none() {
         return Err(ApiError::not_found("namespaces", "", &ns));
     }
-    if p.info.namespaced && s.get(Kind::Namespace, "", &ns).is_some_and(|n| is_deleting(&n)) {
-        return Err(ApiError::new(403, "Forbidden", format!("{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", p.info.plural)));
+    if p.info.namespaced
+        && s.get(Kind::Namespace, "", &ns)
+            .is_some_and(|n| is_deleting(&n))
+    {
+        return Err(ApiError::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                p.info.plural
+            ),
+        ));
     }
     if s.get(p.info.kind, &ns, &name).is_some() {
         return Err(ApiError::already_exists(p.info.plural, p.info.group, &name));
@@ -101,7 +147,8 @@ pub async fn create(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, para
     }
     let stored = s.insert(p.info.kind, v);
     if p.info.kind == Kind::Pod {
-        s.pending_starts.insert((ns, name), std::time::Instant::now());
+        s.pending_starts
+            .insert((ns, name), std::time::Instant::now());
     }
     Ok(obj_response(201, &stored))
 }
@@ -109,7 +156,14 @@ pub async fn create(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, para
 /// Applies the status-subresource rules: the main resource cannot change status, `/status`
 /// changes only status. Identity fields never change.
 fn merge_rules(p: &ResPath, cur: &Value, mut next: Value) -> Value {
-    for f in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+    for f in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
         match cur.get("metadata").and_then(|m| m.get(f)) {
             Some(x) => next["metadata"][f] = x.clone(),
             None => {
@@ -160,20 +214,37 @@ fn validate_update(p: &ResPath, name: &str, cur: &Value, next: &Value) -> Result
             spec
         };
         if strip(cur) != strip(next) {
-            return Err(ApiError::invalid("PersistentVolumeClaim", name, "spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
+            return Err(ApiError::invalid(
+                "PersistentVolumeClaim",
+                name,
+                "spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
+            ));
         }
     }
     Ok(())
 }
 
-fn store_update(state: &Arc<SimState>, p: &ResPath, name: &str, dry: bool, f: impl FnOnce(&Value) -> Result<Value, ApiError>) -> Result<Response<Body>, ApiError> {
+fn store_update(
+    state: &Arc<SimState>,
+    p: &ResPath,
+    name: &str,
+    dry: bool,
+    f: impl FnOnce(&Value) -> Result<Value, ApiError>,
+) -> Result<Response<Body>, ApiError> {
     let ns = p.namespace.clone().unwrap_or_default();
     let mut s = state.store.lock();
-    let cur = s.get(p.info.kind, &ns, name).ok_or_else(|| ApiError::not_found(p.info.plural, p.info.group, name))?;
+    let cur = s
+        .get(p.info.kind, &ns, name)
+        .ok_or_else(|| ApiError::not_found(p.info.plural, p.info.group, name))?;
     let next = f(&cur)?;
     let want_rv = meta_str(&next, "resourceVersion");
     if !want_rv.is_empty() && want_rv != meta_str(&cur, "resourceVersion") {
-        return Err(ApiError::conflict(p.info.plural, p.info.group, name, "the object has been modified; please apply your changes to the latest version and try again"));
+        return Err(ApiError::conflict(
+            p.info.plural,
+            p.info.group,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ));
     }
     let mut next = merge_rules(p, &cur, next);
     next = normalize(p, name, next)?;
@@ -186,21 +257,39 @@ fn store_update(state: &Arc<SimState>, p: &ResPath, name: &str, dry: bool, f: im
     Ok(obj_response(200, &stored))
 }
 
-pub async fn update(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, params: &[(String, String)]) -> Result<Response<Body>, ApiError> {
+pub async fn update(
+    state: &Arc<SimState>,
+    req: Request<Body>,
+    p: &ResPath,
+    params: &[(String, String)],
+) -> Result<Response<Body>, ApiError> {
     let name = p.name.clone().unwrap_or_default();
     let body = read_body(req).await?;
     let v = parse_json(&body)?;
     check_type(p, &v)?;
     if meta_str(&v, "name") != name {
-        return Err(ApiError::bad_request(format!("the name of the object ({}) does not match the name on the URL ({name})", meta_str(&v, "name"))));
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            meta_str(&v, "name")
+        )));
     }
     let dry = dry_run(params, None)?;
     store_update(state, p, &name, dry, |_| Ok(v))
 }
 
-pub async fn patch(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, params: &[(String, String)]) -> Result<Response<Body>, ApiError> {
+pub async fn patch(
+    state: &Arc<SimState>,
+    req: Request<Body>,
+    p: &ResPath,
+    params: &[(String, String)],
+) -> Result<Response<Body>, ApiError> {
     let name = p.name.clone().unwrap_or_default();
-    let ct = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let ct_base = ct.split(';').next().unwrap_or("").trim().to_string();
     let body = read_body(req).await?;
     let dry = dry_run(params, None)?;
@@ -220,52 +309,99 @@ pub async fn patch(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, param
             let patch = parse_json(&body)?;
             store_update(state, p, &name, dry, |cur| {
                 let mut next = (*cur).clone();
-                patch::json_patch(&mut next, &patch).map_err(|e| ApiError::new(422, "Invalid", e.0))?;
+                patch::json_patch(&mut next, &patch)
+                    .map_err(|e| ApiError::new(422, "Invalid", e.0))?;
                 Ok(next)
             })
         }
         "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
-            Err(ApiError::not_implemented("server-side apply is not implemented by the ondeck simulated cluster"))
+            Err(ApiError::not_implemented(
+                "server-side apply is not implemented by the ondeck simulated cluster",
+            ))
         }
         other => Err(ApiError::unsupported_media_type(other)),
     }
 }
 
-pub async fn delete(state: &Arc<SimState>, req: Request<Body>, p: &ResPath, params: &[(String, String)]) -> Result<Response<Body>, ApiError> {
+pub async fn delete(
+    state: &Arc<SimState>,
+    req: Request<Body>,
+    p: &ResPath,
+    params: &[(String, String)],
+) -> Result<Response<Body>, ApiError> {
     let name = p.name.clone().unwrap_or_default();
     let ns = p.namespace.clone().unwrap_or_default();
     let body = read_body(req).await?;
-    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) { json!({}) } else { parse_json(&body)? };
+    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        parse_json(&body)?
+    };
     let dry = dry_run(params, Some(&opts))?;
     let grace: Option<i64> = match param(params, "gracePeriodSeconds") {
-        Some(g) => Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds {g:?}")))?),
+        Some(g) => Some(
+            g.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds {g:?}")))?,
+        ),
         None => opts.get("gracePeriodSeconds").and_then(Value::as_i64),
     };
-    let propagation = param(params, "propagationPolicy").map(String::from).or_else(|| opts.get("propagationPolicy").and_then(Value::as_str).map(String::from));
-    if let Some(pp) = &propagation {
-        if !matches!(pp.as_str(), "Orphan" | "Background" | "Foreground") {
-            return Err(ApiError::bad_request(format!("propagationPolicy: Unsupported value: {pp:?}: supported values: \"Foreground\", \"Background\", \"Orphan\"")));
-        }
+    let propagation = param(params, "propagationPolicy")
+        .map(String::from)
+        .or_else(|| {
+            opts.get("propagationPolicy")
+                .and_then(Value::as_str)
+                .map(String::from)
+        });
+    if let Some(pp) = &propagation
+        && !matches!(pp.as_str(), "Orphan" | "Background" | "Foreground")
+    {
+        return Err(ApiError::bad_request(format!(
+            "propagationPolicy: Unsupported value: {pp:?}: supported values: \"Foreground\", \"Background\", \"Orphan\""
+        )));
     }
     let mut s = state.store.lock();
-    let cur = s.get(p.info.kind, &ns, &name).ok_or_else(|| ApiError::not_found(p.info.plural, p.info.group, &name))?;
+    let cur = s
+        .get(p.info.kind, &ns, &name)
+        .ok_or_else(|| ApiError::not_found(p.info.plural, p.info.group, &name))?;
     if let Some(pre) = opts.get("preconditions") {
         if let Some(uid) = pre.get("uid").and_then(Value::as_str) {
             let actual = meta_str(&cur, "uid");
             if uid != actual {
-                return Err(ApiError::conflict(p.info.plural, p.info.group, &name, &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}")));
+                return Err(ApiError::conflict(
+                    p.info.plural,
+                    p.info.group,
+                    &name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                    ),
+                ));
             }
         }
         if let Some(rv) = pre.get("resourceVersion").and_then(Value::as_str) {
             let actual = meta_str(&cur, "resourceVersion");
             if rv != actual {
-                return Err(ApiError::conflict(p.info.plural, p.info.group, &name, &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}")));
+                return Err(ApiError::conflict(
+                    p.info.plural,
+                    p.info.group,
+                    &name,
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"
+                    ),
+                ));
             }
         }
     }
-    let outcome = controllers::begin_delete(&mut s, p.info.kind, &ns, &name, grace, &state.timing, dry);
+    let outcome =
+        controllers::begin_delete(&mut s, p.info.kind, &ns, &name, grace, &state.timing, dry);
     match outcome {
-        Some(v) => Ok(obj_response(200, &v)),
+        Some(v) => {
+            let mut resp = obj_response(200, &v);
+            if dry {
+                resp.extensions_mut()
+                    .insert(crate::sim::server::DryRunMarker);
+            }
+            Ok(resp)
+        }
         None => Err(ApiError::not_found(p.info.plural, p.info.group, &name)),
     }
 }

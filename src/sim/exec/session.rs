@@ -21,6 +21,30 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 pub const CHUNK: usize = 64 * 1024;
 /// Frames queued between the command thread and the socket, each way.
 pub const QUEUE: usize = 4;
+/// Commands running right now, across every session (tests use it to prove that a command
+/// stops when its client goes away).
+static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn commands_running() -> usize {
+    RUNNING.load(Ordering::SeqCst)
+}
+
+/// Counts one running command for as long as it lives.
+struct RunningGuard;
+
+impl RunningGuard {
+    fn new() -> Self {
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        RunningGuard
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// How long to wait for the client's close reply after our close.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -148,7 +172,9 @@ where
     let break_after = exec.break_after_bytes;
     let task = {
         let cancel = cancel.clone();
+        let running = RunningGuard::new();
         tokio::task::spawn_blocking(move || {
+            let _running = running;
             let container = Container::new(exec.mounts, exec.files);
             let mut stdin = StdinReader {
                 rx: in_rx,

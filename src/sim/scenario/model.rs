@@ -23,7 +23,8 @@ impl RelTime {
         };
         let rest = rest.trim().strip_suffix(" ago").map_or(rest, |r| r);
         let sign = if s.ends_with(" ago") { -1 } else { sign };
-        let d = humantime::parse_duration(rest.trim()).map_err(|e| format!("invalid relative time {s:?}: {e} (use e.g. -14m, 3d, now)"))?;
+        let d = humantime::parse_duration(rest.trim())
+            .map_err(|e| format!("invalid relative time {s:?}: {e} (use e.g. -14m, 3d, now)"))?;
         Ok(RelTime(sign * d.as_secs() as i64))
     }
 }
@@ -42,7 +43,9 @@ pub struct Size(pub String);
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::sim::faults::parse_bytes(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid size {s:?} (use e.g. 10Gi, 500Mi)")))?;
+        crate::sim::faults::parse_bytes(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("invalid size {s:?} (use e.g. 10Gi, 500Mi)"))
+        })?;
         Ok(Size(s))
     }
 }

@@ -7,8 +7,12 @@
 //! cached as unknown for [`NEGATIVE_TTL`]. Entries for inodes that vanished are evicted.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::fds::{count_open_fds, fd_dir_size_is_count, list_pids, read_comm};
@@ -54,6 +58,38 @@ pub struct Owners {
     hits: usize,
     pub last_scan: Option<Instant>,
     pub last_stats: ScanStats,
+}
+
+/// `readlinkat(dir, name)` into `buf`: the target, or an error (also when it does not fit,
+/// which a `socket:[N]` link never does). Resolving the name relative to the open fd directory
+/// skips walking `/proc/PID/fd` again for every fd, the bulk of a scan's kernel time.
+fn readlink_in<'b>(dir: &File, name: &[u8], buf: &'b mut [u8; 64]) -> io::Result<&'b [u8]> {
+    // fd names are decimal numbers: anything else is not ours to look at.
+    if name.is_empty() || name.len() > 20 || !name.iter().all(u8::is_ascii_digit) {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    let mut cname = [0u8; 21];
+    cname[..name.len()].copy_from_slice(name);
+    // SAFETY: `dir` is an open directory fd for the whole call; `cname` is NUL-terminated (the
+    // name is at most 20 bytes of digits, the array 21 zeroed bytes); `buf` is valid for
+    // writes of `buf.len()` bytes and the kernel writes at most that many. readlinkat has no
+    // safe wrapper in std.
+    let n = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            cname.as_ptr().cast(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    if n >= buf.len() {
+        return Err(io::Error::from(io::ErrorKind::InvalidData)); // possibly truncated
+    }
+    Ok(&buf[..n])
 }
 
 /// `socket:[12345]` -> 12345.
@@ -117,88 +153,170 @@ impl Owners {
     }
 
     /// Looks for the owners of `wanted` (inodes the cache missed) in `proc_root/*/fd`.
+    ///
+    /// Processes are taken from a shared queue (in [`Owners::scan_order`]) by up to
+    /// [`MAX_SCAN_THREADS`] threads when there are enough fds to make threads worth starting;
+    /// each wanted inode is claimed once through an atomic flag, and every worker stops as soon as
+    /// all are found.
     pub fn scan(&mut self, proc_root: &Path, wanted: &[u32], now: Instant) -> ScanStats {
-        let mut remaining: FastMap<u32, ()> = wanted.iter().map(|i| (*i, ())).collect();
+        let mut wanted = wanted.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let (order, total_fds) = self.scan_order(proc_root);
+        let job = ScanJob {
+            proc_root,
+            order: &order,
+            wanted: &wanted,
+            claimed: wanted.iter().map(|_| AtomicBool::new(false)).collect(),
+            found: AtomicUsize::new(0),
+            next: AtomicUsize::new(0),
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_SCAN_THREADS);
+        let outcomes: Vec<WorkerOutcome> = if threads > 1 && total_fds >= PARALLEL_SCAN_MIN_FDS {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads).map(|_| s.spawn(|| job.work())).collect();
+                // A worker that panicked just contributes nothing: its inodes stay unknown.
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            })
+        } else {
+            vec![job.work()]
+        };
+
         let mut stats = ScanStats::default();
-        let order = self.scan_order(proc_root);
-        let mut link_path = proc_root.to_path_buf();
-        for pid in order {
-            if remaining.is_empty() {
-                break;
-            }
-            let fd_dir = proc_root.join(pid.to_string()).join("fd");
-            let rd = match std::fs::read_dir(&fd_dir) {
-                Ok(rd) => rd,
-                Err(_) => {
-                    stats.unreadable += 1;
-                    continue;
-                }
-            };
-            stats.processes += 1;
-            let mut matched = false;
-            for entry in rd.flatten() {
-                stats.fds += 1;
-                link_path.clone_from(&fd_dir);
-                link_path.push(entry.file_name());
-                let Ok(link) = std::fs::read_link(&link_path) else {
-                    continue;
-                };
-                let Some(inode) = parse_socket_link(link.as_os_str().as_bytes()) else {
-                    continue;
-                };
-                if remaining.remove(&inode).is_some() {
-                    stats.found += 1;
-                    matched = true;
-                    self.by_inode.insert(
-                        inode,
-                        Entry {
-                            pid: Some(pid),
-                            found_at: now,
-                            seen: self.poll,
-                        },
-                    );
-                    if remaining.is_empty() {
-                        break;
-                    }
-                }
-            }
-            if matched && !self.comms.contains_key(&pid) {
-                let comm = read_comm(proc_root, pid).unwrap_or_else(|| "(gone)".to_string());
-                self.comms.insert(pid, comm);
+        let mut matched_pids: Vec<u32> = Vec::new();
+        for o in outcomes {
+            stats.processes += o.stats.processes;
+            stats.fds += o.stats.fds;
+            stats.unreadable += o.stats.unreadable;
+            stats.found += o.found.len() as u64;
+            for (inode, pid) in o.found {
+                self.by_inode.insert(
+                    inode,
+                    Entry {
+                        pid: Some(pid),
+                        found_at: now,
+                        seen: self.poll,
+                    },
+                );
+                matched_pids.push(pid);
             }
         }
-        for (inode, ()) in remaining {
-            self.by_inode.insert(
-                inode,
-                Entry {
-                    pid: None,
-                    found_at: now,
-                    seen: self.poll,
-                },
-            );
+        for (i, inode) in wanted.iter().enumerate() {
+            if !job.claimed[i].load(Ordering::Relaxed) {
+                self.by_inode.insert(
+                    *inode,
+                    Entry {
+                        pid: None,
+                        found_at: now,
+                        seen: self.poll,
+                    },
+                );
+            }
+        }
+        matched_pids.sort_unstable();
+        matched_pids.dedup();
+        for pid in matched_pids {
+            self.comms
+                .entry(pid)
+                .or_insert_with(|| read_comm(proc_root, pid).unwrap_or_else(|| "(gone)".into()));
         }
         self.last_scan = Some(now);
         self.last_stats = stats;
         stats
     }
 
-    /// Known owners first, then every other process by descending open-fd count.
-    fn scan_order(&self, proc_root: &Path) -> Vec<u32> {
+    /// Known owners first, then every other process by descending open-fd count; and the total
+    /// fd count (to decide whether threads are worth it).
+    fn scan_order(&self, proc_root: &Path) -> (Vec<u32>, u64) {
         let size_is_count = fd_dir_size_is_count(proc_root);
+        let mut total = 0u64;
         let mut rest: Vec<(u64, u32)> = list_pids(proc_root)
             .into_iter()
-            .filter(|p| !self.comms.contains_key(p))
             .map(|p| {
                 let dir = proc_root.join(p.to_string()).join("fd");
                 let n = count_open_fds(&dir, size_is_count).unwrap_or(0);
+                total += n;
                 (n, p)
             })
+            .filter(|(_, p)| !self.comms.contains_key(p))
             .collect();
         rest.sort_unstable_by(|a, b| b.cmp(a));
         let mut order: Vec<u32> = self.comms.keys().copied().collect();
         order.sort_unstable();
         order.extend(rest.into_iter().map(|(_, p)| p));
-        order
+        (order, total)
+    }
+}
+
+/// Threads for a big scan: readlinks are kernel time that parallelises across cores.
+const MAX_SCAN_THREADS: usize = 4;
+/// Below this many fds on the machine a scan takes a few ms: not worth starting threads.
+const PARALLEL_SCAN_MIN_FDS: u64 = 4096;
+
+/// What the scan workers share.
+struct ScanJob<'a> {
+    proc_root: &'a Path,
+    order: &'a [u32],
+    /// Sorted, deduplicated.
+    wanted: &'a [u32],
+    /// `claimed[i]`: `wanted[i]` was found (by exactly one worker).
+    claimed: Vec<AtomicBool>,
+    found: AtomicUsize,
+    /// Index of the next process in `order` to scan.
+    next: AtomicUsize,
+}
+
+struct WorkerOutcome {
+    found: Vec<(u32, u32)>,
+    stats: ScanStats,
+}
+
+impl ScanJob<'_> {
+    fn all_found(&self) -> bool {
+        self.found.load(Ordering::Relaxed) >= self.wanted.len()
+    }
+
+    fn work(&self) -> WorkerOutcome {
+        let mut out = WorkerOutcome {
+            found: Vec::new(),
+            stats: ScanStats::default(),
+        };
+        let mut link_buf = [0u8; 64];
+        while !self.all_found() {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(&pid) = self.order.get(i) else { break };
+            let fd_dir = self.proc_root.join(pid.to_string()).join("fd");
+            let (rd, dir) = match (std::fs::read_dir(&fd_dir), File::open(&fd_dir)) {
+                (Ok(rd), Ok(dir)) => (rd, dir),
+                _ => {
+                    out.stats.unreadable += 1;
+                    continue;
+                }
+            };
+            out.stats.processes += 1;
+            for entry in rd.flatten() {
+                out.stats.fds += 1;
+                let Ok(link) = readlink_in(&dir, entry.file_name().as_bytes(), &mut link_buf)
+                else {
+                    continue;
+                };
+                let Some(inode) = parse_socket_link(link) else {
+                    continue;
+                };
+                let Ok(idx) = self.wanted.binary_search(&inode) else {
+                    continue;
+                };
+                if !self.claimed[idx].swap(true, Ordering::Relaxed) {
+                    out.found.push((inode, pid));
+                    if self.found.fetch_add(1, Ordering::Relaxed) + 1 >= self.wanted.len() {
+                        break;
+                    }
+                }
+            }
+        }
+        out
     }
 }
 

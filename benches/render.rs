@@ -1,0 +1,73 @@
+//! Rendering cost: the sockets pane with 10,000 rows at 200x60 into a TestBackend (draw
+//! includes ratatui's buffer diff), and one filter keystroke (update: re-filter + re-sort of
+//! 10,000 rows, then a draw).
+
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ondeck::app::{Model, Msg, Settings, update};
+use ondeck::ui::fixtures::{big_snapshot, sockets_update, wall0};
+use ondeck::ui::panes::PaneKind;
+use ondeck::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn model_with_10k_rows() -> Model {
+    let settings = Settings {
+        grid: vec![vec![PaneKind::Sockets]],
+        ..Settings::default()
+    };
+    let t0 = Instant::now();
+    let mut m = Model::new(settings, t0, wall0());
+    update(&mut m, Msg::Resize(200, 60));
+    update(
+        &mut m,
+        Msg::Source(sockets_update(big_snapshot(10_000), 1, t0, wall0())),
+    );
+    // CLOSE_WAIT by peer: 10,000 rows.
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)),
+    );
+    m
+}
+
+fn key(m: &mut Model, code: KeyCode) {
+    update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn bench(c: &mut Criterion) {
+    let theme = Theme::builtin_dark(false);
+    let mut term = match Terminal::new(TestBackend::new(200, 60)) {
+        Ok(t) => t,
+        Err(e) => match e {},
+    };
+
+    let mut m = model_with_10k_rows();
+    assert_eq!(m.sockets_pane.table().order.len(), 10_000);
+    c.bench_function("render sockets pane 10k rows 200x60", |b| {
+        b.iter(|| {
+            // Move the selection so every frame has something to diff.
+            key(&mut m, KeyCode::Char('j'));
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+        })
+    });
+
+    let mut m = model_with_10k_rows();
+    key(&mut m, KeyCode::Char('/'));
+    key(&mut m, KeyCode::Char('1'));
+    c.bench_function("filter keystroke update+render 10k rows", |b| {
+        // One iteration = one keystroke that narrows the filter and one that widens it again,
+        // each followed by a draw; the report is per pair.
+        b.iter(|| {
+            key(&mut m, KeyCode::Char('0'));
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+            key(&mut m, KeyCode::Backspace);
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
