@@ -463,7 +463,8 @@ pub fn evaluate(rows: &[PodRow]) -> Vec<Condition> {
                     Comparison::Above
                 },
                 for_: std::time::Duration::ZERO,
-                message: r.text.clone(),
+                // Self-contained: Nagios' summary line and the alert hook show only this.
+                message: format!("{}/{}: {}", row.namespace, row.name, r.text),
             })
         })
         .collect()
