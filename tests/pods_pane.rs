@@ -135,3 +135,28 @@ async fn incident_pods_ranked_with_reasons_events_and_styles() {
         .collect();
     insta::assert_snapshot!("pods_pane_filtered", table.join("\n"));
 }
+
+#[tokio::test]
+async fn enter_shows_containers_last_state_probes_and_events() {
+    let mut m = model(incident_update().await);
+    key(&mut m, KeyCode::Char('/'));
+    for c in "8qzvt".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 200, 60));
+    assert!(text.contains("Pods details"), "{text}");
+    assert!(
+        text.contains("payments/payments-api-7f9c6b5d4-8qzvt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Waiting: CrashLoopBackOff: back-off 5m0s"),
+        "{text}"
+    );
+    assert!(text.contains("Error exit 2, finished 2m"), "{text}");
+    assert!(text.contains("readiness: http-get :8080/healthz"), "{text}");
+    assert!(text.contains("BackOff (x51)"), "{text}");
+    assert!(text.contains("limits") || text.contains("events"), "{text}");
+}

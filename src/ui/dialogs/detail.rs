@@ -13,6 +13,7 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
     let lines: Vec<Line> = match model.focused {
         PaneKind::Sockets => panes::sockets::detail_lines(model, ctx),
         PaneKind::Alerts => panes::alerts::detail_lines(model, ctx),
+        PaneKind::Pods => panes::pods::detail_lines(model, ctx),
         k => vec![Line::from(format!(
             "{} {}",
             k.spec().title,

@@ -402,3 +402,156 @@ pub fn header_meters(model: &Model, ctx: ViewCtx<'_>) -> Option<Vec<Span<'static
     spans.extend(crate::ui::widgets::freshness_line(ctx, &fresh).spans);
     Some(spans)
 }
+
+/// The detail view (Enter) of the selected pod: status, reasons, containers with state and last
+/// state (reason, exit code, finished at), probes and limits, claims, recent events.
+pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let Some(s) = model.pods.data() else {
+        return vec![Line::from("no pod data yet")];
+    };
+    let Some(r) = model
+        .pods_pane
+        .table
+        .selected_index()
+        .and_then(|i| s.rows.get(i))
+    else {
+        return vec![Line::from("no pod selected")];
+    };
+    let now = s.at.max(model.wall);
+    let ago = |ts: jiff::Timestamp| crate::domain::pods::human_duration(now.duration_since(ts));
+    let label = |k: &str| Span::styled(format!("{k:<10}"), t.muted);
+    let mut lines = vec![
+        Line::from(vec![
+            danger_span(ctx, danger(r.level)),
+            Span::styled(
+                format!(" {}/{}", sanitize(&r.namespace), sanitize(&r.name)),
+                t.accent,
+            ),
+        ]),
+        Line::from(vec![
+            label("status"),
+            Span::raw(format!(
+                "{}  ready {}  restarts {}  age {}",
+                sanitize(&r.status),
+                r.ready,
+                r.restarts_text(now),
+                r.age_text(now)
+            )),
+        ]),
+        Line::from(vec![
+            label("node"),
+            Span::raw(sanitize(r.node.as_deref().unwrap_or("<none>")).into_owned()),
+            Span::styled("  owner ", t.muted),
+            Span::raw(
+                r.owner
+                    .as_ref()
+                    .map(|o| format!("{} {}", sanitize(&o.kind), sanitize(&o.name)))
+                    .unwrap_or_else(|| "<none>".into()),
+            ),
+        ]),
+    ];
+    if !r.claims.is_empty() {
+        let claims: Vec<String> = r.claims.iter().map(|c| sanitize(c).into_owned()).collect();
+        lines.push(Line::from(vec![
+            label("claims"),
+            Span::raw(claims.join(", ")),
+        ]));
+    }
+    for reason in &r.reasons {
+        lines.push(Line::from(vec![
+            danger_span(ctx, danger(reason.level)),
+            Span::raw(clip(&format!(" {}", sanitize(&reason.text)), 62)),
+        ]));
+    }
+    for c in &r.containers {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", sanitize(&c.name)), t.accent),
+            Span::styled(
+                format!(
+                    "({}{}) {}",
+                    c.role,
+                    if c.ready { ", ready" } else { "" },
+                    sanitize(&c.image)
+                ),
+                t.muted,
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            label("  state"),
+            Span::raw(clip(&sanitize(&c.state), 62)),
+        ]));
+        if let Some(l) = &c.last_state {
+            let mut text = format!(
+                "{} exit {}",
+                sanitize(l.reason.as_deref().unwrap_or("terminated")),
+                l.exit_code
+            );
+            if let Some(sig) = l.signal.filter(|s| *s != 0) {
+                text.push_str(&format!(" signal {sig}"));
+            }
+            if let Some(f) = l.finished_at {
+                text.push_str(&format!(", finished {} ago", ago(f)));
+            }
+            lines.push(Line::from(vec![
+                label("  last"),
+                Span::styled(text, if l.exit_code != 0 { t.warning } else { t.base }),
+            ]));
+        }
+        for p in &c.probes {
+            lines.push(Line::from(vec![
+                label("  probe"),
+                Span::raw(sanitize(p).into_owned()),
+            ]));
+        }
+        if let Some(l) = &c.limits {
+            lines.push(Line::from(vec![
+                label("  limits"),
+                Span::raw(sanitize(l).into_owned()),
+            ]));
+        }
+    }
+    match s.events.get(&r.key()) {
+        Some(evs) if !evs.is_empty() => {
+            lines.push(Line::from(Span::styled("events", t.muted)));
+            for e in evs {
+                let when = e.last_seen.map(ago).unwrap_or_else(|| "?".into());
+                let style = if e.type_ == "Warning" {
+                    t.warning
+                } else {
+                    t.muted
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {when:>5} "), t.muted),
+                    Span::styled(format!("{} ", sanitize(&e.reason)), style),
+                    Span::raw(clip(
+                        &format!(
+                            "{}{}",
+                            if e.count > 1 {
+                                format!("(x{}) ", e.count)
+                            } else {
+                                String::new()
+                            },
+                            sanitize(&e.message)
+                        ),
+                        52,
+                    )),
+                ]));
+            }
+        }
+        _ => lines.push(Line::from(Span::styled("no recent events", t.muted))),
+    }
+    lines
+}
+
+/// At most `max` characters, with an ellipsis when cut (the detail dialog does not grow for
+/// wrapped lines).
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
