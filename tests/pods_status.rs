@@ -506,8 +506,14 @@ fn trouble_seen_to_start_is_not_older_than_the_last_healthy_observation() {
 #[test]
 fn detail_has_containers_with_state_last_state_probes_limits_and_conditions() {
     let pod = fixture("crashloop_oom");
-    let row = r("crashloop_oom");
-    let c = &row.containers[0];
+    let mut row = r("crashloop_oom");
+    assert!(
+        row.containers().is_empty(),
+        "no pod attached: nothing to show"
+    );
+    row.pod = Some(Arc::new(pod.clone()));
+    let containers = row.containers();
+    let c = &containers[0];
     assert_eq!(c.name, "api");
     assert_eq!(c.role, "app");
     assert_eq!(c.restarts, 7);
@@ -538,10 +544,9 @@ fn detail_has_containers_with_state_last_state_probes_limits_and_conditions() {
         .expect("Ready condition");
     assert_eq!(ready.status, "False");
     // Sidecars are labelled as such and come first.
-    let side = r("sidecar");
+    let side = ondeck::domain::pods::containers_of(&fixture("sidecar"));
     assert_eq!(
-        side.containers
-            .iter()
+        side.iter()
             .map(|c| (c.name.as_str(), c.role))
             .collect::<Vec<_>>(),
         [("proxy", "sidecar"), ("api", "app")]

@@ -112,9 +112,10 @@ pub struct PodRow {
     pub phase: Option<String>,
     /// PVC claim names this pod mounts (for the PVC pane's "who mounts it").
     pub claims: Vec<String>,
-    /// Containers with state, last state, probes and limits (the detail view; not in `check`).
+    /// The (stripped, immutable) pod object itself, shared with the store at no copy, so the
+    /// detail view can show containers, probes and last states on demand (not in `check`).
     #[serde(skip_serializing)]
-    pub containers: Vec<ContainerDetail>,
+    pub pod: Option<Arc<Pod>>,
     pub level: Level,
     pub reasons: Vec<PodReason>,
 }
@@ -152,6 +153,11 @@ impl PodRow {
     }
 
     /// The reasons joined for a narrow column.
+    /// Containers with state, last state, probes and limits, computed on demand.
+    pub fn containers(&self) -> Vec<ContainerDetail> {
+        self.pod.as_deref().map(containers_of).unwrap_or_default()
+    }
+
     pub fn reasons_text(&self) -> String {
         self.reasons
             .iter()

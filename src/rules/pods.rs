@@ -437,7 +437,7 @@ pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Times
         owner: owner_of(pod),
         phase: pod.status.as_ref().and_then(|s| s.phase.clone()),
         claims: claims_of(pod),
-        containers: crate::domain::pods::containers_of(pod),
+        pod: None,
         level,
         reasons,
     }

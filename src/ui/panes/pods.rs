@@ -464,7 +464,7 @@ pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
             Span::raw(clip(&format!(" {}", sanitize(&reason.text)), 62)),
         ]));
     }
-    for c in &r.containers {
+    for c in &r.containers() {
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", sanitize(&c.name)), t.accent),
             Span::styled(
