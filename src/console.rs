@@ -55,6 +55,9 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     let opts = RunOptions {
         demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
+        pod_logs: pods
+            .as_ref()
+            .map(|p| sources::kube::logs::LogFetcher::new(p.target.clone())),
         ..Default::default()
     };
     let result = app::run(&cfg, rx, opts).await;

@@ -158,6 +158,8 @@ pub enum InputMode {
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Help,
+    /// `l` / `L` on a pod: its log tail (loading until the fetch returns).
+    PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
     /// Enter on a row: details of the selected row in the focused pane.
     Detail,
     /// `a` on an alert: a note typed in a small text area.

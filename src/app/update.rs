@@ -39,6 +39,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
         },
         Msg::Paste(text) => on_paste(m, &text),
         Msg::Resize(w, h) => m.size = (w, h),
+        Msg::CommandDone(CommandResult::PodLogs(view)) => {
+            // Only if that log view is still open (the user may have closed or moved on).
+            if let Some(Overlay::PodLogs(open)) = &mut m.overlay
+                && open.same_request(&view)
+            {
+                *open = view;
+            }
+        }
         Msg::CommandDone(CommandResult::AlertHook {
             rule,
             subject,
@@ -321,6 +329,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     m.overlay = None;
                 }
             }
+            Overlay::PodLogs(view) => {
+                if !view.on_key(k.code) {
+                    m.overlay = None;
+                }
+            }
         }
         return;
     }
@@ -405,6 +418,15 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         (KeyCode::Char('<'), _) => table_op(m, |t, d| t.cycle_sort(false, d)),
         (KeyCode::Char('r'), false) => table_op(m, |t, d| t.reverse_sort(d)),
         (KeyCode::Enter, _) if m.focused.spec().available => m.overlay = Some(Overlay::Detail),
+        (KeyCode::Char(c @ ('l' | 'L')), false) if m.focused == PaneKind::Pods => {
+            match crate::ui::panes::pods::request_logs(m, c == 'l') {
+                Some((view, cmd)) => {
+                    m.overlay = Some(Overlay::PodLogs(Box::new(view)));
+                    cmds.push(cmd);
+                }
+                None => m.flash("no pod selected, or no cluster to ask", Level::Info),
+            }
+        }
         (KeyCode::Tab, _) => cycle_pane(m, true),
         (KeyCode::BackTab, _) => cycle_pane(m, false),
         (KeyCode::F(5), _) => {

@@ -555,3 +555,143 @@ fn clip(s: &str, max: usize) -> String {
         out
     }
 }
+
+/// The log overlay of one pod container: loading, then the raw text (sanitized when drawn) or
+/// the error. Shows the tail that fits; `k`/`j` scroll back and forth.
+#[derive(Debug, Clone)]
+pub struct PodLogsView {
+    pub pod: crate::domain::pods::PodKey,
+    pub container: String,
+    pub previous: bool,
+    /// `None` while loading.
+    pub result: Option<Result<String, String>>,
+    pub truncated: bool,
+    /// Lines scrolled back from the end.
+    pub back: usize,
+}
+
+impl PodLogsView {
+    pub fn loading(pod: crate::domain::pods::PodKey, container: String, previous: bool) -> Self {
+        PodLogsView {
+            pod,
+            container,
+            previous,
+            result: None,
+            truncated: false,
+            back: 0,
+        }
+    }
+
+    pub fn done(
+        pod: crate::domain::pods::PodKey,
+        container: String,
+        previous: bool,
+        result: Result<crate::sources::kube::logs::LogTail, crate::sources::SourceError>,
+    ) -> Self {
+        let truncated = result.as_ref().is_ok_and(|t| t.truncated);
+        PodLogsView {
+            result: Some(result.map(|t| t.text).map_err(|e| e.to_string())),
+            truncated,
+            ..PodLogsView::loading(pod, container, previous)
+        }
+    }
+
+    pub fn same_request(&self, other: &PodLogsView) -> bool {
+        self.pod == other.pod
+            && self.container == other.container
+            && self.previous == other.previous
+    }
+
+    /// Handles a key; `false` closes the overlay.
+    pub fn on_key(&mut self, code: crossterm::event::KeyCode) -> bool {
+        use crossterm::event::KeyCode;
+        match code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => false,
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.back = self.back.saturating_add(1);
+                true
+            }
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.back = self.back.saturating_sub(1);
+                true
+            }
+            KeyCode::PageUp => {
+                self.back = self.back.saturating_add(10);
+                true
+            }
+            KeyCode::PageDown => {
+                self.back = self.back.saturating_sub(10);
+                true
+            }
+            _ => true,
+        }
+    }
+}
+
+/// `l` (previous instance if there is one, else current) / `L` (current) on the selected pod.
+pub fn request_logs(
+    m: &Model,
+    want_previous: bool,
+) -> Option<(PodLogsView, crate::app::msg::Command)> {
+    let s = m.pods.data()?;
+    let row = s.rows.get(m.pods_pane.table.selected_index()?)?;
+    let pod = row.pod.as_deref()?;
+    let (container, previous) = crate::sources::kube::logs::plan(pod, want_previous)?;
+    let key = row.key();
+    Some((
+        PodLogsView::loading(key.clone(), container.clone(), previous),
+        crate::app::msg::Command::FetchPodLogs {
+            pod: key,
+            container,
+            previous,
+        },
+    ))
+}
+
+pub fn render_logs(view: &PodLogsView, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let t = ctx.theme;
+    let rect = crate::ui::widgets::centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    let title = format!(
+        " logs {}/{} [{}{}]{} (Esc closes, k/j scroll) ",
+        sanitize(&view.pod.namespace),
+        sanitize(&view.pod.name),
+        sanitize(&view.container),
+        if view.previous {
+            ", previous instance"
+        } else {
+            ""
+        },
+        if view.truncated { " truncated" } else { "" }
+    );
+    let block = ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_set(ctx.sym.border)
+        .border_style(t.border_focused)
+        .title(Span::styled(title, t.accent));
+    let inner_h = rect.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = match &view.result {
+        None => vec![Line::from(Span::styled("fetching…", t.muted))],
+        Some(Err(e)) => vec![Line::from(Span::styled(
+            sanitize(e).into_owned(),
+            t.warning,
+        ))],
+        Some(Ok(text)) if text.is_empty() => {
+            vec![Line::from(Span::styled("(no log lines)", t.muted))]
+        }
+        Some(Ok(text)) => {
+            let all: Vec<&str> = text.lines().collect();
+            let end = all.len().saturating_sub(view.back.min(all.len()));
+            let start = end.saturating_sub(inner_h);
+            all[start..end]
+                .iter()
+                .map(|l| Line::from(sanitize(l).into_owned()))
+                .collect()
+        }
+    };
+    f.render_widget(ratatui::widgets::Clear, rect);
+    f.render_widget(Paragraph::new(lines).style(t.base).block(block), rect);
+}
