@@ -227,3 +227,40 @@ async fn l_shows_the_previous_log_of_the_crashed_container() {
     drop(src);
     demo.stop().await;
 }
+
+#[test]
+fn no_kubeconfig_says_not_configured_not_stale() {
+    let u = SourceUpdate {
+        source: ondeck::sources::SourceId::Pods,
+        generation: 1,
+        at: Instant::now(),
+        wall: jiff::Timestamp::now(),
+        result: Err(ondeck::sources::SourceError::NotConfigured(
+            "no kubeconfig found: set KUBECONFIG".into(),
+        )),
+    };
+    let mut m = model(u);
+    update(
+        &mut m,
+        Msg::Tick {
+            now: Instant::now() + Duration::from_secs(60),
+            wall: jiff::Timestamp::now(),
+        },
+    );
+    let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 120, 30));
+    assert!(text.contains("Cluster not configured"), "{text}");
+    assert!(text.contains("no kubeconfig found"), "{text}");
+    assert!(
+        text.contains("Kubernetes not configured: no kubeconfig found"),
+        "{text}"
+    );
+    let pane_title = text
+        .lines()
+        .find(|l| l.contains("┌ Pods"))
+        .unwrap_or_default();
+    assert!(!pane_title.contains("STALE"), "{pane_title}");
+    assert!(
+        !m.freshness(ondeck::sources::SourceId::Pods)
+            .is_some_and(|f| f.is_stale())
+    );
+}

@@ -186,6 +186,9 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
     f.render_widget(block, area);
     let Some(snap) = snap else {
         let msg = match model.pods.error() {
+            Some(crate::sources::SourceError::NotConfigured(why)) => {
+                format!("Kubernetes not configured: {}", sanitize(why))
+            }
             Some(e) => format!("no pod data: {}", sanitize(&e.to_string())),
             None => "waiting for the first list of pods".to_string(),
         };
