@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) only parses the command line; everything lives here so that tests
 //! drive the same code.
 
+pub mod actions;
 pub mod app;
 pub mod check;
 pub mod cli;

@@ -398,6 +398,36 @@ async fn in_use_pvc_stays_terminating_until_its_pod_is_gone() -> TestResult {
         sim.state().get(Kind::PersistentVolume, "", &pv).is_none()
     })
     .await;
+    // Incident 5: the Deployment's replacement pod is Pending because its claim is gone...
+    let replacement = || {
+        sim.state()
+            .list(Kind::Pod, Some("monitoring"))
+            .into_iter()
+            .find(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("grafana-5d8f7c9b6d-"))
+            })
+    };
+    eventually("replacement pod unschedulable", 10, || {
+        replacement().is_some_and(|p| {
+            p["status"]["phase"] == "Pending"
+                && p["status"]["conditions"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("persistentvolumeclaim \"grafana-data\" not found"))
+        })
+    })
+    .await;
+    // ...until a claim with the same name exists again.
+    let pvc: PersistentVolumeClaim = serde_json::from_value(json!({
+        "metadata": {"name": "grafana-data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard", "resources": {"requests": {"storage": "10Gi"}}}
+    }))?;
+    pvcs.create(&PostParams::default(), &pvc).await?;
+    eventually("replacement pod runs", 10, || {
+        replacement().is_some_and(|p| p["status"]["phase"] == "Running")
+    })
+    .await;
     sim.shutdown().await;
     Ok(())
 }
@@ -757,6 +787,231 @@ async fn client_cert_in_kubeconfig_has_the_chosen_expiry() -> TestResult {
     assert_eq!(
         std::fs::metadata(&path)?.permissions().mode() & 0o777,
         0o600
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+async fn raw_get(client: &kube::Client, path: &str) -> Result<String, kube::Error> {
+    let req = http::Request::get(path)
+        .body(Vec::new())
+        .map_err(kube::Error::HttpError)?;
+    client.request_text(req).await
+}
+
+#[tokio::test]
+async fn exec_into_a_pod_that_is_not_running_answers_the_apiservers_status() -> TestResult {
+    let sim = sim("incident").await;
+    let client = sim.client().await?;
+    let err = raw_get(
+        &client,
+        "/api/v1/namespaces/web/pods/search-indexer-0/exec?command=ls&stdout=true",
+    )
+    .await
+    .expect_err("unscheduled");
+    assert_eq!(api_code(&err), Some(400));
+    assert!(
+        err.to_string()
+            .contains("pod search-indexer-0 does not have a host assigned"),
+        "{err}"
+    );
+    let err = raw_get(
+        &client,
+        "/api/v1/namespaces/batch/pods/cleanup-29114460-b8v2m/exec?command=ls&stdout=true",
+    )
+    .await
+    .expect_err("completed");
+    assert!(
+        err.to_string().contains(
+            "cannot exec into a container in a completed pod; current phase is Succeeded"
+        ),
+        "{err}"
+    );
+    let err = raw_get(
+        &client,
+        "/api/v1/namespaces/web/pods/frontend-6c9d8b7f5-4hj2n/exec?command=ls&stdout=true",
+    )
+    .await
+    .expect_err("waiting");
+    assert!(err.to_string().contains("container not found"), "{err}");
+    let err = raw_get(&client, "/api/v1/namespaces/web/pods/nope/exec?command=ls")
+        .await
+        .expect_err("missing");
+    assert_eq!(api_code(&err), Some(404));
+    // Unsupported subresources and verbs are Status errors, not hangs.
+    let err = raw_get(
+        &client,
+        "/api/v1/namespaces/web/pods/frontend-5b8c7d6e4-r7n9p/portforward",
+    )
+    .await
+    .expect_err("501");
+    assert_eq!(api_code(&err), Some(501));
+    let err = raw_get(&client, "/apis/apps/v1/deployments")
+        .await
+        .expect_err("404");
+    assert_eq!(api_code(&err), Some(404));
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn node_stats_summary_reports_volume_usage_from_the_volume_directories() -> TestResult {
+    let sim = sim("incident").await;
+    let client = sim.client().await?;
+    let pod = sim
+        .state()
+        .get(Kind::Pod, "monitoring", "grafana-5d8f7c9b6d-x2k4q")
+        .expect("grafana pod");
+    let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
+    let pv = sim
+        .state()
+        .get(Kind::PersistentVolumeClaim, "monitoring", "grafana-data")
+        .expect("pvc")["spec"]["volumeName"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let dir = sim.volume_path(&pv).expect("volume dir");
+    std::fs::write(dir.join("extra.bin"), vec![7u8; 12345])?;
+    let summary: serde_json::Value = serde_json::from_str(
+        &raw_get(
+            &client,
+            &format!("/api/v1/nodes/{node}/proxy/stats/summary"),
+        )
+        .await?,
+    )?;
+    let vols: Vec<&serde_json::Value> = summary["pods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["volume"].as_array().into_iter().flatten())
+        .collect();
+    let grafana = vols
+        .iter()
+        .find(|v| v["pvcRef"]["name"] == "grafana-data")
+        .expect("grafana volume in the summary");
+    assert!(
+        grafana["usedBytes"].as_u64().unwrap_or(0) >= 12345,
+        "{grafana}"
+    );
+    assert_eq!(
+        grafana["capacityBytes"].as_u64(),
+        Some(10 * 1024 * 1024 * 1024)
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bookmarks_and_timeout_seconds() -> TestResult {
+    let timing = SimTiming {
+        bookmark_interval: Duration::from_millis(200),
+        ..fast()
+    };
+    let sim = SimCluster::start(SimOptions {
+        timing,
+        ..SimOptions::named("healthy")
+    })
+    .await?;
+    let pods: Api<Pod> = Api::all(sim.client().await?);
+    let rv = pods
+        .list(&ListParams::default())
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let started = tokio::time::Instant::now();
+    let mut stream = pods
+        .watch(&WatchParams::default().timeout(2), &rv)
+        .await?
+        .boxed();
+    let mut bookmarks = 0;
+    while let Some(ev) = tokio::time::timeout(Duration::from_secs(5), stream.try_next()).await?? {
+        if let WatchEvent::Bookmark(b) = ev {
+            assert!(!b.metadata.resource_version.is_empty());
+            bookmarks += 1;
+        }
+    }
+    assert!(bookmarks >= 2, "{bookmarks} bookmarks");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
+        "timeoutSeconds=2 ended after {took:?}"
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_watcher_that_does_not_read_is_dropped_with_a_410() -> TestResult {
+    let sim = sim("healthy").await;
+    let pods: Api<Pod> = Api::namespaced(sim.client().await?, "web");
+    let rv = pods
+        .list(&ListParams::default())
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let mut stream = pods
+        .watch(&WatchParams::default().timeout(60), &rv)
+        .await?
+        .boxed();
+    // Far more changes than the watch channel holds, while the client reads nothing.
+    for i in 0..12_000 {
+        sim.state()
+            .modify(Kind::Pod, "web", "frontend-5b8c7d6e4-k2l8m", |v| {
+                v["metadata"]["labels"]["n"] = json!(i.to_string())
+            });
+    }
+    let mut seen = 0;
+    let mut gone = false;
+    while let Some(ev) = tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await?? {
+        match ev {
+            WatchEvent::Error(e) => {
+                assert_eq!(e.code, 410);
+                gone = true;
+            }
+            _ => seen += 1,
+        }
+    }
+    assert!(
+        gone,
+        "the slow watcher was not told it fell behind ({seen} events)"
+    );
+    assert!(seen < 12_000, "the slow watcher was buffered without bound");
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_removes_its_objects() -> TestResult {
+    let sim = sim("healthy").await;
+    let client = sim.client().await?;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    namespaces.delete("web", &DeleteParams::default()).await?;
+    assert_eq!(
+        namespaces
+            .get("web")
+            .await
+            .ok()
+            .and_then(|n| n.status)
+            .and_then(|s| s.phase)
+            .as_deref()
+            .unwrap_or("Terminating"),
+        "Terminating"
+    );
+    eventually("namespace gone", 15, || {
+        sim.state().get(Kind::Namespace, "", "web").is_none()
+    })
+    .await;
+    assert!(
+        sim.state().list(Kind::Pod, Some("web")).is_empty(),
+        "{:#?}",
+        sim.state().list(Kind::Pod, Some("web"))
+    );
+    assert!(
+        sim.state()
+            .list(Kind::PersistentVolumeClaim, Some("web"))
+            .is_empty()
     );
     sim.shutdown().await;
     Ok(())

@@ -35,12 +35,6 @@ pub enum Command {
     RunAlertHook(Box<Transition>),
     /// Ask the sources to poll now (F5).
     RefreshSources,
-    /// Fetch a pod's log tail (previous instance or current), with a deadline.
-    FetchPodLogs {
-        pod: crate::domain::pods::PodKey,
-        container: String,
-        previous: bool,
-    },
 }
 
 #[derive(Debug, Clone)]
@@ -50,5 +44,4 @@ pub enum CommandResult {
         subject: String,
         outcome: Result<Option<i32>, String>,
     },
-    PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
 }

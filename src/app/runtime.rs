@@ -37,8 +37,6 @@ pub struct RunOptions {
     pub no_color: Option<bool>,
     /// F5 sends here; sources that listen poll at once.
     pub refresh: Option<mpsc::Sender<()>>,
-    /// Fetches pod logs on demand (`l` / `L` on the pods pane); `None` without a cluster.
-    pub pod_logs: Option<crate::sources::kube::logs::LogFetcher>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
@@ -81,7 +79,6 @@ pub async fn run_with_settings(
         alert_command,
         hook_timeout,
         opts.refresh.clone(),
-        opts.pod_logs.clone(),
     ));
 
     let mut events = EventStream::new();
@@ -210,7 +207,6 @@ async fn executor(
     alert_command: Option<String>,
     timeout: Duration,
     refresh: Option<mpsc::Sender<()>>,
-    pod_logs: Option<crate::sources::kube::logs::LogFetcher>,
 ) {
     let slots = Arc::new(Semaphore::new(4));
     while let Some(cmd) = rx.recv().await {
@@ -239,22 +235,6 @@ async fn executor(
                 if let Some(r) = &refresh {
                     let _ = r.try_send(());
                 }
-            }
-            Command::FetchPodLogs {
-                pod,
-                container,
-                previous,
-            } => {
-                let Some(fetcher) = pod_logs.clone() else {
-                    continue;
-                };
-                let done = done.clone();
-                tokio::spawn(async move {
-                    let result = fetcher.fetch(&pod, &container, previous).await;
-                    let view =
-                        crate::ui::panes::pods::PodLogsView::done(pod, container, previous, result);
-                    let _ = done.send(CommandResult::PodLogs(Box::new(view))).await;
-                });
             }
             Command::Quit | Command::Bell => {}
         }

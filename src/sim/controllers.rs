@@ -249,6 +249,7 @@ impl Controllers {
     pub fn reconcile(&mut self) {
         let store = self.store.clone();
         let mut s = store.lock();
+        self.workload_controllers(&mut s);
         self.kubelet(&mut s);
         self.pvc_protection(&mut s);
         self.binder(&mut s);
@@ -403,10 +404,63 @@ impl Controllers {
         }
     }
 
+    /// ReplicaSets, StatefulSets and DaemonSets replace their pods: a StatefulSet's pod comes
+    /// back under the same name, the others under a new suffix; all start Pending.
+    fn workload_controllers(&mut self, s: &mut Inner) {
+        for old in std::mem::take(&mut s.replace_pods) {
+            let ns = meta_str(&old, "namespace").to_string();
+            if s.get(Kind::Namespace, "", &ns)
+                .is_none_or(|n| is_deleting(&n))
+            {
+                continue;
+            }
+            let owner_kind = old
+                .pointer("/metadata/ownerReferences/0/kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let old_name = meta_str(&old, "name").to_string();
+            let name = if owner_kind == "StatefulSet" {
+                old_name
+            } else {
+                let prefix = old_name
+                    .rsplit_once('-')
+                    .map_or(old_name.as_str(), |(p, _)| p)
+                    .to_string();
+                let suffix: String = (0..5)
+                    .map(|_| {
+                        fastrand::choice(b"bcdfghjklmnpqrstvwxz2456789".iter())
+                            .map_or('x', |c| *c as char)
+                    })
+                    .collect();
+                format!("{prefix}-{suffix}")
+            };
+            if s.get(Kind::Pod, &ns, &name).is_some() {
+                continue;
+            }
+            let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {
+                "name": name, "namespace": ns,
+                "labels": old.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
+                "ownerReferences": old.pointer("/metadata/ownerReferences").cloned().unwrap_or(json!([])),
+            }, "spec": old.get("spec").cloned().unwrap_or(json!({}))});
+            if owner_kind != "DaemonSet"
+                && let Some(spec) = pod["spec"].as_object_mut()
+            {
+                spec.remove("nodeName");
+            }
+            prepare_new(Kind::Pod, &mut pod, s);
+            let created = s.insert(Kind::Pod, pod);
+            s.pending_starts
+                .insert(super::store::key_of(&created), std::time::Instant::now());
+        }
+    }
+
+    /// Claims used by scheduled, not terminated pods (an unscheduled pod does not hold a claim,
+    /// as in the real pvc-protection controller).
     fn claims_in_use(s: &Inner) -> HashSet<Key> {
         let mut used = HashSet::new();
         for pod in s.list(Kind::Pod, None) {
-            if pod_is_terminal(&pod) {
+            if pod_is_terminal(&pod) || meta_str_path(&pod, "/spec/nodeName").is_empty() {
                 continue;
             }
             for c in pod_claims(&pod) {

@@ -78,3 +78,44 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn parses_repeated_faults_and_negative_cert_days() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--scenario",
+            "cleanup",
+            "--port",
+            "6443",
+            "--fault",
+            "latency=200ms",
+            "--fault",
+            "no-kubelet",
+            "--client-cert-days",
+            "-3",
+        ]);
+        let Ok(cli) = cli else { panic!("{cli:?}") };
+        assert_eq!(cli.serve.scenario, "cleanup");
+        assert_eq!(cli.serve.port, Some(6443));
+        assert_eq!(
+            cli.serve.faults,
+            vec![
+                Fault::Latency(std::time::Duration::from_millis(200)),
+                Fault::NoKubelet
+            ]
+        );
+        assert_eq!(cli.serve.client_cert_days, Some(-3));
+        assert!(Cli::try_parse_from(["x", "--fault", "bogus"]).is_err());
+    }
+}

@@ -96,34 +96,3 @@ pub fn check_json(rows: &[PodRow], now: Timestamp) -> serde_json::Value {
             .collect(),
     )
 }
-
-/// Starts the pods source for the console: connects (no network I/O yet) and spawns the
-/// shared pod store, events watch, API probe and snapshot builder. When there is nothing to
-/// connect to (no kubeconfig) or the kubeconfig is unusable, sends that once as the pods
-/// feed's error — the pane then says "not configured" or shows the error — and returns `None`.
-pub async fn start_pods(
-    cfg: &Config,
-    args: &TargetArgs,
-    env: &KubeEnv,
-    tx: tokio::sync::mpsc::Sender<crate::sources::SourceUpdate>,
-) -> Option<pods::PodsSource> {
-    match connect(args, env, &cfg.kubernetes).await {
-        Ok(target) => {
-            tracing::info!(context = %target.context, server = %target.cluster_url, scope = %target.scope, "pods source starting");
-            Some(pods::spawn(target, cfg, tx))
-        }
-        Err(e) => {
-            tracing::info!(error = %e, "pods source not started");
-            let _ = tx
-                .send(crate::sources::SourceUpdate {
-                    source: crate::sources::SourceId::Pods,
-                    generation: 1,
-                    at: std::time::Instant::now(),
-                    wall: Timestamp::now(),
-                    result: Err(e),
-                })
-                .await;
-            None
-        }
-    }
-}

@@ -3,17 +3,24 @@
 //! selected pod's reasons and recent events (probe failures, BackOff, FailedScheduling) below.
 //! Every string from the cluster goes through `sanitize` here.
 
+use std::any::Any;
 use std::cmp::Ordering;
+use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
-use crate::app::model::{Danger, Model};
+use crate::app::feed::{Feed, Freshness};
+use crate::app::model::{Danger, Model, Settings};
 use crate::app::table::{RowKey, Sort, TableData, TableState};
 use crate::domain::Level;
 use crate::domain::pods::{PodRow, PodsSnapshot};
+use crate::rules::Condition;
+use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
+use crate::ui::panes::sockets::NoRows;
+use crate::ui::panes::{Pane, PaneKind, Shared, TableOp};
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, danger_span, header_cells, pane_block};
 
@@ -44,22 +51,18 @@ fn widths() -> Vec<Constraint> {
     ]
 }
 
-/// Table state of the pods pane. The default sort (column 0, DANGER) is the source's own
-/// order: loudest first, then the most recent trouble.
-#[derive(Debug, Clone)]
+/// The pods pane: its feed (the pods source's snapshots) and its table. The default sort
+/// (column 0, DANGER) is the source's own order: loudest first, then the most recent trouble.
+#[derive(Debug)]
 pub struct PodsPane {
+    pub feed: Feed<Box<PodsSnapshot>>,
     pub table: TableState,
 }
 
-impl Default for PodsPane {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl PodsPane {
-    pub fn new() -> PodsPane {
+    pub fn new(settings: &Settings, started: Instant) -> PodsPane {
         PodsPane {
+            feed: Feed::new(settings.refresh, started),
             table: TableState::new(
                 COLUMNS.len(),
                 Sort {
@@ -68,6 +71,85 @@ impl PodsPane {
                 },
             ),
         }
+    }
+
+    /// Before the source's first report there is nothing to call stale: the pods source always
+    /// reports once (data, an error or "not configured").
+    pub fn fresh(&self, now: Instant) -> Option<Freshness> {
+        match self.feed.state {
+            crate::app::feed::FeedState::Loading { .. } => None,
+            _ => Some(self.feed.freshness(now)),
+        }
+    }
+
+    fn rebuild(&mut self) {
+        match self.feed.data() {
+            Some(s) => self.table.rebuild(&PodRows { snap: s }),
+            None => self.table.rebuild(&NoRows),
+        }
+    }
+}
+
+impl Pane for PodsPane {
+    fn kind(&self) -> PaneKind {
+        PaneKind::Pods
+    }
+
+    fn apply(&mut self, u: SourceUpdate, _shared: &Shared<'_>) -> Option<Vec<Condition>> {
+        if u.source != SourceId::Pods || u.generation < self.feed.generation {
+            return None; // reordered: never replace newer data
+        }
+        match u.result {
+            Ok(Payload::Pods(snap)) => {
+                let conditions = crate::rules::pods::evaluate(&snap.rows);
+                self.feed.apply(u.generation, u.at, u.wall, Ok(snap));
+                Some(conditions)
+            }
+            Err(e) => {
+                self.feed.apply(u.generation, u.at, u.wall, Err(e));
+                None
+            }
+            Ok(_) => None,
+        }
+    }
+
+    fn freshness(&self, now: Instant) -> Option<Freshness> {
+        self.fresh(now)
+    }
+
+    fn last_error(&self) -> Option<&SourceError> {
+        self.feed.error()
+    }
+
+    fn refresh(&mut self, _shared: &Shared<'_>) {
+        self.rebuild();
+    }
+
+    fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {
+        match self.feed.data() {
+            Some(s) => op(&mut self.table, &PodRows { snap: s }),
+            None => op(&mut self.table, &NoRows),
+        }
+    }
+
+    fn filter(&self) -> &str {
+        &self.table.filter
+    }
+
+    fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+        render(self, model, ctx, f, area, focused);
+    }
+
+    fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
+        header_meters(self, model, ctx).map(Line::from)
+    }
+
+    fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+        detail_lines(self, model, ctx)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -86,7 +168,7 @@ impl TableData for PodRows<'_> {
         RowKey::of(&(&r.namespace, &r.name))
     }
 
-    fn matches(&self, i: usize, needle: &str) -> bool {
+    fn matches(&self, i: usize, needle: &str, _scratch: &mut String) -> bool {
         let r = &self.snap.rows[i];
         [
             r.namespace.as_str(),
@@ -119,11 +201,6 @@ impl TableData for PodRows<'_> {
     }
 }
 
-/// Rows of the pods feed, if data has arrived.
-pub fn current_rows(model: &Model) -> Option<PodRows<'_>> {
-    model.pods.data().map(|s| PodRows { snap: s })
-}
-
 fn danger(level: Level) -> Option<Danger> {
     Some(Danger {
         level,
@@ -154,10 +231,17 @@ fn cells(r: &PodRow, ctx: ViewCtx<'_>, now: jiff::Timestamp) -> Vec<Span<'static
     ]
 }
 
-pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+fn render(
+    pane: &PodsPane,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
     // Before the source's first report there is nothing to call stale (see Model::freshness).
-    let freshness = model.freshness(crate::sources::SourceId::Pods);
-    let snap = model.pods.data();
+    let freshness = pane.fresh(model.now);
+    let snap = pane.feed.data();
     let extra = snap.map(|s| {
         let c = s.counts();
         let lat = s
@@ -179,13 +263,13 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
         "Pods",
         extra,
         freshness.as_ref(),
-        model.pods.error(),
+        pane.feed.error(),
         focused,
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
     let Some(snap) = snap else {
-        let msg = match model.pods.error() {
+        let msg = match pane.feed.error() {
             Some(crate::sources::SourceError::NotConfigured(why)) => {
                 format!("Kubernetes not configured: {}", sanitize(why))
             }
@@ -206,27 +290,28 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
         0
     };
     let [filter, table, detail] = Layout::vertical([
-        Constraint::Length(u16::from(!model.pods_pane.table.filter.is_empty())),
+        Constraint::Length(u16::from(!pane.table.filter.is_empty())),
         Constraint::Min(1),
         Constraint::Length(detail_h),
     ])
     .areas(inner);
-    if !model.pods_pane.table.filter.is_empty() {
+    if !pane.table.filter.is_empty() {
         f.render_widget(
             Paragraph::new(Span::styled(
-                format!(" filter: {}", sanitize(&model.pods_pane.table.filter)),
+                format!(" filter: {}", sanitize(&pane.table.filter)),
                 ctx.theme.accent,
             )),
             filter,
         );
     }
-    render_table(model, snap, ctx, f, table, focused);
+    render_table(pane, model, snap, ctx, f, table, focused);
     if detail_h > 0 {
-        render_detail(model, snap, ctx, f, detail);
+        render_detail(pane, model, snap, ctx, f, detail);
     }
 }
 
 fn render_table(
+    pane: &PodsPane,
     model: &Model,
     s: &PodsSnapshot,
     ctx: ViewCtx<'_>,
@@ -234,7 +319,7 @@ fn render_table(
     area: Rect,
     focused: bool,
 ) {
-    let state = &model.pods_pane.table;
+    let state = &pane.table;
     let body_h = area.height.saturating_sub(1) as usize;
     let (off, visible) = state.visible(body_h);
     let now = s.at.max(model.wall);
@@ -275,14 +360,16 @@ fn render_table(
 }
 
 /// The selected pod's reasons and recent events.
-fn render_detail(model: &Model, s: &PodsSnapshot, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+fn render_detail(
+    pane: &PodsPane,
+    model: &Model,
+    s: &PodsSnapshot,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+) {
     let t = ctx.theme;
-    let Some(r) = model
-        .pods_pane
-        .table
-        .selected_index()
-        .and_then(|i| s.rows.get(i))
-    else {
+    let Some(r) = pane.table.selected_index().and_then(|i| s.rows.get(i)) else {
         return;
     };
     let now = s.at.max(model.wall);
@@ -349,12 +436,12 @@ fn render_detail(model: &Model, s: &PodsSnapshot, ctx: ViewCtx<'_>, f: &mut Fram
 /// health (reachable, latency of the last request), kubeconfig client certificate days left,
 /// the pods bar (critical / warning / ok) and the pods data age. `None` before the first
 /// report, so the header keeps saying "not configured".
-pub fn header_meters(model: &Model, ctx: ViewCtx<'_>) -> Option<Vec<Span<'static>>> {
+fn header_meters(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Option<Vec<Span<'static>>> {
     let t = ctx.theme;
-    let fresh = model.freshness(crate::sources::SourceId::Pods)?;
+    let fresh = pane.fresh(model.now)?;
     let mut spans = vec![Span::styled("Cluster ", t.accent)];
-    let snap = model.pods.data();
-    match (snap, model.pods.error()) {
+    let snap = pane.feed.data();
+    match (snap, pane.feed.error()) {
         (_, Some(crate::sources::SourceError::NotConfigured(_))) => {
             spans.push(Span::styled("not configured  ", t.muted));
             return Some(spans);
@@ -408,17 +495,12 @@ pub fn header_meters(model: &Model, ctx: ViewCtx<'_>) -> Option<Vec<Span<'static
 
 /// The detail view (Enter) of the selected pod: status, reasons, containers with state and last
 /// state (reason, exit code, finished at), probes and limits, claims, recent events.
-pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+fn detail_lines(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
     let t = ctx.theme;
-    let Some(s) = model.pods.data() else {
+    let Some(s) = pane.feed.data() else {
         return vec![Line::from("no pod data yet")];
     };
-    let Some(r) = model
-        .pods_pane
-        .table
-        .selected_index()
-        .and_then(|i| s.rows.get(i))
-    else {
+    let Some(r) = pane.table.selected_index().and_then(|i| s.rows.get(i)) else {
         return vec![Line::from("no pod selected")];
     };
     let now = s.at.max(model.wall);
@@ -560,7 +642,8 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// The log overlay of one pod container: loading, then the raw text (sanitized when drawn) or
-/// the error. Shows the tail that fits; `k`/`j` scroll back and forth.
+/// the error. Shows the tail that fits; `k`/`j` scroll back and forth. Ready for the UI to
+/// open on `l`/`L` (see `sources::kube::logs::{plan, LogFetcher}`); not yet wired to keys.
 #[derive(Debug, Clone)]
 pub struct PodLogsView {
     pub pod: crate::domain::pods::PodKey,
@@ -629,26 +712,6 @@ impl PodLogsView {
             _ => true,
         }
     }
-}
-
-/// `l` (previous instance if there is one, else current) / `L` (current) on the selected pod.
-pub fn request_logs(
-    m: &Model,
-    want_previous: bool,
-) -> Option<(PodLogsView, crate::app::msg::Command)> {
-    let s = m.pods.data()?;
-    let row = s.rows.get(m.pods_pane.table.selected_index()?)?;
-    let pod = row.pod.as_deref()?;
-    let (container, previous) = crate::sources::kube::logs::plan(pod, want_previous)?;
-    let key = row.key();
-    Some((
-        PodLogsView::loading(key.clone(), container.clone(), previous),
-        crate::app::msg::Command::FetchPodLogs {
-            pod: key,
-            container,
-            previous,
-        },
-    ))
 }
 
 pub fn render_logs(view: &PodLogsView, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
