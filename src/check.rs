@@ -393,9 +393,7 @@ pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
     };
     // --demo: the pods come from the built-in simulated cluster (kept alive for the run).
     let demo = if g.demo {
-        match crate::sources::kube::DemoCluster::start(g.scenario.as_deref().unwrap_or("incident"))
-            .await
-        {
+        match crate::demo::Demo::start(g.scenario.as_deref()).await {
             Ok(d) => Some(d),
             Err(e) => {
                 println!("ONDECK UNKNOWN - demo cluster: {e}");
@@ -406,7 +404,7 @@ pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
         None
     };
     let kube = match &demo {
-        Some(d) => d.args.clone(),
+        Some(d) => crate::sources::kube::TargetArgs::for_kubeconfig(d.kubeconfig()),
         None => crate::sources::kube::TargetArgs {
             kubeconfig: g.kubeconfig.clone(),
             context: g.context.clone(),

@@ -5,15 +5,21 @@ use std::time::Duration;
 
 use ondeck::check::{Collected, SourceStatus, build_report, collect};
 use ondeck::config::Config;
+use ondeck::demo::Demo;
 use ondeck::domain::CheckStatus;
-use ondeck::sources::kube::DemoCluster;
+use ondeck::sources::kube::TargetArgs;
 use ondeck::sources::{SourceError, SourceId};
 
 #[tokio::test]
 async fn demo_incident_pods_make_check_critical_with_rows_and_checks() {
-    let demo = DemoCluster::start("incident").await.expect("demo starts");
+    let demo = Demo::start(Some("incident")).await.expect("demo starts");
     let cfg = Config::default();
-    let collected = collect(&cfg, &[SourceId::Pods], &demo.args).await;
+    let collected = collect(
+        &cfg,
+        &[SourceId::Pods],
+        &TargetArgs::for_kubeconfig(demo.kubeconfig()),
+    )
+    .await;
     let report = build_report(&cfg, &collected, true, jiff::Timestamp::now());
     assert_eq!(report.status, CheckStatus::Critical);
     assert_eq!(report.sources["pods"].status, SourceStatus::Ok);
@@ -31,7 +37,7 @@ async fn demo_incident_pods_make_check_critical_with_rows_and_checks() {
         .count();
     assert_eq!(crit, 3);
     assert!(report.checks.iter().all(|c| !c.for_evaluated));
-    demo.sim.shutdown().await;
+    demo.stop().await;
 }
 
 #[test]

@@ -502,3 +502,56 @@ fn trouble_seen_to_start_is_not_older_than_the_last_healthy_observation() {
         rows[0].reasons
     );
 }
+
+#[test]
+fn detail_has_containers_with_state_last_state_probes_limits_and_conditions() {
+    let pod = fixture("crashloop_oom");
+    let mut row = r("crashloop_oom");
+    assert!(
+        row.containers().is_empty(),
+        "no pod attached: nothing to show"
+    );
+    row.pod = Some(Arc::new(pod.clone()));
+    let containers = row.containers();
+    let c = &containers[0];
+    assert_eq!(c.name, "api");
+    assert_eq!(c.role, "app");
+    assert_eq!(c.restarts, 7);
+    assert!(
+        c.state
+            .starts_with("Waiting: CrashLoopBackOff: back-off 5m0s")
+    );
+    let last = c.last_state.as_ref().expect("last state");
+    assert_eq!(
+        (last.reason.as_deref(), last.exit_code),
+        (Some("OOMKilled"), 137)
+    );
+    assert_eq!(
+        last.finished_at,
+        Some("2026-11-21T09:57:00Z".parse().expect("ts"))
+    );
+    assert_eq!(
+        c.probes,
+        ["readiness: http-get :8080/healthz delay=0s timeout=1s period=10s #failure=3"]
+    );
+    assert_eq!(c.limits.as_deref(), Some("cpu 500m, memory 256Mi"));
+    let d = ondeck::sources::kube::detail::pod_detail(&pod, row.clone(), vec![]);
+    assert_eq!(d.ip.as_deref(), Some("10.244.1.23"));
+    let ready = d
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .expect("Ready condition");
+    assert_eq!(ready.status, "False");
+    // Sidecars are labelled as such and come first.
+    let side = ondeck::domain::pods::containers_of(&fixture("sidecar"));
+    assert_eq!(
+        side.iter()
+            .map(|c| (c.name.as_str(), c.role))
+            .collect::<Vec<_>>(),
+        [("proxy", "sidecar"), ("api", "app")]
+    );
+    // `check` JSON does not carry the containers.
+    let json = ondeck::sources::kube::check_json(&[row], now());
+    assert!(json[0].get("containers").is_none());
+}

@@ -445,9 +445,9 @@ fn command_line_switches_panes_and_completes() {
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.focused, PaneKind::Alerts);
     press(&mut m, KeyCode::Char(':'));
-    typed(&mut m, "pods");
+    typed(&mut m, "pvc");
     press(&mut m, KeyCode::Enter);
-    assert_eq!(m.focused, PaneKind::Pods);
+    assert_eq!(m.focused, PaneKind::Pvcs);
     assert!(
         m.flash
             .as_ref()
@@ -576,11 +576,14 @@ fn settings_follow_the_config_and_grid_names() {
     );
     assert!(s.bell && s.read_only);
     assert_eq!(s.refresh, c.refresh.0);
-    // Panes without a source yet are left out of the visible grid.
+    // Panes without a source yet are left out of the visible grid (PVCs here).
     let d = Settings::default();
     assert_eq!(
         d.visible_grid(),
-        vec![vec![PaneKind::Sockets, PaneKind::Alerts]]
+        vec![
+            vec![PaneKind::Sockets, PaneKind::Alerts],
+            vec![PaneKind::Pods]
+        ]
     );
 }
 

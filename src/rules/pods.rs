@@ -437,6 +437,7 @@ pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Times
         owner: owner_of(pod),
         phase: pod.status.as_ref().and_then(|s| s.phase.clone()),
         claims: claims_of(pod),
+        pod: None,
         level,
         reasons,
     }
@@ -463,7 +464,8 @@ pub fn evaluate(rows: &[PodRow]) -> Vec<Condition> {
                     Comparison::Above
                 },
                 for_: std::time::Duration::ZERO,
-                message: r.text.clone(),
+                // Self-contained: Nagios' summary line and the alert hook show only this.
+                message: format!("{}/{}: {}", row.namespace, row.name, r.text),
             })
         })
         .collect()

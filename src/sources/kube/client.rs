@@ -33,6 +33,17 @@ pub struct TargetArgs {
     pub all_namespaces: bool,
 }
 
+impl TargetArgs {
+    /// One kubeconfig file, all namespaces (the demo cluster, tests).
+    pub fn for_kubeconfig(path: &Path) -> Self {
+        TargetArgs {
+            kubeconfig: Some(path.to_path_buf()),
+            all_namespaces: true,
+            ..Default::default()
+        }
+    }
+}
+
 /// The parts of the environment kubeconfig resolution reads, injectable for tests.
 #[derive(Debug, Clone, Default)]
 pub struct KubeEnv {

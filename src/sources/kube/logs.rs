@@ -141,3 +141,37 @@ pub async fn fetch_logs(
         truncated,
     })
 }
+
+/// What the console hands the UI's executor so that it can fetch logs on demand: a clone of
+/// the connected target (clients with deadlines) and the size limits.
+#[derive(Debug, Clone)]
+pub struct LogFetcher {
+    target: KubeTarget,
+    limits: LogLimits,
+}
+
+impl LogFetcher {
+    pub fn new(target: KubeTarget) -> Self {
+        LogFetcher {
+            target,
+            limits: LogLimits::default(),
+        }
+    }
+
+    pub async fn fetch(
+        &self,
+        pod: &PodKey,
+        container: &str,
+        previous: bool,
+    ) -> Result<LogTail, SourceError> {
+        fetch_logs(&self.target, pod, container, previous, self.limits).await
+    }
+}
+
+/// A log view request from the UI: the pod's most telling container, and its previous
+/// instance when there is one (a crash loop), else the current one.
+pub fn plan(pod: &Pod, want_previous: bool) -> Option<(String, bool)> {
+    let container = default_container(pod)?;
+    let previous = want_previous && has_previous(pod, &container);
+    Some((container, previous))
+}

@@ -96,35 +96,3 @@ pub fn check_json(rows: &[PodRow], now: Timestamp) -> serde_json::Value {
             .collect(),
     )
 }
-
-/// The built-in simulated cluster for `--demo`: started in-process with a scenario, with a
-/// kubeconfig (0600, in a private temporary directory) that the pods source and `check` use
-/// exactly like a real one. Dropping it stops the cluster and removes the directory.
-pub struct DemoCluster {
-    pub sim: crate::sim::SimCluster,
-    /// `--kubeconfig` pointing at the demo cluster, all namespaces.
-    pub args: TargetArgs,
-    _dir: tempfile::TempDir,
-}
-
-impl DemoCluster {
-    pub async fn start(scenario: &str) -> Result<DemoCluster, SourceError> {
-        let sim = crate::sim::SimCluster::scenario(scenario)
-            .await
-            .map_err(|e| SourceError::Other(format!("demo cluster ({scenario}): {e}")))?;
-        let dir = tempfile::tempdir()
-            .map_err(|e| SourceError::Other(format!("demo kubeconfig directory: {e}")))?;
-        let path = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&path)
-            .map_err(|e| SourceError::Other(format!("demo kubeconfig: {e}")))?;
-        Ok(DemoCluster {
-            sim,
-            args: TargetArgs {
-                kubeconfig: Some(path),
-                all_namespaces: true,
-                ..Default::default()
-            },
-            _dir: dir,
-        })
-    }
-}

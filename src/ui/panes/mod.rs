@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod placeholder;
+pub mod pods;
 pub mod sockets;
 
 pub use alerts::AlertsPane;
@@ -33,7 +34,7 @@ pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
     vec![
         Box::new(SocketsPane::new(settings, started)),
         Box::new(AlertsPane::new()),
-        Box::new(placeholder::PlaceholderPane(PaneKind::Pods)),
+        Box::new(pods::PodsPane::new(settings, started)),
         Box::new(placeholder::PlaceholderPane(PaneKind::Pvcs)),
         Box::new(placeholder::PlaceholderPane(PaneKind::Certs)),
         Box::new(placeholder::PlaceholderPane(PaneKind::Probes)),
@@ -201,7 +202,7 @@ impl PaneKind {
                 "Pods",
                 &["pod", "po"],
                 Some(SourceId::Pods),
-                false,
+                true,
                 &[],
             ),
             PaneKind::Pvcs => s(

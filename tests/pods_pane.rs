@@ -1,0 +1,247 @@
+//! The pods pane: rows from the demo cluster's incident scenario ranked by danger with plain
+//! reasons, the selected pod's reasons and events, hostile event text sanitized, the danger
+//! cell's style asserted (snapshots do not record colour), filter and alerts for pods.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ondeck::app::{Model, Msg, Settings, update};
+use ondeck::config::Config;
+use ondeck::demo::Demo;
+use ondeck::domain::pods::PodsSnapshot;
+use ondeck::sources::kube::TargetArgs;
+use ondeck::sources::kube::pods::spawn;
+use ondeck::sources::kube::{KubeEnv, connect};
+use ondeck::sources::{Payload, SourceUpdate};
+use ondeck::ui::fixtures::{buffer_text, render};
+use ondeck::ui::panes::PaneKind;
+use ondeck::ui::theme::Theme;
+use ratatui::style::Modifier;
+
+fn key(m: &mut Model, code: KeyCode) {
+    update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// A snapshot from the running pods source against the incident scenario, with events.
+async fn incident_update() -> SourceUpdate {
+    let demo = Demo::start(Some("incident")).await.expect("demo starts");
+    let cfg = Config::default();
+    let target = connect(
+        &TargetArgs::for_kubeconfig(demo.kubeconfig()),
+        &KubeEnv::default(),
+        &cfg.kubernetes,
+    )
+    .await
+    .expect("connects");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let src = spawn(target, &cfg, tx);
+    // Wait for a snapshot that carries the scenario's events too.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let u = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("an update")
+            .expect("source running");
+        if let Ok(Payload::Pods(s)) = &u.result
+            && !s.events.is_empty()
+        {
+            drop(src);
+            demo.stop().await;
+            return u;
+        }
+        assert!(Instant::now() < deadline, "no snapshot with events");
+    }
+}
+
+fn model(u: SourceUpdate) -> Model {
+    let settings = Settings {
+        grid: vec![vec![PaneKind::Pods]],
+        ..Settings::default()
+    };
+    let mut m = Model::new(settings, u.at, u.wall);
+    m.focused = PaneKind::Pods;
+    update(&mut m, Msg::Source(u));
+    m
+}
+
+#[tokio::test]
+async fn incident_pods_ranked_with_reasons_events_and_styles() {
+    let u = incident_update().await;
+    let snap: PodsSnapshot = match &u.result {
+        Ok(Payload::Pods(s)) => (**s).clone(),
+        _ => unreachable!(),
+    };
+    let mut m = model(u);
+    let t = Theme::builtin_dark(false);
+    let buf = render(&m, &t, 200, 60);
+    let text = buffer_text(&buf);
+    assert!(text.contains("3 critical"), "{text}");
+    // Header: cluster context, API health and the pods meter.
+    let header = text.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(header.contains("Cluster ondeck-sim API"), "{header}");
+    assert!(header.contains("Pods ✖ 3 ▲ 5 ✓ 7"), "{header}");
+    assert!(text.contains("CrashLoopBackOff for 3h"), "{text}");
+    assert!(text.contains("OOMKilled 12m ago"), "{text}");
+    // The first row is critical, with the word and the critical style.
+    let lines: Vec<&str> = text.lines().collect();
+    let row = lines
+        .iter()
+        .position(|l| l.contains("CRITICAL") && l.contains("payments"))
+        .expect("a critical row") as u16;
+    let line = lines[row as usize];
+    let col = line[..line.find("CRITICAL").expect("word")].chars().count() as u16;
+    let cell = &buf[(col, row)];
+    assert_eq!(cell.fg, t.critical.fg.unwrap_or_default());
+    assert!(cell.modifier.contains(Modifier::BOLD));
+    // An OK pod's danger cell has the ok style.
+    let ok_row = lines
+        .iter()
+        .position(|l| l.contains("coredns"))
+        .expect("coredns row") as u16;
+    let ok_line = lines[ok_row as usize];
+    let ok_col = ok_line[..ok_line.find("OK").expect("OK")].chars().count() as u16;
+    assert_eq!(buf[(ok_col, ok_row)].fg, t.ok.fg.unwrap_or_default());
+    // Pod alerts reached the alert book: one firing per (pod, rule).
+    assert!(
+        m.alerts
+            .active()
+            .iter()
+            .any(|a| a.key.subject == "payments/payments-api-7f9c6b5d4-8qzvt")
+    );
+
+    // Filter to the image-pull pod: its events show below, the escape sequence removed.
+    key(&mut m, KeyCode::Char('/'));
+    for c in "frontend-6c9d".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    let text = buffer_text(&render(&m, &t, 200, 60));
+    assert!(text.contains("ImagePullBackOff for 25m"), "{text}");
+    assert!(text.contains("pwned"), "{text}");
+    assert!(!text.contains('\u{1b}'), "escape reached the screen");
+    assert!(snap.rows.len() >= 12);
+    assert!(
+        text.contains("ReplicaSet frontend-"),
+        "owner in the detail: {text}"
+    );
+    assert!(text.contains("Back-off pulling image"), "{text}");
+    // The table part only (the title carries the API latency, event ages move with the
+    // clock); digits masked.
+    let table: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("┌ Pods"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("│──"))
+        .map(|l| l.replace(char::is_numeric, "9"))
+        .collect();
+    insta::assert_snapshot!("pods_pane_filtered", table.join("\n"));
+}
+
+#[tokio::test]
+async fn enter_shows_containers_last_state_probes_and_events() {
+    let mut m = model(incident_update().await);
+    key(&mut m, KeyCode::Char('/'));
+    for c in "8qzvt".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 200, 60));
+    assert!(text.contains("Pods details"), "{text}");
+    assert!(
+        text.contains("payments/payments-api-7f9c6b5d4-8qzvt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Waiting: CrashLoopBackOff: back-off 5m0s"),
+        "{text}"
+    );
+    assert!(text.contains("Error exit 2, finished 2m"), "{text}");
+    assert!(text.contains("readiness: http-get :8080/healthz"), "{text}");
+    assert!(text.contains("BackOff (x51)"), "{text}");
+    assert!(text.contains("limits") || text.contains("events"), "{text}");
+}
+
+#[tokio::test]
+async fn log_plan_and_fetcher_give_the_previous_log_of_the_crashed_container() {
+    use ondeck::sources::kube::logs::{LogFetcher, plan};
+
+    let demo = Demo::start(Some("incident")).await.expect("demo starts");
+    let cfg = Config::default();
+    let target = connect(
+        &TargetArgs::for_kubeconfig(demo.kubeconfig()),
+        &KubeEnv::default(),
+        &cfg.kubernetes,
+    )
+    .await
+    .expect("connects");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let src = spawn(target.clone(), &cfg, tx);
+    let snap = loop {
+        let u = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("an update")
+            .expect("running");
+        if let Ok(Payload::Pods(s)) = u.result {
+            break s;
+        }
+    };
+    let row = snap
+        .rows
+        .iter()
+        .find(|r| r.name.starts_with("ledger-worker"))
+        .expect("ledger row");
+    let pod = row.pod.as_deref().expect("rows carry their pod");
+    let (container, previous) = plan(pod, true).expect("a container");
+    assert!(previous, "a restarted container's previous instance");
+    let tail = LogFetcher::new(target)
+        .fetch(&row.key(), &container, previous)
+        .await
+        .expect("logs");
+    assert!(tail.text.contains("heap in use: 498Mi"), "{}", tail.text);
+    // The overlay view renders it (sanitized), scrollable, closable.
+    let mut view =
+        ondeck::ui::panes::pods::PodLogsView::done(row.key(), container, previous, Ok(tail));
+    assert!(view.on_key(KeyCode::Char('k')));
+    assert_eq!(view.back, 1);
+    assert!(!view.on_key(KeyCode::Esc));
+    drop(src);
+    demo.stop().await;
+}
+
+#[test]
+fn no_kubeconfig_says_not_configured_not_stale() {
+    let u = SourceUpdate {
+        source: ondeck::sources::SourceId::Pods,
+        generation: 1,
+        at: Instant::now(),
+        wall: jiff::Timestamp::now(),
+        result: Err(ondeck::sources::SourceError::NotConfigured(
+            "no kubeconfig found: set KUBECONFIG".into(),
+        )),
+    };
+    let mut m = model(u);
+    update(
+        &mut m,
+        Msg::Tick {
+            now: Instant::now() + Duration::from_secs(60),
+            wall: jiff::Timestamp::now(),
+        },
+    );
+    let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 120, 30));
+    assert!(text.contains("Cluster not configured"), "{text}");
+    assert!(text.contains("no kubeconfig found"), "{text}");
+    assert!(
+        text.contains("Kubernetes not configured: no kubeconfig found"),
+        "{text}"
+    );
+    let pane_title = text
+        .lines()
+        .find(|l| l.contains("┌ Pods"))
+        .unwrap_or_default();
+    assert!(!pane_title.contains("STALE"), "{pane_title}");
+    assert!(
+        !m.freshness(ondeck::sources::SourceId::Pods)
+            .is_some_and(|f| f.is_stale())
+    );
+}
