@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     };
 
     let mut m = model_with_10k_rows();
-    assert_eq!(m.sockets_pane.table().order.len(), 10_000);
+    assert_eq!(m.sockets().unwrap().table().order.len(), 10_000);
     c.bench_function("render sockets pane 10k rows 200x60", |b| {
         b.iter(|| {
             // Move the selection so every frame has something to diff.

@@ -328,9 +328,54 @@ fn oneshot() {
     }
 }
 
+/// Process CPU time (user + system, all threads) from /proc/self/stat, in clock ticks (1/100 s).
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the ")" that ends comm: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    tick(11) + tick(12)
+}
+
+/// `ONDECK_BENCH_IDLE=N,SECS`: the TUI's steady state (a poll every second, owners wanted,
+/// default throttles) for SECS seconds with N CLOSE_WAIT sockets held; prints CPU % of one core.
+fn idle(spec: &str) {
+    let mut it = spec.split(',').filter_map(|x| x.trim().parse::<u64>().ok());
+    let (n, secs) = (it.next().unwrap_or(10_000), it.next().unwrap_or(60));
+    let _holders = match start_holders(n as usize) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("idle at {n}: SKIPPED ({e})");
+            return;
+        }
+    };
+    let mut c = SocketCollector::new(SocketOptions::default());
+    let _ = c.poll(Instant::now(), true); // start-up scan, not part of the steady state
+    let (t0, cpu0) = (Instant::now(), process_cpu_ticks());
+    let mut next = t0;
+    let mut polls = 0;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        next += Duration::from_secs(1);
+        let _ = c.poll(Instant::now(), true);
+        polls += 1;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    let cpu = (process_cpu_ticks() - cpu0) as f64 / 100.0;
+    println!(
+        "idle at {n} CLOSE_WAIT: {polls} polls in {:.0} s, CPU {:.2} s = {:.2}% of one core",
+        t0.elapsed().as_secs_f64(),
+        cpu,
+        cpu * 100.0 / t0.elapsed().as_secs_f64()
+    );
+}
+
 fn main() {
     if std::env::var_os("ONDECK_BENCH_ONESHOT").is_some() {
         return oneshot();
+    }
+    if let Ok(spec) = std::env::var("ONDECK_BENCH_IDLE") {
+        return idle(&spec);
     }
     if let Ok(spec) = std::env::var("ONDECK_BENCH_PAIRED") {
         // e.g. ONDECK_BENCH_PAIRED=10000,100000

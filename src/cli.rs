@@ -70,6 +70,10 @@ pub enum Command {
     /// Manage the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Guarded PVC operations: backup, delete (preflight, verified backup, Retain, typed name),
+    /// rescue a claim Terminating while in use, restore.
+    #[command(subcommand)]
+    Pvc(crate::actions::cli::PvcCommand),
     /// The simulated Kubernetes cluster (for demos, training and tests).
     #[command(subcommand)]
     Sim(SimCommand),
@@ -161,6 +165,16 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Config(cmd)) => config_command(cmd, &cli.global),
+        Some(Command::Pvc(cmd)) => {
+            let code = match runtime() {
+                Ok(rt) => rt.block_on(crate::actions::cli::main_with_global(&cli.global, cmd)),
+                Err(e) => {
+                    eprintln!("ondeck pvc: cannot start: {e}");
+                    2
+                }
+            };
+            ExitCode::from(code as u8)
+        }
         Some(Command::Sim(SimCommand::Serve(args))) => {
             match runtime().and_then(|rt| rt.block_on(crate::sim::serve::serve(args))) {
                 Ok(()) => ExitCode::SUCCESS,

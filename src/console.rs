@@ -1,12 +1,19 @@
 //! `ondeck` with no subcommand: loads the config, starts the sources, runs the console until
 //! the user quits, then stops the sources.
+//!
+//! Start-up never waits for the network: the Kubernetes connection is made on a task of its
+//! own, and until it answers the Kubernetes panes say they are connecting.
+
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{self, RunOptions};
 use crate::cli::{GlobalArgs, effective_config};
-use crate::sources::{self, SourceUpdate};
+use crate::config::Config;
+use crate::sources::kube::{KubeEnv, TargetArgs};
+use crate::sources::{self, SourceId, SourceUpdate};
 
 /// Bounded: a source that outruns the UI waits instead of growing memory.
 const CHANNEL_CAPACITY: usize = 256;
@@ -26,13 +33,20 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
             cancel.clone(),
         ));
     }
-    drop(tx);
 
     // --demo: the simulated cluster runs in this process for as long as the console does.
     let demo = match g.demo {
         true => Some(crate::demo::Demo::start(g.scenario.as_deref()).await?),
         false => None,
     };
+    let target = target_args(g, demo.as_ref());
+    tasks.push(tokio::spawn(kube_sources(
+        target,
+        cfg.clone(),
+        tx.clone(),
+        cancel.clone(),
+    )));
+    drop(tx);
 
     let opts = RunOptions {
         demo: demo.as_ref().map(|d| d.scenario().to_string()),
@@ -48,4 +62,57 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
         d.stop().await;
     }
     result
+}
+
+/// The Kubernetes target from the command line. The console watches all namespaces unless
+/// `-n` names one (a wall screen wants everything; kubectl's per-context namespace is one flag
+/// away).
+pub fn target_args(g: &GlobalArgs, demo: Option<&crate::demo::Demo>) -> TargetArgs {
+    match demo {
+        Some(d) => TargetArgs {
+            kubeconfig: Some(d.kubeconfig().to_path_buf()),
+            context: None,
+            namespace: g.namespace.clone(),
+            all_namespaces: g.namespace.is_none(),
+        },
+        None => TargetArgs {
+            kubeconfig: g.kubeconfig.clone(),
+            context: g.context.clone(),
+            namespace: g.namespace.clone(),
+            all_namespaces: g.all_namespaces || g.namespace.is_none(),
+        },
+    }
+}
+
+/// Connects (with the configured deadlines) and runs the pod watchers until cancelled. A
+/// missing kubeconfig is reported as "not configured", not as a failure.
+async fn kube_sources(
+    args: TargetArgs,
+    cfg: Config,
+    tx: mpsc::Sender<SourceUpdate>,
+    cancel: CancellationToken,
+) {
+    let env = KubeEnv::from_process();
+    let connected = tokio::select! {
+        r = sources::kube::connect(&args, &env, &cfg.kubernetes) => r,
+        _ = cancel.cancelled() => return,
+    };
+    match connected {
+        Ok(target) => {
+            tracing::info!(context = %target.context, server = %target.cluster_url, "kubernetes connected");
+            let _pods = sources::kube::pods::spawn(target, &cfg, tx);
+            cancel.cancelled().await;
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "kubernetes sources not started");
+            let update = SourceUpdate {
+                source: SourceId::Pods,
+                generation: 0,
+                at: Instant::now(),
+                wall: jiff::Timestamp::now(),
+                result: Err(e),
+            };
+            let _ = tx.send(update).await;
+        }
+    }
 }

@@ -24,6 +24,16 @@ struct Session {
 
 impl Session {
     fn start(rows: u16, cols: u16) -> Session {
+        Session::start_program(rows, cols, env!("CARGO_BIN_EXE_ondeck"), &[], &[])
+    }
+
+    fn start_program(
+        rows: u16,
+        cols: u16,
+        program: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Session {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -33,7 +43,11 @@ impl Session {
             })
             .expect("openpty");
         let home = tempfile::tempdir().expect("tempdir");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ondeck"));
+        let mut cmd = CommandBuilder::new(program);
+        cmd.args(args);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("HOME", home.path());
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
@@ -134,14 +148,25 @@ fn starts_filters_shows_help_and_quits_restoring_the_terminal() {
     assert!(text.contains("TCP"), "header meters: {text}");
     assert!(text.contains("Alerts"), "alerts meter/tab: {text}");
 
-    // `/` + filter: typed text shows in the footer as it is typed.
+    // The real sockets source delivers: the summary and the view tabs appear.
+    s.wait_text("CLOSE_WAIT by process");
+    assert!(s.screen_text().contains("ESTAB "), "{}", s.screen_text());
+
+    // `/` + filter: applied as typed (the table empties), shown in the footer; Enter keeps it.
     s.send(b"/");
     s.wait_text("Enter keep, Esc clear");
-    s.send(b"java");
-    s.wait_text("/java");
+    s.send(b"zzqq");
+    s.wait_text("/zzqq");
+    s.wait_text("no rows match the filter");
     s.send(b"\r");
     s.wait_for("footer key bar back", |sc| {
         sc.contents().contains("F10Quit") && !sc.contents().contains("Esc clear")
+    });
+    assert!(s.screen_text().contains("filter: zzqq"));
+    // Esc in normal mode clears the filter.
+    s.send(b"\x1b");
+    s.wait_for("filter cleared", |sc| {
+        !sc.contents().contains("filter: zzqq")
     });
 
     // Help opens and closes.
@@ -189,4 +214,33 @@ fn sighup_exits_and_restores_the_terminal() {
 #[test]
 fn sigterm_exits_and_restores_the_terminal() {
     signal_restores(libc::SIGTERM);
+}
+
+/// Runs only as the child of `panic_restores_the_terminal_and_shows_the_message`: enters TUI
+/// mode, forgets the guard (so only the panic hook can restore), and panics.
+#[test]
+fn panic_child() {
+    if std::env::var_os("ONDECK_PANIC_CHILD").is_none() {
+        return;
+    }
+    let guard = ondeck::tui::TerminalGuard::enter(false).expect("enter TUI mode");
+    std::mem::forget(guard);
+    panic!("deliberate panic for the restore test");
+}
+
+#[test]
+fn panic_restores_the_terminal_and_shows_the_message() {
+    let exe = std::env::current_exe().expect("test binary");
+    let exe = exe.to_string_lossy().to_string();
+    let mut s = Session::start_program(
+        24,
+        80,
+        &exe,
+        &["panic_child", "--exact", "--nocapture", "--test-threads=1"],
+        &[("ONDECK_PANIC_CHILD", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    let status = s.wait_exit();
+    assert!(!status.success(), "the child test panicked");
+    s.wait_text("deliberate panic for the restore test");
+    s.assert_restored();
 }

@@ -103,6 +103,22 @@ async fn exec_handler(
     exec_response(&mut req, exec)
 }
 
+async fn json(v: serde_json::Value) -> axum::Json<serde_json::Value> {
+    axum::Json(v)
+}
+
+/// Just enough of a Pod for `kubectl exec` to pick the container.
+async fn pod_handler(
+    UrlPath((ns, pod)): UrlPath<(String, String)>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "kind": "Pod", "apiVersion": "v1",
+        "metadata": {"name": pod, "namespace": ns, "uid": "0b6e3f5e-0000-4000-8000-000000000001"},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+        "status": {"phase": "Running"}
+    }))
+}
+
 async fn start() -> Sim {
     let store = VolumeStore::new_temp().unwrap();
     let a = store.create("pv-a", &source_contents()).unwrap();
@@ -147,10 +163,22 @@ async fn start() -> Sim {
         ),
     ]);
     let app = axum::Router::new()
-        .route(
-            "/api/v1/namespaces/{ns}/pods/{pod}/exec",
-            axum::routing::any(exec_handler),
-        )
+        .route("/api/v1/namespaces/{ns}/pods/{pod}/exec", axum::routing::any(exec_handler))
+        .route("/api/v1/namespaces/{ns}/pods/{pod}", axum::routing::get(pod_handler))
+        .route("/version", axum::routing::get(|| json(serde_json::json!({"major": "1", "minor": "32", "gitVersion": "v1.32.0-sim"}))))
+        .route("/api", axum::routing::get(|| json(serde_json::json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))))
+        .route("/apis", axum::routing::get(|| json(serde_json::json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []}))))
+        .route("/api/v1", axum::routing::get(|| json(serde_json::json!({
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1",
+            "resources": [
+                {"name": "pods", "singularName": "pod", "namespaced": true, "kind": "Pod", "verbs": ["get", "list"], "shortNames": ["po"]},
+                {"name": "pods/exec", "singularName": "", "namespaced": true, "kind": "PodExecOptions", "verbs": ["create", "get"]}
+            ]
+        }))))
+        .fallback(|req: Request| async move {
+            eprintln!("sim_exec test router: no route for {} {}", req.method(), req.uri());
+            http::StatusCode::NOT_FOUND
+        })
         .with_state(Arc::new(pods));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -593,4 +621,106 @@ async fn refusals_are_kubernetes_status_errors() {
         status,
         serde_json::json!({"metadata": {}, "status": "Success"})
     );
+}
+
+/// kubectl (client-go's WebSocket executor, v5) against the same handler, when installed.
+#[tokio::test]
+async fn kubectl_exec_works_against_the_handler() {
+    let _serial = SERIAL.lock().await;
+    let Ok(kubectl) = which_kubectl() else {
+        eprintln!("kubectl not installed: skipping");
+        return;
+    };
+    let sim = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    let config = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster:\n    server: http://{}\ncontexts:\n- name: sim\n  context:\n    cluster: sim\n    user: u\n    namespace: default\ncurrent-context: sim\nusers:\n- name: u\n  user:\n    token: t\n",
+        sim.addr
+    );
+    std::fs::write(&kubeconfig, config).unwrap();
+    let run = |args: &[&str], stdin: Vec<u8>| {
+        let kubectl = kubectl.clone();
+        let kubeconfig = kubeconfig.clone();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        async move {
+            let mut child = tokio::process::Command::new(kubectl)
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .args(&args)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut input = child.stdin.take().unwrap();
+            let feed = async move {
+                let _ = input.write_all(&stdin).await;
+                drop(input);
+            };
+            let (out, ()) = tokio::join!(
+                tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()),
+                feed
+            );
+            out.unwrap().unwrap()
+        }
+    };
+    let out = run(&["exec", "grafana", "--", "cat", "/proc/net/tcp"], vec![]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, TCP_FILE.as_bytes());
+
+    let out = run(&["exec", "grafana", "--", "nosuch"], vec![]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(127),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sh: nosuch: not found"));
+
+    let backup = run(
+        &[
+            "exec",
+            "grafana",
+            "--",
+            "tar",
+            "czf",
+            "-",
+            "-C",
+            "/var/lib/grafana",
+            ".",
+        ],
+        vec![],
+    )
+    .await;
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    let restore = run(
+        &[
+            "exec", "-i", "helper", "--", "tar", "xzf", "-", "-C", "/restore",
+        ],
+        backup.stdout,
+    )
+    .await;
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    assert_eq!(digests(&sim.volume("pv-a")), digests(&sim.volume("pv-b")));
+}
+
+fn which_kubectl() -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())
+        .ok_or(())
 }

@@ -231,3 +231,54 @@ async fn kubectl_patch_pv_reclaim_policy() {
     assert!(text(&out).contains("Retain"), "{}", text(&out));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_auth_can_i_and_whoami_follow_the_scenario_permissions() {
+    let sim = SimCluster::scenario("incident").await.expect("sim starts");
+    let Some(k) = Kubectl::new(&sim) else { return };
+    let out = k
+        .run(&[
+            "auth",
+            "can-i",
+            "delete",
+            "persistentvolumeclaims",
+            "-n",
+            "kube-system",
+        ])
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "no",
+        "{}",
+        text(&out)
+    );
+    let out = k
+        .run(&[
+            "auth",
+            "can-i",
+            "delete",
+            "persistentvolumeclaims",
+            "-n",
+            "monitoring",
+        ])
+        .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "yes",
+        "{}",
+        text(&out)
+    );
+    let out = k.run(&["auth", "whoami"]).await;
+    assert!(text(&out).contains("oncall@example.com"), "{}", text(&out));
+    let out = k
+        .run(&[
+            "logs",
+            "-n",
+            "payments",
+            "payments-api-7f9c6b5d4-8qzvt",
+            "--previous",
+        ])
+        .await;
+    assert!(text(&out).contains("panic: dial tcp"), "{}", text(&out));
+    sim.shutdown().await;
+}

@@ -250,3 +250,32 @@ fn missing_proc_net_tcp_is_an_error_not_a_panic() {
     assert!(e.is_failure());
     assert!(e.to_string().contains("net/tcp"), "{e}");
 }
+
+#[test]
+fn a_new_socket_is_looked_up_once_it_survives_a_poll() {
+    let d = fake_proc();
+    let root = d.path();
+    let mut c = SocketCollector::new(SocketOptions {
+        backend: BackendChoice::ProcNet,
+        top_n: 10,
+        attribution_interval: Duration::ZERO,
+        fd_scan_interval: None,
+        proc_root: root.to_path_buf(),
+    });
+    let t0 = Instant::now();
+    // First poll (what `check` does): everything is looked up at once.
+    let s = c.poll(t0, true).unwrap();
+    assert_eq!(s.attribution, Attribution::Done);
+    assert_eq!(bucket(&s, Some(100), "java"), 3);
+    // A new CLOSE_WAIT socket: pending for one poll even though a scan would be allowed...
+    symlink("socket:[6007]", root.join("100/fd/9")).unwrap();
+    write(root, "net/tcp", &tcp4(&row(LO_8080, PEER3, 0x08, 0, 6007)));
+    let s = c.poll(t0 + Duration::from_secs(1), true).unwrap();
+    assert_eq!(s.attribution, Attribution::Skipped);
+    assert_eq!(bucket(&s, None, PENDING_OWNER), 1);
+    // ...and attributed on the next one, since it is still there.
+    let s = c.poll(t0 + Duration::from_secs(2), true).unwrap();
+    assert_eq!(s.attribution, Attribution::Done);
+    assert_eq!(bucket(&s, Some(100), "java"), 4);
+    assert_eq!(bucket(&s, None, PENDING_OWNER), 0);
+}

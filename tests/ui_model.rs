@@ -37,8 +37,8 @@ fn fresh(settings: Settings) -> (Model, Instant) {
 }
 
 fn selected_comm(m: &Model) -> Option<String> {
-    let s = m.sockets.data()?;
-    let i = m.sockets_pane.table().selected_index()?;
+    let s = m.sockets().unwrap().feed.data()?;
+    let i = m.sockets().unwrap().table().selected_index()?;
     Some(s.close_wait_by_process[i].comm.clone())
 }
 
@@ -49,32 +49,32 @@ fn incremental_filter_applies_per_keystroke_and_esc_restores() {
         &mut m,
         Msg::Source(sockets_update(big_snapshot(1000), 1, t0, wall0())),
     );
-    assert_eq!(m.sockets_pane.table().order.len(), 1000);
+    assert_eq!(m.sockets().unwrap().table().order.len(), 1000);
     press(&mut m, KeyCode::Char('/'));
     assert!(matches!(m.input, InputMode::Filter { .. }));
     typed(&mut m, "worker-99");
     // worker-99, worker-990..999
-    assert_eq!(m.sockets_pane.table().order.len(), 11);
+    assert_eq!(m.sockets().unwrap().table().order.len(), 11);
     press(&mut m, KeyCode::Backspace);
-    assert_eq!(m.sockets_pane.table().filter, "worker-9");
+    assert_eq!(m.sockets().unwrap().table().filter, "worker-9");
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.input, InputMode::Normal);
-    assert_eq!(m.sockets_pane.table().filter, "worker-9");
+    assert_eq!(m.sockets().unwrap().table().filter, "worker-9");
     // A new poll keeps the filter.
     update(
         &mut m,
         Msg::Source(sockets_update(big_snapshot(1000), 2, t0, wall0())),
     );
-    assert_eq!(m.sockets_pane.table().order.len(), 111);
+    assert_eq!(m.sockets().unwrap().table().order.len(), 111);
     // `/` then Esc restores the filter that was there before.
     press(&mut m, KeyCode::Char('/'));
     typed(&mut m, "zzz");
-    assert_eq!(m.sockets_pane.table().order.len(), 0);
+    assert_eq!(m.sockets().unwrap().table().order.len(), 0);
     press(&mut m, KeyCode::Esc);
-    assert_eq!(m.sockets_pane.table().filter, "worker-9");
+    assert_eq!(m.sockets().unwrap().table().filter, "worker-9");
     // Esc in normal mode clears it.
     press(&mut m, KeyCode::Esc);
-    assert_eq!(m.sockets_pane.table().order.len(), 1000);
+    assert_eq!(m.sockets().unwrap().table().order.len(), 1000);
 }
 
 #[test]
@@ -87,15 +87,15 @@ fn sort_keys_cycle_columns_and_reverse() {
     // Default: by CLOSE_WAIT count, descending: java first.
     assert_eq!(selected_comm(&m).as_deref(), Some("java"));
     press(&mut m, KeyCode::Char('s')); // -> PID (column 0)
-    assert_eq!(m.sockets_pane.table().sort.column, 0);
+    assert_eq!(m.sockets().unwrap().table().sort.column, 0);
     press(&mut m, KeyCode::Char('>')); // -> COMMAND
-    assert_eq!(m.sockets_pane.table().sort.column, 1);
+    assert_eq!(m.sockets().unwrap().table().sort.column, 1);
     press(&mut m, KeyCode::Char('<'));
     press(&mut m, KeyCode::F(6));
-    assert_eq!(m.sockets_pane.table().sort.column, 1);
+    assert_eq!(m.sockets().unwrap().table().sort.column, 1);
     let first = |m: &Model| {
-        let s = m.sockets.data().unwrap();
-        s.close_wait_by_process[m.sockets_pane.table().order[0]]
+        let s = m.sockets().unwrap().feed.data().unwrap();
+        s.close_wait_by_process[m.sockets().unwrap().table().order[0]]
             .comm
             .clone()
     };
@@ -139,7 +139,7 @@ fn selection_survives_rows_moving_and_vanishing() {
         Msg::Source(sockets_update(snap.clone(), 2, t0, wall0())),
     );
     assert_eq!(selected_comm(&m).as_deref(), Some("c"));
-    assert_eq!(m.sockets_pane.table().cursor, 0);
+    assert_eq!(m.sockets().unwrap().table().cursor, 0);
     // c vanishes: selection stays at the same position (now a), no panic.
     snap.close_wait_by_process.remove(2);
     update(
@@ -167,23 +167,23 @@ fn vim_paging_keys_move_within_bounds() {
         Msg::Source(sockets_update(big_snapshot(500), 1, t0, wall0())),
     );
     press(&mut m, KeyCode::Char('2')); // by peer
-    assert_eq!(m.sockets_pane.view, SocketsView::CloseWaitByPeer);
+    assert_eq!(m.sockets().unwrap().view, SocketsView::CloseWaitByPeer);
     ctrl(&mut m, 'd');
-    assert_eq!(m.sockets_pane.table().cursor, 12);
+    assert_eq!(m.sockets().unwrap().table().cursor, 12);
     ctrl(&mut m, 'u');
-    assert_eq!(m.sockets_pane.table().cursor, 0);
+    assert_eq!(m.sockets().unwrap().table().cursor, 0);
     press(&mut m, KeyCode::Char('G'));
-    assert_eq!(m.sockets_pane.table().cursor, 499);
+    assert_eq!(m.sockets().unwrap().table().cursor, 499);
     press(&mut m, KeyCode::PageDown);
-    assert_eq!(m.sockets_pane.table().cursor, 499);
+    assert_eq!(m.sockets().unwrap().table().cursor, 499);
     press(&mut m, KeyCode::Char('g'));
-    assert_eq!(m.sockets_pane.table().cursor, 0);
+    assert_eq!(m.sockets().unwrap().table().cursor, 0);
     // h/l and arrows switch views.
     press(&mut m, KeyCode::Char('l'));
-    assert_eq!(m.sockets_pane.view, SocketsView::CloseWaitByPort);
+    assert_eq!(m.sockets().unwrap().view, SocketsView::CloseWaitByPort);
     press(&mut m, KeyCode::Left);
     press(&mut m, KeyCode::Left);
-    assert_eq!(m.sockets_pane.view, SocketsView::CloseWaitByProcess);
+    assert_eq!(m.sockets().unwrap().view, SocketsView::CloseWaitByProcess);
 }
 
 #[test]
@@ -193,7 +193,10 @@ fn stale_after_three_intervals_with_injected_clock() {
         ..Settings::default()
     };
     let (mut m, t0) = fresh(settings);
-    assert_eq!(m.sockets.freshness(m.now), Freshness::Loading);
+    assert_eq!(
+        m.sockets().unwrap().feed.freshness(m.now),
+        Freshness::Loading
+    );
     update(
         &mut m,
         Msg::Source(sockets_update(incident_snapshot(), 1, t0, wall0())),
@@ -232,9 +235,14 @@ fn stale_after_three_intervals_with_injected_clock() {
             result: Err(SourceError::Other("netlink: permission denied".into())),
         }),
     );
-    assert!(m.sockets.data().is_some());
+    assert!(m.sockets().unwrap().feed.data().is_some());
     assert_eq!(
-        m.sockets.error().map(|e| e.to_string()).as_deref(),
+        m.sockets()
+            .unwrap()
+            .feed
+            .error()
+            .map(|e| e.to_string())
+            .as_deref(),
         Some("netlink: permission denied")
     );
     update(
@@ -499,10 +507,10 @@ fn paste_goes_into_the_filter_as_one_sanitized_line() {
     update(&mut m, Msg::Source(sockets_update(snap, 1, t0, wall0())));
     press(&mut m, KeyCode::Char('2'));
     update(&mut m, Msg::Paste("10.1.2.3".into())); // ignored in normal mode
-    assert_eq!(m.sockets_pane.table().filter, "");
+    assert_eq!(m.sockets().unwrap().table().filter, "");
     press(&mut m, KeyCode::Char('/'));
     update(&mut m, Msg::Paste("10.1\n.2\x1b[2J".into()));
-    assert_eq!(m.sockets_pane.table().filter, "10.1 .2");
+    assert_eq!(m.sockets().unwrap().table().filter, "10.1 .2");
 }
 
 #[test]
@@ -516,7 +524,11 @@ fn older_generation_is_ignored() {
         Msg::Source(sockets_update(incident_snapshot(), 4, t0, wall0())),
     );
     assert_eq!(
-        m.sockets.data().map(|s| s.states.get(TcpState::CloseWait)),
+        m.sockets()
+            .unwrap()
+            .feed
+            .data()
+            .map(|s| s.states.get(TcpState::CloseWait)),
         Some(7)
     );
 }
@@ -587,4 +599,55 @@ async fn bad_theme_fails_before_the_terminal_is_touched() {
         "{err}"
     );
     assert!(!ondeck::tui::is_active());
+}
+
+#[test]
+fn a_firing_louder_level_folds_the_quieter_one() {
+    let (mut m, t0) = fresh(Settings::default());
+    update(
+        &mut m,
+        Msg::Source(sockets_update(incident_snapshot(), 1, t0, wall0())),
+    );
+    let shown = ondeck::ui::panes::alerts::shown_alerts(&m.alerts);
+    let java_fd: Vec<_> = shown
+        .iter()
+        .filter(|a| a.key.rule == "process_fd_pct" && a.key.subject.contains("4242"))
+        .collect();
+    assert_eq!(java_fd.len(), 1, "{java_fd:?}");
+    assert_eq!(java_fd[0].key.level, ondeck::domain::Level::Critical);
+    // The book itself still has both (the quieter one clears on its own).
+    assert!(m.alerts.active().len() > shown.len());
+    // The pending CLOSE_WAIT warning is still shown (nothing louder fires for it).
+    assert_eq!(
+        shown.iter().filter(|a| a.key.rule == "close_wait").count(),
+        1
+    );
+}
+
+#[test]
+fn disabled_sockets_source_is_not_configured_never_stale() {
+    let (mut m, t0) = fresh(Settings {
+        sockets_enabled: false,
+        ..Settings::default()
+    });
+    update(
+        &mut m,
+        Msg::Tick {
+            now: t0 + Duration::from_secs(600),
+            wall: wall0(),
+        },
+    );
+    assert!(matches!(
+        m.freshness(SourceId::Sockets),
+        Some(Freshness::NotConfigured(_))
+    ));
+    assert!(!m.any_stale());
+    let text = ondeck::ui::fixtures::buffer_text(&ondeck::ui::fixtures::render(
+        &m,
+        &ondeck::ui::Theme::builtin_dark(false),
+        80,
+        24,
+    ));
+    assert!(text.contains("sockets.enabled = false"), "{text}");
+    assert!(!text.contains("STALE"), "{text}");
 }

@@ -350,7 +350,7 @@ fn tiny_and_odd_sizes_do_not_panic() {
 #[test]
 fn older_update_does_not_grow_the_history() {
     let (mut m, now) = incident_model(Settings::default());
-    let n = m.socket_history.samples.len();
+    let n = m.sockets().unwrap().history.samples.len();
     let snap = ondeck::ui::fixtures::incident_snapshot();
     update(
         &mut m,
@@ -361,5 +361,68 @@ fn older_update_does_not_grow_the_history() {
             jiff::Timestamp::UNIX_EPOCH,
         )),
     );
-    assert_eq!(m.socket_history.samples.len(), n);
+    assert_eq!(m.sockets().unwrap().history.samples.len(), n);
+}
+
+#[test]
+fn mouse_click_on_a_tab_or_pane_focuses_it() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let click = |m: &mut Model, column: u16, row: u16| {
+        update(
+            m,
+            Msg::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            }),
+        );
+    };
+    let (mut m, _) = incident_model(Settings::default());
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    let row = text
+        .lines()
+        .position(|l| l.starts_with(" Sockets "))
+        .expect("tab bar") as u16;
+    let col = text
+        .lines()
+        .nth(row as usize)
+        .unwrap_or_default()
+        .find("Alerts")
+        .expect("Alerts tab") as u16;
+    click(&mut m, col + 1, row);
+    assert_eq!(m.focused, PaneKind::Alerts);
+    // Grid at 200x60: clicking inside the left pane focuses sockets.
+    let _ = render(&m, &dark(), 200, 60);
+    click(&mut m, 10, 20);
+    assert_eq!(m.focused, PaneKind::Sockets);
+    // The wheel over the alerts pane focuses it and moves its selection.
+    let _ = render(&m, &dark(), 200, 60);
+    update(
+        &mut m,
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 150,
+            row: 20,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(m.focused, PaneKind::Alerts);
+}
+
+#[test]
+fn active_filter_stays_visible_at_80_columns() {
+    let (mut m, _) = incident_model(Settings::default());
+    key(&mut m, KeyCode::Char('/'));
+    for c in "java".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.contains("filter: java"), "{text}");
+    assert!(
+        text.contains("4242") && !text.contains("(unknown owner)"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
 }

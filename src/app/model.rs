@@ -1,18 +1,17 @@
 //! The model the UI task owns: settings, per-source feeds, the alert book, pane states, the
 //! input mode and overlays. Only `update` mutates it; views only read it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use ratatui_textarea::TextArea;
 
-use super::feed::{Feed, Freshness};
-use crate::config::{Config, SocketRules};
+use super::feed::Freshness;
+use crate::config::{Config, RulesConfig};
 use crate::domain::Level;
-use crate::domain::sockets::{SocketSnapshot, TcpState};
 use crate::rules::{AlertBook, AlertKey};
 use crate::sources::SourceId;
-use crate::ui::panes::{AlertsPane, PaneKind, SocketsPane};
+use crate::ui::panes::{Pane, PaneKind, SocketsPane};
 
 /// What the TUI needs from the configuration (built from `Config` by the caller, or directly
 /// by tests).
@@ -33,9 +32,12 @@ pub struct Settings {
     pub alert_command: Option<String>,
     pub alert_command_timeout: Duration,
     pub alert_history: usize,
-    pub socket_rules: SocketRules,
+    pub rules: RulesConfig,
     /// Samples kept for the state sparklines (bounded ring buffer).
     pub history_samples: usize,
+    /// `sockets.enabled = false`: the pane says "not configured" instead of waiting (and going
+    /// STALE) for a source that will never send.
+    pub sockets_enabled: bool,
 }
 
 impl Default for Settings {
@@ -79,8 +81,9 @@ impl Settings {
             alert_command: config.alerts.command.clone(),
             alert_command_timeout: config.alerts.command_timeout.0,
             alert_history: config.alerts.history,
-            socket_rules: config.rules.sockets.clone(),
+            rules: config.rules.clone(),
             history_samples: 240,
+            sockets_enabled: config.sockets.enabled,
         }
     }
 
@@ -97,40 +100,6 @@ impl Settings {
             })
             .filter(|r| !r.is_empty())
             .collect()
-    }
-}
-
-/// One sample of the socket state counts, for the sparklines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StateSample {
-    pub established: u64,
-    pub close_wait: u64,
-    pub time_wait: u64,
-}
-
-/// Bounded ring buffer of state samples.
-#[derive(Debug, Clone)]
-pub struct SocketHistory {
-    pub samples: VecDeque<StateSample>,
-    pub cap: usize,
-}
-
-impl SocketHistory {
-    pub fn new(cap: usize) -> Self {
-        SocketHistory {
-            samples: VecDeque::with_capacity(cap.min(4096)),
-            cap: cap.max(1),
-        }
-    }
-    pub fn push(&mut self, s: &SocketSnapshot) {
-        if self.samples.len() >= self.cap {
-            self.samples.pop_front();
-        }
-        self.samples.push_back(StateSample {
-            established: s.states.get(TcpState::Established),
-            close_wait: s.states.get(TcpState::CloseWait),
-            time_wait: s.states.get(TcpState::TimeWait),
-        });
     }
 }
 
@@ -181,13 +150,11 @@ pub struct Model {
     pub now: Instant,
     pub wall: jiff::Timestamp,
     pub started: Instant,
-    pub sockets: Feed<Box<SocketSnapshot>>,
-    pub socket_history: SocketHistory,
+    /// Every pane, in tab order (see `ui::panes::registry`); each owns its feed and tables.
+    pub panes: Vec<Box<dyn Pane>>,
     pub alerts: AlertBook,
     /// Danger per (source, subject), recomputed when the alert book changes.
     pub danger: HashMap<(SourceId, String), Danger>,
-    pub sockets_pane: SocketsPane,
-    pub alerts_pane: AlertsPane,
     pub focused: PaneKind,
     /// Panes reachable with Tab/`:name` (the tab bar on a small terminal).
     pub tabs: Vec<PaneKind>,
@@ -200,27 +167,27 @@ pub struct Model {
     /// Terminal size, from Resize (the view decides grid vs tabs from the frame itself).
     pub size: (u16, u16),
     pub quit: bool,
+    /// Where the last frame drew each tab and pane, for mouse clicks. Written by the view
+    /// (view-only state, like a table's scroll offset), read by `update`.
+    pub click_targets: std::cell::RefCell<Vec<(ratatui::layout::Rect, PaneKind)>>,
     /// Anything changed since the last draw.
     pub dirty: bool,
 }
 
 impl Model {
     pub fn new(settings: Settings, now: Instant, wall: jiff::Timestamp) -> Model {
-        let refresh = settings.refresh;
-        let history = SocketHistory::new(settings.history_samples);
         let alerts = AlertBook::new(settings.alert_history);
+        let panes = crate::ui::panes::registry(&settings, now);
+        let tabs = panes.iter().map(|p| p.kind()).collect();
         Model {
             now,
             wall,
             started: now,
-            sockets: Feed::new(refresh, now),
-            socket_history: history,
+            panes,
             alerts,
             danger: HashMap::new(),
-            sockets_pane: SocketsPane::new(),
-            alerts_pane: AlertsPane::new(),
             focused: PaneKind::Sockets,
-            tabs: PaneKind::ALL.to_vec(),
+            tabs,
             input: InputMode::Normal,
             overlay: None,
             flash: None,
@@ -228,6 +195,7 @@ impl Model {
             theme_request: None,
             size: (80, 24),
             quit: false,
+            click_targets: Default::default(),
             dirty: true,
             settings,
         }
@@ -237,19 +205,36 @@ impl Model {
         self.danger.get(&(source, subject.to_string())).copied()
     }
 
-    /// Freshness of the feed behind a pane (`None` for panes without a source yet).
-    pub fn freshness(&self, source: SourceId) -> Option<Freshness> {
-        match source {
-            SourceId::Sockets => Some(self.sockets.freshness(self.now)),
-            _ => None,
-        }
+    pub fn pane(&self, kind: PaneKind) -> Option<&dyn Pane> {
+        self.panes
+            .iter()
+            .find(|p| p.kind() == kind)
+            .map(|p| p.as_ref())
     }
 
-    /// Any configured source STALE: the header says so.
+    pub fn focused_pane(&self) -> Option<&dyn Pane> {
+        self.pane(self.focused)
+    }
+
+    /// The sockets pane (its feed, history and tables).
+    pub fn sockets(&self) -> Option<&SocketsPane> {
+        self.pane(PaneKind::Sockets)
+            .and_then(|p| p.as_any().downcast_ref())
+    }
+
+    /// Freshness of the feed behind a pane (`None` for panes without a source yet).
+    pub fn freshness(&self, source: SourceId) -> Option<Freshness> {
+        self.panes
+            .iter()
+            .find(|p| p.kind().spec().source == Some(source))
+            .and_then(|p| p.freshness(self.now))
+    }
+
+    /// Any source STALE: the header says so.
     pub fn any_stale(&self) -> bool {
-        [SourceId::Sockets]
-            .into_iter()
-            .any(|s| self.freshness(s).is_some_and(|f| f.is_stale()))
+        self.panes
+            .iter()
+            .any(|p| p.freshness(self.now).is_some_and(|f| f.is_stale()))
     }
 
     pub fn flash(&mut self, text: impl Into<String>, level: Level) {

@@ -25,8 +25,9 @@ pub trait TableData {
         self.len() == 0
     }
     fn key(&self, i: usize) -> RowKey;
-    /// `needle` is already lower-case and non-empty.
-    fn matches(&self, i: usize, needle: &str) -> bool;
+    /// `needle` is already lower-case and non-empty. `scratch` is a reusable buffer so a
+    /// filter keystroke over 10^5 rows does not allocate per row.
+    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool;
     fn compare(&self, a: usize, b: usize, column: usize) -> Ordering;
 }
 
@@ -72,8 +73,9 @@ impl TableState {
         if needle.is_empty() {
             self.order.extend(0..data.len());
         } else {
+            let mut scratch = String::with_capacity(64);
             self.order
-                .extend((0..data.len()).filter(|&i| data.matches(i, &needle)));
+                .extend((0..data.len()).filter(|&i| data.matches(i, &needle, &mut scratch)));
         }
         let Sort { column, descending } = self.sort;
         self.order.sort_by(|&a, &b| {
@@ -156,6 +158,16 @@ impl TableState {
     }
 }
 
+/// Lower-cases `scratch` in place (ASCII fast path) and looks for `needle`.
+pub fn scratch_contains(scratch: &mut str, needle: &str) -> bool {
+    if scratch.is_ascii() {
+        scratch.make_ascii_lowercase();
+        scratch.contains(needle)
+    } else {
+        scratch.to_lowercase().contains(needle)
+    }
+}
+
 /// Compare helpers for `TableData::compare`.
 pub fn cmp_f64(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)
@@ -173,7 +185,7 @@ mod tests {
         fn key(&self, i: usize) -> RowKey {
             RowKey::of(self.0[i].0)
         }
-        fn matches(&self, i: usize, n: &str) -> bool {
+        fn matches(&self, i: usize, n: &str, _: &mut String) -> bool {
             self.0[i].0.contains(n)
         }
         fn compare(&self, a: usize, b: usize, c: usize) -> Ordering {

@@ -3,18 +3,18 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
 
 use super::command::{self, LineCommand};
 use super::model::{Danger, InputMode, Model, Overlay};
 use super::msg::{Command, CommandResult, Msg};
-use super::table::{RowKey, TableData, TableState};
+use super::table::{TableData, TableState};
 use crate::domain::Level;
-use crate::rules::{self, AlertPhase, TransitionKind};
-use crate::sources::{Payload, SourceId, SourceUpdate};
-use crate::ui::panes::alerts::AlertRows;
-use crate::ui::panes::sockets::SocketRows;
-use crate::ui::panes::{Action, PaneKind, SocketsView};
+use crate::rules::{AlertPhase, TransitionKind};
+use crate::sources::{SourceId, SourceUpdate};
+use crate::ui::panes::{Action, Pane, PaneKind, Shared};
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
@@ -32,11 +32,41 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 on_key(m, k, &mut cmds);
             }
         }
-        Msg::Mouse(me) => match me.kind {
-            MouseEventKind::ScrollDown => table_op(m, |t, d| t.move_by(3, d)),
-            MouseEventKind::ScrollUp => table_op(m, |t, d| t.move_by(-3, d)),
-            _ => return cmds,
-        },
+        Msg::Mouse(me) => {
+            if m.overlay.is_some() || m.input != InputMode::Normal {
+                return cmds;
+            }
+            // Tabs are pushed before panes, so a tab wins over the pane area under it.
+            let hit = m
+                .click_targets
+                .borrow()
+                .iter()
+                .find(|(r, _)| {
+                    r.contains(ratatui::layout::Position {
+                        x: me.column,
+                        y: me.row,
+                    })
+                })
+                .map(|(_, k)| *k);
+            match me.kind {
+                MouseEventKind::Down(MouseButton::Left) => match hit {
+                    Some(k) => focus(m, k),
+                    None => return cmds,
+                },
+                MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                    if let Some(k) = hit {
+                        m.focused = k;
+                    }
+                    let n = if me.kind == MouseEventKind::ScrollDown {
+                        3
+                    } else {
+                        -3
+                    };
+                    table_op(m, |t, d| t.move_by(n, d));
+                }
+                _ => return cmds,
+            }
+        }
         Msg::Paste(text) => on_paste(m, &text),
         Msg::Resize(w, h) => m.size = (w, h),
         Msg::CommandDone(CommandResult::AlertHook {
@@ -68,43 +98,48 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
 
 fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
     m.now = m.now.max(u.at);
-    match (u.source, u.result) {
-        (SourceId::Sockets, Ok(Payload::Sockets(snap))) => {
-            if u.generation < m.sockets.generation {
-                return; // reordered: never replace newer data
-            }
-            let conditions = rules::sockets::evaluate(&snap, &m.settings.socket_rules);
-            m.socket_history.push(&snap);
-            m.sockets.apply(u.generation, u.at, u.wall, Ok(snap));
-            let transitions = m
-                .alerts
-                .observe(SourceId::Sockets, &conditions, u.at, u.wall);
-            let bell = m.settings.bell
-                && transitions.iter().any(|t| {
-                    t.kind == TransitionKind::Firing && t.alert.key.level == Level::Critical
-                });
-            if bell {
-                cmds.push(Command::Bell);
-            }
-            if m.settings.alert_command.is_some() {
-                cmds.extend(
-                    transitions
-                        .into_iter()
-                        .map(|t| Command::RunAlertHook(Box::new(t))),
-                );
-            }
-            refresh_danger(m);
-            rebuild_sockets(m);
-            rebuild_alerts(m);
-        }
-        (source, Err(e)) => {
-            if source == SourceId::Sockets {
-                m.sockets.apply(u.generation, u.at, u.wall, Err(e));
-            }
-        }
-        // Other sources' payloads arrive with their panes.
-        (_, Ok(_)) => {}
+    let (source, at, wall) = (u.source, u.at, u.wall);
+    let conditions = {
+        let Model {
+            panes,
+            alerts,
+            settings,
+            now,
+            ..
+        } = &mut *m;
+        let shared = Shared {
+            alerts,
+            settings,
+            now: *now,
+        };
+        let Some(pane) = panes
+            .iter_mut()
+            .find(|p| p.kind().spec().source == Some(source))
+        else {
+            tracing::debug!(source = source.name(), "update for a source without a pane");
+            return;
+        };
+        pane.apply(u, &shared)
+    };
+    // `None`: an error or a stale update; the pane keeps its last good data and shows the error.
+    let Some(conditions) = conditions else { return };
+    let transitions = m.alerts.observe(source, &conditions, at, wall);
+    let bell = m.settings.bell
+        && transitions
+            .iter()
+            .any(|t| t.kind == TransitionKind::Firing && t.alert.key.level == Level::Critical);
+    if bell {
+        cmds.push(Command::Bell);
     }
+    if m.settings.alert_command.is_some() {
+        cmds.extend(
+            transitions
+                .into_iter()
+                .map(|t| Command::RunAlertHook(Box::new(t))),
+        );
+    }
+    refresh_danger(m);
+    refresh_panes(m);
 }
 
 /// Danger per subject from the active alerts: firing beats pending, then the louder level.
@@ -124,67 +159,63 @@ fn refresh_danger(m: &mut Model) {
     m.danger = map;
 }
 
-struct NoRows;
-impl TableData for NoRows {
-    fn len(&self) -> usize {
-        0
-    }
-    fn key(&self, _: usize) -> RowKey {
-        RowKey(0)
-    }
-    fn matches(&self, _: usize, _: &str) -> bool {
-        false
-    }
-    fn compare(&self, _: usize, _: usize, _: usize) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
-}
-
-/// Rebuilds the visible sockets table only; other views rebuild when switched to.
-fn rebuild_sockets(m: &mut Model) {
-    let view = m.sockets_pane.view;
-    let table = &mut m.sockets_pane.tables[view as usize];
-    match m.sockets.data() {
-        Some(s) => table.rebuild(&SocketRows { view, snap: s }),
-        None => table.rebuild(&NoRows),
-    }
-}
-
-fn rebuild_alerts(m: &mut Model) {
-    let rows = AlertRows {
-        alerts: m.alerts.active(),
+/// Lets every pane recompute its tables (new data, alerts changed).
+fn refresh_panes(m: &mut Model) {
+    let Model {
+        panes,
+        alerts,
+        settings,
+        now,
+        ..
+    } = &mut *m;
+    let shared = Shared {
+        alerts,
+        settings,
+        now: *now,
     };
-    m.alerts_pane.table.rebuild(&rows);
+    for p in panes.iter_mut() {
+        p.refresh(&shared);
+    }
+}
+
+/// Runs `f` on the focused pane with the rest of the model readable.
+fn with_focused<R>(m: &mut Model, f: impl FnOnce(&mut dyn Pane, &Shared<'_>) -> R) -> Option<R> {
+    let Model {
+        panes,
+        alerts,
+        settings,
+        now,
+        focused,
+        ..
+    } = &mut *m;
+    let shared = Shared {
+        alerts,
+        settings,
+        now: *now,
+    };
+    panes
+        .iter_mut()
+        .find(|p| p.kind() == *focused)
+        .map(|p| f(p.as_mut(), &shared))
 }
 
 /// Runs `op` on the focused pane's table with its data.
 fn table_op(m: &mut Model, op: impl FnOnce(&mut TableState, &dyn TableData)) {
-    match m.focused {
-        PaneKind::Sockets => {
-            let view = m.sockets_pane.view;
-            let table = &mut m.sockets_pane.tables[view as usize];
-            match m.sockets.data() {
-                Some(s) => op(table, &SocketRows { view, snap: s }),
-                None => op(table, &NoRows),
+    let mut op = Some(op);
+    with_focused(m, |p, shared| {
+        p.with_table(shared, &mut |t, d| {
+            if let Some(op) = op.take() {
+                op(t, d)
             }
-        }
-        PaneKind::Alerts => {
-            let rows = AlertRows {
-                alerts: m.alerts.active(),
-            };
-            op(&mut m.alerts_pane.table, &rows);
-        }
-        _ => {}
-    }
+        })
+    });
 }
 
 /// The filter text of the focused pane's table.
 pub fn focused_filter(m: &Model) -> String {
-    match m.focused {
-        PaneKind::Sockets => m.sockets_pane.table().filter.clone(),
-        PaneKind::Alerts => m.alerts_pane.table.filter.clone(),
-        _ => String::new(),
-    }
+    m.focused_pane()
+        .map(|p| p.filter().to_string())
+        .unwrap_or_default()
 }
 
 fn set_filter(m: &mut Model, text: String) {
@@ -254,7 +285,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                             Level::Info,
                         ),
                     }
-                    rebuild_alerts(m);
+                    refresh_panes(m);
                 }
                 _ => {
                     input.input(k);
@@ -368,26 +399,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             m.flash("refresh requested", Level::Info);
         }
         (KeyCode::F(9), _) | (KeyCode::Char('a'), false) => act(m, k.code == KeyCode::F(9)),
-        (KeyCode::Char(c @ '1'..='5'), false) if m.focused == PaneKind::Sockets => {
-            let i = (c as usize) - ('1' as usize);
-            switch_sockets_view(m, SocketsView::ALL[i]);
+        _ => {
+            with_focused(m, |p, shared| p.on_key(k, shared));
         }
-        (KeyCode::Char('l'), false) | (KeyCode::Right, _) if m.focused == PaneKind::Sockets => {
-            let i = (m.sockets_pane.view as usize + 1) % SocketsView::ALL.len();
-            switch_sockets_view(m, SocketsView::ALL[i]);
-        }
-        (KeyCode::Char('h'), false) | (KeyCode::Left, _) if m.focused == PaneKind::Sockets => {
-            let n = SocketsView::ALL.len();
-            let i = (m.sockets_pane.view as usize + n - 1) % n;
-            switch_sockets_view(m, SocketsView::ALL[i]);
-        }
-        _ => {}
     }
-}
-
-fn switch_sockets_view(m: &mut Model, view: SocketsView) {
-    m.sockets_pane.view = view;
-    rebuild_sockets(m);
 }
 
 /// Panes Tab moves between: the grid's when the grid is showing, else every tab.
@@ -448,15 +463,7 @@ fn act(m: &mut Model, via_f9: bool) {
 }
 
 fn start_ack(m: &mut Model) {
-    let rows = AlertRows {
-        alerts: m.alerts.active(),
-    };
-    let key = m
-        .alerts_pane
-        .table
-        .selected_index()
-        .and_then(|i| rows.alerts.get(i))
-        .map(|a| a.key.clone());
+    let key = with_focused(m, |p, shared| p.selected_alert(shared)).flatten();
     match key {
         Some(key) => {
             m.overlay = Some(Overlay::AckNote {

@@ -218,10 +218,12 @@ pub struct SocketSysctls {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Attribution {
-    /// Not attempted this poll (nothing needed it); groupings by process may be from the cache.
+    /// Some sockets are not attributed yet (they sit in the "(not yet attributed)" bucket):
+    /// owner scans are throttled, and a socket is looked up only once it survives a poll.
     #[default]
     Skipped,
-    /// Every socket that needed an owner got one (or was counted in the unknown bucket).
+    /// Nothing is pending: every socket that needed an owner got one, from the cache or this
+    /// poll's scan, or was counted in the "(unknown)" bucket.
     Done,
 }
 

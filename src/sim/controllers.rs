@@ -10,10 +10,13 @@ use super::store::{Inner, Key, Store, finalizers, is_deleting, k8s_time, meta_st
 use super::volumes::VolumeStore;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+
+mod kubelet;
+pub use kubelet::crash_container;
 
 pub const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
 pub const PV_PROTECTION: &str = "kubernetes.io/pv-protection";
@@ -210,6 +213,11 @@ pub struct Controllers {
     timing: SimTiming,
     next_ip: u32,
     node_rr: usize,
+    crash_seen: HashMap<Key, Instant>,
+    last_crash_scan: Instant,
+    /// Store version after the last full pass, and whether timers were running then.
+    last_rv: u64,
+    busy: bool,
 }
 
 impl Controllers {
@@ -226,187 +234,65 @@ impl Controllers {
             timing,
             next_ip: 10,
             node_rr: 0,
+            crash_seen: HashMap::new(),
+            last_crash_scan: Instant::now(),
+            last_rv: 0,
+            busy: true,
         }
     }
 
-    /// Runs until cancelled: on every store change, and at least every 250 ms for timers.
+    /// Runs until cancelled: on every store change, every 100 ms while timers run (pods
+    /// starting or stopping), otherwise every second (an idle demo costs next to nothing).
     pub async fn run(mut self, cancel: CancellationToken) {
         let changed = self.store.lock().changed();
         loop {
-            self.reconcile();
+            let busy = self.reconcile();
+            let tick = if busy {
+                Duration::from_millis(100)
+            } else {
+                Duration::from_secs(1)
+            };
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = changed.notified() => {
                     // Coalesce bursts of changes.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = tokio::time::sleep(tick) => {}
             }
         }
     }
 
-    /// One pass over every controller.
-    pub fn reconcile(&mut self) {
+    /// One pass over every controller. Returns whether timers are running.
+    pub fn reconcile(&mut self) -> bool {
         let store = self.store.clone();
         let mut s = store.lock();
-        self.kubelet(&mut s);
+        self.crash_loops(&mut s);
+        // Nothing changed and no timer runs: the level-triggered controllers have nothing to do.
+        // (Pods waiting to start are re-examined each tick: a fault may have been cleared.)
+        if s.resource_version() == self.last_rv && !self.busy && s.pending_starts.is_empty() {
+            return false;
+        }
+        let before = s.resource_version();
+        self.workload_controllers(&mut s);
+        let busy = self.kubelet(&mut s);
         self.pvc_protection(&mut s);
         self.binder(&mut s);
         self.pv_protection(&mut s);
         self.namespaces(&mut s);
+        // A pass that changed something runs again (controllers react to each other's writes).
+        let after = s.resource_version();
+        self.last_rv = if after == before { after } else { 0 };
+        self.busy = busy;
+        busy || after != before
     }
 
-    fn kubelet(&mut self, s: &mut Inner) {
-        let no_kubelet = self.faults.no_kubelet();
-        let now = Timestamp::now();
-        let start_deadline = self.timing.pod_start_delay;
-        let pending: Vec<Key> = s.pending_starts.keys().cloned().collect();
-        for key in pending {
-            let Some(started) = s.pending_starts.get(&key).copied() else {
-                continue;
-            };
-            let Some(pod) = s.get(Kind::Pod, &key.0, &key.1) else {
-                s.pending_starts.remove(&key);
-                continue;
-            };
-            if is_deleting(&pod) || started.elapsed() < start_deadline || no_kubelet {
-                continue;
-            }
-            // The scheduler waits for every claim to be bound and not being deleted.
-            let mut blocked = None;
-            for claim in pod_claims(&pod) {
-                match s.get(Kind::PersistentVolumeClaim, &key.0, &claim) {
-                    None => blocked = Some(format!("persistentvolumeclaim \"{claim}\" not found")),
-                    Some(c) if is_deleting(&c) => blocked = Some(format!("persistentvolumeclaim \"{claim}\" is being deleted")),
-                    Some(c) if meta_str_path(&c, "/status/phase") != "Bound" => {
-                        blocked = Some("pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.".into())
-                    }
-                    Some(_) => {}
-                }
-            }
-            if let Some(msg) = blocked {
-                let cond = json!([{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": format!("0/1 nodes are available: {msg}"), "lastTransitionTime": now_str()}]);
-                if pod.pointer("/status/conditions") != Some(&cond)
-                    && pod.pointer("/status/conditions/0/message") != cond.pointer("/0/message")
-                {
-                    let p = s.modify(Kind::Pod, &key.0, &key.1, |v| {
-                        v["status"]["conditions"] = cond.clone()
-                    });
-                    if let Some(p) = p {
-                        record_event(
-                            s,
-                            &p,
-                            "Pod",
-                            "Warning",
-                            "FailedScheduling",
-                            &format!("0/1 nodes are available: {msg}"),
-                            "default-scheduler",
-                        );
-                    }
-                }
-                continue;
-            }
-            let nodes: Vec<String> = s
-                .list(Kind::Node, None)
-                .iter()
-                .filter(|n| n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true))
-                .map(|n| meta_str(n, "name").to_string())
-                .collect();
-            let node = match meta_str_path(&pod, "/spec/nodeName") {
-                "" if nodes.is_empty() => continue,
-                "" => {
-                    self.node_rr = self.node_rr.wrapping_add(1);
-                    nodes[self.node_rr % nodes.len()].clone()
-                }
-                n => n.to_string(),
-            };
-            self.next_ip = self.next_ip.wrapping_add(1);
-            let ip = format!(
-                "10.244.{}.{}",
-                (self.next_ip / 250) % 250,
-                self.next_ip % 250 + 2
-            );
-            let t = k8s_time(now);
-            let containers: Vec<(String, String)> = pod
-                .pointer("/spec/containers")
-                .and_then(Value::as_array)
-                .map(|cs| {
-                    cs.iter()
-                        .map(|c| {
-                            (
-                                c["name"].as_str().unwrap_or("").to_string(),
-                                c["image"].as_str().unwrap_or("").to_string(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let statuses: Vec<Value> = containers
-                .iter()
-                .map(|(n, img)| json!({"name": n, "image": img, "imageID": format!("docker.io/library/{img}@sha256:{:064x}", 0), "containerID": format!("containerd://{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
-                    "ready": true, "started": true, "restartCount": 0, "state": {"running": {"startedAt": t}}}))
-                .collect();
-            let cond = |ty: &str| json!({"type": ty, "status": "True", "lastTransitionTime": t});
-            let updated = s.modify(Kind::Pod, &key.0, &key.1, |v| {
-                v["spec"]["nodeName"] = json!(node);
-                v["status"] = json!({
-                    "phase": "Running", "hostIP": "192.168.49.2", "podIP": ip, "podIPs": [{"ip": ip}], "startTime": t,
-                    "qosClass": "BestEffort",
-                    "conditions": [cond("PodReadyToStartContainers"), cond("Initialized"), cond("Ready"), cond("ContainersReady"), cond("PodScheduled")],
-                    "containerStatuses": statuses,
-                });
-            });
-            s.pending_starts.remove(&key);
-            if let Some(p) = updated {
-                record_event(
-                    s,
-                    &p,
-                    "Pod",
-                    "Normal",
-                    "Scheduled",
-                    &format!("Successfully assigned {}/{} to {node}", key.0, key.1),
-                    "default-scheduler",
-                );
-                for (c, _) in &containers {
-                    s.append_log(&key.0, &key.1, c, now, format!("{c}: started"));
-                }
-            }
-        }
-        // Graceful deletions finish after min(grace, pod_stop_delay).
-        if no_kubelet {
-            return;
-        }
-        let stop_after = self.timing.pod_stop_delay.as_secs_f64();
-        let mut gone = Vec::new();
-        for pod in s.list(Kind::Pod, None) {
-            if !is_deleting(&pod) || !finalizers(&pod).is_empty() {
-                continue;
-            }
-            let Some(ts) = pod
-                .pointer("/metadata/deletionTimestamp")
-                .and_then(Value::as_str)
-                .and_then(|t| t.parse::<Timestamp>().ok())
-            else {
-                continue;
-            };
-            let grace = pod
-                .pointer("/metadata/deletionGracePeriodSeconds")
-                .and_then(Value::as_i64)
-                .unwrap_or(0) as f64;
-            let started = ts.as_second() as f64 - grace;
-            if (now.as_second() as f64) >= started + grace.min(stop_after) {
-                gone.push(super::store::key_of(&pod));
-            }
-        }
-        for (ns, name) in gone {
-            s.remove(Kind::Pod, &ns, &name);
-        }
-    }
-
+    /// Claims used by scheduled, not terminated pods (an unscheduled pod does not hold a claim,
+    /// as in the real pvc-protection controller).
     fn claims_in_use(s: &Inner) -> HashSet<Key> {
         let mut used = HashSet::new();
         for pod in s.list(Kind::Pod, None) {
-            if pod_is_terminal(&pod) {
+            if pod_is_terminal(&pod) || meta_str_path(&pod, "/spec/nodeName").is_empty() {
                 continue;
             }
             for c in pod_claims(&pod) {

@@ -6,6 +6,21 @@
 //! Children: `protocol` (channel framing, negotiation, Status bodies), `session` (the socket
 //! loop and bounded stdio queues), `container` (the filesystem a pod sees), `shell` (command
 //! lines and `sh -c`), `tar` and `commands` (the built-in utilities).
+//!
+//! How the router calls it, for `GET|POST /api/v1/namespaces/{ns}/pods/{pod}/exec`:
+//!
+//! ```ignore
+//! let q = ExecQuery::parse(req.uri().query().unwrap_or(""));
+//! // one Mount per volumeMount of the container whose volume is a PVC bound to a PV:
+//! // host_dir = VolumeStore::path(pv), read_only = volumeMount.readOnly || pvc.readOnly
+//! let exec = ExecRequest { mounts, files, break_after_bytes, ..q.into_request() };
+//! exec_response(&mut req, exec) // the original request: it carries hyper's upgrade handle
+//! ```
+//!
+//! The connection must be HTTP/1.1 served with upgrades enabled (`axum::serve` does; a custom
+//! hyper-util accept loop needs `serve_connection_with_upgrades`), and the call must happen on
+//! a tokio runtime. kube and kubectl both speak v5; v4 works too, but a v4 client can only
+//! signal stdin EOF by closing the socket, after which no exit status can reach it.
 
 mod commands;
 mod container;

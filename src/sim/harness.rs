@@ -104,10 +104,19 @@ impl SimCluster {
         let volumes = Arc::new(VolumeStore::new_temp().map_err(SimError::Volumes)?);
         let store = Arc::new(Store::new(opts.timing.watch_history));
         {
-            let mut s = store.lock();
-            scenario::build::build(&sc, &mut s, &volumes, Timestamp::now(), &file)?;
-            // History starts after the scenario: nothing before it can be resumed.
-            s.compact();
+            // Building a large scenario takes a while (certificates, thousands of objects):
+            // keep it off the async workers.
+            let (store, volumes, sc, file) =
+                (store.clone(), volumes.clone(), sc.clone(), file.clone());
+            tokio::task::spawn_blocking(move || -> Result<(), ScenarioError> {
+                let mut s = store.lock();
+                scenario::build::build(&sc, &mut s, &volumes, Timestamp::now(), &file)?;
+                // History starts after the scenario: nothing before it can be resumed.
+                s.compact();
+                Ok(())
+            })
+            .await
+            .map_err(|e| SimError::Client(format!("scenario build task failed: {e}")))??;
         }
         let faults = FaultHandle::new(opts.faults.clone());
         let pki = ClusterPki::generate()?;
@@ -365,39 +374,8 @@ impl StateHandle {
         exit_code: i32,
     ) -> Option<Value> {
         let mut s = self.state.store.lock();
-        let now = now_str();
-        let container = s
-            .get(Kind::Pod, namespace, name)?
-            .pointer("/spec/containers/0/name")?
-            .as_str()?
-            .to_string();
-        let pod = s.modify(Kind::Pod, namespace, name, |v| {
-            let restarts = v.pointer("/status/containerStatuses/0/restartCount").and_then(Value::as_i64).unwrap_or(0) + 1;
-            let started = v.pointer("/status/containerStatuses/0/state/running/startedAt").cloned().unwrap_or(json!(now));
-            v["status"]["containerStatuses"][0] = json!({
-                "name": container, "image": v.pointer("/spec/containers/0/image").cloned().unwrap_or(json!("")), "imageID": "",
-                "ready": false, "started": false, "restartCount": restarts,
-                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 10s restarting failed container={container} pod={name}")}},
-                "lastState": {"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": now}},
-            });
-            if let Some(conds) = v.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
-                for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
-                    c["status"] = json!("False");
-                    c["reason"] = json!("ContainersNotReady");
-                }
-            }
-        })?;
-        s.rotate_logs(namespace, name, &container);
-        controllers::record_event(
-            &mut s,
-            &pod,
-            "Pod",
-            "Warning",
-            "BackOff",
-            &format!("Back-off restarting failed container {container} in pod {name}"),
-            "kubelet",
-        );
-        Some((*pod).clone())
+        controllers::crash_container(&mut s, namespace, name, reason, exit_code)
+            .map(|v| (*v).clone())
     }
 
     /// Bumps the first container's restart count (a restart that recovered).
@@ -463,5 +441,35 @@ impl StateHandle {
     /// Forgets the watch history: watches from any earlier resourceVersion get 410 Gone.
     pub fn compact(&self) {
         self.state.store.lock().compact();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_can_cross_tasks() {
+        send_sync::<SimCluster>();
+        send_sync::<StateHandle>();
+        send_sync::<FaultHandle>();
+    }
+
+    #[tokio::test]
+    async fn kubeconfig_names_the_context_and_trusts_the_ca() -> Result<(), SimError> {
+        let sim = SimCluster::scenario("healthy").await?;
+        let kc = sim.kubeconfig();
+        assert_eq!(kc.current_context.as_deref(), Some(CONTEXT));
+        let cluster = kc.clusters[0].cluster.clone().unwrap_or_default();
+        assert_eq!(cluster.server.as_deref(), Some(sim.url().as_str()));
+        assert_eq!(
+            cluster.certificate_authority_data.as_deref(),
+            Some(tls::base64(sim.ca_pem().as_bytes()).as_str())
+        );
+        assert!(sim.kubeconfig_yaml().contains("ondeck-sim"));
+        sim.shutdown().await;
+        Ok(())
     }
 }

@@ -1,6 +1,21 @@
 //! The simulated Kubernetes cluster: a real HTTPS API server speaking real Kubernetes JSON,
 //! for `ondeck --demo`, `ondeck sim serve` and the test harness. A test and demo double, never a
 //! shortcut around the kube client: where it cannot mimic Kubernetes it answers a `Status` error.
+//!
+//! Entry points:
+//! - [`SimCluster::start`] / [`SimCluster::scenario`]: start one (scenario, port, faults, client
+//!   certificate expiry, timing); [`SimCluster::client`], [`SimCluster::kubeconfig`],
+//!   [`SimCluster::write_kubeconfig`] to talk to it; [`SimCluster::faults`] to change faults at
+//!   run time; [`SimCluster::state`] to change objects (real watch events);
+//!   [`SimCluster::request_log`] to prove what a client sent; [`SimCluster::volume_path`].
+//! - [`serve::serve`] with [`serve::ServeArgs`]: `ondeck sim serve`.
+//! - Scenarios: `assets/scenarios/*.yaml` (see its README), [`ScenarioSource`].
+//! - Faults: [`Fault`] (`FromStr`: `latency=200ms`, `forbid=delete:persistentvolumeclaims`, ...).
+//!
+//! Inside: `server` (TLS, auth, faults, request log) -> `api` (routing, get/list/watch, writes,
+//! logs, exec routing, node stats, Tables) over `store` (objects as JSON normalised through
+//! k8s-openapi types, one resourceVersion counter, bounded watch history), with `controllers`
+//! (pvc/pv protection, binding, provisioning, reclaim, namespaces, kubelet, workloads).
 
 pub mod exec;
 pub mod faults;

@@ -18,7 +18,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub kubeconfig_out: Option<PathBuf>,
     /// Inject a fault, e.g. latency=200ms, drop-watch=30s, error-rate=0.2,
-    /// forbid=delete:persistentvolumeclaims[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB.
+    /// forbid=delete:persistentvolumeclaims (optionally :NAMESPACE), expired-cert, no-kubelet,
+    /// exec-break=1MiB.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Add a client certificate expiring in this many days to the kubeconfig user.
@@ -77,4 +78,45 @@ async fn wait_for_signal() -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn parses_repeated_faults_and_negative_cert_days() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--scenario",
+            "cleanup",
+            "--port",
+            "6443",
+            "--fault",
+            "latency=200ms",
+            "--fault",
+            "no-kubelet",
+            "--client-cert-days",
+            "-3",
+        ]);
+        let Ok(cli) = cli else { panic!("{cli:?}") };
+        assert_eq!(cli.serve.scenario, "cleanup");
+        assert_eq!(cli.serve.port, Some(6443));
+        assert_eq!(
+            cli.serve.faults,
+            vec![
+                Fault::Latency(std::time::Duration::from_millis(200)),
+                Fault::NoKubelet
+            ]
+        );
+        assert_eq!(cli.serve.client_cert_days, Some(-3));
+        assert!(Cli::try_parse_from(["x", "--fault", "bogus"]).is_err());
+    }
 }

@@ -31,6 +31,9 @@ pub struct SimTiming {
     pub bookmark_interval: Duration,
     /// Watch events retained for resumption; older versions get 410 Gone.
     pub watch_history: usize,
+    /// Crash-looping containers crash again this often (restart count +1, new previous log,
+    /// BackOff event), so a long-running demo stays alive. `None`: never.
+    pub crashloop_interval: Option<Duration>,
 }
 
 impl Default for SimTiming {
@@ -39,6 +42,7 @@ impl Default for SimTiming {
             pod_start_delay: Duration::from_millis(1500),
             pod_stop_delay: Duration::from_secs(1),
             bookmark_interval: Duration::from_secs(10),
+            crashloop_interval: Some(Duration::from_secs(300)),
             watch_history: 10_000,
         }
     }

@@ -10,6 +10,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, broadcast};
 
+pub use axum::body::Bytes;
+
+fn to_bytes(v: &Value) -> Bytes {
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
 /// `(namespace, name)`; namespace is empty for cluster-scoped objects.
 pub type Key = (String, String);
 
@@ -37,6 +43,8 @@ pub struct StoreEvent {
     pub ty: EventType,
     pub rv: u64,
     pub object: Arc<Value>,
+    /// `object` serialized once, shared by every watcher.
+    pub json: Bytes,
     /// The object before a modification (to turn selector transitions into ADDED/DELETED).
     pub prev: Option<Arc<Value>>,
 }
@@ -77,6 +85,8 @@ pub struct Store {
 pub struct Inner {
     rv: u64,
     objects: HashMap<Kind, BTreeMap<Key, Arc<Value>>>,
+    /// Each stored object serialized once per write, so lists are a concatenation.
+    serialized: HashMap<Kind, HashMap<Key, Bytes>>,
     history: VecDeque<Arc<StoreEvent>>,
     history_cap: usize,
     /// Events with rv <= this are no longer retained.
@@ -89,6 +99,9 @@ pub struct Inner {
     pub exec_files: HashMap<Key, BTreeMap<String, String>>,
     /// Pods waiting for the simulated kubelet to start them, with when they were created.
     pub pending_starts: HashMap<Key, std::time::Instant>,
+    /// Pods removed while owned by a ReplicaSet, StatefulSet or DaemonSet: their controller
+    /// makes a replacement.
+    pub replace_pods: Vec<Arc<Value>>,
 }
 
 /// Capacity of the broadcast channel shared by all watch streams: a watcher more than this
@@ -103,6 +116,7 @@ impl Store {
             inner: Mutex::new(Inner {
                 rv: 1,
                 objects: HashMap::new(),
+                serialized: HashMap::new(),
                 history: VecDeque::new(),
                 history_cap: history_cap.max(1),
                 compacted_rv: 1,
@@ -112,6 +126,7 @@ impl Store {
                 logs: HashMap::new(),
                 exec_files: HashMap::new(),
                 pending_starts: HashMap::new(),
+                replace_pods: Vec::new(),
             }),
         }
     }
@@ -227,6 +242,11 @@ impl Inner {
             .collect()
     }
 
+    /// The stored object's JSON, serialized when it was written.
+    pub fn json_of(&self, kind: Kind, key: &Key) -> Option<Bytes> {
+        self.serialized.get(&kind)?.get(key).cloned()
+    }
+
     pub fn count(&self, kind: Kind) -> usize {
         self.objects.get(&kind).map_or(0, BTreeMap::len)
     }
@@ -236,12 +256,20 @@ impl Inner {
         self.rv
     }
 
-    fn emit(&mut self, kind: Kind, ty: EventType, object: Arc<Value>, prev: Option<Arc<Value>>) {
+    fn emit(
+        &mut self,
+        kind: Kind,
+        ty: EventType,
+        object: Arc<Value>,
+        json: Bytes,
+        prev: Option<Arc<Value>>,
+    ) {
         let ev = Arc::new(StoreEvent {
             kind,
             ty,
             rv: self.rv,
             object,
+            json,
             prev,
         });
         self.history.push_back(ev.clone());
@@ -266,9 +294,14 @@ impl Inner {
         }
         set_meta(&mut v, "resourceVersion", json!(rv.to_string()));
         let key = key_of(&v);
+        let json = to_bytes(&v);
         let v = Arc::new(v);
+        self.serialized
+            .entry(kind)
+            .or_default()
+            .insert(key.clone(), json.clone());
         self.objects.entry(kind).or_default().insert(key, v.clone());
-        self.emit(kind, EventType::Added, v.clone(), None);
+        self.emit(kind, EventType::Added, v.clone(), json, None);
         v
     }
 
@@ -281,7 +314,12 @@ impl Inner {
             .and_then(Value::as_i64)
             .unwrap_or(0)
             > 0;
-        if is_deleting(&v) && finalizers(&v).is_empty() && !graceful {
+        // A namespace waits for its content (its finalizer lives in `spec.finalizers`).
+        let spec_finalizers = v
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        if is_deleting(&v) && finalizers(&v).is_empty() && !graceful && !spec_finalizers {
             let (ns, name) = key_of(&v);
             if let Some(gone) = self.remove(kind, &ns, &name) {
                 return gone;
@@ -290,14 +328,19 @@ impl Inner {
         let rv = self.next_rv();
         set_meta(&mut v, "resourceVersion", json!(rv.to_string()));
         let key = key_of(&v);
+        let json = to_bytes(&v);
         let v = Arc::new(v);
+        self.serialized
+            .entry(kind)
+            .or_default()
+            .insert(key.clone(), json.clone());
         let prev = self.objects.entry(kind).or_default().insert(key, v.clone());
         let ty = if prev.is_some() {
             EventType::Modified
         } else {
             EventType::Added
         };
-        self.emit(kind, ty, v.clone(), prev);
+        self.emit(kind, ty, v.clone(), json, prev);
         v
     }
 
@@ -327,11 +370,24 @@ impl Inner {
         let rv = self.next_rv();
         let mut v = (*old).clone();
         set_meta(&mut v, "resourceVersion", json!(rv.to_string()));
+        if let Some(m) = self.serialized.get_mut(&kind) {
+            m.remove(&(ns.to_string(), name.to_string()));
+        }
+        let json = to_bytes(&v);
         let v = Arc::new(v);
-        self.emit(kind, EventType::Deleted, v.clone(), Some(old));
+        self.emit(kind, EventType::Deleted, v.clone(), json, Some(old.clone()));
         if kind == Kind::Pod {
             self.logs.retain(|(n, p, _), _| !(n == ns && p == name));
             self.exec_files.remove(&(ns.to_string(), name.to_string()));
+            self.pending_starts
+                .remove(&(ns.to_string(), name.to_string()));
+            let owned = old
+                .pointer("/metadata/ownerReferences/0/kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| matches!(k, "ReplicaSet" | "StatefulSet" | "DaemonSet"));
+            if owned {
+                self.replace_pods.push(old.clone());
+            }
         }
         Some(v)
     }

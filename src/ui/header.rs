@@ -10,24 +10,31 @@ use ratatui::widgets::Paragraph;
 use crate::app::feed::{Freshness, short_age};
 use crate::app::model::Model;
 use crate::domain::Level;
-use crate::domain::sockets::TcpState;
 use crate::rules::AlertPhase;
-use crate::sources::SourceId;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, freshness_line};
 
-pub fn height(model: &Model) -> u16 {
-    3 + u16::from(model.demo.is_some() || model.settings.read_only)
-}
-
-pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+/// The header's lines: banner (if any), one meter per pane that has one (TCP, later pods,
+/// PVCs, certs), the alerts summary with the heartbeat, and the not-yet-configured sources.
+pub fn lines(model: &Model, ctx: ViewCtx<'_>, width: u16) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    if let Some(b) = banner(model, ctx, area.width as usize) {
+    if let Some(b) = banner(model, ctx, width as usize) {
         lines.push(b);
     }
-    lines.push(tcp_meter(model, ctx, area.width as usize));
+    lines.extend(
+        model
+            .panes
+            .iter()
+            .filter_map(|p| p.header_meter(model, ctx, width)),
+    );
     lines.push(alerts_meter(model, ctx));
-    lines.push(cluster_meters(ctx));
+    if let Some(l) = not_configured(model, ctx) {
+        lines.push(l);
+    }
+    lines
+}
+
+pub fn render(lines: Vec<Line<'static>>, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
@@ -54,64 +61,9 @@ fn banner(model: &Model, ctx: ViewCtx<'_>, width: usize) -> Option<Line<'static>
     Some(Line::from(Span::styled(line, ctx.theme.banner)))
 }
 
-fn tcp_meter(model: &Model, ctx: ViewCtx<'_>, width: usize) -> Line<'static> {
-    let t = ctx.theme;
-    let mut spans = vec![Span::styled("TCP ", t.accent)];
-    let Some(s) = model.sockets.data() else {
-        spans.push(Span::styled(
-            match model.sockets.error() {
-                Some(e) => format!("no data: {}", sanitize(&e.to_string())),
-                None => "waiting for the first poll".into(),
-            },
-            t.muted,
-        ));
-        return Line::from(spans);
-    };
-    let st = &s.states;
-    let est = st.get(TcpState::Established);
-    let cw = st.get(TcpState::CloseWait);
-    let tw = st.get(TcpState::TimeWait);
-    let other = st.total().saturating_sub(est + cw + tw);
-    let total = (est + cw + tw + other).max(1);
-    let labels = format!(" ESTAB {est} CLOSE_WAIT {cw} TIME_WAIT {tw} other {other}");
-    let bar_w = width.saturating_sub(4 + 2 + labels.len()).clamp(10, 60);
-    let cw_level = model
-        .danger_of(SourceId::Sockets, "close_wait@host")
-        .map(|d| {
-            if d.pending {
-                t.pending
-            } else {
-                t.level(d.level)
-            }
-        })
-        .unwrap_or(t.warning);
-    // Cumulative rounding so the segments always add up to the bar width.
-    let upto = |n: u64| ((n as f64 / total as f64) * bar_w as f64).round() as usize;
-    let a = upto(est);
-    let b = upto(est + cw) - a;
-    let c = upto(est + cw + tw) - a - b;
-    let d = bar_w.saturating_sub(a + b + c);
-    // Different characters per state, so the bar reads without colour too.
-    spans.push(Span::raw("["));
-    spans.push(Span::styled("|".repeat(a), t.ok));
-    spans.push(Span::styled("#".repeat(b), cw_level));
-    spans.push(Span::styled(":".repeat(c), t.info));
-    spans.push(Span::styled(".".repeat(d), t.muted));
-    spans.push(Span::raw("]"));
-    spans.push(Span::styled(" ESTAB ", t.muted));
-    spans.push(Span::styled(est.to_string(), t.ok));
-    spans.push(Span::styled(" CLOSE_WAIT ", t.muted));
-    spans.push(Span::styled(cw.to_string(), cw_level));
-    spans.push(Span::styled(" TIME_WAIT ", t.muted));
-    spans.push(Span::styled(tw.to_string(), t.info));
-    spans.push(Span::styled(" other ", t.muted));
-    spans.push(Span::raw(other.to_string()));
-    Line::from(spans)
-}
-
 fn alerts_meter(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     let t = ctx.theme;
-    let active = model.alerts.active();
+    let active = crate::ui::panes::alerts::shown_alerts(&model.alerts);
     let count = |lvl: Level| {
         active
             .iter()
@@ -158,31 +110,51 @@ fn alerts_meter(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     }
     // Heartbeat: alternates each second while data is fresh, so a frozen screen is visible.
     spans.push(Span::styled("  Data ", t.accent));
-    let fr = model.sockets.freshness(model.now);
     let beat = ctx.sym.heartbeat
         [(model.now.saturating_duration_since(model.started).as_secs() % 2) as usize];
-    match &fr {
-        Freshness::Fresh { age } => {
-            spans.push(Span::styled(
-                format!("{beat} sockets {}", short_age(*age)),
-                t.ok,
-            ));
+    for pane in &model.panes {
+        let Some(fr) = pane.freshness(model.now) else {
+            continue;
+        };
+        let name = pane.kind().spec().name;
+        match &fr {
+            Freshness::Fresh { age } => {
+                spans.push(Span::styled(
+                    format!("{beat} {name} {}", short_age(*age)),
+                    t.ok,
+                ));
+            }
+            other => {
+                spans.push(Span::raw(name));
+                spans.extend(freshness_line(ctx, other).spans);
+            }
         }
-        other => {
-            spans.push(Span::raw("sockets"));
-            spans.extend(freshness_line(ctx, other).spans);
-        }
+        spans.push(Span::raw(" "));
     }
     Line::from(spans)
 }
 
-fn cluster_meters(ctx: ViewCtx<'_>) -> Line<'static> {
+/// Sources that do not exist yet, so their absence is never read as "all clear".
+fn not_configured(model: &Model, ctx: ViewCtx<'_>) -> Option<Line<'static>> {
     let t = ctx.theme;
-    let mut spans = Vec::new();
-    for name in ["Cluster", "Pods", "PVCs", "Certs"] {
+    let missing: Vec<&str> = model
+        .panes
+        .iter()
+        .map(|p| p.kind().spec())
+        .filter(|s| !s.available)
+        .map(|s| s.title)
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut spans = vec![
+        Span::styled("Cluster ", t.accent),
+        Span::styled(format!("{}  ", ctx.sym.dash), t.muted),
+    ];
+    for name in missing {
         spans.push(Span::styled(format!("{name} "), t.accent));
         spans.push(Span::styled(format!("{}  ", ctx.sym.dash), t.muted));
     }
     spans.push(Span::styled("(not configured)", t.muted));
-    Line::from(spans)
+    Some(Line::from(spans))
 }

@@ -23,6 +23,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("F5", "refresh the sources now"),
     (":", "command: sockets alerts pods pvc certs probes"),
     ("", "  ctx NAME, ns NAME, theme NAME, ack, q"),
+    ("mouse", "click focuses a tab/pane, wheel scrolls"),
     ("q F10 C-c", "quit"),
 ];
 

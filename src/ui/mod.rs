@@ -53,14 +53,16 @@ pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
     };
     let area = f.area();
     f.render_widget(Block::default().style(theme.base), area);
-    let header_h = header::height(model);
+    let header_lines = header::lines(model, ctx, area.width);
+    let header_h = header_lines.len() as u16;
     let [head, body, foot] = Layout::vertical([
         Constraint::Length(header_h),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area);
-    header::render(model, ctx, f, head);
+    header::render(header_lines, f, head);
+    model.click_targets.borrow_mut().clear();
     if uses_grid(model, area) {
         render_grid(model, ctx, f, body);
     } else {
@@ -104,7 +106,18 @@ fn render_tabs(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
             .source
             .and_then(|s| model.freshness(s))
             .is_some_and(|f| f.is_stale());
-        spans.push(Span::styled(format!(" {} ", spec.title), style));
+        let label = format!(" {} ", spec.title);
+        let width = label.chars().count() as u16 + if stale { 5 } else { 0 };
+        let x = area.x + spans.iter().map(|s: &Span| s.width() as u16).sum::<u16>();
+        let target = Rect {
+            x,
+            y: area.y,
+            width,
+            height: 1,
+        }
+        .intersection(area);
+        model.click_targets.borrow_mut().push((target, *k));
+        spans.push(Span::styled(label, style));
         if stale {
             spans.push(Span::styled("STALE", ctx.theme.stale));
         }
@@ -121,11 +134,8 @@ pub fn render_pane(
     area: Rect,
     focused: bool,
 ) {
-    match kind {
-        PaneKind::Sockets => panes::sockets::render(model, ctx, f, area, focused),
-        PaneKind::Alerts => panes::alerts::render(model, ctx, f, area, focused),
-        PaneKind::Pods | PaneKind::Pvcs | PaneKind::Certs | PaneKind::Probes => {
-            panes::placeholder::render(kind, ctx, f, area, focused)
-        }
+    if let Some(p) = model.pane(kind) {
+        model.click_targets.borrow_mut().push((area, kind));
+        p.render(model, ctx, f, area, focused);
     }
 }

@@ -157,7 +157,12 @@ pub fn logs(
     let store = state.store.clone();
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
-        if !text.is_empty() && tx.send(Ok(Bytes::from(text))).await.is_err() {
+        if !text.is_empty()
+            && !matches!(
+                tokio::time::timeout(Duration::from_secs(30), tx.send(Ok(Bytes::from(text)))).await,
+                Ok(Ok(()))
+            )
+        {
             return;
         }
         let mut check = tokio::time::interval(Duration::from_millis(500));
@@ -178,7 +183,7 @@ pub fn logs(
                                 let mut cut = *b;
                                 while !s.is_char_boundary(cut) { cut -= 1; }
                                 s.truncate(cut);
-                                let _ = tx.send(Ok(Bytes::from(s))).await;
+                                let _ = tokio::time::timeout(Duration::from_secs(30), tx.send(Ok(Bytes::from(s)))).await;
                                 return;
                             }
                             *b -= s.len();

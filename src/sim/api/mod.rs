@@ -4,6 +4,7 @@
 
 pub mod exec_route;
 pub mod logs;
+pub mod protobuf;
 pub mod proxy;
 pub mod read;
 pub mod reviews;
@@ -288,6 +289,14 @@ fn not_found_path() -> ApiError {
     )
 }
 
+/// Whether the request body is Kubernetes protobuf (kubectl's typed clients send it).
+pub fn is_protobuf(req: &Request<Body>) -> bool {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/vnd.kubernetes.protobuf"))
+}
+
 /// Reads a request body with the size limit and a deadline.
 pub async fn read_body(req: Request<Body>) -> Result<bytes_alias::Bytes, ApiError> {
     match tokio::time::timeout(
@@ -363,6 +372,11 @@ async fn resource(
         .unwrap_or("")
         .to_string();
     let as_table = table::wants_table(&accept);
+    if is_protobuf(&req) {
+        return Err(ApiError::unsupported_media_type(
+            "application/vnd.kubernetes.protobuf",
+        ));
+    }
     match (p.sub.as_deref(), verb) {
         (None, "list") => read::list(state, &p, params, as_table),
         (None, "watch") => read::watch(state, &p, params, as_table),

@@ -137,7 +137,7 @@ pub fn list(
         .map(decode_continue)
         .transpose()?;
     let kind = p.info.kind;
-    let (items, rv, more, remaining) = {
+    let (items, jsons, rv, more, remaining) = {
         let s = state.store.lock();
         if let Some((rv, _)) = &cont
             && *rv < s.compacted_rv()
@@ -158,7 +158,19 @@ pub fn list(
             matching.by_ref().collect()
         };
         let remaining = matching.count();
-        (items, list_rv, remaining > 0, remaining)
+        let jsons: Vec<Bytes> = if as_table {
+            Vec::new()
+        } else {
+            items
+                .iter()
+                .map(|v| {
+                    s.json_of(kind, &key_of(v)).unwrap_or_else(|| {
+                        Bytes::from(serde_json::to_vec(&**v).unwrap_or_default())
+                    })
+                })
+                .collect()
+        };
+        (items, jsons, list_rv, remaining > 0, remaining)
     };
     if as_table {
         let mut t = table::table(p.info, &items, rv, None);
@@ -172,7 +184,7 @@ pub fn list(
         meta["continue"] = json!(encode_continue(rv, &key_of(last)));
         meta["remainingItemCount"] = json!(remaining);
     }
-    let mut out = Vec::with_capacity(items.len() * 2048 + 256);
+    let mut out = Vec::with_capacity(jsons.iter().map(|j| j.len() + 1).sum::<usize>() + 256);
     out.extend_from_slice(
         format!(
             "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":",
@@ -183,14 +195,24 @@ pub fn list(
     );
     let _ = serde_json::to_writer(&mut out, &meta);
     out.extend_from_slice(b",\"items\":[");
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in jsons.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let _ = serde_json::to_writer(&mut out, &**item);
+        out.extend_from_slice(item);
     }
     out.extend_from_slice(b"]}");
     Ok(bytes_response(200, "application/json", out))
+}
+
+fn event_line_json(ty: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(ty.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
 }
 
 fn event_line(ty: &str, object: &Value) -> Bytes {
@@ -227,12 +249,14 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn line(&self, ty: &str, obj: &Arc<Value>, rv: u64) -> Bytes {
-        if self.as_table {
-            let t = table::table(self.info, std::slice::from_ref(obj), rv, None);
-            event_line(ty, &t)
-        } else {
-            event_line(ty, obj)
+    fn line(&self, ty: &str, obj: &Arc<Value>, json: Option<&Bytes>, rv: u64) -> Bytes {
+        match (self.as_table, json) {
+            (true, _) => event_line(
+                ty,
+                &table::table(self.info, std::slice::from_ref(obj), rv, None),
+            ),
+            (false, Some(j)) => event_line_json(ty, j),
+            (false, None) => event_line(ty, obj),
         }
     }
 }
@@ -289,7 +313,12 @@ pub fn watch(
                         .iter()
                         .filter(|o| filter.matches(o))
                     {
-                        first.push(enc.line("ADDED", obj, rv));
+                        first.push(enc.line(
+                            "ADDED",
+                            obj,
+                            s.json_of(kind, &key_of(obj)).as_ref(),
+                            rv,
+                        ));
                     }
                     if send_initial && bookmarks {
                         first.push(bookmark(p.info, rv, true));
@@ -297,7 +326,7 @@ pub fn watch(
                 } else {
                     for ev in &backlog {
                         if let Some((ty, obj)) = visible(&filter, ev) {
-                            first.push(enc.line(ty, &obj, ev.rv));
+                            first.push(enc.line(ty, &obj, Some(&ev.json), ev.rv));
                         }
                     }
                 }
@@ -311,7 +340,7 @@ pub fn watch(
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + timeout;
         for b in first {
-            if tx.send(Ok(b)).await.is_err() {
+            if !send_within(&tx, b).await {
                 return;
             }
         }
@@ -329,15 +358,13 @@ pub fn watch(
                         last_rv = last_rv.max(ev.rv);
                         if ev.kind != kind { continue; }
                         match visible(&filter, &ev) {
-                            Some((ty, obj)) => enc.line(ty, &obj, ev.rv),
+                            Some((ty, obj)) => enc.line(ty, &obj, Some(&ev.json), ev.rv),
                             None => continue,
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::debug!(missed = n, "sim: dropping a slow watcher");
-                        let _ = tx.send(Ok(error_event(&ApiError::expired(format!(
-                            "too old resource version: {last_rv} (watcher fell {n} events behind and was dropped)"
-                        ))))).await;
+                        let _ = send_within(&tx, error_event(&ApiError::expired(format!("too old resource version: {last_rv} (watcher fell {n} events behind and was dropped)")))).await;
                         return;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
@@ -361,6 +388,14 @@ pub fn watch(
         http::HeaderValue::from_static("no-cache, private"),
     );
     Ok(resp)
+}
+
+/// Sends one chunk to the response body, giving up on a client that has not read for 30 s.
+async fn send_within(tx: &mpsc::Sender<Result<Bytes, std::convert::Infallible>>, b: Bytes) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(30), tx.send(Ok(b))).await,
+        Ok(Ok(()))
+    )
 }
 
 fn bookmark(info: &ResourceInfo, rv: u64, initial_end: bool) -> Bytes {

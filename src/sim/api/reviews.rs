@@ -14,9 +14,19 @@ pub async fn review(
     req: Request<Body>,
     kind: Review,
 ) -> Result<Response<Body>, ApiError> {
+    let protobuf = super::is_protobuf(&req);
     let body = read_body(req).await?;
-    let mut v: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let mut v: Value = match (protobuf, kind) {
+        (true, Review::SelfSubjectAccess) => super::protobuf::self_subject_access_review(&body)
+            .ok_or_else(|| {
+                ApiError::bad_request("the protobuf SelfSubjectAccessReview could not be decoded")
+            })?,
+        // A SelfSubjectReview has nothing to read.
+        (true, Review::SelfSubject) => json!({"apiVersion": "authentication.k8s.io/v1"}),
+        (false, _) => serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+        })?,
+    };
     match kind {
         Review::SelfSubjectAccess => {
             let (allowed, reason) = match v.pointer("/spec/resourceAttributes") {
@@ -34,11 +44,7 @@ pub async fn review(
                         || state.faults.forbids(&verb, &full, ns_opt)
                         || !state.permissions.allows(&verb, &full, ns_opt);
                     if denied {
-                        (
-                            false,
-                            "denied by the ondeck simulated cluster's scenario permissions"
-                                .to_string(),
-                        )
+                        (false, String::new())
                     } else {
                         (true, "RBAC: allowed by ClusterRoleBinding \"ondeck-sim\" of ClusterRole \"cluster-admin\" to User".to_string())
                     }

@@ -15,6 +15,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 /// Payload bytes per stdout/stderr frame.
@@ -290,7 +292,13 @@ where
     {
         return;
     }
-    let _ = ws.close(None).await;
+    // A close without a code reads as 1005 to gorilla/websocket, which client-go (kubectl)
+    // reports as an error on every stream: close normally, as the apiserver does.
+    let normal = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    };
+    let _ = ws.close(Some(normal)).await;
     // Wait (briefly) for the client to finish, so closing the TCP connection cannot reset
     // frames still in flight.
     let _ = tokio::time::timeout(CLOSE_GRACE, async {

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod generate;
 pub mod model;
+mod pods;
 
 pub use model::Scenario;
 use std::path::PathBuf;

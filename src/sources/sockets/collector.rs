@@ -68,6 +68,9 @@ pub struct SocketCollector {
     tally: Tally,
     owners: Owners,
     missing: Vec<u32>,
+    /// Last poll's misses, sorted: a socket is looked up once it survives one poll.
+    prev_missing: Vec<u32>,
+    polls: u64,
     fds: FdScanner,
     last_fd_scan: Option<Instant>,
     fd_usage: Vec<FdUsage>,
@@ -106,6 +109,8 @@ impl SocketCollector {
             tally: Tally::default(),
             owners: Owners::default(),
             missing: Vec::new(),
+            prev_missing: Vec::new(),
+            polls: 0,
             fds: FdScanner::new(&opts.proc_root),
             last_fd_scan: None,
             fd_usage: Vec::new(),
@@ -138,17 +143,46 @@ impl SocketCollector {
             }
         }
         let mut attribution = Attribution::Done;
+        self.missing.sort_unstable();
+        self.missing.dedup();
         if !self.missing.is_empty() {
-            if want_owners && due(self.owners.last_scan, now, self.opts.attribution_interval) {
+            // Only sockets that were already missing last poll trigger a scan (except on the
+            // first poll, e.g. `check`): short-lived CLOSE_WAIT sockets are common on a busy
+            // host, and one that closes before the scan reaches its owner makes the scan read
+            // every fd on the machine instead of stopping early.
+            let wanted: Vec<u32> = if self.polls == 0 {
+                self.missing.clone()
+            } else {
+                let prev = &self.prev_missing;
+                self.missing
+                    .iter()
+                    .copied()
+                    .filter(|i| prev.binary_search(i).is_ok())
+                    .collect()
+            };
+            let scan = want_owners
+                && !wanted.is_empty()
+                && due(self.owners.last_scan, now, self.opts.attribution_interval);
+            if scan {
+                let st = self.owners.scan(&self.opts.proc_root, &wanted, now);
+                tracing::debug!(?st, wanted = wanted.len(), "socket owner scan");
+                self.missing.clear();
+                close_wait_by_process = self.group_by_process(now);
+                for i in 0..self.tally.listeners.len() {
+                    let inode = self.tally.listeners[i].inode;
+                    if self.owner_of(inode, now) == Some(Lookup::Miss) {
+                        self.missing.push(inode);
+                    }
+                }
                 self.missing.sort_unstable();
                 self.missing.dedup();
-                let st = self.owners.scan(&self.opts.proc_root, &self.missing, now);
-                tracing::debug!(?st, wanted = self.missing.len(), "socket owner scan");
-                close_wait_by_process = self.group_by_process(now);
-            } else {
+            }
+            if !self.missing.is_empty() {
                 attribution = Attribution::Skipped;
             }
         }
+        std::mem::swap(&mut self.prev_missing, &mut self.missing);
+        self.polls += 1;
         let listeners = self.listeners(now);
         self.owners.end_poll();
 

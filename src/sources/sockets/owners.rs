@@ -154,10 +154,10 @@ impl Owners {
 
     /// Looks for the owners of `wanted` (inodes the cache missed) in `proc_root/*/fd`.
     ///
-    /// Processes are taken from a shared queue (in [`Owners::scan_order`]) by up to
-    /// [`MAX_SCAN_THREADS`] threads when there are enough fds to make threads worth starting;
-    /// each wanted inode is claimed once through an atomic flag, and every worker stops as soon as
-    /// all are found.
+    /// Processes are taken from a shared queue (previous owners first, then by descending fd
+    /// count) by up to four threads when there are enough fds to make threads worth starting;
+    /// each wanted inode is claimed once through an atomic flag, and every worker stops as soon
+    /// as all are found.
     pub fn scan(&mut self, proc_root: &Path, wanted: &[u32], now: Instant) -> ScanStats {
         let mut wanted = wanted.to_vec();
         wanted.sort_unstable();

@@ -6,19 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::model::Model;
-use crate::ui::panes::{self, PaneKind};
 use crate::ui::widgets::{ViewCtx, centered};
 
 pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
-    let lines: Vec<Line> = match model.focused {
-        PaneKind::Sockets => panes::sockets::detail_lines(model, ctx),
-        PaneKind::Alerts => panes::alerts::detail_lines(model, ctx),
-        k => vec![Line::from(format!(
-            "{} {}",
-            k.spec().title,
-            panes::placeholder::arrives_with(k)
-        ))],
-    };
+    let lines: Vec<Line> = model
+        .focused_pane()
+        .map(|p| p.detail_lines(model, ctx))
+        .unwrap_or_default();
     let rect = centered(area, 76, lines.len() as u16 + 2);
     let block = Block::default()
         .borders(Borders::ALL)

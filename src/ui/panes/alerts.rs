@@ -9,10 +9,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 
+use super::{Pane, PaneKind, Shared, TableOp};
 use crate::app::feed::short_age;
 use crate::app::model::Model;
 use crate::app::table::{RowKey, Sort, TableData, TableState, cmp_f64};
-use crate::rules::{Alert, AlertPhase, TransitionKind};
+use crate::rules::{Alert, AlertBook, AlertKey, AlertPhase, TransitionKind};
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, header_cells, level_span, pane_block};
 
@@ -29,6 +30,51 @@ pub const COLUMNS: [&str; 7] = [
 #[derive(Debug, Clone)]
 pub struct AlertsPane {
     pub table: TableState,
+}
+
+impl Pane for AlertsPane {
+    fn kind(&self) -> PaneKind {
+        PaneKind::Alerts
+    }
+
+    fn refresh(&mut self, shared: &Shared<'_>) {
+        self.table.rebuild(&AlertRows {
+            alerts: shown_alerts(shared.alerts),
+        });
+    }
+
+    fn with_table(&mut self, shared: &Shared<'_>, op: TableOp<'_>) {
+        op(
+            &mut self.table,
+            &AlertRows {
+                alerts: shown_alerts(shared.alerts),
+            },
+        );
+    }
+
+    fn filter(&self) -> &str {
+        &self.table.filter
+    }
+
+    fn selected_alert(&self, shared: &Shared<'_>) -> Option<AlertKey> {
+        let active = shown_alerts(shared.alerts);
+        self.table
+            .selected_index()
+            .and_then(|i| active.get(i))
+            .map(|a| a.key.clone())
+    }
+
+    fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+        render(self, model, ctx, f, area, focused);
+    }
+
+    fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+        detail_lines(self, model, ctx)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl Default for AlertsPane {
@@ -60,7 +106,7 @@ pub struct AlertRows<'a> {
 impl<'a> AlertRows<'a> {
     pub fn of(model: &'a Model) -> AlertRows<'a> {
         AlertRows {
-            alerts: model.alerts.active(),
+            alerts: shown_alerts(&model.alerts),
         }
     }
 }
@@ -72,18 +118,21 @@ impl TableData for AlertRows<'_> {
     fn key(&self, i: usize) -> RowKey {
         RowKey::of(&self.alerts[i].key)
     }
-    fn matches(&self, i: usize, needle: &str) -> bool {
+    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
+        use std::fmt::Write;
         let a = self.alerts[i];
-        format!(
+        scratch.clear();
+        let _ = write!(
+            scratch,
             "{} {} {} {}",
             a.key.level.label(),
             a.key.rule,
             a.key.subject,
             a.message
-        )
-        .to_lowercase()
-        .contains(needle)
+        );
+        crate::app::table::scratch_contains(scratch, needle)
     }
+
     fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
         let (x, y) = (self.alerts[a], self.alerts[b]);
         match column {
@@ -96,6 +145,26 @@ impl TableData for AlertRows<'_> {
             _ => a.cmp(&b),
         }
     }
+}
+
+/// The active alerts as shown: a rule's quieter level is folded into its louder level when
+/// that one is firing for the same subject (fd usage at 96% is one CRITICAL row, not a
+/// CRITICAL and a WARNING). A pending louder level does not hide a firing quieter one.
+pub fn shown_alerts(book: &AlertBook) -> Vec<&Alert> {
+    let active = book.active();
+    active
+        .iter()
+        .copied()
+        .filter(|a| {
+            !active.iter().any(|b| {
+                b.is_firing()
+                    && b.key.level > a.key.level
+                    && b.key.source == a.key.source
+                    && b.key.rule == a.key.rule
+                    && b.key.subject == a.key.subject
+            })
+        })
+        .collect()
 }
 
 /// "pending 3m/15m".
@@ -125,7 +194,14 @@ fn num(v: f64) -> String {
     }
 }
 
-pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+fn render(
+    pane: &AlertsPane,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
     let rows_data = AlertRows::of(model);
     let firing = rows_data
         .alerts
@@ -148,12 +224,12 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
     let [table_area, hist_area] =
         Layout::vertical([Constraint::Min(2), Constraint::Length(hist_h)]).areas(inner);
     let t = ctx.theme;
-    let state = &model.alerts_pane.table;
+    let state = &pane.table;
     let (off, visible) = state.visible(table_area.height.saturating_sub(1) as usize);
     // Narrow (80 columns): value and threshold share a column, the note moves to the detail view.
     let narrow = table_area.width < 110;
-    let rows = visible.iter().enumerate().map(|(n, &i)| {
-        let a = rows_data.alerts[i];
+    let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
+        let a = *rows_data.alerts.get(i)?;
         let since = match a.phase {
             AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default(),
             AlertPhase::Firing { since } => format!(
@@ -193,11 +269,11 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
                 ack,
             ])
         };
-        if focused && off + n == state.cursor {
+        Some(if focused && off + n == state.cursor {
             row.style(t.selection)
         } else {
             row
-        }
+        })
     });
     use Constraint::{Length, Min};
     let (names, widths): (Vec<&str>, Vec<Constraint>) = if narrow {
@@ -279,14 +355,9 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
     }
 }
 
-pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
     let rows = AlertRows::of(model);
-    let Some(a) = model
-        .alerts_pane
-        .table
-        .selected_index()
-        .and_then(|i| rows.alerts.get(i))
-    else {
+    let Some(a) = pane.table.selected_index().and_then(|i| rows.alerts.get(i)) else {
         return vec![Line::from("no alert selected")];
     };
     let t = ctx.theme;

@@ -1,6 +1,10 @@
-//! The pane registry: which panes exist, their names and `:` commands, the source behind each,
-//! and which actions each allows (one place, like kdash's `actions_for`). Adding a pane is one
-//! `PaneKind` variant + one `spec` arm + its file here.
+//! The pane framework and registry. A pane owns its feed (the data of its source), its table
+//! states and its drawing, behind the [`Pane`] trait; the model holds a list of them and routes
+//! source updates, keys and rendering through the trait. The registry says which panes exist,
+//! their `:` names, their source and the actions each allows (kdash's `actions_for`).
+//!
+//! Adding a pane (pods, PVCs, ...): its file here implementing [`Pane`], a `spec` arm with
+//! `available: true`, and its line in [`registry`].
 
 pub mod alerts;
 pub mod placeholder;
@@ -9,7 +13,104 @@ pub mod sockets;
 pub use alerts::AlertsPane;
 pub use sockets::{SocketsPane, SocketsView};
 
-use crate::sources::SourceId;
+use std::any::Any;
+use std::time::Instant;
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use crate::app::feed::Freshness;
+use crate::app::model::{Model, Settings};
+use crate::app::table::{TableData, TableState};
+use crate::rules::{AlertBook, AlertKey, Condition};
+use crate::sources::{SourceId, SourceUpdate};
+use crate::ui::widgets::ViewCtx;
+
+/// The panes, in tab order: one line per pane.
+pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
+    vec![
+        Box::new(SocketsPane::new(settings, started)),
+        Box::new(AlertsPane::new()),
+        Box::new(placeholder::PlaceholderPane(PaneKind::Pods)),
+        Box::new(placeholder::PlaceholderPane(PaneKind::Pvcs)),
+        Box::new(placeholder::PlaceholderPane(PaneKind::Certs)),
+        Box::new(placeholder::PlaceholderPane(PaneKind::Probes)),
+    ]
+}
+
+/// What panes may read from the rest of the model while they change.
+pub struct Shared<'a> {
+    pub alerts: &'a AlertBook,
+    pub settings: &'a Settings,
+    pub now: Instant,
+}
+
+/// A table op run on the focused table with its data (move, sort, filter...).
+pub type TableOp<'o> = &'o mut dyn FnMut(&mut TableState, &dyn TableData);
+
+/// One pane. Only `kind`, `render`, `as_any` are required; a pane without a source or a table
+/// keeps the defaults.
+pub trait Pane: std::fmt::Debug + Send {
+    fn kind(&self) -> PaneKind;
+
+    /// A source update for this pane's source: store it and return the rule conditions for the
+    /// alert book, or `None` when nothing new was accepted (an error, a reordered update).
+    fn apply(&mut self, _update: SourceUpdate, _shared: &Shared<'_>) -> Option<Vec<Condition>> {
+        None
+    }
+
+    /// Age/STALE of the pane's data; `None` for panes without a source.
+    fn freshness(&self, _now: Instant) -> Option<Freshness> {
+        None
+    }
+
+    /// The source's last error, shown in the pane and the header.
+    fn last_error(&self) -> Option<&crate::sources::SourceError> {
+        None
+    }
+
+    /// Recompute table orders after new data or alert changes.
+    fn refresh(&mut self, _shared: &Shared<'_>) {}
+
+    /// Runs `op` on the pane's focused table, if it has one.
+    fn with_table(&mut self, _shared: &Shared<'_>, _op: TableOp<'_>) {}
+
+    /// The focused table's filter text.
+    fn filter(&self) -> &str {
+        ""
+    }
+
+    /// Pane-specific keys (e.g. the sockets pane's 1-5 views). `true` if handled.
+    fn on_key(&mut self, _key: KeyEvent, _shared: &Shared<'_>) -> bool {
+        false
+    }
+
+    /// The alert behind the selected row, for `a` / F9 Acknowledge.
+    fn selected_alert(&self, _shared: &Shared<'_>) -> Option<AlertKey> {
+        None
+    }
+
+    fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool);
+
+    /// A header meter line (like htop's), e.g. the TCP state bar.
+    fn header_meter(
+        &self,
+        _model: &Model,
+        _ctx: ViewCtx<'_>,
+        _width: u16,
+    ) -> Option<Line<'static>> {
+        None
+    }
+
+    /// The detail view (Enter) of the selected row.
+    fn detail_lines(&self, _model: &Model, _ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+        Vec::new()
+    }
+
+    fn as_any(&self) -> &dyn Any;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaneKind {

@@ -6,7 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::PaneKind;
+use super::{Pane, PaneKind};
+use crate::app::model::Model;
 use crate::ui::widgets::{ViewCtx, pane_block};
 
 pub fn arrives_with(kind: PaneKind) -> &'static str {
@@ -18,7 +19,30 @@ pub fn arrives_with(kind: PaneKind) -> &'static str {
     }
 }
 
-pub fn render(kind: PaneKind, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+/// Stands in for a pane whose source is not built yet.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceholderPane(pub PaneKind);
+
+impl Pane for PlaceholderPane {
+    fn kind(&self) -> PaneKind {
+        self.0
+    }
+    fn render(&self, _model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+        render(self.0, ctx, f, area, focused);
+    }
+    fn detail_lines(&self, _model: &Model, _ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+        vec![Line::from(format!(
+            "{} {}",
+            self.0.spec().title,
+            arrives_with(self.0)
+        ))]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn render(kind: PaneKind, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
     let spec = kind.spec();
     let block = pane_block(
         ctx,

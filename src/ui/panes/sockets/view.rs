@@ -1,282 +1,36 @@
-//! The sockets pane (incidents 2 and 3): counts per TCP state with history sparklines,
-//! ListenOverflows/Drops rates, conntrack, the backend in use; and one table at a time of
-//! CLOSE_WAIT by process / by peer / by local port, listen queues, and fd usage vs limit.
-
-use std::cmp::Ordering;
+//! Drawing the sockets pane: the summary (state counts, sparklines, rates, conntrack), the view
+//! tabs, the focused table (only visible rows), the secondary lists on tall panes, the TCP
+//! header meter and the detail view.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 
+use super::{SocketRows, SocketsPane, SocketsView, fd_danger_key, listener_danger_key};
 use crate::app::model::{Danger, Model};
-use crate::app::table::{RowKey, Sort, TableData, TableState, cmp_f64};
+use crate::app::table::TableData;
 use crate::domain::Level;
 use crate::domain::sockets::{SocketSnapshot, TcpState};
 use crate::sources::SourceId;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, danger_span, fill_bar, header_cells, pane_block};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SocketsView {
-    CloseWaitByProcess,
-    CloseWaitByPeer,
-    CloseWaitByPort,
-    ListenQueues,
-    FdUsage,
-}
-
-impl SocketsView {
-    pub const ALL: [SocketsView; 5] = [
-        SocketsView::CloseWaitByProcess,
-        SocketsView::CloseWaitByPeer,
-        SocketsView::CloseWaitByPort,
-        SocketsView::ListenQueues,
-        SocketsView::FdUsage,
-    ];
-    pub fn label(self) -> &'static str {
-        match self {
-            SocketsView::CloseWaitByProcess => "CLOSE_WAIT by process",
-            SocketsView::CloseWaitByPeer => "by peer",
-            SocketsView::CloseWaitByPort => "by port",
-            SocketsView::ListenQueues => "listen queues",
-            SocketsView::FdUsage => "fds",
-        }
-    }
-    pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            SocketsView::CloseWaitByProcess => &["PID", "COMMAND", "CLOSE_WAIT"],
-            SocketsView::CloseWaitByPeer => &["PEER", "CLOSE_WAIT"],
-            SocketsView::CloseWaitByPort => &["LOCAL PORT", "CLOSE_WAIT"],
-            SocketsView::ListenQueues => &[
-                "DANGER", "LOCAL", "QUEUED", "BACKLOG", "FILL", "PID", "COMMAND",
-            ],
-            SocketsView::FdUsage => &["DANGER", "PID", "COMMAND", "OPEN FDS", "SOFT LIMIT", "USED"],
-        }
-    }
-    fn widths(self) -> Vec<Constraint> {
-        use Constraint::{Length, Min};
-        match self {
-            SocketsView::CloseWaitByProcess => vec![Length(8), Min(16), Length(11)],
-            SocketsView::CloseWaitByPeer => vec![Min(20), Length(11)],
-            SocketsView::CloseWaitByPort => vec![Length(11), Length(11)],
-            SocketsView::ListenQueues => {
-                vec![
-                    Length(11),
-                    Min(15),
-                    Length(7),
-                    Length(8),
-                    Length(6),
-                    Length(8),
-                    Min(8),
-                ]
-            }
-            SocketsView::FdUsage => vec![
-                Length(11),
-                Length(8),
-                Min(10),
-                Length(9),
-                Length(11),
-                Length(6),
-            ],
-        }
-    }
-    fn default_sort(self) -> Sort {
-        match self {
-            SocketsView::CloseWaitByProcess => Sort {
-                column: 2,
-                descending: true,
-            },
-            SocketsView::CloseWaitByPeer | SocketsView::CloseWaitByPort => Sort {
-                column: 1,
-                descending: true,
-            },
-            SocketsView::ListenQueues => Sort {
-                column: 4,
-                descending: true,
-            },
-            SocketsView::FdUsage => Sort {
-                column: 5,
-                descending: true,
-            },
-        }
-    }
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct SocketsPane {
-    pub view: SocketsView,
-    pub tables: [TableState; 5],
-}
-
-impl Default for SocketsPane {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SocketsPane {
-    pub fn new() -> SocketsPane {
-        let t = |v: SocketsView| TableState::new(v.columns().len(), v.default_sort());
-        SocketsPane {
-            view: SocketsView::CloseWaitByProcess,
-            tables: SocketsView::ALL.map(t),
-        }
-    }
-    pub fn table(&self) -> &TableState {
-        &self.tables[self.view.index()]
-    }
-    pub fn table_mut(&mut self) -> &mut TableState {
-        &mut self.tables[self.view.index()]
-    }
-}
-
-/// One of the snapshot's lists seen as a table.
-pub struct SocketRows<'a> {
-    pub view: SocketsView,
-    pub snap: &'a SocketSnapshot,
-}
-
-impl TableData for SocketRows<'_> {
-    fn len(&self) -> usize {
-        let s = self.snap;
-        match self.view {
-            SocketsView::CloseWaitByProcess => s.close_wait_by_process.len(),
-            SocketsView::CloseWaitByPeer => s.close_wait_by_peer.len(),
-            SocketsView::CloseWaitByPort => s.close_wait_by_local_port.len(),
-            SocketsView::ListenQueues => s.listeners.len(),
-            SocketsView::FdUsage => s.fd_usage.len(),
-        }
-    }
-
-    fn key(&self, i: usize) -> RowKey {
-        let s = self.snap;
-        match self.view {
-            SocketsView::CloseWaitByProcess => {
-                let p = &s.close_wait_by_process[i];
-                RowKey::of(&(p.pid, &p.comm))
-            }
-            SocketsView::CloseWaitByPeer => RowKey::of(&s.close_wait_by_peer[i].peer),
-            SocketsView::CloseWaitByPort => RowKey::of(&s.close_wait_by_local_port[i].port),
-            SocketsView::ListenQueues => RowKey::of(&s.listeners[i].local),
-            SocketsView::FdUsage => RowKey::of(&s.fd_usage[i].pid),
-        }
-    }
-
-    fn matches(&self, i: usize, needle: &str) -> bool {
-        let s = self.snap;
-        let hay = match self.view {
-            SocketsView::CloseWaitByProcess => {
-                let p = &s.close_wait_by_process[i];
-                format!(
-                    "{} {}",
-                    p.pid.map(|p| p.to_string()).unwrap_or_default(),
-                    p.comm
-                )
-            }
-            SocketsView::CloseWaitByPeer => s.close_wait_by_peer[i].peer.to_string(),
-            SocketsView::CloseWaitByPort => s.close_wait_by_local_port[i].port.to_string(),
-            SocketsView::ListenQueues => {
-                let l = &s.listeners[i];
-                format!("{} {}", l.local, l.comm.as_deref().unwrap_or(""))
-            }
-            SocketsView::FdUsage => {
-                let f = &s.fd_usage[i];
-                format!("{} {}", f.pid, f.comm)
-            }
-        };
-        hay.to_lowercase().contains(needle)
-    }
-
-    fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
-        let s = self.snap;
-        match self.view {
-            SocketsView::CloseWaitByProcess => {
-                let (x, y) = (&s.close_wait_by_process[a], &s.close_wait_by_process[b]);
-                match column {
-                    0 => x.pid.cmp(&y.pid),
-                    1 => x.comm.cmp(&y.comm),
-                    _ => x.count.cmp(&y.count),
-                }
-            }
-            SocketsView::CloseWaitByPeer => {
-                let (x, y) = (&s.close_wait_by_peer[a], &s.close_wait_by_peer[b]);
-                if column == 0 {
-                    x.peer.cmp(&y.peer)
-                } else {
-                    x.count.cmp(&y.count)
-                }
-            }
-            SocketsView::CloseWaitByPort => {
-                let (x, y) = (
-                    &s.close_wait_by_local_port[a],
-                    &s.close_wait_by_local_port[b],
-                );
-                if column == 0 {
-                    x.port.cmp(&y.port)
-                } else {
-                    x.count.cmp(&y.count)
-                }
-            }
-            SocketsView::ListenQueues => {
-                let (x, y) = (&s.listeners[a], &s.listeners[b]);
-                match column {
-                    1 => x.local.cmp(&y.local),
-                    2 => x.queued.cmp(&y.queued),
-                    3 => x.backlog.cmp(&y.backlog),
-                    5 => x.pid.cmp(&y.pid),
-                    6 => x.comm.cmp(&y.comm),
-                    _ => cmp_f64(x.fill_pct(), y.fill_pct()),
-                }
-            }
-            SocketsView::FdUsage => {
-                let (x, y) = (&s.fd_usage[a], &s.fd_usage[b]);
-                match column {
-                    1 => x.pid.cmp(&y.pid),
-                    2 => x.comm.cmp(&y.comm),
-                    3 => x.open.cmp(&y.open),
-                    4 => x.soft_limit.cmp(&y.soft_limit),
-                    _ => cmp_f64(x.pct().unwrap_or(0.0), y.pct().unwrap_or(0.0)),
-                }
-            }
-        }
-    }
-}
-
-/// Rows of the current view, if data has arrived.
-pub fn current_rows(model: &Model) -> Option<SocketRows<'_>> {
-    model.sockets.data().map(|s| SocketRows {
-        view: model.sockets_pane.view,
-        snap: s,
-    })
-}
-
-/// `rule@subject` of a listener's accept-queue alert, as `rules::sockets` names it (a test
-/// checks the two agree).
-pub fn listener_danger_key(l: &crate::domain::sockets::Listener) -> String {
-    let owner = match (&l.comm, l.pid) {
-        (Some(c), Some(p)) => format!(" ({c}, pid {p})"),
-        _ => String::new(),
-    };
-    format!("accept_queue_pct@listen {}{owner}", l.local)
-}
-
-/// `rule@subject` of a process's fd-usage alert, as `rules::sockets` names it.
-pub fn fd_danger_key(u: &crate::domain::sockets::FdUsage) -> String {
-    format!("process_fd_pct@pid {} ({})", u.pid, u.comm)
-}
-
 /// Danger of the whole host's CLOSE_WAIT (the two CLOSE_WAIT rules).
 fn host_danger(model: &Model, rule_subject: &str) -> Option<Danger> {
     model.danger_of(SourceId::Sockets, rule_subject)
 }
 
-pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
-    let freshness = model.sockets.freshness(model.now);
-    let snap = model.sockets.data();
+pub(super) fn render(
+    pane: &SocketsPane,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
+    let freshness = pane.feed.freshness(model.now);
+    let snap = pane.feed.data();
     let extra = snap
         .and_then(|s| s.backend)
         .map(|b| format!("[{}]", b.label()));
@@ -285,13 +39,13 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
         "Sockets",
         extra,
         Some(&freshness),
-        model.sockets.error(),
+        pane.feed.error(),
         focused,
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
     let Some(snap) = snap else {
-        let msg = match model.sockets.error() {
+        let msg = match pane.feed.error() {
             Some(e) => format!("no socket data: {}", sanitize(&e.to_string())),
             None => "waiting for the first poll of the sockets source".to_string(),
         };
@@ -311,15 +65,22 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focuse
         Constraint::Length(secondary_h),
     ])
     .areas(inner);
-    render_summary(model, snap, ctx, f, summary);
-    render_view_tabs(model, ctx, f, tabs);
-    render_table(model, snap, ctx, f, table, focused);
+    render_summary(pane, model, snap, ctx, f, summary);
+    render_view_tabs(pane, ctx, f, tabs);
+    render_table(pane, model, snap, ctx, f, table, focused);
     if secondary_h > 0 {
-        render_secondary(model, snap, ctx, f, secondary);
+        render_secondary(pane, model, snap, ctx, f, secondary);
     }
 }
 
-fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+fn render_summary(
+    pane: &SocketsPane,
+    model: &Model,
+    s: &SocketSnapshot,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+) {
     let t = ctx.theme;
     let st = &s.states;
     let other = st.total()
@@ -353,15 +114,14 @@ fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut F
     l1.extend(count("LISTEN", st.get(TcpState::Listen), None));
     l1.extend(count("other", other, None));
     let spark_w = ((area.width as usize).saturating_sub(36) / 3).clamp(4, 60);
-    let h = &model.socket_history.samples;
-    let spark =
-        |label: &str, sel: fn(&crate::app::model::StateSample) -> u64| -> Vec<Span<'static>> {
-            vec![
-                Span::styled(format!("{label} "), t.muted),
-                Span::styled(ctx.sym.sparkline(h.iter().map(sel), spark_w), t.accent),
-                Span::raw(" "),
-            ]
-        };
+    let h = &pane.history.samples;
+    let spark = |label: &str, sel: fn(&super::StateSample) -> u64| -> Vec<Span<'static>> {
+        vec![
+            Span::styled(format!("{label} "), t.muted),
+            Span::styled(ctx.sym.sparkline(h.iter().map(sel), spark_w), t.accent),
+            Span::raw(" "),
+        ]
+    };
     let mut l2 = spark("CW", |x| x.close_wait);
     l2.extend(spark("EST", |x| x.established));
     l2.extend(spark("TW", |x| x.time_wait));
@@ -417,22 +177,30 @@ fn render_summary(model: &Model, s: &SocketSnapshot, ctx: ViewCtx<'_>, f: &mut F
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_view_tabs(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+/// `1 CLOSE_WAIT by process  2 by peer ...  filter: x`. When that does not fit (80 columns
+/// with a filter), the views not shown collapse to their numbers so the filter stays visible.
+fn render_view_tabs(pane: &SocketsPane, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
+    let filter = &pane.table().filter;
+    let filter_text = (!filter.is_empty()).then(|| format!("  filter: {}", sanitize(filter)));
+    let full: usize = SocketsView::ALL
+        .iter()
+        .map(|v| v.label().len() + 4)
+        .sum::<usize>()
+        + filter_text.as_ref().map_or(0, |t| t.chars().count());
+    let compact = full > area.width as usize;
     let mut spans = Vec::new();
     for (i, v) in SocketsView::ALL.iter().enumerate() {
-        let style = if *v == model.sockets_pane.view {
-            ctx.theme.selection
+        let (text, style) = if *v == pane.view {
+            (format!(" {} {} ", i + 1, v.label()), ctx.theme.selection)
+        } else if compact {
+            (format!(" {} ", i + 1), ctx.theme.muted)
         } else {
-            ctx.theme.muted
+            (format!(" {} {} ", i + 1, v.label()), ctx.theme.muted)
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, v.label()), style));
+        spans.push(Span::styled(text, style));
     }
-    let filter = &model.sockets_pane.table().filter;
-    if !filter.is_empty() {
-        spans.push(Span::styled(
-            format!("  filter: {}", sanitize(filter)),
-            ctx.theme.accent,
-        ));
+    if let Some(t) = filter_text {
+        spans.push(Span::styled(t, ctx.theme.accent));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -521,6 +289,7 @@ fn row_cells(
 }
 
 fn render_table(
+    pane: &SocketsPane,
     model: &Model,
     s: &SocketSnapshot,
     ctx: ViewCtx<'_>,
@@ -528,19 +297,26 @@ fn render_table(
     area: Rect,
     focused: bool,
 ) {
-    let view = model.sockets_pane.view;
-    let state = model.sockets_pane.table();
+    let view = pane.view;
+    let state = pane.table();
     let body_h = area.height.saturating_sub(1) as usize;
     let (off, visible) = state.visible(body_h);
     let t = ctx.theme;
-    let rows = visible.iter().enumerate().map(|(n, &i)| {
-        let row = Row::new(row_cells(model, s, ctx, view, i));
-        if focused && off + n == state.cursor {
-            row.style(t.selection)
-        } else {
-            row
-        }
-    });
+    // An order is always rebuilt with its data; the bound check only keeps a logic slip from
+    // ever becoming a panic on a wall screen.
+    let len = SocketRows { view, snap: s }.len();
+    let rows = visible
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| **i < len)
+        .map(|(n, &i)| {
+            let row = Row::new(row_cells(model, s, ctx, view, i));
+            if focused && off + n == state.cursor {
+                row.style(t.selection)
+            } else {
+                row
+            }
+        });
     let header = Row::new(header_cells(
         ctx,
         view.columns(),
@@ -625,6 +401,7 @@ fn compact_cells(
 /// On a tall pane: two more lists under the main table, in the source's own (danger) order,
 /// so a wall screen shows listen queues and fd usage without switching views.
 fn render_secondary(
+    pane: &SocketsPane,
     model: &Model,
     s: &SocketSnapshot,
     ctx: ViewCtx<'_>,
@@ -637,7 +414,7 @@ fn render_secondary(
         SocketsView::CloseWaitByPeer,
     ]
     .into_iter()
-    .filter(|v| *v != model.sockets_pane.view)
+    .filter(|v| *v != pane.view)
     .take(2)
     .collect();
     let cols = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
@@ -669,8 +446,12 @@ fn render_secondary(
 }
 
 /// Lines for the detail overlay of the selected row, plus the kernel settings.
-pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
-    let Some(s) = model.sockets.data() else {
+pub(super) fn detail_lines(
+    pane: &SocketsPane,
+    _model: &Model,
+    ctx: ViewCtx<'_>,
+) -> Vec<Line<'static>> {
+    let Some(s) = pane.feed.data() else {
         return vec![Line::from("no socket data yet")];
     };
     let t = ctx.theme;
@@ -681,9 +462,14 @@ pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
         ])
     };
     let mut out = Vec::new();
-    let state = model.sockets_pane.table();
-    if let Some(i) = state.selected_index() {
-        match model.sockets_pane.view {
+    let state = pane.table();
+    let len = SocketRows {
+        view: pane.view,
+        snap: s,
+    }
+    .len();
+    if let Some(i) = state.selected_index().filter(|i| *i < len) {
+        match pane.view {
             SocketsView::CloseWaitByProcess => {
                 let p = &s.close_wait_by_process[i];
                 out.push(kv(
@@ -772,4 +558,66 @@ pub fn detail_lines(model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
         format!("{:.1} ms", s.poll_duration.as_secs_f64() * 1000.0),
     ));
     out
+}
+
+/// The header's TCP state bar: ESTAB / CLOSE_WAIT / TIME_WAIT / other, each with its own
+/// character so it reads without colour, and the counts.
+pub(super) fn tcp_meter(
+    pane: &SocketsPane,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    width: usize,
+) -> Line<'static> {
+    let t = ctx.theme;
+    let mut spans = vec![Span::styled("TCP ", t.accent)];
+    let Some(s) = pane.feed.data() else {
+        spans.push(Span::styled(
+            match pane.feed.error() {
+                Some(e) => format!("no data: {}", sanitize(&e.to_string())),
+                None => "waiting for the first poll".into(),
+            },
+            t.muted,
+        ));
+        return Line::from(spans);
+    };
+    let st = &s.states;
+    let est = st.get(TcpState::Established);
+    let cw = st.get(TcpState::CloseWait);
+    let tw = st.get(TcpState::TimeWait);
+    let other = st.total().saturating_sub(est + cw + tw);
+    let total = (est + cw + tw + other).max(1);
+    let labels = format!(" ESTAB {est} CLOSE_WAIT {cw} TIME_WAIT {tw} other {other}");
+    let bar_w = width.saturating_sub(4 + 2 + labels.len()).clamp(10, 60);
+    let cw_level = model
+        .danger_of(SourceId::Sockets, "close_wait@host")
+        .map(|d| {
+            if d.pending {
+                t.pending
+            } else {
+                t.level(d.level)
+            }
+        })
+        .unwrap_or(t.warning);
+    // Cumulative rounding so the segments always add up to the bar width.
+    let upto = |n: u64| ((n as f64 / total as f64) * bar_w as f64).round() as usize;
+    let a = upto(est);
+    let b = upto(est + cw) - a;
+    let c = upto(est + cw + tw) - a - b;
+    let d = bar_w.saturating_sub(a + b + c);
+    // Different characters per state, so the bar reads without colour too.
+    spans.push(Span::raw("["));
+    spans.push(Span::styled("|".repeat(a), t.ok));
+    spans.push(Span::styled("#".repeat(b), cw_level));
+    spans.push(Span::styled(":".repeat(c), t.info));
+    spans.push(Span::styled(".".repeat(d), t.muted));
+    spans.push(Span::raw("]"));
+    spans.push(Span::styled(" ESTAB ", t.muted));
+    spans.push(Span::styled(est.to_string(), t.ok));
+    spans.push(Span::styled(" CLOSE_WAIT ", t.muted));
+    spans.push(Span::styled(cw.to_string(), cw_level));
+    spans.push(Span::styled(" TIME_WAIT ", t.muted));
+    spans.push(Span::styled(tw.to_string(), t.info));
+    spans.push(Span::styled(" other ", t.muted));
+    spans.push(Span::raw(other.to_string()));
+    Line::from(spans)
 }
