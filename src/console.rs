@@ -40,10 +40,12 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
         false => None,
     };
     let target = target_args(g, demo.as_ref());
+    let (logs_tx, logs_rx) = tokio::sync::watch::channel(None);
     tasks.push(tokio::spawn(kube_sources(
         target,
         cfg.clone(),
         tx.clone(),
+        logs_tx,
         cancel.clone(),
     )));
     drop(tx);
@@ -51,6 +53,7 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     let opts = RunOptions {
         demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
+        pod_logs: Some(logs_rx),
         ..Default::default()
     };
     let result = app::run(&cfg, rx, opts).await;
@@ -90,6 +93,7 @@ async fn kube_sources(
     args: TargetArgs,
     cfg: Config,
     tx: mpsc::Sender<SourceUpdate>,
+    logs: tokio::sync::watch::Sender<Option<sources::kube::logs::LogFetcher>>,
     cancel: CancellationToken,
 ) {
     let env = KubeEnv::from_process();
@@ -100,6 +104,7 @@ async fn kube_sources(
     match connected {
         Ok(target) => {
             tracing::info!(context = %target.context, server = %target.cluster_url, "kubernetes connected");
+            let _ = logs.send(Some(sources::kube::logs::LogFetcher::new(target.clone())));
             let _pods = sources::kube::pods::spawn(target, &cfg, tx);
             cancel.cancelled().await;
         }

@@ -245,3 +245,90 @@ fn no_kubeconfig_says_not_configured_not_stale() {
             .is_some_and(|f| f.is_stale())
     );
 }
+
+/// `l` on a crash-looping pod opens the log overlay and asks the executor for the previous
+/// instance's log; the executor's answer fills the overlay; Esc closes it.
+#[tokio::test]
+async fn l_on_the_crashed_pod_fetches_and_shows_the_previous_log() {
+    use ondeck::app::msg::{Command, CommandResult};
+    use ondeck::sources::kube::logs::LogFetcher;
+    use ondeck::ui::panes::pods::PodLogsView;
+
+    let demo = Demo::start(Some("incident")).await.expect("demo starts");
+    let cfg = Config::default();
+    let target = connect(
+        &TargetArgs::for_kubeconfig(demo.kubeconfig()),
+        &KubeEnv::default(),
+        &cfg.kubernetes,
+    )
+    .await
+    .expect("connects");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let src = spawn(target.clone(), &cfg, tx);
+    let u = loop {
+        let u = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("an update")
+            .expect("running");
+        if matches!(u.result, Ok(Payload::Pods(_))) {
+            break u;
+        }
+    };
+    let mut m = model(u);
+    key(&mut m, KeyCode::Char('/'));
+    for c in "ledger".chars() {
+        key(&mut m, KeyCode::Char(c));
+    }
+    key(&mut m, KeyCode::Enter);
+    let cmds = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE)),
+    );
+    let (pod, container, previous) = match cmds.as_slice() {
+        [
+            Command::FetchPodLogs {
+                pod,
+                container,
+                previous,
+            },
+        ] => (pod.clone(), container.clone(), *previous),
+        other => panic!("want one FetchPodLogs, got {other:?}"),
+    };
+    assert!(pod.name.starts_with("ledger-worker"), "{pod:?}");
+    assert!(previous, "a restarted container's previous instance");
+    let t = Theme::builtin_dark(false);
+    assert!(buffer_text(&render(&m, &t, 120, 40)).contains("fetching"));
+
+    // What the executor does with the command.
+    let result = LogFetcher::new(target)
+        .fetch(&pod, &container, previous)
+        .await;
+    let view = PodLogsView::done(pod, container, previous, result);
+    update(
+        &mut m,
+        Msg::CommandDone(CommandResult::PodLogs(Box::new(view))),
+    );
+    let text = buffer_text(&render(&m, &t, 120, 40));
+    assert!(text.contains("previous instance"), "{text}");
+    assert!(text.contains("heap in use: 498Mi"), "{text}");
+    key(&mut m, KeyCode::Esc);
+    assert!(m.overlay.is_none());
+
+    // `L` asks for the current instance instead.
+    let cmds = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('L'), KeyModifiers::SHIFT)),
+    );
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::FetchPodLogs {
+                previous: false,
+                ..
+            }]
+        ),
+        "{cmds:?}"
+    );
+    drop(src);
+    demo.stop().await;
+}

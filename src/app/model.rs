@@ -134,6 +134,8 @@ pub enum Overlay {
         key: AlertKey,
         input: Box<TextArea<'static>>,
     },
+    /// `l` / `L` on a pod: its log tail, fetched by the executor.
+    PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
 }
 
 /// A one-line message in the footer (command results, refusals), cleared after a while.

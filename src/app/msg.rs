@@ -35,6 +35,12 @@ pub enum Command {
     RunAlertHook(Box<Transition>),
     /// Ask the sources to poll now (F5).
     RefreshSources,
+    /// Fetch a pod container's log tail (previous instance or current), with a deadline.
+    FetchPodLogs {
+        pod: crate::domain::pods::PodKey,
+        container: String,
+        previous: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -44,4 +50,5 @@ pub enum CommandResult {
         subject: String,
         outcome: Result<Option<i32>, String>,
     },
+    PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
 }

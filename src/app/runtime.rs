@@ -37,6 +37,10 @@ pub struct RunOptions {
     pub no_color: Option<bool>,
     /// F5 sends here; sources that listen poll at once.
     pub refresh: Option<mpsc::Sender<()>>,
+    /// Fetches pod logs on demand (`l` / `L` on the pods pane). A watch because the cluster
+    /// connection is made after start-up; `None` in it until then (or without a cluster).
+    pub pod_logs:
+        Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
@@ -79,6 +83,7 @@ pub async fn run_with_settings(
         alert_command,
         hook_timeout,
         opts.refresh.clone(),
+        opts.pod_logs.clone(),
     ));
 
     let mut events = EventStream::new();
@@ -207,6 +212,7 @@ async fn executor(
     alert_command: Option<String>,
     timeout: Duration,
     refresh: Option<mpsc::Sender<()>>,
+    pod_logs: Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
 ) {
     let slots = Arc::new(Semaphore::new(4));
     while let Some(cmd) = rx.recv().await {
@@ -235,6 +241,25 @@ async fn executor(
                 if let Some(r) = &refresh {
                     let _ = r.try_send(());
                 }
+            }
+            Command::FetchPodLogs {
+                pod,
+                container,
+                previous,
+            } => {
+                let fetcher = pod_logs.as_ref().and_then(|rx| rx.borrow().clone());
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let result = match fetcher {
+                        Some(f) => f.fetch(&pod, &container, previous).await,
+                        None => Err(crate::sources::SourceError::NotConfigured(
+                            "not connected to a cluster yet".into(),
+                        )),
+                    };
+                    let view =
+                        crate::ui::panes::pods::PodLogsView::done(pod, container, previous, result);
+                    let _ = done.send(CommandResult::PodLogs(Box::new(view))).await;
+                });
             }
             Command::Quit | Command::Bell => {}
         }

@@ -69,6 +69,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
         }
         Msg::Paste(text) => on_paste(m, &text),
         Msg::Resize(w, h) => m.size = (w, h),
+        Msg::CommandDone(CommandResult::PodLogs(view)) => {
+            // Only if that log view is still open (the user may have closed it or moved on).
+            if let Some(Overlay::PodLogs(open)) = &mut m.overlay
+                && open.same_request(&view)
+            {
+                *open = view;
+            }
+        }
         Msg::CommandDone(CommandResult::AlertHook {
             rule,
             subject,
@@ -303,6 +311,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     m.overlay = None;
                 }
             }
+            Overlay::PodLogs(view) => {
+                if !view.on_key(k.code) {
+                    m.overlay = None;
+                }
+            }
             Overlay::Detail => {
                 if matches!(k.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) {
                     m.overlay = None;
@@ -400,7 +413,14 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         }
         (KeyCode::F(9), _) | (KeyCode::Char('a'), false) => act(m, k.code == KeyCode::F(9)),
         _ => {
-            with_focused(m, |p, shared| p.on_key(k, shared));
+            if let Some(Some((overlay, cmd))) =
+                with_focused(m, |p, shared| p.key_request(k, shared))
+            {
+                m.overlay = Some(overlay);
+                cmds.push(cmd);
+            } else {
+                with_focused(m, |p, shared| p.on_key(k, shared));
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reverse the sort order"),
     ("1-5 h l", "sockets: by process, peer, port; listen; fds"),
     ("a F9", "alerts: acknowledge with a note"),
+    ("l L", "pods: log of the previous / current instance"),
     ("F5", "refresh the sources now"),
     (":", "command: sockets alerts pods pvc certs probes"),
     ("", "  ctx NAME, ns NAME, theme NAME, ack, q"),

@@ -76,6 +76,7 @@ pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
         Some(Overlay::Help) => help::render(model, ctx, f, body),
         Some(Overlay::Detail) => dialogs::detail::render(model, ctx, f, body),
         Some(Overlay::AckNote { key, input }) => dialogs::ack::render(key, input, ctx, f, body),
+        Some(Overlay::PodLogs(view)) => panes::pods::render_logs(view, ctx, f, body),
         None => {}
     }
 }

@@ -83,6 +83,16 @@ pub trait Pane: std::fmt::Debug + Send {
         ""
     }
 
+    /// A key that needs work outside the model (e.g. fetching logs): the overlay to show while
+    /// it runs and the command for the executor. `None` if the pane does not take the key.
+    fn key_request(
+        &mut self,
+        _key: KeyEvent,
+        _shared: &Shared<'_>,
+    ) -> Option<(crate::app::model::Overlay, crate::app::msg::Command)> {
+        None
+    }
+
     /// Pane-specific keys (e.g. the sockets pane's 1-5 views). `true` if handled.
     fn on_key(&mut self, _key: KeyEvent, _shared: &Shared<'_>) -> bool {
         false

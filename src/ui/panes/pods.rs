@@ -136,6 +136,38 @@ impl Pane for PodsPane {
         &self.table.filter
     }
 
+    /// `l`: the log tail of the previous instance when the container restarted (a crash loop),
+    /// else of the current one; `L`: always the current one.
+    fn key_request(
+        &mut self,
+        key: crossterm::event::KeyEvent,
+        _shared: &Shared<'_>,
+    ) -> Option<(crate::app::model::Overlay, crate::app::msg::Command)> {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let want_previous = match key.code {
+            KeyCode::Char('l') if !key.modifiers.contains(KeyModifiers::CONTROL) => true,
+            KeyCode::Char('L') => false,
+            _ => return None,
+        };
+        let s = self.feed.data()?;
+        let row = self.table.selected_index().and_then(|i| s.rows.get(i))?;
+        let pod = row.pod.as_deref()?;
+        let (container, previous) = crate::sources::kube::logs::plan(pod, want_previous)?;
+        let key = row.key();
+        Some((
+            crate::app::model::Overlay::PodLogs(Box::new(PodLogsView::loading(
+                key.clone(),
+                container.clone(),
+                previous,
+            ))),
+            crate::app::msg::Command::FetchPodLogs {
+                pod: key,
+                container,
+                previous,
+            },
+        ))
+    }
+
     fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
         render(self, model, ctx, f, area, focused);
     }
@@ -642,8 +674,8 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// The log overlay of one pod container: loading, then the raw text (sanitized when drawn) or
-/// the error. Shows the tail that fits; `k`/`j` scroll back and forth. Ready for the UI to
-/// open on `l`/`L` (see `sources::kube::logs::{plan, LogFetcher}`); not yet wired to keys.
+/// the error. Shows the tail that fits; `k`/`j` scroll back and forth. Opened by `l`/`L` on the
+/// pods pane ([`PodsPane::key_request`]); the executor fills it through a `LogFetcher`.
 #[derive(Debug, Clone)]
 pub struct PodLogsView {
     pub pod: crate::domain::pods::PodKey,
