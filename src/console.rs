@@ -41,11 +41,13 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     };
     let target = target_args(g, demo.as_ref());
     let (logs_tx, logs_rx) = tokio::sync::watch::channel(None);
-    tasks.push(tokio::spawn(kube_sources(
+    let (retarget_tx, retarget_rx) = mpsc::channel(8);
+    tasks.push(tokio::spawn(kube_supervisor(
         target,
         cfg.clone(),
         tx.clone(),
         logs_tx,
+        retarget_rx,
         cancel.clone(),
     )));
     drop(tx);
@@ -54,6 +56,7 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
         demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
         pod_logs: Some(logs_rx),
+        retarget: Some(retarget_tx),
         ..Default::default()
     };
     let result = app::run(&cfg, rx, opts).await;
@@ -87,9 +90,58 @@ pub fn target_args(g: &GlobalArgs, demo: Option<&crate::demo::Demo>) -> TargetAr
     }
 }
 
+/// Runs the Kubernetes sources for `args`, and on each `:ctx` / `:ns` stops them (their watch
+/// tasks are gone before anything new starts) and starts them again for the new target.
+pub async fn kube_supervisor(
+    mut args: TargetArgs,
+    cfg: Config,
+    tx: mpsc::Sender<SourceUpdate>,
+    logs: tokio::sync::watch::Sender<Option<sources::kube::logs::LogFetcher>>,
+    mut retarget: mpsc::Receiver<sources::kube::Retarget>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let run = cancel.child_token();
+        let task = tokio::spawn(kube_sources(
+            args.clone(),
+            cfg.clone(),
+            tx.clone(),
+            logs.clone(),
+            run.clone(),
+        ));
+        let next = tokio::select! {
+            r = retarget.recv() => r,
+            _ = cancel.cancelled() => None,
+        };
+        run.cancel();
+        let _ = task.await;
+        let _ = logs.send(None);
+        if next.is_some() {
+            // Behind every update the old watchers sent: the pane drops those, keeps what follows.
+            let marker = SourceUpdate {
+                source: SourceId::Pods,
+                generation: sources::kube::pods::next_generation(),
+                at: Instant::now(),
+                wall: jiff::Timestamp::now(),
+                result: Ok(sources::Payload::KubeRetargeted),
+            };
+            if tx.send(marker).await.is_err() {
+                return;
+            }
+        }
+        match next {
+            Some(r) => {
+                tracing::info!(?r, "kubernetes target switched");
+                r.apply(&mut args);
+            }
+            None => return,
+        }
+    }
+}
+
 /// Connects (with the configured deadlines) and runs the pod watchers until cancelled. A
 /// missing kubeconfig is reported as "not configured", not as a failure.
-async fn kube_sources(
+pub async fn kube_sources(
     args: TargetArgs,
     cfg: Config,
     tx: mpsc::Sender<SourceUpdate>,

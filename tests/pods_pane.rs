@@ -332,3 +332,120 @@ async fn l_on_the_crashed_pod_fetches_and_shows_the_previous_log() {
     drop(src);
     demo.stop().await;
 }
+
+/// `:ns NAME` / `:ctx NAME`: the pane forgets the old target's pods at once and the console
+/// is asked to reconnect; an empty name only shows the usage.
+#[tokio::test]
+async fn switching_namespace_or_context_resets_the_pane_and_asks_to_reconnect() {
+    use ondeck::app::msg::Command;
+    use ondeck::sources::kube::Retarget;
+
+    let mut m = model(incident_update().await);
+    let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 160, 40));
+    assert!(text.contains("payments-api"), "{text}");
+    let run = |m: &mut Model, line: &str| {
+        key(m, KeyCode::Char(':'));
+        for c in line.chars() {
+            key(m, KeyCode::Char(c));
+        }
+        update(
+            m,
+            Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        )
+    };
+    let cmds = run(&mut m, "ns web");
+    assert!(
+        matches!(cmds.as_slice(), [Command::Retarget(Retarget::Namespace(n))] if n == "web"),
+        "{cmds:?}"
+    );
+    let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 160, 40));
+    assert!(
+        !text.contains("payments-api"),
+        "old target's pods are gone: {text}"
+    );
+    let cmds = run(&mut m, "ctx prod-eu");
+    assert!(
+        matches!(cmds.as_slice(), [Command::Retarget(Retarget::Context(c))] if c == "prod-eu"),
+        "{cmds:?}"
+    );
+    assert!(run(&mut m, "ns").is_empty(), "no name: usage only");
+}
+
+/// The console's supervisor against the simulated cluster: starts on one namespace, switches
+/// to all namespaces; nothing from the old target is shown after the switch marker.
+#[tokio::test]
+async fn the_supervisor_reconnects_to_the_new_namespace() {
+    use ondeck::sources::kube::Retarget;
+    use tokio_util::sync::CancellationToken;
+
+    let demo = Demo::start(Some("incident")).await.expect("demo starts");
+    let mut args = TargetArgs::for_kubeconfig(demo.kubeconfig());
+    args.all_namespaces = false;
+    args.namespace = Some("payments".into());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let (logs_tx, logs_rx) = tokio::sync::watch::channel(None);
+    let (re_tx, re_rx) = tokio::sync::mpsc::channel(4);
+    let cancel = CancellationToken::new();
+    let sup = tokio::spawn(ondeck::console::kube_supervisor(
+        args,
+        Config::default(),
+        tx,
+        logs_tx,
+        re_rx,
+        cancel.clone(),
+    ));
+    let namespaces = |u: &SourceUpdate| -> Option<std::collections::BTreeSet<String>> {
+        match &u.result {
+            Ok(Payload::Pods(s)) if !s.rows.is_empty() => {
+                Some(s.rows.iter().map(|r| r.namespace.clone()).collect())
+            }
+            _ => None,
+        }
+    };
+    let first = loop {
+        let u = next_update(&mut rx).await;
+        if let Some(ns) = namespaces(&u) {
+            break ns;
+        }
+    };
+    assert_eq!(first.into_iter().collect::<Vec<_>>(), ["payments"]);
+    assert!(
+        logs_rx.borrow().is_some(),
+        "logs can be fetched once connected"
+    );
+
+    re_tx
+        .send(Retarget::Namespace("all".into()))
+        .await
+        .expect("send");
+    // Updates may still arrive from the old target, then the marker, then the new target.
+    loop {
+        let u = next_update(&mut rx).await;
+        if matches!(u.result, Ok(Payload::KubeRetargeted)) {
+            break;
+        }
+    }
+    let after = loop {
+        let u = next_update(&mut rx).await;
+        if let Some(ns) = namespaces(&u) {
+            break ns;
+        }
+    };
+    assert!(
+        after.contains("payments") && after.contains("web") && after.len() > 2,
+        "{after:?}"
+    );
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(10), sup)
+        .await
+        .expect("supervisor stops on cancel")
+        .expect("no panic");
+    demo.stop().await;
+}
+
+async fn next_update(rx: &mut tokio::sync::mpsc::Receiver<SourceUpdate>) -> SourceUpdate {
+    tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("an update in time")
+        .expect("supervisor running")
+}

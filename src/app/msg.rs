@@ -35,6 +35,8 @@ pub enum Command {
     RunAlertHook(Box<Transition>),
     /// Ask the sources to poll now (F5).
     RefreshSources,
+    /// `:ctx` / `:ns`: reconnect the Kubernetes sources to another context or namespace.
+    Retarget(crate::sources::kube::Retarget),
     /// Fetch a pod container's log tail (previous instance or current), with a deadline.
     FetchPodLogs {
         pod: crate::domain::pods::PodKey,

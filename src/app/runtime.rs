@@ -41,6 +41,8 @@ pub struct RunOptions {
     /// connection is made after start-up; `None` in it until then (or without a cluster).
     pub pod_logs:
         Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
+    /// `:ctx` / `:ns` go here; the console reconnects the Kubernetes sources.
+    pub retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
@@ -84,6 +86,7 @@ pub async fn run_with_settings(
         hook_timeout,
         opts.refresh.clone(),
         opts.pod_logs.clone(),
+        opts.retarget.clone(),
     ));
 
     let mut events = EventStream::new();
@@ -213,6 +216,7 @@ async fn executor(
     timeout: Duration,
     refresh: Option<mpsc::Sender<()>>,
     pod_logs: Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
+    retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
 ) {
     let slots = Arc::new(Semaphore::new(4));
     while let Some(cmd) = rx.recv().await {
@@ -240,6 +244,11 @@ async fn executor(
             Command::RefreshSources => {
                 if let Some(r) = &refresh {
                     let _ = r.try_send(());
+                }
+            }
+            Command::Retarget(r) => {
+                if let Some(tx) = &retarget {
+                    let _ = tx.send(r).await;
                 }
             }
             Command::FetchPodLogs {

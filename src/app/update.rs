@@ -425,6 +425,25 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
     }
 }
 
+/// `:ctx` / `:ns`: the Kubernetes panes forget the old target's data (they show loading, never
+/// the old cluster's pods under the new name) and the console reconnects.
+fn retarget(m: &mut Model, cmds: &mut Vec<Command>, r: crate::sources::kube::Retarget) {
+    let now = m.now;
+    for p in m.panes.iter_mut() {
+        p.retargeted(now);
+    }
+    let what = match &r {
+        crate::sources::kube::Retarget::Context(c) => format!("switching to context {c}"),
+        crate::sources::kube::Retarget::Namespace(n) => format!("switching to namespace {n}"),
+    };
+    m.flash(
+        crate::ui::sanitize::sanitize(&what).into_owned(),
+        Level::Info,
+    );
+    cmds.push(Command::Retarget(r));
+    m.dirty = true;
+}
+
 /// Panes Tab moves between: the grid's when the grid is showing, else every tab.
 fn cycle_pane(m: &mut Model, forward: bool) {
     let grid: Vec<PaneKind> = m.settings.visible_grid().into_iter().flatten().collect();
@@ -511,10 +530,16 @@ fn run_line(m: &mut Model, text: &str, cmds: &mut Vec<Command>) {
             "usage: :theme NAME (dark, light, high-contrast, colorblind)",
             Level::Info,
         ),
-        LineCommand::Context(_) | LineCommand::Namespace(_) => m.flash(
-            "contexts and namespaces arrive with the Kubernetes sources",
+        LineCommand::Context(name) | LineCommand::Namespace(name) if name.is_empty() => m.flash(
+            "usage: :ctx NAME (a kubeconfig context) or :ns NAME (a namespace, or all)",
             Level::Info,
         ),
+        LineCommand::Context(name) => {
+            retarget(m, cmds, crate::sources::kube::Retarget::Context(name))
+        }
+        LineCommand::Namespace(name) => {
+            retarget(m, cmds, crate::sources::kube::Retarget::Namespace(name))
+        }
         LineCommand::Unknown(w) => m.flash(
             format!("unknown command :{w} (Tab completes)"),
             Level::Warning,

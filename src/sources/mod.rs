@@ -36,6 +36,9 @@ impl SourceId {
 pub enum Payload {
     Sockets(Box<SocketSnapshot>),
     Pods(Box<crate::domain::pods::PodsSnapshot>),
+    /// The Kubernetes target was switched and the old target's watchers have stopped: every
+    /// pods update before this one in the channel is about the old target.
+    KubeRetargeted,
 }
 
 /// Why a source has no fresh data. `NotConfigured` is not a failure (e.g. no kubeconfig).

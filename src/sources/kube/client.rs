@@ -44,6 +44,31 @@ impl TargetArgs {
     }
 }
 
+/// `:ctx NAME` / `:ns NAME` in the console: switch the Kubernetes target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retarget {
+    Context(String),
+    /// A namespace name, or `all` / `*` / `-A` for every namespace.
+    Namespace(String),
+}
+
+impl Retarget {
+    /// Applies the switch to the command line's target.
+    pub fn apply(&self, args: &mut TargetArgs) {
+        match self {
+            Retarget::Context(c) => args.context = Some(c.clone()),
+            Retarget::Namespace(n) if matches!(n.as_str(), "all" | "*" | "-A") => {
+                args.namespace = None;
+                args.all_namespaces = true;
+            }
+            Retarget::Namespace(n) => {
+                args.namespace = Some(n.clone());
+                args.all_namespaces = false;
+            }
+        }
+    }
+}
+
 /// The parts of the environment kubeconfig resolution reads, injectable for tests.
 #[derive(Debug, Clone, Default)]
 pub struct KubeEnv {

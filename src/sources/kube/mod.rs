@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::domain::pods::{NamespaceScope, PodRow, sort_by_danger};
 use crate::sources::SourceError;
 
-pub use client::{KubeEnv, KubeTarget, TargetArgs, connect};
+pub use client::{KubeEnv, KubeTarget, Retarget, TargetArgs, connect};
 
 /// Page size for one-shot lists (same as kubectl's chunk size).
 const PAGE: u32 = 500;

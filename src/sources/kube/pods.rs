@@ -171,6 +171,20 @@ pub fn strip_pod(p: &mut Pod) {
     p.status = status;
 }
 
+/// Pod snapshot generations increase across every pods source this process starts (after a
+/// reconnect to another context too), so the pane can ignore updates still in flight from a
+/// target it has switched away from: see [`generation_floor`].
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn next_generation() -> u64 {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+}
+
+/// Every snapshot made from now on has a generation above this one.
+pub fn generation_floor() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// A pod that mounts a PVC, for the PVC pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimUser {
@@ -527,7 +541,6 @@ async fn build_snapshots(
 ) {
     let mut changed = store.changes();
     let mut histories: HashMap<String, PodHistory> = HashMap::new();
-    let mut generation = 0u64;
     let mut tick = tokio::time::interval(refresh);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_sent = Instant::now() - DEBOUNCE;
@@ -551,7 +564,7 @@ async fn build_snapshots(
         let ps = probe.borrow().clone();
         let now = Timestamp::now();
         let at = Instant::now();
-        generation += 1;
+        let generation = next_generation();
         let probe_down = ps.consecutive_failures >= 2;
         let result = if let Some(e) = ws.error.clone() {
             Err(e)

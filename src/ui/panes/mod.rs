@@ -83,6 +83,9 @@ pub trait Pane: std::fmt::Debug + Send {
         ""
     }
 
+    /// The Kubernetes target changed (`:ctx` / `:ns`): forget data from the old one.
+    fn retargeted(&mut self, _now: Instant) {}
+
     /// A key that needs work outside the model (e.g. fetching logs): the overlay to show while
     /// it runs and the command for the executor. `None` if the pane does not take the key.
     fn key_request(

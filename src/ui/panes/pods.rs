@@ -100,6 +100,12 @@ impl Pane for PodsPane {
             return None; // reordered: never replace newer data
         }
         match u.result {
+            Ok(Payload::KubeRetargeted) => {
+                self.feed = Feed::new(self.feed.refresh, u.at);
+                self.feed.generation = u.generation;
+                self.rebuild();
+                None
+            }
             Ok(Payload::Pods(snap)) => {
                 let conditions = crate::rules::pods::evaluate(&snap.rows);
                 self.feed.apply(u.generation, u.at, u.wall, Ok(snap));
@@ -115,6 +121,14 @@ impl Pane for PodsPane {
 
     fn freshness(&self, now: Instant) -> Option<Freshness> {
         self.fresh(now)
+    }
+
+    /// Loading again; updates still in flight from the old target (generations at or below
+    /// the floor) are ignored, the new target's first snapshot is accepted.
+    fn retargeted(&mut self, now: Instant) {
+        self.feed = Feed::new(self.feed.refresh, now);
+        self.feed.generation = crate::sources::kube::pods::generation_floor() + 1;
+        self.rebuild();
     }
 
     fn last_error(&self) -> Option<&SourceError> {
