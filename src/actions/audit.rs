@@ -40,7 +40,26 @@ pub fn os_user() -> String {
     }
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
-    format!("uid {uid}")
+    passwd_name(uid).unwrap_or_else(|| format!("uid {uid}"))
+}
+
+/// The login name of `uid` from the passwd database (reentrant lookup).
+fn passwd_name(uid: libc::uid_t) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: passwd is plain data filled by getpwuid_r, which writes only into `pwd` and
+    // `buf` (its length is passed); `result` is null or points at `pwd`.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pwd.pw_name)
+            .to_string_lossy()
+            .into_owned();
+        (!name.is_empty()).then_some(name)
+    }
 }
 
 /// The default audit log: `$XDG_STATE_HOME/ondeck/audit.jsonl`.

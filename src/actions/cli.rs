@@ -124,7 +124,10 @@ pub fn progress_line(p: &BackupProgress) -> String {
                 human_bytes(p.bytes_per_sec as u64)
             )
         }
-        stage => format!("  {stage:?}"),
+        BackupStage::WritingManifests => "  writing the PVC, PV and StorageClass manifests".into(),
+        BackupStage::StartingHelper => "  starting a read-only helper pod".into(),
+        BackupStage::MeasuringUsage => "  measuring the used space".into(),
+        BackupStage::Verifying => "  verifying the archive (reading it end to end)".into(),
     }
 }
 
@@ -421,9 +424,6 @@ async fn delete_interactive(
     drop(in_tx);
     match result.outcome {
         Ok(outcome) => {
-            if let Some(b) = &result.backup {
-                report_backup(b);
-            }
             println!("{}: {}", req.pvc, sanitize(&outcome.to_string()));
             Ok(())
         }
