@@ -12,5 +12,5 @@ pub mod update;
 
 pub use model::{Model, Settings};
 pub use msg::{Command, CommandResult, Msg};
-pub use runtime::{RunOptions, run, run_default, run_with_settings};
+pub use runtime::{RunOptions, run, run_with_settings};
 pub use update::update;

@@ -174,23 +174,6 @@ pub async fn run_with_settings(
     result
 }
 
-/// `ondeck` with no arguments before the CLI is wired: default settings, no sources attached
-/// (the panes say they are waiting). The lead's `main` replaces this with real wiring.
-pub fn run_default() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let (_tx, rx) = mpsc::channel(256);
-        let opts = RunOptions {
-            config_dir: crate::config::config_dir(),
-            ..Default::default()
-        };
-        run(&Config::default(), rx, opts).await
-    })
-}
-
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t.into()).await,
