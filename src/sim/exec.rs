@@ -80,7 +80,7 @@ impl ExecQuery {
         let mut q = ExecQuery::default();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
+            let (k, v) = (super::api::percent_decode(k), super::api::percent_decode(v));
             let flag = matches!(v.as_str(), "true" | "1" | "True" | "TRUE");
             match k.as_str() {
                 "command" => q.command.push(v),
@@ -106,32 +106,6 @@ impl ExecQuery {
             ..ExecRequest::default()
         }
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Why an exec request is refused before the upgrade (answered as a `Status` 400).
