@@ -41,12 +41,16 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     };
     let target = target_args(g, demo.as_ref());
     let (logs_tx, logs_rx) = tokio::sync::watch::channel(None);
+    let (kube_tx, kube_rx) = tokio::sync::watch::channel(None);
     let (retarget_tx, retarget_rx) = mpsc::channel(8);
     tasks.push(tokio::spawn(kube_supervisor(
         target,
         cfg.clone(),
         tx.clone(),
-        logs_tx,
+        KubeOut {
+            logs: logs_tx,
+            target: kube_tx,
+        },
         retarget_rx,
         cancel.clone(),
     )));
@@ -56,6 +60,7 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
         demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
         pod_logs: Some(logs_rx),
+        kube: Some(kube_rx),
         retarget: Some(retarget_tx),
         ..Default::default()
     };
@@ -90,13 +95,22 @@ pub fn target_args(g: &GlobalArgs, demo: Option<&crate::demo::Demo>) -> TargetAr
     }
 }
 
+/// What the console publishes about the current Kubernetes connection, for the UI's executor:
+/// the log fetcher and the connected target (the guarded PVC flows build their client from
+/// it). Both are `None` while (re)connecting and without a cluster.
+#[derive(Clone)]
+pub struct KubeOut {
+    pub logs: tokio::sync::watch::Sender<Option<sources::kube::logs::LogFetcher>>,
+    pub target: tokio::sync::watch::Sender<Option<sources::kube::KubeTarget>>,
+}
+
 /// Runs the Kubernetes sources for `args`, and on each `:ctx` / `:ns` stops them (their watch
 /// tasks are gone before anything new starts) and starts them again for the new target.
 pub async fn kube_supervisor(
     mut args: TargetArgs,
     cfg: Config,
     tx: mpsc::Sender<SourceUpdate>,
-    logs: tokio::sync::watch::Sender<Option<sources::kube::logs::LogFetcher>>,
+    out: KubeOut,
     mut retarget: mpsc::Receiver<sources::kube::Retarget>,
     cancel: CancellationToken,
 ) {
@@ -106,7 +120,7 @@ pub async fn kube_supervisor(
             args.clone(),
             cfg.clone(),
             tx.clone(),
-            logs.clone(),
+            out.clone(),
             run.clone(),
         ));
         let next = tokio::select! {
@@ -115,18 +129,21 @@ pub async fn kube_supervisor(
         };
         run.cancel();
         let _ = task.await;
-        let _ = logs.send(None);
+        let _ = out.logs.send(None);
+        let _ = out.target.send(None);
         if next.is_some() {
-            // Behind every update the old watchers sent: the pane drops those, keeps what follows.
-            let marker = SourceUpdate {
-                source: SourceId::Pods,
-                generation: sources::kube::pods::next_generation(),
-                at: Instant::now(),
-                wall: jiff::Timestamp::now(),
-                result: Ok(sources::Payload::KubeRetargeted),
-            };
-            if tx.send(marker).await.is_err() {
-                return;
+            // Behind every update the old watchers sent: the panes drop those, keep what follows.
+            for source in [SourceId::Pods, SourceId::Pvcs] {
+                let marker = SourceUpdate {
+                    source,
+                    generation: sources::kube::pods::next_generation(),
+                    at: Instant::now(),
+                    wall: jiff::Timestamp::now(),
+                    result: Ok(sources::Payload::KubeRetargeted),
+                };
+                if tx.send(marker).await.is_err() {
+                    return;
+                }
             }
         }
         match next {
@@ -139,13 +156,13 @@ pub async fn kube_supervisor(
     }
 }
 
-/// Connects (with the configured deadlines) and runs the pod watchers until cancelled. A
-/// missing kubeconfig is reported as "not configured", not as a failure.
+/// Connects (with the configured deadlines) and runs the pod and PVC watchers until cancelled.
+/// A missing kubeconfig is reported as "not configured", not as a failure.
 pub async fn kube_sources(
     args: TargetArgs,
     cfg: Config,
     tx: mpsc::Sender<SourceUpdate>,
-    logs: tokio::sync::watch::Sender<Option<sources::kube::logs::LogFetcher>>,
+    out: KubeOut,
     cancel: CancellationToken,
 ) {
     let env = KubeEnv::from_process();
@@ -156,20 +173,27 @@ pub async fn kube_sources(
     match connected {
         Ok(target) => {
             tracing::info!(context = %target.context, server = %target.cluster_url, "kubernetes connected");
-            let _ = logs.send(Some(sources::kube::logs::LogFetcher::new(target.clone())));
-            let _pods = sources::kube::pods::spawn(target, &cfg, tx);
+            let _ = out
+                .logs
+                .send(Some(sources::kube::logs::LogFetcher::new(target.clone())));
+            let _ = out.target.send(Some(target.clone()));
+            let pods = sources::kube::pods::spawn(target.clone(), &cfg, tx.clone());
+            let _pvcs = sources::kube::pvcs::spawn(target, pods.store.clone(), &cfg, tx);
             cancel.cancelled().await;
+            drop(pods);
         }
         Err(e) => {
             tracing::info!(error = %e, "kubernetes sources not started");
-            let update = SourceUpdate {
-                source: SourceId::Pods,
-                generation: 0,
-                at: Instant::now(),
-                wall: jiff::Timestamp::now(),
-                result: Err(e),
-            };
-            let _ = tx.send(update).await;
+            for source in [SourceId::Pods, SourceId::Pvcs] {
+                let update = SourceUpdate {
+                    source,
+                    generation: 0,
+                    at: Instant::now(),
+                    wall: jiff::Timestamp::now(),
+                    result: Err(e.clone()),
+                };
+                let _ = tx.send(update).await;
+            }
         }
     }
 }

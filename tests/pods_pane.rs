@@ -384,13 +384,17 @@ async fn the_supervisor_reconnects_to_the_new_namespace() {
     args.namespace = Some("payments".into());
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (logs_tx, logs_rx) = tokio::sync::watch::channel(None);
+    let (target_tx, _target_rx) = tokio::sync::watch::channel(None);
     let (re_tx, re_rx) = tokio::sync::mpsc::channel(4);
     let cancel = CancellationToken::new();
     let sup = tokio::spawn(ondeck::console::kube_supervisor(
         args,
         Config::default(),
         tx,
-        logs_tx,
+        ondeck::console::KubeOut {
+            logs: logs_tx,
+            target: target_tx,
+        },
         re_rx,
         cancel.clone(),
     ));

@@ -136,6 +136,8 @@ pub enum Overlay {
     },
     /// `l` / `L` on a pod: its log tail, fetched by the executor.
     PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
+    /// F9 / Ctrl-d on a PVC: the guarded delete dialog, driven by the flow's events.
+    PvcDelete(Box<crate::ui::dialogs::pvc_delete::PvcDeleteDialog>),
 }
 
 /// A one-line message in the footer (command results, refusals), cleared after a while.

@@ -43,6 +43,11 @@ pub enum Command {
         container: String,
         previous: bool,
     },
+    /// Start the guarded delete flow for this claim; its events come back as
+    /// `CommandResult::PvcFlow`.
+    StartPvcDelete {
+        pvc: crate::domain::pvcs::PvcKey,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -41,6 +41,9 @@ pub struct RunOptions {
     /// connection is made after start-up; `None` in it until then (or without a cluster).
     pub pod_logs:
         Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
+    /// The connected Kubernetes target (`None` while connecting, retargeting, or without a
+    /// cluster): the guarded PVC flows build their executor from it.
+    pub kube: Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::KubeTarget>>>,
     /// `:ctx` / `:ns` go here; the console reconnects the Kubernetes sources.
     pub retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
 }
@@ -223,6 +226,10 @@ async fn executor(
                         })
                         .await;
                 });
+            }
+            // INTERFACE STUB: the executor starts `actions::flow::spawn_delete_flow` here.
+            Command::StartPvcDelete { pvc } => {
+                tracing::info!(%pvc, "PVC delete requested (dialog not wired yet)");
             }
             Command::RefreshSources => {
                 if let Some(r) = &refresh {

@@ -321,6 +321,12 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     m.overlay = None;
                 }
             }
+            // INTERFACE STUB: the dialog's keys (typed name, Esc = cancel the flow).
+            Overlay::PvcDelete(_) => {
+                if k.code == KeyCode::Esc {
+                    m.overlay = None;
+                }
+            }
         }
         return;
     }
@@ -411,7 +417,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             cmds.push(Command::RefreshSources);
             m.flash("refresh requested", Level::Info);
         }
-        (KeyCode::F(9), _) | (KeyCode::Char('a'), false) => act(m, k.code == KeyCode::F(9)),
+        (KeyCode::F(9), _) | (KeyCode::Char('a'), false) => act(m, k.code == KeyCode::F(9), cmds),
         _ => {
             if let Some(Some((overlay, cmd))) =
                 with_focused(m, |p, shared| p.key_request(k, shared))
@@ -482,10 +488,22 @@ pub fn focus(m: &mut Model, kind: PaneKind) {
 }
 
 /// F9 / `a`: the focused pane's action on its selected row.
-fn act(m: &mut Model, via_f9: bool) {
+fn act(m: &mut Model, via_f9: bool, cmds: &mut Vec<Command>) {
     let actions = m.focused.actions_for(m.settings.read_only);
     match actions.first() {
         Some(Action::Acknowledge) => start_ack(m),
+        Some(&action @ Action::DeletePvc) => {
+            if !via_f9 {
+                return;
+            }
+            match with_focused(m, |p, shared| p.action_request(action, shared)).flatten() {
+                Some((overlay, cmd)) => {
+                    m.overlay = Some(overlay);
+                    cmds.push(cmd);
+                }
+                None => m.flash("no PVC selected", Level::Info),
+            }
+        }
         None if via_f9 => {
             let why = if m.settings.read_only {
                 " (read-only mode)"

@@ -2,6 +2,7 @@
 
 pub mod level;
 pub mod pods;
+pub mod pvcs;
 pub mod sockets;
 
 pub use level::{CheckStatus, Level};

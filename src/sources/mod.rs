@@ -36,8 +36,10 @@ impl SourceId {
 pub enum Payload {
     Sockets(Box<SocketSnapshot>),
     Pods(Box<crate::domain::pods::PodsSnapshot>),
+    Pvcs(Box<crate::domain::pvcs::PvcsSnapshot>),
     /// The Kubernetes target was switched and the old target's watchers have stopped: every
-    /// pods update before this one in the channel is about the old target.
+    /// pods (or PVCs) update before this one in the channel is about the old target. Sent once
+    /// per Kubernetes source (`SourceId::Pods`, `SourceId::Pvcs`).
     KubeRetargeted,
 }
 

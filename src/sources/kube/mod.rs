@@ -10,6 +10,7 @@ pub mod errors;
 pub mod events;
 pub mod logs;
 pub mod pods;
+pub mod pvcs;
 
 use ::kube::Api;
 use ::kube::api::ListParams;

@@ -3,3 +3,4 @@
 
 pub mod ack;
 pub mod detail;
+pub mod pvc_delete;

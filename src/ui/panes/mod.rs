@@ -96,6 +96,17 @@ pub trait Pane: std::fmt::Debug + Send {
         None
     }
 
+    /// F9 with one of this pane's mutating [`Action`]s (e.g. the PVC delete) on the selected
+    /// row: the dialog to open and the command that starts the flow. `None`: nothing selected.
+    /// Read-only mode never gets here (`actions_for` removes mutating actions).
+    fn action_request(
+        &mut self,
+        _action: Action,
+        _shared: &Shared<'_>,
+    ) -> Option<(crate::app::model::Overlay, crate::app::msg::Command)> {
+        None
+    }
+
     /// Pane-specific keys (e.g. the sockets pane's 1-5 views). `true` if handled.
     fn on_key(&mut self, _key: KeyEvent, _shared: &Shared<'_>) -> bool {
         false
@@ -141,18 +152,23 @@ pub enum PaneKind {
 pub enum Action {
     /// Acknowledge an alert with a note (local to this ondeck; not a cluster mutation).
     Acknowledge,
+    /// The guarded PVC delete (F9 / Ctrl-d on the PVC pane): preflight, verified backup, PV to
+    /// Retain, typed name, guarded delete, audit.
+    DeletePvc,
 }
 
 impl Action {
     pub fn label(self) -> &'static str {
         match self {
             Action::Acknowledge => "Ack",
+            Action::DeletePvc => "Delete",
         }
     }
     /// Mutating actions change something outside ondeck; read-only mode removes them.
     pub fn is_mutating(self) -> bool {
         match self {
             Action::Acknowledge => false,
+            Action::DeletePvc => true,
         }
     }
 }
@@ -225,7 +241,7 @@ impl PaneKind {
                 &["pvcs"],
                 Some(SourceId::Pvcs),
                 false,
-                &[],
+                &[Action::DeletePvc],
             ),
             PaneKind::Certs => s(
                 self,
@@ -282,6 +298,8 @@ mod tests {
             vec![Action::Acknowledge]
         );
         assert!(PaneKind::Sockets.actions_for(false).is_empty());
+        assert_eq!(PaneKind::Pvcs.actions_for(false), vec![Action::DeletePvc]);
+        assert!(PaneKind::Pvcs.actions_for(true).is_empty());
         for k in PaneKind::ALL {
             assert!(k.actions_for(true).iter().all(|a| !a.is_mutating()));
         }
