@@ -8,6 +8,7 @@
 
 pub mod hook;
 pub mod pods;
+pub mod pvcs;
 pub mod sockets;
 
 use std::collections::{BTreeMap, VecDeque};
