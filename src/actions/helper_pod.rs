@@ -23,7 +23,10 @@ const ACTIVE_DEADLINE_SECS: i64 = 6 * 3600;
 /// The helper pod's manifest. `read_only` for backups; read-write for restores.
 pub fn helper_pod_spec(ns: &str, claim: &str, image: &str, read_only: bool, purpose: &str) -> Pod {
     let suffix = format!("{:08x}", fastrand::u32(..));
+    // A claim name is a DNS subdomain; cut to 40 characters it may end in '.' or '-', which
+    // would make "base-suffix" an invalid pod name on a real API server.
     let base: String = claim.chars().take(40).collect();
+    let base = base.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
     let name = format!("ondeck-{purpose}-{base}-{suffix}");
     let labels = BTreeMap::from([
         (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
@@ -218,5 +221,20 @@ mod tests {
         assert_eq!(c.command.as_ref().map(|c| c[0].as_str()), Some("sleep"));
         let name = p.metadata.name.unwrap_or_default();
         assert!(name.starts_with("ondeck-backup-data-a-") && name.len() <= 63);
+    }
+
+    #[test]
+    fn a_long_claim_name_cut_at_a_dot_still_makes_a_valid_pod_name() {
+        let claim = format!("{}.{}", "a".repeat(39), "b".repeat(20));
+        let p = helper_pod_spec("ns", &claim, "busybox", true, "backup");
+        let name = p.metadata.name.unwrap_or_default();
+        assert!(name.len() <= 63, "{name}");
+        assert!(!name.contains(".-") && !name.contains("--"), "{name}");
+        assert!(
+            name.split('.')
+                .all(|l| l.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && l.ends_with(|c: char| c.is_ascii_alphanumeric())),
+            "{name}"
+        );
     }
 }
