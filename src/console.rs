@@ -25,12 +25,15 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let mut tasks = Vec::new();
 
+    // F5: the sockets source polls at once (the Kubernetes sources are watches: always live).
+    let (refresh_tx, refresh_rx) = mpsc::channel(1);
     if cfg.sockets.enabled {
-        tasks.push(sources::sockets::spawn(
+        tasks.push(sources::sockets::spawn_with_refresh(
             sources::socket_options(&cfg.sockets),
             cfg.refresh.0,
             tx.clone(),
             cancel.clone(),
+            Some(refresh_rx),
         ));
     }
 
@@ -59,6 +62,7 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     let opts = RunOptions {
         demo: demo.as_ref().map(|d| d.scenario().to_string()),
         config_dir: crate::config::config_dir(),
+        refresh: Some(refresh_tx),
         pod_logs: Some(logs_rx),
         kube: Some(kube_rx),
         retarget: Some(retarget_tx),

@@ -33,4 +33,4 @@ pub mod tally;
 pub mod task;
 
 pub use collector::{BackendChoice, PENDING_OWNER, SocketCollector, SocketOptions, UNKNOWN_OWNER};
-pub use task::spawn;
+pub use task::{spawn, spawn_with_refresh};

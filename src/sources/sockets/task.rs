@@ -20,6 +20,17 @@ pub fn spawn(
     tx: Sender<SourceUpdate>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
+    spawn_with_refresh(opts, interval, tx, cancel, None)
+}
+
+/// [`spawn`], plus `refresh`: each message (F5) polls at once instead of waiting for the tick.
+pub fn spawn_with_refresh(
+    opts: SocketOptions,
+    interval: Duration,
+    tx: Sender<SourceUpdate>,
+    cancel: CancellationToken,
+    mut refresh: Option<tokio::sync::mpsc::Receiver<()>>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut collector = Some(SocketCollector::new(opts.clone()));
         let mut ticker = tokio::time::interval(interval);
@@ -29,6 +40,10 @@ pub fn spawn(
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = ticker.tick() => {}
+                Some(()) = recv_opt(&mut refresh) => {
+                    // The next tick counts from this poll.
+                    ticker.reset();
+                }
             }
             let Some(mut c) = collector.take() else { break };
             let polled = tokio::task::spawn_blocking(move || {
@@ -73,4 +88,57 @@ pub fn spawn(
             }
         }
     })
+}
+
+/// The next refresh request; never resolves without a channel (or once it is closed).
+async fn recv_opt(rx: &mut Option<tokio::sync::mpsc::Receiver<()>>) -> Option<()> {
+    match rx {
+        Some(r) => match r.recv().await {
+            Some(()) => Some(()),
+            None => {
+                *rx = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// F5: with an hour-long interval, a refresh request still polls (the first tick is
+    /// immediate; the second update can only come from the refresh).
+    #[tokio::test]
+    async fn a_refresh_request_polls_at_once() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let (refresh_tx, refresh_rx) = tokio::sync::mpsc::channel(1);
+        let cancel = CancellationToken::new();
+        let task = spawn_with_refresh(
+            SocketOptions::default(),
+            Duration::from_secs(3600),
+            tx,
+            cancel.clone(),
+            Some(refresh_rx),
+        );
+        let wait = Duration::from_secs(30);
+        let first = tokio::time::timeout(wait, rx.recv())
+            .await
+            .expect("first poll");
+        assert_eq!(first.map(|u| u.generation), Some(1));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), rx.recv())
+                .await
+                .is_err(),
+            "no second poll before the refresh"
+        );
+        refresh_tx.send(()).await.expect("task listens");
+        let second = tokio::time::timeout(wait, rx.recv())
+            .await
+            .expect("refreshed poll");
+        assert_eq!(second.map(|u| u.generation), Some(2));
+        cancel.cancel();
+        let _ = task.await;
+    }
 }
