@@ -254,8 +254,8 @@ fn row_cells(
                 ),
                 Span::raw(l.local.to_string()),
                 Span::raw(l.queued.to_string()),
-                Span::raw(l.backlog.to_string()),
-                Span::raw(format!("{:.0}%", l.fill_pct())),
+                Span::raw(backlog_text(l)),
+                Span::raw(fill_text(l)),
                 Span::raw(pid(l.pid)),
                 Span::raw(
                     l.comm
@@ -377,7 +377,7 @@ fn compact_cells(
         SocketsView::ListenQueues => {
             let l = &s.listeners[i];
             let mut c = pick(&[0, 1]);
-            c.push(Span::raw(format!("{}/{}", l.queued, l.backlog)));
+            c.push(Span::raw(format!("{}/{}", l.queued, backlog_text(l))));
             c.extend(pick(&[4, 6]));
             c
         }
@@ -501,12 +501,19 @@ pub(super) fn detail_lines(
                 out.push(kv("listener", l.local.to_string()));
                 out.push(kv(
                     "accept queue",
-                    format!(
-                        "{}/{} {}",
-                        l.queued,
-                        l.backlog,
-                        fill_bar(ctx.sym, l.fill_pct(), 20)
-                    ),
+                    if l.backlog == 0 {
+                        format!(
+                            "{}/? (backlog unknown: /proc/net/tcp does not report it)",
+                            l.queued
+                        )
+                    } else {
+                        format!(
+                            "{}/{} {}",
+                            l.queued,
+                            l.backlog,
+                            fill_bar(ctx.sym, l.fill_pct(), 20)
+                        )
+                    },
                 ));
                 out.push(kv(
                     "process",
@@ -620,4 +627,44 @@ pub(super) fn tcp_meter(
     spans.push(Span::styled(" other ", t.muted));
     spans.push(Span::raw(other.to_string()));
     Line::from(spans)
+}
+
+/// The backlog column: "?" when unknown (the /proc/net/tcp fallback reports none), never a
+/// 0 that would read as an empty queue.
+fn backlog_text(l: &crate::domain::sockets::Listener) -> String {
+    if l.backlog == 0 {
+        "?".into()
+    } else {
+        l.backlog.to_string()
+    }
+}
+
+fn fill_text(l: &crate::domain::sockets::Listener) -> String {
+    if l.backlog == 0 {
+        "?".into()
+    } else {
+        format!("{:.0}%", l.fill_pct())
+    }
+}
+
+#[cfg(test)]
+mod backlog_tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_backlog_reads_as_unknown_not_empty() {
+        let mut l = crate::domain::sockets::Listener {
+            local: "127.0.0.1:80".parse().expect("addr"),
+            queued: 3,
+            backlog: 0,
+            pid: None,
+            comm: None,
+        };
+        assert_eq!((backlog_text(&l), fill_text(&l)), ("?".into(), "?".into()));
+        l.backlog = 4;
+        assert_eq!(
+            (backlog_text(&l), fill_text(&l)),
+            ("4".into(), "75%".into())
+        );
+    }
 }
