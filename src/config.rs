@@ -272,6 +272,11 @@ pub struct BackupConfig {
     pub no_progress_timeout: HumanDuration,
     /// Patch a PV with reclaimPolicy Delete to Retain before deleting its claim.
     pub retain_before_delete: bool,
+    /// After the delete request: how long to follow the claim (gone, or still Terminating and
+    /// why) before reporting what is known.
+    pub follow_timeout: HumanDuration,
+    /// Restore by re-binding: how long the new claim may take to become Bound.
+    pub bind_timeout: HumanDuration,
 }
 
 impl Default for BackupConfig {
@@ -282,6 +287,8 @@ impl Default for BackupConfig {
             helper_start_timeout: secs(120),
             no_progress_timeout: secs(60),
             retain_before_delete: true,
+            follow_timeout: secs(10),
+            bind_timeout: secs(60),
         }
     }
 }

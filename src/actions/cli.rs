@@ -271,7 +271,7 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                 allow_in_use,
                 retain: g.config.backup.retain_before_delete && !keep_reclaim_policy,
                 backup: opts,
-                follow_timeout: Duration::from_secs(10),
+                follow_timeout: g.config.backup.follow_timeout.0,
                 audit_path,
             };
             delete_interactive(&exec, &source, &req, confirm).await
@@ -311,7 +311,7 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                 helper_image: opts.helper_image.clone(),
                 helper_start_timeout: opts.helper_start_timeout,
                 no_progress_timeout: opts.no_progress_timeout,
-                bind_timeout: Duration::from_secs(60),
+                bind_timeout: g.config.backup.bind_timeout.0,
             };
             let source_dir = from_backup.clone();
             let result = match (from_pv, from_backup) {
