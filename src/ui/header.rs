@@ -134,7 +134,8 @@ fn alerts_meter(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Sources that do not exist yet, so their absence is never read as "all clear".
+/// Sources this version does not have yet, so their absence is never read as "all clear".
+/// (The cluster itself has its own meter, from the pods pane.)
 fn not_configured(model: &Model, ctx: ViewCtx<'_>) -> Option<Line<'static>> {
     let t = ctx.theme;
     let missing: Vec<&str> = model
@@ -147,14 +148,14 @@ fn not_configured(model: &Model, ctx: ViewCtx<'_>) -> Option<Line<'static>> {
     if missing.is_empty() {
         return None;
     }
-    let mut spans = vec![
-        Span::styled("Cluster ", t.accent),
-        Span::styled(format!("{}  ", ctx.sym.dash), t.muted),
-    ];
+    let mut spans = Vec::new();
     for name in missing {
         spans.push(Span::styled(format!("{name} "), t.accent));
         spans.push(Span::styled(format!("{}  ", ctx.sym.dash), t.muted));
     }
-    spans.push(Span::styled("(not configured)", t.muted));
+    spans.push(Span::styled(
+        "(not in this version: not monitored)",
+        t.muted,
+    ));
     Some(Line::from(spans))
 }
