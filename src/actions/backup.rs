@@ -469,6 +469,21 @@ fn drain_stderr(proc: &mut AttachedProcess) -> tokio::task::JoinHandle<String> {
 }
 
 /// Turns a finished exec's status into success or the remote failure.
+/// A plain next step when the container simply has no such program (distroless images carry
+/// no `tar`): the pod cannot serve the backup; a helper pod can once nothing else mounts it.
+fn missing_tool_hint(what: &str, message: &str, stderr: &str) -> String {
+    let text = format!("{message} {stderr}");
+    if text.contains("executable file not found") || text.contains("not found in $PATH") {
+        format!(
+            " (the container has no `{what}`, e.g. a distroless image: ondeck cannot stream the \
+             data through this pod; once no pod mounts the claim, a backup uses a helper pod \
+             with the configured image instead)"
+        )
+    } else {
+        String::new()
+    }
+}
+
 pub async fn exit_status(
     status: Option<
         impl std::future::Future<
@@ -500,10 +515,10 @@ pub async fn exit_status(
                 .and_then(|c| c.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
                 .and_then(|c| c.message.clone())
                 .unwrap_or_else(|| "?".into());
+            let message = sanitize(s.message.as_deref().unwrap_or(""));
             Err(ActionError::Backup(format!(
-                "{what} failed in the container (exit code {code}): {} {}",
-                sanitize(s.message.as_deref().unwrap_or("")),
-                stderr
+                "{what} failed in the container (exit code {code}): {message} {stderr}{}",
+                missing_tool_hint(what, &message, &stderr)
             )))
         }
         None => Err(ActionError::Backup(format!(
@@ -607,6 +622,20 @@ async fn stream_archive(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_container_without_tar_gets_a_plain_next_step() {
+        let h = missing_tool_hint(
+            "tar",
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"tar\": executable file not found in $PATH",
+            "",
+        );
+        assert!(h.contains("no `tar`") && h.contains("helper pod"), "{h}");
+        assert_eq!(
+            missing_tool_hint("tar", "exit status 2", "gzip: broken"),
+            ""
+        );
+    }
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
