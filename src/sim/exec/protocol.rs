@@ -101,19 +101,14 @@ pub fn internal_error(message: &str) -> serde_json::Value {
     })
 }
 
-/// A Kubernetes `Status` error response (for requests refused before the upgrade).
+/// A Kubernetes `Status` error response (for requests refused before the upgrade): the same
+/// body every other sim error has ([`crate::sim::status::ApiError`]).
 pub fn status_response(
     code: http::StatusCode,
-    reason: &str,
+    reason: &'static str,
     message: &str,
 ) -> axum::response::Response {
-    let body = serde_json::json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": reason, "code": code.as_u16()
-    });
-    let mut resp = axum::response::IntoResponse::into_response(axum::Json(body));
-    *resp.status_mut() = code;
-    resp
+    crate::sim::status::ApiError::new(code.as_u16(), reason, message.to_string()).into_response()
 }
 
 #[cfg(test)]
