@@ -368,9 +368,16 @@ fn retain_line(ctx: ViewCtx<'_>, r: &RetainChange) -> Line<'static> {
     ))
 }
 
+/// The plan: the facts (target, claim, PV, users) and, until the backup is made, the numbered
+/// steps. Once the backup is verified the steps are shown by what happened (backup, Retain),
+/// so only a step that warns of data loss stays (the dialog must fit 80x24).
 fn plan_lines(ctx: ViewCtx<'_>, d: &PvcDeleteDialog) -> Vec<Line<'static>> {
+    let steps = matches!(d.stage(), FlowStage::Preflight | FlowStage::BackingUp);
     d.plan
         .iter()
+        .filter(|l| {
+            steps || !l.starts_with(|c: char| c.is_ascii_digit()) || l.contains("DELETES THE DATA")
+        })
         .map(|l| {
             let style = if l.contains("DELETES THE DATA") {
                 ctx.theme.critical
@@ -380,6 +387,14 @@ fn plan_lines(ctx: ViewCtx<'_>, d: &PvcDeleteDialog) -> Vec<Line<'static>> {
             Line::from(Span::styled(s(l), style))
         })
         .collect()
+}
+
+/// The flow's words, minus the CLI's override hint: the console never deletes a claim in use.
+fn tui_reason(reason: &str) -> String {
+    reason.replace(
+        " (pass --allow-in-use to override)",
+        " (the console never deletes a claim that is in use)",
+    )
 }
 
 fn progress_text(p: &BackupProgress) -> String {
@@ -549,7 +564,7 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
                         format!("{} FAILED ", ctx.sym.level_glyph(Level::Critical)),
                         bold(t.critical),
                     ),
-                    Span::styled(s(reason), t.critical),
+                    Span::styled(s(&tui_reason(reason)), t.critical),
                 ]));
                 if d.reached_delete {
                     top.push(Line::from(Span::styled(
@@ -571,6 +586,8 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
                 if let Some(r) = &d.retain {
                     top.push(retain_line(ctx, r));
                 }
+                // What the preflight saw (e.g. the pod that uses the claim), as space allows.
+                top.extend(plan_lines(ctx, d));
             }
         }
     }
