@@ -560,3 +560,315 @@ impl CloneDialog for Model {
         m
     }
 }
+
+// ---- the dialog, the real executor and the simulated cluster ------------------------------
+
+use ondeck::app::{ExecutorHandle, ExecutorOptions, spawn_executor};
+use ondeck::config::Config;
+use pvc_support::{Fixture, TestResult, audit_lines, fixture};
+use tokio::sync::watch;
+
+/// A model with no terminal and the real executor wired to a simulated cluster: commands out
+/// of `update` go to the executor, its results come back through `update`.
+struct Console {
+    m: Model,
+    ex: ExecutorHandle,
+    /// The console's connection, as `RunOptions.kube` (a test may switch it).
+    kube: watch::Sender<Option<ondeck::sources::kube::KubeTarget>>,
+    f: Fixture,
+}
+
+const STEP: Duration = Duration::from_secs(60);
+
+impl Console {
+    async fn start(read_only: bool) -> Result<Console, Box<dyn std::error::Error>> {
+        let f = fixture("incident", read_only).await?;
+        let mut config = Config {
+            read_only,
+            ..Config::default()
+        };
+        config.backup.dir = Some(f.backup_options().dir);
+        config.backup.helper_start_timeout = ondeck::config::HumanDuration(Duration::from_secs(15));
+        config.backup.no_progress_timeout = ondeck::config::HumanDuration(Duration::from_secs(5));
+        let target = ondeck::sources::kube::connect(
+            &ondeck::sources::kube::TargetArgs::for_kubeconfig(&f.kubeconfig),
+            &ondeck::sources::kube::KubeEnv::default(),
+            &config.kubernetes,
+        )
+        .await?;
+        let (kube, kube_rx) = watch::channel(Some(target));
+        let ex = spawn_executor(ExecutorOptions {
+            kube: Some(kube_rx),
+            config: config.clone(),
+            read_only,
+            audit_log: Some(f.audit_path()),
+            ..Default::default()
+        });
+        let (m, _) = incident_model(Settings {
+            read_only,
+            ..Settings::default()
+        });
+        Ok(Console { m, ex, kube, f })
+    }
+
+    async fn send(&mut self, cmds: Vec<Command>) {
+        for c in cmds {
+            if !matches!(c, Command::Quit | Command::Bell) {
+                let _ = self.ex.commands.send(c).await;
+            }
+        }
+    }
+
+    async fn msg(&mut self, msg: Msg) {
+        let cmds = update(&mut self.m, msg);
+        self.send(cmds).await;
+    }
+
+    /// F9 on the claim: what the PVC pane does (`open(row)` and its command).
+    async fn open(&mut self, ns: &str, name: &str) {
+        let (overlay, cmd) = open(&row(ns, name));
+        self.m.overlay = Some(overlay);
+        self.send(vec![cmd]).await;
+    }
+
+    /// Feeds executor results into `update` until the dialog reaches `stage`.
+    async fn wait_for(&mut self, stage: FlowStage) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            let now = match &self.m.overlay {
+                Some(Overlay::PvcDelete(d)) => d.stage(),
+                other => return Err(format!("dialog gone: {other:?}")),
+            };
+            if now == stage {
+                return Ok(());
+            }
+            if matches!(now, FlowStage::Done | FlowStage::Failed) {
+                return Err(format!(
+                    "flow ended in {now:?} waiting for {stage:?}: {:?}",
+                    dialog(&self.m).flow
+                ));
+            }
+            let r = tokio::time::timeout_at(deadline, self.ex.results.recv())
+                .await
+                .map_err(|_| format!("timed out waiting for {stage:?}"))?
+                .ok_or("executor gone")?;
+            self.msg(Msg::CommandDone(r)).await;
+        }
+    }
+
+    async fn type_keys(&mut self, text: &str) {
+        for c in text.chars() {
+            self.msg(key(KeyCode::Char(c))).await;
+        }
+    }
+
+    /// Stops the executor and waits for the flow's task (audit written, helper gone).
+    async fn finish(self) -> Fixture {
+        let Console { ex, f, .. } = self;
+        drop(ex.commands);
+        drop(ex.results);
+        let _ = tokio::time::timeout(STEP, ex.task).await;
+        f
+    }
+}
+
+fn failed_reason(m: &Model) -> String {
+    match &dialog(m).flow {
+        ondeck::actions::flow::DeleteDialog::Failed { reason, .. } => reason.clone(),
+        other => format!("not failed: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_correctly_the_claim_is_deleted_with_a_verified_backup_retain_and_audit() -> TestResult
+{
+    let mut c = Console::start(false).await?;
+    let pv = c.f.pv_of("monitoring", "grafana-data-old").ok_or("no pv")?;
+    c.open("monitoring", "grafana-data-old").await;
+    c.wait_for(FlowStage::AwaitingName).await?;
+    assert!(
+        c.f.pvc_deletes().is_empty(),
+        "nothing deleted before the name"
+    );
+    c.type_keys(UNUSED).await;
+    assert_eq!(
+        dialog(&c.m).name_check(),
+        Some(ondeck::actions::confirm::NameCheck::Exact)
+    );
+    c.msg(key(KeyCode::Enter)).await;
+    c.wait_for(FlowStage::Done).await?;
+    let d = dialog(&c.m).clone();
+    assert_eq!(d.audit_log.as_deref(), Some(c.f.audit_path().as_path()));
+    let backup = d.backup.clone().ok_or("no backup shown")?;
+    let (_, text) = screen(&c.m);
+    assert!(text.contains("DONE") && text.contains("deleted"), "{text}");
+
+    let f = c.finish().await;
+    assert!(!f.pvc_exists("monitoring", "grafana-data-old"));
+    assert!(
+        f.pvc_exists("monitoring", "grafana-data"),
+        "the neighbour stays"
+    );
+    assert_eq!(f.pvc_deletes(), vec![(true, 200), (false, 200)]);
+    let pv_obj = f.pv(&pv).ok_or("PV gone")?;
+    assert_eq!(
+        pv_obj
+            .pointer("/spec/persistentVolumeReclaimPolicy")
+            .and_then(|v| v.as_str()),
+        Some("Retain")
+    );
+    assert!(f.sim.volume_path(&pv).is_some(), "the data stays on the PV");
+    let verified = ondeck::actions::verify::verify_file(
+        &backup.dir.join(ondeck::actions::backup::ARCHIVE_FILE),
+        Some(&backup.sha256),
+    )?;
+    assert_eq!(verified.files, backup.files);
+    assert!(
+        backup
+            .dir
+            .join(ondeck::actions::backup::MANIFEST_FILE)
+            .exists()
+    );
+    assert!(f.live_helpers().is_empty(), "{:?}", f.live_helpers());
+    let audit = audit_lines(&f.audit_path());
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["object"], UNUSED);
+    assert_eq!(audit[0]["outcome"], "deleted");
+    assert_eq!(audit[0]["policy_after"], "Retain");
+    assert_eq!(audit[0]["sha256"], backup.sha256.as_str());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_the_name_is_refused_and_nothing_is_deleted() -> TestResult {
+    let mut c = Console::start(false).await?;
+    c.open("monitoring", "grafana-data-old").await;
+    c.wait_for(FlowStage::AwaitingName).await?;
+    c.msg(Msg::Paste(UNUSED.into())).await;
+    assert_eq!(dialog(&c.m).typed(), "");
+    assert_eq!(dialog(&c.m).refusal.as_deref(), Some(PASTE_REFUSED));
+    // The user gives up: Esc cancels at the confirmation.
+    c.msg(key(KeyCode::Esc)).await;
+    c.wait_for(FlowStage::Failed).await?;
+    assert!(
+        failed_reason(&c.m).contains("cancelled"),
+        "{}",
+        failed_reason(&c.m)
+    );
+    let f = c.finish().await;
+    assert!(f.pvc_deletes().is_empty(), "{:?}", f.pvc_deletes());
+    assert!(f.pvc_exists("monitoring", "grafana-data-old"));
+    assert!(f.live_helpers().is_empty(), "{:?}", f.live_helpers());
+    let audit = audit_lines(&f.audit_path());
+    assert_eq!(audit[0]["outcome"], "cancelled");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mistyped_and_enter_deletes_nothing() -> TestResult {
+    let mut c = Console::start(false).await?;
+    c.open("monitoring", "grafana-data-old").await;
+    c.wait_for(FlowStage::AwaitingName).await?;
+    // Incident 5: the neighbour's name.
+    c.type_keys("monitoring/grafana-data").await;
+    c.msg(key(KeyCode::Enter)).await;
+    c.wait_for(FlowStage::Failed).await?;
+    let reason = failed_reason(&c.m);
+    assert!(
+        reason.contains("is not monitoring/grafana-data-old"),
+        "{reason}"
+    );
+    let (_, text) = screen(&c.m);
+    assert!(text.contains("nothing was deleted"), "{text}");
+    let f = c.finish().await;
+    assert!(f.pvc_deletes().is_empty(), "{:?}", f.pvc_deletes());
+    assert!(f.pvc_exists("monitoring", "grafana-data-old"));
+    assert!(f.pvc_exists("monitoring", "grafana-data"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_in_use_is_refused_by_the_preflight() -> TestResult {
+    let mut c = Console::start(false).await?;
+    c.open("monitoring", "grafana-data").await;
+    c.wait_for(FlowStage::Failed).await?;
+    let reason = failed_reason(&c.m);
+    assert!(reason.contains("grafana-5d8f7c9b6d-x2k4q"), "{reason}");
+    let (_, text) = screen(&c.m);
+    assert!(
+        text.contains("never deletes a claim that is in use"),
+        "{text}"
+    );
+    assert!(!text.contains("--allow-in-use"), "{text}");
+    let f = c.finish().await;
+    assert!(
+        f.mutating_requests().is_empty(),
+        "{:?}",
+        f.mutating_requests()
+    );
+    assert!(f.pvc_exists("monitoring", "grafana-data"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_sends_no_mutating_request() -> TestResult {
+    let mut c = Console::start(true).await?;
+    // F9 is not offered at all.
+    c.m.focused = PaneKind::Pvcs;
+    c.msg(key(KeyCode::F(9))).await;
+    assert!(c.m.overlay.is_none());
+    // Even if a dialog were opened, the executor is read-only.
+    c.open("monitoring", "grafana-data-old").await;
+    c.wait_for(FlowStage::Failed).await?;
+    let reason = failed_reason(&c.m);
+    assert!(reason.contains("read-only"), "{reason}");
+    let f = c.finish().await;
+    assert!(
+        f.mutating_requests().is_empty(),
+        "{:?}",
+        f.mutating_requests()
+    );
+    assert!(f.pvc_exists("monitoring", "grafana-data-old"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_switch_mid_flow_aborts_before_the_delete() -> TestResult {
+    let mut c = Console::start(false).await?;
+    c.open("monitoring", "grafana-data-old").await;
+    c.wait_for(FlowStage::AwaitingName).await?;
+    // `:ctx` elsewhere: the console drops the connection while it reconnects.
+    let _ = c.kube.send(None);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.type_keys(UNUSED).await;
+    c.msg(key(KeyCode::Enter)).await;
+    c.wait_for(FlowStage::Failed).await?;
+    let reason = failed_reason(&c.m);
+    assert!(reason.contains("context changed"), "{reason}");
+    let f = c.finish().await;
+    assert!(f.pvc_deletes().is_empty(), "{:?}", f.pvc_deletes());
+    assert!(f.pvc_exists("monitoring", "grafana-data-old"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_during_the_flow_cancels_it_and_leaves_no_helper_pod() -> TestResult {
+    let mut c = Console::start(false).await?;
+    c.open("monitoring", "grafana-data-old").await;
+    c.wait_for(FlowStage::BackingUp).await?;
+    c.msg(key(KeyCode::F(10))).await;
+    assert!(!c.m.quit);
+    // Wait for the flow to report its end; then the model quits.
+    let deadline = tokio::time::Instant::now() + STEP;
+    while !c.m.quit {
+        let r = tokio::time::timeout_at(deadline, c.ex.results.recv())
+            .await?
+            .ok_or("executor gone")?;
+        c.msg(Msg::CommandDone(r)).await;
+    }
+    assert_eq!(dialog(&c.m).stage(), FlowStage::Failed);
+    let f = c.finish().await;
+    assert!(f.pvc_deletes().is_empty());
+    assert!(f.live_helpers().is_empty(), "{:?}", f.live_helpers());
+    Ok(())
+}

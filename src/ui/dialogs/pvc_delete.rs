@@ -143,12 +143,18 @@ impl PvcDeleteDialog {
         self.flow.can_cancel()
     }
 
-    /// The name the flow waits for, once it waits.
-    pub fn expected(&self) -> Option<&PvcRef> {
+    /// The name the flow waits for, once it waits. Between the verified backup and the
+    /// flow's `AwaitingName` event (the Retain patch runs in between) the box is already open:
+    /// the name is then the dialog's own claim, which is what the flow compares with.
+    pub fn expected(&self) -> Option<PvcRef> {
         match &self.flow {
             DeleteDialog::AwaitingName { expected, .. } if !expected.name.is_empty() => {
-                Some(expected)
+                Some(expected.clone())
             }
+            DeleteDialog::AwaitingName { .. } => Some(PvcRef::new(
+                self.pvc.namespace.clone(),
+                self.pvc.name.clone(),
+            )),
             _ => None,
         }
     }
@@ -163,7 +169,7 @@ impl PvcDeleteDialog {
     pub fn name_check(&self) -> Option<NameCheck> {
         let expected = self.expected()?;
         let typed = self.typed();
-        (!typed.is_empty()).then(|| check_name(expected, &typed))
+        (!typed.is_empty()).then(|| check_name(&expected, &typed))
     }
 
     /// Folds one flow event in.
