@@ -291,7 +291,9 @@ fn half_page(m: &Model) -> isize {
 
 fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    if (ctrl && k.code == KeyCode::Char('c')) || (k.code == KeyCode::F(10) && m.overlay.is_some()) {
+    if (ctrl && k.code == KeyCode::Char('c'))
+        || (k.code == KeyCode::F(10) && matches!(m.overlay, Some(Overlay::PvcDelete(_))))
+    {
         quit_or_stop_flow(m, cmds);
         return;
     }
