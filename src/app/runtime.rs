@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, mpsc, watch};
 
@@ -167,8 +167,8 @@ async fn run_inner(
                         // Read what is ready right now: a paste sent as keys is all there.
                         let mut burst = vec![ev];
                         while burst.len() < 4096 {
-                            match events.next().now_or_never() {
-                                Some(Some(Ok(e))) => burst.push(e),
+                            match ready_event(&mut events).await {
+                                Some(Ok(e)) => burst.push(e),
                                 _ => break,
                             }
                         }
@@ -269,6 +269,18 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// paste (refused). Fewer are passed on as keys: a UI stall can queue a few typed keys, never
 /// this many.
 pub const PASTE_BURST_CHARS: usize = 8;
+
+/// The next terminal event if one is ready now, without waiting. Polled with this task's own
+/// waker: crossterm's `EventStream` keeps the waker of the poll that found nothing and wakes
+/// only that one, so a throwaway waker (`now_or_never`) would leave the UI deaf to the next
+/// key until some other wake-up.
+async fn ready_event(events: &mut EventStream) -> Option<std::io::Result<Event>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        std::task::Poll::Ready(Some(e)) => std::task::Poll::Ready(Some(e)),
+        std::task::Poll::Ready(None) | std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
 
 fn is_printable_key(ev: &Event) -> bool {
     matches!(ev, Event::Key(k)
