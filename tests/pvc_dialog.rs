@@ -872,3 +872,32 @@ async fn quitting_during_the_flow_cancels_it_and_leaves_no_helper_pod() -> TestR
     assert!(f.live_helpers().is_empty(), "{:?}", f.live_helpers());
     Ok(())
 }
+
+#[test]
+fn once_the_name_is_sent_esc_and_quit_do_not_pretend_to_cancel() {
+    let mut m = opened();
+    to_awaiting_name(&mut m);
+    type_text(&mut m, UNUSED);
+    update(&mut m, key(KeyCode::Enter));
+    // The flow has the name and no longer listens: no Cancel, no "cancelling".
+    let cmds = update(&mut m, key(KeyCode::Esc));
+    assert!(flow_inputs(&cmds).is_empty(), "{cmds:?}");
+    assert!(!dialog(&m).cancelling);
+    assert!(
+        dialog(&m)
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("cannot be cancelled"))
+    );
+    let cmds = update(&mut m, key(KeyCode::F(10)));
+    assert!(flow_inputs(&cmds).is_empty() && !m.quit);
+    update(&mut m, flow(FlowEvent::Deleting));
+    let cmds = update(
+        &mut m,
+        flow(FlowEvent::Done {
+            outcome: DeleteOutcome::Deleted,
+            backup_dir: "/b".into(),
+        }),
+    );
+    assert!(m.quit && cmds.iter().any(|c| matches!(c, Command::Quit)));
+}

@@ -244,14 +244,18 @@ async fn run_inner(
         .await
         .is_err()
     {
-        eprintln!(
+        // Not eprintln!: after a hangup stderr may be gone, and that must not panic.
+        let mut err = std::io::stderr();
+        let _ = writeln!(
+            err,
             "ondeck: stopping the PVC delete flow (removing its helper pod, writing the audit record)..."
         );
         if tokio::time::timeout(SHUTDOWN_GRACE, &mut executor)
             .await
             .is_err()
         {
-            eprintln!(
+            let _ = writeln!(
+                err,
                 "ondeck: the PVC delete flow did not stop in time; check for a helper pod labelled app.kubernetes.io/managed-by=ondeck"
             );
             executor.abort();

@@ -92,7 +92,7 @@ fn pvc_dialog_keys(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
     let keys: &[(&str, &str)] = if d.finished() {
         &[("Esc", "Close "), ("Enter", "Close "), ("F10", "Quit")]
     } else if d.can_cancel() {
-        if d.stage() == crate::actions::flow::FlowStage::AwaitingName {
+        if d.stage() == crate::actions::flow::FlowStage::AwaitingName && !d.cancelling {
             &[
                 ("Enter", "Confirm "),
                 ("Esc", "Cancel "),

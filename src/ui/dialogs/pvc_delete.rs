@@ -138,9 +138,10 @@ impl PvcDeleteDialog {
         matches!(self.stage(), FlowStage::Done | FlowStage::Failed)
     }
 
-    /// Esc can still stop the flow.
+    /// Esc can still stop the flow: before the delete request, and not once the typed name
+    /// was sent (the flow stops listening when it has the name).
     pub fn can_cancel(&self) -> bool {
-        self.flow.can_cancel()
+        self.flow.can_cancel() && !self.confirm_sent
     }
 
     /// The name the flow waits for, once it waits. Between the verified backup and the
@@ -227,8 +228,13 @@ impl PvcDeleteDialog {
             }
         } else {
             self.note = Some(
-                "the delete request was sent; it cannot be cancelled: waiting for the result"
-                    .into(),
+                if self.confirm_sent && self.stage() == FlowStage::AwaitingName {
+                    "the name was sent; the delete cannot be cancelled now: waiting for the result"
+                        .into()
+                } else {
+                    "the delete request was sent; it cannot be cancelled: waiting for the result"
+                        .into()
+                },
             );
             DialogKey::Nothing
         }
@@ -313,6 +319,8 @@ fn hints(d: &PvcDeleteDialog) -> &'static str {
         " Esc/Enter close "
     } else if d.cancelling {
         " cancelling: waiting for the flow to stop "
+    } else if d.confirm_sent && d.stage() == FlowStage::AwaitingName {
+        " the name was sent: waiting for the flow "
     } else if d.stage() == FlowStage::AwaitingName {
         " Enter confirm  Esc cancel (nothing is deleted) "
     } else if d.can_cancel() {
