@@ -901,3 +901,50 @@ fn once_the_name_is_sent_esc_and_quit_do_not_pretend_to_cancel() {
     );
     assert!(m.quit && cmds.iter().any(|c| matches!(c, Command::Quit)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_cluster_the_flow_fails_with_nothing_done() -> TestResult {
+    let mut ex = spawn_executor(ExecutorOptions::default());
+    let (mut m, _) = incident_model(Settings::default());
+    let (overlay, cmd) = open(&row("monitoring", "grafana-data-old"));
+    m.overlay = Some(overlay);
+    ex.commands.send(cmd).await?;
+    while dialog(&m).stage() != FlowStage::Failed {
+        let r = tokio::time::timeout(STEP, ex.results.recv())
+            .await?
+            .ok_or("executor gone")?;
+        update(&mut m, Msg::CommandDone(r));
+    }
+    let reason = failed_reason(&m);
+    assert!(reason.contains("not connected to a cluster"), "{reason}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_start_while_a_flow_runs_is_refused_by_the_executor() -> TestResult {
+    let mut c = Console::start(false).await?;
+    c.open("monitoring", "grafana-data-old").await;
+    c.ex.commands
+        .send(Command::StartPvcDelete {
+            pvc: PvcKey::new("monitoring", "grafana-data"),
+        })
+        .await?;
+    let busy = loop {
+        let r = tokio::time::timeout(STEP, c.ex.results.recv())
+            .await?
+            .ok_or("executor gone")?;
+        if let CommandResult::PvcFlowBusy { pvc, running } = &r {
+            break (pvc.clone(), running.clone());
+        }
+        c.msg(Msg::CommandDone(r)).await;
+    };
+    assert_eq!(busy, (PvcKey::new("monitoring", "grafana-data"), pvc()));
+    // The first flow is not disturbed; cancel it.
+    c.wait_for(FlowStage::AwaitingName).await?;
+    c.msg(key(KeyCode::Esc)).await;
+    c.wait_for(FlowStage::Failed).await?;
+    let f = c.finish().await;
+    assert!(f.pvc_deletes().is_empty());
+    assert!(f.live_helpers().is_empty(), "{:?}", f.live_helpers());
+    Ok(())
+}
