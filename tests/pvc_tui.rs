@@ -214,3 +214,50 @@ fn the_name_pasted_is_refused_and_nothing_is_deleted() {
     assert_eq!(audit[0]["outcome"], "cancelled");
     s.quit();
 }
+
+#[test]
+#[ignore = "needs the PVC pane"]
+fn f10_at_the_confirmation_cancels_the_flow_then_quits() {
+    let mut s = Session::start(&["--demo"]);
+    s.open_dialog();
+    s.type_slowly("monitoring/");
+    s.send(b"\x1b[21~"); // F10
+    let start = Instant::now();
+    loop {
+        if let Some(status) = s.child.try_wait().expect("try_wait") {
+            assert!(status.success(), "exit status {status:?}");
+            break;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = s.child.kill();
+            panic!("ondeck did not exit; screen:\n{}", s.screen_text());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["outcome"], "cancelled");
+    s.wait_for("main screen", |sc| !sc.alternate_screen());
+}
+
+#[test]
+#[ignore = "needs the PVC pane"]
+fn a_hangup_at_the_confirmation_cancels_the_flow_before_exiting() {
+    let mut s = Session::start(&["--demo"]);
+    s.open_dialog();
+    let pid = s.child.process_id().expect("pid") as libc::pid_t;
+    // SAFETY: signalling the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    let start = Instant::now();
+    while s.child.try_wait().expect("try_wait").is_none() {
+        if start.elapsed() > TIMEOUT {
+            let _ = s.child.kill();
+            panic!("ondeck did not exit; screen:\n{}", s.screen_text());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    // The flow was cancelled (nothing deleted) and audited before the process ended.
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["outcome"], "cancelled");
+}
