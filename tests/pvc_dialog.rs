@@ -948,3 +948,51 @@ async fn a_second_start_while_a_flow_runs_is_refused_by_the_executor() -> TestRe
     assert!(f.live_helpers().is_empty(), "{:?}", f.live_helpers());
     Ok(())
 }
+
+#[test]
+fn ascii_mode_draws_the_dialog_in_ascii() {
+    let (mut m, _) = incident_model(Settings {
+        ascii: true,
+        ..Settings::default()
+    });
+    let (overlay, _) = open(&row("monitoring", "grafana-data-old"));
+    m.overlay = Some(overlay);
+    to_backing_up(&mut m);
+    update(
+        &mut m,
+        flow(FlowEvent::Progress(BackupProgress {
+            stage: BackupStage::Streaming,
+            bytes: 3 << 20,
+            bytes_per_sec: (1 << 20) as f64,
+            expected_bytes: Some(12 << 20),
+            eta: Some(Duration::from_secs(9)),
+        })),
+    );
+    let dialog_rows = |m: &Model| -> Vec<String> {
+        let text = buffer_text(&render(m, &dark(), 80, 24));
+        // The dialog's rows: from its title to its bottom border.
+        text.lines()
+            .skip_while(|l| !l.contains("Delete PVC"))
+            .take_while(|l| !l.contains("F10"))
+            .map(str::to_string)
+            .collect()
+    };
+    let rows = dialog_rows(&m);
+    assert!(
+        rows.iter().any(|l| l.contains("25% of ~12.0 MiB")),
+        "{rows:?}"
+    );
+    for l in &rows {
+        assert!(l.is_ascii(), "{l}");
+    }
+    to_awaiting_name(&mut m);
+    type_text(&mut m, "monitoring/x");
+    let rows = dialog_rows(&m);
+    assert!(
+        rows.iter().any(|l| l.contains("does not match")),
+        "{rows:?}"
+    );
+    for l in &rows {
+        assert!(l.is_ascii(), "{l}");
+    }
+}

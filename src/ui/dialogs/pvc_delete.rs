@@ -23,7 +23,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
 use crate::actions::PvcRef;
@@ -35,7 +35,7 @@ use crate::app::msg::Command;
 use crate::domain::Level;
 use crate::domain::pvcs::{PvcKey, PvcRow, human_bytes};
 use crate::ui::sanitize;
-use crate::ui::widgets::{ViewCtx, centered};
+use crate::ui::widgets::{ViewCtx, centered, fill_bar};
 
 /// Longest name the box takes (a namespace is at most 63 characters, a claim name 253).
 pub const MAX_NAME_LEN: usize = 320;
@@ -650,17 +650,18 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
                 input.set_cursor_style(t.selection);
                 f.render_widget(&input, field);
             }
-            Row::Gauge { ratio, expected } => f.render_widget(
-                Gauge::default()
-                    .gauge_style(t.accent)
-                    .ratio(ratio)
-                    .label(format!(
-                        "{:.0}% of ~{}",
-                        ratio * 100.0,
-                        human_bytes(expected)
-                    )),
-                r,
-            ),
+            Row::Gauge { ratio, expected } => {
+                // A text bar (not ratatui's Gauge): it follows `--ascii`.
+                let label = format!(" {:.0}% of ~{}", ratio * 100.0, human_bytes(expected));
+                let width = (r.width as usize).saturating_sub(label.chars().count() + 2);
+                f.render_widget(
+                    Paragraph::new(Line::from(vec![
+                        Span::styled(fill_bar(ctx.sym, ratio * 100.0, width), t.accent),
+                        Span::raw(label),
+                    ])),
+                    r,
+                )
+            }
         }
     }
 }
