@@ -152,52 +152,52 @@ async fn run_inner(
             }
         } else {
             tokio::select! {
-            biased;
-            _ = sigint.recv() => Msg::Shutdown("SIGINT"),
-            _ = sigterm.recv() => Msg::Shutdown("SIGTERM"),
-            _ = sighup.recv() => Msg::Shutdown("SIGHUP"),
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => {
-                    let awaiting_name = matches!(
-                        &model.overlay,
-                        Some(crate::app::model::Overlay::PvcDelete(d))
-                            if d.stage() == crate::actions::flow::FlowStage::AwaitingName
-                    );
-                    if awaiting_name && is_printable_key(&ev) {
-                        // Read what is ready right now: a paste sent as keys is all there.
-                        let mut burst = vec![ev];
-                        while burst.len() < 4096 {
-                            match ready_event(&mut events).await {
-                                Some(Ok(e)) => burst.push(e),
-                                _ => break,
+                biased;
+                _ = sigint.recv() => Msg::Shutdown("SIGINT"),
+                _ = sigterm.recv() => Msg::Shutdown("SIGTERM"),
+                _ = sighup.recv() => Msg::Shutdown("SIGHUP"),
+                ev = events.next() => match ev {
+                    Some(Ok(ev)) => {
+                        let awaiting_name = matches!(
+                            &model.overlay,
+                            Some(crate::app::model::Overlay::PvcDelete(d))
+                                if d.stage() == crate::actions::flow::FlowStage::AwaitingName
+                        );
+                        if awaiting_name && is_printable_key(&ev) {
+                            // Read what is ready right now: a paste sent as keys is all there.
+                            let mut burst = vec![ev];
+                            while burst.len() < 4096 {
+                                match ready_event(&mut events).await {
+                                    Some(Ok(e)) => burst.push(e),
+                                    _ => break,
+                                }
+                            }
+                            let (msg, rest) = classify_burst(burst);
+                            pending.extend(rest);
+                            match msg {
+                                Some(m) => m,
+                                None => continue,
+                            }
+                        } else {
+                            match event_msg(ev) {
+                                Some(m) => m,
+                                None => continue,
                             }
                         }
-                        let (msg, rest) = classify_burst(burst);
-                        pending.extend(rest);
-                        match msg {
-                            Some(m) => m,
-                            None => continue,
-                        }
-                    } else {
-                        match event_msg(ev) {
-                            Some(m) => m,
-                            None => continue,
-                        }
                     }
-                }
-                Some(Err(e)) => break Err(e.into()),
-                None => Msg::Shutdown("terminal closed"),
-            },
-            u = rx.recv(), if sources_open => match u {
-                Some(u) => Msg::Source(u),
-                None => {
-                    sources_open = false;
-                    continue;
-                }
-            },
-            Some(r) = done_rx.recv() => Msg::CommandDone(r),
-            _ = tick.tick() => Msg::Tick { now: Instant::now(), wall: jiff::Timestamp::now() },
-            _ = sleep_until(next_draw), if next_draw.is_some() => continue,
+                    Some(Err(e)) => break Err(e.into()),
+                    None => Msg::Shutdown("terminal closed"),
+                },
+                u = rx.recv(), if sources_open => match u {
+                    Some(u) => Msg::Source(u),
+                    None => {
+                        sources_open = false;
+                        continue;
+                    }
+                },
+                Some(r) = done_rx.recv() => Msg::CommandDone(r),
+                _ = tick.tick() => Msg::Tick { now: Instant::now(), wall: jiff::Timestamp::now() },
+                _ = sleep_until(next_draw), if next_draw.is_some() => continue,
             }
         };
         let mut cmds = update(&mut model, msg);
@@ -304,7 +304,6 @@ pub fn classify_burst(burst: Vec<Event>) -> (Option<Msg>, Vec<Event>) {
         .iter()
         .take_while(|e| is_printable_key(e))
         .filter_map(|e| match e {
-            Event::Key(k) if k.kind == KeyEventKind::Release => None,
             Event::Key(k) => match k.code {
                 crossterm::event::KeyCode::Char(c) => Some(c),
                 _ => None,
