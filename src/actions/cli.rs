@@ -266,14 +266,14 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
             confirm,
             keep_reclaim_policy,
         } => {
-            let req = DeleteRequest {
-                pvc: target,
+            let req = DeleteRequest::from_config(
+                &g.config,
+                target,
+                opts,
                 allow_in_use,
-                retain: g.config.backup.retain_before_delete && !keep_reclaim_policy,
-                backup: opts,
-                follow_timeout: g.config.backup.follow_timeout.0,
+                keep_reclaim_policy,
                 audit_path,
-            };
+            );
             delete_interactive(&exec, &source, &req, confirm).await
         }
         PvcCommand::Rescue { target } => {

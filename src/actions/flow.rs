@@ -34,6 +34,30 @@ pub struct DeleteRequest {
     pub audit_path: Option<PathBuf>,
 }
 
+impl DeleteRequest {
+    /// The request as the configuration says, for both `ondeck pvc delete` and the TUI dialog
+    /// (which always passes `allow_in_use: false`): backup options from `[backup]`, Retain
+    /// first when `retain_before_delete` is on (unless `keep_reclaim_policy`), the standard
+    /// follow timeout.
+    pub fn from_config(
+        cfg: &crate::config::Config,
+        pvc: PvcRef,
+        backup: BackupOptions,
+        allow_in_use: bool,
+        keep_reclaim_policy: bool,
+        audit_path: Option<PathBuf>,
+    ) -> DeleteRequest {
+        DeleteRequest {
+            pvc,
+            allow_in_use,
+            retain: cfg.backup.retain_before_delete && !keep_reclaim_policy,
+            backup,
+            follow_timeout: cfg.backup.follow_timeout.0,
+            audit_path,
+        }
+    }
+}
+
 /// The flow's steps, for the dialog title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum FlowStage {

@@ -12,5 +12,8 @@ pub mod update;
 
 pub use model::{Model, Settings};
 pub use msg::{Command, CommandResult, Msg};
-pub use runtime::{RunOptions, run, run_with_settings};
+pub use runtime::{
+    ExecutorHandle, ExecutorOptions, RunOptions, classify_burst, run, run_with_settings,
+    spawn_executor,
+};
 pub use update::update;

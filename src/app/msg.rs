@@ -48,6 +48,8 @@ pub enum Command {
     StartPvcDelete {
         pvc: crate::domain::pvcs::PvcKey,
     },
+    /// The dialog's answer to the running delete flow: the typed name, or cancel.
+    PvcFlowInput(crate::actions::flow::FlowInput),
 }
 
 #[derive(Debug, Clone)]
@@ -58,4 +60,19 @@ pub enum CommandResult {
         outcome: Result<Option<i32>, String>,
     },
     PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
+    /// One event of the delete flow started for `pvc` (a dialog for another claim ignores it).
+    PvcFlow {
+        pvc: crate::domain::pvcs::PvcKey,
+        event: crate::actions::flow::FlowEvent,
+    },
+    /// The flow for `pvc` started; its audit record goes to `audit_log`.
+    PvcFlowStarted {
+        pvc: crate::domain::pvcs::PvcKey,
+        audit_log: Option<std::path::PathBuf>,
+    },
+    /// `StartPvcDelete` for `pvc` refused: the flow for `running` has not finished yet.
+    PvcFlowBusy {
+        pvc: crate::domain::pvcs::PvcKey,
+        running: crate::domain::pvcs::PvcKey,
+    },
 }

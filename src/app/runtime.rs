@@ -10,12 +10,20 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::model::{Model, Settings};
 use super::msg::{Command, CommandResult, Msg};
 use super::update::update;
+use crate::actions::PvcRef;
+use crate::actions::backup::BackupOptions;
+use crate::actions::executor::Executor;
+use crate::actions::flow::{
+    DeleteFlowHandle, DeleteRequest, FlowEvent, FlowInput, spawn_delete_flow,
+};
+use crate::actions::target::{KubeTarget as ActionTarget, TargetSource};
 use crate::config::Config;
+use crate::domain::pvcs::PvcKey;
 use crate::rules::Transition;
 use crate::sources::SourceUpdate;
 use crate::tui::TerminalGuard;
@@ -46,6 +54,8 @@ pub struct RunOptions {
     pub kube: Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::KubeTarget>>>,
     /// `:ctx` / `:ns` go here; the console reconnects the Kubernetes sources.
     pub retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
+    /// The guarded flows' audit log; `None` = `$XDG_STATE_HOME/ondeck/audit.jsonl`.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
@@ -57,12 +67,26 @@ pub async fn run(
     rx: mpsc::Receiver<SourceUpdate>,
     opts: RunOptions,
 ) -> anyhow::Result<()> {
-    run_with_settings(Settings::from_config(config), rx, opts).await
+    run_inner(Settings::from_config(config), config.clone(), rx, opts).await
 }
 
-/// [`run`] with settings built directly (tests, embedding).
+/// [`run`] with settings built directly (tests, embedding); the guarded flows use the
+/// default configuration (with `settings.read_only`).
 pub async fn run_with_settings(
     settings: Settings,
+    rx: mpsc::Receiver<SourceUpdate>,
+    opts: RunOptions,
+) -> anyhow::Result<()> {
+    let config = Config {
+        read_only: settings.read_only,
+        ..Config::default()
+    };
+    run_inner(settings, config, rx, opts).await
+}
+
+async fn run_inner(
+    settings: Settings,
+    config: Config,
     mut rx: mpsc::Receiver<SourceUpdate>,
     opts: RunOptions,
 ) -> anyhow::Result<()> {
@@ -74,23 +98,28 @@ pub async fn run_with_settings(
 
     let alert_command = settings.alert_command.clone();
     let hook_timeout = settings.alert_command_timeout;
+    let read_only = settings.read_only;
     let mut guard = TerminalGuard::enter(settings.mouse)?;
     let size = guard.terminal.size()?;
     let mut model = Model::new(settings, Instant::now(), jiff::Timestamp::now());
     model.demo = opts.demo.clone();
     model.size = (size.width, size.height);
 
-    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
-    let (done_tx, mut done_rx) = mpsc::channel::<CommandResult>(64);
-    let executor = tokio::spawn(executor(
-        cmd_rx,
-        done_tx,
+    let ExecutorHandle {
+        commands: cmd_tx,
+        results: mut done_rx,
+        task: mut executor,
+    } = spawn_executor(ExecutorOptions {
         alert_command,
         hook_timeout,
-        opts.refresh.clone(),
-        opts.pod_logs.clone(),
-        opts.retarget.clone(),
-    ));
+        refresh: opts.refresh.clone(),
+        pod_logs: opts.pod_logs.clone(),
+        retarget: opts.retarget.clone(),
+        kube: opts.kube.clone(),
+        config,
+        read_only,
+        audit_log: opts.audit_log.clone(),
+    });
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -98,6 +127,8 @@ pub async fn run_with_settings(
     let frame = Duration::from_millis(1000 / MAX_FPS);
     let mut last_draw: Option<Instant> = None;
     let mut sources_open = true;
+    // Terminal events read ahead while looking for a paste sent as keys.
+    let mut pending: std::collections::VecDeque<Event> = std::collections::VecDeque::new();
 
     let result: anyhow::Result<()> = loop {
         let now = Instant::now();
@@ -114,29 +145,60 @@ pub async fn run_with_settings(
                 }
             }
         }
-        let msg = tokio::select! {
-            biased;
-            _ = sigint.recv() => Msg::Shutdown("SIGINT"),
-            _ = sigterm.recv() => Msg::Shutdown("SIGTERM"),
-            _ = sighup.recv() => Msg::Shutdown("SIGHUP"),
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => match event_msg(ev) {
-                    Some(m) => m,
-                    None => continue,
+        let msg = if let Some(ev) = pending.pop_front() {
+            match event_msg(ev) {
+                Some(m) => m,
+                None => continue,
+            }
+        } else {
+            tokio::select! {
+                biased;
+                _ = sigint.recv() => Msg::Shutdown("SIGINT"),
+                _ = sigterm.recv() => Msg::Shutdown("SIGTERM"),
+                _ = sighup.recv() => Msg::Shutdown("SIGHUP"),
+                ev = events.next() => match ev {
+                    Some(Ok(ev)) => {
+                        let awaiting_name = matches!(
+                            &model.overlay,
+                            Some(crate::app::model::Overlay::PvcDelete(d))
+                                if d.stage() == crate::actions::flow::FlowStage::AwaitingName
+                        );
+                        if awaiting_name && is_printable_key(&ev) {
+                            // Read what is ready right now: a paste sent as keys is all there.
+                            let mut burst = vec![ev];
+                            while burst.len() < 4096 {
+                                match ready_event(&mut events).await {
+                                    Some(Ok(e)) => burst.push(e),
+                                    _ => break,
+                                }
+                            }
+                            let (msg, rest) = classify_burst(burst);
+                            pending.extend(rest);
+                            match msg {
+                                Some(m) => m,
+                                None => continue,
+                            }
+                        } else {
+                            match event_msg(ev) {
+                                Some(m) => m,
+                                None => continue,
+                            }
+                        }
+                    }
+                    Some(Err(e)) => break Err(e.into()),
+                    None => Msg::Shutdown("terminal closed"),
                 },
-                Some(Err(e)) => break Err(e.into()),
-                None => Msg::Shutdown("terminal closed"),
-            },
-            u = rx.recv(), if sources_open => match u {
-                Some(u) => Msg::Source(u),
-                None => {
-                    sources_open = false;
-                    continue;
-                }
-            },
-            Some(r) = done_rx.recv() => Msg::CommandDone(r),
-            _ = tick.tick() => Msg::Tick { now: Instant::now(), wall: jiff::Timestamp::now() },
-            _ = sleep_until(next_draw), if next_draw.is_some() => continue,
+                u = rx.recv(), if sources_open => match u {
+                    Some(u) => Msg::Source(u),
+                    None => {
+                        sources_open = false;
+                        continue;
+                    }
+                },
+                Some(r) = done_rx.recv() => Msg::CommandDone(r),
+                _ = tick.tick() => Msg::Tick { now: Instant::now(), wall: jiff::Timestamp::now() },
+                _ = sleep_until(next_draw), if next_draw.is_some() => continue,
+            }
         };
         let mut cmds = update(&mut model, msg);
         for _ in 0..SOURCE_BATCH {
@@ -172,9 +234,96 @@ pub async fn run_with_settings(
             break Ok(());
         }
     };
-    executor.abort();
     guard.restore();
+    // The executor stops taking commands; a delete flow still running is cancelled (before
+    // the delete request) or followed to its end, and given a bounded time to remove its
+    // helper pod and write its audit record, with the terminal already restored.
+    drop(cmd_tx);
+    drop(done_rx);
+    if tokio::time::timeout(Duration::from_millis(100), &mut executor)
+        .await
+        .is_err()
+    {
+        // Not eprintln!: after a hangup stderr may be gone, and that must not panic.
+        let mut err = std::io::stderr();
+        let _ = writeln!(
+            err,
+            "ondeck: stopping the PVC delete flow (removing its helper pod, writing the audit record)..."
+        );
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut executor)
+            .await
+            .is_err()
+        {
+            let _ = writeln!(
+                err,
+                "ondeck: the PVC delete flow did not stop in time; check for a helper pod labelled app.kubernetes.io/managed-by=ondeck"
+            );
+            executor.abort();
+        }
+    }
     result
+}
+
+/// How long quitting waits for a running delete flow to stop and clean up.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A paste without bracketed paste arrives as a burst of keys that are all ready at once. A
+/// person types one key at a time; when this many printable characters or more are already
+/// waiting behind the first key while the PVC dialog waits for the name, the burst is a
+/// paste (refused). Fewer are passed on as keys: a UI stall can queue a few typed keys, never
+/// this many.
+pub const PASTE_BURST_CHARS: usize = 8;
+
+/// The next terminal event if one is ready now, without waiting. Polled with this task's own
+/// waker: crossterm's `EventStream` keeps the waker of the poll that found nothing and wakes
+/// only that one, so a throwaway waker (`now_or_never`) would leave the UI deaf to the next
+/// key until some other wake-up.
+async fn ready_event(events: &mut EventStream) -> Option<std::io::Result<Event>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        std::task::Poll::Ready(Some(e)) => std::task::Poll::Ready(Some(e)),
+        std::task::Poll::Ready(None) | std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
+fn is_printable_key(ev: &Event) -> bool {
+    matches!(ev, Event::Key(k)
+    if k.kind != KeyEventKind::Release
+        && matches!(k.code, crossterm::event::KeyCode::Char(_))
+        && !k.modifiers.intersects(
+            crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT
+        ))
+}
+
+/// Splits events that were ready at once: when they start with at least
+/// [`PASTE_BURST_CHARS`] printable keys, those keys are a paste (`Msg::Paste` with their
+/// text) and the rest is returned to be handled one by one; otherwise the first event is
+/// handled now and the others after it.
+pub fn classify_burst(burst: Vec<Event>) -> (Option<Msg>, Vec<Event>) {
+    let chars: String = burst
+        .iter()
+        .take_while(|e| is_printable_key(e))
+        .filter_map(|e| match e {
+            Event::Key(k) => match k.code {
+                crossterm::event::KeyCode::Char(c) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let n_keys = burst.iter().take_while(|e| is_printable_key(e)).count();
+    if chars.chars().count() >= PASTE_BURST_CHARS {
+        // Keys that came in the same burst (a trailing Enter) are part of the paste too.
+        let rest = burst
+            .into_iter()
+            .skip(n_keys)
+            .filter(|e| !matches!(e, Event::Key(_)))
+            .collect();
+        return (Some(Msg::Paste(chars)), rest);
+    }
+    let mut it = burst.into_iter();
+    let first = it.next().and_then(event_msg);
+    (first, it.collect())
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -194,17 +343,74 @@ fn event_msg(ev: Event) -> Option<Msg> {
     }
 }
 
+/// What the executor needs: the alert hook, the console's channels, and for the guarded PVC
+/// flows the configuration, read-only mode and the connected target.
+#[derive(Debug, Default)]
+pub struct ExecutorOptions {
+    pub alert_command: Option<String>,
+    pub hook_timeout: Duration,
+    pub refresh: Option<mpsc::Sender<()>>,
+    pub pod_logs:
+        Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
+    pub retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
+    /// The connected Kubernetes target (`RunOptions.kube`).
+    pub kube: Option<watch::Receiver<Option<crate::sources::kube::KubeTarget>>>,
+    /// `[backup]` and `[kubernetes]` for the delete flow.
+    pub config: Config,
+    /// Builds the flow's executor read-only: nothing mutating can leave.
+    pub read_only: bool,
+    /// The audit log; `None` = `$XDG_STATE_HOME/ondeck/audit.jsonl`, as `ondeck pvc`.
+    pub audit_log: Option<PathBuf>,
+}
+
+/// The running executor: commands in, results out. Dropping `commands` stops it: a running
+/// delete flow is cancelled (or, past the delete request, followed to its end) and the task
+/// ends when the flow has.
+pub struct ExecutorHandle {
+    pub commands: mpsc::Sender<Command>,
+    pub results: mpsc::Receiver<CommandResult>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the executor task (the TUI's, or a test's driving `update` without a terminal).
+pub fn spawn_executor(opts: ExecutorOptions) -> ExecutorHandle {
+    let (commands, cmd_rx) = mpsc::channel::<Command>(64);
+    let (done_tx, results) = mpsc::channel::<CommandResult>(64);
+    let task = tokio::spawn(executor(cmd_rx, done_tx, opts));
+    ExecutorHandle {
+        commands,
+        results,
+        task,
+    }
+}
+
+/// The delete flow the executor runs (one at a time).
+struct RunningFlow {
+    pvc: PvcKey,
+    inputs: mpsc::Sender<FlowInput>,
+    /// Forwards the flow's events and ends with the flow.
+    task: tokio::task::JoinHandle<()>,
+}
+
 /// Runs side effects off the UI task, a few at a time; results come back as messages.
 async fn executor(
     mut rx: mpsc::Receiver<Command>,
     done: mpsc::Sender<CommandResult>,
-    alert_command: Option<String>,
-    timeout: Duration,
-    refresh: Option<mpsc::Sender<()>>,
-    pod_logs: Option<tokio::sync::watch::Receiver<Option<crate::sources::kube::logs::LogFetcher>>>,
-    retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
+    opts: ExecutorOptions,
 ) {
+    let ExecutorOptions {
+        alert_command,
+        hook_timeout: timeout,
+        refresh,
+        pod_logs,
+        retarget,
+        kube,
+        config,
+        read_only,
+        audit_log,
+    } = opts;
     let slots = Arc::new(Semaphore::new(4));
+    let mut flow: Option<RunningFlow> = None;
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Command::RunAlertHook(t) => {
@@ -227,10 +433,36 @@ async fn executor(
                         .await;
                 });
             }
-            // INTERFACE STUB: the executor starts `actions::flow::spawn_delete_flow` here.
             Command::StartPvcDelete { pvc } => {
-                tracing::info!(%pvc, "PVC delete requested (dialog not wired yet)");
+                if let Some(running) = flow.as_ref().filter(|f| !f.task.is_finished()) {
+                    let _ = done
+                        .send(CommandResult::PvcFlowBusy {
+                            pvc,
+                            running: running.pvc.clone(),
+                        })
+                        .await;
+                    continue;
+                }
+                let audit_log = audit_log
+                    .clone()
+                    .or_else(crate::actions::audit::default_path);
+                let _ = done
+                    .send(CommandResult::PvcFlowStarted {
+                        pvc: pvc.clone(),
+                        audit_log: audit_log.clone(),
+                    })
+                    .await;
+                flow = start_delete_flow(pvc, kube.as_ref(), &config, read_only, audit_log, &done)
+                    .await;
             }
+            Command::PvcFlowInput(input) => match &flow {
+                Some(f) if !f.task.is_finished() => {
+                    if f.inputs.try_send(input).is_err() {
+                        tracing::warn!(pvc = %f.pvc, "delete flow input dropped (flow busy or gone)");
+                    }
+                }
+                _ => tracing::debug!("delete flow input without a running flow"),
+            },
             Command::RefreshSources => {
                 if let Some(r) = &refresh {
                     let _ = r.try_send(());
@@ -263,6 +495,123 @@ async fn executor(
             Command::Quit | Command::Bell => {}
         }
     }
+    // The UI is gone: cancel a flow that can still be cancelled (a flow past the delete
+    // request does not listen and runs to its end), then wait for it.
+    if let Some(f) = flow {
+        let _ = f.inputs.try_send(FlowInput::Cancel);
+        drop(f.inputs);
+        let _ = f.task.await;
+    }
+}
+
+/// The flow's idea of the cluster, from the console's connection: another context (or no
+/// connection at all) is a different target, so a `:ctx` switch mid-flow aborts the flow at
+/// its next check.
+fn flow_target(t: Option<&crate::sources::kube::KubeTarget>) -> ActionTarget {
+    match t {
+        Some(t) => ActionTarget {
+            context: t.context.clone(),
+            server: t.cluster_url.clone(),
+            kubeconfig_user: t.user.clone(),
+        },
+        None => ActionTarget {
+            context: "(not connected)".into(),
+            server: "(none)".into(),
+            kubeconfig_user: None,
+        },
+    }
+}
+
+/// Starts the delete flow for `pvc` on the connected target, forwarding its events to
+/// `done`. A flow that cannot start reports a `Failed` event (nothing was done).
+async fn start_delete_flow(
+    pvc: PvcKey,
+    kube: Option<&watch::Receiver<Option<crate::sources::kube::KubeTarget>>>,
+    config: &Config,
+    read_only: bool,
+    audit_log: Option<PathBuf>,
+    done: &mpsc::Sender<CommandResult>,
+) -> Option<RunningFlow> {
+    let fail = |reason: String| CommandResult::PvcFlow {
+        pvc: pvc.clone(),
+        event: FlowEvent::Failed {
+            reason,
+            backup_dir: None,
+        },
+    };
+    let Some(mut kube) = kube.cloned() else {
+        let _ = done
+            .send(fail("not connected to a cluster; nothing was done".into()))
+            .await;
+        return None;
+    };
+    let Some(target) = kube.borrow_and_update().clone() else {
+        let _ = done
+            .send(fail("not connected to a cluster; nothing was done".into()))
+            .await;
+        return None;
+    };
+    let backup = match BackupOptions::from_config(config) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = done.send(fail(format!("{e}; nothing was done"))).await;
+            return None;
+        }
+    };
+    let pvc_ref = PvcRef::new(pvc.namespace.clone(), pvc.name.clone());
+    let req = DeleteRequest::from_config(config, pvc_ref, backup, false, false, audit_log);
+    let recorded = flow_target(Some(&target));
+    // The exec stream of a backup can be quiet for longer than a request deadline (`du` on a
+    // big volume): the watch client's longer read deadline fits it; every read the executor
+    // makes still carries `request_timeout`, and the stream its no-progress timeout.
+    let exec = Executor::new(
+        target.watch_client.clone(),
+        recorded.clone(),
+        read_only,
+        config.kubernetes.request_timeout.into(),
+    );
+    let (target_tx, target_rx) = watch::channel(recorded);
+    let handle = spawn_delete_flow(exec, TargetSource::Watch(target_rx), req);
+    let inputs = handle.inputs.clone();
+    let done = done.clone();
+    let task_pvc = pvc.clone();
+    let task = tokio::spawn(async move {
+        let DeleteFlowHandle {
+            mut events,
+            inputs,
+            task,
+        } = handle;
+        drop(inputs);
+        let mut task = task;
+        let mut following = true;
+        loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(event) => {
+                        let _ = done
+                            .send(CommandResult::PvcFlow { pvc: task_pvc.clone(), event })
+                            .await;
+                    }
+                    None => break,
+                },
+                changed = kube.changed(), if following => match changed {
+                    Ok(()) => {
+                        let now = flow_target(kube.borrow_and_update().as_ref());
+                        let _ = target_tx.send(now);
+                    }
+                    // The console is gone: nothing to follow; the last target stays.
+                    Err(_) => following = false,
+                },
+            }
+        }
+        match (&mut task).await {
+            Ok(r) => {
+                tracing::info!(pvc = %task_pvc, outcome = ?r.outcome.as_ref().map(|o| o.to_string()), "PVC delete flow ended")
+            }
+            Err(e) => tracing::error!(pvc = %task_pvc, error = %e, "PVC delete flow task failed"),
+        }
+    });
+    Some(RunningFlow { pvc, inputs, task })
 }
 
 /// The alert command (the rules' hook: environment variables, timeout, output logged, never

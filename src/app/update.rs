@@ -11,9 +11,11 @@ use super::command::{self, LineCommand};
 use super::model::{Danger, InputMode, Model, Overlay};
 use super::msg::{Command, CommandResult, Msg};
 use super::table::{TableData, TableState};
+use crate::actions::flow::{FlowEvent, FlowInput, FlowStage};
 use crate::domain::Level;
 use crate::rules::{AlertPhase, TransitionKind};
 use crate::sources::{SourceId, SourceUpdate};
+use crate::ui::dialogs::pvc_delete::DialogKey;
 use crate::ui::panes::{Action, Pane, PaneKind, Shared};
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
@@ -76,6 +78,32 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             {
                 *open = view;
             }
+        }
+        Msg::CommandDone(CommandResult::PvcFlow { pvc, event }) => {
+            on_flow_event(m, &pvc, &event, &mut cmds)
+        }
+        Msg::CommandDone(CommandResult::PvcFlowStarted { pvc, audit_log }) => {
+            if let Some(Overlay::PvcDelete(d)) = &mut m.overlay
+                && d.pvc == pvc
+            {
+                d.audit_log = audit_log;
+            }
+        }
+        Msg::CommandDone(CommandResult::PvcFlowBusy { pvc, running }) => {
+            if let Some(Overlay::PvcDelete(d)) = &m.overlay
+                && d.pvc == pvc
+                && d.stage() == FlowStage::Preflight
+            {
+                m.overlay = None;
+            }
+            m.flash(
+                format!(
+                    "a delete is already in progress ({}); nothing was done for {}",
+                    crate::ui::sanitize(&running.to_string()),
+                    crate::ui::sanitize(&pvc.to_string())
+                ),
+                Level::Warning,
+            );
         }
         Msg::CommandDone(CommandResult::AlertHook {
             rule,
@@ -235,6 +263,11 @@ fn on_paste(m: &mut Model, text: &str) {
     let flat = text.replace(['\r', '\n'], " ");
     let clean: String = crate::ui::sanitize(&flat).chars().take(256).collect();
     match &mut m.overlay {
+        Some(Overlay::PvcDelete(d)) => {
+            // The name must be typed: a paste never reaches the box or the flow.
+            d.refuse_paste();
+            return;
+        }
         Some(Overlay::AckNote { input, .. }) => {
             input.insert_str(clean);
             return;
@@ -258,9 +291,10 @@ fn half_page(m: &Model) -> isize {
 
 fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && k.code == KeyCode::Char('c') {
-        m.quit = true;
-        cmds.push(Command::Quit);
+    if (ctrl && k.code == KeyCode::Char('c'))
+        || (k.code == KeyCode::F(10) && matches!(m.overlay, Some(Overlay::PvcDelete(_))))
+    {
+        quit_or_stop_flow(m, cmds);
         return;
     }
     if let Some(overlay) = &mut m.overlay {
@@ -321,12 +355,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     m.overlay = None;
                 }
             }
-            // INTERFACE STUB: the dialog's keys (typed name, Esc = cancel the flow).
-            Overlay::PvcDelete(_) => {
-                if k.code == KeyCode::Esc {
-                    m.overlay = None;
-                }
-            }
+            Overlay::PvcDelete(d) => match d.on_key(k) {
+                DialogKey::Nothing => {}
+                DialogKey::Send(input) => cmds.push(Command::PvcFlowInput(input)),
+                DialogKey::Close => m.overlay = None,
+            },
         }
         return;
     }
@@ -392,6 +425,8 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             }
         }
         (KeyCode::Esc, _) if !focused_filter(m).is_empty() => set_filter(m, String::new()),
+        // k9s habit: Ctrl-d deletes on the PVC pane (elsewhere it scrolls half a page).
+        (KeyCode::Char('d'), true) if m.focused == PaneKind::Pvcs => act(m, true, cmds),
         (KeyCode::Char('d'), true) | (KeyCode::PageDown, _) => {
             let n = half_page(m);
             table_op(m, |t, d| t.move_by(n, d));
@@ -496,6 +531,12 @@ fn act(m: &mut Model, via_f9: bool, cmds: &mut Vec<Command>) {
             if !via_f9 {
                 return;
             }
+            if let Some(Overlay::PvcDelete(d)) = &m.overlay
+                && !d.finished()
+            {
+                m.flash("a delete is already in progress", Level::Warning);
+                return;
+            }
             match with_focused(m, |p, shared| p.action_request(action, shared)).flatten() {
                 Some((overlay, cmd)) => {
                     m.overlay = Some(overlay);
@@ -563,5 +604,51 @@ fn run_line(m: &mut Model, text: &str, cmds: &mut Vec<Command>) {
             Level::Warning,
         ),
         LineCommand::Empty => {}
+    }
+}
+
+/// F10 / Ctrl-c. With a delete flow running, ondeck does not walk away from it: before the
+/// delete request it is cancelled first (the flow removes its helper pod and says so), and
+/// the app quits when the flow reports its end; with the request in flight it waits for the
+/// result. Pressed again while waiting: quit now (the runtime still cancels the flow and
+/// waits a bounded time for its cleanup after restoring the terminal).
+fn quit_or_stop_flow(m: &mut Model, cmds: &mut Vec<Command>) {
+    if let Some(Overlay::PvcDelete(d)) = &mut m.overlay
+        && !d.finished()
+        && !d.quitting
+    {
+        d.quitting = true;
+        if d.can_cancel() && !d.cancelling {
+            d.cancelling = true;
+            cmds.push(Command::PvcFlowInput(FlowInput::Cancel));
+        }
+        m.flash(
+            "stopping the PVC delete flow before quitting (again to quit now)",
+            Level::Warning,
+        );
+        return;
+    }
+    m.quit = true;
+    cmds.push(Command::Quit);
+}
+
+/// One event of the delete flow: to the dialog showing that claim (a late event for a dialog
+/// that was closed, or for another claim, is dropped); the end of the flow may finish a quit.
+fn on_flow_event(
+    m: &mut Model,
+    pvc: &crate::domain::pvcs::PvcKey,
+    ev: &FlowEvent,
+    cmds: &mut Vec<Command>,
+) {
+    let Some(Overlay::PvcDelete(d)) = &mut m.overlay else {
+        return;
+    };
+    if &d.pvc != pvc {
+        return;
+    }
+    d.apply(ev);
+    if d.finished() && d.quitting {
+        m.quit = true;
+        cmds.push(Command::Quit);
     }
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::command::completions;
-use crate::app::model::{InputMode, Model};
+use crate::app::model::{InputMode, Model, Overlay};
 use crate::ui::sanitize;
 use crate::ui::widgets::ViewCtx;
 
@@ -47,6 +47,9 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
             }
             Line::from(spans)
         }
+        InputMode::Normal if matches!(&model.overlay, Some(Overlay::PvcDelete(_))) => {
+            pvc_dialog_keys(model, ctx)
+        }
         InputMode::Normal => match &model.flash {
             Some(fl) if fl.until > model.now => Line::from(Span::styled(
                 sanitize(&fl.text).into_owned(),
@@ -70,6 +73,41 @@ fn key_bar(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
         };
         spans.push(Span::styled(k.to_string(), t.key));
         spans.push(Span::raw(format!("{label} ")));
+    }
+    Line::from(spans)
+}
+
+/// While the PVC delete dialog is open: its keys (a flash, e.g. a refusal, wins).
+fn pvc_dialog_keys(model: &Model, ctx: ViewCtx<'_>) -> Line<'static> {
+    let t = ctx.theme;
+    if let Some(fl) = model.flash.as_ref().filter(|f| f.until > model.now) {
+        return Line::from(Span::styled(
+            sanitize(&fl.text).into_owned(),
+            t.level(fl.level),
+        ));
+    }
+    let Some(Overlay::PvcDelete(d)) = &model.overlay else {
+        return Line::default();
+    };
+    let keys: &[(&str, &str)] = if d.finished() {
+        &[("Esc", "Close "), ("Enter", "Close "), ("F10", "Quit")]
+    } else if d.can_cancel() {
+        if d.stage() == crate::actions::flow::FlowStage::AwaitingName && !d.cancelling {
+            &[
+                ("Enter", "Confirm "),
+                ("Esc", "Cancel "),
+                ("F10", "Quit (cancels first)"),
+            ]
+        } else {
+            &[("Esc", "Cancel "), ("F10", "Quit (cancels first)")]
+        }
+    } else {
+        &[("F10", "Quit (after the result)")]
+    };
+    let mut spans = Vec::new();
+    for (k, label) in keys {
+        spans.push(Span::styled(k.to_string(), t.key));
+        spans.push(Span::raw(label.to_string()));
     }
     Line::from(spans)
 }

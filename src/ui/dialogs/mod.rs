@@ -1,5 +1,5 @@
-//! Overlays drawn over the panes: the detail view and the acknowledgement note. (The guarded
-//! PVC delete dialog joins here as a state machine.)
+//! Overlays drawn over the panes: the detail view, the acknowledgement note and the guarded
+//! PVC delete dialog (a state machine over `actions::flow`'s events).
 
 pub mod ack;
 pub mod detail;
