@@ -138,6 +138,8 @@ pub enum Overlay {
     PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
     /// F9 / Ctrl-d on a PVC: the guarded delete dialog, driven by the flow's events.
     PvcDelete(Box<crate::ui::dialogs::pvc_delete::PvcDeleteDialog>),
+    /// `R` on a claim Terminating while in use: the rescue dialog.
+    PvcRescue(Box<crate::ui::dialogs::pvc_rescue::PvcRescueDialog>),
 }
 
 /// A one-line message in the footer (command results, refusals), cleared after a while.

@@ -50,6 +50,13 @@ pub enum Command {
     },
     /// The dialog's answer to the running delete flow: the typed name, or cancel.
     PvcFlowInput(crate::actions::flow::FlowInput),
+    /// Rescue this claim (PV to Retain, backup through the pod that mounts it); progress and
+    /// the end come back as `CommandResult::PvcRescue`.
+    StartPvcRescue {
+        pvc: crate::domain::pvcs::PvcKey,
+    },
+    /// Stop the running rescue's backup (the PV stays Retain if it was switched).
+    CancelPvcRescue,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +76,11 @@ pub enum CommandResult {
     PvcFlowStarted {
         pvc: crate::domain::pvcs::PvcKey,
         audit_log: Option<std::path::PathBuf>,
+    },
+    /// One event of the rescue started for `pvc`.
+    PvcRescue {
+        pvc: crate::domain::pvcs::PvcKey,
+        event: crate::ui::dialogs::pvc_rescue::RescueEvent,
     },
     /// `StartPvcDelete` for `pvc` refused: the flow for `running` has not finished yet.
     PvcFlowBusy {

@@ -27,6 +27,7 @@ use crate::domain::pvcs::PvcKey;
 use crate::rules::Transition;
 use crate::sources::SourceUpdate;
 use crate::tui::TerminalGuard;
+use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueSummary};
 use crate::ui::{self, Theme};
 
 /// Frame-rate cap: bursts of input or updates never draw more often than this.
@@ -411,6 +412,7 @@ async fn executor(
     } = opts;
     let slots = Arc::new(Semaphore::new(4));
     let mut flow: Option<RunningFlow> = None;
+    let mut rescue: Option<RunningRescue> = None;
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Command::RunAlertHook(t) => {
@@ -455,6 +457,29 @@ async fn executor(
                 flow = start_delete_flow(pvc, kube.as_ref(), &config, read_only, audit_log, &done)
                     .await;
             }
+            Command::StartPvcRescue { pvc } => {
+                if let Some(r) = rescue.as_ref().filter(|r| !r.task.is_finished()) {
+                    let reason =
+                        format!("a rescue is already running ({}); nothing was done", r.pvc);
+                    let _ = done
+                        .send(CommandResult::PvcRescue {
+                            pvc,
+                            event: RescueEvent::Failed { reason },
+                        })
+                        .await;
+                    continue;
+                }
+                let audit_log = audit_log
+                    .clone()
+                    .or_else(crate::actions::audit::default_path);
+                rescue =
+                    start_rescue(pvc, kube.as_ref(), &config, read_only, audit_log, &done).await;
+            }
+            Command::CancelPvcRescue => {
+                if let Some(r) = &rescue {
+                    r.cancel.cancel();
+                }
+            }
             Command::PvcFlowInput(input) => match &flow {
                 Some(f) if !f.task.is_finished() => {
                     if f.inputs.try_send(input).is_err() {
@@ -495,13 +520,142 @@ async fn executor(
             Command::Quit | Command::Bell => {}
         }
     }
-    // The UI is gone: cancel a flow that can still be cancelled (a flow past the delete
-    // request does not listen and runs to its end), then wait for it.
+    // The UI is gone: stop a rescue's backup (its helper-free stream just ends; the PV keeps
+    // Retain), and cancel a flow that can still be cancelled (a flow past the delete request
+    // does not listen and runs to its end), then wait for both.
+    if let Some(r) = rescue {
+        r.cancel.cancel();
+        let _ = r.task.await;
+    }
     if let Some(f) = flow {
         let _ = f.inputs.try_send(FlowInput::Cancel);
         drop(f.inputs);
         let _ = f.task.await;
     }
+}
+
+/// The rescue the executor runs (one at a time).
+struct RunningRescue {
+    pvc: PvcKey,
+    cancel: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts `actions::rescue` for `pvc` on the connected target (the same code as
+/// `ondeck pvc rescue`), reporting progress and the end as `CommandResult::PvcRescue`.
+async fn start_rescue(
+    pvc: PvcKey,
+    kube: Option<&watch::Receiver<Option<crate::sources::kube::KubeTarget>>>,
+    config: &Config,
+    read_only: bool,
+    audit_log: Option<PathBuf>,
+    done: &mpsc::Sender<CommandResult>,
+) -> Option<RunningRescue> {
+    let send = |event: RescueEvent| CommandResult::PvcRescue {
+        pvc: pvc.clone(),
+        event,
+    };
+    let target = kube.and_then(|k| k.borrow().clone());
+    let Some(target) = target else {
+        let _ = done
+            .send(send(RescueEvent::Failed {
+                reason: "not connected to a cluster; nothing was done".into(),
+            }))
+            .await;
+        return None;
+    };
+    let opts = match BackupOptions::from_config(config) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = done
+                .send(send(RescueEvent::Failed {
+                    reason: format!("{e}; nothing was done"),
+                }))
+                .await;
+            return None;
+        }
+    };
+    let recorded = flow_target(Some(&target));
+    // As for the delete flow: the exec stream may be quiet longer than a request deadline.
+    let exec = Executor::new(
+        target.watch_client.clone(),
+        recorded.clone(),
+        read_only,
+        config.kubernetes.request_timeout.into(),
+    );
+    // The target the rescue checks before each change: the console's, as it is now.
+    let (target_tx, target_rx) = watch::channel(recorded);
+    let mut kube_rx = kube.cloned();
+    let _ = done
+        .send(send(RescueEvent::Started {
+            audit_log: audit_log.clone(),
+        }))
+        .await;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let token = cancel.clone();
+    let done = done.clone();
+    let task_pvc = pvc.clone();
+    let task = tokio::spawn(async move {
+        let pvc_ref = PvcRef::new(task_pvc.namespace.clone(), task_pvc.name.clone());
+        let progress_tx = done.clone();
+        let progress_pvc = task_pvc.clone();
+        // Progress is best effort: a full channel drops a progress line, never the end.
+        let progress = move |p: crate::actions::backup::BackupProgress| {
+            let _ = progress_tx.try_send(CommandResult::PvcRescue {
+                pvc: progress_pvc.clone(),
+                event: RescueEvent::Progress(p),
+            });
+        };
+        let source = TargetSource::Watch(target_rx);
+        let run = crate::actions::rescue::rescue(
+            &exec,
+            &source,
+            &pvc_ref,
+            &opts,
+            &progress,
+            &token,
+            audit_log.as_deref(),
+        );
+        tokio::pin!(run);
+        // While it runs, the rescue's idea of the target follows the console's (a `:ctx`
+        // switch makes its next check fail before anything is changed).
+        let result = loop {
+            tokio::select! {
+                r = &mut run => break r,
+                changed = async { kube_rx.as_mut()?.changed().await.ok() }, if kube_rx.is_some() => {
+                    match (changed, kube_rx.as_mut()) {
+                        (Some(()), Some(rx)) => {
+                            let now = flow_target(rx.borrow_and_update().as_ref());
+                            let _ = target_tx.send(now);
+                        }
+                        _ => kube_rx = None,
+                    }
+                }
+            }
+        };
+        let event = match result {
+            Ok(r) => RescueEvent::Done(Box::new(RescueSummary {
+                backup_dir: r.backup.dir.clone(),
+                files: r.backup.manifest.summary.files,
+                bytes: r.backup.manifest.summary.file_bytes,
+                sha256: r.backup.manifest.summary.archive_sha256.clone(),
+                policy_after: r.policy_after.clone(),
+                retain_error: r.retain_error.clone(),
+                next_steps: r.next_steps.clone(),
+            })),
+            Err(e) => RescueEvent::Failed {
+                reason: e.to_string(),
+            },
+        };
+        tracing::info!(pvc = %task_pvc, ?event, "PVC rescue ended");
+        let _ = done
+            .send(CommandResult::PvcRescue {
+                pvc: task_pvc,
+                event,
+            })
+            .await;
+    });
+    Some(RunningRescue { pvc, cancel, task })
 }
 
 /// The flow's idea of the cluster, from the console's connection: another context (or no

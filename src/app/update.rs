@@ -16,6 +16,7 @@ use crate::domain::Level;
 use crate::rules::{AlertPhase, TransitionKind};
 use crate::sources::{SourceId, SourceUpdate};
 use crate::ui::dialogs::pvc_delete::DialogKey;
+use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueKey};
 use crate::ui::panes::{Action, Pane, PaneKind, Shared};
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
@@ -81,6 +82,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
         }
         Msg::CommandDone(CommandResult::PvcFlow { pvc, event }) => {
             on_flow_event(m, &pvc, &event, &mut cmds)
+        }
+        Msg::CommandDone(CommandResult::PvcRescue { pvc, event }) => {
+            on_rescue_event(m, &pvc, &event)
         }
         Msg::CommandDone(CommandResult::PvcFlowStarted { pvc, audit_log }) => {
             if let Some(Overlay::PvcDelete(d)) = &mut m.overlay
@@ -360,6 +364,12 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                 DialogKey::Send(input) => cmds.push(Command::PvcFlowInput(input)),
                 DialogKey::Close => m.overlay = None,
             },
+            Overlay::PvcRescue(d) => match d.on_key(k) {
+                RescueKey::Nothing => {}
+                RescueKey::Start => cmds.push(Command::StartPvcRescue { pvc: d.pvc.clone() }),
+                RescueKey::Cancel => cmds.push(Command::CancelPvcRescue),
+                RescueKey::Close => m.overlay = None,
+            },
         }
         return;
     }
@@ -427,6 +437,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
         (KeyCode::Esc, _) if !focused_filter(m).is_empty() => set_filter(m, String::new()),
         // k9s habit: Ctrl-d deletes on the PVC pane (elsewhere it scrolls half a page).
         (KeyCode::Char('d'), true) if m.focused == PaneKind::Pvcs => act(m, true, cmds),
+        (KeyCode::Char('R'), false) if m.focused == PaneKind::Pvcs => start_rescue(m, cmds),
         (KeyCode::Char('d'), true) | (KeyCode::PageDown, _) => {
             let n = half_page(m);
             table_op(m, |t, d| t.move_by(n, d));
@@ -527,6 +538,7 @@ fn act(m: &mut Model, via_f9: bool, cmds: &mut Vec<Command>) {
     let actions = m.focused.actions_for(m.settings.read_only);
     match actions.first() {
         Some(Action::Acknowledge) => start_ack(m),
+        Some(Action::RescuePvc) => start_rescue(m, cmds),
         Some(&action @ Action::DeletePvc) => {
             if !via_f9 {
                 return;
@@ -540,7 +552,7 @@ fn act(m: &mut Model, via_f9: bool, cmds: &mut Vec<Command>) {
             match with_focused(m, |p, shared| p.action_request(action, shared)).flatten() {
                 Some((overlay, cmd)) => {
                     m.overlay = Some(overlay);
-                    cmds.push(cmd);
+                    cmds.extend(cmd);
                 }
                 None => m.flash("no PVC selected", Level::Info),
             }
@@ -630,6 +642,57 @@ fn quit_or_stop_flow(m: &mut Model, cmds: &mut Vec<Command>) {
     }
     m.quit = true;
     cmds.push(Command::Quit);
+}
+
+/// One event of a rescue: to its dialog; with the dialog closed, the end is still said in
+/// the footer (a rescue's outcome is never silent).
+fn on_rescue_event(m: &mut Model, pvc: &crate::domain::pvcs::PvcKey, ev: &RescueEvent) {
+    if let Some(Overlay::PvcRescue(d)) = &mut m.overlay
+        && &d.pvc == pvc
+    {
+        d.apply(ev);
+        return;
+    }
+    let pvc = crate::ui::sanitize(&pvc.to_string()).into_owned();
+    match ev {
+        RescueEvent::Done(r) => m.flash(
+            format!(
+                "rescue of {pvc} done: backup {}",
+                crate::ui::sanitize(&r.backup_dir.display().to_string())
+            ),
+            Level::Info,
+        ),
+        RescueEvent::Failed { reason } => m.flash(
+            format!("rescue of {pvc} failed: {}", crate::ui::sanitize(reason)),
+            Level::Critical,
+        ),
+        _ => {}
+    }
+}
+
+/// `R` on the PVC pane: the rescue dialog for the selected claim (nothing is sent until the
+/// user confirms in it). Read-only mode has no rescue: it patches the PV and execs.
+fn start_rescue(m: &mut Model, cmds: &mut Vec<Command>) {
+    if m.settings.read_only {
+        m.flash("read-only mode: rescue is disabled", Level::Info);
+        return;
+    }
+    if matches!(
+        m.overlay,
+        Some(Overlay::PvcRescue(_)) | Some(Overlay::PvcDelete(_))
+    ) {
+        return;
+    }
+    match with_focused(m, |p, shared| p.action_request(Action::RescuePvc, shared)).flatten() {
+        Some((overlay, cmd)) => {
+            m.overlay = Some(overlay);
+            cmds.extend(cmd);
+        }
+        None => m.flash(
+            "rescue is for a claim that is Terminating while a pod still uses it; select one",
+            Level::Info,
+        ),
+    }
 }
 
 /// One event of the delete flow: to the dialog showing that claim (a late event for a dialog

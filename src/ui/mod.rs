@@ -78,6 +78,7 @@ pub fn view(model: &Model, theme: &Theme, f: &mut Frame) {
         Some(Overlay::AckNote { key, input }) => dialogs::ack::render(key, input, ctx, f, body),
         Some(Overlay::PodLogs(view)) => panes::pods::render_logs(view, ctx, f, body),
         Some(Overlay::PvcDelete(d)) => dialogs::pvc_delete::render(d, ctx, f, body),
+        Some(Overlay::PvcRescue(d)) => dialogs::pvc_rescue::render(d, ctx, f, body),
         None => {}
     }
 }

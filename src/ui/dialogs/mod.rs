@@ -4,3 +4,4 @@
 pub mod ack;
 pub mod detail;
 pub mod pvc_delete;
+pub mod pvc_rescue;

@@ -96,14 +96,15 @@ pub trait Pane: std::fmt::Debug + Send {
         None
     }
 
-    /// F9 with one of this pane's mutating [`Action`]s (e.g. the PVC delete) on the selected
-    /// row: the dialog to open and the command that starts the flow. `None`: nothing selected.
-    /// Read-only mode never gets here (`actions_for` removes mutating actions).
+    /// One of this pane's mutating [`Action`]s (F9: the PVC delete; `R`: the rescue) on the
+    /// selected row: the dialog to open and the command that starts the flow, if it starts at
+    /// once (the rescue asks first). `None`: no row it applies to is selected. Read-only mode
+    /// never gets here (`actions_for` removes mutating actions).
     fn action_request(
         &mut self,
         _action: Action,
         _shared: &Shared<'_>,
-    ) -> Option<(crate::app::model::Overlay, crate::app::msg::Command)> {
+    ) -> Option<(crate::app::model::Overlay, Option<crate::app::msg::Command>)> {
         None
     }
 
@@ -155,6 +156,8 @@ pub enum Action {
     /// The guarded PVC delete (F9 / Ctrl-d on the PVC pane): preflight, verified backup, PV to
     /// Retain, typed name, guarded delete, audit.
     DeletePvc,
+    /// `R` on a claim Terminating while a pod uses it: PV to Retain, backup through that pod.
+    RescuePvc,
 }
 
 impl Action {
@@ -162,13 +165,14 @@ impl Action {
         match self {
             Action::Acknowledge => "Ack",
             Action::DeletePvc => "Delete",
+            Action::RescuePvc => "Rescue",
         }
     }
     /// Mutating actions change something outside ondeck; read-only mode removes them.
     pub fn is_mutating(self) -> bool {
         match self {
             Action::Acknowledge => false,
-            Action::DeletePvc => true,
+            Action::DeletePvc | Action::RescuePvc => true,
         }
     }
 }
@@ -241,7 +245,7 @@ impl PaneKind {
                 &["pvcs"],
                 Some(SourceId::Pvcs),
                 false,
-                &[Action::DeletePvc],
+                &[Action::DeletePvc, Action::RescuePvc],
             ),
             PaneKind::Certs => s(
                 self,
@@ -298,7 +302,10 @@ mod tests {
             vec![Action::Acknowledge]
         );
         assert!(PaneKind::Sockets.actions_for(false).is_empty());
-        assert_eq!(PaneKind::Pvcs.actions_for(false), vec![Action::DeletePvc]);
+        assert_eq!(
+            PaneKind::Pvcs.actions_for(false),
+            vec![Action::DeletePvc, Action::RescuePvc]
+        );
         assert!(PaneKind::Pvcs.actions_for(true).is_empty());
         for k in PaneKind::ALL {
             assert!(k.actions_for(true).iter().all(|a| !a.is_mutating()));
