@@ -340,7 +340,16 @@ pub fn build_report(
         let duration_ms = Some(took.as_secs_f64() * 1000.0);
         let report = match result {
             Ok(snap) => {
-                checks.extend(rules::one_shot(&rules::pvcs::evaluate(snap)));
+                // Subjects and messages carry names and messages from the cluster.
+                checks.extend(
+                    rules::one_shot(&rules::pvcs::evaluate(snap))
+                        .into_iter()
+                        .map(|mut c| {
+                            c.subject = sanitize::line(&c.subject).into_owned();
+                            c.message = sanitize::line(&c.message).into_owned();
+                            c
+                        }),
+                );
                 pvcs = Some(crate::sources::kube::pvcs_check_json(&snap.rows, now));
                 pvs = Some(crate::sources::kube::pvs_check_json(&snap.pvs, now));
                 pvc_summary = Some(PvcSummary::from_snapshot(snap));
