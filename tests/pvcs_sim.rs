@@ -42,12 +42,16 @@ struct Env {
 }
 
 async fn sim(faults: Vec<Fault>) -> Env {
+    sim_with(faults, Duration::from_secs(1)).await
+}
+
+async fn sim_with(faults: Vec<Fault>, bookmark_interval: Duration) -> Env {
     let sim = SimCluster::start(SimOptions {
         faults,
         timing: SimTiming {
             pod_start_delay: Duration::from_millis(300),
             pod_stop_delay: Duration::from_millis(300),
-            bookmark_interval: Duration::from_secs(1),
+            bookmark_interval,
             ..SimTiming::default()
         },
         ..SimOptions::named("incident")
@@ -490,4 +494,129 @@ async fn forbidden_persistentvolumes_still_yield_claim_rows() {
             .iter()
             .any(|r| r.resource == "persistentvolumes" && r.status == 403)
     );
+}
+
+fn new_claim(env: &Env, name: &str) {
+    env.sim.state().create(
+        Kind::PersistentVolumeClaim,
+        json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"namespace": "batch", "name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+                     "resources": {"requests": {"storage": "1Gi"}}}
+        }),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watches_and_410_are_survived_and_caught_up() {
+    // Watches cut every second from the start; rare bookmarks, so that a watcher's
+    // resourceVersion can fall behind a compaction.
+    let env = sim_with(
+        vec![Fault::DropWatch(Duration::from_secs(1))],
+        Duration::from_secs(60),
+    )
+    .await;
+    let mut run = start(&env, &cfg()).await;
+    let _ = until(&mut run.rx, 20, "first snapshot", |r| snapshot(r).cloned()).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let claim_watches = env
+        .sim
+        .request_log()
+        .iter()
+        .filter(|r| r.resource == "persistentvolumeclaims" && r.verb == "watch")
+        .count();
+    assert!(claim_watches >= 2, "the watch was really cut and resumed");
+    new_claim(&env, "after-drops");
+    let r = until(&mut run.rx, 15, "claim after dropped watches", |r| {
+        snapshot(r)
+            .and_then(|s| find(s, "batch", "after-drops"))
+            .filter(|r| r.status == "Bound" && r.reclaim_policy.is_some())
+            .cloned()
+    })
+    .await;
+    // Its PV arrived through the PV watch too: the reclaim policy is the one the sim stored
+    // (the binder may pick the static pv-spare-1, Retain, before provisioning).
+    let pv = env
+        .sim
+        .state()
+        .get(
+            Kind::PersistentVolume,
+            "",
+            r.volume.as_deref().expect("bound"),
+        )
+        .expect("pv exists");
+    let policy = pv["spec"]["persistentVolumeReclaimPolicy"].as_str();
+    assert_eq!(r.reclaim_policy.as_deref(), policy);
+    assert_eq!(r.has_marker(Marker::AtRisk), policy == Some("Delete"));
+    assert!(r.has_marker(Marker::Unused));
+    // A compacted history makes the next re-watch 410 Gone: the watchers relist.
+    let lists_before = env
+        .sim
+        .request_log()
+        .iter()
+        .filter(|r| r.resource == "persistentvolumeclaims" && r.verb == "list")
+        .count();
+    // Advance the global resourceVersion with an object the claim watch does not see, then
+    // compact: the next re-watch (within a second) asks for a version that is gone.
+    env.sim.state().add_event(
+        "batch",
+        "PersistentVolumeClaim",
+        "scratch",
+        "Normal",
+        "Test",
+        "advance the resourceVersion",
+    );
+    env.sim.state().compact();
+    // The 410 arrives as a watch ERROR event; the proof of the relist is a new list request.
+    let claim_lists = || {
+        env.sim
+            .request_log()
+            .iter()
+            .filter(|r| r.resource == "persistentvolumeclaims" && r.verb == "list")
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while claim_lists() <= lists_before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no relist after the history was compacted: {:#?}",
+            env.sim
+                .request_log()
+                .iter()
+                .filter(|r| r.resource == "persistentvolumeclaims")
+                .map(|r| format!("{} {} {} {}", r.verb, r.status, r.path, r.query))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    env.sim.faults().clear();
+    new_claim(&env, "after-410");
+    until(&mut run.rx, 15, "claim after the relist", |r| {
+        snapshot(r)
+            .and_then(|s| find(s, "batch", "after-410"))
+            .map(|_| ())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_claims_are_an_error_then_it_recovers() {
+    let fault = Fault::Forbid {
+        verb: "list".into(),
+        resource: "persistentvolumeclaims".into(),
+        namespace: None,
+    };
+    let env = sim(vec![fault.clone()]).await;
+    let mut run = start(&env, &cfg()).await;
+    let err = until(&mut run.rx, 20, "an error", |r| r.as_ref().err().cloned()).await;
+    match &err {
+        SourceError::Forbidden(m) => {
+            assert!(m.contains("list persistentvolumeclaims"), "{m}")
+        }
+        other => panic!("not forbidden: {other:?}"),
+    }
+    env.sim.faults().remove(&fault);
+    let s = until(&mut run.rx, 20, "recovery", |r| snapshot(r).cloned()).await;
+    assert_eq!(s.rows.len(), 7);
 }
