@@ -324,29 +324,50 @@ async fn a_pod_deleted_mid_watch_leaves_its_claim_unused() {
     let env = sim(vec![]).await;
     let mut run = start(&env, &cfg()).await;
     let snap = until(&mut run.rx, 20, "first snapshot", |r| snapshot(r).cloned()).await;
-    let g = row(&snap, "monitoring", "grafana-data");
-    assert!(g.has_marker(Marker::InUse));
-    let pod = g.users[0].pod.clone();
+    assert!(row(&snap, "batch", "scratch").has_marker(Marker::Unused));
 
+    // A pod with no controller (a workload's pod would be replaced, keeping the claim in use)
+    // starts using batch/scratch...
+    env.sim.state().create(
+        Kind::Pod,
+        json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"namespace": "batch", "name": "scratch-user"},
+            "spec": {"nodeName": "worker-1",
+                     "containers": [{"name": "sh", "image": "busybox",
+                                     "volumeMounts": [{"name": "data", "mountPath": "/scratch"}]}],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "scratch"}}]}
+        }),
+    );
+    let used = until(&mut run.rx, 20, "batch/scratch IN USE", |r| {
+        snapshot(r)
+            .and_then(|s| find(s, "batch", "scratch"))
+            .filter(|r| r.has_marker(Marker::InUse))
+            .cloned()
+    })
+    .await;
+    assert_eq!(used.users[0].pod, "scratch-user");
+    assert_eq!(used.users[0].mounts, vec!["sh:/scratch"]);
+
+    // ...and is deleted: once it is gone, the claim is UNUSED again.
     env.sim
         .state()
-        .delete(Kind::Pod, "monitoring", &pod)
+        .delete(Kind::Pod, "batch", "scratch-user")
         .expect("pod exists");
-    let after = until(&mut run.rx, 20, "grafana-data UNUSED", |r| {
+    let after = until(&mut run.rx, 20, "batch/scratch UNUSED", |r| {
         snapshot(r)
-            .and_then(|s| find(s, "monitoring", "grafana-data"))
+            .and_then(|s| find(s, "batch", "scratch"))
             .filter(|r| r.has_marker(Marker::Unused))
             .cloned()
     })
     .await;
-    assert!(
-        after.users.iter().all(|u| u.pod != pod),
-        "{:?}",
-        after.users
-    );
+    assert!(after.users.is_empty(), "{:?}", after.users);
     assert_eq!(after.markers, vec![Marker::AtRisk, Marker::Unused]);
     assert!(
-        env.sim.state().get(Kind::Pod, "monitoring", &pod).is_none(),
+        env.sim
+            .state()
+            .get(Kind::Pod, "batch", "scratch-user")
+            .is_none(),
         "the pod is really gone"
     );
 }
