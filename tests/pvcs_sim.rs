@@ -641,3 +641,36 @@ async fn forbidden_claims_are_an_error_then_it_recovers() {
     let s = until(&mut run.rx, 20, "recovery", |r| snapshot(r).cloned()).await;
     assert_eq!(s.rows.len(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_pods_give_rows_without_usage_markers_rather_than_false_unused() {
+    let env = sim(vec![Fault::Forbid {
+        verb: "list".into(),
+        resource: "pods".into(),
+        namespace: None,
+    }])
+    .await;
+    let mut run = start(&env, &cfg()).await;
+    let snap = until(&mut run.rx, 30, "snapshot without pods", |r| {
+        snapshot(r).cloned()
+    })
+    .await;
+    assert_eq!(snap.rows.len(), 7);
+    for r in &snap.rows {
+        assert!(
+            !r.has_marker(Marker::Unused) && !r.has_marker(Marker::InUse),
+            "{}/{}: {:?}",
+            r.namespace,
+            r.name,
+            r.markers
+        );
+        assert_eq!(
+            r.used,
+            UsedSpace::unknown(ondeck::sources::kube::pvcs::PODS_UNKNOWN)
+        );
+    }
+    assert_eq!(
+        row(&snap, "monitoring", "grafana-data-old").markers,
+        vec![Marker::AtRisk]
+    );
+}

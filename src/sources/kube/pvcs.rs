@@ -55,6 +55,11 @@ pub const NOT_MOUNTED: &str = "not mounted (the kubelet reports mounted volumes 
 pub const FORBIDDEN_PROXY: &str = "forbidden: get nodes/proxy";
 /// Used space is polled at most this often.
 pub const MIN_USAGE_INTERVAL: Duration = Duration::from_secs(10);
+/// How long the first snapshot waits for the pod store before it goes out without knowing who
+/// mounts what (pods forbidden or very slow): no UNUSED/IN USE markers then, rather than lies.
+pub const POD_WAIT: Duration = Duration::from_secs(10);
+/// Why used space is unknown while the pods are.
+pub const PODS_UNKNOWN: &str = "pods not listed (who mounts it is unknown)";
 /// Node stats requests in flight at once.
 const USAGE_CONCURRENCY: usize = 8;
 
@@ -423,6 +428,17 @@ pub fn build_pv_rows(
     rows
 }
 
+/// When the pods are unknown: no UNUSED / IN USE markers and no used space, rather than a claim
+/// shown UNUSED because nobody could be seen using it.
+pub fn forget_users(rows: &mut [PvcRow]) {
+    for r in rows {
+        r.markers
+            .retain(|m| *m == crate::domain::pvcs::Marker::AtRisk);
+        r.users.clear();
+        r.used = UsedSpace::unknown(PODS_UNKNOWN);
+    }
+}
+
 pub fn build_storage_classes(scs: &[Arc<StorageClass>]) -> Vec<StorageClassInfo> {
     let mut v: Vec<StorageClassInfo> = scs.iter().map(|c| storage_class_info(c)).collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -701,6 +717,7 @@ async fn build_snapshots(
     let mut tick = tokio::time::interval(refresh);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_sent = Instant::now() - DEBOUNCE;
+    let started = Instant::now();
     loop {
         let debounce = tokio::select! {
             _ = tick.tick() => false,
@@ -726,16 +743,20 @@ async fn build_snapshots(
         let at = Instant::now();
         let result = if let Some(e) = pvc.error.clone() {
             Err(e)
-        } else if !pvc.synced || !stores.pods.is_synced() || !(pv.synced || pv.error.is_some()) {
+        } else if !pvc.synced
+            || !(pv.synced || pv.error.is_some())
+            || (!stores.pods.is_synced() && started.elapsed() < POD_WAIT)
+        {
             // Not everything listed yet: rows now would show claims UNUSED or not AT RISK.
             continue;
         } else {
+            let pods_known = stores.pods.is_synced();
             if let Some(e) = &sc.error {
                 tracing::debug!(error = %e, "storage classes unavailable");
             }
             let pvs = stores.pvs.state();
             let usage = st.usage.borrow().clone();
-            let rows = build_rows(
+            let mut rows = build_rows(
                 &stores.pvcs.state(),
                 &pvs,
                 &stores.pods.claim_users(),
@@ -743,6 +764,9 @@ async fn build_snapshots(
                 &rules,
                 now,
             );
+            if !pods_known {
+                forget_users(&mut rows);
+            }
             Ok(Payload::Pvcs(Box::new(PvcsSnapshot {
                 context: target.context.clone(),
                 server: target.cluster_url.clone(),
