@@ -674,3 +674,34 @@ async fn forbidden_pods_give_rows_without_usage_markers_rather_than_false_unused
         vec![Marker::AtRisk]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_kubelet_leaves_used_space_unknown_with_the_node() {
+    let env = sim(vec![Fault::NoKubelet]).await;
+    let mut run = start(&env, &cfg()).await;
+    let snap = until(&mut run.rx, 20, "usage unavailable", |r| {
+        snapshot(r)
+            .filter(|s| matches!(s.usage, UsageStatus::Unavailable { .. }))
+            .cloned()
+    })
+    .await;
+    let g = row(&snap, "monitoring", "grafana-data");
+    let node = g.users[0].node.clone().expect("scheduled");
+    match &g.used {
+        UsedSpace::Unknown { why } => {
+            // The client retries 503s, so this is either the 503 or our deadline.
+            assert!(why.starts_with(&format!("node {node}: ")), "{why}");
+            assert!(
+                why.contains("503") || why.contains("no stats answer within 2s"),
+                "{why}"
+            );
+        }
+        other => panic!("known without a kubelet: {other:?}"),
+    }
+    assert!(
+        env.sim
+            .request_log()
+            .iter()
+            .any(|r| r.resource == "nodes/proxy" && r.status == 503)
+    );
+}
