@@ -222,15 +222,11 @@ fn as_u64(v: &serde_json::Value) -> Option<u64> {
 }
 
 /// The claims' volumes in one kubelet stats summary (`pods[].volume[]` with a `pvcRef`).
-/// Lenient: anything malformed is skipped, never a panic.
-pub fn parse_summary(v: &serde_json::Value) -> Vec<((String, String), UsedSpace)> {
+/// Lenient: a malformed volume entry is skipped, never a panic; `None` when the document has no
+/// `pods` list at all (not a stats summary: the node's figures are unknown).
+pub fn parse_summary(v: &serde_json::Value) -> Option<Vec<((String, String), UsedSpace)>> {
     let mut out = Vec::new();
-    for pod in v
-        .get("pods")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
+    for pod in v.get("pods")?.as_array()? {
         for vol in pod
             .get("volume")
             .and_then(|p| p.as_array())
@@ -259,7 +255,7 @@ pub fn parse_summary(v: &serde_json::Value) -> Vec<((String, String), UsedSpace)
             ));
         }
     }
-    out
+    Some(out)
 }
 
 /// A node name safe to put in a path (DNS subdomain characters only).
@@ -304,7 +300,12 @@ async fn node_summary(target: &KubeTarget, node: &str, timeout: Duration) -> Nod
             NodeResult::Failed(format!("node {node}: {}", errors::classify(&e, &op)))
         }
         Ok(Ok(text)) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v) => NodeResult::Ok(parse_summary(&v)),
+            Ok(v) => match parse_summary(&v) {
+                Some(entries) => NodeResult::Ok(entries),
+                None => NodeResult::Failed(format!(
+                    "node {node}: unreadable stats summary (no pods list)"
+                )),
+            },
             Err(e) => NodeResult::Failed(format!("node {node}: unreadable stats summary: {e}")),
         },
     }
@@ -820,7 +821,7 @@ mod tests {
             {"volume": "not a list"},
             "garbage"
         ]});
-        let got = parse_summary(&v);
+        let got = parse_summary(&v).expect("a summary");
         assert_eq!(
             got,
             vec![(
@@ -832,8 +833,9 @@ mod tests {
                 }
             )]
         );
-        assert!(parse_summary(&json!(null)).is_empty());
-        assert!(parse_summary(&json!({"pods": 7})).is_empty());
+        assert_eq!(parse_summary(&json!(null)), None);
+        assert_eq!(parse_summary(&json!({"pods": 7})), None);
+        assert_eq!(parse_summary(&json!({"pods": []})), Some(vec![]));
     }
 
     #[test]
