@@ -10,6 +10,9 @@
 //! ```text
 //! cargo bench --bench pvcs -- --sample-size 10
 //! ```
+//!
+//! Measured 2026-11-21 on the shared 2-core machine (release, other builds running):
+//! spawn -> first snapshot 257 ms (239–288 ms), rows rebuild 14.8 ms (13.6–15.5 ms).
 
 use std::sync::Arc;
 use std::time::Duration;
