@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::config::Config;
+use crate::domain::pvcs::{PvcCounts, PvcsSnapshot, StorageClassInfo, UsageStatus};
 use crate::domain::sockets::{SocketSnapshot, TcpState};
 use crate::domain::{CheckStatus, Level};
 use crate::rules::{self, CheckResult};
@@ -17,7 +18,7 @@ use crate::sanitize;
 use crate::sources::{SourceError, SourceId};
 
 /// Sources `check` knows; `--only` takes these names.
-pub const SOURCES: &[SourceId] = &[SourceId::Sockets, SourceId::Pods];
+pub const SOURCES: &[SourceId] = &[SourceId::Sockets, SourceId::Pods, SourceId::Pvcs];
 
 /// How long one source may take in one-shot mode before it counts as failed.
 const SOURCE_DEADLINE: Duration = Duration::from_secs(30);
@@ -52,6 +53,54 @@ pub struct CheckReport {
     /// Pod rows with `level` and `reasons` (see `sources::kube::check_json`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pods: Option<serde_json::Value>,
+    /// Claim rows with `level`, `reasons`, `markers` (see `sources::kube::pvcs_check_json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pvcs: Option<serde_json::Value>,
+    /// PV rows with `level`, `reasons`, `orphaned` (see `sources::kube::pvs_check_json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pvs: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pvc_summary: Option<PvcSummary>,
+}
+
+/// Counts and caveats of the PVC source, for the summary line and Prometheus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PvcSummary {
+    pub claims: usize,
+    pub pvs: usize,
+    pub counts: PvcCounts,
+    /// Why PVs could not be listed (reclaim policies then unknown: no AT RISK markers).
+    pub pv_error: Option<String>,
+    /// Whether used space could be collected (`ok`, `unavailable` with `why`, `not_collected`).
+    pub usage: UsageStatus,
+    pub storage_classes: Vec<StorageClassInfo>,
+}
+
+impl PvcSummary {
+    pub fn from_snapshot(s: &PvcsSnapshot) -> Self {
+        let clean = |t: &str| sanitize::line(t).into_owned();
+        PvcSummary {
+            claims: s.rows.len(),
+            pvs: s.pvs.len(),
+            counts: s.counts(),
+            pv_error: s.pv_error.as_ref().map(|e| clean(&e.to_string())),
+            usage: match &s.usage {
+                UsageStatus::Unavailable { why } => UsageStatus::Unavailable { why: clean(why) },
+                other => other.clone(),
+            },
+            storage_classes: s
+                .storage_classes
+                .iter()
+                .map(|c| StorageClassInfo {
+                    name: clean(&c.name),
+                    provisioner: clean(&c.provisioner),
+                    reclaim_policy: clean(&c.reclaim_policy),
+                    volume_binding_mode: c.volume_binding_mode.as_deref().map(clean),
+                    ..c.clone()
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -202,6 +251,7 @@ pub struct Collected {
         Result<Vec<crate::domain::pods::PodRow>, SourceError>,
         Duration,
     )>,
+    pub pvcs: Option<(Result<PvcsSnapshot, SourceError>, Duration)>,
 }
 
 /// Builds the report from collected data: pure, so tests feed it snapshots.
@@ -284,6 +334,49 @@ pub fn build_report(
         sources.insert("pods", report);
     }
 
+    // PVCs: one list of claims, PVs, StorageClasses and pods, the same rules as the TUI.
+    let (mut pvcs, mut pvs, mut pvc_summary) = (None, None, None);
+    if let Some((result, took)) = &collected.pvcs {
+        let duration_ms = Some(took.as_secs_f64() * 1000.0);
+        let report = match result {
+            Ok(snap) => {
+                // Subjects and messages carry names and messages from the cluster.
+                checks.extend(
+                    rules::one_shot(&rules::pvcs::evaluate(snap))
+                        .into_iter()
+                        .map(|mut c| {
+                            c.subject = sanitize::line(&c.subject).into_owned();
+                            c.message = sanitize::line(&c.message).into_owned();
+                            c
+                        }),
+                );
+                pvcs = Some(crate::sources::kube::pvcs_check_json(&snap.rows, now));
+                pvs = Some(crate::sources::kube::pvs_check_json(&snap.pvs, now));
+                pvc_summary = Some(PvcSummary::from_snapshot(snap));
+                SourceReport {
+                    status: SourceStatus::Ok,
+                    error: None,
+                    duration_ms,
+                }
+            }
+            Err(e) => {
+                if e.is_failure() {
+                    status = status.combine(CheckStatus::Unknown);
+                }
+                SourceReport {
+                    status: if e.is_failure() {
+                        SourceStatus::Failed
+                    } else {
+                        SourceStatus::NotConfigured
+                    },
+                    error: Some(e.to_string()),
+                    duration_ms,
+                }
+            }
+        };
+        sources.insert("pvcs", report);
+    }
+
     let worst = checks.iter().map(|c| c.level).max().unwrap_or(Level::Ok);
     status = status.combine(CheckStatus::from_level(worst));
     CheckReport {
@@ -294,6 +387,9 @@ pub fn build_report(
         sources,
         sockets,
         pods,
+        pvcs,
+        pvs,
+        pvc_summary,
     }
 }
 
@@ -324,6 +420,25 @@ pub async fn collect(
         };
         Some((result, started.elapsed()))
     };
+    let pvcs_job = async {
+        if !only.contains(&SourceId::Pvcs) {
+            return None;
+        }
+        let started = Instant::now();
+        let env = crate::sources::kube::KubeEnv::from_process();
+        let result = match tokio::time::timeout(
+            SOURCE_DEADLINE,
+            crate::sources::kube::collect_pvcs_once(cfg, kube, &env),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(SourceError::Timeout(format!(
+                "pvcs took longer than {SOURCE_DEADLINE:?}"
+            ))),
+        };
+        Some((result, started.elapsed()))
+    };
     let sockets_job = async {
         if !only.contains(&SourceId::Sockets) {
             return None;
@@ -343,7 +458,7 @@ pub async fn collect(
         };
         Some((result, started.elapsed()))
     };
-    (out.sockets, out.pods) = tokio::join!(sockets_job, pods_job);
+    (out.sockets, out.pods, out.pvcs) = tokio::join!(sockets_job, pods_job, pvcs_job);
     out
 }
 
@@ -551,6 +666,25 @@ pub fn render_text(r: &CheckReport) -> String {
             let _ = writeln!(out, "CLOSE_WAIT by peer: {}", top.join(", "));
         }
     }
+    if let Some(p) = &r.pvc_summary {
+        let c = &p.counts;
+        let _ = writeln!(
+            out,
+            "pvcs: {} claims ({} critical, {} warning), {} unused, {} at risk (reclaim Delete); \
+             {} PVs, {} orphaned",
+            p.claims, c.critical, c.warning, c.unused, c.at_risk, p.pvs, c.orphaned_pvs
+        );
+        if let Some(e) = &p.pv_error {
+            let _ = writeln!(
+                out,
+                "pvcs: PVs not readable, reclaim policies unknown: {}",
+                sanitize::line(e)
+            );
+        }
+        if let UsageStatus::Unavailable { why } = &p.usage {
+            let _ = writeln!(out, "pvcs: used space unknown: {}", sanitize::line(why));
+        }
+    }
     out
 }
 
@@ -598,6 +732,36 @@ pub fn render_prometheus(r: &CheckReport) -> String {
             label(&c.subject),
             level_num(c.level)
         );
+    }
+    if let Some(p) = &r.pvc_summary {
+        let c = &p.counts;
+        let _ = writeln!(out, "# HELP ondeck_pvcs PersistentVolumeClaims by level.");
+        let _ = writeln!(out, "# TYPE ondeck_pvcs gauge");
+        for (level, n) in [
+            ("ok", c.ok),
+            ("warning", c.warning),
+            ("critical", c.critical),
+        ] {
+            let _ = writeln!(out, "ondeck_pvcs{{level=\"{level}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_pvcs_unused PersistentVolumeClaims no pod mounts."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_pvcs_unused gauge");
+        let _ = writeln!(out, "ondeck_pvcs_unused {}", c.unused);
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_pvcs_at_risk PersistentVolumeClaims bound to a PV with reclaim policy Delete."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_pvcs_at_risk gauge");
+        let _ = writeln!(out, "ondeck_pvcs_at_risk {}", c.at_risk);
+        let _ = writeln!(
+            out,
+            "# HELP ondeck_pvs_orphaned PersistentVolumes Released or Failed."
+        );
+        let _ = writeln!(out, "# TYPE ondeck_pvs_orphaned gauge");
+        let _ = writeln!(out, "ondeck_pvs_orphaned {}", c.orphaned_pvs);
     }
     if let Some(s) = &r.sockets {
         let _ = writeln!(
@@ -689,7 +853,7 @@ mod tests {
     fn report(c: Result<SocketSnapshot, SourceError>) -> CheckReport {
         let collected = Collected {
             sockets: Some((c, Duration::from_millis(3))),
-            pods: None,
+            ..Default::default()
         };
         let now = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
         build_report(&Config::default(), &collected, false, now)

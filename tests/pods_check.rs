@@ -48,6 +48,7 @@ fn no_kubeconfig_is_not_configured_not_unknown() {
             Err(SourceError::NotConfigured("no kubeconfig found".into())),
             Duration::from_millis(1),
         )),
+        pvcs: None,
     };
     let report = build_report(
         &Config::default(),
@@ -63,6 +64,7 @@ fn no_kubeconfig_is_not_configured_not_unknown() {
             Err(SourceError::Forbidden("cannot list pods".into())),
             Duration::from_millis(1),
         )),
+        pvcs: None,
     };
     let report = build_report(&Config::default(), &failed, false, jiff::Timestamp::now());
     assert_eq!(report.status, CheckStatus::Unknown);

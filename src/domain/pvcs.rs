@@ -387,6 +387,36 @@ pub fn short_access_mode(mode: &str) -> String {
     }
 }
 
+/// Bytes of a Kubernetes quantity ("10Gi", "500M", "1.5Gi", "1e9", "1024"); `None` when it is
+/// not a plain non-negative byte quantity (e.g. "100m" millis).
+pub fn parse_quantity_bytes(q: &str) -> Option<u64> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))
+        .unwrap_or(q.len());
+    let (num, suffix) = q.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: f64 = match suffix {
+        "" => 1.0,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        s if s.starts_with(['e', 'E']) => 10f64.powi(s[1..].parse::<i32>().ok()?),
+        _ => return None,
+    };
+    let v = (num * mult).round();
+    (v.is_finite() && v >= 0.0 && v <= u64::MAX as f64).then_some(v as u64)
+}
+
 /// "1.5 GiB" for the USED column and the detail view.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -414,6 +444,18 @@ mod tests {
         assert_eq!(human_bytes(10 * 1024 * 1024 * 1024), "10.0 GiB");
         assert_eq!(short_access_mode("ReadWriteOncePod"), "RWOP");
         assert_eq!(short_access_mode("Odd"), "Odd");
+    }
+
+    #[test]
+    fn quantities_in_bytes() {
+        assert_eq!(parse_quantity_bytes("10Gi"), Some(10 << 30));
+        assert_eq!(parse_quantity_bytes("1.5Ki"), Some(1536));
+        assert_eq!(parse_quantity_bytes("500M"), Some(500_000_000));
+        assert_eq!(parse_quantity_bytes("1e3"), Some(1000));
+        assert_eq!(parse_quantity_bytes("1024"), Some(1024));
+        assert_eq!(parse_quantity_bytes("100m"), None);
+        assert_eq!(parse_quantity_bytes("Gi"), None);
+        assert_eq!(parse_quantity_bytes(""), None);
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub enum Fault {
     },
     /// `expired-cert`: the server presents an expired serving certificate.
     ExpiredCert,
-    /// `no-kubelet`: pods never start (stay Pending) and graceful deletions never finish.
+    /// `no-kubelet`: pods never start (stay Pending), graceful deletions never finish, and the
+    /// node proxy (kubelet stats summary) answers 503.
     NoKubelet,
     /// `exec-break=1MiB`: exec streams break after this many bytes of stdout.
     ExecBreak(u64),

@@ -48,6 +48,16 @@ pub fn node_proxy(state: &Arc<SimState>, p: &ResPath) -> Result<Response<Body>, 
             &format!("{node}/proxy/{}", p.rest.join("/")),
         ));
     }
+    // With the kubelet down, the API server cannot reach it: 503, as a real one answers.
+    if state.faults.no_kubelet() {
+        return Err(ApiError::new(
+            503,
+            "ServiceUnavailable",
+            format!(
+                "error trying to reach service: dial tcp {node}:10250: connect: connection refused"
+            ),
+        ));
+    }
     let mut work: Vec<(Value, Vec<PodVolume>)> = Vec::new();
     {
         let s = state.store.lock();

@@ -2,15 +2,501 @@
 //! them with the shared pod store's `claim_users()` and the kubelet's used-space figures, and
 //! sends [`PvcsSnapshot`](crate::domain::pvcs::PvcsSnapshot)s as `SourceId::Pvcs` updates.
 //!
-//! INTERFACE STUB: the watchers are being written; `spawn` keeps its signature.
+//! - Three kube-runtime reflectors (claims in the target's scope; PVs and StorageClasses,
+//!   cluster-scoped), objects stripped to what the pane uses, each reconnecting with backoff and
+//!   jitter, relisting at once on 410 Gone. A failure on the claims makes the update an error; a
+//!   failure on PVs (typically 403 for a namespace-scoped user) only sets `pv_error`: the claim
+//!   rows still come, with the reclaim policy unknown (no AT RISK marker).
+//! - The pods come from the pods source's store (never a second pod watch).
+//! - Used space comes from a poller that asks the API server's node proxy for the kubelet's
+//!   stats summary of every node running a pod that mounts a claim, every `max(refresh, 10s)`,
+//!   each request under the request deadline. It publishes a map on a watch channel; the
+//!   snapshot builder never waits for it.
+//! - The builder recomputes the rows when any store changes (debounced) and on the refresh tick,
+//!   and sends nothing until claims, pods and PVs have been listed (an UNUSED marker from an
+//!   empty pod store would be a lie).
 
-use tokio::sync::mpsc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ::kube::runtime::reflector::{self, Store};
+use ::kube::runtime::{WatchStreamExt, watcher};
+use ::kube::{Api, Resource};
+use futures::StreamExt;
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{
+    PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimStatus, PersistentVolumeSpec, VolumeResourceRequirements,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::KubeTarget;
-use super::pods::PodStore;
-use crate::config::Config;
-use crate::sources::SourceUpdate;
+use super::backoff::Backoff;
+use super::client::WATCH_TIMEOUT_SECS;
+use super::errors::{self, Op};
+use super::pods::{ClaimUser, DEBOUNCE, PodStore, next_generation};
+use crate::config::{Config, PvcRules};
+use crate::domain::pods::{ApiHealth, NamespaceScope};
+use crate::domain::pvcs::{
+    PvRow, PvcRow, PvcUser, PvcsSnapshot, StorageClassInfo, UsageStatus, UsedSpace, sort_by_danger,
+};
+use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
+
+/// Why a claim nobody mounts has no used space.
+pub const NOT_MOUNTED: &str = "not mounted (the kubelet reports mounted volumes only)";
+/// Why a mounted claim has no used space under RBAC that forbids the node proxy.
+pub const FORBIDDEN_PROXY: &str = "forbidden: get nodes/proxy";
+/// Used space is polled at most this often.
+pub const MIN_USAGE_INTERVAL: Duration = Duration::from_secs(10);
+/// How long the first snapshot waits for the pod store before it goes out without knowing who
+/// mounts what (pods forbidden or very slow): no UNUSED/IN USE markers then, rather than lies.
+pub const POD_WAIT: Duration = Duration::from_secs(10);
+/// Why used space is unknown while the pods are.
+pub const PODS_UNKNOWN: &str = "pods not listed (who mounts it is unknown)";
+/// Node stats requests in flight at once.
+const USAGE_CONCURRENCY: usize = 8;
+
+const DEFAULT_CLASS_ANNOTATIONS: &[&str] = &[
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
+const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
+
+fn keep_annotations(m: &ObjectMeta, keep: &[&str]) -> Option<BTreeMap<String, String>> {
+    let a: BTreeMap<String, String> = m
+        .annotations
+        .as_ref()?
+        .iter()
+        .filter(|(k, _)| keep.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!a.is_empty()).then_some(a)
+}
+
+fn lean_meta(m: &ObjectMeta, keep: &[&str]) -> ObjectMeta {
+    ObjectMeta {
+        name: m.name.clone(),
+        namespace: m.namespace.clone(),
+        uid: m.uid.clone(),
+        resource_version: m.resource_version.clone(),
+        creation_timestamp: m.creation_timestamp.clone(),
+        deletion_timestamp: m.deletion_timestamp.clone(),
+        finalizers: m.finalizers.clone(),
+        annotations: keep_annotations(m, keep),
+        ..Default::default()
+    }
+}
+
+/// Keeps what the PVC pane uses (drops managedFields, labels, most annotations, dataSource...).
+pub fn strip_pvc(c: &mut PersistentVolumeClaim) {
+    c.metadata = lean_meta(&c.metadata, &[BETA_CLASS_ANNOTATION]);
+    c.spec = c.spec.as_ref().map(|s| PersistentVolumeClaimSpec {
+        access_modes: s.access_modes.clone(),
+        resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
+            requests: r.requests.clone(),
+            ..Default::default()
+        }),
+        storage_class_name: s.storage_class_name.clone(),
+        volume_name: s.volume_name.clone(),
+        volume_mode: s.volume_mode.clone(),
+        ..Default::default()
+    });
+    c.status = c.status.as_ref().map(|s| PersistentVolumeClaimStatus {
+        phase: s.phase.clone(),
+        capacity: s.capacity.clone(),
+        access_modes: s.access_modes.clone(),
+        ..Default::default()
+    });
+}
+
+/// Keeps what the PV view uses (drops the volume source, node affinity, managedFields...).
+pub fn strip_pv(p: &mut PersistentVolume) {
+    p.metadata = lean_meta(&p.metadata, &[]);
+    p.spec = p.spec.as_ref().map(|s| PersistentVolumeSpec {
+        access_modes: s.access_modes.clone(),
+        capacity: s.capacity.clone(),
+        claim_ref: s
+            .claim_ref
+            .as_ref()
+            .map(|c| k8s_openapi::api::core::v1::ObjectReference {
+                namespace: c.namespace.clone(),
+                name: c.name.clone(),
+                uid: c.uid.clone(),
+                ..Default::default()
+            }),
+        persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
+        storage_class_name: s.storage_class_name.clone(),
+        volume_mode: s.volume_mode.clone(),
+        ..Default::default()
+    });
+}
+
+pub fn strip_storage_class(c: &mut StorageClass) {
+    c.metadata = lean_meta(&c.metadata, DEFAULT_CLASS_ANNOTATIONS);
+    c.parameters = None;
+    c.mount_options = None;
+    c.allowed_topologies = None;
+}
+
+/// The StorageClass as the detail view and the plan show it.
+pub fn storage_class_info(c: &StorageClass) -> StorageClassInfo {
+    let is_default = c.metadata.annotations.as_ref().is_some_and(|a| {
+        DEFAULT_CLASS_ANNOTATIONS
+            .iter()
+            .any(|k| a.get(*k).is_some_and(|v| v == "true"))
+    });
+    StorageClassInfo {
+        name: c.metadata.name.clone().unwrap_or_default(),
+        provisioner: c.provisioner.clone(),
+        reclaim_policy: c
+            .reclaim_policy
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "Delete".into()),
+        volume_binding_mode: c.volume_binding_mode.clone(),
+        allow_volume_expansion: c.allow_volume_expansion.unwrap_or(false),
+        is_default,
+    }
+}
+
+pub fn user_of(u: &ClaimUser) -> PvcUser {
+    PvcUser {
+        pod: u.pod.clone(),
+        phase: u.phase.clone(),
+        node: u.node.clone(),
+        mounts: u.mounts.clone(),
+        terminating: u.terminating,
+    }
+}
+
+/// Used space per claim as the last poll found it.
+#[derive(Debug, Clone, Default)]
+pub struct UsageMap {
+    /// `(namespace, claim) -> Known` for every mounted claim the kubelets reported.
+    pub by_claim: HashMap<(String, String), UsedSpace>,
+    /// Nodes that were asked, with why they did not answer (absent = answered).
+    pub node_errors: HashMap<String, String>,
+    pub polled: HashSet<String>,
+    pub status: UsageStatus,
+}
+
+impl UsageMap {
+    /// The used space of a claim whose users are `users`.
+    pub fn used_of(&self, key: &(String, String), users: &[PvcUser]) -> UsedSpace {
+        if let Some(u) = self.by_claim.get(key) {
+            return u.clone();
+        }
+        let nodes: Vec<&str> = users
+            .iter()
+            .filter(|u| u.holds_volume())
+            .filter_map(|u| u.node.as_deref())
+            .collect();
+        if nodes.is_empty() {
+            return UsedSpace::unknown(NOT_MOUNTED);
+        }
+        for n in &nodes {
+            if let Some(why) = self.node_errors.get(*n) {
+                return UsedSpace::unknown(why.clone());
+            }
+        }
+        if nodes.iter().any(|n| !self.polled.contains(*n)) {
+            return UsedSpace::unknown("not collected yet");
+        }
+        UsedSpace::unknown(NOT_MOUNTED)
+    }
+}
+
+fn as_u64(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && *f <= u64::MAX as f64)
+            .map(|f| f as u64)
+    })
+}
+
+/// The claims' volumes in one kubelet stats summary (`pods[].volume[]` with a `pvcRef`).
+/// Lenient: a malformed volume entry is skipped, never a panic; `None` when the document has no
+/// `pods` list at all (not a stats summary: the node's figures are unknown).
+pub fn parse_summary(v: &serde_json::Value) -> Option<Vec<((String, String), UsedSpace)>> {
+    let mut out = Vec::new();
+    for pod in v.get("pods")?.as_array()? {
+        for vol in pod
+            .get("volume")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let Some(r) = vol.get("pvcRef") else {
+                continue;
+            };
+            let (Some(name), Some(ns)) = (
+                r.get("name").and_then(|x| x.as_str()),
+                r.get("namespace").and_then(|x| x.as_str()),
+            ) else {
+                continue;
+            };
+            let Some(used) = vol.get("usedBytes").and_then(as_u64) else {
+                continue;
+            };
+            out.push((
+                (ns.to_string(), name.to_string()),
+                UsedSpace::Known {
+                    used_bytes: used,
+                    capacity_bytes: vol.get("capacityBytes").and_then(as_u64),
+                    available_bytes: vol.get("availableBytes").and_then(as_u64),
+                },
+            ));
+        }
+    }
+    Some(out)
+}
+
+/// A node name safe to put in a path (DNS subdomain characters only).
+fn path_safe(node: &str) -> bool {
+    !node.is_empty()
+        && node.len() <= 253
+        && node
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+enum NodeResult {
+    Ok(Vec<((String, String), UsedSpace)>),
+    Forbidden,
+    Failed(String),
+}
+
+async fn node_summary(target: &KubeTarget, node: &str, timeout: Duration) -> NodeResult {
+    if !path_safe(node) {
+        return NodeResult::Failed("node name not usable in a URL".into());
+    }
+    let req = match http::Request::get(format!("/api/v1/nodes/{node}/proxy/stats/summary"))
+        .body(Vec::new())
+    {
+        Ok(r) => r,
+        Err(e) => return NodeResult::Failed(e.to_string()),
+    };
+    match tokio::time::timeout(timeout, target.client.request_text(req)).await {
+        Err(_) => NodeResult::Failed(format!(
+            "node {node}: no stats answer within {}",
+            crate::rules::short_duration(timeout)
+        )),
+        Ok(Err(::kube::Error::Api(s))) if s.code == 403 => NodeResult::Forbidden,
+        Ok(Err(e)) => {
+            let op = Op {
+                verb: "get",
+                resource: "nodes/proxy",
+                scope: &NamespaceScope::All,
+                server: &target.cluster_url,
+                user: target.user.as_deref(),
+            };
+            NodeResult::Failed(format!("node {node}: {}", errors::classify(&e, &op)))
+        }
+        Ok(Ok(text)) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => match parse_summary(&v) {
+                Some(entries) => NodeResult::Ok(entries),
+                None => NodeResult::Failed(format!(
+                    "node {node}: unreadable stats summary (no pods list)"
+                )),
+            },
+            Err(e) => NodeResult::Failed(format!("node {node}: unreadable stats summary: {e}")),
+        },
+    }
+}
+
+/// Nodes running a pod (that still holds its volume) which mounts a claim.
+pub fn usage_nodes(users: &BTreeMap<(String, String), Vec<ClaimUser>>) -> Vec<String> {
+    let mut nodes: Vec<String> = users
+        .values()
+        .flatten()
+        .filter(|u| !matches!(u.phase.as_deref(), Some("Succeeded") | Some("Failed")))
+        .filter_map(|u| u.node.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
+/// One pass over `nodes`: each request under `timeout`, a few at a time.
+pub async fn poll_usage(target: &KubeTarget, nodes: &[String], timeout: Duration) -> UsageMap {
+    let results: Vec<(String, NodeResult)> = futures::stream::iter(nodes.iter().cloned())
+        .map(|n| async move {
+            let r = node_summary(target, &n, timeout).await;
+            (n, r)
+        })
+        .buffer_unordered(USAGE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut map = UsageMap::default();
+    let (mut forbidden, mut failed) = (0usize, 0usize);
+    let mut first_error = None;
+    for (node, r) in results {
+        map.polled.insert(node.clone());
+        match r {
+            NodeResult::Ok(entries) => map.by_claim.extend(entries),
+            NodeResult::Forbidden => {
+                forbidden += 1;
+                map.node_errors.insert(node, FORBIDDEN_PROXY.into());
+            }
+            NodeResult::Failed(why) => {
+                failed += 1;
+                first_error.get_or_insert_with(|| why.clone());
+                map.node_errors.insert(node, why);
+            }
+        }
+    }
+    map.status = if nodes.is_empty() || forbidden + failed < nodes.len() {
+        UsageStatus::Ok
+    } else if forbidden > 0 {
+        let who = target
+            .user
+            .as_deref()
+            .map(|u| format!(" (user {u})"))
+            .unwrap_or_default();
+        UsageStatus::Unavailable {
+            why: format!("{FORBIDDEN_PROXY}{who}"),
+        }
+    } else {
+        UsageStatus::Unavailable {
+            why: first_error.unwrap_or_else(|| "no node answered".into()),
+        }
+    };
+    map
+}
+
+/// Rows for every claim: joined with its bound PV, its users and its used space; sorted by
+/// danger. Pure apart from the inputs.
+pub fn build_rows(
+    pvcs: &[Arc<PersistentVolumeClaim>],
+    pvs: &[Arc<PersistentVolume>],
+    users: &BTreeMap<(String, String), Vec<ClaimUser>>,
+    usage: &UsageMap,
+    rules: &PvcRules,
+    now: Timestamp,
+) -> Vec<PvcRow> {
+    let by_name: HashMap<&str, &PersistentVolume> = pvs
+        .iter()
+        .filter_map(|p| Some((p.metadata.name.as_deref()?, p.as_ref())))
+        .collect();
+    let mut rows: Vec<PvcRow> = pvcs
+        .iter()
+        .map(|c| {
+            let key = (
+                c.metadata.namespace.clone().unwrap_or_default(),
+                c.metadata.name.clone().unwrap_or_default(),
+            );
+            let us: Vec<PvcUser> = users
+                .get(&key)
+                .map(|v| v.iter().map(user_of).collect())
+                .unwrap_or_default();
+            let pv = c
+                .spec
+                .as_ref()
+                .and_then(|s| s.volume_name.as_deref())
+                .and_then(|v| by_name.get(v).copied());
+            let used = usage.used_of(&key, &us);
+            crate::rules::pvcs::row(c, pv, &us, used, rules, now)
+        })
+        .collect();
+    sort_by_danger(&mut rows);
+    rows
+}
+
+/// Rows for every PV: orphaned (Released/Failed) first, then by name.
+pub fn build_pv_rows(
+    pvs: &[Arc<PersistentVolume>],
+    rules: &PvcRules,
+    now: Timestamp,
+) -> Vec<PvRow> {
+    let mut rows: Vec<PvRow> = pvs
+        .iter()
+        .map(|p| crate::rules::pvcs::pv_row(p, rules, now))
+        .collect();
+    rows.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(b.orphaned.cmp(&a.orphaned))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rows
+}
+
+/// When the pods are unknown: no UNUSED / IN USE markers and no used space, rather than a claim
+/// shown UNUSED because nobody could be seen using it.
+pub fn forget_users(rows: &mut [PvcRow]) {
+    for r in rows {
+        r.markers
+            .retain(|m| *m == crate::domain::pvcs::Marker::AtRisk);
+        r.users.clear();
+        r.used = UsedSpace::unknown(PODS_UNKNOWN);
+    }
+}
+
+pub fn build_storage_classes(scs: &[Arc<StorageClass>]) -> Vec<StorageClassInfo> {
+    let mut v: Vec<StorageClassInfo> = scs.iter().map(|c| storage_class_info(c)).collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    v
+}
+
+/// The error for a failed cluster-scoped list/watch (PVs, StorageClasses): a 403 names the
+/// verb and resource plainly ("forbidden: list persistentvolumes (cluster-scoped) as u: ...").
+pub fn cluster_error(e: &watcher::Error, resource: &str, target: &KubeTarget) -> SourceError {
+    let verb = if matches!(e, watcher::Error::InitialListFailed(_)) {
+        "list"
+    } else {
+        "watch"
+    };
+    let status = match e {
+        watcher::Error::InitialListFailed(::kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(::kube::Error::Api(s))
+        | watcher::Error::WatchFailed(::kube::Error::Api(s)) => Some(s),
+        watcher::Error::WatchError(s) => Some(s),
+        _ => None,
+    };
+    if let Some(s) = status
+        && s.code == 403
+    {
+        return forbidden_cluster(verb, resource, target, &s.message);
+    }
+    let op = Op {
+        verb: "list",
+        resource,
+        scope: &NamespaceScope::All,
+        server: &target.cluster_url,
+        user: target.user.as_deref(),
+    };
+    errors::classify_watcher(e, &op)
+}
+
+fn forbidden_cluster(verb: &str, resource: &str, target: &KubeTarget, msg: &str) -> SourceError {
+    let as_user = target
+        .user
+        .as_deref()
+        .map(|u| format!(" as {u}"))
+        .unwrap_or_default();
+    SourceError::Forbidden(format!(
+        "{verb} {resource} (cluster-scoped){as_user}: {}",
+        msg.trim()
+    ))
+}
+
+/// What one watch task knows about its connection; `changes` counts store changes after sync.
+#[derive(Debug, Clone, Default)]
+struct WatchState {
+    synced: bool,
+    error: Option<SourceError>,
+    last_contact: Option<Timestamp>,
+    reconnects: u64,
+    changes: u64,
+}
 
 /// The running PVC source. Dropping it stops every task it started.
 pub struct PvcsSource {
@@ -32,6 +518,366 @@ pub fn spawn(
     cfg: &Config,
     tx: mpsc::Sender<SourceUpdate>,
 ) -> PvcsSource {
-    let _ = (target, pods, cfg, tx);
-    PvcsSource { tasks: Vec::new() }
+    let k = &cfg.kubernetes;
+    let backoff = Backoff::new(k.backoff_initial.0, k.backoff_max.0);
+    let (pvc_reader, pvc_writer) = reflector::store::<PersistentVolumeClaim>();
+    let (pv_reader, pv_writer) = reflector::store::<PersistentVolume>();
+    let (sc_reader, sc_writer) = reflector::store::<StorageClass>();
+    let (pvc_tx, pvc_rx) = watch::channel(WatchState::default());
+    let (pv_tx, pv_rx) = watch::channel(WatchState::default());
+    let (sc_tx, sc_rx) = watch::channel(WatchState::default());
+    let (usage_tx, usage_rx) = watch::channel(Arc::new(UsageMap::default()));
+
+    let pvc_api: Api<PersistentVolumeClaim> = match &target.scope {
+        NamespaceScope::All => Api::all(target.watch_client.clone()),
+        NamespaceScope::One(ns) => Api::namespaced(target.watch_client.clone(), ns),
+    };
+    let tasks = vec![
+        tokio::spawn(watch_kind(
+            pvc_api,
+            "persistentvolumeclaims",
+            false,
+            target.clone(),
+            pvc_writer,
+            pvc_tx,
+            backoff.clone(),
+            strip_pvc,
+        )),
+        tokio::spawn(watch_kind(
+            Api::<PersistentVolume>::all(target.watch_client.clone()),
+            "persistentvolumes",
+            true,
+            target.clone(),
+            pv_writer,
+            pv_tx,
+            backoff.clone(),
+            strip_pv,
+        )),
+        tokio::spawn(watch_kind(
+            Api::<StorageClass>::all(target.watch_client.clone()),
+            "storageclasses",
+            true,
+            target.clone(),
+            sc_writer,
+            sc_tx,
+            backoff,
+            strip_storage_class,
+        )),
+        tokio::spawn(poll_usage_loop(
+            target.clone(),
+            pods.clone(),
+            usage_tx,
+            cfg.refresh.0.max(MIN_USAGE_INTERVAL),
+        )),
+        tokio::spawn(build_snapshots(
+            target,
+            Stores {
+                pvcs: pvc_reader,
+                pvs: pv_reader,
+                scs: sc_reader,
+                pods,
+            },
+            States {
+                pvc: pvc_rx,
+                pv: pv_rx,
+                sc: sc_rx,
+                usage: usage_rx,
+            },
+            cfg.rules.pvcs.clone(),
+            cfg.refresh.0.max(Duration::from_millis(250)),
+            tx,
+        )),
+    ];
+    PvcsSource { tasks }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn watch_kind<K>(
+    api: Api<K>,
+    resource: &'static str,
+    cluster: bool,
+    target: KubeTarget,
+    mut writer: reflector::store::Writer<K>,
+    state: watch::Sender<WatchState>,
+    mut backoff: Backoff,
+    strip: fn(&mut K),
+) where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone,
+{
+    let op = Op {
+        verb: "list",
+        resource,
+        scope: &target.scope,
+        server: &target.cluster_url,
+        user: target.user.as_deref(),
+    };
+    // Each pass lists then watches; after an error the stream is rebuilt so that recovery is
+    // proven by a completed relist (InitDone), as in the pods source.
+    loop {
+        let wc = watcher::Config::default()
+            .timeout(WATCH_TIMEOUT_SECS)
+            .page_size(500);
+        let mut stream = std::pin::pin!(watcher(api.clone(), wc).modify(strip));
+        let mut retry_in = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(ev) => {
+                    writer.apply_watcher_event(&ev);
+                    backoff.reset();
+                    let now = Timestamp::now();
+                    let caught_up =
+                        !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
+                    state.send_if_modified(|s| {
+                        s.last_contact = Some(now);
+                        let mut significant = false;
+                        if caught_up && s.error.is_some() {
+                            s.error = None;
+                            significant = true;
+                        }
+                        if matches!(ev, watcher::Event::InitDone) && !s.synced {
+                            s.synced = true;
+                            significant = true;
+                        }
+                        if caught_up && s.synced {
+                            s.changes += 1;
+                            significant = true;
+                        }
+                        significant
+                    });
+                }
+                Err(watcher::Error::WatchError(status)) if status.code == 410 => {
+                    tracing::debug!(resource, "watch expired (410 Gone), relisting");
+                    retry_in = Some(Duration::ZERO);
+                    break;
+                }
+                Err(e) => {
+                    let err = if cluster {
+                        cluster_error(&e, resource, &target)
+                    } else {
+                        errors::classify_watcher(&e, &op)
+                    };
+                    let delay = backoff.next_delay();
+                    tracing::warn!(resource, error = %err, retry_in = ?delay, "watch failed");
+                    state.send_modify(|s| {
+                        s.error = Some(err);
+                        s.reconnects += 1;
+                    });
+                    retry_in = Some(delay);
+                    break;
+                }
+            }
+        }
+        let delay = retry_in.unwrap_or_else(|| backoff.next_delay());
+        tokio::time::sleep(delay).await;
+    }
+}
+
+async fn poll_usage_loop(
+    target: KubeTarget,
+    pods: PodStore,
+    out: watch::Sender<Arc<UsageMap>>,
+    every: Duration,
+) {
+    pods.wait_synced().await;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let nodes = usage_nodes(&pods.claim_users());
+        let map = poll_usage(&target, &nodes, target.request_timeout).await;
+        if out.send(Arc::new(map)).is_err() {
+            return;
+        }
+    }
+}
+
+struct Stores {
+    pvcs: Store<PersistentVolumeClaim>,
+    pvs: Store<PersistentVolume>,
+    scs: Store<StorageClass>,
+    pods: PodStore,
+}
+
+struct States {
+    pvc: watch::Receiver<WatchState>,
+    pv: watch::Receiver<WatchState>,
+    sc: watch::Receiver<WatchState>,
+    usage: watch::Receiver<Arc<UsageMap>>,
+}
+
+async fn build_snapshots(
+    target: KubeTarget,
+    stores: Stores,
+    mut st: States,
+    rules: PvcRules,
+    refresh: Duration,
+    tx: mpsc::Sender<SourceUpdate>,
+) {
+    let mut pods_changed = stores.pods.changes();
+    let mut tick = tokio::time::interval(refresh);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sent = Instant::now() - DEBOUNCE;
+    let started = Instant::now();
+    loop {
+        let debounce = tokio::select! {
+            _ = tick.tick() => false,
+            r = pods_changed.changed() => { if r.is_err() { return; } true }
+            r = st.pvc.changed() => { if r.is_err() { return; } true }
+            r = st.pv.changed() => { if r.is_err() { return; } true }
+            r = st.sc.changed() => { if r.is_err() { return; } true }
+            r = st.usage.changed() => { if r.is_err() { return; } true }
+        };
+        if debounce {
+            let since = last_sent.elapsed();
+            if since < DEBOUNCE {
+                tokio::time::sleep(DEBOUNCE - since).await;
+            }
+        }
+        pods_changed.mark_unchanged();
+        st.sc.mark_unchanged();
+        st.usage.mark_unchanged();
+        let pvc = st.pvc.borrow_and_update().clone();
+        let pv = st.pv.borrow_and_update().clone();
+        let sc = st.sc.borrow().clone();
+        let now = Timestamp::now();
+        let at = Instant::now();
+        let result = if let Some(e) = pvc.error.clone() {
+            Err(e)
+        } else if !pvc.synced
+            || !(pv.synced || pv.error.is_some())
+            || (!stores.pods.is_synced() && started.elapsed() < POD_WAIT)
+        {
+            // Not everything listed yet: rows now would show claims UNUSED or not AT RISK.
+            continue;
+        } else {
+            let pods_known = stores.pods.is_synced();
+            if let Some(e) = &sc.error {
+                tracing::debug!(error = %e, "storage classes unavailable");
+            }
+            let pvs = stores.pvs.state();
+            let usage = st.usage.borrow().clone();
+            let mut rows = build_rows(
+                &stores.pvcs.state(),
+                &pvs,
+                &stores.pods.claim_users(),
+                &usage,
+                &rules,
+                now,
+            );
+            if !pods_known {
+                forget_users(&mut rows);
+            }
+            Ok(Payload::Pvcs(Box::new(PvcsSnapshot {
+                context: target.context.clone(),
+                server: target.cluster_url.clone(),
+                scope: target.scope.clone(),
+                rows,
+                pvs: build_pv_rows(&pvs, &rules, now),
+                pv_error: pv.error.clone(),
+                storage_classes: build_storage_classes(&stores.scs.state()),
+                usage: usage.status.clone(),
+                api: ApiHealth {
+                    reachable: true,
+                    last_latency: None,
+                    last_error: None,
+                    last_contact: pvc.last_contact,
+                    reconnects: pvc.reconnects,
+                },
+                synced: true,
+                at: now,
+            })))
+        };
+        last_sent = at;
+        let update = SourceUpdate {
+            source: SourceId::Pvcs,
+            generation: next_generation(),
+            at,
+            wall: now,
+            result,
+        };
+        if tx.send(update).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stats_summary_is_parsed_leniently() {
+        let v = json!({"node": {"nodeName": "w1"}, "pods": [
+            {"podRef": {"name": "p"}, "volume": [
+                {"name": "data", "usedBytes": 2048, "capacityBytes": 10240, "availableBytes": 8192,
+                 "pvcRef": {"name": "grafana-data", "namespace": "monitoring"}},
+                {"name": "tmp", "usedBytes": 5},
+                {"name": "bad", "usedBytes": "lots", "pvcRef": {"name": "x", "namespace": "y"}},
+                {"name": "neg", "usedBytes": -1, "pvcRef": {"name": "x", "namespace": "y"}},
+                {"name": "half", "pvcRef": {"name": 3}}
+            ]},
+            {"volume": "not a list"},
+            "garbage"
+        ]});
+        let got = parse_summary(&v).expect("a summary");
+        assert_eq!(
+            got,
+            vec![(
+                ("monitoring".into(), "grafana-data".into()),
+                UsedSpace::Known {
+                    used_bytes: 2048,
+                    capacity_bytes: Some(10240),
+                    available_bytes: Some(8192)
+                }
+            )]
+        );
+        assert_eq!(parse_summary(&json!(null)), None);
+        assert_eq!(parse_summary(&json!({"pods": 7})), None);
+        assert_eq!(parse_summary(&json!({"pods": []})), Some(vec![]));
+    }
+
+    #[test]
+    fn used_space_says_why_it_is_unknown() {
+        let user = |node: Option<&str>, phase: &str| PvcUser {
+            pod: "p".into(),
+            phase: Some(phase.into()),
+            node: node.map(String::from),
+            mounts: vec![],
+            terminating: false,
+        };
+        let key = ("ns".to_string(), "c".to_string());
+        let mut m = UsageMap::default();
+        assert_eq!(m.used_of(&key, &[]), UsedSpace::unknown(NOT_MOUNTED));
+        assert_eq!(
+            m.used_of(&key, &[user(Some("w1"), "Running")]),
+            UsedSpace::unknown("not collected yet")
+        );
+        m.polled.insert("w1".into());
+        m.node_errors.insert("w1".into(), FORBIDDEN_PROXY.into());
+        assert_eq!(
+            m.used_of(&key, &[user(Some("w1"), "Running")]),
+            UsedSpace::unknown(FORBIDDEN_PROXY)
+        );
+        assert_eq!(
+            m.used_of(&key, &[user(Some("w1"), "Succeeded")]),
+            UsedSpace::unknown(NOT_MOUNTED)
+        );
+        m.node_errors.clear();
+        assert_eq!(
+            m.used_of(&key, &[user(Some("w1"), "Running")]),
+            UsedSpace::unknown(NOT_MOUNTED)
+        );
+        m.by_claim.insert(
+            key.clone(),
+            UsedSpace::Known {
+                used_bytes: 1,
+                capacity_bytes: None,
+                available_bytes: None,
+            },
+        );
+        assert_eq!(m.used_of(&key, &[]).used_bytes(), Some(1));
+        assert!(!path_safe("a/../b") && !path_safe("") && path_safe("worker-1.example"));
+    }
 }
