@@ -16,7 +16,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("C-d C-u PgDn PgUp", "half page down / up"),
     ("Enter", "details of the selected row"),
     ("/ F3", "filter as you type (Esc clears)"),
-    ("s F2 F6 < > r", "next / previous sort column; r reverses it"),
+    (
+        "s F2 F6 < > r",
+        "next / previous sort column; r reverses it",
+    ),
     ("1-5 h l", "sockets: by process, peer, port; listen; fds"),
     ("1 2 v", "PVCs: claims / PersistentVolumes (v toggles)"),
     ("a F9", "alerts: ack with a note; PVCs: guarded delete"),

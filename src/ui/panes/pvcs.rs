@@ -22,7 +22,8 @@ use crate::app::msg::Command;
 use crate::app::table::{RowKey, Sort, TableData, TableState};
 use crate::domain::Level;
 use crate::domain::pvcs::{
-    Marker, PvRow, PvcRow, PvcsSnapshot, StorageClassInfo, UsageStatus, UsedSpace, human_bytes,
+    Marker, PvRow, PvcRow, PvcRule, PvcsSnapshot, StorageClassInfo, UsageStatus, UsedSpace,
+    human_bytes,
 };
 use crate::rules::Condition;
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
@@ -75,27 +76,32 @@ impl PvcsView {
     }
 }
 
-/// One column: its header, its width, and how much it matters when the pane is narrow
-/// (`keep` 0 is dropped last).
+/// How a column takes space beyond its minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grow {
+    /// Always its minimum.
+    No,
+    /// Up to the widest visible value, at most this many cells, when there is room.
+    Fit(u16),
+    /// Whatever is left (the REASONS column).
+    Rest,
+}
+
+/// One column: its header, its minimum width, how it grows, and how much it matters when the
+/// pane is narrow (`keep` 0 is dropped last).
 #[derive(Debug, Clone, Copy)]
 pub struct Col {
     pub name: &'static str,
-    pub width: Constraint,
+    pub min: u16,
+    pub grow: Grow,
     pub keep: u8,
 }
 
-const fn len(name: &'static str, n: u16, keep: u8) -> Col {
+const fn col(name: &'static str, min: u16, grow: Grow, keep: u8) -> Col {
     Col {
         name,
-        width: Constraint::Length(n),
-        keep,
-    }
-}
-
-const fn min(name: &'static str, n: u16, keep: u8) -> Col {
-    Col {
-        name,
-        width: Constraint::Min(n),
+        min,
+        grow,
         keep,
     }
 }
@@ -103,50 +109,47 @@ const fn min(name: &'static str, n: u16, keep: u8) -> Col {
 /// The PVC view. At 80 columns DANGER, NAMESPACE, NAME, STATUS, MARKERS and USED stay; the
 /// selected claim's reasons show below the table.
 pub const PVC_COLUMNS: &[Col] = &[
-    len("DANGER", 10, 0),
-    len("NAMESPACE", 12, 2),
-    min("NAME", 16, 1),
-    len("STATUS", 11, 3),
-    len("CAPACITY", 8, 7),
-    len("USED", 9, 5),
-    len("STORAGECLASS", 12, 11),
-    len("VOLUME", 16, 12),
-    len("RECLAIM", 7, 8),
-    len("ACCESS", 6, 13),
-    min("USED BY", 24, 10),
-    len("AGE", 5, 9),
-    len("MARKERS", 14, 4),
-    min("REASONS", 20, 6),
+    col("DANGER", 10, Grow::No, 0),
+    col("NAMESPACE", 10, Grow::Fit(20), 2),
+    col("NAME", 16, Grow::Fit(48), 1),
+    col("STATUS", 11, Grow::No, 3),
+    col("CAPACITY", 8, Grow::No, 7),
+    col("USED", 9, Grow::No, 5),
+    col("STORAGECLASS", 12, Grow::No, 11),
+    col("VOLUME", 16, Grow::Fit(40), 12),
+    col("RECLAIM", 7, Grow::No, 8),
+    col("ACCESS", 6, Grow::No, 13),
+    col("USED BY", 20, Grow::Fit(48), 10),
+    col("AGE", 5, Grow::No, 9),
+    col("MARKERS", 14, Grow::No, 4),
+    col("REASONS", 20, Grow::Rest, 6),
 ];
 
 /// The PV view.
 pub const PV_COLUMNS: &[Col] = &[
-    min("NAME", 16, 0),
-    len("PHASE", 11, 1),
-    len("RECLAIM", 7, 4),
-    min("CLAIM", 20, 5),
-    len("STORAGECLASS", 12, 9),
-    len("CAPACITY", 8, 7),
-    len("AGE", 5, 8),
-    len("DANGER", 10, 2),
-    len("FLAG", 8, 3),
-    min("REASONS", 20, 6),
+    col("NAME", 16, Grow::Fit(48), 0),
+    col("PHASE", 11, Grow::No, 1),
+    col("RECLAIM", 7, Grow::No, 4),
+    col("CLAIM", 20, Grow::Fit(48), 5),
+    col("STORAGECLASS", 12, Grow::No, 9),
+    col("CAPACITY", 8, Grow::No, 7),
+    col("AGE", 5, Grow::No, 8),
+    col("DANGER", 10, Grow::No, 2),
+    col("FLAG", 8, Grow::No, 3),
+    col("REASONS", 20, Grow::Rest, 6),
 ];
 
 const PV_DANGER: usize = 7;
 
-/// Which columns fit in `width` cells (one space between columns), in their display order.
+/// Which columns fit in `width` cells at their minimum (one space between columns), in their
+/// display order.
 pub fn fit_columns(cols: &[Col], width: u16) -> Vec<usize> {
     let mut by_keep: Vec<usize> = (0..cols.len()).collect();
     by_keep.sort_by_key(|&i| cols[i].keep);
     let mut used = 0u16;
     let mut shown = Vec::with_capacity(cols.len());
     for i in by_keep {
-        let w = match cols[i].width {
-            Constraint::Length(n) | Constraint::Min(n) => n,
-            _ => 8,
-        };
-        let need = w + u16::from(!shown.is_empty());
+        let need = cols[i].min + u16::from(!shown.is_empty());
         if used + need <= width {
             used += need;
             shown.push(i);
@@ -154,6 +157,40 @@ pub fn fit_columns(cols: &[Col], width: u16) -> Vec<usize> {
     }
     shown.sort_unstable();
     shown
+}
+
+/// The columns shown in `width` cells and their widths: the columns that fit at their
+/// minimum, then the room left given to the growing ones (most important first) up to their
+/// widest visible value (`content`); the REASONS column takes the rest.
+pub fn layout_columns(
+    cols: &[Col],
+    width: u16,
+    content: impl Fn(usize) -> u16,
+) -> (Vec<usize>, Vec<Constraint>) {
+    let shown = fit_columns(cols, width);
+    let used: u16 =
+        shown.iter().map(|&c| cols[c].min).sum::<u16>() + (shown.len() as u16).saturating_sub(1);
+    let mut left = width.saturating_sub(used);
+    let mut widths: Vec<u16> = shown.iter().map(|&c| cols[c].min).collect();
+    let mut by_keep: Vec<usize> = (0..shown.len()).collect();
+    by_keep.sort_by_key(|&k| cols[shown[k]].keep);
+    for k in by_keep {
+        if let Grow::Fit(max) = cols[shown[k]].grow {
+            let want = content(shown[k]).clamp(widths[k], max.max(widths[k]));
+            let extra = (want - widths[k]).min(left);
+            widths[k] += extra;
+            left -= extra;
+        }
+    }
+    let constraints = shown
+        .iter()
+        .zip(widths)
+        .map(|(&c, w)| match cols[c].grow {
+            Grow::Rest => Constraint::Min(w),
+            _ => Constraint::Length(w),
+        })
+        .collect();
+    (shown, constraints)
 }
 
 /// The PVCs pane: its feed (the PVC source's snapshots), the current view and one table per
@@ -711,9 +748,16 @@ fn render_rows<'a>(
     empty: (&str, &str),
     cell: impl Fn(usize, usize) -> Option<Line<'a>>,
 ) {
-    let shown = fit_columns(cols, area.width);
     let body_h = area.height.saturating_sub(1) as usize;
     let (off, visible) = state.visible(body_h);
+    let (shown, widths) = layout_columns(cols, area.width, |c| {
+        visible
+            .iter()
+            .filter_map(|&i| cell(i, c))
+            .map(|l| l.width() as u16)
+            .max()
+            .unwrap_or(0)
+    });
     let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
         let cells: Option<Vec<Line>> = shown.iter().map(|&c| cell(i, c)).collect();
         let row = Row::new(cells?);
@@ -729,7 +773,6 @@ fn render_rows<'a>(
         .position(|&c| c == state.sort.column)
         .unwrap_or(usize::MAX);
     let header = Row::new(header_cells(ctx, &names, sort_at, state.sort.descending));
-    let widths: Vec<Constraint> = shown.iter().map(|&c| cols[c].width).collect();
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
@@ -827,13 +870,11 @@ pub fn marker_explanations(r: &PvcRow) -> Vec<(Marker, String)> {
                     sanitize(r.reclaim_policy.as_deref().unwrap_or("Delete"))
                 ),
                 Marker::Unused => {
-                    "UNUSED: no running pod mounts it; a cleanup candidate (check the name twice)"
-                        .to_string()
+                    "UNUSED: no running pod mounts it (a cleanup candidate)".to_string()
                 }
-                Marker::InUse => format!(
-                    "IN USE: mounted by {}; ondeck refuses to delete a claim a running pod uses",
-                    sanitize(&r.used_by_text())
-                ),
+                Marker::InUse => {
+                    "IN USE: a pod mounts it; the delete preflight will refuse it".to_string()
+                }
             };
             (*m, text)
         })
@@ -863,7 +904,11 @@ fn claim_strip(r: &PvcRow, ctx: ViewCtx<'_>, with_title: bool) -> Vec<Line<'stat
             ),
         ]));
     }
-    let mut reasons: Vec<_> = r.reasons.iter().collect();
+    let mut reasons: Vec<_> = r
+        .reasons
+        .iter()
+        .filter(|x| !(x.rule == PvcRule::ReclaimDelete && r.has_marker(Marker::AtRisk)))
+        .collect();
     reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
     for reason in reasons {
         lines.push(Line::from(vec![
@@ -927,6 +972,12 @@ fn header_meter(
     let t = ctx.theme;
     let fresh = pane.fresh(model.now)?;
     let mut spans = vec![Span::styled("PVCs ", t.accent)];
+    // STALE comes first so it shows even when the line is cut at 80 columns.
+    let age = freshness_line(ctx, &fresh);
+    if fresh.is_stale() {
+        spans.extend(age.spans.iter().cloned());
+        spans.push(Span::raw(" "));
+    }
     match (pane.feed.data(), pane.feed.error()) {
         (_, Some(SourceError::NotConfigured(_))) => return None,
         (Some(s), _) => {
@@ -974,10 +1025,9 @@ fn header_meter(
         )),
         (None, None) => spans.push(Span::styled("connecting ", t.muted)),
     }
-    // STALE always shows; the age of fresh data only when it fits.
-    let age = freshness_line(ctx, &fresh);
+    // The age of fresh data only when it fits.
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    if fresh.is_stale() || used + age.width() <= width as usize {
+    if !fresh.is_stale() && used + age.width() <= width as usize {
         spans.extend(age.spans);
     }
     Some(Line::from(spans))
@@ -1012,7 +1062,7 @@ fn wrap_text(text: &str, width: usize) -> Vec<String> {
 
 /// Width of the detail dialog's text (76 wide, minus borders).
 const DETAIL_W: usize = 74;
-const LABEL_W: usize = 13;
+const LABEL_W: usize = 11;
 
 /// `label` + `text` wrapped under the label column, in `style`.
 fn field(ctx: ViewCtx<'_>, label: &str, text: &str, style: Style) -> Vec<Line<'static>> {
@@ -1032,17 +1082,11 @@ fn field(ctx: ViewCtx<'_>, label: &str, text: &str, style: Style) -> Vec<Line<'s
 fn class_text(sc: Option<&StorageClassInfo>, name: Option<&str>) -> String {
     match (sc, name) {
         (Some(sc), _) => format!(
-            "{} (provisioner {}, reclaim {}, binding {}{}{})",
+            "{} ({}, reclaim {}, {})",
             sanitize(&sc.name),
             sanitize(&sc.provisioner),
             sanitize(&sc.reclaim_policy),
             sanitize(sc.volume_binding_mode.as_deref().unwrap_or("Immediate")),
-            if sc.allow_volume_expansion {
-                ", expandable"
-            } else {
-                ""
-            },
-            if sc.is_default { ", default" } else { "" }
         ),
         (None, Some(n)) => format!("{} (not found)", sanitize(n)),
         (None, None) => "<none>".into(),
@@ -1069,6 +1113,33 @@ fn claim_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<L
             t.accent,
         ),
     ])];
+    // The AT RISK marker below already says what the reclaim-policy reason says.
+    let mut reasons: Vec<_> = r
+        .reasons
+        .iter()
+        .filter(|x| !(x.rule == PvcRule::ReclaimDelete && r.has_marker(Marker::AtRisk)))
+        .collect();
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
+    for reason in reasons {
+        let word = format!(
+            "{} {}",
+            ctx.sym.level_glyph(reason.level),
+            reason.level.label()
+        );
+        let text = format!("{word} {}", sanitize(&reason.text));
+        for (i, chunk) in wrap_text(&text, DETAIL_W - 2).into_iter().enumerate() {
+            // The first line starts with the level word in its colour; the rest is plain.
+            if i == 0 {
+                let rest: String = chunk.chars().skip(word.chars().count()).collect();
+                lines.push(Line::from(vec![
+                    danger_span(ctx, danger(reason.level)),
+                    Span::raw(rest),
+                ]));
+            } else {
+                lines.push(Line::raw(format!("  {chunk}")));
+            }
+        }
+    }
     lines.extend(field(ctx, "uid", &opt(r.uid.as_deref()), b));
     let mut status = format!(
         "{} (phase {})",
@@ -1095,11 +1166,17 @@ fn claim_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<L
             .join(", ")
     };
     lines.extend(field(ctx, "finalizers", &finalizers, b));
-    let capacity = match (r.capacity.as_deref(), r.volume.is_some()) {
+    let mut capacity = match (r.capacity.as_deref(), r.volume.is_some()) {
         (Some(c), true) => sanitize(c).into_owned(),
         (Some(c), false) => format!("{} requested (not bound yet)", sanitize(c)),
         (None, _) => "<unknown>".into(),
     };
+    capacity.push_str(", access ");
+    if r.access_modes.is_empty() {
+        capacity.push_str("<none>");
+    } else {
+        capacity.push_str(&sanitize(&r.access_modes_text()));
+    }
     lines.extend(field(ctx, "capacity", &capacity, b));
     let (used, used_style) = match &r.used {
         UsedSpace::Known {
@@ -1126,13 +1203,13 @@ fn claim_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<L
         .and_then(|n| s.storage_classes.iter().find(|c| c.name == n));
     lines.extend(field(
         ctx,
-        "storageclass",
+        "class",
         &class_text(sc, r.storage_class.as_deref()),
         b,
     ));
     let volume = match (&r.volume, &r.reclaim_policy) {
-        (Some(v), Some(p)) => format!("{}, reclaim policy {}", sanitize(v), sanitize(p)),
-        (Some(v), None) => format!("{}, reclaim policy unknown", sanitize(v)),
+        (Some(v), Some(p)) => format!("{}, reclaim {}", sanitize(v), sanitize(p)),
+        (Some(v), None) => format!("{}, reclaim unknown", sanitize(v)),
         (None, _) => "<none> (not bound)".into(),
     };
     let volume_style = if r.reclaim_policy.as_deref() == Some("Delete") {
@@ -1141,12 +1218,6 @@ fn claim_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<L
         b
     };
     lines.extend(field(ctx, "volume", &volume, volume_style));
-    let access = if r.access_modes.is_empty() {
-        "<none>".to_string()
-    } else {
-        sanitize(&r.access_modes_text()).into_owned()
-    };
-    lines.extend(field(ctx, "access", &access, b));
     if r.users.is_empty() {
         lines.extend(field(ctx, "mounted by", "no pod", t.muted));
     }
@@ -1175,29 +1246,6 @@ fn claim_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<L
         let label = if i == 0 { "markers" } else { "" };
         lines.extend(field(ctx, label, &text, marker_style(ctx, m)));
     }
-    let mut reasons: Vec<_> = r.reasons.iter().collect();
-    reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
-    for reason in reasons {
-        let word = format!(
-            "{} {}",
-            ctx.sym.level_glyph(reason.level),
-            reason.level.label()
-        );
-        let text = format!("{word} {}", sanitize(&reason.text));
-        for (i, chunk) in wrap_text(&text, DETAIL_W - 2).into_iter().enumerate() {
-            // The first line starts with the level word in its colour; the rest is plain.
-            if i == 0 {
-                let rest: String = chunk.chars().skip(word.chars().count()).collect();
-                lines.push(Line::from(vec![
-                    danger_span(ctx, danger(reason.level)),
-                    Span::raw(rest),
-                ]));
-            } else {
-                lines.push(Line::raw(format!("  {chunk}")));
-            }
-        }
-    }
-    lines.push(Line::default());
     if model.settings.read_only {
         lines.push(Line::styled("F9 disabled: read-only mode", t.muted));
     } else {
@@ -1245,7 +1293,7 @@ fn volume_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<
         .and_then(|n| s.storage_classes.iter().find(|c| c.name == n));
     lines.extend(field(
         ctx,
-        "storageclass",
+        "class",
         &class_text(sc, p.storage_class.as_deref()),
         b,
     ));
