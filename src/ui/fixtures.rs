@@ -587,3 +587,20 @@ pub fn pvcs_model(settings: Settings, snap: crate::domain::pvcs::PvcsSnapshot) -
     update(&mut m, Msg::Source(pvcs_update(snap, 1, t0, wall0())));
     (m, t0)
 }
+
+/// The incident's claims repeated to `n` rows (distinct names across namespaces), for the
+/// PVC pane's rendering benchmark and big-table tests.
+pub fn pvcs_big_snapshot(n: usize) -> crate::domain::pvcs::PvcsSnapshot {
+    let mut s = pvcs_incident_snapshot();
+    let base = std::mem::take(&mut s.rows);
+    s.rows = (0..n)
+        .map(|i| {
+            let mut r = base[i % base.len()].clone();
+            r.namespace = format!("team-{:03}", i % 97);
+            r.name = format!("{}-{i:06}", r.name);
+            r
+        })
+        .collect();
+    crate::domain::pvcs::sort_by_danger(&mut s.rows);
+    s
+}
