@@ -548,6 +548,11 @@ fn errors_keep_the_last_good_rows_and_show_the_error() {
         "{text}"
     );
     assert!(pane(&m).feed.error().is_some());
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("PVCs source error, last good: ✖ 1 CRITICAL")),
+        "{text}"
+    );
 
     // No data at all: the error in place of the table.
     let t0 = Instant::now();
@@ -735,4 +740,31 @@ fn a_big_table_draws_only_its_visible_rows() {
     let text = buffer_text(&render(&m, &dark(), 120, 40));
     assert!(text.contains("claim-19999"), "{text}");
     assert!(!text.contains("claim-00000"), "{text}");
+}
+
+#[test]
+fn used_space_that_cannot_be_read_is_unknown_with_the_reason() {
+    let mut snap = pvcs_incident_snapshot();
+    let why = "forbidden: get nodes/proxy (user oncall@example.com)";
+    snap.usage = ondeck::domain::pvcs::UsageStatus::Unavailable { why: why.into() };
+    for r in &mut snap.rows {
+        r.used = UsedSpace::unknown(why);
+    }
+    let (mut m, _) = pvcs_model(alone(), snap);
+    let text = buffer_text(&render(&m, &dark(), 200, 60));
+    assert!(
+        text.contains("used space unknown: forbidden: get nodes/proxy"),
+        "{text}"
+    );
+    let loki = text
+        .lines()
+        .find(|l| l.contains("loki-storage"))
+        .expect("row");
+    assert!(loki.contains(" ? ") && !loki.contains("KiB"), "{loki}");
+    key(&mut m, KeyCode::Enter);
+    let text = buffer_text(&render(&m, &dark(), 120, 50));
+    assert!(
+        text.contains("used       unknown: forbidden: get nodes/proxy"),
+        "{text}"
+    );
 }

@@ -980,7 +980,11 @@ fn header_meter(
     }
     match (pane.feed.data(), pane.feed.error()) {
         (_, Some(SourceError::NotConfigured(_))) => return None,
-        (Some(s), _) => {
+        (Some(s), err) => {
+            if err.is_some() {
+                // The counts are the last good data; the error itself is in the pane.
+                spans.push(Span::styled("source error, last good: ", t.warning));
+            }
             let c = s.counts();
             let count = |lvl: Level, n: usize| {
                 Span::styled(
