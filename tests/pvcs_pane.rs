@@ -768,3 +768,23 @@ fn used_space_that_cannot_be_read_is_unknown_with_the_reason() {
         "{text}"
     );
 }
+
+#[test]
+fn sorting_by_a_column_dropped_at_80_columns_still_says_so() {
+    let (mut m, _) = model();
+    // DANGER, NAMESPACE, NAME, STATUS, CAPACITY: CAPACITY is not shown at 80 columns.
+    for _ in 0..4 {
+        key(&mut m, KeyCode::Char('s'));
+    }
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.contains("sort: CAPACITY▲"), "{text}");
+    let rows = table_rows(&text);
+    assert!(
+        rows[0].contains("uploads"),
+        "5Gi... smallest first: {rows:?}"
+    );
+    key(&mut m, KeyCode::Char('r'));
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    assert!(text.contains("sort: CAPACITY▼"), "{text}");
+    assert!(table_rows(&text)[0].contains("postgres"), "{text}");
+}

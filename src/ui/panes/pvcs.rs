@@ -712,6 +712,19 @@ fn render_view_tabs(
         spans.push(Span::styled(format!(" {} {} ", i + 1, v.label()), style));
         spans.push(Span::raw(" "));
     }
+    // A sort column dropped for width still says what the order is.
+    let sort = pane.table().sort;
+    let cols = pane.view.columns();
+    if !fit_columns(cols, area.width).contains(&sort.column)
+        && let Some(c) = cols.get(sort.column)
+    {
+        let arrow = if sort.descending {
+            ctx.sym.sort_desc
+        } else {
+            ctx.sym.sort_asc
+        };
+        spans.push(Span::styled(format!(" sort: {}{arrow} ", c.name), t.accent));
+    }
     let filter = &pane.table().filter;
     if !filter.is_empty() {
         spans.push(Span::styled(
