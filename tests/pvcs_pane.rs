@@ -780,8 +780,8 @@ fn sorting_by_a_column_dropped_at_80_columns_still_says_so() {
     assert!(text.contains("sort: CAPACITY▲"), "{text}");
     let rows = table_rows(&text);
     assert!(
-        rows[0].contains("uploads"),
-        "5Gi... smallest first: {rows:?}"
+        rows[0].contains("scratch"),
+        "2Gi, the smallest, first: {rows:?}"
     );
     key(&mut m, KeyCode::Char('r'));
     let text = buffer_text(&render(&m, &dark(), 80, 24));
