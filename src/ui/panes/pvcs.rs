@@ -19,7 +19,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 use crate::app::feed::{Feed, FeedState, Freshness};
 use crate::app::model::{Danger, Model, Overlay, Settings};
 use crate::app::msg::Command;
-use crate::app::table::{RowKey, Sort, TableData, TableState};
+use crate::app::table::{RowKey, Sort, TableData, TableState, scratch_contains};
 use crate::domain::Level;
 use crate::domain::pvcs::{
     Marker, PvRow, PvcRow, PvcRule, PvcsSnapshot, StorageClassInfo, UsageStatus, UsedSpace,
@@ -399,26 +399,21 @@ impl TableData for ClaimRows<'_> {
         RowKey::of(&(&r.namespace, &r.name))
     }
 
-    fn matches(&self, i: usize, needle: &str, _scratch: &mut String) -> bool {
+    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
         let r = &self.snap.rows[i];
-        [
+        let fields = [
             r.namespace.as_str(),
             r.name.as_str(),
             r.status.as_str(),
             r.storage_class.as_deref().unwrap_or(""),
             r.volume.as_deref().unwrap_or(""),
-        ]
-        .iter()
-        .any(|s| s.to_lowercase().contains(needle))
-            || r.markers
-                .iter()
-                .any(|m| m.label().to_lowercase().contains(needle))
-            || r.users
-                .iter()
-                .any(|u| u.pod.to_lowercase().contains(needle))
-            || r.reasons
-                .iter()
-                .any(|x| x.text.to_lowercase().contains(needle))
+        ];
+        fields
+            .into_iter()
+            .chain(r.markers.iter().map(|m| m.label()))
+            .chain(r.users.iter().map(|u| u.pod.as_str()))
+            .chain(r.reasons.iter().map(|x| x.text.as_str()))
+            .any(|f| contains(scratch, f, needle))
     }
 
     fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
@@ -459,21 +454,20 @@ impl TableData for VolumeRows<'_> {
         RowKey::of(&self.snap.pvs[i].name)
     }
 
-    fn matches(&self, i: usize, needle: &str, _scratch: &mut String) -> bool {
+    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
         let p = &self.snap.pvs[i];
-        [
+        let fields = [
             p.name.as_str(),
             p.phase.as_str(),
             p.claim.as_deref().unwrap_or(""),
             p.storage_class.as_deref().unwrap_or(""),
             p.reclaim_policy.as_deref().unwrap_or(""),
             if p.orphaned { "orphaned" } else { "" },
-        ]
-        .iter()
-        .any(|s| s.to_lowercase().contains(needle))
-            || p.reasons
-                .iter()
-                .any(|x| x.text.to_lowercase().contains(needle))
+        ];
+        fields
+            .into_iter()
+            .chain(p.reasons.iter().map(|x| x.text.as_str()))
+            .any(|f| contains(scratch, f, needle))
     }
 
     fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
@@ -496,6 +490,14 @@ impl TableData for VolumeRows<'_> {
                 .then(x.name.cmp(&y.name)),
         }
     }
+}
+
+/// Case-insensitive `field.contains(needle)` (needle already lower-case) without allocating
+/// per field: the table's scratch buffer is reused.
+fn contains(scratch: &mut String, field: &str, needle: &str) -> bool {
+    scratch.clear();
+    scratch.push_str(field);
+    scratch_contains(scratch, needle)
 }
 
 fn danger(level: Level) -> Option<Danger> {
