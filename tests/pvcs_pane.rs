@@ -788,3 +788,40 @@ fn sorting_by_a_column_dropped_at_80_columns_still_says_so() {
     assert!(text.contains("sort: CAPACITY▼"), "{text}");
     assert!(table_rows(&text)[0].contains("postgres"), "{text}");
 }
+
+#[test]
+fn the_retargeted_marker_clears_the_pane_and_older_updates_stay_out() {
+    let (mut m, t0) = model();
+    let marker = |generation| SourceUpdate {
+        source: SourceId::Pvcs,
+        generation,
+        at: t0 + Duration::from_secs(3),
+        wall: wall0(),
+        result: Ok(ondeck::sources::Payload::KubeRetargeted),
+    };
+    update(&mut m, Msg::Source(marker(5)));
+    assert!(pane(&m).feed.data().is_none());
+    let text = buffer_text(&render(&m, &dark(), 120, 30));
+    assert!(
+        text.contains("waiting for the first list of PVCs"),
+        "{text}"
+    );
+    // An update from before the marker (the old target) is ignored; the next one is shown.
+    update(
+        &mut m,
+        Msg::Source(pvcs_update(pvcs_incident_snapshot(), 4, t0, wall0())),
+    );
+    assert!(pane(&m).feed.data().is_none());
+    update(
+        &mut m,
+        Msg::Source(pvcs_update(pvcs_incident_snapshot(), 6, t0, wall0())),
+    );
+    assert!(pane(&m).feed.data().is_some());
+    // A pods update is not the PVC pane's.
+    let pods_marker = SourceUpdate {
+        source: SourceId::Pods,
+        ..marker(7)
+    };
+    update(&mut m, Msg::Source(pods_marker));
+    assert!(pane(&m).feed.data().is_some());
+}
