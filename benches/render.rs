@@ -70,7 +70,7 @@ fn bench(c: &mut Criterion) {
 }
 
 /// The PVCs pane with 10,000 claims at 200x60: a frame after a selection move, and a filter
-/// keystroke (re-filter + re-sort of both views' tables, then a draw).
+/// keystroke (re-filter + re-sort of the claims table, then a draw).
 fn bench_pvcs(c: &mut Criterion) {
     let theme = Theme::builtin_dark(false);
     let mut term = match Terminal::new(TestBackend::new(200, 60)) {
