@@ -7,7 +7,7 @@ use std::time::Instant;
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::app::{Model, Msg, Settings, update};
-use ondeck::ui::fixtures::{big_snapshot, sockets_update, wall0};
+use ondeck::ui::fixtures::{big_snapshot, pvcs_big_snapshot, pvcs_update, sockets_update, wall0};
 use ondeck::ui::panes::PaneKind;
 use ondeck::ui::{self, Theme};
 use ratatui::Terminal;
@@ -69,5 +69,48 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The PVCs pane with 10,000 claims at 200x60: a frame after a selection move, and a filter
+/// keystroke (re-filter + re-sort of the claims table, then a draw).
+fn bench_pvcs(c: &mut Criterion) {
+    let theme = Theme::builtin_dark(false);
+    let mut term = match Terminal::new(TestBackend::new(200, 60)) {
+        Ok(t) => t,
+        Err(e) => match e {},
+    };
+    let model = || {
+        let settings = Settings {
+            grid: vec![vec![PaneKind::Pvcs]],
+            ..Settings::default()
+        };
+        let t0 = Instant::now();
+        let mut m = Model::new(settings, t0, wall0());
+        m.focused = PaneKind::Pvcs;
+        update(&mut m, Msg::Resize(200, 60));
+        update(
+            &mut m,
+            Msg::Source(pvcs_update(pvcs_big_snapshot(10_000), 1, t0, wall0())),
+        );
+        m
+    };
+    let mut m = model();
+    c.bench_function("render pvcs pane 10k rows 200x60", |b| {
+        b.iter(|| {
+            key(&mut m, KeyCode::Char('j'));
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+        })
+    });
+    let mut m = model();
+    key(&mut m, KeyCode::Char('/'));
+    key(&mut m, KeyCode::Char('1'));
+    c.bench_function("pvcs filter keystroke update+render 10k rows", |b| {
+        b.iter(|| {
+            key(&mut m, KeyCode::Char('0'));
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+            key(&mut m, KeyCode::Backspace);
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+        })
+    });
+}
+
+criterion_group!(benches, bench, bench_pvcs);
 criterion_main!(benches);

@@ -448,10 +448,14 @@ fn command_line_switches_panes_and_completes() {
     typed(&mut m, "pvc");
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.focused, PaneKind::Pvcs);
+    press(&mut m, KeyCode::Char(':'));
+    typed(&mut m, "certs");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.focused, PaneKind::Certs);
     assert!(
         m.flash
             .as_ref()
-            .is_some_and(|f| f.text.contains("arrives with the Kubernetes sources"))
+            .is_some_and(|f| f.text.contains("arrives with the certificate sources"))
     );
     press(&mut m, KeyCode::Char(':'));
     typed(&mut m, "theme light");
@@ -576,8 +580,14 @@ fn settings_follow_the_config_and_grid_names() {
     );
     assert!(s.bell && s.read_only);
     assert_eq!(s.refresh, c.refresh.0);
-    // Panes without a source yet are left out of the visible grid (PVCs here).
-    let d = Settings::default();
+    // Panes without a source yet are left out of the visible grid.
+    let d = Settings {
+        grid: vec![
+            vec![PaneKind::Sockets, PaneKind::Alerts],
+            vec![PaneKind::Pods, PaneKind::Certs],
+        ],
+        ..Settings::default()
+    };
     assert_eq!(
         d.visible_grid(),
         vec![

@@ -295,14 +295,14 @@ fn placeholder_panes_say_when_they_arrive() {
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
     );
-    for c in "pvc".chars() {
+    for c in "certs".chars() {
         key(&mut m, KeyCode::Char(c));
     }
     key(&mut m, KeyCode::Enter);
-    assert_eq!(m.focused, PaneKind::Pvcs);
+    assert_eq!(m.focused, PaneKind::Certs);
     let text = buffer_text(&render(&m, &dark(), 80, 24));
     assert!(
-        text.contains("arrives with the Kubernetes sources"),
+        text.contains("arrives with the certificate sources"),
         "{text}"
     );
 }

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod placeholder;
 pub mod pods;
+pub mod pvcs;
 pub mod sockets;
 
 pub use alerts::AlertsPane;
@@ -35,7 +36,7 @@ pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
         Box::new(SocketsPane::new(settings, started)),
         Box::new(AlertsPane::new()),
         Box::new(pods::PodsPane::new(settings, started)),
-        Box::new(placeholder::PlaceholderPane(PaneKind::Pvcs)),
+        Box::new(pvcs::PvcsPane::new(settings, started)),
         Box::new(placeholder::PlaceholderPane(PaneKind::Certs)),
         Box::new(placeholder::PlaceholderPane(PaneKind::Probes)),
     ]
@@ -244,7 +245,7 @@ impl PaneKind {
                 "PVCs",
                 &["pvcs"],
                 Some(SourceId::Pvcs),
-                false,
+                true,
                 &[Action::DeletePvc, Action::RescuePvc],
             ),
             PaneKind::Certs => s(
