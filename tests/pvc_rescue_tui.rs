@@ -211,3 +211,39 @@ fn read_only_has_no_rescue() {
     let flash = m.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
     assert!(flash.contains("read-only"), "{flash}");
 }
+
+/// `R` on the PVC pane: the rescue dialog for a claim Terminating while in use (filtered to
+/// it), and a plain "not this one" for a claim that is not.
+#[test]
+fn r_on_the_pane_opens_the_rescue_only_for_a_terminating_claim_in_use() {
+    use ondeck::ui::fixtures::{pvcs_incident_snapshot, pvcs_model};
+    let (mut m, _) = pvcs_model(Settings::default(), pvcs_incident_snapshot());
+    for c in "/grafana-data-old".chars() {
+        update(&mut m, key(KeyCode::Char(c)));
+    }
+    update(&mut m, key(KeyCode::Enter));
+    let cmds = update(&mut m, key(KeyCode::Char('R')));
+    assert!(cmds.is_empty() && m.overlay.is_none(), "{cmds:?}");
+    let flash = m.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(flash.contains("Terminating"), "{flash}");
+
+    update(&mut m, key(KeyCode::Esc));
+    for c in "/loki-storage".chars() {
+        update(&mut m, key(KeyCode::Char(c)));
+    }
+    update(&mut m, key(KeyCode::Enter));
+    let cmds = update(&mut m, key(KeyCode::Char('R')));
+    assert!(cmds.is_empty(), "the rescue asks first: {cmds:?}");
+    match &m.overlay {
+        Some(Overlay::PvcRescue(d)) => {
+            assert_eq!(d.pvc.to_string(), "logging/loki-storage");
+            assert_eq!(d.stage, RescueStage::Confirm);
+        }
+        other => panic!("no rescue dialog: {other:?}"),
+    }
+    let cmds = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(cmds.as_slice(), [Command::StartPvcRescue { pvc }] if pvc.to_string() == "logging/loki-storage"),
+        "{cmds:?}"
+    );
+}

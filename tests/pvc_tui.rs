@@ -3,8 +3,7 @@
 //! record written under `$XDG_STATE_HOME`; the same name pasted (bracketed, or as one burst of
 //! keys) is refused and nothing is deleted; the terminal is restored at the end.
 //!
-//! These need the PVC pane (`src/ui/panes/pvcs.rs`, merged separately): until then they are
-//! ignored. Waits poll the screen with generous timeouts; no fixed sleep is an assertion (the
+//! Waits poll the screen with generous timeouts; no fixed sleep is an assertion (the
 //! pause between typed keys only makes the typing human).
 
 use std::io::{Read, Write};
@@ -168,7 +167,6 @@ impl Session {
 }
 
 #[test]
-#[ignore = "needs the PVC pane"]
 fn the_name_typed_key_by_key_deletes_the_claim_and_writes_the_audit_record() {
     let mut s = Session::start(&["--demo"]);
     s.open_dialog();
@@ -189,7 +187,6 @@ fn the_name_typed_key_by_key_deletes_the_claim_and_writes_the_audit_record() {
 }
 
 #[test]
-#[ignore = "needs the PVC pane"]
 fn the_name_pasted_is_refused_and_nothing_is_deleted() {
     let mut s = Session::start(&["--demo"]);
     s.open_dialog();
@@ -216,7 +213,6 @@ fn the_name_pasted_is_refused_and_nothing_is_deleted() {
 }
 
 #[test]
-#[ignore = "needs the PVC pane"]
 fn f10_at_the_confirmation_cancels_the_flow_then_quits() {
     let mut s = Session::start(&["--demo"]);
     s.open_dialog();
@@ -241,7 +237,6 @@ fn f10_at_the_confirmation_cancels_the_flow_then_quits() {
 }
 
 #[test]
-#[ignore = "needs the PVC pane"]
 fn a_hangup_at_the_confirmation_cancels_the_flow_before_exiting() {
     let mut s = Session::start(&["--demo"]);
     s.open_dialog();
