@@ -159,6 +159,45 @@ pub fn fit_columns(cols: &[Col], width: u16) -> Vec<usize> {
     shown
 }
 
+/// How wide every growing column may get before any grows further (most names fit).
+const FAIR_WIDTH: u16 = 32;
+
+/// `line` cut to `width` cells with the ellipsis in the middle, so both ends stay visible:
+/// `monitoring/grafana-data-old` and `monitoring/grafana-data` never look alike when cut.
+pub fn fit_line<'a>(line: Line<'a>, width: u16, ellipsis: &str) -> Line<'a> {
+    let width = width as usize;
+    if line.width() <= width || width == 0 {
+        return line;
+    }
+    let chars: Vec<(char, ratatui::style::Style)> = line
+        .spans
+        .iter()
+        .flat_map(|sp| {
+            let style = line.style.patch(sp.style);
+            sp.content.chars().map(move |c| (c, style))
+        })
+        .collect();
+    let room = width.saturating_sub(ellipsis.chars().count());
+    let tail = room / 2;
+    let head = room - tail;
+    let mut spans: Vec<Span<'a>> = Vec::new();
+    let mut push = |c: char, st: ratatui::style::Style| match spans.last_mut() {
+        Some(last) if last.style == st => last.content.to_mut().push(c),
+        _ => spans.push(Span::styled(c.to_string(), st)),
+    };
+    for &(c, st) in chars.iter().take(head) {
+        push(c, st);
+    }
+    let mid_style = chars.get(head).map(|&(_, st)| st).unwrap_or_default();
+    for c in ellipsis.chars() {
+        push(c, mid_style);
+    }
+    for &(c, st) in chars.iter().skip(chars.len().saturating_sub(tail)) {
+        push(c, st);
+    }
+    Line::from(spans)
+}
+
 /// The columns shown in `width` cells and their widths: the columns that fit at their
 /// minimum, then the room left given to the growing ones (most important first) up to their
 /// widest visible value (`content`); the REASONS column takes the rest.
@@ -174,12 +213,17 @@ pub fn layout_columns(
     let mut widths: Vec<u16> = shown.iter().map(|&c| cols[c].min).collect();
     let mut by_keep: Vec<usize> = (0..shown.len()).collect();
     by_keep.sort_by_key(|&k| cols[shown[k]].keep);
-    for k in by_keep {
-        if let Grow::Fit(max) = cols[shown[k]].grow {
-            let want = content(shown[k]).clamp(widths[k], max.max(widths[k]));
-            let extra = (want - widths[k]).min(left);
-            widths[k] += extra;
-            left -= extra;
+    // Two passes: every growing column first up to FAIR_WIDTH (so a claim's full
+    // `namespace/name` fits before a PV's long uid-based name takes the room), then to its max.
+    let wants: Vec<u16> = shown.iter().map(|&c| content(c)).collect();
+    for cap in [FAIR_WIDTH, u16::MAX] {
+        for &k in &by_keep {
+            if let Grow::Fit(max) = cols[shown[k]].grow {
+                let want = wants[k].clamp(widths[k], max.min(cap).max(widths[k]));
+                let extra = (want - widths[k]).min(left);
+                widths[k] += extra;
+                left -= extra;
+            }
         }
     }
     let constraints = shown
@@ -780,8 +824,25 @@ fn render_rows<'a>(
             .max()
             .unwrap_or(0)
     });
+    // Fixed-width cells are cut with a visible ellipsis, never silently.
+    let cut_at: Vec<Option<u16>> = widths
+        .iter()
+        .map(|w| match w {
+            Constraint::Length(w) => Some(*w),
+            _ => None,
+        })
+        .collect();
     let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
-        let cells: Option<Vec<Line>> = shown.iter().map(|&c| cell(i, c)).collect();
+        let cells: Option<Vec<Line>> = shown
+            .iter()
+            .zip(&cut_at)
+            .map(|(&c, w)| {
+                cell(i, c).map(|l| match w {
+                    Some(w) => fit_line(l, *w, ctx.sym.ellipsis),
+                    None => l,
+                })
+            })
+            .collect();
         let row = Row::new(cells?);
         Some(if focused && off + n == state.cursor {
             row.style(ctx.theme.selection)
@@ -1339,6 +1400,40 @@ fn volume_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<
         lines.extend(field(ctx, "", &text, t.level(reason.level)));
     }
     lines
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_name_keeps_both_ends_and_says_it_was_cut() {
+        let cut = |s: &str, w| {
+            fit_line(Line::from(s.to_string()), w, "…")
+                .spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        let old = cut("monitoring/grafana-data-old", 20);
+        let live = cut("monitoring/grafana-data", 20);
+        assert_eq!(old, "monitoring…-data-old");
+        assert_eq!(live, "monitoring…fana-data");
+        assert_eq!((old.chars().count(), live.chars().count()), (20, 20));
+        assert_eq!(cut("short", 20), "short");
+        assert_eq!(cut("abcdef", 3), "a…f");
+    }
+
+    #[test]
+    fn growing_columns_share_before_one_takes_everything() {
+        let cols = [
+            col("NAME", 16, Grow::Fit(48), 0),
+            col("CLAIM", 20, Grow::Fit(48), 1),
+        ];
+        // 40-wide PV names and a 27-wide claim in 70 cells: the claim fits whole.
+        let (_, w) = layout_columns(&cols, 70, |c| if c == 0 { 40 } else { 27 });
+        assert_eq!(w[1], Constraint::Length(27), "{w:?}");
+    }
 }
 
 #[cfg(test)]
