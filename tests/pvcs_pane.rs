@@ -363,7 +363,7 @@ fn read_only_f9_starts_nothing_and_the_detail_says_why() {
     assert!(m.overlay.is_none());
     key(&mut m, KeyCode::Enter);
     let text = buffer_text(&render(&m, &dark(), 120, 50));
-    assert!(text.contains("F9 disabled: read-only mode"), "{text}");
+    assert!(text.contains("F9 and R disabled: read-only mode"), "{text}");
     assert!(!text.contains("F9: guarded delete"), "{text}");
 }
 
@@ -409,7 +409,8 @@ fn detail_of_the_terminating_claim_names_the_pod_node_and_mount() {
         "Terminating (phase Bound), deleted 3m ago",
         "256.0 KiB of 20.0 GiB",
         "loki-0 (Running) on worker-1: loki:/var/loki",
-        "IN USE: a pod mounts it; the delete preflight will refuse it",
+        "IN USE while Terminating: press R to rescue it now",
+        "R: rescue (PV to Retain, verified backup through the pod)",
         "deleted while pod loki-0 uses it",
     ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");

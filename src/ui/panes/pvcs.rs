@@ -955,6 +955,11 @@ pub fn marker_explanations(r: &PvcRow) -> Vec<(Marker, String)> {
                 Marker::Unused => {
                     "UNUSED: no running pod mounts it (a cleanup candidate)".to_string()
                 }
+                Marker::InUse if r.terminating() => {
+                    "IN USE while Terminating: press R to rescue it now (PV to Retain, backup \
+                     through the pod that still mounts it)"
+                        .to_string()
+                }
                 Marker::InUse => {
                     "IN USE: a pod mounts it; the delete preflight will refuse it".to_string()
                 }
@@ -1334,7 +1339,12 @@ fn claim_detail_lines(pane: &PvcsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<L
         lines.extend(field(ctx, label, &text, marker_style(ctx, m)));
     }
     if model.settings.read_only {
-        lines.push(Line::styled("F9 disabled: read-only mode", t.muted));
+        lines.push(Line::styled("F9 and R disabled: read-only mode", t.muted));
+    } else if r.terminating() && r.in_use() {
+        lines.push(Line::from(vec![
+            Span::styled("R", t.key),
+            Span::raw(": rescue (PV to Retain, verified backup through the pod)"),
+        ]));
     } else {
         lines.push(Line::from(vec![
             Span::styled("F9", t.key),
