@@ -575,14 +575,7 @@ async fn start_rescue(
             return None;
         }
     };
-    let recorded = flow_target(Some(&target));
-    // As for the delete flow: the exec stream may be quiet longer than a request deadline.
-    let exec = Executor::new(
-        target.watch_client.clone(),
-        recorded.clone(),
-        read_only,
-        config.kubernetes.request_timeout.into(),
-    );
+    let (exec, recorded) = flow_executor(&target, config, read_only);
     // The target the rescue checks before each change: the console's, as it is now.
     let (target_tx, target_rx) = watch::channel(recorded);
     let mut kube_rx = kube.cloned();
@@ -658,6 +651,26 @@ async fn start_rescue(
     Some(RunningRescue { pvc, cancel, task })
 }
 
+/// The executor a guarded flow (delete, rescue) runs with on the connected target, and the
+/// target as the flow records it. The exec stream of a backup can be quiet for longer than a
+/// request deadline (`du` on a big volume): the watch client's longer read deadline fits it;
+/// every read the executor makes still carries `request_timeout`, and the stream its
+/// no-progress timeout.
+fn flow_executor(
+    target: &crate::sources::kube::KubeTarget,
+    config: &Config,
+    read_only: bool,
+) -> (Executor, ActionTarget) {
+    let recorded = flow_target(Some(target));
+    let exec = Executor::new(
+        target.watch_client.clone(),
+        recorded.clone(),
+        read_only,
+        config.kubernetes.request_timeout.into(),
+    );
+    (exec, recorded)
+}
+
 /// The flow's idea of the cluster, from the console's connection: another context (or no
 /// connection at all) is a different target, so a `:ctx` switch mid-flow aborts the flow at
 /// its next check.
@@ -714,16 +727,7 @@ async fn start_delete_flow(
     };
     let pvc_ref = PvcRef::new(pvc.namespace.clone(), pvc.name.clone());
     let req = DeleteRequest::from_config(config, pvc_ref, backup, false, false, audit_log);
-    let recorded = flow_target(Some(&target));
-    // The exec stream of a backup can be quiet for longer than a request deadline (`du` on a
-    // big volume): the watch client's longer read deadline fits it; every read the executor
-    // makes still carries `request_timeout`, and the stream its no-progress timeout.
-    let exec = Executor::new(
-        target.watch_client.clone(),
-        recorded.clone(),
-        read_only,
-        config.kubernetes.request_timeout.into(),
-    );
+    let (exec, recorded) = flow_executor(&target, config, read_only);
     let (target_tx, target_rx) = watch::channel(recorded);
     let handle = spawn_delete_flow(exec, TargetSource::Watch(target_rx), req);
     let inputs = handle.inputs.clone();
