@@ -26,6 +26,19 @@ pub enum FeedState<T> {
     },
 }
 
+/// What [`Feed::apply_kube`] did with an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubeApplied {
+    /// New data: the pane evaluates its rules on it.
+    Data,
+    /// An error (the last good data stays, marked as failing).
+    Error,
+    /// The target switched: the feed is loading again.
+    Reset,
+    /// Reordered, or not this feed's payload.
+    Ignored,
+}
+
 #[derive(Debug, Clone)]
 pub struct Feed<T> {
     pub state: FeedState<T>,
@@ -94,6 +107,46 @@ impl<T> Feed<T> {
             }
         };
         true
+    }
+
+    /// One update of a Kubernetes source (pods, PVCs): `take` picks this feed's payload.
+    /// Handles what every Kubernetes pane does the same way: reordered updates are ignored,
+    /// the `KubeRetargeted` marker resets the feed to loading (everything before it in the
+    /// channel is about the old target), errors keep the last good data.
+    pub fn apply_kube(
+        &mut self,
+        u: crate::sources::SourceUpdate,
+        take: impl FnOnce(crate::sources::Payload) -> Option<T>,
+    ) -> KubeApplied {
+        use crate::sources::Payload;
+        if u.generation < self.generation {
+            return KubeApplied::Ignored; // reordered: never replace newer data
+        }
+        match u.result {
+            Ok(Payload::KubeRetargeted) => {
+                *self = Feed::new(self.refresh, u.at);
+                self.generation = u.generation;
+                KubeApplied::Reset
+            }
+            Ok(payload) => match take(payload) {
+                Some(data) => {
+                    self.apply(u.generation, u.at, u.wall, Ok(data));
+                    KubeApplied::Data
+                }
+                None => KubeApplied::Ignored,
+            },
+            Err(e) => {
+                self.apply(u.generation, u.at, u.wall, Err(e));
+                KubeApplied::Error
+            }
+        }
+    }
+
+    /// `:ctx` / `:ns`: loading again; updates still in flight from the old target
+    /// (generations at or below the floor) are ignored, the new target's first one accepted.
+    pub fn retarget(&mut self, now: Instant) {
+        *self = Feed::new(self.refresh, now);
+        self.generation = crate::sources::kube::pods::generation_floor() + 1;
     }
 
     /// The newest good data, also while the source is failing.
@@ -171,6 +224,44 @@ pub fn short_age(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kube_updates_reset_on_retarget_and_never_go_back_in_time() {
+        use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
+        let t0 = Instant::now();
+        let up = |generation, result| SourceUpdate {
+            source: SourceId::Pvcs,
+            generation,
+            at: t0,
+            wall: jiff::Timestamp::UNIX_EPOCH,
+            result,
+        };
+        let take = |p: Payload| match p {
+            Payload::Sockets(_) => Some(1u8),
+            _ => None,
+        };
+        let data = || Ok(Payload::Sockets(Box::default()));
+        let mut f: Feed<u8> = Feed::new(Duration::from_secs(1), t0);
+        assert_eq!(f.apply_kube(up(5, data()), take), KubeApplied::Data);
+        assert_eq!(f.data(), Some(&1));
+        // Older than what is shown: ignored, data kept.
+        assert_eq!(f.apply_kube(up(4, data()), take), KubeApplied::Ignored);
+        // Not this feed's payload: ignored.
+        assert_eq!(f.apply_kube(up(6, data()), |_| None), KubeApplied::Ignored);
+        assert_eq!(f.data(), Some(&1));
+        // The switch marker: loading again.
+        assert_eq!(
+            f.apply_kube(up(6, Ok(Payload::KubeRetargeted)), take),
+            KubeApplied::Reset
+        );
+        assert_eq!(f.data(), None, "the old target's data is gone");
+        assert_eq!(f.apply_kube(up(5, data()), take), KubeApplied::Ignored);
+        assert_eq!(
+            f.apply_kube(up(7, Err(SourceError::Other("x".into()))), take),
+            KubeApplied::Error
+        );
+        assert!(f.error().is_some());
+    }
 
     #[test]
     fn stale_after_three_intervals_and_failed_keeps_last_good() {

@@ -12,7 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
-use crate::app::feed::{Feed, Freshness};
+use crate::app::feed::{Feed, Freshness, KubeApplied};
 use crate::app::model::{Danger, Model, Settings};
 use crate::app::table::{RowKey, Sort, TableData, TableState};
 use crate::domain::Level;
@@ -96,26 +96,22 @@ impl Pane for PodsPane {
     }
 
     fn apply(&mut self, u: SourceUpdate, _shared: &Shared<'_>) -> Option<Vec<Condition>> {
-        if u.source != SourceId::Pods || u.generation < self.feed.generation {
-            return None; // reordered: never replace newer data
+        if u.source != SourceId::Pods {
+            return None;
         }
-        match u.result {
-            Ok(Payload::KubeRetargeted) => {
-                self.feed = Feed::new(self.feed.refresh, u.at);
-                self.feed.generation = u.generation;
+        match self.feed.apply_kube(u, |p| match p {
+            Payload::Pods(snap) => Some(snap),
+            _ => None,
+        }) {
+            KubeApplied::Data => self
+                .feed
+                .data()
+                .map(|s| crate::rules::pods::evaluate(&s.rows)),
+            KubeApplied::Reset => {
                 self.rebuild();
                 None
             }
-            Ok(Payload::Pods(snap)) => {
-                let conditions = crate::rules::pods::evaluate(&snap.rows);
-                self.feed.apply(u.generation, u.at, u.wall, Ok(snap));
-                Some(conditions)
-            }
-            Err(e) => {
-                self.feed.apply(u.generation, u.at, u.wall, Err(e));
-                None
-            }
-            Ok(_) => None,
+            KubeApplied::Error | KubeApplied::Ignored => None,
         }
     }
 
@@ -126,8 +122,7 @@ impl Pane for PodsPane {
     /// Loading again; updates still in flight from the old target (generations at or below
     /// the floor) are ignored, the new target's first snapshot is accepted.
     fn retargeted(&mut self, now: Instant) {
-        self.feed = Feed::new(self.feed.refresh, now);
-        self.feed.generation = crate::sources::kube::pods::generation_floor() + 1;
+        self.feed.retarget(now);
         self.rebuild();
     }
 

@@ -16,7 +16,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 
-use crate::app::feed::{Feed, FeedState, Freshness};
+use crate::app::feed::{Feed, FeedState, Freshness, KubeApplied};
 use crate::app::model::{Danger, Model, Overlay, Settings};
 use crate::app::msg::Command;
 use crate::app::table::{RowKey, Sort, TableData, TableState, scratch_contains};
@@ -312,26 +312,19 @@ impl Pane for PvcsPane {
     }
 
     fn apply(&mut self, u: SourceUpdate, _shared: &Shared<'_>) -> Option<Vec<Condition>> {
-        if u.source != SourceId::Pvcs || u.generation < self.feed.generation {
-            return None; // reordered: never replace newer data
+        if u.source != SourceId::Pvcs {
+            return None;
         }
-        match u.result {
-            Ok(Payload::KubeRetargeted) => {
-                self.feed = Feed::new(self.feed.refresh, u.at);
-                self.feed.generation = u.generation;
+        match self.feed.apply_kube(u, |p| match p {
+            Payload::Pvcs(snap) => Some(snap),
+            _ => None,
+        }) {
+            KubeApplied::Data => self.feed.data().map(|s| crate::rules::pvcs::evaluate(s)),
+            KubeApplied::Reset => {
                 self.rebuild();
                 None
             }
-            Ok(Payload::Pvcs(snap)) => {
-                let conditions = crate::rules::pvcs::evaluate(&snap);
-                self.feed.apply(u.generation, u.at, u.wall, Ok(snap));
-                Some(conditions)
-            }
-            Err(e) => {
-                self.feed.apply(u.generation, u.at, u.wall, Err(e));
-                None
-            }
-            Ok(_) => None,
+            KubeApplied::Error | KubeApplied::Ignored => None,
         }
     }
 
@@ -342,8 +335,7 @@ impl Pane for PvcsPane {
     /// Loading again; updates still in flight from the old target (generations at or below
     /// the floor) are ignored, the new target's first snapshot is accepted.
     fn retargeted(&mut self, now: Instant) {
-        self.feed = Feed::new(self.feed.refresh, now);
-        self.feed.generation = crate::sources::kube::pods::generation_floor() + 1;
+        self.feed.retarget(now);
         self.rebuild();
     }
 
