@@ -393,6 +393,26 @@ pub fn build_report(
     }
 }
 
+/// `job` if `source` is selected, under [`SOURCE_DEADLINE`], with how long it took.
+async fn timed<T>(
+    only: &[SourceId],
+    source: SourceId,
+    job: impl std::future::Future<Output = Result<T, SourceError>>,
+) -> Option<(Result<T, SourceError>, Duration)> {
+    if !only.contains(&source) {
+        return None;
+    }
+    let started = Instant::now();
+    let result = match tokio::time::timeout(SOURCE_DEADLINE, job).await {
+        Ok(r) => r,
+        Err(_) => Err(SourceError::Timeout(format!(
+            "{} took longer than {SOURCE_DEADLINE:?}",
+            source.name()
+        ))),
+    };
+    Some((result, started.elapsed()))
+}
+
 /// Runs the selected sources once, concurrently, each under a deadline. `kube` says which
 /// Kubernetes target to use (`--kubeconfig`, `--context`, `-n`, `-A`, or the demo cluster).
 pub async fn collect(
@@ -401,44 +421,14 @@ pub async fn collect(
     kube: &crate::sources::kube::TargetArgs,
 ) -> Collected {
     let mut out = Collected::default();
-    let pods_job = async {
-        if !only.contains(&SourceId::Pods) {
-            return None;
-        }
-        let started = Instant::now();
+    let pods_job = timed(only, SourceId::Pods, async {
         let env = crate::sources::kube::KubeEnv::from_process();
-        let result = match tokio::time::timeout(
-            SOURCE_DEADLINE,
-            crate::sources::kube::collect_pods_once(cfg, kube, &env),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => Err(SourceError::Timeout(format!(
-                "pods took longer than {SOURCE_DEADLINE:?}"
-            ))),
-        };
-        Some((result, started.elapsed()))
-    };
-    let pvcs_job = async {
-        if !only.contains(&SourceId::Pvcs) {
-            return None;
-        }
-        let started = Instant::now();
+        crate::sources::kube::collect_pods_once(cfg, kube, &env).await
+    });
+    let pvcs_job = timed(only, SourceId::Pvcs, async {
         let env = crate::sources::kube::KubeEnv::from_process();
-        let result = match tokio::time::timeout(
-            SOURCE_DEADLINE,
-            crate::sources::kube::collect_pvcs_once(cfg, kube, &env),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => Err(SourceError::Timeout(format!(
-                "pvcs took longer than {SOURCE_DEADLINE:?}"
-            ))),
-        };
-        Some((result, started.elapsed()))
-    };
+        crate::sources::kube::collect_pvcs_once(cfg, kube, &env).await
+    });
     let sockets_job = async {
         if !only.contains(&SourceId::Sockets) {
             return None;
