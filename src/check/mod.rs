@@ -259,6 +259,41 @@ pub struct Collected {
     pub pvcs: Option<(Result<PvcsSnapshot, SourceError>, Duration)>,
 }
 
+/// One source's entry in `sources`: on data, `use_data` adds its checks and section; a
+/// failure makes the whole check UNKNOWN, "not configured" does not.
+fn source_report<T>(
+    result: &Result<T, SourceError>,
+    took: Duration,
+    status: &mut CheckStatus,
+    use_data: impl FnOnce(&T),
+) -> SourceReport {
+    let duration_ms = Some(took.as_secs_f64() * 1000.0);
+    match result {
+        Ok(data) => {
+            use_data(data);
+            SourceReport {
+                status: SourceStatus::Ok,
+                error: None,
+                duration_ms,
+            }
+        }
+        Err(e) => {
+            if e.is_failure() {
+                *status = status.combine(CheckStatus::Unknown);
+            }
+            SourceReport {
+                status: if e.is_failure() {
+                    SourceStatus::Failed
+                } else {
+                    SourceStatus::NotConfigured
+                },
+                error: Some(e.to_string()),
+                duration_ms,
+            }
+        }
+    }
+}
+
 /// Builds the report from collected data: pure, so tests feed it snapshots.
 pub fn build_report(
     cfg: &Config,
@@ -272,113 +307,42 @@ pub fn build_report(
     let mut sockets = None;
 
     if let Some((result, took)) = &collected.sockets {
-        let duration_ms = Some(took.as_secs_f64() * 1000.0);
-        match result {
-            Ok(snap) => {
-                let conds = rules::sockets::evaluate(snap, &cfg.rules.sockets);
-                checks.extend(rules::one_shot(&conds));
-                sockets = Some(SocketsSection::from_snapshot(snap));
-                sources.insert(
-                    "sockets",
-                    SourceReport {
-                        status: SourceStatus::Ok,
-                        error: None,
-                        duration_ms,
-                    },
-                );
-            }
-            Err(e) => {
-                if e.is_failure() {
-                    status = status.combine(CheckStatus::Unknown);
-                }
-                sources.insert(
-                    "sockets",
-                    SourceReport {
-                        status: if e.is_failure() {
-                            SourceStatus::Failed
-                        } else {
-                            SourceStatus::NotConfigured
-                        },
-                        error: Some(e.to_string()),
-                        duration_ms,
-                    },
-                );
-            }
-        }
+        let report = source_report(result, *took, &mut status, |snap| {
+            let conds = rules::sockets::evaluate(snap, &cfg.rules.sockets);
+            checks.extend(rules::one_shot(&conds));
+            sockets = Some(SocketsSection::from_snapshot(snap));
+        });
+        sources.insert("sockets", report);
     }
 
     // Pods: one list, the same rules as the TUI.
     let mut pods = None;
     if let Some((result, took)) = &collected.pods {
-        let duration_ms = Some(took.as_secs_f64() * 1000.0);
-        let report = match result {
-            Ok(rows) => {
-                checks.extend(rules::one_shot(&rules::pods::evaluate(rows)));
-                pods = Some(crate::sources::kube::check_json(rows, now));
-                SourceReport {
-                    status: SourceStatus::Ok,
-                    error: None,
-                    duration_ms,
-                }
-            }
-            Err(e) => {
-                if e.is_failure() {
-                    status = status.combine(CheckStatus::Unknown);
-                }
-                SourceReport {
-                    status: if e.is_failure() {
-                        SourceStatus::Failed
-                    } else {
-                        SourceStatus::NotConfigured
-                    },
-                    error: Some(e.to_string()),
-                    duration_ms,
-                }
-            }
-        };
+        let report = source_report(result, *took, &mut status, |rows| {
+            checks.extend(rules::one_shot(&rules::pods::evaluate(rows)));
+            pods = Some(crate::sources::kube::check_json(rows, now));
+        });
         sources.insert("pods", report);
     }
 
     // PVCs: one list of claims, PVs, StorageClasses and pods, the same rules as the TUI.
     let (mut pvcs, mut pvs, mut pvc_summary) = (None, None, None);
     if let Some((result, took)) = &collected.pvcs {
-        let duration_ms = Some(took.as_secs_f64() * 1000.0);
-        let report = match result {
-            Ok(snap) => {
-                // Subjects and messages carry names and messages from the cluster.
-                checks.extend(
-                    rules::one_shot(&rules::pvcs::evaluate(snap))
-                        .into_iter()
-                        .map(|mut c| {
-                            c.subject = sanitize::line(&c.subject).into_owned();
-                            c.message = sanitize::line(&c.message).into_owned();
-                            c
-                        }),
-                );
-                pvcs = Some(crate::sources::kube::pvcs_check_json(&snap.rows, now));
-                pvs = Some(crate::sources::kube::pvs_check_json(&snap.pvs, now));
-                pvc_summary = Some(PvcSummary::from_snapshot(snap));
-                SourceReport {
-                    status: SourceStatus::Ok,
-                    error: None,
-                    duration_ms,
-                }
-            }
-            Err(e) => {
-                if e.is_failure() {
-                    status = status.combine(CheckStatus::Unknown);
-                }
-                SourceReport {
-                    status: if e.is_failure() {
-                        SourceStatus::Failed
-                    } else {
-                        SourceStatus::NotConfigured
-                    },
-                    error: Some(e.to_string()),
-                    duration_ms,
-                }
-            }
-        };
+        let report = source_report(result, *took, &mut status, |snap| {
+            // Subjects and messages carry names and messages from the cluster.
+            checks.extend(
+                rules::one_shot(&rules::pvcs::evaluate(snap))
+                    .into_iter()
+                    .map(|mut c| {
+                        c.subject = sanitize::line(&c.subject).into_owned();
+                        c.message = sanitize::line(&c.message).into_owned();
+                        c
+                    }),
+            );
+            pvcs = Some(crate::sources::kube::pvcs_check_json(&snap.rows, now));
+            pvs = Some(crate::sources::kube::pvs_check_json(&snap.pvs, now));
+            pvc_summary = Some(PvcSummary::from_snapshot(snap));
+        });
         sources.insert("pvcs", report);
     }
 
