@@ -14,10 +14,10 @@ pub fn rule_title(rule: &str) -> Option<&'static str> {
     Some(match rule {
         "close_wait" => "CLOSE_WAIT sockets",
         "time_wait" => "TIME_WAIT sockets",
-        "listen_overflows_per_sec" => "Listen queue overflowing",
+        "listen_overflows_per_sec" => "Listen overflows",
         "accept_queue_pct" => "Listen queue full",
-        "process_fd_pct" => "Process near its fd limit",
-        "conntrack_pct" => "Conntrack table filling",
+        "process_fd_pct" => "Process fds high",
+        "conntrack_pct" => "Conntrack filling",
         "pod_waiting_reason" => "Pod not starting",
         "pod_oom_killed" => "Pod OOM-killed",
         "pod_restarts_increased" => "Pod restarting",
@@ -28,7 +28,7 @@ pub fn rule_title(rule: &str) -> Option<&'static str> {
         "pvc_terminating_in_use" => "PVC deleted while in use",
         "pvc_lost" => "PVC lost",
         "pvc_pending" => "PVC stuck Pending",
-        "pvc_reclaim_delete" => "PVC at risk (reclaim Delete)",
+        "pvc_reclaim_delete" => "PVC reclaim Delete",
         "pv_released" => "PV orphaned",
         _ => return None,
     })
@@ -52,7 +52,7 @@ pub enum Shown {
     Count { n: u64, noun: &'static str },
     /// `92% of backlog`.
     Percent { pct: f64, of: &'static str },
-    /// `2.5 overflows/s`.
+    /// `2.5/s` (the title says of what; `noun` is for the limit's words).
     Rate { per_sec: f64, noun: &'static str },
     /// `CrashLoopBackOff for 3h` (`for 3h` when `what` is empty): a state since `since`.
     For {
@@ -72,7 +72,7 @@ impl Shown {
             Shown::Number(v) => number(*v),
             Shown::Count { n, noun } => format!("{} {noun}", group(*n)),
             Shown::Percent { pct, of } => format!("{pct:.0}% of {of}"),
-            Shown::Rate { per_sec, noun } => format!("{per_sec:.1} {noun}/s"),
+            Shown::Rate { per_sec, .. } => format!("{per_sec:.1}/s"),
             Shown::For { what, since } => {
                 let d = age(now, *since);
                 if what.is_empty() {
@@ -101,7 +101,7 @@ impl Shown {
             Shown::Number(_) => format!("{sym} {}", number(threshold)),
             Shown::Count { .. } => format!("{sym} {}", group(threshold.max(0.0) as u64)),
             Shown::Percent { .. } => format!("{sym} {threshold:.0}%"),
-            Shown::Rate { noun, .. } => format!("{sym} {threshold:.1} {noun}/s"),
+            Shown::Rate { .. } => format!("{sym} {threshold:.1}/s"),
             Shown::For { .. } if threshold > 0.0 => format!("{sym} {}", secs(threshold)),
             Shown::Ago { .. } if threshold > 0.0 => format!("within {}", secs(threshold)),
             Shown::For { .. } | Shown::Ago { .. } | Shown::Text(_) => String::new(),

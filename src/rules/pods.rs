@@ -490,7 +490,7 @@ fn display(r: &PodReason) -> (Cow<'static, str>, Shown) {
     let title: Cow<'static, str> = match r.rule {
         PodRule::WaitingReason => Cow::Borrowed(match head.as_str() {
             "CrashLoopBackOff" => "Pod crash-looping",
-            "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => "Pod image pull failing",
+            "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => "Pod image pull fails",
             "CreateContainerConfigError" | "CreateContainerError" => "Pod config error",
             _ => "Pod not starting",
         }),

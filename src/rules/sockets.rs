@@ -121,7 +121,7 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 Condition::check(src, "process_fd_pct", subject.clone(), r, pct, msg).shown(
                     Shown::Percent {
                         pct,
-                        of: "fd limit",
+                        of: "limit",
                     },
                 ),
             );

@@ -346,6 +346,21 @@ pub fn cut_middle(s: &str, width: usize, ellipsis: &str) -> String {
     out
 }
 
+/// A subject cut to `width`: a trailing owner (`listen 0.0.0.0:8080 (java, pid 4242)`) goes
+/// first, marked by the ellipsis; else the middle is cut.
+pub fn fit_subject(s: &str, width: usize, ellipsis: &str) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    if let Some((head, _)) = s.split_once(" (") {
+        let n = head.chars().count() + ellipsis.chars().count();
+        if n <= width {
+            return format!("{head}{ellipsis}");
+        }
+    }
+    cut_middle(s, width, ellipsis)
+}
+
 /// `x150 in 12 namespaces`, or shorter (`x150 in 12 ns`, `x150`) to fit `width`.
 fn where_fitting(g: &AlertGroup, width: usize) -> String {
     let full = g.where_text();
@@ -374,8 +389,14 @@ struct Cells {
     muted: bool,
 }
 
-fn since_text(a: &Alert, model: &Model) -> String {
+/// `3m ago` when firing; `pending 3m/15m` while pending, `3m/15m` when `compact` (the level
+/// cell has the pending glyph).
+fn since_text(a: &Alert, model: &Model, compact: bool) -> String {
     match a.phase {
+        AlertPhase::Pending { .. } if compact => a
+            .pending_progress(model.now)
+            .map(|(done, needed)| format!("{}/{}", short_age(done), short_age(needed)))
+            .unwrap_or_default(),
         AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default(),
         AlertPhase::Firing { since } => format!(
             "{} ago",
@@ -390,6 +411,7 @@ fn cells(
     model: &Model,
     ctx: ViewCtx<'_>,
     subject_w: usize,
+    compact: bool,
 ) -> Option<Cells> {
     let g = rows.group(i)?;
     let first = rows.alert(i)?;
@@ -433,10 +455,10 @@ fn cells(
             } else {
                 first.title.to_string()
             },
-            subject: cut_middle(&sanitize(&first.key.subject), subject_w, ctx.sym.ellipsis),
+            subject: fit_subject(&sanitize(&first.key.subject), subject_w, ctx.sym.ellipsis),
             value: first.value_text(now),
             limit: first.limit_text(),
-            since: since_text(first, model),
+            since: since_text(first, model, compact),
             ack: first
                 .ack
                 .as_ref()
@@ -483,13 +505,11 @@ fn layout(width: usize, content: [usize; 7]) -> ([usize; 7], [bool; 7]) {
             show = with;
         }
     }
-    let rest = width.saturating_sub(used(&w, &show));
-    w[2] = rest.max(SUBJECT_MIN.min(width));
-    if rest < SUBJECT_MIN {
-        // Very narrow: the title gives way before the value and since.
-        let short = w[1].saturating_sub(SUBJECT_MIN - rest);
-        w[1] = short.max(8);
-    }
+    // Level, title, value and since stay whole; the subject takes what is left, up to its
+    // widest visible value.
+    w[2] = width
+        .saturating_sub(used(&w, &show))
+        .min(content[2].max(SUBJECT_MIN));
     (w, show)
 }
 
@@ -533,35 +553,44 @@ fn render(
     let state = &pane.table;
     let (off, visible) = state.visible(table_area.height.saturating_sub(1) as usize);
 
-    // Widths from the visible rows only (their widest cell), subject measured uncut.
-    let mut content = [0usize; 7];
-    for (n, name) in COLUMNS.iter().enumerate() {
-        content[n] = name.chars().count() + 1;
-    }
-    content[4] = 0;
-    content[6] = 0;
-    let probe: Vec<Cells> = visible
-        .iter()
-        .filter_map(|&i| cells(&rows, i, model, ctx, usize::MAX))
-        .collect();
-    for c in &probe {
-        let lens = [
-            c.level.content.chars().count(),
-            c.title.chars().count(),
-            c.subject.chars().count(),
-            c.value.chars().count(),
-            c.limit.chars().count(),
-            c.since.chars().count(),
-            c.ack.chars().count(),
-        ];
-        for (m, l) in content.iter_mut().zip(lens) {
-            *m = (*m).max(l);
+    // Widths from the visible rows only (their widest cell), subject measured uncut; when the
+    // subject gets too little room, pending progress drops its word (`3m/15m`).
+    let measure = |compact: bool| {
+        let mut content = [0usize; 7];
+        for (n, name) in COLUMNS.iter().enumerate() {
+            content[n] = name.chars().count() + 1;
         }
+        content[4] = 0;
+        content[6] = 0;
+        for c in visible
+            .iter()
+            .filter_map(|&i| cells(&rows, i, model, ctx, usize::MAX, compact))
+        {
+            let lens = [
+                c.level.content.chars().count(),
+                c.title.chars().count(),
+                c.subject.chars().count(),
+                c.value.chars().count(),
+                c.limit.chars().count(),
+                c.since.chars().count(),
+                c.ack.chars().count(),
+            ];
+            for (m, l) in content.iter_mut().zip(lens) {
+                *m = (*m).max(l);
+            }
+        }
+        let (widths, show) = layout(table_area.width as usize, content);
+        (widths, show, content[2])
+    };
+    let (mut widths, mut show, want) = measure(false);
+    let mut compact = false;
+    if widths[2] < want.min(24) {
+        (widths, show, _) = measure(true);
+        compact = true;
     }
-    let (widths, show) = layout(table_area.width as usize, content);
     let subject_w = widths[2];
     let table_rows = visible.iter().enumerate().filter_map(|(n, &i)| {
-        let c = cells(&rows, i, model, ctx, subject_w)?;
+        let c = cells(&rows, i, model, ctx, subject_w, compact)?;
         let mut out = vec![c.level, Span::raw(c.title), Span::raw(c.subject)];
         out.push(Span::raw(c.value));
         if show[4] {
@@ -746,6 +775,10 @@ mod tests {
     fn middle_cut_keeps_both_ends() {
         assert_eq!(cut_middle("monitoring/grafana-data-old", 12, "…"), "monito…a-old");
         assert_eq!(cut_middle("short", 12, "…"), "short");
+        assert_eq!(
+            fit_subject("listen 0.0.0.0:8080 (java, pid 4242)", 24, "…"),
+            "listen 0.0.0.0:8080…"
+        );
     }
 
     #[test]
@@ -755,7 +788,7 @@ mod tests {
         assert_eq!(&w[..2], &[10, 17]);
         assert_eq!(w[3], 23);
         assert_eq!(w[5], 9);
-        assert!(show[2] && w[2] >= 12, "{w:?}");
+        assert!(show[2] && w[2] >= 14, "{w:?}");
         assert!(!show[6]);
         let total: usize = w.iter().zip(show).filter(|(_, s)| *s).map(|(w, _)| w).sum();
         assert!(total + 4 <= 78, "{w:?} {show:?}");
