@@ -527,11 +527,13 @@ fn render(
         book,
     };
     let s = book.summary();
+    let n = |v: usize| crate::rules::display::group(v as u64);
     let mut extra = format!(
-        "{} active, {} groups, {} firing",
-        s.shown,
-        s.groups,
-        s.critical + s.warning + s.info
+        "{} active, {} {}, {} firing",
+        n(s.shown),
+        n(s.groups),
+        if s.groups == 1 { "group" } else { "groups" },
+        n(s.critical + s.warning + s.info)
     );
     if book.hooks_dropped() > 0 {
         extra.push_str(&format!(
