@@ -102,7 +102,11 @@ pub fn proc_text(data: &[u8]) {
     let mut rates = netstat::ListenRates::default();
     let start = std::time::Instant::now();
     // The same file read twice, then half of it: rates between readings, counters that go back.
-    for (i, part) in [&text[..], &text[..], &text[..text.len() / 2]]
+    let half = (0..=text.len() / 2)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    for (i, part) in [&text[..], &text[..], &text[..half]]
         .iter()
         .enumerate()
     {
