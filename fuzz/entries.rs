@@ -346,7 +346,8 @@ pub fn kube_pvcs(data: &[u8]) {
             r.used_by_text(),
             r.markers_text(),
             r.reasons_text(),
-            r.used.text(),
+            r.used.used_bytes(),
+            r.users.iter().map(|u| u.text()).collect::<Vec<_>>(),
         );
     }
     for r in &pv_rows {
