@@ -32,11 +32,11 @@ fn tool(names: &[&str]) -> Option<PathBuf> {
     None
 }
 
-/// `ondeck check --demo --format prometheus [extra]` with an empty config home.
-fn check_prometheus(extra: &[&str], home: &Path) -> String {
+/// `ondeck check --format prometheus ARGS` with an empty config home.
+fn check_prometheus(args: &[&str], home: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_ondeck"))
-        .args(["check", "--demo", "--format", "prometheus"])
-        .args(extra)
+        .args(["check", "--format", "prometheus"])
+        .args(args)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_STATE_HOME", home.join("state"))
@@ -52,7 +52,7 @@ fn check_prometheus(extra: &[&str], home: &Path) -> String {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("\nondeck_status ") || text.starts_with("# HELP"));
+    assert!(text.contains("\nondeck_status "), "{text}");
     text
 }
 
@@ -138,6 +138,25 @@ fn scrape_textfile(exporter: &Path, dir: &Path) -> String {
     }
 }
 
+/// Every `ondeck_check_level` series of `metrics` is served: node_exporter drops (and only logs)
+/// series it has seen before, so a duplicate shows up as a missing line here.
+fn served_every_check(metrics: &str, scraped: &str) {
+    assert!(
+        scraped.lines().any(|l| l == "node_textfile_scrape_error 0"),
+        "node_exporter reported a textfile scrape error:\n{scraped}"
+    );
+    let count = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("ondeck_check_level{"))
+            .count()
+    };
+    assert_eq!(
+        count(metrics),
+        count(scraped),
+        "node_exporter does not serve every check:\n--- written ---\n{metrics}\n--- served ---\n{scraped}"
+    );
+}
+
 #[test]
 fn promtool_and_node_exporter_accept_check_output() {
     let Some(promtool) = tool(&["promtool"]) else {
@@ -147,7 +166,7 @@ fn promtool_and_node_exporter_accept_check_output() {
         return;
     };
     let home = tempfile::tempdir().expect("temp dir");
-    let metrics = check_prometheus(&[], home.path());
+    let metrics = check_prometheus(&["--demo"], home.path());
     assert!(metrics.contains("ondeck_check_level{"), "{metrics}");
     promtool_accepts(&promtool, &metrics);
 
@@ -162,18 +181,71 @@ fn promtool_and_node_exporter_accept_check_output() {
         scraped.lines().any(|l| l == status),
         "node_exporter does not serve `{status}`:\n{scraped}"
     );
-    // A file node_exporter could not read shows up only as a scrape error, not as a failure.
+    served_every_check(&metrics, &scraped);
+}
+
+/// Three pods whose names clean up to the same text (`api\u{7}x`, `api\u{8}x` and `api\u{FFFD}x`
+/// all read `api\u{FFFD}x`): still three series each, accepted by both consumers.
+#[test]
+fn names_that_clean_up_alike_stay_separate_series() {
+    let Some(promtool) = tool(&["promtool"]) else {
+        return;
+    };
+    let Some(exporter) = tool(&["prometheus-node-exporter", "node_exporter"]) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    let scenario = home.path().join("alike.yaml");
+    std::fs::write(
+        &scenario,
+        "pods:\n\
+         \x20 - { namespace: web, name: \"api\\u0007x\", state: CrashLoopBackOff }\n\
+         \x20 - { namespace: web, name: \"api\\u0008x\", state: CrashLoopBackOff }\n\
+         \x20 - { namespace: web, name: \"api\\ufffdx\", state: CrashLoopBackOff }\n",
+    )
+    .expect("write scenario");
+    let kubeconfig = home.path().join("kubeconfig");
+    let sim = Command::new(env!("CARGO_BIN_EXE_ondeck"))
+        .args(["sim", "serve", "--scenario"])
+        .arg(&scenario)
+        .arg("--kubeconfig-out")
+        .arg(&kubeconfig)
+        .env("HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ondeck sim serve");
+    let mut sim = Reaper(sim);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&kubeconfig).is_ok_and(|k| k.contains("current-context")) {
+        if let Ok(Some(status)) = sim.0.try_wait() {
+            panic!("ondeck sim serve exited: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no kubeconfig from sim serve within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kc = kubeconfig.to_str().expect("UTF-8 path");
+    let metrics = check_prometheus(&["--kubeconfig", kc, "-A", "--only", "pods"], home.path());
+    let waiting: std::collections::HashSet<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("ondeck_check_level{") && l.contains("api\u{FFFD}x"))
+        .collect();
     assert!(
-        scraped.lines().any(|l| l == "node_textfile_scrape_error 0"),
-        "node_exporter reported a textfile scrape error:\n{scraped}"
+        waiting.len() >= 3,
+        "three pods, three series each:\n{metrics}"
     );
-    let levels = metrics
-        .lines()
-        .filter(|l| l.starts_with("ondeck_check_level{"))
-        .count();
-    let served = scraped
-        .lines()
-        .filter(|l| l.starts_with("ondeck_check_level{"))
-        .count();
-    assert_eq!(levels, served, "every check is served:\n{scraped}");
+    assert!(
+        !metrics.contains('\u{7}') && !metrics.contains('\u{8}'),
+        "{metrics}"
+    );
+    promtool_accepts(&promtool, &metrics);
+
+    let dir = tempfile::tempdir().expect("textfile dir");
+    std::fs::write(dir.path().join("ondeck.prom"), &metrics).expect("write textfile");
+    let scraped = scrape_textfile(&exporter, dir.path());
+    served_every_check(&metrics, &scraped);
 }
