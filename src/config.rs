@@ -686,7 +686,8 @@ mod tests {
 
     #[test]
     fn alertmanager_url_is_checked() {
-        let cfg = parse("[alerts]\nalertmanager_url = \"http://127.0.0.1:9093\"\n").expect("parses");
+        let cfg =
+            parse("[alerts]\nalertmanager_url = \"http://127.0.0.1:9093\"\n").expect("parses");
         assert_eq!(
             cfg.alerts.alertmanager_url.as_deref(),
             Some("http://127.0.0.1:9093")

@@ -24,7 +24,9 @@ fn binary() -> Option<PathBuf> {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A running Alertmanager, killed on drop.
@@ -39,7 +41,9 @@ async fn start_alertmanager() -> Result<Option<Am>, Box<dyn std::error::Error>> 
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             return Err("prometheus-alertmanager is not installed (.ci/run installs it)".into());
         }
-        eprintln!("skipped: prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)");
+        eprintln!(
+            "skipped: prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)"
+        );
         return Ok(None);
     };
     let dir = tempfile::tempdir()?;
@@ -51,7 +55,10 @@ async fn start_alertmanager() -> Result<Option<Am>, Box<dyn std::error::Error>> 
     let port = free_port()?;
     let child = tokio::process::Command::new(bin)
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--cluster.listen-address=")
         .stdout(std::process::Stdio::null())
@@ -142,7 +149,8 @@ async fn a_storm_of_oom_killed_pods_is_one_alertmanager_group() -> TestResult {
         return Ok(());
     };
     let http = client()?;
-    let ondeck = AlertmanagerClient::spawn(&am.url, Duration::from_secs(5), Duration::from_secs(60))?;
+    let ondeck =
+        AlertmanagerClient::spawn(&am.url, Duration::from_secs(5), Duration::from_secs(60))?;
     let mut book = AlertBook::new(100);
     let (now, wall) = (Instant::now(), jiff::Timestamp::now());
     storm(&mut book, now, wall);
@@ -200,7 +208,10 @@ async fn a_storm_of_oom_killed_pods_is_one_alertmanager_group() -> TestResult {
     .await?;
     let stats = ondeck.stats();
     assert_eq!(stats.failed, 0, "{stats:?}");
-    assert!(stats.posted >= 4, "two batches firing, two resolving: {stats:?}");
+    assert!(
+        stats.posted >= 4,
+        "two batches firing, two resolving: {stats:?}"
+    );
     Ok(())
 }
 
@@ -215,7 +226,8 @@ async fn a_receiver_that_never_answers_never_blocks_publishing() -> TestResult {
             conns.push(c);
         }
     });
-    let ondeck = AlertmanagerClient::spawn(&url, Duration::from_millis(300), Duration::from_secs(1))?;
+    let ondeck =
+        AlertmanagerClient::spawn(&url, Duration::from_millis(300), Duration::from_secs(1))?;
     let mut book = AlertBook::new(100);
     let wall = jiff::Timestamp::now();
     storm(&mut book, Instant::now(), wall);
@@ -236,10 +248,7 @@ async fn a_receiver_that_never_answers_never_blocks_publishing() -> TestResult {
     }
     let stats = ondeck.stats();
     assert_eq!(stats.posted, 0, "{stats:?}");
-    assert!(
-        stats.last_error.is_none() || stats.failed >= 1,
-        "{stats:?}"
-    );
+    assert!(stats.last_error.is_none() || stats.failed >= 1, "{stats:?}");
     held.abort();
     Ok(())
 }

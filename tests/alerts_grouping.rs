@@ -50,7 +50,12 @@ fn pods_update(oom: bool, generation: u64, at: Instant, now: jiff::Timestamp) ->
     let rules = PodRules::default();
     let rows = (0..1000)
         .map(|i| {
-            let p = pod(&format!("team-{:02}", i % 12), &format!("api-{i:04}"), oom, now);
+            let p = pod(
+                &format!("team-{:02}", i % 12),
+                &format!("api-{i:04}"),
+                oom,
+                now,
+            );
             ondeck::rules::pods::row(&p, None, &rules, now)
         })
         .collect();
@@ -158,7 +163,10 @@ fn a_storm_of_1000_oom_killed_pods_is_one_row_one_bell_one_hook_run() {
 
     // Enter expands it to its members and folds it again.
     press(&mut m, KeyCode::Enter);
-    assert!(m.overlay.is_none(), "Enter on a group expands, no detail view");
+    assert!(
+        m.overlay.is_none(),
+        "Enter on a group expands, no detail view"
+    );
     assert_eq!(pane_rows(&m), 1001);
     let text = buffer_text(&render(&m, &Theme::builtin_dark(false), 80, 24));
     assert!(text.contains("team-00/api-0000"), "{text}");

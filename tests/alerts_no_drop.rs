@@ -94,7 +94,9 @@ async fn wait_for(m: &mut Model, ex: &mut ExecutorHandle, stage: FlowStage) -> R
                 Some(Overlay::PvcDelete(d)) => format!("{:?}", d.flow),
                 _ => String::new(),
             };
-            return Err(format!("flow ended in {now:?} waiting for {stage:?}: {why}"));
+            return Err(format!(
+                "flow ended in {now:?} waiting for {stage:?}: {why}"
+            ));
         }
         let r = tokio::time::timeout_at(deadline, ex.results.recv())
             .await
@@ -143,8 +145,7 @@ async fn a_hook_storm_never_drops_or_delays_a_typed_confirmation() -> TestResult
     for c in NAME.chars() {
         for t in storm.by_ref().take(per_key) {
             fired += 1;
-            if ex.commands.dispatch(Command::RunAlertHook(Box::new(t))) == Dispatched::HookDropped
-            {
+            if ex.commands.dispatch(Command::RunAlertHook(Box::new(t))) == Dispatched::HookDropped {
                 dropped += 1;
             }
         }
@@ -190,7 +191,10 @@ async fn a_hook_storm_never_drops_or_delays_a_typed_confirmation() -> TestResult
     drop(results);
     let _ = tokio::time::timeout(STEP, task).await;
     assert!(!f.pvc_exists("monitoring", "grafana-data-old"), "deleted");
-    assert!(f.pvc_exists("monitoring", "grafana-data"), "the neighbour stays");
+    assert!(
+        f.pvc_exists("monitoring", "grafana-data"),
+        "the neighbour stays"
+    );
     assert_eq!(f.pvc_deletes(), vec![(true, 200), (false, 200)]);
     Ok(())
 }

@@ -76,7 +76,10 @@ fn alerts_pane_80x24() {
         cw.contains("WARNING") && cw.contains("1,523 sockets") && cw.contains("3m/15m"),
         "{text}"
     );
-    assert!(!text.contains("accept_queue_pct"), "titles, not rule ids: {text}");
+    assert!(
+        !text.contains("accept_queue_pct"),
+        "titles, not rule ids: {text}"
+    );
     insta::assert_snapshot!(text);
 }
 

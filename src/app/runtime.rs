@@ -407,6 +407,11 @@ pub struct CommandSender {
     hooks: Option<HookPool>,
 }
 
+/// The executor has stopped (the console is shutting down): the command was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the executor has stopped; the command was not run")]
+pub struct ExecutorGone;
+
 /// What [`CommandSender::dispatch`] did with a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatched {
@@ -442,9 +447,9 @@ impl CommandSender {
 
     /// [`CommandSender::dispatch`] for callers written against a channel: `Err` only when the
     /// executor is gone.
-    pub async fn send(&self, cmd: Command) -> Result<(), Dispatched> {
+    pub async fn send(&self, cmd: Command) -> Result<(), ExecutorGone> {
         match self.dispatch(cmd) {
-            Dispatched::Closed => Err(Dispatched::Closed),
+            Dispatched::Closed => Err(ExecutorGone),
             _ => Ok(()),
         }
     }
@@ -869,4 +874,3 @@ async fn start_delete_flow(
     });
     Some(RunningFlow { pvc, inputs, task })
 }
-

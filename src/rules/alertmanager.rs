@@ -237,7 +237,10 @@ async fn post_all(
     stats: &Mutex<AmStats>,
 ) {
     let ends = jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::try_from(resend * 4).unwrap_or(jiff::SignedDuration::from_secs(240)))
+        .checked_add(
+            jiff::SignedDuration::try_from(resend * 4)
+                .unwrap_or(jiff::SignedDuration::from_secs(240)),
+        )
         .unwrap_or_else(|_| jiff::Timestamp::now())
         .to_string();
     for a in alerts.iter_mut().filter(|a| a.ends_at.is_none()) {

@@ -508,7 +508,10 @@ impl AlertBook {
         let before = std::mem::take(&mut self.groups);
         self.refold();
         let groups = self.group_transitions(&before, &out, wall);
-        Changes { alerts: out, groups }
+        Changes {
+            alerts: out,
+            groups,
+        }
     }
 
     /// Compares group states before and after a change: a group whose firing count left 0
@@ -852,11 +855,6 @@ pub struct CheckResult {
     pub value: f64,
     pub threshold: Option<f64>,
     pub message: String,
-    /// The rule's human title (`Pod OOM-killed`); `name` stays the rule id.
-    pub title: String,
-    /// The value and limit in their units (`10,087 sockets (limit > 2,000)`), for people;
-    /// `value` and `threshold` stay the numbers.
-    pub display: String,
     /// Always false in one-shot mode: `for` durations need history.
     pub for_evaluated: bool,
     /// The `for` duration the TUI would wait before firing, if any ("15m").
@@ -867,7 +865,6 @@ pub struct CheckResult {
 /// One-shot evaluation for `check`: each (rule, subject) takes the loudest breached level,
 /// ignoring `for`. Subjects with nothing breached report `ok` against the quietest threshold.
 pub fn one_shot(conditions: &[Condition]) -> Vec<CheckResult> {
-    let now = jiff::Timestamp::now();
     let mut groups: BTreeMap<(SourceId, &str, &str), Vec<&Condition>> = BTreeMap::new();
     for c in conditions {
         groups
@@ -892,19 +889,6 @@ pub fn one_shot(conditions: &[Condition]) -> Vec<CheckResult> {
                 None => (Level::Ok, None, String::new(), Duration::ZERO),
             };
             let value = conds.first().map(|c| c.value).unwrap_or_default();
-            let (title, display) = match chosen.or(conds.first().copied()) {
-                Some(c) => {
-                    let v = c.shown.render(now);
-                    let limit = c.shown.limit(c.op, c.threshold);
-                    let display = if limit.is_empty() {
-                        v
-                    } else {
-                        format!("{v} (limit {limit})")
-                    };
-                    (c.title.to_string(), display)
-                }
-                None => (title_or_id(rule).into_owned(), String::new()),
-            };
             CheckResult {
                 source: source.name(),
                 name: rule.to_string(),
@@ -913,8 +897,6 @@ pub fn one_shot(conditions: &[Condition]) -> Vec<CheckResult> {
                 value,
                 threshold,
                 message,
-                title,
-                display,
                 for_evaluated: false,
                 for_: (!for_.is_zero()).then(|| short_duration(for_)),
             }

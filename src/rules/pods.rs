@@ -562,7 +562,12 @@ mod tests {
         assert_eq!(title, "Pod crash-looping");
         assert_eq!(shown.render(now), "CrashLoopBackOff for 3h");
         assert_eq!(shown.limit(Comparison::Above, 0.0), "", "no raw 10804/0");
-        let (r, now) = reason(PodRule::Failed, "Evicted for 5m: The node was low", 300, 0.0);
+        let (r, now) = reason(
+            PodRule::Failed,
+            "Evicted for 5m: The node was low",
+            300,
+            0.0,
+        );
         let (title, shown) = display(&r);
         assert_eq!(title, "Pod evicted");
         assert_eq!(shown.render(now), "Evicted for 5m");

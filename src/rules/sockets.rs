@@ -66,11 +66,12 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 ),
             ),
         };
-        let mut c = Condition::check(src, "listen_overflows_per_sec", "host", r, value, msg)
-            .shown(Shown::Rate {
+        let mut c = Condition::check(src, "listen_overflows_per_sec", "host", r, value, msg).shown(
+            Shown::Rate {
                 per_sec: value,
                 noun: "overflows",
-            });
+            },
+        );
         c.breached &= rate.is_some();
         out.push(c);
     }
@@ -92,12 +93,8 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 l.queued, l.backlog, l.local
             );
             out.push(
-                Condition::check(src, "accept_queue_pct", subject.clone(), r, pct, msg).shown(
-                    Shown::Percent {
-                        pct,
-                        of: "backlog",
-                    },
-                ),
+                Condition::check(src, "accept_queue_pct", subject.clone(), r, pct, msg)
+                    .shown(Shown::Percent { pct, of: "backlog" }),
             );
         }
     }
@@ -118,12 +115,8 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 group(f.soft_limit.unwrap_or(0))
             );
             out.push(
-                Condition::check(src, "process_fd_pct", subject.clone(), r, pct, msg).shown(
-                    Shown::Percent {
-                        pct,
-                        of: "limit",
-                    },
-                ),
+                Condition::check(src, "process_fd_pct", subject.clone(), r, pct, msg)
+                    .shown(Shown::Percent { pct, of: "limit" }),
             );
         }
     }

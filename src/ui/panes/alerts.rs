@@ -253,8 +253,16 @@ impl TableData for AlertRows<'_> {
             return false;
         };
         scratch.clear();
-        let _ = write!(scratch, "{} {} {}", g.key.level.label(), g.key.rule, g.title);
-        if let Some(a) = self.alert(i).filter(|_| !matches!(self.rows[i], PaneRow::Group { .. }))
+        let _ = write!(
+            scratch,
+            "{} {} {}",
+            g.key.level.label(),
+            g.key.rule,
+            g.title
+        );
+        if let Some(a) = self
+            .alert(i)
+            .filter(|_| !matches!(self.rows[i], PaneRow::Group { .. }))
         {
             let _ = write!(scratch, " {} {}", a.key.subject, a.message);
         }
@@ -500,8 +508,7 @@ fn layout(width: usize, content: [usize; 7]) -> ([usize; 7], [bool; 7]) {
         }
         let mut with = show;
         with[extra] = true;
-        if width.saturating_sub(used(&w, &with)) >= SUBJECT_FAIR.min(content[2]).max(SUBJECT_MIN)
-        {
+        if width.saturating_sub(used(&w, &with)) >= SUBJECT_FAIR.min(content[2]).max(SUBJECT_MIN) {
             show = with;
         }
     }
@@ -775,7 +782,10 @@ mod tests {
 
     #[test]
     fn middle_cut_keeps_both_ends() {
-        assert_eq!(cut_middle("monitoring/grafana-data-old", 12, "…"), "monito…a-old");
+        assert_eq!(
+            cut_middle("monitoring/grafana-data-old", 12, "…"),
+            "monito…a-old"
+        );
         assert_eq!(cut_middle("short", 12, "…"), "short");
         assert_eq!(
             fit_subject("listen 0.0.0.0:8080 (java, pid 4242)", 24, "…"),
