@@ -170,8 +170,8 @@ fn main() {
         let src = spawn(target, &cfg, tx);
         let first = loop {
             match tokio::time::timeout(Duration::from_secs(120), rx.recv()).await {
-                Ok(Some(u)) => match u.result {
-                    Ok(Payload::Pods(s)) if s.rows.len() >= PODS => break s,
+                Ok(Some(u)) => match u.result.map(Payload::downcast::<PodsSnapshot>) {
+                    Ok(Some(s)) if s.rows.len() >= PODS => break s,
                     Ok(_) => continue,
                     Err(e) => return Err(e.to_string()),
                 },

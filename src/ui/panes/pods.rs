@@ -99,10 +99,7 @@ impl Pane for PodsPane {
         if u.source != SourceId::Pods {
             return None;
         }
-        match self.feed.apply_kube(u, |p| match p {
-            Payload::Pods(snap) => Some(snap),
-            _ => None,
-        }) {
+        match self.feed.apply_kube(u, Payload::downcast) {
             KubeApplied::Data => self
                 .feed
                 .data()

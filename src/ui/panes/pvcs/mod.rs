@@ -164,10 +164,7 @@ impl Pane for PvcsPane {
         if u.source != SourceId::Pvcs {
             return None;
         }
-        match self.feed.apply_kube(u, |p| match p {
-            Payload::Pvcs(snap) => Some(snap),
-            _ => None,
-        }) {
+        match self.feed.apply_kube(u, Payload::downcast) {
             KubeApplied::Data => self.feed.data().map(|s| crate::rules::pvcs::evaluate(s)),
             KubeApplied::Reset => {
                 self.rebuild();
