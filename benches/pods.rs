@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ondeck::config::Config;
+use ondeck::domain::pods::PodsSnapshot;
 use ondeck::sources::Payload;
 use ondeck::sources::kube::pods::{build_rows, spawn};
 use ondeck::sources::kube::{KubeEnv, TargetArgs, connect};

@@ -21,6 +21,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::{Api, ListParams};
 use ondeck::config::Config;
+use ondeck::domain::pvcs::PvcsSnapshot;
 use ondeck::sim::SimCluster;
 use ondeck::sources::Payload;
 use ondeck::sources::kube::pvcs::{UsageMap, build_pv_rows, build_rows};

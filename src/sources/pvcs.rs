@@ -74,10 +74,10 @@ impl Source for Pvcs {
             source: Some(SourceId::Pvcs),
             available: true,
             actions: &[Action::DeletePvc, Action::RescuePvc],
-            help: &[
-                ("1 2 v", "PVCs: claims / PersistentVolumes (v toggles)"),
-                ("F9 C-d R", "PVCs: guarded delete; R rescue"),
-            ],
+            help: &[(
+                "1 2 v F9 C-d R",
+                "PVCs: claims / PVs (v); guarded delete; R rescue",
+            )],
         }
     }
 
@@ -173,7 +173,7 @@ impl PvcSummary {
     fn text(&self, scope_words: &str) -> Vec<String> {
         let c = &self.counts;
         let mut out = vec![format!(
-            "pvcs: {} claims {scope_words} ({} critical, {} warning), {} unused, {} at risk \
+            "pvcs: {} claims {scope_words}: {} critical, {} warning, {} unused, {} at risk \
              (reclaim Delete); {} PVs, {} orphaned",
             rules::sockets::group(self.claims as u64),
             c.critical,

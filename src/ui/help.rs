@@ -79,3 +79,37 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(lines).style(t.base).block(block), rect);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pane_s_keys_and_name_are_in_the_help() {
+        let help = lines();
+        let commands = help
+            .iter()
+            .find(|(k, _)| k == ":")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        for kind in PaneKind::ALL {
+            let spec = kind.spec();
+            assert!(
+                commands.split_whitespace().any(|w| w == spec.name),
+                "{}: not among the : commands ({commands})",
+                spec.name
+            );
+            if spec.available {
+                assert!(!spec.help.is_empty(), "{}: no keys", spec.name);
+            }
+            for (keys, what) in spec.help {
+                assert_eq!(
+                    help.contains(&(keys.to_string(), what.to_string())),
+                    spec.available,
+                    "{}: {keys}",
+                    spec.name
+                );
+            }
+        }
+    }
+}
