@@ -18,7 +18,7 @@ use crate::sources::registry::{self, CheckData, CollectCtx, SectionCtx};
 use crate::sources::{SourceError, SourceId};
 
 mod format;
-pub use format::{prometheus_label, render_prometheus, render_text};
+pub use format::{Series, distinct_label, prometheus_label, render_prometheus, render_text};
 
 /// Sources `check` knows, in registry order; `--only` takes their names.
 pub fn sources() -> Vec<SourceId> {

@@ -297,8 +297,10 @@ impl SocketsSection {
         out
     }
 
-    fn prometheus(&self) -> String {
-        let label = crate::check::prometheus_label;
+    /// Its Prometheus metrics; process names stay distinct series (see
+    /// [`distinct_label`](crate::check::distinct_label)).
+    pub fn prometheus(&self) -> String {
+        let mut seen = crate::check::Series::default();
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -318,11 +320,15 @@ impl SocketsSection {
                 .pid
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            let _ = writeln!(
-                out,
-                "ondeck_tcp_close_wait_by_process{{pid=\"{pid}\",comm=\"{}\"}} {}",
-                label(&p.comm),
-                p.count
+            let labels = format!(
+                "pid=\"{pid}\",comm=\"{}\"",
+                crate::check::distinct_label(&p.comm)
+            );
+            seen.write(
+                &mut out,
+                "ondeck_tcp_close_wait_by_process",
+                &labels,
+                p.count,
             );
         }
         let _ = writeln!(
@@ -344,10 +350,15 @@ impl SocketsSection {
         if let Some(c) = &self.conntrack {
             let _ = writeln!(
                 out,
-                "# HELP ondeck_conntrack_entries conntrack table entries and maximum."
+                "# HELP ondeck_conntrack_entries conntrack table entries in use."
             );
             let _ = writeln!(out, "# TYPE ondeck_conntrack_entries gauge");
             let _ = writeln!(out, "ondeck_conntrack_entries {}", c.count);
+            let _ = writeln!(
+                out,
+                "# HELP ondeck_conntrack_max conntrack table size (nf_conntrack_max)."
+            );
+            let _ = writeln!(out, "# TYPE ondeck_conntrack_max gauge");
             let _ = writeln!(out, "ondeck_conntrack_max {}", c.max);
         }
         out
