@@ -18,7 +18,8 @@ use crate::sources::registry::{self, CheckData, CollectCtx, SectionCtx};
 use crate::sources::{SourceError, SourceId};
 
 mod format;
-pub use format::{Series, distinct_label, prometheus_label, render_prometheus, render_text};
+pub use crate::sources::registry::{Series, distinct_label, prometheus_label};
+pub use format::{render_prometheus, render_text};
 
 /// Sources `check` knows, in registry order; `--only` takes their names.
 pub fn sources() -> Vec<SourceId> {

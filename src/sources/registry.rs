@@ -33,6 +33,7 @@
 //! by the registry test, not a silent drop.
 
 use std::any::Any;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -43,6 +44,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::domain::pane::PaneSpec;
 use crate::rules::CheckResult;
+use crate::sanitize;
 use crate::sources::kube::{KubeTarget, TargetArgs};
 use crate::sources::{SourceError, SourceId, SourceUpdate};
 
@@ -182,6 +184,59 @@ pub async fn timed<T>(
         ))),
     };
     (result, started.elapsed())
+}
+
+/// For the sections' Prometheus metrics: a label value for a name from outside that must stay
+/// distinct: [`prometheus_label`], plus `~` and a
+/// short hash of the raw text when sanitizing changed it. Two names that clean up alike (`a\x07b`
+/// and `a\x08b` both read `a\u{FFFD}b`) then still give two series, the same ones on every run.
+pub fn distinct_label(s: &str) -> String {
+    let clean = prometheus_label(s);
+    if sanitize::line(s) == s {
+        return clean;
+    }
+    // FNV-1a over the raw bytes: stable across runs and builds, unlike std's hasher.
+    let h = s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{clean}~{:08x}", h >> 32)
+}
+
+/// The series written so far: a label set seen before (the same raw name twice) gets a
+/// `series` label numbering it, so the file never holds a duplicate series, which node_exporter
+/// and Prometheus reject.
+#[derive(Default)]
+pub struct Series {
+    seen: std::collections::HashMap<String, u32>,
+}
+
+impl Series {
+    pub fn write(
+        &mut self,
+        out: &mut String,
+        metric: &str,
+        labels: &str,
+        value: impl std::fmt::Display,
+    ) {
+        let n = self
+            .seen
+            .entry(format!("{metric}{{{labels}}}"))
+            .or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            let _ = writeln!(out, "{metric}{{{labels}}} {value}");
+        } else {
+            let _ = writeln!(out, "{metric}{{{labels},series=\"{n}\"}} {value}");
+        }
+    }
+}
+
+/// Escapes a Prometheus label value (backslash, double quote, newline) after sanitizing.
+pub fn prometheus_label(s: &str) -> String {
+    sanitize::line(s)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

@@ -298,9 +298,9 @@ impl SocketsSection {
     }
 
     /// Its Prometheus metrics; process names stay distinct series (see
-    /// [`distinct_label`](crate::check::distinct_label)).
+    /// [`distinct_label`](crate::sources::registry::distinct_label)).
     pub fn prometheus(&self) -> String {
-        let mut seen = crate::check::Series::default();
+        let mut seen = crate::sources::registry::Series::default();
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -322,7 +322,7 @@ impl SocketsSection {
                 .unwrap_or_else(|| "unknown".into());
             let labels = format!(
                 "pid=\"{pid}\",comm=\"{}\"",
-                crate::check::distinct_label(&p.comm)
+                crate::sources::registry::distinct_label(&p.comm)
             );
             seen.write(
                 &mut out,
