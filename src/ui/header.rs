@@ -11,7 +11,6 @@ use ratatui::widgets::Paragraph;
 use crate::app::feed::{Freshness, short_age};
 use crate::app::model::Model;
 use crate::domain::Level;
-use crate::rules::AlertPhase;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, freshness_line};
 
@@ -223,19 +222,9 @@ fn banner_text(model: &Model, ctx: ViewCtx<'_>, short: bool) -> Option<String> {
 /// `Alerts ✖ 2 CRITICAL ▲ 1 WARNING ◷ 1 PENDING (1 acked)`: glyph, count and word.
 fn alerts_summary(model: &Model, ctx: ViewCtx<'_>) -> Vec<Span<'static>> {
     let t = ctx.theme;
-    let active = crate::ui::panes::alerts::shown_alerts(&model.alerts);
-    let count = |lvl: Level| {
-        active
-            .iter()
-            .filter(|a| a.key.level == lvl && matches!(a.phase, AlertPhase::Firing { .. }))
-            .count()
-    };
-    let pending = active
-        .iter()
-        .filter(|a| matches!(a.phase, AlertPhase::Pending { .. }))
-        .count();
-    let acked = active.iter().filter(|a| a.ack.is_some()).count();
-    let (crit, warn) = (count(Level::Critical), count(Level::Warning));
+    // Folded by the alert book once per change, never per frame.
+    let s = model.alerts.summary();
+    let (crit, warn, pending, acked) = (s.critical, s.warning, s.pending, s.acked);
     let mut spans = vec![Span::styled("Alerts ", t.accent)];
     if crit + warn + pending == 0 {
         spans.push(Span::styled(
