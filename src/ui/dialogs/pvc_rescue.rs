@@ -75,6 +75,9 @@ pub struct PvcRescueDialog {
     pub terminating: bool,
     pub audit_log: Option<PathBuf>,
     pub stage: RescueStage,
+    /// Every change the rescue made to the cluster (PV to Retain, helper created/removed),
+    /// as it happened; kept to the end, whatever the outcome.
+    pub changes: Vec<String>,
 }
 
 /// What a key asks of the update loop.
@@ -103,6 +106,7 @@ impl PvcRescueDialog {
             terminating: row.terminating(),
             audit_log: None,
             stage: RescueStage::Confirm,
+            changes: Vec::new(),
         }
     }
 
@@ -147,7 +151,9 @@ impl PvcRescueDialog {
         match ev {
             RescueEvent::Started { audit_log } => self.audit_log = audit_log.clone(),
             RescueEvent::Progress(p) => {
-                if let RescueStage::Running { progress, .. } = &mut self.stage {
+                if let Some(c) = &p.change {
+                    self.changes.push(c.text.clone());
+                } else if let RescueStage::Running { progress, .. } = &mut self.stage {
                     *progress = Some(p.clone());
                 }
             }
@@ -337,6 +343,13 @@ pub fn render(d: &PvcRescueDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) 
             lines.push(Line::from("Nothing was deleted."));
         }
     }
+    // Every change made to the cluster, said as it happened, in every stage after Confirm.
+    for c in &d.changes {
+        lines.push(Line::from(vec![
+            Span::styled("changed ", t.warning.add_modifier(Modifier::BOLD)),
+            Span::raw(s(c)),
+        ]));
+    }
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines)
@@ -365,6 +378,7 @@ mod tests {
             terminating: true,
             audit_log: None,
             stage: RescueStage::Confirm,
+            changes: Vec::new(),
         }
     }
 
