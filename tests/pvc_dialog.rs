@@ -454,6 +454,7 @@ fn dialog_states_at_80x24() {
             bytes_per_sec: (1 << 20) as f64,
             expected_bytes: Some(12 << 20),
             eta: Some(Duration::from_secs(9)),
+            ..BackupProgress::stage(BackupStage::Streaming)
         })),
     );
     let (_, text) = screen(&m);
@@ -966,6 +967,7 @@ fn ascii_mode_draws_the_dialog_in_ascii() {
             bytes_per_sec: (1 << 20) as f64,
             expected_bytes: Some(12 << 20),
             eta: Some(Duration::from_secs(9)),
+            ..BackupProgress::stage(BackupStage::Streaming)
         })),
     );
     let dialog_rows = |m: &Model| -> Vec<String> {

@@ -239,7 +239,8 @@ pub async fn main_with_global(global: &crate::cli::GlobalArgs, cmd: PvcCommand) 
 
 /// Runs one `ondeck pvc` command; returns the process exit code.
 pub async fn main(g: PvcGlobals, cmd: PvcCommand) -> i32 {
-    match run(&g, cmd).await {
+    // The flows are large state machines: on the heap, not on a small thread stack.
+    match Box::pin(run(&g, cmd)).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("ondeck pvc: {}", sanitize(&e.to_string()));
@@ -375,20 +376,27 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                         Some(d) => Some(restore::load_claim_manifest(d)?),
                         None => None,
                     };
-                    restore::rebind(&exec, &target, &pv, template.as_ref(), &ropts).await
+                    Box::pin(restore::rebind(
+                        &exec,
+                        &target,
+                        &pv,
+                        template.as_ref(),
+                        &ropts,
+                    ))
+                    .await
                 }
                 (None, Some(dir)) => {
                     let backup = VerifiedBackup::load(&dir)?;
                     let cancel = CancellationToken::new();
                     ctrl_c_cancels(&cancel);
-                    restore::from_backup(
+                    Box::pin(restore::from_backup(
                         &exec,
                         &target,
                         &backup,
                         &ropts,
                         &progress_printer(),
                         &cancel,
-                    )
+                    ))
                     .await
                 }
                 (None, None) => {
@@ -453,8 +461,7 @@ async fn delete_interactive(
             let _ = cancel_tx.send(FlowInput::Cancel).await;
         }
     });
-    let flow = run_delete_flow(exec, source, req, ev_tx, in_rx);
-    tokio::pin!(flow);
+    let mut flow = Box::pin(run_delete_flow(exec, source, req, ev_tx, in_rx));
     let printer = progress_printer();
     let tty = has_tty();
     let result = loop {
@@ -473,10 +480,8 @@ async fn delete_interactive(
                     "backup verified: {} ({files} files, {}, sha256 {archive_sha256})",
                     dir.display(), human_bytes(bytes)
                 ),
-                FlowEvent::RetainSet { pv, before, after } => eprintln!(
-                    "PV {pv}: reclaimPolicy {} -> {}",
-                    before.unwrap_or_default(), after.unwrap_or_default()
-                ),
+                // Said when it happened, as a CHANGED line.
+                FlowEvent::RetainSet { .. } => {}
                 FlowEvent::AwaitingName { expected } => {
                     let input = confirmation(&expected, tty, confirm.as_deref()).await;
                     let _ = in_tx.send(input).await;

@@ -271,7 +271,7 @@ pub async fn run_delete_flow(
         preflight: None,
     };
     let mut policy_after = None;
-    result.outcome = steps(
+    result.outcome = Box::pin(steps(
         exec,
         target,
         req,
@@ -280,7 +280,7 @@ pub async fn run_delete_flow(
         &mut result.backup,
         &mut result.preflight,
         &mut policy_after,
-    )
+    ))
     .await;
     // A failure after a change lists what remains and how to undo it.
     if result.outcome.is_err()
@@ -431,8 +431,7 @@ async fn steps(
         let _ = events.try_send(FlowEvent::Progress(p));
     };
     let verified = {
-        let fut = backup::backup(exec, pf, &req.backup, &progress, &cancel);
-        tokio::pin!(fut);
+        let mut fut = Box::pin(backup::backup(exec, pf, &req.backup, &progress, &cancel));
         let mut listening = true;
         loop {
             tokio::select! {

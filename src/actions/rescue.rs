@@ -62,7 +62,7 @@ pub async fn rescue(
         }
     }
     relay.flush(progress);
-    let backup = backup::backup(exec, &pf, opts, &say, cancel).await;
+    let backup = Box::pin(backup::backup(exec, &pf, opts, &say, cancel)).await;
     relay.flush(progress);
     // A failure after a change lists what remains and how to undo it.
     let backup = backup.map_err(|e| match exec.changes().remaining_note() {

@@ -597,9 +597,7 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
                         ),
                         bold(t.warning),
                     )));
-                } else if !reason.contains("nothing deleted")
-                    && !reason.contains("nothing was deleted")
-                {
+                } else {
                     top.push(Line::from(Span::styled("nothing was deleted", bold(t.ok))));
                 }
                 if let Some(dir) = backup_dir {
