@@ -505,6 +505,102 @@ mod tests {
         assert!(name.starts_with("ondeck-backup-data-a-") && name.len() <= 63);
     }
 
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_watch_names_the_reason_a_helper_will_not_start() {
+        let unsched = pod(
+            serde_json::json!({"status": {"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+             "message": "0/1 nodes are available: 1 node(s) had untolerated taint {x: }."}]}}),
+        );
+        assert!(
+            matches!(helper_state(Some(&unsched)), HelperState::Failed(m) if m.starts_with("Unschedulable: 0/1 nodes"))
+        );
+        // Waiting for its claim to bind is not a reason to give up.
+        let binding = pod(
+            serde_json::json!({"status": {"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+             "message": "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."}]}}),
+        );
+        assert!(matches!(
+            helper_state(Some(&binding)),
+            HelperState::Waiting(_)
+        ));
+        for reason in [
+            "ErrImagePull",
+            "ImagePullBackOff",
+            "CreateContainerConfigError",
+        ] {
+            let p = pod(
+                serde_json::json!({"spec": {"nodeName": "n", "containers": [{"name": "helper"}]},
+                "status": {"phase": "Pending", "containerStatuses": [{"name": "helper", "image": "x",
+                "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": reason, "message": "why"}}}]}}),
+            );
+            assert_eq!(
+                helper_state(Some(&p)),
+                HelperState::Failed(format!("{reason}: why"))
+            );
+        }
+        let creating = pod(
+            serde_json::json!({"spec": {"nodeName": "n", "containers": [{"name": "helper", "image": "busybox"}]},
+            "status": {"phase": "Pending", "containerStatuses": [{"name": "helper", "image": "busybox",
+            "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ContainerCreating"}}}]}}),
+        );
+        assert!(
+            matches!(helper_state(Some(&creating)), HelperState::Waiting(w) if w.contains("busybox"))
+        );
+        let running = pod(serde_json::json!({"status": {"phase": "Running"}}));
+        assert_eq!(helper_state(Some(&running)), HelperState::Running);
+        assert!(matches!(helper_state(None), HelperState::Failed(_)));
+    }
+
+    #[test]
+    fn the_helper_runs_as_the_claims_users_and_then_passes_restricted() {
+        let user = pod(serde_json::json!({"metadata": {"name": "app-0"}, "spec": {
+            "securityContext": {"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000},
+            "containers": [{"name": "app", "volumeMounts": [{"name": "d", "mountPath": "/data"}]}],
+            "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}}));
+        let id = choose_identity(std::slice::from_ref(&user), "data", None);
+        assert_eq!(
+            id,
+            HelperIdentity::User {
+                uid: 1000,
+                gid: Some(3000),
+                fs_group: Some(2000),
+                from: "pod app-0".into()
+            }
+        );
+        let spec = helper_pod_spec_as("ns", "data", "busybox", true, "backup", &id);
+        let v = serde_json::to_value(&spec).unwrap_or_default();
+        assert!(
+            crate::sim::admission::pod_security_violations(&v, "restricted").is_empty(),
+            "{v}"
+        );
+        assert_eq!(v["spec"]["securityContext"]["fsGroup"], 2000);
+        assert_eq!(
+            v["spec"]["containers"][0]["volumeMounts"][0]["readOnly"],
+            true
+        );
+        // Nobody says: root where allowed (reads every file), non-root where restricted.
+        assert_eq!(choose_identity(&[], "data", None), HelperIdentity::Root);
+        assert!(matches!(
+            choose_identity(&[], "data", Some("restricted")),
+            HelperIdentity::User {
+                uid: FALLBACK_UID,
+                ..
+            }
+        ));
+        let root = serde_json::to_value(helper_pod_spec("ns", "data", "busybox", true, "backup"))
+            .unwrap_or_default();
+        assert!(!crate::sim::admission::pod_security_violations(&root, "restricted").is_empty());
+        assert!(crate::sim::admission::pod_security_violations(&root, "baseline").is_empty());
+    }
+
     #[test]
     fn a_long_claim_name_cut_at_a_dot_still_makes_a_valid_pod_name() {
         let claim = format!("{}.{}", "a".repeat(39), "b".repeat(20));

@@ -296,6 +296,36 @@ mod tests {
     }
 
     #[test]
+    fn the_change_log_lists_what_still_stands_with_its_undo() {
+        let log = ChangeLog::default();
+        let c = |subject: &str, text: &str, undo: Option<&str>| Change {
+            subject: subject.into(),
+            text: text.into(),
+            undo: undo.map(str::to_string),
+        };
+        log.push(c(
+            "pod a/h",
+            "created helper pod a/h",
+            Some("kubectl delete pod -n a h"),
+        ));
+        log.push(c(
+            "PV p reclaimPolicy",
+            "PV p: reclaimPolicy Delete -> Retain",
+            Some("kubectl patch pv p ..."),
+        ));
+        log.push(c("pod a/h", "removed helper pod a/h", None));
+        let left = log.remaining();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].subject, "PV p reclaimPolicy");
+        let note = log.remaining_note().unwrap_or_default();
+        assert!(
+            note.contains("reclaimPolicy Delete -> Retain (undo: kubectl patch pv p"),
+            "{note}"
+        );
+        assert!(ChangeLog::default().remaining_note().is_none());
+    }
+
+    #[test]
     fn sanitize_strips_escapes() {
         let s = sanitize("a\u{1b}[31mb\n");
         assert!(!s.contains('\u{1b}') && !s.contains('\n'), "{s:?}");

@@ -397,14 +397,46 @@ mod tests {
         assert!(matches!(d.stage, RescueStage::Failed { .. }));
         // Late events after the end change nothing.
         d.apply(&RescueEvent::Progress(BackupProgress {
-            stage: crate::actions::backup::BackupStage::Streaming,
             bytes: 1,
             bytes_per_sec: 1.0,
-            expected_bytes: None,
-            eta: None,
+            ..BackupProgress::stage(crate::actions::backup::BackupStage::Streaming)
         }));
         assert!(matches!(d.stage, RescueStage::Failed { .. }));
         assert_eq!(d.on_key(key(KeyCode::Enter)), RescueKey::Close);
+    }
+
+    #[test]
+    fn changes_are_kept_as_they_happen_and_progress_goes_on() {
+        let mut d = dialog();
+        assert_eq!(d.on_key(key(KeyCode::Enter)), RescueKey::Start);
+        d.apply(&RescueEvent::Progress(BackupProgress::changed(
+            crate::actions::Change {
+                subject: "PV pvc-1 reclaimPolicy".into(),
+                text: "PV pvc-1: reclaimPolicy Delete -> Retain".into(),
+                undo: Some("kubectl patch pv pvc-1 ...".into()),
+            },
+        )));
+        d.apply(&RescueEvent::Progress(BackupProgress::waiting(
+            crate::actions::backup::BackupStage::StartingHelper,
+            "helper pod logging/h to be scheduled".into(),
+            std::time::Duration::from_secs(42),
+        )));
+        assert_eq!(d.changes, vec!["PV pvc-1: reclaimPolicy Delete -> Retain"]);
+        let RescueStage::Running {
+            progress: Some(p), ..
+        } = &d.stage
+        else {
+            panic!("{:?}", d.stage);
+        };
+        let line = crate::actions::cli::progress_line(p);
+        assert!(
+            line.contains("helper pod logging/h to be scheduled") && line.contains("42s"),
+            "{line}"
+        );
+        d.apply(&RescueEvent::Failed {
+            reason: "exec could not start".into(),
+        });
+        assert_eq!(d.changes.len(), 1, "kept after the end");
     }
 
     #[test]
