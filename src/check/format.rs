@@ -184,15 +184,15 @@ pub fn render_prometheus(r: &CheckReport) -> String {
         "# HELP ondeck_check_level Level of each check: 0 ok, 1 warning, 2 critical."
     );
     let _ = writeln!(out, "# TYPE ondeck_check_level gauge");
+    let mut seen = Series::default();
     for c in &r.checks {
-        let _ = writeln!(
-            out,
-            "ondeck_check_level{{source=\"{}\",name=\"{}\",subject=\"{}\"}} {}",
+        let labels = format!(
+            "source=\"{}\",name=\"{}\",subject=\"{}\"",
             label(c.source),
-            label(&c.name),
-            label(&c.subject),
-            level_num(c.level)
+            distinct_label(&c.name),
+            distinct_label(&c.subject),
         );
+        seen.write(&mut out, "ondeck_check_level", &labels, level_num(c.level));
     }
     if let Some(p) = &r.pvc_summary {
         let c = &p.counts;
@@ -243,11 +243,12 @@ pub fn render_prometheus(r: &CheckReport) -> String {
                 .pid
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            let _ = writeln!(
-                out,
-                "ondeck_tcp_close_wait_by_process{{pid=\"{pid}\",comm=\"{}\"}} {}",
-                label(&p.comm),
-                p.count
+            let labels = format!("pid=\"{pid}\",comm=\"{}\"", distinct_label(&p.comm));
+            seen.write(
+                &mut out,
+                "ondeck_tcp_close_wait_by_process",
+                &labels,
+                p.count,
             );
         }
         let _ = writeln!(
@@ -269,14 +270,63 @@ pub fn render_prometheus(r: &CheckReport) -> String {
         if let Some(c) = &s.conntrack {
             let _ = writeln!(
                 out,
-                "# HELP ondeck_conntrack_entries conntrack table entries and maximum."
+                "# HELP ondeck_conntrack_entries conntrack table entries in use."
             );
             let _ = writeln!(out, "# TYPE ondeck_conntrack_entries gauge");
             let _ = writeln!(out, "ondeck_conntrack_entries {}", c.count);
+            let _ = writeln!(
+                out,
+                "# HELP ondeck_conntrack_max conntrack table size (nf_conntrack_max)."
+            );
+            let _ = writeln!(out, "# TYPE ondeck_conntrack_max gauge");
             let _ = writeln!(out, "ondeck_conntrack_max {}", c.max);
         }
     }
     out
+}
+
+/// A label value for a name from outside that must stay distinct: [`label`], plus `~` and a
+/// short hash of the raw text when sanitizing changed it. Two names that clean up alike (`a\x07b`
+/// and `a\x08b` both read `a\u{FFFD}b`) then still give two series, the same ones on every run.
+pub(super) fn distinct_label(s: &str) -> String {
+    let clean = label(s);
+    if sanitize::line(s) == s {
+        return clean;
+    }
+    // FNV-1a over the raw bytes: stable across runs and builds, unlike std's hasher.
+    let h = s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{clean}~{:08x}", h >> 32)
+}
+
+/// The series written so far: a label set seen before (the same raw name twice) gets a
+/// `series` label numbering it, so the file never holds a duplicate series, which node_exporter
+/// and Prometheus reject.
+#[derive(Default)]
+struct Series {
+    seen: std::collections::HashMap<String, u32>,
+}
+
+impl Series {
+    fn write(
+        &mut self,
+        out: &mut String,
+        metric: &str,
+        labels: &str,
+        value: impl std::fmt::Display,
+    ) {
+        let n = self
+            .seen
+            .entry(format!("{metric}{{{labels}}}"))
+            .or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            let _ = writeln!(out, "{metric}{{{labels}}} {value}");
+        } else {
+            let _ = writeln!(out, "{metric}{{{labels},series=\"{n}\"}} {value}");
+        }
+    }
 }
 
 /// Escapes a Prometheus label value (backslash, double quote, newline) after sanitizing.
@@ -285,4 +335,123 @@ pub(super) fn label(s: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(subject: &str) -> CheckResult {
+        CheckResult {
+            source: "pods",
+            name: "crashloop".into(),
+            subject: subject.into(),
+            level: Level::Warning,
+            value: 1.0,
+            threshold: None,
+            message: "m".into(),
+            for_evaluated: false,
+            for_: None,
+        }
+    }
+
+    fn report() -> CheckReport {
+        let top = |pid, comm: &str| TopProcess {
+            pid,
+            comm: comm.into(),
+            count: 3,
+        };
+        CheckReport {
+            status: CheckStatus::Warning,
+            generated_at: "2026-12-02T00:00:00Z".into(),
+            demo: false,
+            // Three subjects that clean up to the same text (one is that text itself).
+            checks: vec![
+                check("shop/api\u{7}x"),
+                check("shop/api\u{8}x"),
+                check("shop/api\u{FFFD}x"),
+            ],
+            sources: BTreeMap::new(),
+            sockets: Some(SocketsSection {
+                backend: Some("netlink"),
+                states: BTreeMap::from([("CLOSE_WAIT", 6)]),
+                total: 6,
+                listen_overflows: 0,
+                listen_drops: 0,
+                // Two owners nobody could name: the same label set twice.
+                top_close_wait: vec![
+                    top(None, "?"),
+                    top(None, "?"),
+                    top(Some(7), "ja\u{1b}[1mva"),
+                ],
+                top_close_wait_peers: Vec::new(),
+                close_wait_by_local_port: Vec::new(),
+                listeners: Vec::new(),
+                fd_usage: Vec::new(),
+                unreadable_processes: 0,
+                conntrack: Some(ConntrackRow {
+                    count: 10,
+                    max: 100,
+                    pct: 10.0,
+                }),
+                poll_ms: 1.0,
+            }),
+            pods: None,
+            pvcs: None,
+            pvs: None,
+            pvc_summary: None,
+        }
+    }
+
+    #[test]
+    fn series_are_unique_when_names_clean_up_alike() {
+        let p = render_prometheus(&report());
+        let mut series = std::collections::HashSet::new();
+        for line in p.lines().filter(|l| !l.starts_with('#')) {
+            let (s, value) = line.rsplit_once(' ').unwrap_or((line, ""));
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+            assert!(series.insert(s.to_string()), "duplicate series {s}:\n{p}");
+        }
+        let levels: Vec<&str> = p
+            .lines()
+            .filter(|l| l.starts_with("ondeck_check_level{"))
+            .collect();
+        assert_eq!(levels.len(), 3, "{p}");
+        assert!(
+            levels
+                .iter()
+                .any(|l| l.contains("subject=\"shop/api\u{FFFD}x\"}")),
+            "the clean name keeps its text: {p}"
+        );
+        assert!(!p.contains('\u{1b}') && !p.contains('\u{7}'), "{p}");
+        assert!(p.contains("comm=\"java~"), "{p}");
+        assert!(p.contains("series=\"2\""), "{p}");
+    }
+
+    #[test]
+    fn every_sample_follows_its_own_help_and_type() {
+        let p = render_prometheus(&report());
+        let mut current: Option<&str> = None;
+        let mut helped = std::collections::HashSet::new();
+        for line in p.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                helped.insert(rest.split(' ').next().unwrap_or(""));
+            } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+                current = rest.split(' ').next();
+            } else {
+                let name = line.split(['{', ' ']).next().unwrap_or("");
+                assert_eq!(Some(name), current, "{name} under another TYPE:\n{p}");
+                assert!(helped.contains(name), "{name} has no HELP:\n{p}");
+            }
+        }
+        assert!(p.contains("ondeck_conntrack_max 100\n"), "{p}");
+    }
+
+    #[test]
+    fn distinct_labels_are_stable_and_leave_clean_names_alone() {
+        assert_eq!(distinct_label("grafana-data"), "grafana-data");
+        assert_eq!(distinct_label("a\u{7}b"), distinct_label("a\u{7}b"));
+        assert_ne!(distinct_label("a\u{7}b"), distinct_label("a\u{8}b"));
+        assert!(distinct_label("a\u{7}b").starts_with("a\u{FFFD}b~"));
+    }
 }

@@ -373,6 +373,11 @@ fn client_cert_not_after(k: &Kubeconfig, r: &Resolved) -> Option<Timestamp> {
     pem_not_after(&pem)
 }
 
+/// Fuzzing entry point (`fuzz/entries.rs`): [`client_cert_not_after`] from outside the crate.
+pub fn client_cert_not_after_for_fuzz(k: &Kubeconfig, r: &Resolved) -> Option<Timestamp> {
+    client_cert_not_after(k, r)
+}
+
 /// notAfter of the first certificate in a PEM bundle.
 pub fn pem_not_after(pem: &[u8]) -> Option<Timestamp> {
     use rustls_pki_types::CertificateDer;
