@@ -106,10 +106,7 @@ pub fn proc_text(data: &[u8]) {
         .rev()
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(0);
-    for (i, part) in [&text[..], &text[..], &text[..half]]
-        .iter()
-        .enumerate()
-    {
+    for (i, part) in [&text[..], &text[..], &text[..half]].iter().enumerate() {
         if let Some(c) = netstat::parse_netstat(part) {
             let _ = rates.update(start + std::time::Duration::from_millis(i as u64), c);
         }

@@ -356,13 +356,30 @@ async fn kubectl_sees_quota_pod_security_claim_ref_patches_and_a_failed_exec() {
 
     // exec when the kubelet does not answer: upgraded, then an error with no exit code.
     let out = k
-        .run(&["run", "ex", "--image=busybox", "-n", "other", "--", "sleep", "600"])
+        .run(&[
+            "run",
+            "ex",
+            "--image=busybox",
+            "-n",
+            "other",
+            "--",
+            "sleep",
+            "600",
+        ])
         .await;
     assert!(out.status.success(), "{}", text(&out));
     let start = std::time::Instant::now();
     loop {
         let out = k
-            .run(&["get", "pod", "ex", "-n", "other", "-o", "jsonpath={.status.phase}"])
+            .run(&[
+                "get",
+                "pod",
+                "ex",
+                "-n",
+                "other",
+                "-o",
+                "jsonpath={.status.phase}",
+            ])
             .await;
         if text(&out) == "Running" {
             break;

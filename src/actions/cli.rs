@@ -124,11 +124,12 @@ pub fn progress_line(p: &BackupProgress) -> String {
         return format!("CHANGED: {}", c.text);
     }
     if let Some(what) = &p.waiting {
+        // The countdown first: a narrow dialog cuts the end of the line.
         let left = p
             .time_left
             .map(|l| format!(" (gives up in {}s)", l.as_secs()))
             .unwrap_or_default();
-        return format!("  waiting for {what}{left}");
+        return format!("  waiting{left} for {what}");
     }
     match p.stage {
         BackupStage::Streaming => {

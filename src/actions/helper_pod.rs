@@ -309,7 +309,7 @@ impl HelperPodGuard {
                     let what = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     progress(BackupProgress::waiting(
                         BackupStage::StartingHelper,
-                        format!("helper pod {id} {what}"),
+                        format!("the helper pod {what} ({id})"),
                         limit.saturating_sub(started.elapsed()),
                     ));
                 }

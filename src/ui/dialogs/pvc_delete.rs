@@ -496,14 +496,37 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
         }
         FlowStage::BackingUp => {
             top.extend(plan_lines(ctx, d));
-            let text = match &d.progress {
-                Some(p) => progress_text(p),
-                None => format!("starting the backup{}", ctx.sym.ellipsis),
-            };
-            bottom.push(Row::Text(Line::from(vec![
-                Span::styled("BACKING UP ", bold(t.warning)),
-                Span::raw(text),
-            ])));
+            match d.progress.as_ref().filter(|p| p.waiting.is_some()) {
+                // What the flow waits for, and the countdown to giving up, on rows of their own.
+                Some(p) => {
+                    bottom.push(Row::Text(Line::from(vec![
+                        Span::styled("WAITING ", bold(t.warning)),
+                        Span::raw(format!(
+                            "for {}",
+                            s(p.waiting.as_deref().unwrap_or_default())
+                        )),
+                    ])));
+                    if let Some(left) = p.time_left {
+                        bottom.push(Row::Text(Line::from(Span::styled(
+                            format!(
+                                "gives up in {}s unless it shows why sooner; Esc cancels",
+                                left.as_secs()
+                            ),
+                            t.warning,
+                        ))));
+                    }
+                }
+                None => {
+                    let text = match &d.progress {
+                        Some(p) => progress_text(p),
+                        None => format!("starting the backup{}", ctx.sym.ellipsis),
+                    };
+                    bottom.push(Row::Text(Line::from(vec![
+                        Span::styled("BACKING UP ", bold(t.warning)),
+                        Span::raw(text),
+                    ])));
+                }
+            }
             if let Some(p) = &d.progress
                 && p.stage == BackupStage::Streaming
                 && let Some(expected) = p.expected_bytes.filter(|e| *e > 0)
