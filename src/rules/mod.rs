@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::config::{Comparison, ThresholdRule};
 use crate::domain::Level;
-use crate::sources::SourceId;
+use crate::domain::SourceId;
 
 pub use display::{Shown, rule_title, title_or_id};
 
