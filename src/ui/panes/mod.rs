@@ -155,7 +155,10 @@ const ALERTS: PaneSpec = PaneSpec {
     source: None,
     available: true,
     actions: &[Action::Acknowledge],
-    help: &[("a F9", "alerts: acknowledge with a note")],
+    help: &[
+        ("a F9", "alerts: acknowledge (a group: all of it)"),
+        ("Enter", "alerts: expand or fold a group"),
+    ],
 };
 
 impl PaneKind {
