@@ -28,11 +28,11 @@ pub fn parse_nofile_soft(limits: &str) -> Option<NofileLimit> {
     use procfs::FromBufRead as _;
     use procfs::process::{LimitValue, Limits};
     // procfs indexes each row from its end (soft, hard, units): a row of fewer than four
-    // fields is not a limits table, and must not reach that arithmetic.
+    // fields (a blank line too) is not a limits table, and must not reach that arithmetic.
     let well_formed = limits
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Limit"))
+        .filter(|l| !l.starts_with("Limit"))
         .all(|l| l.split_whitespace().count() >= 4);
     if !well_formed {
         return None;
@@ -217,6 +217,11 @@ Max realtime timeout      unlimited            unlimited            us        \n
         assert_eq!(parse_nofile_soft(&broken), None);
         let negative = LIMITS.replace("1024     ", "-5       ");
         assert_eq!(parse_nofile_soft(&negative), None);
+        // Short rows anywhere (blank, one or two words) are refused, never a panic.
+        for odd in ["\n", "   \n", "Max\n", "a b\n", "a b c\n"] {
+            assert_eq!(parse_nofile_soft(&format!("{odd}{LIMITS}")), None, "{odd:?}");
+            assert_eq!(parse_nofile_soft(&format!("{LIMITS}{odd}")), None, "{odd:?}");
+        }
     }
 
     #[test]
