@@ -17,8 +17,11 @@ use ondeck::sources::kube::pvcs::UsageMap;
 use ondeck::sources::sockets::netlink::{self, DiagMsg, DumpStats};
 use ondeck::sources::sockets::{conntrack, fds, netstat, owners, procnet, sysctl, tally};
 
+/// One fuzz target: its name and its entry point.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Every target, by name: `(name, entry point)`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[Target] = &[
     ("netlink", netlink_datagram),
     ("proc_net_tcp", proc_net_tcp),
     ("proc_text", proc_text),
@@ -148,17 +151,17 @@ pub fn kubeconfig(data: &[u8]) {
         ..Default::default()
     };
     let env = KubeEnv::default();
-    if let Ok(mut r) = client::resolve(&args, &env) {
-        if let Some(k) = r.kubeconfig.as_mut() {
-            // Never read files named by the input (a path could be /dev/zero).
-            for a in &mut k.auth_infos {
-                if let Some(info) = a.auth_info.as_mut() {
-                    info.client_certificate = None;
-                }
+    if let Ok(mut r) = client::resolve(&args, &env)
+        && let Some(k) = r.kubeconfig.as_mut()
+    {
+        // Never read files named by the input (a path could be /dev/zero).
+        for a in &mut k.auth_infos {
+            if let Some(info) = a.auth_info.as_mut() {
+                info.client_certificate = None;
             }
-            if let Some(k) = r.kubeconfig.clone() {
-                let _ = client::client_cert_not_after_for_fuzz(&k, &r);
-            }
+        }
+        if let Some(k) = r.kubeconfig.clone() {
+            let _ = client::client_cert_not_after_for_fuzz(&k, &r);
         }
     }
     args.kubeconfig = None;
