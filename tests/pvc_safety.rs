@@ -530,3 +530,23 @@ fn a_helper_pod_is_never_a_user_of_its_claim_in_the_pane() -> TestResult {
     assert_eq!(names, vec!["app-0"]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exec_refused_before_the_upgrade_is_classified_as_not_started() -> TestResult {
+    let f = fixture("incident", false).await?;
+    f.sim.faults().add("forbid=create:pods/exec".parse()?);
+    let e = f
+        .exec
+        .exec("logging", "loki-0", None, vec!["ls".into()], false)
+        .await
+        .err()
+        .ok_or("exec started although forbidden")?;
+    let text = e.to_string();
+    assert!(matches!(e, ActionError::ExecStart { .. }), "{text}");
+    assert!(
+        text.starts_with("exec could not start in pod loki-0: pods \"loki-0\" is forbidden: User \"oncall@example.com\" cannot create resource \"pods/exec\""),
+        "{text}"
+    );
+    assert!(text.ends_with("(403)"), "{text}");
+    Ok(())
+}
