@@ -1,5 +1,6 @@
-//! `ondeck pvc backup|delete|rescue|restore NAMESPACE/NAME`: the guarded flows for scripts and
-//! plain ssh. Same code as the TUI dialog; this module only reads the terminal and prints.
+//! `ondeck pvc backup|delete|rescue|restore NAMESPACE/NAME` (or `NAME -n NAMESPACE`): the guarded
+//! flows for scripts and plain ssh. Same code as the TUI dialog; this module only reads the
+//! terminal and prints.
 //!
 //! Exit codes: 0 done; 1 refused, aborted or cancelled (nothing was deleted); 2 failed
 //! (connection, API or I/O error; the message says what state things are in).
@@ -24,12 +25,14 @@ use tokio_util::sync::CancellationToken;
 pub enum PvcCommand {
     /// Back up a claim: manifests and a verified tar.gz of its data.
     Backup {
-        /// NAMESPACE/NAME of the claim.
+        /// NAMESPACE/NAME of the claim, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
     },
     /// Delete a claim safely: preflight, verified backup, PV to Retain, typed name, guarded delete.
     Delete {
-        /// NAMESPACE/NAME of the claim.
+        /// NAMESPACE/NAME of the claim, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
         /// Delete even though a pod mounts the claim.
         #[arg(long)]
@@ -44,12 +47,14 @@ pub enum PvcCommand {
     },
     /// Rescue a claim that is Terminating while a pod uses it: PV to Retain, backup through the pod.
     Rescue {
-        /// NAMESPACE/NAME of the claim.
+        /// NAMESPACE/NAME of the claim, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
     },
     /// Restore a claim: re-bind to a retained PV, or from a backup directory.
     Restore {
-        /// NAMESPACE/NAME of the claim to create.
+        /// NAMESPACE/NAME of the claim to create, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
         /// Re-bind to this Released PV (reclaimPolicy Retain).
         #[arg(
@@ -171,46 +176,89 @@ fn report_backup(b: &VerifiedBackup) {
     );
 }
 
-/// `ondeck pvc ...` from the binary: the effective config (file + command line), and with
-/// `--demo` the built-in simulated cluster (its state is lost at exit: a demo of the flow).
-/// Returns the process exit code.
-pub async fn main_with_global(global: &crate::cli::GlobalArgs, cmd: PvcCommand) -> i32 {
-    let config = match crate::cli::effective_config(global) {
-        Ok((c, _)) => c,
+/// `NAMESPACE/NAME`, or a bare `NAME` whose namespace comes from `-n` (left empty here and
+/// filled by [`with_namespace`]).
+fn parse_claim(s: &str) -> Result<PvcRef, String> {
+    if s.contains('/') {
+        return s.parse::<PvcRef>().map_err(|e| e.to_string());
+    }
+    // Same name rules as NAMESPACE/NAME.
+    let r = format!("x/{s}")
+        .parse::<PvcRef>()
+        .map_err(|_| format!("expected NAMESPACE/NAME or NAME (with -n), got {s:?}"))?;
+    Ok(PvcRef::new("", r.name))
+}
+
+/// The claim's namespace from the startup's scope: `NAME -n NS` gives `NS/NAME`; `NS/NAME`
+/// with a different `-n` is refused (which one was meant?); a bare `NAME` without `-n` too
+/// (`ondeck pvc` never guesses a namespace, not even the context's).
+pub fn with_namespace(
+    mut claim: PvcRef,
+    scope: &crate::domain::pods::NamespaceScope,
+) -> Result<PvcRef, String> {
+    use crate::domain::pods::NamespaceScope;
+    match (claim.namespace.is_empty(), scope) {
+        (true, NamespaceScope::One(ns)) => claim.namespace.clone_from(ns),
+        (true, NamespaceScope::All) => {
+            return Err(format!(
+                "{} has no namespace: give NAMESPACE/{} or -n NAMESPACE",
+                claim.name, claim.name
+            ));
+        }
+        (false, NamespaceScope::One(ns)) if *ns != claim.namespace => {
+            return Err(format!(
+                "{claim} is in namespace {} but -n says {ns}: give one",
+                claim.namespace
+            ));
+        }
+        (false, _) => {}
+    }
+    Ok(claim)
+}
+
+impl PvcCommand {
+    fn target_mut(&mut self) -> &mut PvcRef {
+        match self {
+            PvcCommand::Backup { target }
+            | PvcCommand::Delete { target, .. }
+            | PvcCommand::Rescue { target }
+            | PvcCommand::Restore { target, .. } => target,
+        }
+    }
+}
+
+/// `ondeck pvc ...` from the binary, on the resolved startup: its config, its target (with
+/// `--demo` the built-in simulated cluster, whose state is lost at exit: a demo of the flow)
+/// and `-n` for a bare claim name. Returns the process exit code.
+pub async fn main_with_startup(startup: &crate::startup::Startup, mut cmd: PvcCommand) -> i32 {
+    let target = cmd.target_mut();
+    match with_namespace(
+        std::mem::replace(target, PvcRef::new("", "")),
+        &startup.target.scope,
+    ) {
+        Ok(r) => *target = r,
         Err(e) => {
-            eprintln!("ondeck pvc: {e}");
+            eprintln!("ondeck pvc: {}", sanitize(&e));
+            return 2;
+        }
+    }
+    let launched = match startup.launch().await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ondeck pvc: {e:#}");
             return 2;
         }
     };
-    let demo = if global.demo {
-        match crate::demo::Demo::start(global.scenario.as_deref()).await {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("ondeck pvc: {e:#}");
-                return 2;
-            }
-        }
-    } else {
-        None
-    };
+    let config = startup.config.clone();
     let g = PvcGlobals {
-        kubeconfig: demo
-            .as_ref()
-            .map(|d| d.kubeconfig().to_path_buf())
-            .or_else(|| global.kubeconfig.clone()),
-        context: if demo.is_some() {
-            None
-        } else {
-            global.context.clone()
-        },
-        read_only: global.read_only || config.read_only,
+        kubeconfig: launched.target().kubeconfig.clone(),
+        context: launched.target().context.clone(),
+        read_only: config.read_only,
         config,
         audit_log: None,
     };
     let code = main(g, cmd).await;
-    if let Some(d) = demo {
-        d.stop().await;
-    }
+    launched.stop().await;
     code
 }
 

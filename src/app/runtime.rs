@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
     /// The guarded flows' audit log; `None` = `$XDG_STATE_HOME/ondeck/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
+    /// The namespaces the startup asked for (the header names them); `None`: all.
+    pub scope: Option<crate::domain::pods::NamespaceScope>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
@@ -104,6 +106,9 @@ async fn run_inner(
     let size = guard.terminal.size()?;
     let mut model = Model::new(settings, Instant::now(), jiff::Timestamp::now());
     model.demo = opts.demo.clone();
+    if let Some(scope) = &opts.scope {
+        model.settings.scope = scope.clone();
+    }
     model.size = (size.width, size.height);
 
     let ExecutorHandle {

@@ -80,8 +80,8 @@ mod tests {
     use super::*;
     use crate::config::{Comparison, ThresholdRule};
     use crate::domain::Level;
+    use crate::domain::SourceId;
     use crate::rules::{AlertBook, Condition};
-    use crate::sources::SourceId;
     use std::time::Instant;
 
     fn firing() -> Transition {

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::config::{Comparison, ThresholdRule};
 use crate::domain::Level;
-use crate::sources::SourceId;
+use crate::domain::SourceId;
 
 /// Identifies one alert: a rule at one level, about one subject ("host", "pid 42 (java)").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

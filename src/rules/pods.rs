@@ -12,10 +12,10 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition};
 
 use crate::config::{Comparison, PodRules};
 use crate::domain::Level;
+use crate::domain::SourceId;
 use crate::domain::pods::{
     KubectlStatus, PodReason, PodRow, PodRule, claims_of, kubectl_status, owner_of,
 };
-use crate::sources::SourceId;
 
 use super::{AlertKey, Condition, short_duration};
 

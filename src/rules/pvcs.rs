@@ -13,12 +13,12 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 
 use crate::config::{Comparison, PvcRules};
 use crate::domain::Level;
+use crate::domain::SourceId;
 use crate::domain::pvcs::{
     Marker, PvRow, PvcReason, PvcRow, PvcRule, PvcUser, PvcsSnapshot, UsedSpace,
     parse_quantity_bytes, short_access_mode,
 };
 use crate::rules::{AlertKey, Condition, short_duration};
-use crate::sources::SourceId;
 
 fn secs_since(now: Timestamp, since: Timestamp) -> f64 {
     now.duration_since(since).as_secs().max(0) as f64

@@ -2,8 +2,8 @@
 //! overflows, full accept queues, processes near their fd limit, a filling conntrack table.
 
 use crate::config::SocketRules;
+use crate::domain::SourceId;
 use crate::domain::sockets::{SocketSnapshot, TcpState};
-use crate::sources::SourceId;
 
 use super::Condition;
 

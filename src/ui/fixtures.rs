@@ -183,7 +183,7 @@ pub fn sockets_update(
         generation,
         at,
         wall,
-        result: Ok(Payload::Sockets(Box::new(snap))),
+        result: Ok(Payload::new(snap)),
     }
 }
 
@@ -574,7 +574,7 @@ pub fn pvcs_update(
         generation,
         at,
         wall,
-        result: Ok(Payload::Pvcs(Box::new(snap))),
+        result: Ok(Payload::new(snap)),
     }
 }
 
@@ -683,7 +683,7 @@ pub fn pods_update(
         generation,
         at,
         wall,
-        result: Ok(Payload::Pods(Box::new(snap))),
+        result: Ok(Payload::new(snap)),
     }
 }
 

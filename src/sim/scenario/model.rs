@@ -25,7 +25,13 @@ impl RelTime {
         let sign = if s.ends_with(" ago") { -1 } else { sign };
         let d = humantime::parse_duration(rest.trim())
             .map_err(|e| format!("invalid relative time {s:?}: {e} (use e.g. -14m, 3d, now)"))?;
-        Ok(RelTime(sign * d.as_secs() as i64))
+        // A century either way is plenty for a scenario, and keeps `now + t` in range.
+        match i64::try_from(d.as_secs()) {
+            Ok(secs) if secs <= 100 * 366 * 86_400 => Ok(RelTime(sign * secs)),
+            _ => Err(format!(
+                "relative time {s:?} is out of range (at most 100 years)"
+            )),
+        }
     }
 }
 
@@ -345,6 +351,15 @@ pub struct GenerateSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_times_out_of_range_are_errors_not_overflows() {
+        // Found by fuzzing: 2^63 seconds wrapped to i64::MIN and overflowed the sign.
+        assert!(RelTime::parse("-9223372036854775808s").is_err());
+        assert!(RelTime::parse("1000000y").is_err());
+        assert_eq!(RelTime::parse("-100y").map(|t| t.0 < 0), Ok(true));
+        assert_eq!(RelTime::parse("3d"), Ok(RelTime(3 * 86_400)));
+    }
 
     #[test]
     fn relative_times() {

@@ -127,10 +127,7 @@ impl Pane for PodsPane {
         if u.source != SourceId::Pods {
             return None;
         }
-        let applied = self.feed.apply_kube(u, |p| match p {
-            Payload::Pods(snap) => Some(snap),
-            _ => None,
-        });
+        let applied = self.feed.apply_kube(u, Payload::downcast);
         if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
             self.version += 1;
         }

@@ -187,10 +187,7 @@ impl Pane for PvcsPane {
         if u.source != SourceId::Pvcs {
             return None;
         }
-        let applied = self.feed.apply_kube(u, |p| match p {
-            Payload::Pvcs(snap) => Some(snap),
-            _ => None,
-        });
+        let applied = self.feed.apply_kube(u, Payload::downcast);
         if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
             self.version += 1;
         }

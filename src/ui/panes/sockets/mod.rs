@@ -220,8 +220,8 @@ impl Pane for SocketsPane {
         if u.source != SourceId::Sockets || u.generation < self.feed.generation {
             return None; // reordered: never replace newer data
         }
-        match u.result {
-            Ok(Payload::Sockets(snap)) => {
+        match u.result.map(Payload::downcast::<SocketSnapshot>) {
+            Ok(Some(snap)) => {
                 let conditions =
                     crate::rules::sockets::evaluate(&snap, &shared.settings.rules.sockets);
                 self.history.push(&snap);
@@ -234,7 +234,7 @@ impl Pane for SocketsPane {
                 None
             }
             // Another source's payload tagged as sockets: a bug upstream, ignored here.
-            Ok(_) => None,
+            Ok(None) => None,
         }
     }
 
