@@ -55,7 +55,31 @@ fn alerts_pane_80x24() {
     key(&mut m, KeyCode::Tab);
     assert_eq!(m.focused, PaneKind::Alerts);
     let text = buffer_text(&render(&m, &dark(), 80, 24));
-    assert!(text.contains("pending 3m/15m"), "{text}");
+    // Level, title, subject, value (in its unit) and since whole at 80 columns; pending
+    // progress in its short form to leave the subject room.
+    let row = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let q = row("Listen queue full");
+    assert!(
+        q.contains("✖ CRITICAL")
+            && q.contains("listen 0.0.0.0:8080")
+            && q.contains("92% of backlog")
+            && q.contains("3m ago"),
+        "{text}"
+    );
+    let cw = row("CLOSE_WAIT sockets");
+    assert!(
+        cw.contains("WARNING") && cw.contains("1,523 sockets") && cw.contains("3m/15m"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("accept_queue_pct"),
+        "titles, not rule ids: {text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -229,14 +253,14 @@ fn warning_and_pending_cells_in_alerts_pane() {
     let text = buffer_text(&buf);
     let row = text
         .lines()
-        .position(|l| l.contains("PENDING WARNING"))
+        .position(|l| l.contains("◷ WARNING"))
         .expect("pending row") as u16;
     let line = text.lines().nth(row as usize).unwrap_or_default();
-    let col = line[..line.find("PENDING").unwrap_or(0)].chars().count() as u16;
+    let col = line[..line.find("WARNING").unwrap_or(0)].chars().count() as u16;
     assert_eq!(buf[(col, row)].fg, t.pending.fg.unwrap_or_default());
     let row = text
         .lines()
-        .position(|l| l.contains("WARNING") && l.contains("listen_overfl"))
+        .position(|l| l.contains("WARNING") && l.contains("Listen overflows"))
         .expect("warning row") as u16;
     let line = text.lines().nth(row as usize).unwrap_or_default();
     let col = line[..line.find("WARNING").unwrap_or(0)].chars().count() as u16;

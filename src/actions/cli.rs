@@ -99,20 +99,43 @@ fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[u])
 }
 
-/// Prints progress at most once a second.
+/// Prints progress at most once a second (a wait's countdown every 5 s); changes always.
 fn progress_printer() -> impl Fn(BackupProgress) + Send + Sync {
-    let last = Mutex::new(Instant::now() - Duration::from_secs(2));
+    let last = Mutex::new(Instant::now() - Duration::from_secs(10));
     move |p: BackupProgress| {
         let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-        if p.stage == BackupStage::Streaming && last.elapsed() < Duration::from_secs(1) {
+        let every = if p.waiting.is_some() {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_secs(1)
+        };
+        if (p.stage == BackupStage::Streaming || p.waiting.is_some()) && last.elapsed() < every {
             return;
         }
-        *last = Instant::now();
-        eprintln!("{}", progress_line(&p));
+        if p.stage != BackupStage::Changed {
+            *last = Instant::now();
+        }
+        eprintln!("{}", sanitize(&progress_line(&p)));
     }
 }
 
+/// A change sink that prints each change when it happens.
+fn change_printer() -> super::executor::ChangeSink {
+    std::sync::Arc::new(|c: &super::Change| eprintln!("CHANGED: {}", sanitize(&c.text)))
+}
+
 pub fn progress_line(p: &BackupProgress) -> String {
+    if let Some(c) = &p.change {
+        return format!("CHANGED: {}", c.text);
+    }
+    if let Some(what) = &p.waiting {
+        // The countdown first: a narrow dialog cuts the end of the line.
+        let left = p
+            .time_left
+            .map(|l| format!(" (gives up in {}s)", l.as_secs()))
+            .unwrap_or_default();
+        return format!("  waiting{left} for {what}");
+    }
     match p.stage {
         BackupStage::Streaming => {
             let eta = p
@@ -133,6 +156,7 @@ pub fn progress_line(p: &BackupProgress) -> String {
         BackupStage::StartingHelper => "  starting a read-only helper pod".into(),
         BackupStage::MeasuringUsage => "  measuring the used space".into(),
         BackupStage::Verifying => "  verifying the archive (reading it end to end)".into(),
+        BackupStage::Changed => "  (a change was made)".into(),
     }
 }
 
@@ -264,7 +288,8 @@ pub async fn main_with_startup(startup: &crate::startup::Startup, mut cmd: PvcCo
 
 /// Runs one `ondeck pvc` command; returns the process exit code.
 pub async fn main(g: PvcGlobals, cmd: PvcCommand) -> i32 {
-    match run(&g, cmd).await {
+    // The flows are large state machines: on the heap, not on a small thread stack.
+    match Box::pin(run(&g, cmd)).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("ondeck pvc: {}", sanitize(&e.to_string()));
@@ -283,8 +308,39 @@ fn ctrl_c_cancels(cancel: &CancellationToken) {
     });
 }
 
+/// The typed `--confirm` is compared before anything is done: without a terminal, a missing
+/// or wrong `--confirm` refuses the delete before the first request.
+pub fn precheck_confirm(
+    target: &PvcRef,
+    confirm: Option<&str>,
+    tty: bool,
+) -> Result<(), ActionError> {
+    if tty {
+        return Ok(());
+    }
+    match confirm {
+        None => Err(ActionError::Refused(format!(
+            "no terminal to type the name: pass --confirm {target}; nothing was done"
+        ))),
+        Some(c) if super::confirm::check_name(target, c) != super::confirm::NameCheck::Exact => {
+            Err(ActionError::Refused(format!(
+                "--confirm {:?} is not {target}; nothing was done",
+                sanitize(c)
+            )))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
+    if let PvcCommand::Delete {
+        target, confirm, ..
+    } = &cmd
+    {
+        precheck_confirm(target, confirm.as_deref(), has_tty())?;
+    }
     let (exec, source) = connect(g).await?;
+    let exec = exec.for_flow(Some(change_printer()));
     let opts = BackupOptions::from_config(&g.config)?;
     let audit_path = g.audit_log.clone().or_else(audit::default_path);
     match cmd {
@@ -362,26 +418,34 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                 bind_timeout: g.config.backup.bind_timeout.0,
             };
             let source_dir = from_backup.clone();
+            let pv_name = from_pv.clone();
             let result = match (from_pv, from_backup) {
                 (Some(pv), dir) => {
                     let template = match &dir {
                         Some(d) => Some(restore::load_claim_manifest(d)?),
                         None => None,
                     };
-                    restore::rebind(&exec, &target, &pv, template.as_ref(), &ropts).await
+                    Box::pin(restore::rebind(
+                        &exec,
+                        &target,
+                        &pv,
+                        template.as_ref(),
+                        &ropts,
+                    ))
+                    .await
                 }
                 (None, Some(dir)) => {
                     let backup = VerifiedBackup::load(&dir)?;
                     let cancel = CancellationToken::new();
                     ctrl_c_cancels(&cancel);
-                    restore::from_backup(
+                    Box::pin(restore::from_backup(
                         &exec,
                         &target,
                         &backup,
                         &ropts,
                         &progress_printer(),
                         &cancel,
-                    )
+                    ))
                     .await
                 }
                 (None, None) => {
@@ -390,9 +454,19 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                     ));
                 }
             };
+            let result = result.map_err(|e| match exec.changes().remaining_note() {
+                Some(note) if !e.to_string().contains("put back") => e.with_note(&note),
+                _ => e,
+            });
             if let Some(path) = &audit_path {
-                let record =
-                    restore::audit_record(&exec, &target, source_dir.as_deref(), &result).await;
+                let record = restore::audit_record(
+                    &exec,
+                    &target,
+                    pv_name.as_deref(),
+                    source_dir.as_deref(),
+                    &result,
+                )
+                .await;
                 audit::append(path, &record)?;
             }
             let report = result?;
@@ -436,8 +510,7 @@ async fn delete_interactive(
             let _ = cancel_tx.send(FlowInput::Cancel).await;
         }
     });
-    let flow = run_delete_flow(exec, source, req, ev_tx, in_rx);
-    tokio::pin!(flow);
+    let mut flow = Box::pin(run_delete_flow(exec, source, req, ev_tx, in_rx));
     let printer = progress_printer();
     let tty = has_tty();
     let result = loop {
@@ -456,10 +529,8 @@ async fn delete_interactive(
                     "backup verified: {} ({files} files, {}, sha256 {archive_sha256})",
                     dir.display(), human_bytes(bytes)
                 ),
-                FlowEvent::RetainSet { pv, before, after } => eprintln!(
-                    "PV {pv}: reclaimPolicy {} -> {}",
-                    before.unwrap_or_default(), after.unwrap_or_default()
-                ),
+                // Said when it happened, as a CHANGED line.
+                FlowEvent::RetainSet { .. } => {}
                 FlowEvent::AwaitingName { expected } => {
                     let input = confirmation(&expected, tty, confirm.as_deref()).await;
                     let _ = in_tx.send(input).await;

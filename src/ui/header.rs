@@ -13,7 +13,6 @@ use ratatui::widgets::Paragraph;
 use crate::app::feed::{Freshness, short_age};
 use crate::app::model::Model;
 use crate::domain::Level;
-use crate::rules::AlertPhase;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, freshness_line};
 
@@ -225,19 +224,9 @@ fn banner_text(model: &Model, ctx: ViewCtx<'_>, short: bool) -> Option<String> {
 /// `Alerts ✖ 2 CRITICAL ▲ 1 WARNING ◷ 1 PENDING (1 acked)`: glyph, count and word.
 fn alerts_summary(model: &Model, ctx: ViewCtx<'_>) -> Vec<Span<'static>> {
     let t = ctx.theme;
-    let active = crate::ui::panes::alerts::shown_alerts(&model.alerts);
-    let count = |lvl: Level| {
-        active
-            .iter()
-            .filter(|a| a.key.level == lvl && matches!(a.phase, AlertPhase::Firing { .. }))
-            .count()
-    };
-    let pending = active
-        .iter()
-        .filter(|a| matches!(a.phase, AlertPhase::Pending { .. }))
-        .count();
-    let acked = active.iter().filter(|a| a.ack.is_some()).count();
-    let (crit, warn) = (count(Level::Critical), count(Level::Warning));
+    // Folded by the alert book once per change, never per frame.
+    let s = model.alerts.summary();
+    let (crit, warn, pending, acked) = (s.critical, s.warning, s.pending, s.acked);
     let mut spans = vec![Span::styled("Alerts ", t.accent)];
     if crit + warn + pending == 0 {
         spans.push(Span::styled(
@@ -386,12 +375,13 @@ mod tests {
 
     #[test]
     fn fills_earlier_lines_before_giving_up_and_cuts_the_rest_visibly() {
-        // In order this would take 4 lines; first fit takes 3.
-        let segs = || vec![seg("aaaaaa"), seg("bbbbbbb"), seg("cc"), seg("dddddd")];
-        let lines = pack(segs(), 10, 3, "…");
-        assert_eq!(text(&lines), ["aaaaaa  cc", "bbbbbbb", "dddddd"]);
-        // Two lines: the overflow joins the last line, cut with an ellipsis.
-        let lines = pack(segs(), 10, 2, "…");
+        // In reading order this takes 3 lines; first fit takes 2.
+        let segs = vec![seg("aaaaaa"), seg("bbbbbbb"), seg("cc")];
+        let lines = pack(segs, 10, 2, "…");
+        assert_eq!(text(&lines), ["aaaaaa  cc", "bbbbbbb"]);
+        // Still too many: the overflow joins the last line, cut with an ellipsis.
+        let segs = vec![seg("aaaaaa"), seg("bbbbbbb"), seg("cc"), seg("dddddd")];
+        let lines = pack(segs, 10, 2, "…");
         assert_eq!(text(&lines), ["aaaaaa  cc", "bbbbbbb  …"]);
         assert!(lines.iter().all(|l| l.width() <= 10));
     }

@@ -84,7 +84,8 @@ fn strip_status(c: &ContainerStatus) -> ContainerStatus {
 }
 
 /// Keeps only what the pods and PVC panes use: status, containers (name, image, limits,
-/// probes, PVC mounts), PVC volumes, owner, a few annotations. Drops managedFields, labels,
+/// probes, PVC mounts), PVC volumes, owner, a few annotations, the managed-by label. Drops
+/// managedFields, other labels,
 /// env, commands, affinity and the rest (about 1 KiB per pod less than keeping labels).
 pub fn strip_pod(p: &mut Pod) {
     let m = &p.metadata;
@@ -104,6 +105,17 @@ pub fn strip_pod(p: &mut Pod) {
         deletion_grace_period_seconds: m.deletion_grace_period_seconds,
         finalizers: m.finalizers.clone(),
         annotations: annotations.filter(|a| !a.is_empty()),
+        // The one label kept: ondeck's helper pods are not users of a claim (claim_users).
+        labels: m
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(crate::actions::helper_pod::MANAGED_BY_LABEL))
+            .map(|v| {
+                BTreeMap::from([(
+                    crate::actions::helper_pod::MANAGED_BY_LABEL.to_string(),
+                    v.clone(),
+                )])
+            }),
         owner_references: m.owner_references.as_ref().map(|os| {
             os.iter()
                 .map(|o| OwnerReference {
@@ -236,10 +248,15 @@ impl PodStore {
     }
 }
 
-/// Who mounts which claim, from a set of pods.
+/// Who mounts which claim, from a set of pods. ondeck's own helper pods (labelled
+/// `app.kubernetes.io/managed-by=ondeck`, mounting a claim to back it up or restore it) never
+/// count as users of the claim.
 pub fn claim_users(pods: &[Arc<Pod>]) -> BTreeMap<(String, String), Vec<ClaimUser>> {
     let mut out: BTreeMap<(String, String), Vec<ClaimUser>> = BTreeMap::new();
     for p in pods {
+        if crate::actions::helper_pod::is_helper(p) {
+            continue;
+        }
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         let Some(spec) = p.spec.as_ref() else {
             continue;
