@@ -696,3 +696,23 @@ pub fn pods_model(settings: Settings, snap: crate::domain::pods::PodsSnapshot) -
     update(&mut m, Msg::Source(pods_update(snap, 1, t0, pods_wall())));
     (m, t0)
 }
+
+/// [`pods_snapshot`]'s rows repeated to `n` pods (distinct names across 97 namespaces), for
+/// the pods pane's rendering benchmark and big-table tests.
+pub fn pods_big_snapshot(n: usize) -> crate::domain::pods::PodsSnapshot {
+    let mut s = pods_snapshot();
+    let base = std::mem::take(&mut s.rows);
+    if base.is_empty() {
+        return s;
+    }
+    s.rows = (0..n)
+        .map(|i| {
+            let mut r = base[i % base.len()].clone();
+            r.namespace = format!("team-{:03}", i % 97);
+            r.name = format!("{}-{i:06}", r.name);
+            r
+        })
+        .collect();
+    crate::domain::pods::sort_by_danger(&mut s.rows);
+    s
+}

@@ -1,6 +1,8 @@
 //! htop-like header meters: the DEMO / READ-ONLY banner, the TCP state bar, the alerts
 //! summary with the data-age heartbeat, and the cluster/pods/PVCs/certs meters (filled by later
-//! sources; "not configured" until then).
+//! sources; "not configured" until then). Below 120 columns the meters are shortened and
+//! packed side by side into at most 4 lines (80x24), danger first; every count keeps its glyph
+//! and the alerts their words, so the header reads without colour.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -348,4 +350,46 @@ fn not_configured(model: &Model, ctx: ViewCtx<'_>, short: bool) -> Option<Line<'
         t.muted,
     ));
     Some(Line::from(spans))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(s: &str) -> Vec<Span<'static>> {
+        vec![Span::raw(s.to_string())]
+    }
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn packs_in_reading_order_when_that_fits() {
+        let lines = pack(vec![seg("aaaa"), seg("bbbb "), seg("cccccccc")], 10, 4, "…");
+        assert_eq!(text(&lines), ["aaaa  bbbb", "cccccccc"]);
+    }
+
+    #[test]
+    fn fills_earlier_lines_before_giving_up_and_cuts_the_rest_visibly() {
+        // In reading order this takes 3 lines; first fit takes 2.
+        let segs = vec![seg("aaaaaa"), seg("bbbbbbb"), seg("cc")];
+        let lines = pack(segs, 10, 2, "…");
+        assert_eq!(text(&lines), ["aaaaaa  cc", "bbbbbbb"]);
+        // Still too many: the overflow joins the last line, cut with an ellipsis.
+        let segs = vec![seg("aaaaaa"), seg("bbbbbbb"), seg("cc"), seg("dddddd")];
+        let lines = pack(segs, 10, 2, "…");
+        assert_eq!(text(&lines), ["aaaaaa  cc", "bbbbbbb  …"]);
+        assert!(lines.iter().all(|l| l.width() <= 10));
+    }
+
+    #[test]
+    fn a_banner_keeps_its_padding() {
+        let banner = Span::styled(" DEMO ", Style::new().add_modifier(Modifier::REVERSED));
+        let lines = pack(vec![vec![banner], seg("x")], 20, 4, "…");
+        assert_eq!(text(&lines), [" DEMO   x"]);
+    }
 }
