@@ -17,8 +17,10 @@ use ondeck::sources::kube::pvcs::UsageMap;
 use ondeck::sources::sockets::netlink::{self, DiagMsg, DumpStats};
 use ondeck::sources::sockets::{conntrack, fds, netstat, owners, procnet, sysctl, tally};
 
-/// Every target, by name: `(name, entry point)`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub type Entry = fn(&[u8]);
+
+/// Every target, by name.
+pub const TARGETS: &[(&str, Entry)] = &[
     ("netlink", netlink_datagram),
     ("proc_net_tcp", proc_net_tcp),
     ("proc_text", proc_text),
@@ -106,10 +108,7 @@ pub fn proc_text(data: &[u8]) {
         .rev()
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(0);
-    for (i, part) in [&text[..], &text[..], &text[..half]]
-        .iter()
-        .enumerate()
-    {
+    for (i, part) in [&text[..], &text[..], &text[..half]].iter().enumerate() {
         if let Some(c) = netstat::parse_netstat(part) {
             let _ = rates.update(start + std::time::Duration::from_millis(i as u64), c);
         }
@@ -151,18 +150,16 @@ pub fn kubeconfig(data: &[u8]) {
         ..Default::default()
     };
     let env = KubeEnv::default();
-    if let Ok(mut r) = client::resolve(&args, &env) {
-        if let Some(k) = r.kubeconfig.as_mut() {
-            // Never read files named by the input (a path could be /dev/zero).
-            for a in &mut k.auth_infos {
-                if let Some(info) = a.auth_info.as_mut() {
-                    info.client_certificate = None;
-                }
-            }
-            if let Some(k) = r.kubeconfig.clone() {
-                let _ = client::client_cert_not_after_for_fuzz(&k, &r);
+    if let Ok(mut r) = client::resolve(&args, &env)
+        && let Some(mut k) = r.kubeconfig.take()
+    {
+        // Never read files named by the input (a path could be /dev/zero).
+        for a in &mut k.auth_infos {
+            if let Some(info) = a.auth_info.as_mut() {
+                info.client_certificate = None;
             }
         }
+        let _ = client::client_cert_not_after_for_fuzz(&k, &r);
     }
     args.kubeconfig = None;
     args.all_namespaces = true;
