@@ -28,7 +28,9 @@ impl RelTime {
         // A century either way is plenty for a scenario, and keeps `now + t` in range.
         match i64::try_from(d.as_secs()) {
             Ok(secs) if secs <= 100 * 366 * 86_400 => Ok(RelTime(sign * secs)),
-            _ => Err(format!("relative time {s:?} is out of range (at most 100 years)")),
+            _ => Err(format!(
+                "relative time {s:?} is out of range (at most 100 years)"
+            )),
         }
     }
 }
