@@ -1,6 +1,12 @@
 //! The text (Nagios plugin) and Prometheus textfile renderings of a [`CheckReport`](super::CheckReport).
 
-use super::*;
+use std::fmt::Write as _;
+
+use super::{CheckReport, SourceStatus};
+use crate::domain::Level;
+use crate::rules::CheckResult;
+use crate::sanitize;
+use crate::sources::registry::{Series, distinct_label, prometheus_label};
 
 /// Nagios plugin style: a first line `ONDECK STATUS - summary | perfdata`, then details.
 pub fn render_text(r: &CheckReport) -> String {
@@ -29,19 +35,16 @@ pub fn render_text(r: &CheckReport) -> String {
     if summary.is_empty() {
         summary.push("all checks ok".into());
     }
-    let perf = r
-        .sockets
-        .as_ref()
-        .map(|s| {
-            format!(
-                " | close_wait={} time_wait={} established={} listen_overflows={}c",
-                s.states.get("CLOSE_WAIT").copied().unwrap_or(0),
-                s.states.get("TIME_WAIT").copied().unwrap_or(0),
-                s.states.get("ESTABLISHED").copied().unwrap_or(0),
-                s.listen_overflows
-            )
-        })
-        .unwrap_or_default();
+    // A Kubernetes result always says what it covered: "all checks ok" about one namespace
+    // must not read as the whole cluster.
+    if r.kube_data {
+        summary.push(scope_words(r));
+    }
+    let perf = if r.perfdata.is_empty() {
+        String::new()
+    } else {
+        format!(" | {}", r.perfdata.join(" "))
+    };
     let _ = writeln!(
         out,
         "ONDECK {}{} - {}{perf}",
@@ -87,66 +90,18 @@ pub fn render_text(r: &CheckReport) -> String {
             }
         }
     }
-    if let Some(s) = &r.sockets {
-        let states: Vec<String> = s
-            .states
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "sockets ({}, {:.1} ms): {}",
-            s.backend.unwrap_or("?"),
-            s.poll_ms,
-            if states.is_empty() {
-                "none".into()
-            } else {
-                states.join(", ")
-            }
-        );
-        if !s.top_close_wait.is_empty() {
-            let top: Vec<String> = s
-                .top_close_wait
-                .iter()
-                .take(5)
-                .map(|p| match p.pid {
-                    Some(pid) => format!("{} (pid {pid}) {}", p.comm, p.count),
-                    None => format!("(unknown owner) {}", p.count),
-                })
-                .collect();
-            let _ = writeln!(out, "CLOSE_WAIT by process: {}", top.join(", "));
-        }
-        if !s.top_close_wait_peers.is_empty() {
-            let top: Vec<String> = s
-                .top_close_wait_peers
-                .iter()
-                .take(5)
-                .map(|p| format!("{} {}", p.peer, p.count))
-                .collect();
-            let _ = writeln!(out, "CLOSE_WAIT by peer: {}", top.join(", "));
-        }
-    }
-    if let Some(p) = &r.pvc_summary {
-        let c = &p.counts;
-        let _ = writeln!(
-            out,
-            "pvcs: {} claims ({} critical, {} warning), {} unused, {} at risk (reclaim Delete); \
-             {} PVs, {} orphaned",
-            p.claims, c.critical, c.warning, c.unused, c.at_risk, p.pvs, c.orphaned_pvs
-        );
-        if let Some(e) = &p.pv_error {
-            let _ = writeln!(
-                out,
-                "pvcs: PVs not readable, reclaim policies unknown: {}",
-                sanitize::line(e)
-            );
-        }
-        if let UsageStatus::Unavailable { why } = &p.usage {
-            let _ = writeln!(out, "pvcs: used space unknown: {}", sanitize::line(why));
-        }
+    for line in &r.text {
+        let _ = writeln!(out, "{line}");
     }
     out
+}
+
+/// `in all namespaces (context prod)` / `in namespace shop (context prod)`.
+fn scope_words(r: &CheckReport) -> String {
+    match &r.scope.context {
+        Some(c) => format!("{} (context {})", r.scope.phrase(), sanitize::line(c)),
+        None => r.scope.phrase(),
+    }
 }
 
 /// node_exporter textfile collector format.
@@ -166,6 +121,20 @@ pub fn render_prometheus(r: &CheckReport) -> String {
     let _ = writeln!(out, "ondeck_status {}", r.status.exit_code());
     let _ = writeln!(
         out,
+        "# HELP ondeck_scope_info What the Kubernetes sources covered: all namespaces or one, and the context."
+    );
+    let _ = writeln!(out, "# TYPE ondeck_scope_info gauge");
+    let (all, ns) = match &r.scope.namespaces {
+        crate::domain::pods::NamespaceScope::All => ("true", String::new()),
+        crate::domain::pods::NamespaceScope::One(n) => ("false", prometheus_label(n)),
+    };
+    let _ = writeln!(
+        out,
+        "ondeck_scope_info{{all_namespaces=\"{all}\",namespace=\"{ns}\",context=\"{}\"}} 1",
+        prometheus_label(r.scope.context.as_deref().unwrap_or(""))
+    );
+    let _ = writeln!(
+        out,
         "# HELP ondeck_source_up Whether the source produced data (1) or failed (0)."
     );
     let _ = writeln!(out, "# TYPE ondeck_source_up gauge");
@@ -174,7 +143,7 @@ pub fn render_prometheus(r: &CheckReport) -> String {
             let _ = writeln!(
                 out,
                 "ondeck_source_up{{source=\"{}\"}} {}",
-                label(name),
+                prometheus_label(name),
                 u8::from(s.status == SourceStatus::Ok)
             );
         }
@@ -188,158 +157,22 @@ pub fn render_prometheus(r: &CheckReport) -> String {
     for c in &r.checks {
         let labels = format!(
             "source=\"{}\",name=\"{}\",subject=\"{}\"",
-            label(c.source),
+            prometheus_label(c.source),
             distinct_label(&c.name),
             distinct_label(&c.subject),
         );
         seen.write(&mut out, "ondeck_check_level", &labels, level_num(c.level));
     }
-    if let Some(p) = &r.pvc_summary {
-        let c = &p.counts;
-        let _ = writeln!(out, "# HELP ondeck_pvcs PersistentVolumeClaims by level.");
-        let _ = writeln!(out, "# TYPE ondeck_pvcs gauge");
-        for (level, n) in [
-            ("ok", c.ok),
-            ("warning", c.warning),
-            ("critical", c.critical),
-        ] {
-            let _ = writeln!(out, "ondeck_pvcs{{level=\"{level}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvcs_unused PersistentVolumeClaims no pod mounts."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvcs_unused gauge");
-        let _ = writeln!(out, "ondeck_pvcs_unused {}", c.unused);
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvcs_at_risk PersistentVolumeClaims bound to a PV with reclaim policy Delete."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvcs_at_risk gauge");
-        let _ = writeln!(out, "ondeck_pvcs_at_risk {}", c.at_risk);
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvs_orphaned PersistentVolumes Released or Failed."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvs_orphaned gauge");
-        let _ = writeln!(out, "ondeck_pvs_orphaned {}", c.orphaned_pvs);
-    }
-    if let Some(s) = &r.sockets {
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_sockets TCP sockets (IPv4 and IPv6) by state."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_sockets gauge");
-        for (state, n) in &s.states {
-            let _ = writeln!(out, "ondeck_tcp_sockets{{state=\"{state}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_close_wait_by_process CLOSE_WAIT sockets held per process."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_close_wait_by_process gauge");
-        for p in &s.top_close_wait {
-            let pid = p
-                .pid
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "unknown".into());
-            let labels = format!("pid=\"{pid}\",comm=\"{}\"", distinct_label(&p.comm));
-            seen.write(
-                &mut out,
-                "ondeck_tcp_close_wait_by_process",
-                &labels,
-                p.count,
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_listen_overflows_total ListenOverflows since boot."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_listen_overflows_total counter");
-        let _ = writeln!(
-            out,
-            "ondeck_tcp_listen_overflows_total {}",
-            s.listen_overflows
-        );
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_listen_drops_total ListenDrops since boot."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_listen_drops_total counter");
-        let _ = writeln!(out, "ondeck_tcp_listen_drops_total {}", s.listen_drops);
-        if let Some(c) = &s.conntrack {
-            let _ = writeln!(
-                out,
-                "# HELP ondeck_conntrack_entries conntrack table entries in use."
-            );
-            let _ = writeln!(out, "# TYPE ondeck_conntrack_entries gauge");
-            let _ = writeln!(out, "ondeck_conntrack_entries {}", c.count);
-            let _ = writeln!(
-                out,
-                "# HELP ondeck_conntrack_max conntrack table size (nf_conntrack_max)."
-            );
-            let _ = writeln!(out, "# TYPE ondeck_conntrack_max gauge");
-            let _ = writeln!(out, "ondeck_conntrack_max {}", c.max);
-        }
-    }
+    out.push_str(&r.prometheus);
     out
-}
-
-/// A label value for a name from outside that must stay distinct: [`label`], plus `~` and a
-/// short hash of the raw text when sanitizing changed it. Two names that clean up alike (`a\x07b`
-/// and `a\x08b` both read `a\u{FFFD}b`) then still give two series, the same ones on every run.
-pub(super) fn distinct_label(s: &str) -> String {
-    let clean = label(s);
-    if sanitize::line(s) == s {
-        return clean;
-    }
-    // FNV-1a over the raw bytes: stable across runs and builds, unlike std's hasher.
-    let h = s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{clean}~{:08x}", h >> 32)
-}
-
-/// The series written so far: a label set seen before (the same raw name twice) gets a
-/// `series` label numbering it, so the file never holds a duplicate series, which node_exporter
-/// and Prometheus reject.
-#[derive(Default)]
-struct Series {
-    seen: std::collections::HashMap<String, u32>,
-}
-
-impl Series {
-    fn write(
-        &mut self,
-        out: &mut String,
-        metric: &str,
-        labels: &str,
-        value: impl std::fmt::Display,
-    ) {
-        let n = self
-            .seen
-            .entry(format!("{metric}{{{labels}}}"))
-            .or_insert(0);
-        *n += 1;
-        if *n == 1 {
-            let _ = writeln!(out, "{metric}{{{labels}}} {value}");
-        } else {
-            let _ = writeln!(out, "{metric}{{{labels},series=\"{n}\"}} {value}");
-        }
-    }
-}
-
-/// Escapes a Prometheus label value (backslash, double quote, newline) after sanitizing.
-pub(super) fn label(s: &str) -> String {
-    sanitize::line(s)
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::domain::CheckStatus;
 
     fn check(subject: &str) -> CheckResult {
         CheckResult {
@@ -356,15 +189,41 @@ mod tests {
     }
 
     fn report() -> CheckReport {
+        use crate::sources::sockets::source::{ConntrackRow, SocketsSection, TopProcess};
         let top = |pid, comm: &str| TopProcess {
             pid,
             comm: comm.into(),
             count: 3,
         };
+        let sockets = SocketsSection {
+            backend: Some("netlink"),
+            states: BTreeMap::from([("CLOSE_WAIT", 6)]),
+            total: 6,
+            listen_overflows: 0,
+            listen_drops: 0,
+            // Two owners nobody could name: the same label set twice.
+            top_close_wait: vec![
+                top(None, "?"),
+                top(None, "?"),
+                top(Some(7), "ja\u{1b}[1mva"),
+            ],
+            top_close_wait_peers: Vec::new(),
+            close_wait_by_local_port: Vec::new(),
+            listeners: Vec::new(),
+            fd_usage: Vec::new(),
+            unreadable_processes: 0,
+            conntrack: Some(ConntrackRow {
+                count: 10,
+                max: 100,
+                pct: 10.0,
+            }),
+            poll_ms: 1.0,
+        };
         CheckReport {
             status: CheckStatus::Warning,
             generated_at: "2026-12-02T00:00:00Z".into(),
             demo: false,
+            scope: Default::default(),
             // Three subjects that clean up to the same text (one is that text itself).
             checks: vec![
                 check("shop/api\u{7}x"),
@@ -372,34 +231,11 @@ mod tests {
                 check("shop/api\u{FFFD}x"),
             ],
             sources: BTreeMap::new(),
-            sockets: Some(SocketsSection {
-                backend: Some("netlink"),
-                states: BTreeMap::from([("CLOSE_WAIT", 6)]),
-                total: 6,
-                listen_overflows: 0,
-                listen_drops: 0,
-                // Two owners nobody could name: the same label set twice.
-                top_close_wait: vec![
-                    top(None, "?"),
-                    top(None, "?"),
-                    top(Some(7), "ja\u{1b}[1mva"),
-                ],
-                top_close_wait_peers: Vec::new(),
-                close_wait_by_local_port: Vec::new(),
-                listeners: Vec::new(),
-                fd_usage: Vec::new(),
-                unreadable_processes: 0,
-                conntrack: Some(ConntrackRow {
-                    count: 10,
-                    max: 100,
-                    pct: 10.0,
-                }),
-                poll_ms: 1.0,
-            }),
-            pods: None,
-            pvcs: None,
-            pvs: None,
-            pvc_summary: None,
+            sections: BTreeMap::new(),
+            text: Vec::new(),
+            perfdata: Vec::new(),
+            prometheus: sockets.prometheus(),
+            kube_data: false,
         }
     }
 

@@ -1,8 +1,11 @@
 //! Plain domain types shared by sources, rules, the UI and `check`: no I/O here.
 
 pub mod level;
+pub mod pane;
 pub mod pods;
 pub mod pvcs;
 pub mod sockets;
+pub mod source;
 
 pub use level::{CheckStatus, Level};
+pub use source::{SourceError, SourceId};

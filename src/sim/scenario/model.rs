@@ -75,6 +75,14 @@ pub struct Scenario {
     pub nodes: Vec<NodeSpec>,
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// Labels per namespace, e.g. `{secure: {pod-security.kubernetes.io/enforce: restricted}}`
+    /// (Pod Security admission enforces that label's level on pod creation).
+    #[serde(default)]
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// ResourceQuotas: `{namespace, name, hard: {persistentvolumeclaims: "0"}}`; claim
+    /// creation over the limit is refused with the quota plugin's 403.
+    #[serde(default)]
+    pub resource_quotas: Vec<QuotaSpec>,
     #[serde(default)]
     pub storage_classes: Vec<StorageClassSpec>,
     /// Static PVs (Available, or Released with a claim that is gone).
@@ -280,6 +288,15 @@ pub struct PodSpec {
     /// Extra finalizers (a Terminating pod gets `example.com/stuck` by default).
     #[serde(default)]
     pub finalizers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaSpec {
+    pub namespace: String,
+    pub name: String,
+    /// Quota resource -> limit (`persistentvolumeclaims: "1"`, `requests.storage: 10Gi`).
+    pub hard: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

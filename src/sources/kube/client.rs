@@ -240,7 +240,9 @@ pub fn resolve(args: &TargetArgs, env: &KubeEnv) -> Result<Resolved, SourceError
     {
         Some(c) if !c.is_empty() => c,
         _ => {
-            return Err(SourceError::NotConfigured(format!(
+            // A kubeconfig without a context to use is a broken setup, not "no cluster":
+            // `check` must say UNKNOWN, never OK.
+            return Err(SourceError::Other(format!(
                 "kubeconfig {origin} has no current-context: pass --context NAME"
             )));
         }

@@ -84,7 +84,8 @@ fn strip_status(c: &ContainerStatus) -> ContainerStatus {
 }
 
 /// Keeps only what the pods and PVC panes use: status, containers (name, image, limits,
-/// probes, PVC mounts), PVC volumes, owner, a few annotations. Drops managedFields, labels,
+/// probes, PVC mounts), PVC volumes, owner, a few annotations, the managed-by label. Drops
+/// managedFields, other labels,
 /// env, commands, affinity and the rest (about 1 KiB per pod less than keeping labels).
 pub fn strip_pod(p: &mut Pod) {
     let m = &p.metadata;
@@ -104,6 +105,17 @@ pub fn strip_pod(p: &mut Pod) {
         deletion_grace_period_seconds: m.deletion_grace_period_seconds,
         finalizers: m.finalizers.clone(),
         annotations: annotations.filter(|a| !a.is_empty()),
+        // The one label kept: ondeck's helper pods are not users of a claim (claim_users).
+        labels: m
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(crate::actions::helper_pod::MANAGED_BY_LABEL))
+            .map(|v| {
+                BTreeMap::from([(
+                    crate::actions::helper_pod::MANAGED_BY_LABEL.to_string(),
+                    v.clone(),
+                )])
+            }),
         owner_references: m.owner_references.as_ref().map(|os| {
             os.iter()
                 .map(|o| OwnerReference {
@@ -171,19 +183,9 @@ pub fn strip_pod(p: &mut Pod) {
     p.status = status;
 }
 
-/// Pod snapshot generations increase across every pods source this process starts (after a
-/// reconnect to another context too), so the pane can ignore updates still in flight from a
-/// target it has switched away from: see [`generation_floor`].
-static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-pub fn next_generation() -> u64 {
-    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
-}
-
-/// Every snapshot made from now on has a generation above this one.
-pub fn generation_floor() -> u64 {
-    GENERATION.load(std::sync::atomic::Ordering::SeqCst)
-}
+// The generation counter is the sources' (`crate::sources::next_generation`), shared by every
+// Kubernetes source; re-exported for the old paths.
+pub use crate::sources::{generation_floor, next_generation};
 
 /// A pod that mounts a PVC, for the PVC pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,10 +248,15 @@ impl PodStore {
     }
 }
 
-/// Who mounts which claim, from a set of pods.
+/// Who mounts which claim, from a set of pods. ondeck's own helper pods (labelled
+/// `app.kubernetes.io/managed-by=ondeck`, mounting a claim to back it up or restore it) never
+/// count as users of the claim.
 pub fn claim_users(pods: &[Arc<Pod>]) -> BTreeMap<(String, String), Vec<ClaimUser>> {
     let mut out: BTreeMap<(String, String), Vec<ClaimUser>> = BTreeMap::new();
     for p in pods {
+        if crate::actions::helper_pod::is_helper(p) {
+            continue;
+        }
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         let Some(spec) = p.spec.as_ref() else {
             continue;
@@ -574,7 +581,7 @@ async fn build_snapshots(
             continue;
         } else {
             let rows = build_rows(&store.pods(), &mut histories, &rules, now);
-            Ok(Payload::Pods(Box::new(PodsSnapshot {
+            Ok(Payload::new(PodsSnapshot {
                 context: target.context.clone(),
                 server: target.cluster_url.clone(),
                 client_cert_not_after: target.client_cert_not_after,
@@ -590,7 +597,7 @@ async fn build_snapshots(
                 synced: true,
                 events: events.borrow().clone(),
                 at: now,
-            })))
+            }))
         };
         last_sent = at;
         let update = SourceUpdate {

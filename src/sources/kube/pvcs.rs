@@ -768,7 +768,7 @@ async fn build_snapshots(
             if !pods_known {
                 forget_users(&mut rows);
             }
-            Ok(Payload::Pvcs(Box::new(PvcsSnapshot {
+            Ok(Payload::new(PvcsSnapshot {
                 context: target.context.clone(),
                 server: target.cluster_url.clone(),
                 scope: target.scope.clone(),
@@ -786,7 +786,7 @@ async fn build_snapshots(
                 },
                 synced: true,
                 at: now,
-            })))
+            }))
         };
         last_sent = at;
         let update = SourceUpdate {
