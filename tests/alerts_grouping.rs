@@ -64,7 +64,7 @@ fn pods_update(oom: bool, generation: u64, at: Instant, now: jiff::Timestamp) ->
         generation,
         at,
         wall: now,
-        result: Ok(Payload::Pods(Box::new(PodsSnapshot {
+        result: Ok(Payload::new(PodsSnapshot {
             context: "sim".into(),
             server: "https://127.0.0.1:6443".into(),
             client_cert_not_after: None,
@@ -80,7 +80,7 @@ fn pods_update(oom: bool, generation: u64, at: Instant, now: jiff::Timestamp) ->
             synced: true,
             events: Arc::new(Default::default()),
             at: now,
-        }))),
+        })),
     }
 }
 

@@ -203,7 +203,7 @@ pub fn helper_pod_spec_as(
                 // its owner. As a user: nothing added, which `restricted` requires.
                 security_context: Some(SecurityContext {
                     allow_privilege_escalation: Some(false),
-                    run_as_non_root: run_as_non_root,
+                    run_as_non_root,
                     capabilities: Some(Capabilities {
                         drop: Some(vec!["ALL".into()]),
                         add: add_caps,

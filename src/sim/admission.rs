@@ -72,7 +72,7 @@ fn quantity(resource: &str, n: u64) -> String {
         ("Mi", 1 << 20),
         ("Ki", 1 << 10),
     ] {
-        if n % size == 0 {
+        if n.is_multiple_of(size) {
             return format!("{}{unit}", n / size);
         }
     }

@@ -683,7 +683,7 @@ pub fn pods_update(
         generation,
         at,
         wall,
-        result: Ok(Payload::Pods(Box::new(snap))),
+        result: Ok(Payload::new(snap)),
     }
 }
 
