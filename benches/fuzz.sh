@@ -42,8 +42,9 @@ for t in $targets; do
     -rss_limit_mb=2048 -print_final_stats=1 "$work" "corpus/$t" >"$log" 2>&1
   rc=$?
   took=$(($(date +%s) - start))
-  execs="$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
-  rate="$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
+  execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
+  rate="?"
+  if [ -n "$execs" ] && [ "$took" -gt 0 ]; then rate=$((execs / took)); fi
   new="$(comm -13 <(echo "$before") <(find "artifacts/$t" -type f | sort) | grep -v '^$' || true)"
   crashes=$(printf '%s' "$new" | grep -c . || true)
   if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
