@@ -32,7 +32,8 @@ pub fn parse_nofile_soft(limits: &str) -> Option<NofileLimit> {
     let well_formed = limits
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Limit"))
+        // procfs trims and skips only the header: a blank line is a row too.
+        .filter(|l| !l.starts_with("Limit"))
         .all(|l| l.split_whitespace().count() >= 4);
     if !well_formed {
         return None;
@@ -199,6 +200,9 @@ Max realtime timeout      unlimited            unlimited            us        \n
     #[test]
     fn odd_or_truncated_limits_give_none() {
         assert_eq!(parse_nofile_soft(""), None);
+        // Found by fuzzing: a blank or whitespace-only line reached procfs' `len - 3`.
+        assert_eq!(parse_nofile_soft("           "), None);
+        assert_eq!(parse_nofile_soft(&format!("{LIMITS}\n \n")), None);
         assert_eq!(parse_nofile_soft("Max open files"), None);
         assert_eq!(parse_nofile_soft("Max open files   \n"), None);
         assert_eq!(
