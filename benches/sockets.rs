@@ -328,14 +328,12 @@ fn oneshot() {
     }
 }
 
-/// Process CPU time (user + system, all threads) from /proc/self/stat, in clock ticks (1/100 s).
-fn process_cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the ")" that ends comm: state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    tick(11) + tick(12)
+/// Process CPU time (user + system, all threads) from /proc/self/stat (procfs), in seconds.
+fn process_cpu_secs() -> f64 {
+    let ticks = procfs::process::Process::myself()
+        .and_then(|p| p.stat())
+        .map_or(0, |s| s.utime + s.stime);
+    ticks as f64 / procfs::ticks_per_second() as f64
 }
 
 /// `ONDECK_BENCH_IDLE=N,SECS`: the TUI's steady state (a poll every second, owners wanted,
@@ -352,7 +350,7 @@ fn idle(spec: &str) {
     };
     let mut c = SocketCollector::new(SocketOptions::default());
     let _ = c.poll(Instant::now(), true); // start-up scan, not part of the steady state
-    let (t0, cpu0) = (Instant::now(), process_cpu_ticks());
+    let (t0, cpu0) = (Instant::now(), process_cpu_secs());
     let mut next = t0;
     let mut polls = 0;
     while t0.elapsed() < Duration::from_secs(secs) {
@@ -361,7 +359,7 @@ fn idle(spec: &str) {
         polls += 1;
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
-    let cpu = (process_cpu_ticks() - cpu0) as f64 / 100.0;
+    let cpu = process_cpu_secs() - cpu0;
     println!(
         "idle at {n} CLOSE_WAIT: {polls} polls in {:.0} s, CPU {:.2} s = {:.2}% of one core",
         t0.elapsed().as_secs_f64(),

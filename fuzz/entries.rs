@@ -17,10 +17,11 @@ use ondeck::sources::kube::pvcs::UsageMap;
 use ondeck::sources::sockets::netlink::{self, DiagMsg, DumpStats};
 use ondeck::sources::sockets::{conntrack, fds, netstat, owners, procnet, sysctl, tally};
 
-pub type Entry = fn(&[u8]);
+/// One fuzz target: its name and its entry point.
+pub type Target = (&'static str, fn(&[u8]));
 
-/// Every target, by name.
-pub const TARGETS: &[(&str, Entry)] = &[
+/// Every target, by name: `(name, entry point)`.
+pub const TARGETS: &[Target] = &[
     ("netlink", netlink_datagram),
     ("proc_net_tcp", proc_net_tcp),
     ("proc_text", proc_text),
@@ -151,7 +152,7 @@ pub fn kubeconfig(data: &[u8]) {
     };
     let env = KubeEnv::default();
     if let Ok(mut r) = client::resolve(&args, &env)
-        && let Some(mut k) = r.kubeconfig.take()
+        && let Some(k) = r.kubeconfig.as_mut()
     {
         // Never read files named by the input (a path could be /dev/zero).
         for a in &mut k.auth_infos {
@@ -159,7 +160,9 @@ pub fn kubeconfig(data: &[u8]) {
                 info.client_certificate = None;
             }
         }
-        let _ = client::client_cert_not_after_for_fuzz(&k, &r);
+        if let Some(k) = r.kubeconfig.clone() {
+            let _ = client::client_cert_not_after_for_fuzz(&k, &r);
+        }
     }
     args.kubeconfig = None;
     args.all_namespaces = true;

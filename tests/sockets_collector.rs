@@ -41,11 +41,29 @@ fn process(root: &Path, pid: u32, comm: &str, soft: &str, sockets: &[u32]) {
     let dir = root.join(pid.to_string());
     fs::create_dir_all(dir.join("fd")).unwrap();
     fs::write(dir.join("comm"), format!("{comm}\n")).unwrap();
-    fs::write(
-        dir.join("limits"),
-        format!("Limit  Soft Limit  Hard Limit  Units\nMax open files            {soft}                 4096                 files\n"),
-    )
-    .unwrap();
+    // The whole table, as the kernel writes it (the parser wants every row).
+    let limits = [
+        "Limit                     Soft Limit           Hard Limit           Units     ",
+        "Max cpu time              unlimited            unlimited            seconds   ",
+        "Max file size             unlimited            unlimited            bytes     ",
+        "Max data size             unlimited            unlimited            bytes     ",
+        "Max stack size            8388608              unlimited            bytes     ",
+        "Max core file size        0                    unlimited            bytes     ",
+        "Max resident set          unlimited            unlimited            bytes     ",
+        "Max processes             63429                63429                processes ",
+        "Max open files            SOFT                 4096                 files     ",
+        "Max locked memory         8388608              8388608              bytes     ",
+        "Max address space         unlimited            unlimited            bytes     ",
+        "Max file locks            unlimited            unlimited            locks     ",
+        "Max pending signals       63429                63429                signals   ",
+        "Max msgqueue size         819200               819200               bytes     ",
+        "Max nice priority         0                    0                    ",
+        "Max realtime priority     0                    0                    ",
+        "Max realtime timeout      unlimited            unlimited            us        ",
+    ]
+    .join("\n")
+    .replace("SOFT", soft);
+    fs::write(dir.join("limits"), limits + "\n").unwrap();
     symlink("/dev/null", dir.join("fd/0")).unwrap();
     for (i, inode) in sockets.iter().enumerate() {
         symlink(

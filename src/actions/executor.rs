@@ -393,27 +393,55 @@ impl Executor {
         done: impl Fn(Option<&Pod>) -> bool + Send + Sync + Clone + 'static,
     ) -> Result<Option<Pod>> {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
-        let what = format!("watch pod {ns}/{name}");
-        let run = async {
-            let mut failures = 0u32;
-            loop {
-                match kube::runtime::wait::await_condition(api.clone(), name, done.clone()).await {
-                    Ok(p) => return Ok(p),
-                    Err(e) => {
-                        // The watch broke (network, 5xx): start it again with a short backoff;
-                        // the overall deadline still ends the wait.
-                        failures += 1;
-                        tracing::warn!(error = %e, pod = %name, "watch of the helper pod failed");
-                        let pause = Duration::from_millis(200 * u64::from(failures.min(10)))
-                            + Duration::from_millis(fastrand::u64(0..200));
-                        tokio::time::sleep(pause).await;
-                    }
-                }
-            }
-        };
-        deadline(&what, limit, run).await
+        watch_until(api, &format!("watch pod {ns}/{name}"), name, limit, done).await
     }
 
+    /// [`Executor::watch_pod_until`] for a claim.
+    pub async fn watch_pvc_until(
+        &self,
+        ns: &str,
+        name: &str,
+        limit: Duration,
+        done: impl Fn(Option<&PersistentVolumeClaim>) -> bool + Send + Sync + Clone + 'static,
+    ) -> Result<Option<PersistentVolumeClaim>> {
+        let api: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), ns);
+        watch_until(api, &format!("watch PVC {ns}/{name}"), name, limit, done).await
+    }
+}
+
+/// Watches one object until `done` says so of it (`None`: gone), restarting a broken watch
+/// with a short backoff; `limit` bounds the whole wait.
+async fn watch_until<K>(
+    api: Api<K>,
+    what: &str,
+    name: &str,
+    limit: Duration,
+    done: impl Fn(Option<&K>) -> bool + Send + Sync + Clone + 'static,
+) -> Result<Option<K>>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + Send + serde::de::DeserializeOwned + 'static,
+{
+    let run = async {
+        let mut failures = 0u32;
+        loop {
+            match kube::runtime::wait::await_condition(api.clone(), name, done.clone()).await {
+                Ok(p) => return Ok(p),
+                Err(e) => {
+                    // The watch broke (network, 5xx): start it again with a short backoff;
+                    // the overall deadline still ends the wait.
+                    failures += 1;
+                    tracing::warn!(error = %e, object = %name, "watch failed; watching again");
+                    let pause = Duration::from_millis(200 * u64::from(failures.min(10)))
+                        + Duration::from_millis(fastrand::u64(0..200));
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    };
+    deadline(what, limit, run).await
+}
+
+impl Executor {
     pub async fn create_pvc(&self, pvc: &PersistentVolumeClaim) -> Result<PersistentVolumeClaim> {
         let ns = pvc.metadata.namespace.clone().unwrap_or_default();
         let name = pvc.metadata.name.clone().unwrap_or_default();

@@ -445,7 +445,8 @@ async fn steps(
                 },
             }
         }
-    }?;
+    }
+    .map_err(|e| e.with_note("nothing deleted"))?;
     reporter
         .send(FlowEvent::BackupVerified {
             dir: verified.dir.clone(),

@@ -142,30 +142,37 @@ pub fn load_claim_manifest(dir: &Path) -> Result<PersistentVolumeClaim> {
         .map_err(|e| ActionError::Verify(format!("{}: {e}", path.display())))
 }
 
-/// Waits, watching the claim, until it is Bound (or `limit` passes).
+/// Waits, watching the claim (no polling), until it is Bound (or `limit` passes).
 async fn wait_bound(
     exec: &Executor,
     pvc: &PvcRef,
     limit: Duration,
 ) -> Result<PersistentVolumeClaim> {
-    let started = tokio::time::Instant::now();
-    loop {
-        let claim = exec.get_pvc(&pvc.namespace, &pvc.name).await?;
-        let phase = claim
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        if phase == "Bound" {
-            return Ok(claim);
-        }
-        if started.elapsed() >= limit {
-            return Err(ActionError::Refused(format!(
+    let bound = |c: Option<&PersistentVolumeClaim>| {
+        c.is_none_or(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound"))
+    };
+    match exec
+        .watch_pvc_until(&pvc.namespace, &pvc.name, limit, bound)
+        .await
+    {
+        Ok(Some(claim)) => Ok(claim),
+        Ok(None) => Err(ActionError::Refused(format!(
+            "{pvc} disappeared before it bound"
+        ))),
+        Err(ActionError::Timeout { .. }) => {
+            let phase = exec
+                .get_pvc_opt(&pvc.namespace, &pvc.name)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|c| c.status.and_then(|s| s.phase))
+                .unwrap_or_else(|| "unknown".into());
+            Err(ActionError::Refused(format!(
                 "{pvc} did not bind within {}s (phase {phase})",
                 limit.as_secs()
-            )));
+            )))
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        Err(e) => Err(e),
     }
 }
 

@@ -77,9 +77,11 @@ pub fn forbidden(
         Some(s) => format!("{plural}/{s}"),
         None => plural.to_string(),
     };
+    // As the apiserver words it: the object is the resource without its subresource
+    // (`pods "x" is forbidden: ... cannot create resource "pods/exec" ...`).
     let what = match name {
-        Some(n) => format!("{} \"{n}\"", qualified(&res, group)),
-        None => qualified(&res, group),
+        Some(n) => format!("{} \"{n}\"", qualified(plural, group)),
+        None => qualified(plural, group),
     };
     let scope = match namespace {
         Some(ns) => format!("in the namespace \"{ns}\""),

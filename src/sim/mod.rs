@@ -15,7 +15,9 @@
 //! Inside: `server` (TLS, auth, faults, request log) -> `api` (routing, get/list/watch, writes,
 //! logs, exec routing, node stats, Tables) over `store` (objects as JSON normalised through
 //! k8s-openapi types, one resourceVersion counter, bounded watch history), with `controllers`
-//! (pvc/pv protection, binding, provisioning, reclaim, namespaces, kubelet, workloads).
+//! (pvc/pv protection, binding, provisioning, reclaim, namespaces, kubelet, workloads) and
+//! `admission` (ResourceQuota on claims, Pod Security per namespace label, worded as the real
+//! plugins).
 
 pub mod admission;
 pub mod exec;

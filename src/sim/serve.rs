@@ -19,7 +19,7 @@ pub struct ServeArgs {
     pub kubeconfig_out: Option<PathBuf>,
     /// Inject a fault, e.g. latency=200ms, drop-watch=30s, error-rate=0.2,
     /// forbid=delete:persistentvolumeclaims (optionally :NAMESPACE), expired-cert, no-kubelet,
-    /// exec-break=1MiB.
+    /// exec-break=1MiB, unschedulable, image-pull-backoff[=IMAGE], exec-fail.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<Fault>,
     /// Add a client certificate expiring in this many days to the kubeconfig user.

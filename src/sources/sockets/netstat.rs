@@ -1,6 +1,6 @@
 //! TcpExt ListenOverflows / ListenDrops from /proc/net/netstat, and their per-second rates
-//! between polls. Parsed here: procfs (used for /proc/PID/limits) reads /proc/net/snmp but not
-//! the TcpExt table of /proc/net/netstat.
+//! between polls. Parsed here: procfs 0.18 reads /proc/net/snmp but has no parser for the TcpExt
+//! table of /proc/net/netstat.
 
 use std::time::Instant;
 

@@ -155,7 +155,10 @@ const ALERTS: PaneSpec = PaneSpec {
     source: None,
     available: true,
     actions: &[Action::Acknowledge],
-    help: &[("a F9", "alerts: acknowledge with a note")],
+    help: &[
+        ("a F9", "alerts: acknowledge (a group: all of it)"),
+        ("Enter", "alerts: expand or fold a group"),
+    ],
 };
 
 impl PaneKind {
@@ -194,6 +197,34 @@ impl PaneKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every registered source has a real pane in the tab order (not a placeholder) whose spec
+    /// names it, and every spec resolves by its `:` name.
+    #[test]
+    fn every_registered_source_has_its_pane() {
+        let panes = registry(&Settings::default(), Instant::now());
+        for source in crate::sources::registry::SOURCES {
+            let spec = source.pane();
+            let pane = panes
+                .iter()
+                .find(|p| p.kind() == spec.kind)
+                .unwrap_or_else(|| panic!("{}: no pane", spec.name));
+            assert!(
+                pane.as_any()
+                    .downcast_ref::<placeholder::PlaceholderPane>()
+                    .is_none(),
+                "{}: still a placeholder",
+                spec.name
+            );
+            assert_eq!(spec.kind.spec(), spec);
+            assert_eq!(PaneKind::by_name(spec.name), Some(spec.kind));
+        }
+        // The panes still waiting for their sources say so.
+        for kind in [PaneKind::Certs, PaneKind::Probes] {
+            assert!(!kind.spec().available);
+            assert!(panes.iter().any(|p| p.kind() == kind));
+        }
+    }
 
     #[test]
     fn names_resolve_and_actions_are_where_they_belong() {
