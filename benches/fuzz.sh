@@ -11,7 +11,8 @@
 # seed corpus (fuzz/corpus/<target>, read only) and grows a working corpus under
 # fuzz/target/corpus/<target>. A crash, timeout (10 s per input) or out-of-memory input is saved
 # under fuzz/artifacts/<target>/; libFuzzer stops that target at its first one. Logs go to
-# fuzz/target/logs/<target>.log. Exit status: 1 if any target crashed.
+# fuzz/target/logs/<target>.log. Exit status: 1 if any target crashed. FUZZ_NO_BUILD=1 runs the
+# targets as last built (e.g. while the sources are being changed).
 set -uo pipefail
 secs="${1:-60}"
 cd "$(dirname "$0")/../fuzz" || exit 2
@@ -22,8 +23,11 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   exit 2
 fi
 targets="${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
-echo "building fuzz targets ..." >&2
-cargo +nightly fuzz build "${flags[@]}" >&2 || exit 2
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+  echo "building fuzz targets ..." >&2
+  cargo +nightly fuzz build "${flags[@]}" >&2 || exit 2
+fi
+bin_dir="target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 
 mkdir -p target/logs
 printf '%-16s %8s %12s %10s %8s  %s\n' target seconds executions exec/s crashes artifact
@@ -34,13 +38,13 @@ for t in $targets; do
   before="$(find "artifacts/$t" -type f | sort)"
   log="target/logs/$t.log"
   start=$(date +%s)
-  cargo +nightly fuzz run "${flags[@]}" "$t" "$work" "corpus/$t" -- \
-    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    >"$log" 2>&1
+  "$bin_dir/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$secs" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 "$work" "corpus/$t" >"$log" 2>&1
   rc=$?
   took=$(($(date +%s) - start))
-  execs="$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
-  rate="$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
+  execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | awk '{print $2}')"
+  rate="?"
+  if [ -n "$execs" ] && [ "$took" -gt 0 ]; then rate=$((execs / took)); fi
   new="$(comm -13 <(echo "$before") <(find "artifacts/$t" -type f | sort) | grep -v '^$' || true)"
   crashes=$(printf '%s' "$new" | grep -c . || true)
   if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
