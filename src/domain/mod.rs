@@ -1,8 +1,10 @@
 //! Plain domain types shared by sources, rules, the UI and `check`: no I/O here.
 
+pub mod compact;
 pub mod level;
 pub mod pods;
 pub mod pvcs;
 pub mod sockets;
+pub mod text;
 
 pub use level::{CheckStatus, Level};

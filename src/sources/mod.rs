@@ -41,6 +41,9 @@ pub enum Payload {
     /// pods (or PVCs) update before this one in the channel is about the old target. Sent once
     /// per Kubernetes source (`SourceId::Pods`, `SourceId::Pvcs`).
     KubeRetargeted,
+    /// Nothing changed since this source's last data: only its freshness moves. Lets a source
+    /// that follows changes (a watch) prove it is alive without resending every row.
+    Unchanged,
 }
 
 /// Why a source has no fresh data. `NotConfigured` is not a failure (e.g. no kubeconfig).
