@@ -485,7 +485,8 @@ fn compact_pods_give_the_same_rows_details_and_logs_plan_as_the_api_objects() {
     let a = CompactPod::from_pod(&fixture("running"), &mut interner);
     let b = CompactPod::from_pod(&fixture("not_ready"), &mut interner);
     assert!(Clean::ptr_eq(&a.namespace, &b.namespace));
-    assert!(std::mem::size_of::<CompactPod>() < 400);
+    // The fixed part of a pod (its lists and strings are on the heap, sized to what they hold).
+    assert!(std::mem::size_of::<CompactPod>() < 512);
 }
 
 #[test]
