@@ -90,6 +90,17 @@ pub async fn for_each_pod_page(
     Ok(())
 }
 
+/// The pods of `target`'s scope, compact (paged: see [`for_each_pod_page`]).
+pub async fn list_pods(target: &KubeTarget) -> Result<Vec<CompactPod>, SourceError> {
+    let mut interner = Interner::default();
+    let mut out = Vec::new();
+    for_each_pod_page(target, |page| {
+        out.extend(page.iter().map(|p| CompactPod::from_pod(p, &mut interner)))
+    })
+    .await?;
+    Ok(out)
+}
+
 /// The pods of `target`'s scope that mount a claim, compact (paged: see
 /// [`for_each_pod_page`]): what "who mounts it" needs, and no more.
 pub async fn list_claim_pods(target: &KubeTarget) -> Result<Vec<CompactPod>, SourceError> {
