@@ -387,10 +387,7 @@ async fn previous_logs_of_the_crash_looping_pod_show_the_scenario_lines() {
     let pods = ondeck::sources::kube::list_pods(&target)
         .await
         .expect("list");
-    let pod = pods
-        .iter()
-        .find(|p| *p.name == *key.name)
-        .expect("pod");
+    let pod = pods.iter().find(|p| *p.name == *key.name).expect("pod");
     let (container, previous) = ondeck::sources::kube::logs::plan(pod, true).expect("container");
     assert!(previous);
     let tail = fetch_logs(&target, &key, &container, true, LogLimits::default())

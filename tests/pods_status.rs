@@ -9,10 +9,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use ondeck::config::PodRules;
 use ondeck::domain::Level;
-use ondeck::domain::pods::{PodRow, PodRule, human_duration, kubectl_status, sort_by_danger};
-use ondeck::rules::pods::{PodHistory, evaluate, row};
 use ondeck::domain::compact::CompactPod;
+use ondeck::domain::pods::{PodRow, PodRule, human_duration, kubectl_status, sort_by_danger};
 use ondeck::domain::text::{Clean, Interner};
+use ondeck::rules::pods::{PodHistory, evaluate, row};
 use ondeck::sources::kube::pods::{build_rows, claim_users};
 
 fn now() -> Timestamp {
@@ -649,10 +649,16 @@ fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
             .iter()
             .map(|n| CompactPod::from_pod(&fixture(n), &mut interner)),
     );
-    assert!(book.apply(fewer.take_changes(), &rules, later), "a row went");
+    assert!(
+        book.apply(fewer.take_changes(), &rules, later),
+        "a row went"
+    );
     assert_eq!(book.evaluations(), 6);
     let rows = book.rows();
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[0].name, "checkout-6c8d7f9b4-qw7rt", "still sorted by danger");
+    assert_eq!(
+        rows[0].name, "checkout-6c8d7f9b4-qw7rt",
+        "still sorted by danger"
+    );
     assert!(rows[0].pod.is_some(), "rows carry their compact pod");
 }

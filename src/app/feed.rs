@@ -418,7 +418,12 @@ mod tests {
             KubeApplied::Ignored
         );
         assert_eq!(f.data(), Some(&1));
-        assert_eq!(f.freshness(t1), Freshness::Fresh { age: Duration::ZERO });
+        assert_eq!(
+            f.freshness(t1),
+            Freshness::Fresh {
+                age: Duration::ZERO
+            }
+        );
         // An older heartbeat never moves it back.
         f.apply_kube(up(2, t0, Ok(Payload::Unchanged)), take);
         assert_eq!(f.data_at().map(|(at, _)| at), Some(t1));

@@ -311,12 +311,7 @@ impl CompactPod {
             created: time(m.creation_timestamp.as_ref()),
             deleted: time(m.deletion_timestamp.as_ref()),
             deletion_grace_seconds: m.deletion_grace_period_seconds,
-            finalizers: m
-                .finalizers
-                .iter()
-                .flatten()
-                .map(|f| i.get(f))
-                .collect(),
+            finalizers: m.finalizers.iter().flatten().map(|f| i.get(f)).collect(),
             default_container: m
                 .annotations
                 .as_ref()

@@ -19,9 +19,9 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::config::Config;
 use crate::domain::compact::CompactPod;
-use crate::domain::text::Interner;
 use crate::domain::pods::{ApiHealth, NamespaceScope, PodRow, sort_by_danger};
 use crate::domain::pvcs::{PvRow, PvcRow, PvcsSnapshot};
+use crate::domain::text::Interner;
 use crate::sources::SourceError;
 
 pub use client::{KubeEnv, KubeTarget, Retarget, TargetArgs, connect};

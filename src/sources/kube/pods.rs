@@ -23,10 +23,10 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, PodRules};
 use crate::domain::compact::CompactPod;
-use crate::domain::text::Interner;
 use crate::domain::pods::{
     ApiHealth, NamespaceScope, PodEvent, PodKey, PodRow, PodsSnapshot, sort_by_danger,
 };
+use crate::domain::text::Interner;
 use crate::rules::pods::{PodHistory, row};
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
@@ -206,10 +206,8 @@ impl PodStore {
 
     /// A store filled from `pods`, already synced (tests, benches).
     pub fn from_pods(pods: impl IntoIterator<Item = CompactPod>) -> PodStore {
-        let map: HashMap<PodKey, Arc<CompactPod>> = pods
-            .into_iter()
-            .map(|p| (p.key(), Arc::new(p)))
-            .collect();
+        let map: HashMap<PodKey, Arc<CompactPod>> =
+            pods.into_iter().map(|p| (p.key(), Arc::new(p))).collect();
         let (tx, rx) = watch::channel(1u64);
         PodStore {
             map: Arc::new(RwLock::new(PodMap {
@@ -592,7 +590,13 @@ impl RowBook {
         self.evaluations
     }
 
-    fn evaluate(&mut self, key: PodKey, pod: Arc<CompactPod>, rules: &PodRules, now: Timestamp) -> bool {
+    fn evaluate(
+        &mut self,
+        key: PodKey,
+        pod: Arc<CompactPod>,
+        rules: &PodRules,
+        now: Timestamp,
+    ) -> bool {
         self.evaluations += 1;
         let recheck_every = jiff::SignedDuration::try_from(RECHECK).unwrap_or_default();
         match self.tracked.get_mut(&key) {
