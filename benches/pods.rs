@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ondeck::config::Config;
+use ondeck::domain::pods::PodsSnapshot;
 use ondeck::sources::Payload;
 use ondeck::sources::kube::pods::{RECHECK, RowBook, StoreChanges, build_rows, spawn};
 use ondeck::sources::kube::{KubeEnv, TargetArgs, connect};
@@ -170,8 +171,8 @@ fn main() {
         let src = spawn(target, &cfg, tx);
         let first = loop {
             match tokio::time::timeout(Duration::from_secs(120), rx.recv()).await {
-                Ok(Some(u)) => match u.result {
-                    Ok(Payload::Pods(s)) if s.rows.len() >= PODS => break s,
+                Ok(Some(u)) => match u.result.map(Payload::downcast::<PodsSnapshot>) {
+                    Ok(Some(s)) if s.rows.len() >= PODS => break s,
                     Ok(_) => continue,
                     Err(e) => return Err(e.to_string()),
                 },

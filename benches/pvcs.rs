@@ -2,7 +2,7 @@
 //! pods, 20 nodes):
 //!
 //! - `spawn -> first snapshot`: connect, start the pods source and the PVC source (as the
-//!   console does), until the first synced `Payload::Pvcs` with all 2,000 rows (claims, PVs,
+//!   console does), until the first synced PVC snapshot with all 2,000 rows (claims, PVs,
 //!   StorageClasses and pods listed, rows joined and sorted).
 //! - `rows rebuild`: what every refresh tick costs once the stores are full: `claim_users()`
 //!   over 5,000 pods, 2,000 claim rows joined with their PVs, 2,000+ PV rows.
@@ -21,6 +21,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::{Api, ListParams};
 use ondeck::config::Config;
+use ondeck::domain::pvcs::PvcsSnapshot;
 use ondeck::sim::SimCluster;
 use ondeck::sources::Payload;
 use ondeck::sources::kube::pvcs::{UsageMap, build_pv_rows, build_rows};
@@ -78,8 +79,8 @@ fn bench(c: &mut Criterion) {
                         ondeck::sources::kube::pvcs::spawn(target, pods.store.clone(), &cfg, tx);
                     loop {
                         match tokio::time::timeout(Duration::from_secs(120), rx.recv()).await {
-                            Ok(Some(u)) => match u.result {
-                                Ok(Payload::Pvcs(s)) => {
+                            Ok(Some(u)) => match u.result.map(Payload::downcast::<PvcsSnapshot>) {
+                                Ok(Some(s)) => {
                                     assert_eq!(s.rows.len(), PVCS);
                                     break;
                                 }

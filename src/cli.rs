@@ -1,13 +1,19 @@
 //! The command-line contract (SPEC.md): global flags, `check`, `config init`, `completions`,
 //! `sim serve`. `main.rs` only calls [`main`].
+//!
+//! The flags are read here and nowhere else: [`GlobalArgs::startup`] resolves them once into a
+//! [`Startup`] that the console, `check` and `pvc` receive (cli -> check/actions/console, never
+//! back).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::check::CheckArgs;
 use crate::config::{Config, ConfigError, HumanDuration};
+use crate::startup::{DemoSpec, Startup, StartupError, TargetSpec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,10 +40,12 @@ pub struct GlobalArgs {
     /// Kubeconfig context to use instead of the current one.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace to watch (default: the context's namespace).
+    /// Only this namespace. Without it the console, `check` and `pvc` cover ALL namespaces:
+    /// the kubeconfig context's namespace is NOT used as a default (an on-call health check
+    /// must not silently check one namespace); -n wins over the context's namespace.
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
-    /// Watch all namespaces.
+    /// All namespaces (the default; accepted for kubectl habits).
     #[arg(short = 'A', long, global = true, conflicts_with = "namespace")]
     pub all_namespaces: bool,
     /// Config file (default: $XDG_CONFIG_HOME/ondeck/config.toml).
@@ -90,27 +98,6 @@ pub enum SimCommand {
     Serve(crate::sim::serve::ServeArgs),
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// Same as --format json.
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub format: CheckFormat,
-    /// Only these sources, comma-separated (e.g. sockets).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub only: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    Text,
-    Json,
-    /// node_exporter textfile collector format.
-    Prometheus,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Write a commented config file with every default.
@@ -152,9 +139,87 @@ pub fn effective_config(g: &GlobalArgs) -> Result<(Config, Option<PathBuf>), Con
     Ok((cfg, path))
 }
 
+impl GlobalArgs {
+    /// Resolves the flags and the config file once into what every command receives.
+    pub fn startup(&self) -> Result<Startup, StartupError> {
+        let (config, config_path) = effective_config(self)?;
+        let scope = TargetSpec::scope_from_flag(self.namespace.as_deref())?;
+        Ok(Startup {
+            config,
+            config_path,
+            target: TargetSpec {
+                kubeconfig: self.kubeconfig.clone(),
+                context: self.context.clone(),
+                scope,
+            },
+            demo: self.demo.then(|| DemoSpec {
+                scenario: self.scenario.clone(),
+            }),
+        })
+    }
+}
+
+/// The subcommand named on a command line, skipping global flags and their values; used to
+/// report a command line clap refused in the subcommand's own convention.
+fn subcommand_of(args: &[String]) -> Option<&str> {
+    const TAKES_VALUE: &[&str] = &[
+        "--kubeconfig",
+        "--context",
+        "-n",
+        "--namespace",
+        "--config",
+        "--theme",
+        "--refresh",
+        "--scenario",
+    ];
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        if a == "--" {
+            return None;
+        }
+        if TAKES_VALUE.contains(&a.as_str()) {
+            it.next();
+            continue;
+        }
+        if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
+}
+
+/// Parses the command line. A refused `check` command line exits 3 (UNKNOWN) with a Nagios
+/// line, not clap's 2, which Nagios would read as CRITICAL; help and version exit 0.
+fn parse_or_exit() -> Result<Cli, ExitCode> {
+    let args: Vec<String> = std::env::args().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let is_check = subcommand_of(&args) == Some("check");
+            if !is_check || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                e.exit();
+            }
+            let first = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid command line")
+                .trim_start_matches("error: ")
+                .to_string();
+            println!("ONDECK UNKNOWN - command line: {first}");
+            let _ = e.print();
+            Err(ExitCode::from(3))
+        }
+    }
+}
+
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_or_exit() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let _log = crate::logging::init();
     // One crypto provider for every TLS user (kube, reqwest, the simulated cluster).
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -166,8 +231,15 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Config(cmd)) => config_command(cmd, &cli.global),
         Some(Command::Pvc(cmd)) => {
+            let startup = match cli.global.startup() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("ondeck pvc: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let code = match runtime() {
-                Ok(rt) => rt.block_on(crate::actions::cli::main_with_global(&cli.global, cmd)),
+                Ok(rt) => rt.block_on(crate::actions::cli::main_with_startup(&startup, cmd)),
                 Err(e) => {
                     eprintln!("ondeck pvc: cannot start: {e}");
                     2
@@ -185,8 +257,15 @@ pub fn main() -> ExitCode {
             }
         }
         Some(Command::Check(args)) => {
+            let startup = match cli.global.startup() {
+                Ok(s) => s,
+                Err(e) => {
+                    println!("ONDECK UNKNOWN - {e}");
+                    return ExitCode::from(3);
+                }
+            };
             let code = match runtime() {
-                Ok(rt) => rt.block_on(crate::check::main(&cli.global, &args)),
+                Ok(rt) => rt.block_on(crate::check::main(&startup, &args)),
                 Err(e) => {
                     println!("ONDECK UNKNOWN - cannot start: {e}");
                     3
@@ -194,7 +273,12 @@ pub fn main() -> ExitCode {
             };
             ExitCode::from(code as u8)
         }
-        None => match runtime().and_then(|rt| rt.block_on(crate::console::run(&cli.global))) {
+        None => match cli
+            .global
+            .startup()
+            .map_err(anyhow::Error::from)
+            .and_then(|s| runtime().and_then(|rt| rt.block_on(crate::console::run(&s))))
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("ondeck: {e:#}");
@@ -320,6 +404,51 @@ mod tests {
             assert_eq!(cfg.theme, "light");
             assert_eq!(cfg.refresh.0, Duration::from_secs(1));
         }
+    }
+
+    #[test]
+    fn startup_covers_all_namespaces_unless_n_names_one() {
+        let parse = |args: &[&str]| {
+            let mut v = vec!["ondeck", "--config", "/dev/null"];
+            v.extend_from_slice(args);
+            Cli::try_parse_from(v)
+                .expect("parses")
+                .global
+                .startup()
+                .expect("resolves")
+        };
+        use crate::domain::pods::NamespaceScope;
+        assert_eq!(parse(&["check"]).target.scope, NamespaceScope::All);
+        assert_eq!(parse(&["-A", "check"]).target.scope, NamespaceScope::All);
+        let s = parse(&["check", "-n", "shop", "--context", "prod"]);
+        assert_eq!(s.target.scope, NamespaceScope::One("shop".into()));
+        assert_eq!(s.target.context.as_deref(), Some("prod"));
+        assert!(s.demo.is_none());
+        let d = parse(&["--demo", "--scenario", "large", "pvc", "backup", "a/b"]);
+        assert_eq!(
+            d.demo.and_then(|d| d.scenario).as_deref(),
+            Some("large"),
+            "pvc gets the same demo as the console"
+        );
+        assert!(Cli::try_parse_from(["ondeck", "-A", "-n", "x"]).is_err());
+    }
+
+    #[test]
+    fn the_subcommand_is_found_behind_global_flags() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            subcommand_of(&args(&["ondeck", "check", "--bogus"])),
+            Some("check")
+        );
+        assert_eq!(
+            subcommand_of(&args(&["ondeck", "-n", "pvc", "--context", "x", "check"])),
+            Some("check")
+        );
+        assert_eq!(subcommand_of(&args(&["ondeck", "-n", "check"])), None);
+        assert_eq!(
+            subcommand_of(&args(&["ondeck", "--ascii", "pvc", "check"])),
+            Some("pvc")
+        );
     }
 
     #[test]

@@ -191,6 +191,14 @@ pub struct AlertsConfig {
     pub command_timeout: HumanDuration,
     /// How many transitions the alerts pane keeps.
     pub history: usize,
+    /// Alertmanager to post firing and resolved alerts to (its v2 API), e.g.
+    /// `http://127.0.0.1:9093`; `None` = none.
+    pub alertmanager_url: Option<String>,
+    /// Deadline of one request to Alertmanager.
+    pub alertmanager_timeout: HumanDuration,
+    /// How often firing alerts are sent again (Alertmanager resolves alerts not re-sent
+    /// before their `endsAt`, set to 4 times this).
+    pub alertmanager_resend: HumanDuration,
 }
 
 impl Default for AlertsConfig {
@@ -200,6 +208,9 @@ impl Default for AlertsConfig {
             command: None,
             command_timeout: secs(10),
             history: 500,
+            alertmanager_url: None,
+            alertmanager_timeout: secs(5),
+            alertmanager_resend: secs(60),
         }
     }
 }
@@ -513,6 +524,24 @@ impl Config {
         if self.alerts.history == 0 {
             return Err(invalid("alerts.history must be at least 1".into()));
         }
+        if let Some(url) = &self.alerts.alertmanager_url {
+            let ok = reqwest::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if ok.is_none() {
+                return Err(invalid(format!(
+                    "alerts.alertmanager_url = {url:?} is not an http:// or https:// URL"
+                )));
+            }
+        }
+        if self.alerts.alertmanager_timeout.0 < Duration::from_millis(100)
+            || self.alerts.alertmanager_resend.0 < Duration::from_secs(1)
+        {
+            return Err(invalid(
+                "alerts.alertmanager_timeout must be at least 100ms and alertmanager_resend at least 1s"
+                    .into(),
+            ));
+        }
         let r = &self.rules.sockets;
         for (name, list) in [
             ("close_wait", &r.close_wait),
@@ -653,6 +682,20 @@ mod tests {
             cfg.rules.sockets.time_wait,
             SocketRules::default().time_wait
         );
+    }
+
+    #[test]
+    fn alertmanager_url_is_checked() {
+        let cfg =
+            parse("[alerts]\nalertmanager_url = \"http://127.0.0.1:9093\"\n").expect("parses");
+        assert_eq!(
+            cfg.alerts.alertmanager_url.as_deref(),
+            Some("http://127.0.0.1:9093")
+        );
+        assert!(matches!(
+            parse("[alerts]\nalertmanager_url = \"127.0.0.1:9093\"\n"),
+            Err(ConfigError::Invalid { .. })
+        ));
     }
 
     #[test]

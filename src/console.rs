@@ -10,39 +10,42 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{self, RunOptions};
-use crate::cli::{GlobalArgs, effective_config};
 use crate::config::Config;
 use crate::sources::kube::{KubeEnv, TargetArgs};
-use crate::sources::{self, SourceId, SourceUpdate};
+use crate::sources::registry::{self, KubeCtx, LocalCtx};
+use crate::sources::{self, SourceUpdate};
+use crate::startup::Startup;
 
 /// Bounded: a source that outruns the UI waits instead of growing memory.
 const CHANNEL_CAPACITY: usize = 256;
 
-pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
-    let (cfg, config_path) = effective_config(g)?;
-    tracing::info!(config = ?config_path, refresh = ?cfg.refresh.0, read_only = cfg.read_only, "starting console");
+pub async fn run(startup: &Startup) -> anyhow::Result<()> {
+    let cfg = &startup.config;
+    tracing::info!(config = ?startup.config_path, refresh = ?cfg.refresh.0, read_only = cfg.read_only, scope = %startup.target.scope, "starting console");
     let (tx, rx) = mpsc::channel::<SourceUpdate>(CHANNEL_CAPACITY);
     let cancel = CancellationToken::new();
     let mut tasks = Vec::new();
 
-    // F5: the sockets source polls at once (the Kubernetes sources are watches: always live).
-    let (refresh_tx, refresh_rx) = mpsc::channel(1);
-    if cfg.sockets.enabled {
-        tasks.push(sources::sockets::spawn_with_refresh(
-            sources::socket_options(&cfg.sockets),
-            cfg.refresh.0,
-            tx.clone(),
-            cancel.clone(),
-            Some(refresh_rx),
-        ));
+    // Local sources start now; F5 reaches every one that listens for it.
+    let mut refresh_subscribers = Vec::new();
+    for source in registry::SOURCES {
+        let mut ctx = LocalCtx {
+            cfg,
+            tx: &tx,
+            cancel: &cancel,
+            refresh: &mut refresh_subscribers,
+        };
+        tasks.extend(source.spawn_local(&mut ctx));
     }
+    let (refresh_tx, refresh_rx) = mpsc::channel(1);
+    tasks.push(tokio::spawn(fan_out_refresh(
+        refresh_rx,
+        refresh_subscribers,
+    )));
 
     // --demo: the simulated cluster runs in this process for as long as the console does.
-    let demo = match g.demo {
-        true => Some(crate::demo::Demo::start(g.scenario.as_deref()).await?),
-        false => None,
-    };
-    let target = target_args(g, demo.as_ref());
+    let launched = startup.launch().await?;
+    let target = launched.target().args();
     let (logs_tx, logs_rx) = tokio::sync::watch::channel(None);
     let (kube_tx, kube_rx) = tokio::sync::watch::channel(None);
     let (retarget_tx, retarget_rx) = mpsc::channel(8);
@@ -60,42 +63,30 @@ pub async fn run(g: &GlobalArgs) -> anyhow::Result<()> {
     drop(tx);
 
     let opts = RunOptions {
-        demo: demo.as_ref().map(|d| d.scenario().to_string()),
+        demo: launched.demo_scenario(),
         config_dir: crate::config::config_dir(),
         refresh: Some(refresh_tx),
         pod_logs: Some(logs_rx),
         kube: Some(kube_rx),
         retarget: Some(retarget_tx),
+        scope: Some(launched.target().scope.clone()),
         ..Default::default()
     };
-    let result = app::run(&cfg, rx, opts).await;
+    let result = app::run(cfg, rx, opts).await;
     cancel.cancel();
     for t in tasks {
         t.abort();
     }
-    if let Some(d) = demo {
-        d.stop().await;
-    }
+    launched.stop().await;
     result
 }
 
-/// The Kubernetes target from the command line. The console watches all namespaces unless
-/// `-n` names one (a wall screen wants everything; kubectl's per-context namespace is one flag
-/// away).
-pub fn target_args(g: &GlobalArgs, demo: Option<&crate::demo::Demo>) -> TargetArgs {
-    match demo {
-        Some(d) => TargetArgs {
-            kubeconfig: Some(d.kubeconfig().to_path_buf()),
-            context: None,
-            namespace: g.namespace.clone(),
-            all_namespaces: g.namespace.is_none(),
-        },
-        None => TargetArgs {
-            kubeconfig: g.kubeconfig.clone(),
-            context: g.context.clone(),
-            namespace: g.namespace.clone(),
-            all_namespaces: g.all_namespaces || g.namespace.is_none(),
-        },
+/// Forwards each F5 to every local source that listens (a full queue already has one).
+async fn fan_out_refresh(mut rx: mpsc::Receiver<()>, subscribers: Vec<mpsc::Sender<()>>) {
+    while rx.recv().await.is_some() {
+        for s in &subscribers {
+            let _ = s.try_send(());
+        }
     }
 }
 
@@ -137,10 +128,10 @@ pub async fn kube_supervisor(
         let _ = out.target.send(None);
         if next.is_some() {
             // Behind every update the old watchers sent: the panes drop those, keep what follows.
-            for source in [SourceId::Pods, SourceId::Pvcs] {
+            for source in registry::SOURCES.iter().filter(|s| s.kubernetes()) {
                 let marker = SourceUpdate {
-                    source,
-                    generation: sources::kube::pods::next_generation(),
+                    source: source.id(),
+                    generation: sources::next_generation(),
                     at: Instant::now(),
                     wall: jiff::Timestamp::now(),
                     result: Ok(sources::Payload::KubeRetargeted),
@@ -160,7 +151,8 @@ pub async fn kube_supervisor(
     }
 }
 
-/// Connects (with the configured deadlines) and runs the pod and PVC watchers until cancelled.
+/// Connects (with the configured deadlines) and runs every registered Kubernetes source's
+/// watchers until cancelled.
 /// A missing kubeconfig is reported as "not configured", not as a failure.
 pub async fn kube_sources(
     args: TargetArgs,
@@ -181,16 +173,26 @@ pub async fn kube_sources(
                 .logs
                 .send(Some(sources::kube::logs::LogFetcher::new(target.clone())));
             let _ = out.target.send(Some(target.clone()));
-            let pods = sources::kube::pods::spawn(target.clone(), &cfg, tx.clone());
-            let _pvcs = sources::kube::pvcs::spawn(target, pods.store.clone(), &cfg, tx);
+            let mut ctx = KubeCtx {
+                target: &target,
+                cfg: &cfg,
+                tx: &tx,
+                pods: None,
+            };
+            // Each guard stops its source's watchers when dropped, after cancellation.
+            let guards: Vec<_> = registry::SOURCES
+                .iter()
+                .filter(|s| s.kubernetes())
+                .filter_map(|s| s.spawn_kube(&mut ctx))
+                .collect();
             cancel.cancelled().await;
-            drop(pods);
+            drop(guards);
         }
         Err(e) => {
             tracing::info!(error = %e, "kubernetes sources not started");
-            for source in [SourceId::Pods, SourceId::Pvcs] {
+            for source in registry::SOURCES.iter().filter(|s| s.kubernetes()) {
                 let update = SourceUpdate {
-                    source,
+                    source: source.id(),
                     generation: 0,
                     at: Instant::now(),
                     wall: jiff::Timestamp::now(),

@@ -16,5 +16,6 @@ pub mod rules;
 pub mod sanitize;
 pub mod sim;
 pub mod sources;
+pub mod startup;
 pub mod tui;
 pub mod ui;

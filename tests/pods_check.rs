@@ -7,6 +7,7 @@ use ondeck::check::{Collected, SourceStatus, build_report, collect};
 use ondeck::config::Config;
 use ondeck::demo::Demo;
 use ondeck::domain::CheckStatus;
+use ondeck::domain::pods::PodRow;
 use ondeck::sources::kube::TargetArgs;
 use ondeck::sources::{SourceError, SourceId};
 
@@ -42,14 +43,11 @@ async fn demo_incident_pods_make_check_critical_with_rows_and_checks() {
 
 #[test]
 fn no_kubeconfig_is_not_configured_not_unknown() {
-    let collected = Collected {
-        sockets: None,
-        pods: Some((
-            Err(SourceError::NotConfigured("no kubeconfig found".into())),
-            Duration::from_millis(1),
-        )),
-        pvcs: None,
-    };
+    let collected = Collected::default().with(
+        SourceId::Pods,
+        Err::<Vec<PodRow>, _>(SourceError::NotConfigured("no kubeconfig found".into())),
+        Duration::from_millis(1),
+    );
     let report = build_report(
         &Config::default(),
         &collected,
@@ -58,14 +56,11 @@ fn no_kubeconfig_is_not_configured_not_unknown() {
     );
     assert_eq!(report.status, CheckStatus::Ok);
     assert_eq!(report.sources["pods"].status, SourceStatus::NotConfigured);
-    let failed = Collected {
-        sockets: None,
-        pods: Some((
-            Err(SourceError::Forbidden("cannot list pods".into())),
-            Duration::from_millis(1),
-        )),
-        pvcs: None,
-    };
+    let failed = Collected::default().with(
+        SourceId::Pods,
+        Err::<Vec<PodRow>, _>(SourceError::Forbidden("cannot list pods".into())),
+        Duration::from_millis(1),
+    );
     let report = build_report(&Config::default(), &failed, false, jiff::Timestamp::now());
     assert_eq!(report.status, CheckStatus::Unknown);
 }

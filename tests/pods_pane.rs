@@ -42,7 +42,11 @@ async fn incident_update() -> SourceUpdate {
             .await
             .expect("an update")
             .expect("source running");
-        if let Ok(Payload::Pods(s)) = &u.result
+        if let Some(s) = u
+            .result
+            .as_ref()
+            .ok()
+            .and_then(Payload::downcast_ref::<PodsSnapshot>)
             && !s.events.is_empty()
         {
             drop(src);
@@ -67,9 +71,9 @@ fn model(u: SourceUpdate) -> Model {
 #[tokio::test]
 async fn incident_pods_ranked_with_reasons_events_and_styles() {
     let u = incident_update().await;
-    let snap: PodsSnapshot = match &u.result {
-        Ok(Payload::Pods(s)) => (**s).clone(),
-        _ => unreachable!(),
+    let snap: PodsSnapshot = match u.result.as_ref().ok().and_then(Payload::downcast_ref) {
+        Some(s) => PodsSnapshot::clone(s),
+        None => unreachable!(),
     };
     let mut m = model(u);
     let t = Theme::builtin_dark(false);
@@ -182,7 +186,7 @@ async fn log_plan_and_fetcher_give_the_previous_log_of_the_crashed_container() {
             .await
             .expect("an update")
             .expect("running");
-        if let Ok(Payload::Pods(s)) = u.result {
+        if let Some(s) = u.result.ok().and_then(Payload::downcast::<PodsSnapshot>) {
             break s;
         }
     };
@@ -270,7 +274,7 @@ async fn l_on_the_crashed_pod_fetches_and_shows_the_previous_log() {
             .await
             .expect("an update")
             .expect("running");
-        if matches!(u.result, Ok(Payload::Pods(_))) {
+        if matches!(&u.result, Ok(p) if p.downcast_ref::<PodsSnapshot>().is_some()) {
             break u;
         }
     };
@@ -399,8 +403,13 @@ async fn the_supervisor_reconnects_to_the_new_namespace() {
         cancel.clone(),
     ));
     let namespaces = |u: &SourceUpdate| -> Option<std::collections::BTreeSet<String>> {
-        match &u.result {
-            Ok(Payload::Pods(s)) if !s.rows.is_empty() => {
+        match u
+            .result
+            .as_ref()
+            .ok()
+            .and_then(Payload::downcast_ref::<PodsSnapshot>)
+        {
+            Some(s) if !s.rows.is_empty() => {
                 Some(s.rows.iter().map(|r| r.namespace.clone()).collect())
             }
             _ => None,

@@ -91,9 +91,9 @@ async fn until<T>(
                 if let Some(t) = f(&u.result) {
                     return t;
                 }
-                last = Some(u.result.map(|p| match p {
-                    Payload::Pods(s) => format!("{} rows", s.rows.len()),
-                    _ => "other".to_string(),
+                last = Some(u.result.map(|p| match p.downcast_ref::<PodsSnapshot>() {
+                    Some(s) => format!("{} rows", s.rows.len()),
+                    None => "other".to_string(),
                 }));
             }
             Ok(None) => panic!("source stopped while waiting for {what}"),
@@ -103,10 +103,7 @@ async fn until<T>(
 }
 
 fn snapshot(r: &Result<Payload, SourceError>) -> Option<&PodsSnapshot> {
-    match r {
-        Ok(Payload::Pods(s)) => Some(s),
-        _ => None,
-    }
+    r.as_ref().ok().and_then(|p| p.downcast_ref())
 }
 
 fn find<'a>(s: &'a PodsSnapshot, ns: &str, name: &str) -> Option<&'a PodRow> {

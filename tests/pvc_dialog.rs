@@ -454,6 +454,7 @@ fn dialog_states_at_80x24() {
             bytes_per_sec: (1 << 20) as f64,
             expected_bytes: Some(12 << 20),
             eta: Some(Duration::from_secs(9)),
+            ..BackupProgress::stage(BackupStage::Streaming)
         })),
     );
     let (_, text) = screen(&m);
@@ -966,6 +967,7 @@ fn ascii_mode_draws_the_dialog_in_ascii() {
             bytes_per_sec: (1 << 20) as f64,
             expected_bytes: Some(12 << 20),
             eta: Some(Duration::from_secs(9)),
+            ..BackupProgress::stage(BackupStage::Streaming)
         })),
     );
     let dialog_rows = |m: &Model| -> Vec<String> {
@@ -994,5 +996,81 @@ fn ascii_mode_draws_the_dialog_in_ascii() {
     );
     for l in &rows {
         assert!(l.is_ascii(), "{l}");
+    }
+}
+
+#[test]
+fn the_helper_wait_shows_what_it_waits_for_with_a_countdown_and_changes_as_they_happen() {
+    let mut m = opened();
+    to_backing_up(&mut m);
+    update(
+        &mut m,
+        flow(FlowEvent::Progress(BackupProgress::changed(
+            ondeck::actions::Change {
+                subject: "pod monitoring/ondeck-backup-g-1".into(),
+                text: "created helper pod monitoring/ondeck-backup-g-1".into(),
+                undo: Some("kubectl delete pod -n monitoring ondeck-backup-g-1".into()),
+            },
+        ))),
+    );
+    update(
+        &mut m,
+        flow(FlowEvent::Progress(BackupProgress::waiting(
+            BackupStage::StartingHelper,
+            "the helper pod to be scheduled (monitoring/ondeck-backup-g-1)".into(),
+            Duration::from_secs(97),
+        ))),
+    );
+    let (buf, text) = screen(&m);
+    assert!(
+        text.contains("to be scheduled") && text.contains("gives up in 97s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("changed created helper pod monitoring/ondeck-backup-g-1"),
+        "{text}"
+    );
+    assert_eq!(fg_of(&buf, "changed"), dark().warning.fg);
+    // A change does not replace the progress line.
+    update(
+        &mut m,
+        flow(FlowEvent::Progress(BackupProgress::changed(
+            ondeck::actions::Change {
+                subject: "pod monitoring/ondeck-backup-g-1".into(),
+                text: "removed helper pod monitoring/ondeck-backup-g-1".into(),
+                undo: None,
+            },
+        ))),
+    );
+    let (_, text) = screen(&m);
+    assert!(text.contains("gives up in 97s"), "{text}");
+    assert!(text.contains("changed removed helper pod"), "{text}");
+}
+
+#[test]
+fn a_refusal_after_the_delete_step_began_says_nothing_was_deleted_only_an_unanswered_delete_is_unknown()
+ {
+    let refused = "delete PVC monitoring/grafana-data-old (dry-run): the object changed since the preflight (409 Conflict: the object has been modified); nothing was deleted, run the flow again (backup kept at /b)";
+    let unknown = "delete PVC monitoring/grafana-data-old: the API server did not answer within 10s (the outcome is unknown: the delete request was sent; check whether monitoring/grafana-data-old still exists; backup kept at /b)";
+    for (reason, sent) in [(refused, false), (unknown, true)] {
+        let mut m = opened();
+        to_awaiting_name(&mut m);
+        update(&mut m, flow(FlowEvent::Deleting));
+        update(
+            &mut m,
+            flow(FlowEvent::Failed {
+                reason: reason.into(),
+                backup_dir: Some("/b".into()),
+            }),
+        );
+        let (_, text) = screen(&m);
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(flat.contains("nothing was deleted"), !sent, "{text}");
+        assert_eq!(flat.contains("may have been sent"), false, "{text}");
+        assert_eq!(
+            flat.contains("the delete request was sent and its outcome is unknown"),
+            sent,
+            "{text}"
+        );
     }
 }

@@ -103,7 +103,9 @@ fn check_demo_only_pvcs_text_and_prometheus() {
     );
     assert!(text.contains(LOKI), "{text}");
     assert!(
-        text.contains("pvcs: 7 claims (1 critical, 1 warning), 3 unused, 4 at risk"),
+        text.contains(
+            "pvcs: 7 claims in all namespaces (context ondeck-sim): 1 critical, 1 warning, 3 unused, 4 at risk"
+        ),
         "{text}"
     );
 
@@ -144,7 +146,8 @@ async fn collect_against_the_demo_cluster() {
         &TargetArgs::for_kubeconfig(demo.kubeconfig()),
     )
     .await;
-    assert!(collected.pods.is_none() && collected.sockets.is_none());
+    let ran: Vec<SourceId> = collected.results.iter().map(|c| c.source).collect();
+    assert_eq!(ran, vec![SourceId::Pvcs], "only the selected source runs");
     let report = build_report(&cfg, &collected, true, jiff::Timestamp::now());
     assert_eq!(report.status, CheckStatus::Critical);
     assert_eq!(report.sources["pvcs"].status, SourceStatus::Ok);
@@ -161,26 +164,22 @@ async fn collect_against_the_demo_cluster() {
 
 #[test]
 fn no_kubeconfig_is_not_configured_and_failures_are_unknown() {
-    let nc = Collected {
-        pvcs: Some((
-            Err(SourceError::NotConfigured("no kubeconfig found".into())),
-            Duration::from_millis(1),
-        )),
-        ..Default::default()
-    };
+    let nc = Collected::default().with(
+        SourceId::Pvcs,
+        Err::<PvcsSnapshot, _>(SourceError::NotConfigured("no kubeconfig found".into())),
+        Duration::from_millis(1),
+    );
     let report = build_report(&Config::default(), &nc, false, jiff::Timestamp::now());
     assert_eq!(report.status, CheckStatus::Ok);
     assert_eq!(report.sources["pvcs"].status, SourceStatus::NotConfigured);
-    assert!(report.pvcs.is_none());
-    let failed = Collected {
-        pvcs: Some((
-            Err(SourceError::Forbidden(
-                "cannot list persistentvolumeclaims".into(),
-            )),
-            Duration::from_millis(1),
+    assert!(!report.sections.contains_key("pvcs"));
+    let failed = Collected::default().with(
+        SourceId::Pvcs,
+        Err::<PvcsSnapshot, _>(SourceError::Forbidden(
+            "cannot list persistentvolumeclaims".into(),
         )),
-        ..Default::default()
-    };
+        Duration::from_millis(1),
+    );
     let report = build_report(&Config::default(), &failed, false, jiff::Timestamp::now());
     assert_eq!(report.status, CheckStatus::Unknown);
     assert_eq!(report.sources["pvcs"].status, SourceStatus::Failed);
@@ -281,10 +280,11 @@ fn hostile_snapshot() -> PvcsSnapshot {
 
 #[test]
 fn hostile_strings_are_stripped_from_every_output() {
-    let collected = Collected {
-        pvcs: Some((Ok(hostile_snapshot()), Duration::from_millis(1))),
-        ..Default::default()
-    };
+    let collected = Collected::default().with(
+        SourceId::Pvcs,
+        Ok(hostile_snapshot()),
+        Duration::from_millis(1),
+    );
     let now = jiff::Timestamp::from_second(1_800_000_000).expect("valid");
     let report = build_report(&Config::default(), &collected, false, now);
     assert_eq!(report.status, CheckStatus::Critical);

@@ -118,9 +118,9 @@ async fn until<T>(
                 if let Some(t) = f(&u.result) {
                     return t;
                 }
-                last = Some(u.result.map(|p| match p {
-                    Payload::Pvcs(s) => format!("{} rows: {:?}", s.rows.len(), s.rows),
-                    _ => "other".to_string(),
+                last = Some(u.result.map(|p| match p.downcast_ref::<PvcsSnapshot>() {
+                    Some(s) => format!("{} rows: {:?}", s.rows.len(), s.rows),
+                    None => "other".to_string(),
                 }));
             }
             Ok(None) => panic!("source stopped while waiting for {what}"),
@@ -130,10 +130,7 @@ async fn until<T>(
 }
 
 fn snapshot(r: &Result<Payload, SourceError>) -> Option<&PvcsSnapshot> {
-    match r {
-        Ok(Payload::Pvcs(s)) => Some(s),
-        _ => None,
-    }
+    r.as_ref().ok().and_then(|p| p.downcast_ref())
 }
 
 fn find<'a>(s: &'a PvcsSnapshot, ns: &str, name: &str) -> Option<&'a PvcRow> {

@@ -282,3 +282,119 @@ async fn kubectl_auth_can_i_and_whoami_follow_the_scenario_permissions() {
     assert!(text(&out).contains("panic: dial tcp"), "{}", text(&out));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_sees_quota_pod_security_claim_ref_patches_and_a_failed_exec() {
+    let sim = SimCluster::scenario("safety").await.expect("sim starts");
+    let Some(k) = Kubectl::new(&sim) else { return };
+
+    let out = k.run(&["get", "resourcequota", "-n", "shop"]).await;
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("no-more-claims") && t.contains("persistentvolumeclaims: 0/0"),
+        "{t}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("pvc.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: orders, namespace: shop}\n\
+         spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 1Gi}}}\n",
+    )
+    .expect("write manifest");
+    let out = k
+        .run(&[
+            "create",
+            "--validate=false",
+            "-f",
+            manifest.to_str().unwrap_or_default(),
+        ])
+        .await;
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("persistentvolumeclaims \"orders\" is forbidden: exceeded quota: no-more-claims, requested: persistentvolumeclaims=1, used: persistentvolumeclaims=0, limited: persistentvolumeclaims=0"),
+        "{t}"
+    );
+
+    let out = k
+        .run(&["run", "psa-check", "--image=busybox", "-n", "secure"])
+        .await;
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("pods \"psa-check\" is forbidden: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"psa-check\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities"),
+        "{t}"
+    );
+
+    // A pre-bind as ondeck sends it: claimRef replaced, uid gone, the PV Available for that
+    // claim only.
+    let out = k
+        .run(&[
+            "patch",
+            "pv",
+            "pv-orders",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"claimRef":{"namespace":"other","name":"x","uid":null,"resourceVersion":null}}}"#,
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let out = k
+        .run(&[
+            "get",
+            "pv",
+            "pv-orders",
+            "-o",
+            "jsonpath={.spec.claimRef.namespace}/{.spec.claimRef.name}:{.spec.claimRef.uid}",
+        ])
+        .await;
+    assert_eq!(text(&out), "other/x:");
+
+    // exec when the kubelet does not answer: upgraded, then an error with no exit code.
+    let out = k
+        .run(&[
+            "run",
+            "ex",
+            "--image=busybox",
+            "-n",
+            "other",
+            "--",
+            "sleep",
+            "600",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let start = std::time::Instant::now();
+    loop {
+        let out = k
+            .run(&[
+                "get",
+                "pod",
+                "ex",
+                "-n",
+                "other",
+                "-o",
+                "jsonpath={.status.phase}",
+            ])
+            .await;
+        if text(&out) == "Running" {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{}", text(&out));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    sim.faults().add(ondeck::sim::Fault::ExecFail);
+    let out = k.run(&["exec", "-n", "other", "ex", "--", "ls", "/"]).await;
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("connection refused"), "{t}");
+    assert!(!t.contains("non-zero exit code"), "{t}");
+    assert!(
+        sim.state().get(Kind::Pod, "other", "ex").is_some(),
+        "the pod is untouched"
+    );
+}

@@ -6,7 +6,7 @@
 //! archive.
 
 use super::executor::Executor;
-use super::helper_pod::{HELPER_MOUNT, HelperPodGuard, helper_pod_spec};
+use super::helper_pod::{self, HELPER_MOUNT, HelperPodGuard};
 use super::preflight::PvcPreflight;
 use super::target::KubeTarget;
 use super::verify::{self, ArchiveSummary};
@@ -64,6 +64,8 @@ pub enum BackupStage {
     MeasuringUsage,
     Streaming,
     Verifying,
+    /// Not a step: a change to the cluster was just made or undone (`change` says which).
+    Changed,
 }
 
 /// Progress of a backup, sent often (at most every 200 ms while streaming).
@@ -76,18 +78,82 @@ pub struct BackupProgress {
     /// Used size of the volume (`du`), when known: the ETA's basis.
     pub expected_bytes: Option<u64>,
     pub eta: Option<Duration>,
+    /// What the step waits for (`helper pod NS/NAME to be scheduled`), while it waits.
+    pub waiting: Option<String>,
+    /// How long it still waits before giving up (the countdown).
+    pub time_left: Option<Duration>,
+    /// With [`BackupStage::Changed`]: the change.
+    pub change: Option<super::Change>,
 }
 
 impl BackupProgress {
-    fn stage(stage: BackupStage) -> Self {
+    pub fn stage(stage: BackupStage) -> Self {
         BackupProgress {
             stage,
             bytes: 0,
             bytes_per_sec: 0.0,
             expected_bytes: None,
             eta: None,
+            waiting: None,
+            time_left: None,
+            change: None,
         }
     }
+
+    /// Waiting for `what`, giving up in `left`.
+    pub fn waiting(stage: BackupStage, what: String, left: Duration) -> Self {
+        BackupProgress {
+            waiting: Some(what),
+            time_left: Some(left),
+            ..BackupProgress::stage(stage)
+        }
+    }
+
+    /// A change just made (or undone).
+    pub fn changed(change: super::Change) -> Self {
+        BackupProgress {
+            change: Some(change),
+            ..BackupProgress::stage(BackupStage::Changed)
+        }
+    }
+}
+
+/// Changes said by an executor, held until [`ChangeRelay::flush`] hands them to a progress
+/// callback that cannot be kept (a borrowed one): flushed on every progress report and after
+/// each step, so a change shows within a second.
+pub struct ChangeRelay {
+    rx: std::sync::Mutex<std::sync::mpsc::Receiver<super::Change>>,
+}
+
+impl ChangeRelay {
+    pub fn flush(&self, progress: &(dyn Fn(BackupProgress) + Send + Sync)) {
+        let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+        while let Ok(c) = rx.try_recv() {
+            progress(BackupProgress::changed(c));
+        }
+    }
+}
+
+/// A sink for [`super::executor::Executor::for_flow`] and the relay that passes its changes on.
+pub fn change_relay() -> (super::executor::ChangeSink, ChangeRelay) {
+    let (tx, rx) = std::sync::mpsc::channel::<super::Change>();
+    let tx = std::sync::Mutex::new(tx);
+    let sink: super::executor::ChangeSink = std::sync::Arc::new(move |c: &super::Change| {
+        let _ = tx.lock().unwrap_or_else(|e| e.into_inner()).send(c.clone());
+    });
+    (
+        sink,
+        ChangeRelay {
+            rx: std::sync::Mutex::new(rx),
+        },
+    )
+}
+
+/// A change sink that reports changes as progress (how the dialogs and the CLI see them).
+pub fn change_sink(
+    progress: impl Fn(BackupProgress) + Send + Sync + 'static,
+) -> super::executor::ChangeSink {
+    std::sync::Arc::new(move |c: &super::Change| progress(BackupProgress::changed(c.clone())))
 }
 
 /// Where the data was read from.
@@ -131,9 +197,18 @@ pub struct VerifiedBackup {
 impl VerifiedBackup {
     /// Loads and re-verifies a backup directory (for restore).
     pub fn load(dir: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).map_err(|e| {
-            ActionError::io(format!("read {}", dir.join(MANIFEST_FILE).display()), e)
-        })?;
+        let text = match std::fs::read_to_string(dir.join(MANIFEST_FILE)) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ActionError::Refused(unusable_backup(dir)));
+            }
+            Err(e) => {
+                return Err(ActionError::io(
+                    format!("read {}", dir.join(MANIFEST_FILE).display()),
+                    e,
+                ));
+            }
+        };
         let manifest: BackupManifest = serde_json::from_str(&text)
             .map_err(|e| ActionError::Verify(format!("manifest.json: {e}")))?;
         let archive = dir.join(&manifest.archive_file);
@@ -147,6 +222,28 @@ impl VerifiedBackup {
             manifest,
         })
     }
+}
+
+/// Why a directory without `manifest.json` cannot be restored from, in plain words.
+pub fn unusable_backup(dir: &Path) -> String {
+    let d = sanitize(&dir.display().to_string());
+    if !dir.is_dir() {
+        return format!("{d} is not a directory: give the directory of a verified backup");
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join(FAILED_FILE)) {
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let reason = sanitize(v["reason"].as_str().unwrap_or("no reason recorded"));
+        let at = sanitize(v["at"].as_str().unwrap_or("?"));
+        return format!(
+            "the backup in {d} FAILED at {at} and holds no verified data ({reason}); nothing was restored: choose another backup"
+        );
+    }
+    if dir.join(PARTIAL_FILE).exists() || dir.join(ARCHIVE_FILE).exists() {
+        return format!(
+            "the backup in {d} is PARTIAL: it never finished (no manifest.json, so nothing in it was verified); nothing was restored: choose another backup"
+        );
+    }
+    format!("{d} holds no backup made by ondeck (no manifest.json); nothing was restored")
 }
 
 /// Creates `<root>/<ns>/<name>/<timestamp>[-n]/`, every created level 0700.
@@ -330,11 +427,9 @@ async fn backup_into(
         }
     };
     progress(BackupProgress {
-        stage: BackupStage::Verifying,
         bytes: archive_bytes,
-        bytes_per_sec: 0.0,
         expected_bytes: used,
-        eta: None,
+        ..BackupProgress::stage(BackupStage::Verifying)
     });
     let archive = dir.join(ARCHIVE_FILE);
     let path = archive.clone();
@@ -374,7 +469,10 @@ async fn backup_into(
     })
 }
 
-/// Starts the read-only helper pod (optionally on `node`) and waits until it runs.
+/// Starts the read-only helper pod (optionally on `node`) and waits until it runs. It runs
+/// as the claim's users do when their pods say ([`helper_pod::choose_identity`]); if Pod
+/// Security admission still refuses a root helper, it tries once as non-root; if that is
+/// refused too, the error names the rules and the alternatives.
 async fn start_helper(
     exec: &Executor,
     pf: &PvcPreflight,
@@ -385,19 +483,41 @@ async fn start_helper(
     cancel: &CancellationToken,
 ) -> Result<BackupSource> {
     progress(BackupProgress::stage(BackupStage::StartingHelper));
-    let mut spec = helper_pod_spec(
-        &pf.pvc_ref.namespace,
-        &pf.pvc_ref.name,
-        &opts.helper_image,
-        true,
-        "backup",
-    );
-    if let (Some(node), Some(s)) = (node, spec.spec.as_mut()) {
-        s.node_name = Some(node.to_string());
-    }
-    let guard = helper.insert(HelperPodGuard::create(exec, &spec).await?);
+    let ns = &pf.pvc_ref.namespace;
+    let pods = exec.list_pods(ns).await.unwrap_or_default();
+    let enforce = exec.pod_security_enforce(ns).await;
+    let mut identity = helper_pod::choose_identity(&pods, &pf.pvc_ref.name, enforce.as_deref());
+    let spec_for = |identity: &helper_pod::HelperIdentity| {
+        let mut spec = helper_pod::helper_pod_spec_as(
+            ns,
+            &pf.pvc_ref.name,
+            &opts.helper_image,
+            true,
+            "backup",
+            identity,
+        );
+        if let (Some(node), Some(s)) = (node, spec.spec.as_mut()) {
+            s.node_name = Some(node.to_string());
+        }
+        spec
+    };
+    tracing::info!(identity = %identity.describe(), "starting the backup helper");
+    let guard = match HelperPodGuard::create(exec, &spec_for(&identity)).await {
+        Ok(g) => g,
+        Err(ActionError::Refused(m))
+            if m.contains("Pod Security") && identity == helper_pod::HelperIdentity::Root =>
+        {
+            tracing::info!(refusal = %m, "root helper refused; trying as non-root");
+            identity = helper_pod::choose_identity(&pods, &pf.pvc_ref.name, Some("restricted"));
+            HelperPodGuard::create(exec, &spec_for(&identity))
+                .await
+                .map_err(|e| pod_security_alternatives(e, pf, &opts.helper_image))?
+        }
+        Err(e) => return Err(pod_security_alternatives(e, pf, &opts.helper_image)),
+    };
+    let guard = helper.insert(guard);
     tokio::select! {
-        r = guard.wait_running(opts.helper_start_timeout) => r?,
+        r = guard.wait_running(opts.helper_start_timeout, progress) => r?,
         _ = cancel.cancelled() => return Err(ActionError::Cancelled("while the helper pod started".into())),
     }
     Ok(BackupSource {
@@ -408,12 +528,39 @@ async fn start_helper(
     })
 }
 
+/// A Pod Security refusal of the helper, with what works there instead.
+fn pod_security_alternatives(e: ActionError, pf: &PvcPreflight, image: &str) -> ActionError {
+    let ActionError::Refused(m) = &e else {
+        return e;
+    };
+    if !m.contains("Pod Security") {
+        return e;
+    }
+    let ns = &pf.pvc_ref.namespace;
+    let through = match pf.users().next() {
+        Some(u) => format!(
+            "an ephemeral debug container in pod {} where the cluster allows it (kubectl debug -n {ns} {} --image={image} --target={}), then tar the mount from there",
+            u.pod,
+            u.pod,
+            u.container.as_deref().unwrap_or("CONTAINER")
+        ),
+        None => "start the workload that mounts the claim and run the backup again: ondeck then streams the data through its pod, no helper needed".to_string(),
+    };
+    ActionError::Refused(format!(
+        "{m}; nothing was backed up. Alternative: {through}"
+    ))
+}
+
 /// The remote command could not be started because the image lacks it.
 pub fn command_missing(e: &ActionError) -> bool {
-    let ActionError::Backup(m) = e else {
-        return false;
+    let m = match e {
+        ActionError::Backup(m) => m,
+        ActionError::ExecStart { why, .. } => why,
+        _ => return false,
     };
     [
+        "exited 126",
+        "exited 127",
         "exit code 126",
         "exit code 127",
         "executable file not found",
@@ -484,6 +631,10 @@ fn missing_tool_hint(what: &str, message: &str, stderr: &str) -> String {
     }
 }
 
+/// Turns a finished exec's status into success or the remote failure, classified: a
+/// status with an exit code is the command's own failure (`tar exited 2: ...`); a failure
+/// status without one means the command never ran (the kubelet did not answer, the runtime
+/// refused it): [`ActionError::ExecStart`].
 pub async fn exit_status(
     status: Option<
         impl std::future::Future<
@@ -492,6 +643,7 @@ pub async fn exit_status(
     >,
     stderr: tokio::task::JoinHandle<String>,
     what: &str,
+    pod: &str,
 ) -> Result<()> {
     let status = match status {
         Some(s) => tokio::time::timeout(STATUS_DEADLINE, s)
@@ -513,16 +665,32 @@ pub async fn exit_status(
                 .as_ref()
                 .and_then(|d| d.causes.as_ref())
                 .and_then(|c| c.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
-                .and_then(|c| c.message.clone())
-                .unwrap_or_else(|| "?".into());
+                .and_then(|c| c.message.clone());
             let message = sanitize(s.message.as_deref().unwrap_or(""));
-            Err(ActionError::Backup(format!(
-                "{what} failed in the container (exit code {code}): {message} {stderr}{}",
-                missing_tool_hint(what, &message, &stderr)
-            )))
+            match code {
+                Some(code) => {
+                    let said = if stderr.is_empty() { &message } else { &stderr };
+                    Err(ActionError::Backup(format!(
+                        "{what} exited {code} in pod {pod}: {said}{}",
+                        missing_tool_hint(what, &message, &stderr)
+                    )))
+                }
+                None => Err(ActionError::ExecStart {
+                    pod: pod.to_string(),
+                    why: format!(
+                        "{} ({what} never ran){}",
+                        if message.is_empty() {
+                            "the API server reported a failure with no exit code".to_string()
+                        } else {
+                            message.clone()
+                        },
+                        missing_tool_hint(what, &message, &stderr)
+                    ),
+                }),
+            }
         }
         None => Err(ActionError::Backup(format!(
-            "{what}: the exec stream ended without an exit status (connection broken?) {stderr}"
+            "{what} in pod {pod}: the exec stream ended without an exit status (connection broken?) {stderr}"
         ))),
     }
 }
@@ -598,16 +766,16 @@ async fn stream_archive(
                 .filter(|_| rate > 0.0)
                 .map(|e| Duration::from_secs_f64(e.saturating_sub(bytes) as f64 / rate));
             progress(BackupProgress {
-                stage: BackupStage::Streaming,
                 bytes,
                 bytes_per_sec: rate,
                 expected_bytes: expected,
                 eta,
+                ..BackupProgress::stage(BackupStage::Streaming)
             });
         }
     }
     drop(stdout);
-    exit_status(status, stderr, "tar").await?;
+    exit_status(status, stderr, "tar", &src.pod).await?;
     out.flush().await.map_err(write_err)?;
     let file = out.into_inner();
     file.sync_all().await.map_err(write_err)?;
@@ -669,12 +837,17 @@ mod tests {
 
     #[test]
     fn a_missing_tar_is_recognised() {
-        let missing = ActionError::Backup(
-            "tar failed in the container (exit code 127): exec: \"tar\": executable file not found in $PATH".into(),
-        );
+        let missing = ActionError::ExecStart {
+            pod: "p".into(),
+            why: "OCI runtime exec failed: exec: \"tar\": executable file not found in $PATH"
+                .into(),
+        };
         assert!(command_missing(&missing));
+        assert!(command_missing(&ActionError::Backup(
+            "tar exited 127 in pod p: sh: tar: not found".into()
+        )));
         assert!(!command_missing(&ActionError::Backup(
-            "tar failed (exit code 2): Cannot open".into()
+            "tar exited 2 in pod p: Cannot open".into()
         )));
         assert!(!command_missing(&ActionError::Cancelled("x".into())));
     }

@@ -1,5 +1,6 @@
-//! `ondeck pvc backup|delete|rescue|restore NAMESPACE/NAME`: the guarded flows for scripts and
-//! plain ssh. Same code as the TUI dialog; this module only reads the terminal and prints.
+//! `ondeck pvc backup|delete|rescue|restore NAMESPACE/NAME` (or `NAME -n NAMESPACE`): the guarded
+//! flows for scripts and plain ssh. Same code as the TUI dialog; this module only reads the
+//! terminal and prints.
 //!
 //! Exit codes: 0 done; 1 refused, aborted or cancelled (nothing was deleted); 2 failed
 //! (connection, API or I/O error; the message says what state things are in).
@@ -24,12 +25,14 @@ use tokio_util::sync::CancellationToken;
 pub enum PvcCommand {
     /// Back up a claim: manifests and a verified tar.gz of its data.
     Backup {
-        /// NAMESPACE/NAME of the claim.
+        /// NAMESPACE/NAME of the claim, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
     },
     /// Delete a claim safely: preflight, verified backup, PV to Retain, typed name, guarded delete.
     Delete {
-        /// NAMESPACE/NAME of the claim.
+        /// NAMESPACE/NAME of the claim, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
         /// Delete even though a pod mounts the claim.
         #[arg(long)]
@@ -44,12 +47,14 @@ pub enum PvcCommand {
     },
     /// Rescue a claim that is Terminating while a pod uses it: PV to Retain, backup through the pod.
     Rescue {
-        /// NAMESPACE/NAME of the claim.
+        /// NAMESPACE/NAME of the claim, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
     },
     /// Restore a claim: re-bind to a retained PV, or from a backup directory.
     Restore {
-        /// NAMESPACE/NAME of the claim to create.
+        /// NAMESPACE/NAME of the claim to create, or NAME with -n NAMESPACE.
+        #[arg(value_parser = parse_claim)]
         target: PvcRef,
         /// Re-bind to this Released PV (reclaimPolicy Retain).
         #[arg(
@@ -94,20 +99,43 @@ fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[u])
 }
 
-/// Prints progress at most once a second.
+/// Prints progress at most once a second (a wait's countdown every 5 s); changes always.
 fn progress_printer() -> impl Fn(BackupProgress) + Send + Sync {
-    let last = Mutex::new(Instant::now() - Duration::from_secs(2));
+    let last = Mutex::new(Instant::now() - Duration::from_secs(10));
     move |p: BackupProgress| {
         let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-        if p.stage == BackupStage::Streaming && last.elapsed() < Duration::from_secs(1) {
+        let every = if p.waiting.is_some() {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_secs(1)
+        };
+        if (p.stage == BackupStage::Streaming || p.waiting.is_some()) && last.elapsed() < every {
             return;
         }
-        *last = Instant::now();
-        eprintln!("{}", progress_line(&p));
+        if p.stage != BackupStage::Changed {
+            *last = Instant::now();
+        }
+        eprintln!("{}", sanitize(&progress_line(&p)));
     }
 }
 
+/// A change sink that prints each change when it happens.
+fn change_printer() -> super::executor::ChangeSink {
+    std::sync::Arc::new(|c: &super::Change| eprintln!("CHANGED: {}", sanitize(&c.text)))
+}
+
 pub fn progress_line(p: &BackupProgress) -> String {
+    if let Some(c) = &p.change {
+        return format!("CHANGED: {}", c.text);
+    }
+    if let Some(what) = &p.waiting {
+        // The countdown first: a narrow dialog cuts the end of the line.
+        let left = p
+            .time_left
+            .map(|l| format!(" (gives up in {}s)", l.as_secs()))
+            .unwrap_or_default();
+        return format!("  waiting{left} for {what}");
+    }
     match p.stage {
         BackupStage::Streaming => {
             let eta = p
@@ -128,6 +156,7 @@ pub fn progress_line(p: &BackupProgress) -> String {
         BackupStage::StartingHelper => "  starting a read-only helper pod".into(),
         BackupStage::MeasuringUsage => "  measuring the used space".into(),
         BackupStage::Verifying => "  verifying the archive (reading it end to end)".into(),
+        BackupStage::Changed => "  (a change was made)".into(),
     }
 }
 
@@ -171,52 +200,96 @@ fn report_backup(b: &VerifiedBackup) {
     );
 }
 
-/// `ondeck pvc ...` from the binary: the effective config (file + command line), and with
-/// `--demo` the built-in simulated cluster (its state is lost at exit: a demo of the flow).
-/// Returns the process exit code.
-pub async fn main_with_global(global: &crate::cli::GlobalArgs, cmd: PvcCommand) -> i32 {
-    let config = match crate::cli::effective_config(global) {
-        Ok((c, _)) => c,
+/// `NAMESPACE/NAME`, or a bare `NAME` whose namespace comes from `-n` (left empty here and
+/// filled by [`with_namespace`]).
+fn parse_claim(s: &str) -> Result<PvcRef, String> {
+    if s.contains('/') {
+        return s.parse::<PvcRef>().map_err(|e| e.to_string());
+    }
+    // Same name rules as NAMESPACE/NAME.
+    let r = format!("x/{s}")
+        .parse::<PvcRef>()
+        .map_err(|_| format!("expected NAMESPACE/NAME or NAME (with -n), got {s:?}"))?;
+    Ok(PvcRef::new("", r.name))
+}
+
+/// The claim's namespace from the startup's scope: `NAME -n NS` gives `NS/NAME`; `NS/NAME`
+/// with a different `-n` is refused (which one was meant?); a bare `NAME` without `-n` too
+/// (`ondeck pvc` never guesses a namespace, not even the context's).
+pub fn with_namespace(
+    mut claim: PvcRef,
+    scope: &crate::domain::pods::NamespaceScope,
+) -> Result<PvcRef, String> {
+    use crate::domain::pods::NamespaceScope;
+    match (claim.namespace.is_empty(), scope) {
+        (true, NamespaceScope::One(ns)) => claim.namespace.clone_from(ns),
+        (true, NamespaceScope::All) => {
+            return Err(format!(
+                "{} has no namespace: give NAMESPACE/{} or -n NAMESPACE",
+                claim.name, claim.name
+            ));
+        }
+        (false, NamespaceScope::One(ns)) if *ns != claim.namespace => {
+            return Err(format!(
+                "{claim} is in namespace {} but -n says {ns}: give one",
+                claim.namespace
+            ));
+        }
+        (false, _) => {}
+    }
+    Ok(claim)
+}
+
+impl PvcCommand {
+    fn target_mut(&mut self) -> &mut PvcRef {
+        match self {
+            PvcCommand::Backup { target }
+            | PvcCommand::Delete { target, .. }
+            | PvcCommand::Rescue { target }
+            | PvcCommand::Restore { target, .. } => target,
+        }
+    }
+}
+
+/// `ondeck pvc ...` from the binary, on the resolved startup: its config, its target (with
+/// `--demo` the built-in simulated cluster, whose state is lost at exit: a demo of the flow)
+/// and `-n` for a bare claim name. Returns the process exit code.
+pub async fn main_with_startup(startup: &crate::startup::Startup, mut cmd: PvcCommand) -> i32 {
+    let target = cmd.target_mut();
+    match with_namespace(
+        std::mem::replace(target, PvcRef::new("", "")),
+        &startup.target.scope,
+    ) {
+        Ok(r) => *target = r,
         Err(e) => {
-            eprintln!("ondeck pvc: {e}");
+            eprintln!("ondeck pvc: {}", sanitize(&e));
+            return 2;
+        }
+    }
+    let launched = match startup.launch().await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ondeck pvc: {e:#}");
             return 2;
         }
     };
-    let demo = if global.demo {
-        match crate::demo::Demo::start(global.scenario.as_deref()).await {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("ondeck pvc: {e:#}");
-                return 2;
-            }
-        }
-    } else {
-        None
-    };
+    let config = startup.config.clone();
     let g = PvcGlobals {
-        kubeconfig: demo
-            .as_ref()
-            .map(|d| d.kubeconfig().to_path_buf())
-            .or_else(|| global.kubeconfig.clone()),
-        context: if demo.is_some() {
-            None
-        } else {
-            global.context.clone()
-        },
-        read_only: global.read_only || config.read_only,
+        kubeconfig: launched.target().kubeconfig.clone(),
+        context: launched.target().context.clone(),
+        read_only: config.read_only,
         config,
         audit_log: None,
     };
     let code = main(g, cmd).await;
-    if let Some(d) = demo {
-        d.stop().await;
-    }
+    launched.stop().await;
     code
 }
 
 /// Runs one `ondeck pvc` command; returns the process exit code.
 pub async fn main(g: PvcGlobals, cmd: PvcCommand) -> i32 {
-    match run(&g, cmd).await {
+    // The flows are large state machines: on the heap, not on a small thread stack.
+    match Box::pin(run(&g, cmd)).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("ondeck pvc: {}", sanitize(&e.to_string()));
@@ -235,8 +308,39 @@ fn ctrl_c_cancels(cancel: &CancellationToken) {
     });
 }
 
+/// The typed `--confirm` is compared before anything is done: without a terminal, a missing
+/// or wrong `--confirm` refuses the delete before the first request.
+pub fn precheck_confirm(
+    target: &PvcRef,
+    confirm: Option<&str>,
+    tty: bool,
+) -> Result<(), ActionError> {
+    if tty {
+        return Ok(());
+    }
+    match confirm {
+        None => Err(ActionError::Refused(format!(
+            "no terminal to type the name: pass --confirm {target}; nothing was done"
+        ))),
+        Some(c) if super::confirm::check_name(target, c) != super::confirm::NameCheck::Exact => {
+            Err(ActionError::Refused(format!(
+                "--confirm {:?} is not {target}; nothing was done",
+                sanitize(c)
+            )))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
+    if let PvcCommand::Delete {
+        target, confirm, ..
+    } = &cmd
+    {
+        precheck_confirm(target, confirm.as_deref(), has_tty())?;
+    }
     let (exec, source) = connect(g).await?;
+    let exec = exec.for_flow(Some(change_printer()));
     let opts = BackupOptions::from_config(&g.config)?;
     let audit_path = g.audit_log.clone().or_else(audit::default_path);
     match cmd {
@@ -314,26 +418,34 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                 bind_timeout: g.config.backup.bind_timeout.0,
             };
             let source_dir = from_backup.clone();
+            let pv_name = from_pv.clone();
             let result = match (from_pv, from_backup) {
                 (Some(pv), dir) => {
                     let template = match &dir {
                         Some(d) => Some(restore::load_claim_manifest(d)?),
                         None => None,
                     };
-                    restore::rebind(&exec, &target, &pv, template.as_ref(), &ropts).await
+                    Box::pin(restore::rebind(
+                        &exec,
+                        &target,
+                        &pv,
+                        template.as_ref(),
+                        &ropts,
+                    ))
+                    .await
                 }
                 (None, Some(dir)) => {
                     let backup = VerifiedBackup::load(&dir)?;
                     let cancel = CancellationToken::new();
                     ctrl_c_cancels(&cancel);
-                    restore::from_backup(
+                    Box::pin(restore::from_backup(
                         &exec,
                         &target,
                         &backup,
                         &ropts,
                         &progress_printer(),
                         &cancel,
-                    )
+                    ))
                     .await
                 }
                 (None, None) => {
@@ -342,9 +454,19 @@ async fn run(g: &PvcGlobals, cmd: PvcCommand) -> Result<(), ActionError> {
                     ));
                 }
             };
+            let result = result.map_err(|e| match exec.changes().remaining_note() {
+                Some(note) if !e.to_string().contains("put back") => e.with_note(&note),
+                _ => e,
+            });
             if let Some(path) = &audit_path {
-                let record =
-                    restore::audit_record(&exec, &target, source_dir.as_deref(), &result).await;
+                let record = restore::audit_record(
+                    &exec,
+                    &target,
+                    pv_name.as_deref(),
+                    source_dir.as_deref(),
+                    &result,
+                )
+                .await;
                 audit::append(path, &record)?;
             }
             let report = result?;
@@ -388,8 +510,7 @@ async fn delete_interactive(
             let _ = cancel_tx.send(FlowInput::Cancel).await;
         }
     });
-    let flow = run_delete_flow(exec, source, req, ev_tx, in_rx);
-    tokio::pin!(flow);
+    let mut flow = Box::pin(run_delete_flow(exec, source, req, ev_tx, in_rx));
     let printer = progress_printer();
     let tty = has_tty();
     let result = loop {
@@ -408,10 +529,8 @@ async fn delete_interactive(
                     "backup verified: {} ({files} files, {}, sha256 {archive_sha256})",
                     dir.display(), human_bytes(bytes)
                 ),
-                FlowEvent::RetainSet { pv, before, after } => eprintln!(
-                    "PV {pv}: reclaimPolicy {} -> {}",
-                    before.unwrap_or_default(), after.unwrap_or_default()
-                ),
+                // Said when it happened, as a CHANGED line.
+                FlowEvent::RetainSet { .. } => {}
                 FlowEvent::AwaitingName { expected } => {
                     let input = confirmation(&expected, tty, confirm.as_deref()).await;
                     let _ = in_tx.send(input).await;

@@ -43,6 +43,14 @@ pub async fn ensure_retain(exec: &Executor, pf: &PvcPreflight) -> Result<Option<
         .spec
         .and_then(|s| s.persistent_volume_reclaim_policy)
         .unwrap_or_default();
+    let before = pf.pv_reclaim_policy.clone().unwrap_or_default();
+    exec.said(super::Change {
+        subject: format!("PV {pv} reclaimPolicy"),
+        text: format!("PV {pv}: reclaimPolicy {before} -> {after}"),
+        undo: Some(format!(
+            "kubectl patch pv {pv} --type merge -p '{{\"spec\":{{\"persistentVolumeReclaimPolicy\":\"{before}\"}}}}'"
+        )),
+    });
     if after != "Retain" {
         return Err(ActionError::Refused(format!(
             "PV {pv} still has reclaimPolicy {after} after the patch; nothing deleted"
@@ -51,20 +59,40 @@ pub async fn ensure_retain(exec: &Executor, pf: &PvcPreflight) -> Result<Option<
     Ok(Some(after))
 }
 
+/// How far a guarded delete got when it failed: the one outcome sentence depends on it.
+#[derive(Debug)]
+pub enum DeleteFailure {
+    /// Refused before the real delete was sent (dry-run refused, target changed, or the
+    /// server answered the real delete with a refusal): nothing was deleted.
+    NotDeleted(ActionError),
+    /// The real delete was sent and no clear answer came back (timeout, 5xx, broken
+    /// connection): whether the claim is being deleted is unknown.
+    Unknown(ActionError),
+}
+
 /// Dry-run, then the real delete, both guarded by the preflight's uid and resourceVersion,
 /// and both only if the kube target is still the preflight's.
 pub async fn guarded_delete(
     exec: &Executor,
     pf: &PvcPreflight,
     target: &TargetSource,
-) -> Result<()> {
+) -> Result<(), DeleteFailure> {
     let (ns, name) = (&pf.pvc_ref.namespace, &pf.pvc_ref.name);
-    target.ensure_unchanged(&pf.target)?;
+    target
+        .ensure_unchanged(&pf.target)
+        .map_err(DeleteFailure::NotDeleted)?;
     exec.delete_pvc_guarded(ns, name, &pf.uid, &pf.resource_version, true)
-        .await?;
-    target.ensure_unchanged(&pf.target)?;
+        .await
+        .map_err(DeleteFailure::NotDeleted)?;
+    target
+        .ensure_unchanged(&pf.target)
+        .map_err(DeleteFailure::NotDeleted)?;
     exec.delete_pvc_guarded(ns, name, &pf.uid, &pf.resource_version, false)
         .await
+        .map_err(|e| match e {
+            ActionError::Timeout { .. } | ActionError::Api { .. } => DeleteFailure::Unknown(e),
+            other => DeleteFailure::NotDeleted(other),
+        })
 }
 
 /// Watches the claim after the delete until it is gone or `limit` passes; then explains why

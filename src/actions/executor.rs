@@ -9,12 +9,12 @@
 //! preflight and show the plan, then stop before the first mutating step.
 
 use super::target::KubeTarget;
-use super::{ActionError, Result, deadline};
+use super::{ActionError, Change, ChangeLog, Result, deadline};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{
     Api, AttachParams, AttachedProcess, DeleteParams, ListParams, Patch, PatchParams, PostParams,
@@ -73,6 +73,9 @@ impl std::fmt::Display for Mutation {
     }
 }
 
+/// Where a flow's changes are said as they happen.
+pub type ChangeSink = std::sync::Arc<dyn Fn(&Change) + Send + Sync>;
+
 /// Sends the guarded flows' requests. Cheap to clone.
 #[derive(Clone)]
 pub struct Executor {
@@ -80,6 +83,8 @@ pub struct Executor {
     target: KubeTarget,
     read_only: bool,
     request_timeout: Duration,
+    changes: ChangeLog,
+    sink: Option<ChangeSink>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -106,7 +111,33 @@ impl Executor {
             target,
             read_only,
             request_timeout,
+            changes: ChangeLog::default(),
+            sink: None,
         }
+    }
+
+    /// The same executor for one flow: a fresh change log, and `sink` told of each change
+    /// when it happens (the CLI prints it, the dialog shows it).
+    pub fn for_flow(&self, sink: Option<ChangeSink>) -> Executor {
+        Executor {
+            changes: ChangeLog::default(),
+            sink,
+            ..self.clone()
+        }
+    }
+
+    /// Records a change made (or undone) and says it.
+    pub fn said(&self, change: Change) {
+        tracing::info!(subject = %change.subject, change = %change.text, "cluster changed");
+        if let Some(sink) = &self.sink {
+            sink(&change);
+        }
+        self.changes.push(change);
+    }
+
+    /// This flow's changes so far.
+    pub fn changes(&self) -> &ChangeLog {
+        &self.changes
     }
 
     pub fn target(&self) -> &KubeTarget {
@@ -190,6 +221,20 @@ impl Executor {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
         self.call(&format!("get pod {ns}/{name}"), api.get_opt(name))
             .await
+    }
+
+    /// The namespace's enforced Pod Security level (`pod-security.kubernetes.io/enforce`);
+    /// `None` when unset or unreadable (a user may not get namespaces).
+    pub async fn pod_security_enforce(&self, ns: &str) -> Option<String> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let n = self
+            .call(&format!("get namespace {ns}"), api.get_opt(ns))
+            .await
+            .ok()??;
+        n.metadata
+            .labels?
+            .get("pod-security.kubernetes.io/enforce")
+            .map(|l| super::sanitize(l))
     }
 
     /// Asks the authorizer whether the current user may do `verb` on `resource`.
@@ -290,6 +335,83 @@ impl Executor {
             api.patch(pv, &PatchParams::default(), &Patch::Merge(&patch)),
         )
         .await
+    }
+
+    /// Sets a PV's claimRef to `claim_ref` exactly (fields it lacks are removed; `None`
+    /// clears it) and keeps reclaimPolicy Retain, in one merge patch guarded by
+    /// `resource_version` (409 if the PV changed since it was read).
+    pub async fn patch_pv_claim_ref(
+        &self,
+        pv: &str,
+        claim_ref: Option<&serde_json::Value>,
+        resource_version: &str,
+        what: &'static str,
+    ) -> Result<PersistentVolume> {
+        self.mutate(&Mutation::PatchPv {
+            name: pv.into(),
+            what,
+        })?;
+        let claim_ref = match claim_ref {
+            // A merge patch merges objects: every field the new claimRef lacks is nulled so
+            // that no uid or resourceVersion of an earlier claim survives.
+            Some(serde_json::Value::Object(m)) => {
+                let mut out = m.clone();
+                for f in [
+                    "apiVersion",
+                    "kind",
+                    "namespace",
+                    "name",
+                    "uid",
+                    "resourceVersion",
+                    "fieldPath",
+                ] {
+                    out.entry(f.to_string()).or_insert(serde_json::Value::Null);
+                }
+                serde_json::Value::Object(out)
+            }
+            _ => serde_json::Value::Null,
+        };
+        let patch = serde_json::json!({
+            "metadata": {"resourceVersion": resource_version},
+            "spec": {"claimRef": claim_ref, "persistentVolumeReclaimPolicy": "Retain"},
+        });
+        let api: Api<PersistentVolume> = Api::all(self.client.clone());
+        self.call(
+            &format!("patch PV {pv} claimRef"),
+            api.patch(pv, &PatchParams::default(), &Patch::Merge(&patch)),
+        )
+        .await
+    }
+
+    /// Waits, by watching the pod (no polling), until `done` says so of it (`None`: gone).
+    /// Returns what the watch last saw; `limit` bounds the whole wait.
+    pub async fn watch_pod_until(
+        &self,
+        ns: &str,
+        name: &str,
+        limit: Duration,
+        done: impl Fn(Option<&Pod>) -> bool + Send + Sync + Clone + 'static,
+    ) -> Result<Option<Pod>> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
+        let what = format!("watch pod {ns}/{name}");
+        let run = async {
+            let mut failures = 0u32;
+            loop {
+                match kube::runtime::wait::await_condition(api.clone(), name, done.clone()).await {
+                    Ok(p) => return Ok(p),
+                    Err(e) => {
+                        // The watch broke (network, 5xx): start it again with a short backoff;
+                        // the overall deadline still ends the wait.
+                        failures += 1;
+                        tracing::warn!(error = %e, pod = %name, "watch of the helper pod failed");
+                        let pause = Duration::from_millis(200 * u64::from(failures.min(10)))
+                            + Duration::from_millis(fastrand::u64(0..200));
+                        tokio::time::sleep(pause).await;
+                    }
+                }
+            }
+        };
+        deadline(&what, limit, run).await
     }
 
     pub async fn create_pvc(&self, pvc: &PersistentVolumeClaim) -> Result<PersistentVolumeClaim> {
@@ -397,10 +519,42 @@ impl Executor {
         }
         ap.max_stdout_buf_size = Some(256 * 1024);
         ap.max_stdin_buf_size = Some(256 * 1024);
-        self.call(
-            &format!("exec in pod {ns}/{pod}"),
-            api.exec(pod, command, &ap),
-        )
+        let what = format!("exec in pod {ns}/{pod}");
+        match deadline(&what, self.request_timeout, async {
+            api.exec(pod, command, &ap)
+                .await
+                .map_err(|e| exec_start_error(pod, e))
+        })
         .await
+        {
+            Err(ActionError::Timeout { secs, .. }) => Err(ActionError::ExecStart {
+                pod: pod.to_string(),
+                why: format!("no answer within {secs}s"),
+            }),
+            other => other,
+        }
+    }
+}
+
+/// Why an exec could not start, before any command ran: the upgrade was refused (403 on
+/// pods/exec, 400 for a pod without a running container, 404) or the connection failed.
+fn exec_start_error(pod: &str, e: kube::Error) -> ActionError {
+    use kube::client::UpgradeConnectionError as U;
+    let why = match &e {
+        kube::Error::Api(status) => {
+            format!("{} ({})", super::sanitize(&status.message), status.code)
+        }
+        kube::Error::UpgradeConnection(U::ProtocolSwitch(code)) => match code.as_u16() {
+            403 => "403 Forbidden on pods/exec: the user may not exec into this pod".to_string(),
+            401 => "401 Unauthorized: the credentials were refused".to_string(),
+            404 => "404: the pod is gone".to_string(),
+            400 => "400 Bad Request: the container is not running (or not in this pod)".to_string(),
+            c => format!("the API server refused the upgrade with HTTP {c}"),
+        },
+        other => super::sanitize(&other.to_string()),
+    };
+    ActionError::ExecStart {
+        pod: pod.to_string(),
+        why,
     }
 }

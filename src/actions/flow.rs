@@ -197,7 +197,9 @@ impl DeleteDialog {
                     progress: None,
                 }
             }
-            (DeleteDialog::BackingUp { plan, .. }, FlowEvent::Progress(p)) => {
+            (DeleteDialog::BackingUp { plan, .. }, FlowEvent::Progress(p))
+                if p.change.is_none() =>
+            {
                 DeleteDialog::BackingUp {
                     plan,
                     progress: Some(p.clone()),
@@ -258,13 +260,18 @@ pub async fn run_delete_flow(
     mut inputs: mpsc::Receiver<FlowInput>,
 ) -> FlowResult {
     let reporter = Reporter { events: &events };
+    // Every change the flow makes is said when it happens, as a progress line.
+    let change_events = events.clone();
+    let exec = &exec.for_flow(Some(backup::change_sink(move |p| {
+        let _ = change_events.try_send(FlowEvent::Progress(p));
+    })));
     let mut result = FlowResult {
         outcome: Err(ActionError::Refused("not started".into())),
         backup: None,
         preflight: None,
     };
     let mut policy_after = None;
-    result.outcome = steps(
+    result.outcome = Box::pin(steps(
         exec,
         target,
         req,
@@ -273,8 +280,18 @@ pub async fn run_delete_flow(
         &mut result.backup,
         &mut result.preflight,
         &mut policy_after,
-    )
+    ))
     .await;
+    // A failure after a change lists what remains and how to undo it.
+    if result.outcome.is_err()
+        && let Some(note) = exec.changes().remaining_note()
+        && let Err(e) = std::mem::replace(
+            &mut result.outcome,
+            Err(ActionError::Refused(String::new())),
+        )
+    {
+        result.outcome = Err(e.with_note(&note));
+    }
     let backup_dir = result.backup.as_ref().map(|b| b.dir.clone());
     match &result.outcome {
         Ok(outcome) => {
@@ -414,8 +431,7 @@ async fn steps(
         let _ = events.try_send(FlowEvent::Progress(p));
     };
     let verified = {
-        let fut = backup::backup(exec, pf, &req.backup, &progress, &cancel);
-        tokio::pin!(fut);
+        let mut fut = Box::pin(backup::backup(exec, pf, &req.backup, &progress, &cancel));
         let mut listening = true;
         loop {
             tokio::select! {
@@ -508,24 +524,30 @@ async fn steps(
     delete::guarded_delete(exec, pf, target)
         .await
         .map_err(|e| match e {
-            // No answer, or a server error: the delete may or may not have happened.
-            ActionError::Timeout { .. } | ActionError::Api { .. } => e.with_note(&format!(
-                "the outcome is unknown: check whether {} still exists; backup kept at {}",
+            // Sent, and no clear answer: the delete may or may not have happened.
+            delete::DeleteFailure::Unknown(e) => e.with_note(&format!(
+                "the outcome is unknown: the delete request was sent; check whether {} still exists; backup kept at {}",
                 pf.pvc_ref,
                 verified.dir.display()
             )),
-            other => with_backup_note(other, verified),
+            delete::DeleteFailure::NotDeleted(e) => with_backup_note(e, verified),
         })?;
 
     // 6. Follow.
     delete::follow(exec, pf, req.follow_timeout).await
 }
 
+/// The one outcome sentence of a failure before anything was deleted (an error that already
+/// says "nothing was deleted" only gets the backup's place).
 fn with_backup_note(e: ActionError, b: &VerifiedBackup) -> ActionError {
-    e.with_note(&format!(
-        "nothing deleted; backup kept at {}",
-        b.dir.display()
-    ))
+    if e.to_string().contains("nothing was deleted") {
+        e.with_note(&format!("backup kept at {}", b.dir.display()))
+    } else {
+        e.with_note(&format!(
+            "nothing deleted; backup kept at {}",
+            b.dir.display()
+        ))
+    }
 }
 
 #[cfg(test)]

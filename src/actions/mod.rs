@@ -67,6 +67,78 @@ impl std::str::FromStr for PvcRef {
     }
 }
 
+/// A change ondeck made to the cluster (or undid), said when it happens: on the terminal by
+/// the CLI, in the dialog by the TUI. `undo` says how to reverse it while it stays; a later
+/// change on the same `subject` without `undo` (the helper removed, the claimRef put back)
+/// means nothing of it remains.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// What was changed: `pod NS/NAME`, `PV NAME reclaimPolicy`, `PV NAME claimRef`, `PVC NS/NAME`.
+    pub subject: String,
+    /// What happened, in one line: `created helper pod ...`, `reclaimPolicy Delete -> Retain`.
+    pub text: String,
+    /// How to undo it while it stays (a kubectl command), if it needs undoing.
+    pub undo: Option<String>,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.text)
+    }
+}
+
+/// The changes of one flow, in order; [`ChangeLog::remaining`] is what still stands.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeLog {
+    changes: std::sync::Arc<std::sync::Mutex<Vec<Change>>>,
+}
+
+impl ChangeLog {
+    pub fn push(&self, c: Change) {
+        self.changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(c);
+    }
+
+    pub fn all(&self) -> Vec<Change> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The last change of every subject that still needs undoing, in order.
+    pub fn remaining(&self) -> Vec<Change> {
+        let all = self.all();
+        let mut out: Vec<Change> = Vec::new();
+        for c in all {
+            out.retain(|o| o.subject != c.subject);
+            if c.undo.is_some() {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// "changes that remain: ...; to undo: ..." or `None` when nothing remains.
+    pub fn remaining_note(&self) -> Option<String> {
+        let left = self.remaining();
+        if left.is_empty() {
+            return None;
+        }
+        let list = left
+            .iter()
+            .map(|c| match &c.undo {
+                Some(u) => format!("{} (undo: {u})", c.text),
+                None => c.text.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(format!("changes that remain: {list}"))
+    }
+}
+
 /// Why a guarded operation stopped. Every variant says what happened to the data.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -90,6 +162,10 @@ pub enum ActionError {
     ContextChanged { before: String, now: String },
     #[error("backup failed: {0}")]
     Backup(String),
+    /// A command could not be started in the pod at all (no kubelet answer, 403 on
+    /// pods/exec, the runtime refused it): nothing ran there.
+    #[error("exec could not start in pod {pod}: {why}")]
+    ExecStart { pod: String, why: String },
     #[error("verification failed: {0}")]
     Verify(String),
     #[error("cancelled {0}")]
@@ -118,6 +194,15 @@ impl ActionError {
         match self {
             ActionError::Refused(m) => ActionError::Refused(add(m)),
             ActionError::Backup(m) => ActionError::Backup(add(m)),
+            ActionError::ExecStart { pod, why } => ActionError::ExecStart { pod, why: add(why) },
+            ActionError::NotFound { what } => ActionError::Api {
+                what,
+                message: add("not found".into()),
+            },
+            ActionError::Io { what, source } => ActionError::Api {
+                what,
+                message: add(source.to_string()),
+            },
             ActionError::Verify(m) => ActionError::Verify(add(m)),
             ActionError::Cancelled(m) => ActionError::Cancelled(add(m)),
             ActionError::Forbidden { what, message } => ActionError::Forbidden {
@@ -208,6 +293,36 @@ mod tests {
         ] {
             assert!(bad.parse::<PvcRef>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_change_log_lists_what_still_stands_with_its_undo() {
+        let log = ChangeLog::default();
+        let c = |subject: &str, text: &str, undo: Option<&str>| Change {
+            subject: subject.into(),
+            text: text.into(),
+            undo: undo.map(str::to_string),
+        };
+        log.push(c(
+            "pod a/h",
+            "created helper pod a/h",
+            Some("kubectl delete pod -n a h"),
+        ));
+        log.push(c(
+            "PV p reclaimPolicy",
+            "PV p: reclaimPolicy Delete -> Retain",
+            Some("kubectl patch pv p ..."),
+        ));
+        log.push(c("pod a/h", "removed helper pod a/h", None));
+        let left = log.remaining();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].subject, "PV p reclaimPolicy");
+        let note = log.remaining_note().unwrap_or_default();
+        assert!(
+            note.contains("reclaimPolicy Delete -> Retain (undo: kubectl patch pv p"),
+            "{note}"
+        );
+        assert!(ChangeLog::default().remaining_note().is_none());
     }
 
     #[test]

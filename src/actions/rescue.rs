@@ -36,6 +36,13 @@ pub async fn rescue(
     audit_path: Option<&Path>,
 ) -> Result<RescueReport> {
     target.ensure_unchanged(exec.target())?;
+    // Each change (PV to Retain, helper created/removed) is said when it happens.
+    let (sink, relay) = backup::change_relay();
+    let exec = &exec.for_flow(Some(sink));
+    let say = |p: BackupProgress| {
+        relay.flush(progress);
+        progress(p);
+    };
     let pf = preflight::preflight(exec, pvc).await?;
     let refusals = pf.refusals(Operation::Rescue, false, true);
     if !refusals.is_empty() {
@@ -54,7 +61,14 @@ pub async fn rescue(
             Err(e) => retain_error = Some(e.to_string()),
         }
     }
-    let backup = backup::backup(exec, &pf, opts, progress, cancel).await;
+    relay.flush(progress);
+    let backup = Box::pin(backup::backup(exec, &pf, opts, &say, cancel)).await;
+    relay.flush(progress);
+    // A failure after a change lists what remains and how to undo it.
+    let backup = backup.map_err(|e| match exec.changes().remaining_note() {
+        Some(note) => e.with_note(&note),
+        None => e,
+    });
     let outcome = match (&backup, &retain_error) {
         (Ok(_), None) => "rescued".to_string(),
         (Ok(_), Some(e)) => format!("backed up, Retain failed: {e}"),

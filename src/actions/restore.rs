@@ -1,14 +1,17 @@
-//! Restore, two ways. Re-bind: a Released PV with reclaimPolicy Retain gets its claimRef
-//! cleared and a new claim with `volumeName` set binds to the same data. From an archive: a
+//! Restore, two ways. Re-bind: a Released PV with reclaimPolicy Retain is pre-bound to the new
+//! claim (its claimRef set to the claim's namespace and name, Retain kept, in one patch guarded
+//! by its resourceVersion), then the claim is created with `volumeName`: at no moment is the
+//! volume free for another claim to take. If the create fails, the claimRef is put back as it
+//! was (and that is said). A PV whose claimRef names a live claim is refused. From an archive: a
 //! new claim (from the saved manifest, new name allowed), a read-write helper pod, the archive
 //! streamed from the file into `tar xzf -` over exec stdin, then the restored volume read
 //! back over exec and compared file by file (paths, sizes, sha256) with the backup's manifest.
 
 use super::backup::{BackupProgress, BackupStage, VerifiedBackup, exit_status};
 use super::executor::Executor;
-use super::helper_pod::{HELPER_MOUNT, HelperPodGuard, helper_pod_spec};
+use super::helper_pod::{self, HELPER_MOUNT, HelperPodGuard};
 use super::verify::{self, ArchiveSummary};
-use super::{ActionError, PvcRef, Result};
+use super::{ActionError, Change, PvcRef, Result};
 use k8s_openapi::api::core::v1::{
     PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec, VolumeResourceRequirements,
 };
@@ -94,6 +97,7 @@ pub fn rebind_claim(
 pub async fn audit_record(
     exec: &Executor,
     pvc: &PvcRef,
+    pv: Option<&str>,
     backup_dir: Option<&Path>,
     result: &Result<RestoreReport>,
 ) -> super::audit::AuditRecord {
@@ -104,11 +108,11 @@ pub async fn audit_record(
     };
     let (pv, bytes, outcome) = match result {
         Ok(r) => (
-            r.pv.clone(),
+            r.pv.clone().or(pv.map(str::to_string)),
             r.restored.as_ref().map(|s| s.file_bytes),
             "restored".to_string(),
         ),
-        Err(e) => (None, None, format!("failed: {e}")),
+        Err(e) => (pv.map(str::to_string), None, format!("failed: {e}")),
     };
     super::audit::AuditRecord {
         time: jiff::Timestamp::now().to_string(),
@@ -138,6 +142,7 @@ pub fn load_claim_manifest(dir: &Path) -> Result<PersistentVolumeClaim> {
         .map_err(|e| ActionError::Verify(format!("{}: {e}", path.display())))
 }
 
+/// Waits, watching the claim, until it is Bound (or `limit` passes).
 async fn wait_bound(
     exec: &Executor,
     pvc: &PvcRef,
@@ -164,7 +169,33 @@ async fn wait_bound(
     }
 }
 
-/// Re-binds a new claim `pvc` to the retained PV `pv_name`.
+/// `ns/name (uid ...)` of a claimRef, or `none`.
+fn claim_ref_text(r: Option<&serde_json::Value>) -> String {
+    let Some(r) = r.filter(|r| r.is_object()) else {
+        return "none".into();
+    };
+    let s = |k: &str| super::sanitize(r.get(k).and_then(|v| v.as_str()).unwrap_or(""));
+    let uid = s("uid");
+    format!(
+        "{}/{}{}",
+        s("namespace"),
+        s("name"),
+        if uid.is_empty() {
+            " (reserved, no uid)".to_string()
+        } else {
+            format!(" (uid {uid})")
+        }
+    )
+}
+
+/// The kubectl command that sets a PV's claimRef back to `r`.
+fn claim_ref_undo(pv: &str, r: Option<&serde_json::Value>) -> String {
+    let body =
+        serde_json::json!({"spec": {"claimRef": r.cloned().unwrap_or(serde_json::Value::Null)}});
+    format!("kubectl patch pv {pv} --type merge -p '{body}'")
+}
+
+/// Re-binds a new claim `pvc` to the retained PV `pv_name` by pre-binding (see the module).
 pub async fn rebind(
     exec: &Executor,
     pvc: &PvcRef,
@@ -185,27 +216,78 @@ pub async fn rebind(
         .unwrap_or_default();
     if policy != "Retain" {
         return Err(ActionError::Refused(format!(
-            "PV {pv_name} has reclaimPolicy {policy}, not Retain: refusing to re-bind it"
+            "PV {pv_name} has reclaimPolicy {policy}, not Retain: refusing to re-bind it; nothing was changed"
         )));
     }
     if !matches!(phase.as_str(), "Released" | "Available") {
         return Err(ActionError::Refused(format!(
-            "PV {pv_name} is {phase}, not Released: its claim may still exist"
+            "PV {pv_name} is {phase}, not Released: its claim may still exist; nothing was changed"
         )));
+    }
+    let old_ref = serde_json::to_value(&spec.claim_ref)
+        .ok()
+        .filter(|v| v.is_object());
+    // A claimRef that names a claim which exists (with that uid, or any claim of that name
+    // when the ref has no uid) belongs to that claim.
+    if let Some(r) = &spec.claim_ref {
+        let (ns, name) = (
+            r.namespace.clone().unwrap_or_default(),
+            r.name.clone().unwrap_or_default(),
+        );
+        if !name.is_empty()
+            && let Some(live) = exec.get_pvc_opt(&ns, &name).await?
+        {
+            let same = r.uid.as_deref().is_none_or(|u| u.is_empty())
+                || live.metadata.uid.as_deref() == r.uid.as_deref();
+            if same {
+                return Err(ActionError::Refused(format!(
+                    "PV {pv_name} belongs to the live claim {ns}/{name} (its claimRef points there): refusing to give it to {pvc}; nothing was changed"
+                )));
+            }
+        }
     }
     if exec.get_pvc_opt(&pvc.namespace, &pvc.name).await?.is_some() {
         return Err(ActionError::Refused(format!(
-            "{pvc} already exists (still Terminating?): wait until it is gone, or restore under another name"
+            "{pvc} already exists (still Terminating?): wait until it is gone, or restore under another name; nothing was changed"
         )));
     }
-    let rv = pv.metadata.resource_version.clone();
-    if spec.claim_ref.is_some() {
-        exec.patch_pv_clear_claim_ref(pv_name, rv.as_deref())
-            .await?;
-    }
+    let rv = pv.metadata.resource_version.clone().unwrap_or_default();
+    let reservation = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "namespace": pvc.namespace,
+        "name": pvc.name,
+    });
+    // 1. Pre-bind: from here on only `pvc` can bind to the volume.
+    exec.patch_pv_claim_ref(pv_name, Some(&reservation), &rv, "pre-bind claimRef")
+        .await
+        .map_err(|e| e.with_note("nothing was changed"))?;
+    exec.said(Change {
+        subject: format!("PV {pv_name} claimRef"),
+        text: format!(
+            "PV {pv_name}: claimRef {} -> {pvc} (reserved for the new claim; reclaimPolicy stays Retain)",
+            claim_ref_text(old_ref.as_ref())
+        ),
+        undo: Some(claim_ref_undo(pv_name, old_ref.as_ref())),
+    });
+    // 2. The claim, naming the volume.
     let claim = rebind_claim(pvc, &pv, template);
-    exec.create_pvc(&claim).await?;
-    let bound = wait_bound(exec, pvc, opts.bind_timeout).await?;
+    if let Err(e) = exec.create_pvc(&claim).await {
+        return Err(undo_prebind(exec, pvc, pv_name, old_ref.as_ref(), e).await);
+    }
+    exec.said(Change {
+        subject: format!("PVC {pvc}"),
+        text: format!("created claim {pvc} with volumeName {pv_name}"),
+        undo: Some(format!(
+            "kubectl delete pvc -n {} {}",
+            pvc.namespace, pvc.name
+        )),
+    });
+    let bound = wait_bound(exec, pvc, opts.bind_timeout).await.map_err(|e| {
+        e.with_note(&format!(
+            "the claim {pvc} exists and PV {pv_name} is reserved for it; it binds when the PV controller runs"
+        ))
+    })?;
     let got = bound.spec.and_then(|s| s.volume_name).unwrap_or_default();
     if got != pv_name {
         return Err(ActionError::Refused(format!(
@@ -217,6 +299,69 @@ pub async fn rebind(
         pv: Some(got),
         restored: None,
     })
+}
+
+/// The claim could not be created: put the PV's claimRef back as it was (re-reading it for a
+/// fresh resourceVersion: the PV controller updates its phase meanwhile), and say so. The
+/// returned error is the one outcome: the create's failure and the state of the PV.
+async fn undo_prebind(
+    exec: &Executor,
+    pvc: &PvcRef,
+    pv_name: &str,
+    old_ref: Option<&serde_json::Value>,
+    create_err: ActionError,
+) -> ActionError {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let current = match exec.get_pv(pv_name).await {
+            Ok(p) => p,
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        let cur_ref = current.spec.as_ref().and_then(|s| s.claim_ref.clone());
+        let still_ours = cur_ref.as_ref().is_some_and(|r| {
+            r.namespace.as_deref() == Some(pvc.namespace.as_str())
+                && r.name.as_deref() == Some(pvc.name.as_str())
+                && r.uid.as_deref().is_none_or(|u| u.is_empty())
+        });
+        if !still_ours {
+            last = format!(
+                "its claimRef changed meanwhile to {}",
+                claim_ref_text(serde_json::to_value(&cur_ref).ok().as_ref())
+            );
+            break;
+        }
+        let rv = current.metadata.resource_version.unwrap_or_default();
+        match exec
+            .patch_pv_claim_ref(pv_name, old_ref, &rv, "restore claimRef")
+            .await
+        {
+            Ok(_) => {
+                exec.said(Change {
+                    subject: format!("PV {pv_name} claimRef"),
+                    text: format!(
+                        "PV {pv_name}: claimRef put back to {} (as it was)",
+                        claim_ref_text(old_ref)
+                    ),
+                    undo: None,
+                });
+                return create_err.with_note(&format!(
+                    "PV {pv_name}'s claimRef was put back as it was; the data stays on it, unbound"
+                ));
+            }
+            Err(ActionError::Changed { message, .. }) => last = message,
+            Err(e) => {
+                last = e.to_string();
+                break;
+            }
+        }
+    }
+    create_err.with_note(&format!(
+        "PV {pv_name} could NOT be put back ({last}): it stays reserved for {pvc}, which no other claim can take; to undo: {}",
+        claim_ref_undo(pv_name, old_ref)
+    ))
 }
 
 /// The claim to create for an archive restore: the backed-up spec without its volume.
@@ -248,17 +393,34 @@ pub async fn from_backup(
     }
     let saved = load_claim_manifest(&backup.dir)?;
     exec.create_pvc(&claim_from_backup(pvc, &saved)).await?;
-    let spec = helper_pod_spec(
+    exec.said(Change {
+        subject: format!("PVC {pvc}"),
+        text: format!("created claim {pvc} for the restore"),
+        undo: Some(format!(
+            "kubectl delete pvc -n {} {}",
+            pvc.namespace, pvc.name
+        )),
+    });
+    let pods = exec.list_pods(&pvc.namespace).await.unwrap_or_default();
+    let enforce = exec.pod_security_enforce(&pvc.namespace).await;
+    let identity = helper_pod::choose_identity(&pods, &pvc.name, enforce.as_deref());
+    let spec = helper_pod::helper_pod_spec_as(
         &pvc.namespace,
         &pvc.name,
         &opts.helper_image,
         false,
         "restore",
+        &identity,
     );
-    let helper = HelperPodGuard::create(exec, &spec).await?;
+    let helper = HelperPodGuard::create(exec, &spec).await.map_err(|e| {
+        e.with_note(&format!(
+            "the claim {pvc} was created empty: delete it (kubectl delete pvc -n {} {}) before trying again",
+            pvc.namespace, pvc.name
+        ))
+    })?;
     let result = async {
         tokio::select! {
-            r = helper.wait_running(opts.helper_start_timeout) => r?,
+            r = helper.wait_running(opts.helper_start_timeout, progress) => r?,
             _ = cancel.cancelled() => return Err(ActionError::Cancelled("while the helper pod started".into())),
         }
         extract(exec, &helper, &backup.archive, opts, progress, cancel).await?;
@@ -336,12 +498,12 @@ async fn extract(
         sent += n as u64;
         let rate = sent as f64 / started.elapsed().as_secs_f64().max(1e-3);
         progress(BackupProgress {
-            stage: BackupStage::Streaming,
             bytes: sent,
             bytes_per_sec: rate,
             expected_bytes: total,
             eta: total
                 .map(|t| Duration::from_secs_f64(t.saturating_sub(sent) as f64 / rate.max(1.0))),
+            ..BackupProgress::stage(BackupStage::Streaming)
         });
     }
     stdin
@@ -349,7 +511,7 @@ async fn extract(
         .await
         .map_err(|e| ActionError::Backup(format!("closing stdin: {e}")))?;
     drop(stdin);
-    exit_status(status, stderr, "tar xzf").await
+    exit_status(status, stderr, "tar xzf", &helper.name).await
 }
 
 /// Stdout and stderr of a command whose output we do not need, drained so it cannot block.
@@ -456,7 +618,7 @@ async fn read_back(
     }
     drop(tx);
     drop(stdout);
-    exit_status(status, stderr, "tar czf (read back)").await?;
+    exit_status(status, stderr, "tar czf (read back)", &helper.name).await?;
     summarizer
         .await
         .map_err(|e| ActionError::Verify(e.to_string()))?

@@ -171,7 +171,7 @@ impl<T> Feed<T> {
     /// (generations at or below the floor) are ignored, the new target's first one accepted.
     pub fn retarget(&mut self, now: Instant) {
         *self = Feed::new(self.refresh, now);
-        self.generation = crate::sources::kube::pods::generation_floor() + 1;
+        self.generation = crate::sources::generation_floor() + 1;
     }
 
     /// The newest good data, also while the source is failing.
@@ -304,6 +304,7 @@ mod tests {
 
     #[test]
     fn kube_updates_reset_on_retarget_and_never_go_back_in_time() {
+        use crate::domain::sockets::SocketSnapshot;
         use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
         let t0 = Instant::now();
         let up = |generation, result| SourceUpdate {
@@ -313,11 +314,8 @@ mod tests {
             wall: jiff::Timestamp::UNIX_EPOCH,
             result,
         };
-        let take = |p: Payload| match p {
-            Payload::Sockets(_) => Some(1u8),
-            _ => None,
-        };
-        let data = || Ok(Payload::Sockets(Box::default()));
+        let take = |p: Payload| p.downcast::<SocketSnapshot>().map(|_| 1u8);
+        let data = || Ok(Payload::new(SocketSnapshot::default()));
         let mut f: Feed<u8> = Feed::new(Duration::from_secs(1), t0);
         assert_eq!(f.apply_kube(up(5, data()), take), KubeApplied::Data);
         assert_eq!(f.data(), Some(&1));

@@ -13,7 +13,7 @@ pub mod update;
 pub use model::{Model, Settings};
 pub use msg::{Command, CommandResult, Msg};
 pub use runtime::{
-    ExecutorHandle, ExecutorOptions, RunOptions, classify_burst, run, run_with_settings,
-    spawn_executor,
+    CommandSender, Dispatched, ExecutorGone, ExecutorHandle, ExecutorOptions, RunOptions,
+    classify_burst, run, run_with_settings, spawn_executor,
 };
 pub use update::update;

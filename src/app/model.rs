@@ -38,6 +38,9 @@ pub struct Settings {
     /// `sockets.enabled = false`: the pane says "not configured" instead of waiting (and going
     /// STALE) for a source that will never send.
     pub sockets_enabled: bool,
+    /// The Kubernetes namespaces the startup asked for (all unless `-n`), for the header;
+    /// `:ns` switches change what the panes show (their titles say it).
+    pub scope: crate::domain::pods::NamespaceScope,
 }
 
 impl Default for Settings {
@@ -84,6 +87,7 @@ impl Settings {
             rules: config.rules.clone(),
             history_samples: 240,
             sockets_enabled: config.sockets.enabled,
+            scope: crate::domain::pods::NamespaceScope::All,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::rules::Transition;
+use crate::rules::GroupTransition;
 use crate::sources::SourceUpdate;
 
 #[derive(Debug)]
@@ -31,8 +31,9 @@ pub enum Command {
     Quit,
     /// Ring the terminal bell (a new critical alert, when enabled).
     Bell,
-    /// Run the configured alert command for this transition (with its timeout).
-    RunAlertHook(Box<Transition>),
+    /// Run the configured alert command for this group transition (with its timeout), on the
+    /// hook pool: dropped (and counted) when the pool is full, never delaying other commands.
+    RunAlertHook(Box<GroupTransition>),
     /// Ask the sources to poll now (F5).
     RefreshSources,
     /// `:ctx` / `:ns`: reconnect the Kubernetes sources to another context or namespace.
@@ -65,6 +66,10 @@ pub enum CommandResult {
         rule: String,
         subject: String,
         outcome: Result<Option<i32>, String>,
+    },
+    /// Alert-command runs dropped so far because the hook pool was full.
+    AlertHooksDropped {
+        total: u64,
     },
     PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
     /// One event of the delete flow started for `pvc` (a dialog for another claim ignores it).

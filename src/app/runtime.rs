@@ -4,13 +4,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use super::model::{Model, Settings};
 use super::msg::{Command, CommandResult, Msg};
@@ -24,7 +23,8 @@ use crate::actions::flow::{
 use crate::actions::target::{KubeTarget as ActionTarget, TargetSource};
 use crate::config::Config;
 use crate::domain::pvcs::PvcKey;
-use crate::rules::Transition;
+use crate::rules::alertmanager::AlertmanagerClient;
+use crate::rules::hook::{HOOK_QUEUE, HOOK_WORKERS, HookPool};
 use crate::sources::SourceUpdate;
 use crate::tui::TerminalGuard;
 use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueSummary};
@@ -58,6 +58,8 @@ pub struct RunOptions {
     pub retarget: Option<mpsc::Sender<crate::sources::kube::Retarget>>,
     /// The guarded flows' audit log; `None` = `$XDG_STATE_HOME/ondeck/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
+    /// The namespaces the startup asked for (the header names them); `None`: all.
+    pub scope: Option<crate::domain::pods::NamespaceScope>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives: the entry point `main` calls with the
@@ -101,10 +103,22 @@ async fn run_inner(
     let alert_command = settings.alert_command.clone();
     let hook_timeout = settings.alert_command_timeout;
     let read_only = settings.read_only;
+    let alertmanager = match &config.alerts.alertmanager_url {
+        Some(url) => Some(AlertmanagerClient::spawn(
+            url,
+            config.alerts.alertmanager_timeout.0,
+            config.alerts.alertmanager_resend.0,
+        )?),
+        None => None,
+    };
+    let mut published = None;
     let mut guard = TerminalGuard::enter(settings.mouse)?;
     let size = guard.terminal.size()?;
     let mut model = Model::new(settings, Instant::now(), jiff::Timestamp::now());
     model.demo = opts.demo.clone();
+    if let Some(scope) = &opts.scope {
+        model.settings.scope = scope.clone();
+    }
     model.size = (size.width, size.height);
 
     let ExecutorHandle {
@@ -230,6 +244,7 @@ async fn run_inner(
                 Err(e) => model.flash(e.to_string(), crate::domain::Level::Warning),
             }
         }
+        let dropped_before = cmd_tx.hooks_dropped();
         for c in cmds {
             match c {
                 Command::Quit => {}
@@ -237,12 +252,25 @@ async fn run_inner(
                     let out = guard.terminal.backend_mut();
                     let _ = out.write_all(b"\x07").and_then(|_| out.flush());
                 }
+                // User and flow commands are never dropped; hook runs may be (counted).
                 other => {
-                    if cmd_tx.try_send(other).is_err() {
-                        tracing::warn!("executor busy: command dropped");
-                    }
+                    cmd_tx.dispatch(other);
                 }
             }
+        }
+        let dropped = cmd_tx.hooks_dropped();
+        if dropped != dropped_before || dropped > model.alerts.hooks_dropped() {
+            update(
+                &mut model,
+                Msg::CommandDone(CommandResult::AlertHooksDropped { total: dropped }),
+            );
+        }
+        // Alertmanager gets the firing set when the book changed (never waits).
+        if let Some(am) = &alertmanager
+            && published != Some(model.alerts.generation())
+        {
+            published = Some(model.alerts.generation());
+            am.publish_book(&model.alerts, model.wall);
         }
         if model.quit {
             break Ok(());
@@ -381,18 +409,112 @@ pub struct ExecutorOptions {
 /// delete flow is cancelled (or, past the delete request, followed to its end) and the task
 /// ends when the flow has.
 pub struct ExecutorHandle {
-    pub commands: mpsc::Sender<Command>,
+    pub commands: CommandSender,
     pub results: mpsc::Receiver<CommandResult>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Starts the executor task (the TUI's, or a test's driving `update` without a terminal).
+/// Where the UI's commands go. User and flow commands (typed names, cancel, confirm, F5,
+/// `:ctx`) go to the executor on an unbounded channel: never dropped, never waited for, and
+/// never behind a hook (people type a few keys a second; nothing else sends there in bulk).
+/// Alert-hook runs go to their own bounded [`HookPool`]: when it is full they are dropped and
+/// counted, which is the only place anything is dropped.
+#[derive(Debug, Clone)]
+pub struct CommandSender {
+    executor: mpsc::UnboundedSender<Command>,
+    hooks: Option<HookPool>,
+}
+
+/// The executor has stopped (the console is shutting down): the command was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the executor has stopped; the command was not run")]
+pub struct ExecutorGone;
+
+/// What [`CommandSender::dispatch`] did with a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatched {
+    /// Queued for the executor (or the hook pool).
+    Queued,
+    /// An alert-hook run dropped: the hook pool is full (counted).
+    HookDropped,
+    /// An alert hook without a configured command: nothing to run.
+    NoHook,
+    /// The executor is gone (shutting down).
+    Closed,
+}
+
+impl CommandSender {
+    /// Routes `cmd` without waiting.
+    pub fn dispatch(&self, cmd: Command) -> Dispatched {
+        match cmd {
+            Command::RunAlertHook(t) => match &self.hooks {
+                Some(pool) if pool.submit(*t) => Dispatched::Queued,
+                Some(_) => Dispatched::HookDropped,
+                None => Dispatched::NoHook,
+            },
+            Command::Quit | Command::Bell => Dispatched::Queued,
+            other => match self.executor.send(other) {
+                Ok(()) => Dispatched::Queued,
+                Err(_) => {
+                    tracing::warn!("executor gone: command not run");
+                    Dispatched::Closed
+                }
+            },
+        }
+    }
+
+    /// [`CommandSender::dispatch`] for callers written against a channel: `Err` only when the
+    /// executor is gone.
+    pub async fn send(&self, cmd: Command) -> Result<(), ExecutorGone> {
+        match self.dispatch(cmd) {
+            Dispatched::Closed => Err(ExecutorGone),
+            _ => Ok(()),
+        }
+    }
+
+    /// Alert-command runs dropped so far because the hook pool was full.
+    pub fn hooks_dropped(&self) -> u64 {
+        self.hooks.as_ref().map_or(0, HookPool::dropped)
+    }
+
+    /// Alert-command runs started so far.
+    pub fn hooks_started(&self) -> u64 {
+        self.hooks.as_ref().map_or(0, HookPool::started)
+    }
+}
+
+/// Starts the executor task (the TUI's, or a test's driving `update` without a terminal), and
+/// the alert-hook pool when an alert command is configured.
 pub fn spawn_executor(opts: ExecutorOptions) -> ExecutorHandle {
-    let (commands, cmd_rx) = mpsc::channel::<Command>(64);
+    let (commands, cmd_rx) = mpsc::unbounded_channel::<Command>();
     let (done_tx, results) = mpsc::channel::<CommandResult>(64);
-    let task = tokio::spawn(executor(cmd_rx, done_tx, opts));
+    let hooks = opts.alert_command.clone().map(|cmd| {
+        let (fail_tx, mut fail_rx) = mpsc::channel::<crate::rules::hook::HookFailure>(16);
+        let done = done_tx.clone();
+        // Failures reach the UI when there is room; a full channel drops one (it is logged).
+        tokio::spawn(async move {
+            while let Some(f) = fail_rx.recv().await {
+                let _ = done.try_send(CommandResult::AlertHook {
+                    rule: f.rule,
+                    subject: f.subject,
+                    outcome: f.outcome,
+                });
+            }
+        });
+        HookPool::spawn(
+            cmd,
+            opts.hook_timeout,
+            HOOK_WORKERS,
+            HOOK_QUEUE,
+            Some(fail_tx),
+        )
+    });
+    let task = tokio::spawn(executor(cmd_rx, done_tx, opts, hooks.clone()));
     ExecutorHandle {
-        commands,
+        commands: CommandSender {
+            executor: commands,
+            hooks,
+        },
         results,
         task,
     }
@@ -408,13 +530,14 @@ struct RunningFlow {
 
 /// Runs side effects off the UI task, a few at a time; results come back as messages.
 async fn executor(
-    mut rx: mpsc::Receiver<Command>,
+    mut rx: mpsc::UnboundedReceiver<Command>,
     done: mpsc::Sender<CommandResult>,
     opts: ExecutorOptions,
+    hooks: Option<HookPool>,
 ) {
     let ExecutorOptions {
-        alert_command,
-        hook_timeout: timeout,
+        alert_command: _,
+        hook_timeout: _,
         refresh,
         pod_logs,
         retarget,
@@ -423,30 +546,15 @@ async fn executor(
         read_only,
         audit_log,
     } = opts;
-    let slots = Arc::new(Semaphore::new(4));
     let mut flow: Option<RunningFlow> = None;
     let mut rescue: Option<RunningRescue> = None;
     while let Some(cmd) = rx.recv().await {
         match cmd {
+            // Normally routed to the pool by `CommandSender`; never waited for here either.
             Command::RunAlertHook(t) => {
-                let Some(cmd) = alert_command.clone() else {
-                    continue;
-                };
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let done = done.clone();
-                tokio::spawn(async move {
-                    let outcome = run_alert_command(&cmd, &t, timeout).await;
-                    drop(permit);
-                    let _ = done
-                        .send(CommandResult::AlertHook {
-                            rule: t.alert.key.rule.clone(),
-                            subject: t.alert.key.subject.clone(),
-                            outcome,
-                        })
-                        .await;
-                });
+                if let Some(pool) = &hooks {
+                    pool.submit(*t);
+                }
             }
             Command::StartPvcDelete { pvc } => {
                 if let Some(running) = flow.as_ref().filter(|f| !f.task.is_finished()) {
@@ -783,17 +891,4 @@ async fn start_delete_flow(
         }
     });
     Some(RunningFlow { pvc, inputs, task })
-}
-
-/// The alert command (the rules' hook: environment variables, timeout, output logged, never
-/// onto the TUI's terminal), as a result the model can show.
-async fn run_alert_command(
-    cmd: &str,
-    t: &Transition,
-    timeout: Duration,
-) -> Result<Option<i32>, String> {
-    crate::rules::hook::run_alert_command(cmd, t, timeout)
-        .await
-        .map(|status| status.code())
-        .map_err(|e| e.to_string())
 }

@@ -114,6 +114,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 Level::Warning,
             );
         }
+        Msg::CommandDone(CommandResult::AlertHooksDropped { total }) => {
+            m.alerts.note_hooks_dropped(total)
+        }
         Msg::CommandDone(CommandResult::AlertHook {
             rule,
             subject,
@@ -173,18 +176,23 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
     let Some(conditions) = conditions else {
         return !heartbeat;
     };
-    let transitions = m.alerts.observe(source, &conditions, at, wall);
-    let alerts_changed = !transitions.is_empty();
+    let alerts_before = m.alerts.generation();
+    // Notifications follow groups: 1,000 pods OOM-killed at once are one bell and one hook run.
+    let changes = m.alerts.observe_changes(source, &conditions, at, wall);
+    let transitions = !changes.alerts.is_empty();
+    let alerts_changed = transitions || m.alerts.generation() != alerts_before;
     let bell = m.settings.bell
-        && transitions
+        && changes
+            .groups
             .iter()
-            .any(|t| t.kind == TransitionKind::Firing && t.alert.key.level == Level::Critical);
+            .any(|t| t.kind == TransitionKind::Firing && t.key.level == Level::Critical);
     if bell {
         cmds.push(Command::Bell);
     }
     if m.settings.alert_command.is_some() {
         cmds.extend(
-            transitions
+            changes
+                .groups
                 .into_iter()
                 .map(|t| Command::RunAlertHook(Box::new(t))),
         );
@@ -192,8 +200,10 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
     // Work follows change: the source's own pane rebuilds its tables; the alert list and the
     // danger map only when the alert book changed.
     refresh_where(m, |k| k.spec().source == Some(source));
-    if alerts_changed {
+    if transitions {
         refresh_danger(m);
+    }
+    if alerts_changed {
         refresh_where(m, |k| k == PaneKind::Alerts);
     }
     true
@@ -338,12 +348,14 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     } else {
                         note
                     };
-                    match m.alerts.acknowledge(&key, note, m.wall) {
+                    match m.alerts.acknowledge_target(&key, note, m.wall) {
                         Some(t) => {
-                            m.flash(
-                                format!("acknowledged {} {}", key.rule, key.subject),
-                                Level::Info,
-                            );
+                            let what = if key.is_group() {
+                                format!("{} ({} alerts)", t.title, t.count)
+                            } else {
+                                format!("{} {}", t.title, crate::ui::sanitize(&key.subject))
+                            };
+                            m.flash(format!("acknowledged {what}"), Level::Info);
                             if m.settings.alert_command.is_some() {
                                 cmds.push(Command::RunAlertHook(Box::new(t)));
                             }
@@ -439,6 +451,13 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             return;
         }
         InputMode::Normal => {}
+    }
+    // Enter on an alert group expands or folds it (on a single alert: the detail view).
+    if k.code == KeyCode::Enter
+        && m.focused == PaneKind::Alerts
+        && with_focused(m, |p, shared| p.on_key(k, shared)) == Some(true)
+    {
+        return;
     }
     match (k.code, ctrl) {
         (KeyCode::Char('q'), false) | (KeyCode::F(10), _) => {

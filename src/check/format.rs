@@ -1,6 +1,12 @@
 //! The text (Nagios plugin) and Prometheus textfile renderings of a [`CheckReport`](super::CheckReport).
 
-use super::*;
+use std::fmt::Write as _;
+
+use super::{CheckReport, SourceStatus};
+use crate::domain::Level;
+use crate::rules::CheckResult;
+use crate::sanitize;
+use crate::sources::registry::{Series, distinct_label, prometheus_label};
 
 /// Nagios plugin style: a first line `ONDECK STATUS - summary | perfdata`, then details.
 pub fn render_text(r: &CheckReport) -> String {
@@ -29,19 +35,16 @@ pub fn render_text(r: &CheckReport) -> String {
     if summary.is_empty() {
         summary.push("all checks ok".into());
     }
-    let perf = r
-        .sockets
-        .as_ref()
-        .map(|s| {
-            format!(
-                " | close_wait={} time_wait={} established={} listen_overflows={}c",
-                s.states.get("CLOSE_WAIT").copied().unwrap_or(0),
-                s.states.get("TIME_WAIT").copied().unwrap_or(0),
-                s.states.get("ESTABLISHED").copied().unwrap_or(0),
-                s.listen_overflows
-            )
-        })
-        .unwrap_or_default();
+    // A Kubernetes result always says what it covered: "all checks ok" about one namespace
+    // must not read as the whole cluster.
+    if r.kube_data {
+        summary.push(scope_words(r));
+    }
+    let perf = if r.perfdata.is_empty() {
+        String::new()
+    } else {
+        format!(" | {}", r.perfdata.join(" "))
+    };
     let _ = writeln!(
         out,
         "ONDECK {}{} - {}{perf}",
@@ -87,66 +90,18 @@ pub fn render_text(r: &CheckReport) -> String {
             }
         }
     }
-    if let Some(s) = &r.sockets {
-        let states: Vec<String> = s
-            .states
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "sockets ({}, {:.1} ms): {}",
-            s.backend.unwrap_or("?"),
-            s.poll_ms,
-            if states.is_empty() {
-                "none".into()
-            } else {
-                states.join(", ")
-            }
-        );
-        if !s.top_close_wait.is_empty() {
-            let top: Vec<String> = s
-                .top_close_wait
-                .iter()
-                .take(5)
-                .map(|p| match p.pid {
-                    Some(pid) => format!("{} (pid {pid}) {}", p.comm, p.count),
-                    None => format!("(unknown owner) {}", p.count),
-                })
-                .collect();
-            let _ = writeln!(out, "CLOSE_WAIT by process: {}", top.join(", "));
-        }
-        if !s.top_close_wait_peers.is_empty() {
-            let top: Vec<String> = s
-                .top_close_wait_peers
-                .iter()
-                .take(5)
-                .map(|p| format!("{} {}", p.peer, p.count))
-                .collect();
-            let _ = writeln!(out, "CLOSE_WAIT by peer: {}", top.join(", "));
-        }
-    }
-    if let Some(p) = &r.pvc_summary {
-        let c = &p.counts;
-        let _ = writeln!(
-            out,
-            "pvcs: {} claims ({} critical, {} warning), {} unused, {} at risk (reclaim Delete); \
-             {} PVs, {} orphaned",
-            p.claims, c.critical, c.warning, c.unused, c.at_risk, p.pvs, c.orphaned_pvs
-        );
-        if let Some(e) = &p.pv_error {
-            let _ = writeln!(
-                out,
-                "pvcs: PVs not readable, reclaim policies unknown: {}",
-                sanitize::line(e)
-            );
-        }
-        if let UsageStatus::Unavailable { why } = &p.usage {
-            let _ = writeln!(out, "pvcs: used space unknown: {}", sanitize::line(why));
-        }
+    for line in &r.text {
+        let _ = writeln!(out, "{line}");
     }
     out
+}
+
+/// `in all namespaces (context prod)` / `in namespace shop (context prod)`.
+fn scope_words(r: &CheckReport) -> String {
+    match &r.scope.context {
+        Some(c) => format!("{} (context {})", r.scope.phrase(), sanitize::line(c)),
+        None => r.scope.phrase(),
+    }
 }
 
 /// node_exporter textfile collector format.
@@ -166,6 +121,20 @@ pub fn render_prometheus(r: &CheckReport) -> String {
     let _ = writeln!(out, "ondeck_status {}", r.status.exit_code());
     let _ = writeln!(
         out,
+        "# HELP ondeck_scope_info What the Kubernetes sources covered: all namespaces or one, and the context."
+    );
+    let _ = writeln!(out, "# TYPE ondeck_scope_info gauge");
+    let (all, ns) = match &r.scope.namespaces {
+        crate::domain::pods::NamespaceScope::All => ("true", String::new()),
+        crate::domain::pods::NamespaceScope::One(n) => ("false", prometheus_label(n)),
+    };
+    let _ = writeln!(
+        out,
+        "ondeck_scope_info{{all_namespaces=\"{all}\",namespace=\"{ns}\",context=\"{}\"}} 1",
+        prometheus_label(r.scope.context.as_deref().unwrap_or(""))
+    );
+    let _ = writeln!(
+        out,
         "# HELP ondeck_source_up Whether the source produced data (1) or failed (0)."
     );
     let _ = writeln!(out, "# TYPE ondeck_source_up gauge");
@@ -174,7 +143,7 @@ pub fn render_prometheus(r: &CheckReport) -> String {
             let _ = writeln!(
                 out,
                 "ondeck_source_up{{source=\"{}\"}} {}",
-                label(name),
+                prometheus_label(name),
                 u8::from(s.status == SourceStatus::Ok)
             );
         }
@@ -184,105 +153,141 @@ pub fn render_prometheus(r: &CheckReport) -> String {
         "# HELP ondeck_check_level Level of each check: 0 ok, 1 warning, 2 critical."
     );
     let _ = writeln!(out, "# TYPE ondeck_check_level gauge");
+    let mut seen = Series::default();
     for c in &r.checks {
-        let _ = writeln!(
-            out,
-            "ondeck_check_level{{source=\"{}\",name=\"{}\",subject=\"{}\"}} {}",
-            label(c.source),
-            label(&c.name),
-            label(&c.subject),
-            level_num(c.level)
+        let labels = format!(
+            "source=\"{}\",name=\"{}\",subject=\"{}\"",
+            prometheus_label(c.source),
+            distinct_label(&c.name),
+            distinct_label(&c.subject),
         );
+        seen.write(&mut out, "ondeck_check_level", &labels, level_num(c.level));
     }
-    if let Some(p) = &r.pvc_summary {
-        let c = &p.counts;
-        let _ = writeln!(out, "# HELP ondeck_pvcs PersistentVolumeClaims by level.");
-        let _ = writeln!(out, "# TYPE ondeck_pvcs gauge");
-        for (level, n) in [
-            ("ok", c.ok),
-            ("warning", c.warning),
-            ("critical", c.critical),
-        ] {
-            let _ = writeln!(out, "ondeck_pvcs{{level=\"{level}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvcs_unused PersistentVolumeClaims no pod mounts."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvcs_unused gauge");
-        let _ = writeln!(out, "ondeck_pvcs_unused {}", c.unused);
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvcs_at_risk PersistentVolumeClaims bound to a PV with reclaim policy Delete."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvcs_at_risk gauge");
-        let _ = writeln!(out, "ondeck_pvcs_at_risk {}", c.at_risk);
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvs_orphaned PersistentVolumes Released or Failed."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvs_orphaned gauge");
-        let _ = writeln!(out, "ondeck_pvs_orphaned {}", c.orphaned_pvs);
-    }
-    if let Some(s) = &r.sockets {
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_sockets TCP sockets (IPv4 and IPv6) by state."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_sockets gauge");
-        for (state, n) in &s.states {
-            let _ = writeln!(out, "ondeck_tcp_sockets{{state=\"{state}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_close_wait_by_process CLOSE_WAIT sockets held per process."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_close_wait_by_process gauge");
-        for p in &s.top_close_wait {
-            let pid = p
-                .pid
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "unknown".into());
-            let _ = writeln!(
-                out,
-                "ondeck_tcp_close_wait_by_process{{pid=\"{pid}\",comm=\"{}\"}} {}",
-                label(&p.comm),
-                p.count
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_listen_overflows_total ListenOverflows since boot."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_listen_overflows_total counter");
-        let _ = writeln!(
-            out,
-            "ondeck_tcp_listen_overflows_total {}",
-            s.listen_overflows
-        );
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_tcp_listen_drops_total ListenDrops since boot."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_tcp_listen_drops_total counter");
-        let _ = writeln!(out, "ondeck_tcp_listen_drops_total {}", s.listen_drops);
-        if let Some(c) = &s.conntrack {
-            let _ = writeln!(
-                out,
-                "# HELP ondeck_conntrack_entries conntrack table entries and maximum."
-            );
-            let _ = writeln!(out, "# TYPE ondeck_conntrack_entries gauge");
-            let _ = writeln!(out, "ondeck_conntrack_entries {}", c.count);
-            let _ = writeln!(out, "ondeck_conntrack_max {}", c.max);
-        }
-    }
+    out.push_str(&r.prometheus);
     out
 }
 
-/// Escapes a Prometheus label value (backslash, double quote, newline) after sanitizing.
-pub(super) fn label(s: &str) -> String {
-    sanitize::line(s)
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domain::CheckStatus;
+
+    fn check(subject: &str) -> CheckResult {
+        CheckResult {
+            source: "pods",
+            name: "crashloop".into(),
+            subject: subject.into(),
+            level: Level::Warning,
+            value: 1.0,
+            threshold: None,
+            message: "m".into(),
+            for_evaluated: false,
+            for_: None,
+        }
+    }
+
+    fn report() -> CheckReport {
+        use crate::sources::sockets::source::{ConntrackRow, SocketsSection, TopProcess};
+        let top = |pid, comm: &str| TopProcess {
+            pid,
+            comm: comm.into(),
+            count: 3,
+        };
+        let sockets = SocketsSection {
+            backend: Some("netlink"),
+            states: BTreeMap::from([("CLOSE_WAIT", 6)]),
+            total: 6,
+            listen_overflows: 0,
+            listen_drops: 0,
+            // Two owners nobody could name: the same label set twice.
+            top_close_wait: vec![
+                top(None, "?"),
+                top(None, "?"),
+                top(Some(7), "ja\u{1b}[1mva"),
+            ],
+            top_close_wait_peers: Vec::new(),
+            close_wait_by_local_port: Vec::new(),
+            listeners: Vec::new(),
+            fd_usage: Vec::new(),
+            unreadable_processes: 0,
+            conntrack: Some(ConntrackRow {
+                count: 10,
+                max: 100,
+                pct: 10.0,
+            }),
+            poll_ms: 1.0,
+        };
+        CheckReport {
+            status: CheckStatus::Warning,
+            generated_at: "2026-12-02T00:00:00Z".into(),
+            demo: false,
+            scope: Default::default(),
+            // Three subjects that clean up to the same text (one is that text itself).
+            checks: vec![
+                check("shop/api\u{7}x"),
+                check("shop/api\u{8}x"),
+                check("shop/api\u{FFFD}x"),
+            ],
+            sources: BTreeMap::new(),
+            sections: BTreeMap::new(),
+            text: Vec::new(),
+            perfdata: Vec::new(),
+            prometheus: sockets.prometheus(),
+            kube_data: false,
+        }
+    }
+
+    #[test]
+    fn series_are_unique_when_names_clean_up_alike() {
+        let p = render_prometheus(&report());
+        let mut series = std::collections::HashSet::new();
+        for line in p.lines().filter(|l| !l.starts_with('#')) {
+            let (s, value) = line.rsplit_once(' ').unwrap_or((line, ""));
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+            assert!(series.insert(s.to_string()), "duplicate series {s}:\n{p}");
+        }
+        let levels: Vec<&str> = p
+            .lines()
+            .filter(|l| l.starts_with("ondeck_check_level{"))
+            .collect();
+        assert_eq!(levels.len(), 3, "{p}");
+        assert!(
+            levels
+                .iter()
+                .any(|l| l.contains("subject=\"shop/api\u{FFFD}x\"}")),
+            "the clean name keeps its text: {p}"
+        );
+        assert!(!p.contains('\u{1b}') && !p.contains('\u{7}'), "{p}");
+        assert!(p.contains("comm=\"java~"), "{p}");
+        assert!(p.contains("series=\"2\""), "{p}");
+    }
+
+    #[test]
+    fn every_sample_follows_its_own_help_and_type() {
+        let p = render_prometheus(&report());
+        let mut current: Option<&str> = None;
+        let mut helped = std::collections::HashSet::new();
+        for line in p.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                helped.insert(rest.split(' ').next().unwrap_or(""));
+            } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+                current = rest.split(' ').next();
+            } else {
+                let name = line.split(['{', ' ']).next().unwrap_or("");
+                assert_eq!(Some(name), current, "{name} under another TYPE:\n{p}");
+                assert!(helped.contains(name), "{name} has no HELP:\n{p}");
+            }
+        }
+        assert!(p.contains("ondeck_conntrack_max 100\n"), "{p}");
+    }
+
+    #[test]
+    fn distinct_labels_are_stable_and_leave_clean_names_alone() {
+        assert_eq!(distinct_label("grafana-data"), "grafana-data");
+        assert_eq!(distinct_label("a\u{7}b"), distinct_label("a\u{7}b"));
+        assert_ne!(distinct_label("a\u{7}b"), distinct_label("a\u{8}b"));
+        assert!(distinct_label("a\u{7}b").starts_with("a\u{FFFD}b~"));
+    }
 }

@@ -1,29 +1,96 @@
-//! `ondeck check`: one evaluation of every available source, printed as text, JSON or
-//! Prometheus textfile format, with the Nagios exit code (0 OK, 1 WARNING, 2 CRITICAL,
-//! 3 UNKNOWN). In one-shot mode `for` durations are not evaluated; each check says so.
+//! `ondeck check`: one evaluation of every registered source (`crate::sources::registry`),
+//! printed as text, JSON or Prometheus textfile format, with the Nagios exit code (0 OK,
+//! 1 WARNING, 2 CRITICAL, 3 UNKNOWN). In one-shot mode `for` durations are not evaluated; each
+//! check says so. Each source renders its own section; this module frames them.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::config::Config;
-use crate::domain::pvcs::{PvcCounts, PvcsSnapshot, StorageClassInfo, UsageStatus};
-use crate::domain::sockets::{SocketSnapshot, TcpState};
+use crate::domain::pods::NamespaceScope;
 use crate::domain::{CheckStatus, Level};
-use crate::rules::{self, CheckResult};
+use crate::rules::CheckResult;
 use crate::sanitize;
+use crate::sources::kube::TargetArgs;
+use crate::sources::registry::{self, CheckData, CollectCtx, SectionCtx};
 use crate::sources::{SourceError, SourceId};
 
 mod format;
-#[cfg(test)]
-use format::label;
+pub use crate::sources::registry::{Series, distinct_label, prometheus_label};
 pub use format::{render_prometheus, render_text};
 
-/// Sources `check` knows; `--only` takes these names.
-pub const SOURCES: &[SourceId] = &[SourceId::Sockets, SourceId::Pods, SourceId::Pvcs];
+/// Sources `check` knows, in registry order; `--only` takes their names.
+pub fn sources() -> Vec<SourceId> {
+    registry::SOURCES.iter().map(|s| s.id()).collect()
+}
+
+/// `ondeck check`'s own flags (the global ones arrive resolved, as a [`Startup`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Only these sources, comma-separated (e.g. sockets).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// node_exporter textfile collector format.
+    Prometheus,
+}
+
+/// What the Kubernetes sources covered: all namespaces or one, and the context. In JSON
+/// `{"namespaces": "all", "context": "prod"}` or `{"namespace": "shop", "context": "prod"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckScope {
+    pub namespaces: NamespaceScope,
+    /// The kubeconfig context used (`None` when it could not be resolved, e.g. no kubeconfig).
+    pub context: Option<String>,
+}
+
+impl Default for CheckScope {
+    fn default() -> Self {
+        CheckScope {
+            namespaces: NamespaceScope::All,
+            context: None,
+        }
+    }
+}
+
+impl CheckScope {
+    /// `in all namespaces` / `in namespace shop`.
+    pub fn phrase(&self) -> String {
+        crate::startup::scope_phrase(&self.namespaces)
+    }
+}
+
+impl Serialize for CheckScope {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(2))?;
+        match &self.namespaces {
+            NamespaceScope::All => m.serialize_entry("namespaces", "all")?,
+            NamespaceScope::One(ns) => m.serialize_entry("namespace", &sanitize::line(ns))?,
+        }
+        m.serialize_entry(
+            "context",
+            &self
+                .context
+                .as_deref()
+                .map(|c| sanitize::line(c).into_owned()),
+        )?;
+        m.end()
+    }
+}
 
 /// How long one source may take in one-shot mode before it counts as failed.
 const SOURCE_DEADLINE: Duration = Duration::from_secs(30);
@@ -51,412 +118,211 @@ pub struct CheckReport {
     pub status: CheckStatus,
     pub generated_at: String,
     pub demo: bool,
+    /// Which namespaces (and context) the Kubernetes sources covered.
+    pub scope: CheckScope,
     pub checks: Vec<CheckResult>,
     pub sources: BTreeMap<&'static str, SourceReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sockets: Option<SocketsSection>,
-    /// Pod rows with `level` and `reasons` (see `sources::kube::check_json`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pods: Option<serde_json::Value>,
-    /// Claim rows with `level`, `reasons`, `markers` (see `sources::kube::pvcs_check_json`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pvcs: Option<serde_json::Value>,
-    /// PV rows with `level`, `reasons`, `orphaned` (see `sources::kube::pvs_check_json`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pvs: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pvc_summary: Option<PvcSummary>,
+    /// Each source's members (`sockets`; `pods`; `pvcs`, `pvs`, `pvc_summary`), flattened into
+    /// the top level.
+    #[serde(flatten)]
+    pub sections: BTreeMap<&'static str, serde_json::Value>,
+    /// The sources' text lines, in registry order.
+    #[serde(skip)]
+    pub text: Vec<String>,
+    /// Nagios perfdata items for the first line.
+    #[serde(skip)]
+    pub perfdata: Vec<String>,
+    /// The sources' Prometheus metrics.
+    #[serde(skip)]
+    pub prometheus: String,
+    /// Whether a Kubernetes source produced data (the summary then names the scope).
+    #[serde(skip)]
+    pub kube_data: bool,
 }
 
-/// Counts and caveats of the PVC source, for the summary line and Prometheus.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PvcSummary {
-    pub claims: usize,
-    pub pvs: usize,
-    pub counts: PvcCounts,
-    /// Why PVs could not be listed (reclaim policies then unknown: no AT RISK markers).
-    pub pv_error: Option<String>,
-    /// Whether used space could be collected (`ok`, `unavailable` with `why`, `not_collected`).
-    pub usage: UsageStatus,
-    pub storage_classes: Vec<StorageClassInfo>,
-}
-
-impl PvcSummary {
-    pub fn from_snapshot(s: &PvcsSnapshot) -> Self {
-        let clean = |t: &str| sanitize::line(t).into_owned();
-        PvcSummary {
-            claims: s.rows.len(),
-            pvs: s.pvs.len(),
-            counts: s.counts(),
-            pv_error: s.pv_error.as_ref().map(|e| clean(&e.to_string())),
-            usage: match &s.usage {
-                UsageStatus::Unavailable { why } => UsageStatus::Unavailable { why: clean(why) },
-                other => other.clone(),
-            },
-            storage_classes: s
-                .storage_classes
-                .iter()
-                .map(|c| StorageClassInfo {
-                    name: clean(&c.name),
-                    provisioner: clean(&c.provisioner),
-                    reclaim_policy: clean(&c.reclaim_policy),
-                    volume_binding_mode: c.volume_binding_mode.as_deref().map(clean),
-                    ..c.clone()
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SocketsSection {
-    pub backend: Option<&'static str>,
-    pub states: BTreeMap<&'static str, u64>,
-    pub total: u64,
-    pub listen_overflows: u64,
-    pub listen_drops: u64,
-    pub top_close_wait: Vec<TopProcess>,
-    pub top_close_wait_peers: Vec<TopPeer>,
-    pub close_wait_by_local_port: Vec<TopPort>,
-    pub listeners: Vec<ListenerRow>,
-    pub fd_usage: Vec<FdRow>,
-    pub unreadable_processes: u64,
-    pub conntrack: Option<ConntrackRow>,
-    pub poll_ms: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TopProcess {
-    pub pid: Option<u32>,
-    pub comm: String,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TopPeer {
-    pub peer: String,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TopPort {
-    pub port: u16,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ListenerRow {
-    pub local: String,
-    pub queued: u32,
-    pub backlog: u32,
-    pub fill_pct: f64,
-    pub pid: Option<u32>,
-    pub comm: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FdRow {
-    pub pid: u32,
-    pub comm: String,
-    pub open: u64,
-    pub soft_limit: Option<u64>,
-    pub pct: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConntrackRow {
-    pub count: u64,
-    pub max: u64,
-    pub pct: f64,
-}
-
-impl SocketsSection {
-    pub fn from_snapshot(s: &SocketSnapshot) -> Self {
-        let clean = |t: &str| sanitize::line(t).into_owned();
-        SocketsSection {
-            backend: s.backend.map(|b| match b {
-                crate::domain::sockets::SocketBackend::Netlink => "netlink",
-                crate::domain::sockets::SocketBackend::ProcNet => "proc",
-            }),
-            states: TcpState::ALL
-                .iter()
-                .map(|st| (st.netstat_name(), s.states.get(*st)))
-                .collect(),
-            total: s.states.total(),
-            listen_overflows: s.listen.overflows,
-            listen_drops: s.listen.drops,
-            top_close_wait: s
-                .close_wait_by_process
-                .iter()
-                .map(|p| TopProcess {
-                    pid: p.pid,
-                    comm: clean(&p.comm),
-                    count: p.count,
-                })
-                .collect(),
-            top_close_wait_peers: s
-                .close_wait_by_peer
-                .iter()
-                .map(|p| TopPeer {
-                    peer: p.peer.to_string(),
-                    count: p.count,
-                })
-                .collect(),
-            close_wait_by_local_port: s
-                .close_wait_by_local_port
-                .iter()
-                .map(|p| TopPort {
-                    port: p.port,
-                    count: p.count,
-                })
-                .collect(),
-            listeners: s
-                .listeners
-                .iter()
-                .map(|l| ListenerRow {
-                    local: l.local.to_string(),
-                    queued: l.queued,
-                    backlog: l.backlog,
-                    fill_pct: round1(l.fill_pct()),
-                    pid: l.pid,
-                    comm: l.comm.as_deref().map(clean),
-                })
-                .collect(),
-            fd_usage: s
-                .fd_usage
-                .iter()
-                .map(|f| FdRow {
-                    pid: f.pid,
-                    comm: clean(&f.comm),
-                    open: f.open,
-                    soft_limit: f.soft_limit,
-                    pct: f.pct().map(round1),
-                })
-                .collect(),
-            unreadable_processes: s.unreadable_processes,
-            conntrack: s.conntrack.map(|c| ConntrackRow {
-                count: c.count,
-                max: c.max,
-                pct: round1(c.pct()),
-            }),
-            poll_ms: s.poll_duration.as_secs_f64() * 1000.0,
-        }
-    }
-}
-
-fn round1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
+/// One source's collection: its data (or why there is none) and how long it took.
+#[derive(Debug)]
+pub struct Collection {
+    pub source: SourceId,
+    pub result: Result<Box<dyn CheckData>, SourceError>,
+    pub took: Duration,
 }
 
 /// What one run of the sources produced, before rendering.
 #[derive(Debug, Default)]
 pub struct Collected {
-    pub sockets: Option<(Result<SocketSnapshot, SourceError>, Duration)>,
-    pub pods: Option<(
-        Result<Vec<crate::domain::pods::PodRow>, SourceError>,
-        Duration,
-    )>,
-    pub pvcs: Option<(Result<PvcsSnapshot, SourceError>, Duration)>,
+    pub results: Vec<Collection>,
+    /// What the Kubernetes sources covered.
+    pub scope: CheckScope,
 }
 
-/// One source's entry in `sources`: on data, `use_data` adds its checks and section; a
-/// failure makes the whole check UNKNOWN, "not configured" does not.
-fn source_report<T>(
-    result: &Result<T, SourceError>,
-    took: Duration,
-    status: &mut CheckStatus,
-    use_data: impl FnOnce(&T),
-) -> SourceReport {
-    let duration_ms = Some(took.as_secs_f64() * 1000.0);
-    match result {
-        Ok(data) => {
-            use_data(data);
-            SourceReport {
-                status: SourceStatus::Ok,
-                error: None,
-                duration_ms,
-            }
-        }
-        Err(e) => {
-            if e.is_failure() {
-                *status = status.combine(CheckStatus::Unknown);
-            }
-            SourceReport {
-                status: if e.is_failure() {
-                    SourceStatus::Failed
-                } else {
-                    SourceStatus::NotConfigured
-                },
-                error: Some(e.to_string()),
-                duration_ms,
-            }
-        }
+impl Collected {
+    /// Adds one source's result (tests feed snapshots this way).
+    pub fn with<T: CheckData + 'static>(
+        mut self,
+        source: SourceId,
+        result: Result<T, SourceError>,
+        took: Duration,
+    ) -> Self {
+        self.results.push(Collection {
+            source,
+            result: result.map(|d| Box::new(d) as Box<dyn CheckData>),
+            took,
+        });
+        self
     }
 }
 
-/// Builds the report from collected data: pure, so tests feed it snapshots.
+/// Builds the report from collected data: pure, so tests feed it snapshots. A failed source
+/// makes the whole check UNKNOWN; "not configured" does not.
 pub fn build_report(
     cfg: &Config,
     collected: &Collected,
     demo: bool,
     now: jiff::Timestamp,
 ) -> CheckReport {
-    let mut status = CheckStatus::Ok;
-    let mut checks = Vec::new();
-    let mut sources = BTreeMap::new();
-    let mut sockets = None;
-
-    if let Some((result, took)) = &collected.sockets {
-        let report = source_report(result, *took, &mut status, |snap| {
-            let conds = rules::sockets::evaluate(snap, &cfg.rules.sockets);
-            checks.extend(rules::one_shot(&conds));
-            sockets = Some(SocketsSection::from_snapshot(snap));
-        });
-        sources.insert("sockets", report);
-    }
-
-    // Pods: one list, the same rules as the TUI.
-    let mut pods = None;
-    if let Some((result, took)) = &collected.pods {
-        let report = source_report(result, *took, &mut status, |rows| {
-            checks.extend(rules::one_shot(&rules::pods::evaluate(rows)));
-            pods = Some(crate::sources::kube::check_json(rows, now));
-        });
-        sources.insert("pods", report);
-    }
-
-    // PVCs: one list of claims, PVs, StorageClasses and pods, the same rules as the TUI.
-    let (mut pvcs, mut pvs, mut pvc_summary) = (None, None, None);
-    if let Some((result, took)) = &collected.pvcs {
-        let report = source_report(result, *took, &mut status, |snap| {
-            // Subjects and messages carry names and messages from the cluster.
-            checks.extend(
-                rules::one_shot(&rules::pvcs::evaluate(snap))
-                    .into_iter()
-                    .map(|mut c| {
-                        c.subject = sanitize::line(&c.subject).into_owned();
-                        c.message = sanitize::line(&c.message).into_owned();
-                        c
-                    }),
-            );
-            pvcs = Some(crate::sources::kube::pvcs_check_json(&snap.rows, now));
-            pvs = Some(crate::sources::kube::pvs_check_json(&snap.pvs, now));
-            pvc_summary = Some(PvcSummary::from_snapshot(snap));
-        });
-        sources.insert("pvcs", report);
-    }
-
-    let worst = checks.iter().map(|c| c.level).max().unwrap_or(Level::Ok);
-    status = status.combine(CheckStatus::from_level(worst));
-    CheckReport {
-        status,
+    let scope_words = match &collected.scope.context {
+        Some(c) => format!(
+            "{} (context {})",
+            collected.scope.phrase(),
+            sanitize::line(c)
+        ),
+        None => collected.scope.phrase(),
+    };
+    let ctx = SectionCtx {
+        cfg,
+        now,
+        scope_words: &scope_words,
+    };
+    let mut report = CheckReport {
+        status: CheckStatus::Ok,
         generated_at: now.to_string(),
         demo,
-        checks,
-        sources,
-        sockets,
-        pods,
-        pvcs,
-        pvs,
-        pvc_summary,
-    }
-}
-
-/// `job` if `source` is selected, under [`SOURCE_DEADLINE`], with how long it took.
-async fn timed<T>(
-    only: &[SourceId],
-    source: SourceId,
-    job: impl std::future::Future<Output = Result<T, SourceError>>,
-) -> Option<(Result<T, SourceError>, Duration)> {
-    if !only.contains(&source) {
-        return None;
-    }
-    let started = Instant::now();
-    let result = match tokio::time::timeout(SOURCE_DEADLINE, job).await {
-        Ok(r) => r,
-        Err(_) => Err(SourceError::Timeout(format!(
-            "{} took longer than {SOURCE_DEADLINE:?}",
-            source.name()
-        ))),
+        scope: collected.scope.clone(),
+        checks: Vec::new(),
+        sources: BTreeMap::new(),
+        sections: BTreeMap::new(),
+        text: Vec::new(),
+        perfdata: Vec::new(),
+        prometheus: String::new(),
+        kube_data: false,
     };
-    Some((result, started.elapsed()))
+    // Registry order, whatever order the collections finished in.
+    let mut results: Vec<&Collection> = collected.results.iter().collect();
+    results.sort_by_key(|c| {
+        registry::SOURCES
+            .iter()
+            .position(|s| s.id() == c.source)
+            .unwrap_or(usize::MAX)
+    });
+    for c in results {
+        let duration_ms = Some(c.took.as_secs_f64() * 1000.0);
+        let entry = match &c.result {
+            Ok(data) => {
+                let section = data.section(&ctx);
+                report.checks.extend(section.checks);
+                report.sections.extend(section.json);
+                report.text.extend(section.text);
+                report.perfdata.extend(section.perfdata);
+                report.prometheus.push_str(&section.prometheus);
+                report.kube_data |= registry::source(c.source).is_some_and(|s| s.kubernetes());
+                SourceReport {
+                    status: SourceStatus::Ok,
+                    error: None,
+                    duration_ms,
+                }
+            }
+            Err(e) => {
+                if e.is_failure() {
+                    report.status = report.status.combine(CheckStatus::Unknown);
+                }
+                SourceReport {
+                    status: if e.is_failure() {
+                        SourceStatus::Failed
+                    } else {
+                        SourceStatus::NotConfigured
+                    },
+                    error: Some(sanitize::line(&e.to_string()).into_owned()),
+                    duration_ms,
+                }
+            }
+        };
+        report.sources.insert(c.source.name(), entry);
+    }
+    let worst = report
+        .checks
+        .iter()
+        .map(|c| c.level)
+        .max()
+        .unwrap_or(Level::Ok);
+    report.status = report.status.combine(CheckStatus::from_level(worst));
+    report
 }
 
 /// Runs the selected sources once, concurrently, each under a deadline. `kube` says which
-/// Kubernetes target to use (`--kubeconfig`, `--context`, `-n`, `-A`, or the demo cluster).
-pub async fn collect(
-    cfg: &Config,
-    only: &[SourceId],
-    kube: &crate::sources::kube::TargetArgs,
-) -> Collected {
-    let mut out = Collected::default();
-    let pods_job = timed(only, SourceId::Pods, async {
-        let env = crate::sources::kube::KubeEnv::from_process();
-        crate::sources::kube::collect_pods_once(cfg, kube, &env).await
-    });
-    let pvcs_job = timed(only, SourceId::Pvcs, async {
-        let env = crate::sources::kube::KubeEnv::from_process();
-        crate::sources::kube::collect_pvcs_once(cfg, kube, &env).await
-    });
-    let sockets_job = async {
-        if !only.contains(&SourceId::Sockets) {
-            return None;
-        }
-        let started = Instant::now();
-        let opts = crate::sources::socket_options(&cfg.sockets);
-        let job = tokio::task::spawn_blocking(move || {
-            let mut collector = crate::sources::sockets::SocketCollector::new(opts);
-            collector.poll(Instant::now(), true)
+/// Kubernetes target to use (the startup's, or the demo cluster's).
+pub async fn collect(cfg: &Config, only: &[SourceId], kube: &TargetArgs) -> Collected {
+    let ctx = CollectCtx { cfg, kube };
+    let jobs = registry::SOURCES
+        .iter()
+        .filter(|s| only.contains(&s.id()))
+        .map(|s| {
+            let ctx = &ctx;
+            async move {
+                let (result, took) =
+                    registry::timed(s.id(), SOURCE_DEADLINE, s.collect_once(ctx)).await;
+                Collection {
+                    source: s.id(),
+                    result,
+                    took,
+                }
+            }
         });
-        let result = match tokio::time::timeout(SOURCE_DEADLINE, job).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(join)) => Err(SourceError::Other(format!("sockets poll crashed: {join}"))),
-            Err(_) => Err(SourceError::Timeout(format!(
-                "sockets poll took longer than {SOURCE_DEADLINE:?}"
-            ))),
-        };
-        Some((result, started.elapsed()))
-    };
-    (out.sockets, out.pods, out.pvcs) = tokio::join!(sockets_job, pods_job, pvcs_job);
-    out
+    let results = futures::future::join_all(jobs).await;
+    Collected {
+        results,
+        scope: CheckScope {
+            namespaces: match (&kube.namespace, kube.all_namespaces) {
+                (Some(ns), false) => NamespaceScope::One(ns.clone()),
+                _ => NamespaceScope::All,
+            },
+            // Only the kubeconfig is read here (no network): the context the sources use.
+            context: crate::sources::kube::client::resolve(
+                kube,
+                &crate::sources::kube::KubeEnv::from_process(),
+            )
+            .ok()
+            .map(|r| r.context),
+        },
+    }
 }
 
 /// Parses `--only`; unknown names are an error listing the known ones.
 pub fn parse_only(only: &[String]) -> Result<Vec<SourceId>, String> {
     if only.is_empty() {
-        return Ok(SOURCES.to_vec());
+        return Ok(sources());
     }
     only.iter()
         .map(|name| {
             let name = name.trim();
-            SOURCES
-                .iter()
-                .copied()
-                .find(|s| s.name() == name)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = SOURCES.iter().map(|s| s.name()).collect();
-                    format!(
-                        "unknown source {name:?} in --only (known: {})",
-                        known.join(", ")
-                    )
-                })
+            registry::by_name(name).map(|s| s.id()).ok_or_else(|| {
+                let known: Vec<&str> = sources().iter().map(|s| s.name()).collect();
+                format!(
+                    "unknown source {name:?} in --only (known: {})",
+                    known.join(", ")
+                )
+            })
         })
         .collect()
 }
 
-/// The `check` subcommand. Returns the process exit code.
-pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
+/// The `check` subcommand on a resolved [`Startup`](crate::startup::Startup). Returns the
+/// process exit code.
+pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
     let format = if args.json {
         CheckFormat::Json
     } else {
         args.format
-    };
-    let (cfg, _) = match crate::cli::effective_config(g) {
-        Ok(c) => c,
-        Err(e) => {
-            println!("ONDECK UNKNOWN - config: {e}");
-            return CheckStatus::Unknown.exit_code();
-        }
     };
     let only = match parse_only(&args.only) {
         Ok(o) => o,
@@ -465,29 +331,23 @@ pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
             return CheckStatus::Unknown.exit_code();
         }
     };
-    // --demo: the pods come from the built-in simulated cluster (kept alive for the run).
-    let demo = if g.demo {
-        match crate::demo::Demo::start(g.scenario.as_deref()).await {
-            Ok(d) => Some(d),
-            Err(e) => {
-                println!("ONDECK UNKNOWN - demo cluster: {e}");
-                return CheckStatus::Unknown.exit_code();
-            }
+    // --demo: the Kubernetes sources read the built-in simulated cluster (alive for the run).
+    let launched = match startup.launch().await {
+        Ok(l) => l,
+        Err(e) => {
+            println!("ONDECK UNKNOWN - demo cluster: {e:#}");
+            return CheckStatus::Unknown.exit_code();
         }
-    } else {
-        None
     };
-    let kube = match &demo {
-        Some(d) => crate::sources::kube::TargetArgs::for_kubeconfig(d.kubeconfig()),
-        None => crate::sources::kube::TargetArgs {
-            kubeconfig: g.kubeconfig.clone(),
-            context: g.context.clone(),
-            namespace: g.namespace.clone(),
-            all_namespaces: g.all_namespaces,
-        },
-    };
-    let collected = collect(&cfg, &only, &kube).await;
-    let report = build_report(&cfg, &collected, g.demo, jiff::Timestamp::now());
+    let cfg = &startup.config;
+    let collected = collect(cfg, &only, &launched.target().args()).await;
+    let report = build_report(
+        cfg,
+        &collected,
+        launched.demo().is_some(),
+        jiff::Timestamp::now(),
+    );
+    launched.stop().await;
     let text = match format {
         CheckFormat::Text => render_text(&report),
         CheckFormat::Json => match serde_json::to_string_pretty(&report) {
@@ -503,7 +363,9 @@ pub async fn main(g: &GlobalArgs, args: &CheckArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::sockets::{PeerCount, ProcessCount, SocketBackend};
+    use crate::domain::sockets::{
+        PeerCount, ProcessCount, SocketBackend, SocketSnapshot, TcpState,
+    };
 
     fn snap(close_wait: u64) -> SocketSnapshot {
         let mut s = SocketSnapshot {
@@ -525,10 +387,7 @@ mod tests {
     }
 
     fn report(c: Result<SocketSnapshot, SourceError>) -> CheckReport {
-        let collected = Collected {
-            sockets: Some((c, Duration::from_millis(3))),
-            ..Default::default()
-        };
+        let collected = Collected::default().with(SourceId::Sockets, c, Duration::from_millis(3));
         let now = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
         build_report(&Config::default(), &collected, false, now)
     }
@@ -627,12 +486,12 @@ mod tests {
             let (_, value) = line.rsplit_once(' ').expect("metric value");
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
-        assert_eq!(label("a\"b\\c"), "a\\\"b\\\\c");
+        assert_eq!(prometheus_label("a\"b\\c"), "a\\\"b\\\\c");
     }
 
     #[test]
     fn only_rejects_unknown_sources() {
-        assert_eq!(parse_only(&[]).expect("all"), SOURCES.to_vec());
+        assert_eq!(parse_only(&[]).expect("all"), sources());
         assert_eq!(
             parse_only(&["sockets".into()]).expect("known"),
             vec![SourceId::Sockets]

@@ -2,9 +2,12 @@
 
 pub mod compact;
 pub mod level;
+pub mod pane;
 pub mod pods;
 pub mod pvcs;
 pub mod sockets;
+pub mod source;
 pub mod text;
 
 pub use level::{CheckStatus, Level};
+pub use source::{SourceError, SourceId};

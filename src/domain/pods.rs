@@ -516,7 +516,7 @@ pub struct ApiHealth {
     /// Latency of the last completed request (list or watch start).
     pub last_latency: Option<Duration>,
     /// The last error, in plain words, if the last attempt failed.
-    pub last_error: Option<crate::sources::SourceError>,
+    pub last_error: Option<super::SourceError>,
     /// Last time the watch delivered anything (event or bookmark) or a list completed.
     pub last_contact: Option<Timestamp>,
     /// Reconnects since start.

@@ -335,7 +335,7 @@ pub struct PvcsSnapshot {
     pub rows: Vec<PvcRow>,
     /// Every PV (cluster-scoped; empty with a reason in `pv_error` when forbidden).
     pub pvs: Vec<PvRow>,
-    pub pv_error: Option<crate::sources::SourceError>,
+    pub pv_error: Option<super::SourceError>,
     pub storage_classes: Vec<StorageClassInfo>,
     pub usage: UsageStatus,
     pub api: ApiHealth,

@@ -1,11 +1,20 @@
-//! The optional `alerts.command`: run through `sh -c` on every alert transition with the alert
-//! in `ONDECK_ALERT_*` environment variables, killed after a timeout. Its output never reaches
-//! the terminal (the TUI owns it): it is logged.
+//! The optional `alerts.command`: run through `sh -c` once per group transition (a group
+//! starts pending or firing, clears, or is acknowledged), with the group and a representative
+//! alert in `ONDECK_ALERT_*` environment variables, killed after a timeout. Its output never
+//! reaches the terminal (the TUI owns it): it is logged.
+//!
+//! Runs happen on their own bounded pool ([`HookPool`]): a few at a time behind a bounded
+//! queue. When the queue is full a run is dropped and counted, never waited for, so a storm of
+//! transitions and a slow command can never hold up user input or a guarded flow.
 
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::Transition;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::GroupTransition;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -17,34 +26,67 @@ pub enum HookError {
     Wait(#[source] std::io::Error),
 }
 
-/// The environment the command sees.
-pub fn alert_env(t: &Transition) -> Vec<(&'static str, String)> {
+/// The environment the command sees. For a single alert the variables are those of that alert
+/// (as before groups existed); for a group of several, `SUBJECT` and `MESSAGE` summarize the
+/// group and `ONDECK_ALERT_SUBJECTS` lists the first members, one per line.
+pub fn alert_env(t: &GroupTransition) -> Vec<(&'static str, String)> {
     let a = &t.alert;
+    let (subject, message) = if t.count <= 1 {
+        (a.key.subject.clone(), a.message.clone())
+    } else {
+        (
+            format!("{} and {} more", a.key.subject, t.count - 1),
+            format!(
+                "{} {} ({}); first: {}",
+                t.title,
+                where_text(t),
+                a.key.rule,
+                a.message
+            ),
+        )
+    };
     vec![
         ("ONDECK_ALERT_STATE", t.kind.label().to_string()),
         ("ONDECK_ALERT_LEVEL", a.key.level.label().to_string()),
         ("ONDECK_ALERT_SOURCE", a.key.source.name().to_string()),
         ("ONDECK_ALERT_RULE", a.key.rule.clone()),
-        ("ONDECK_ALERT_SUBJECT", a.key.subject.clone()),
+        ("ONDECK_ALERT_TITLE", t.title.to_string()),
+        ("ONDECK_ALERT_SUBJECT", subject),
         ("ONDECK_ALERT_VALUE", format!("{}", a.value)),
         (
             "ONDECK_ALERT_THRESHOLD",
             format!("{} {}", a.op.symbol(), a.threshold),
         ),
-        ("ONDECK_ALERT_MESSAGE", a.message.clone()),
+        ("ONDECK_ALERT_VALUE_TEXT", a.value_text(t.at_wall)),
+        ("ONDECK_ALERT_LIMIT_TEXT", a.limit_text()),
+        ("ONDECK_ALERT_MESSAGE", message),
         ("ONDECK_ALERT_SINCE", a.since_wall.to_string()),
         ("ONDECK_ALERT_AT", t.at_wall.to_string()),
         (
             "ONDECK_ALERT_ACK_NOTE",
             a.ack.as_ref().map(|k| k.note.clone()).unwrap_or_default(),
         ),
+        ("ONDECK_ALERT_COUNT", t.count.to_string()),
+        ("ONDECK_ALERT_NAMESPACES", t.namespaces.to_string()),
+        ("ONDECK_ALERT_OLDEST", t.oldest.to_string()),
+        ("ONDECK_ALERT_SUBJECTS", t.subjects.join("\n")),
     ]
+}
+
+/// `x150 in 12 namespaces`.
+fn where_text(t: &GroupTransition) -> String {
+    let n = super::display::group(t.count as u64);
+    match t.namespaces {
+        0 => format!("x{n}"),
+        1 => format!("x{n} in 1 namespace"),
+        k => format!("x{n} in {k} namespaces"),
+    }
 }
 
 /// Runs `cmd` for transition `t`, waiting at most `timeout` (then the process is killed).
 pub async fn run_alert_command(
     cmd: &str,
-    t: &Transition,
+    t: &GroupTransition,
     timeout: Duration,
 ) -> Result<ExitStatus, HookError> {
     let child = tokio::process::Command::new("sh")
@@ -64,6 +106,7 @@ pub async fn run_alert_command(
                 stdout = %String::from_utf8_lossy(&out.stdout).trim(),
                 stderr = %String::from_utf8_lossy(&out.stderr).trim(),
                 rule = %t.alert.key.rule,
+                count = t.count,
                 state = t.kind.label(),
                 "alert command finished"
             );
@@ -75,16 +118,116 @@ pub async fn run_alert_command(
     }
 }
 
+/// Alert-command runs at once.
+pub const HOOK_WORKERS: usize = 4;
+/// Runs waiting for a worker before new ones are dropped.
+pub const HOOK_QUEUE: usize = 32;
+
+/// How one run ended, for the UI (only failures are reported).
+#[derive(Debug, Clone)]
+pub struct HookFailure {
+    pub rule: String,
+    pub subject: String,
+    /// `Ok(code)`: exited non-zero (`None`: killed by a signal); `Err`: did not run or timed out.
+    pub outcome: Result<Option<i32>, String>,
+}
+
+/// The alert command's own pool: a bounded queue in front of [`HOOK_WORKERS`] workers on their
+/// own task. [`HookPool::submit`] never waits: a full queue drops the run and counts it.
+#[derive(Debug, Clone)]
+pub struct HookPool {
+    queue: mpsc::Sender<GroupTransition>,
+    dropped: Arc<AtomicU64>,
+    started: Arc<AtomicU64>,
+}
+
+impl HookPool {
+    /// Starts the pool for `cmd`. Failures go to `failures` when it has room (they are logged
+    /// either way).
+    pub fn spawn(
+        cmd: String,
+        timeout: Duration,
+        workers: usize,
+        queue: usize,
+        failures: Option<mpsc::Sender<HookFailure>>,
+    ) -> HookPool {
+        let (tx, mut rx) = mpsc::channel::<GroupTransition>(queue.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let started = Arc::new(AtomicU64::new(0));
+        let started_in = started.clone();
+        let slots = Arc::new(Semaphore::new(workers.max(1)));
+        tokio::spawn(async move {
+            while let Some(t) = rx.recv().await {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                started_in.fetch_add(1, Ordering::Relaxed);
+                let cmd = cmd.clone();
+                let failures = failures.clone();
+                tokio::spawn(async move {
+                    let outcome = run_alert_command(&cmd, &t, timeout).await;
+                    drop(permit);
+                    let outcome = match outcome {
+                        Ok(status) if status.success() => return,
+                        Ok(status) => Ok(status.code()),
+                        Err(e) => {
+                            tracing::warn!(rule = %t.alert.key.rule, error = %e, "alert command failed");
+                            Err(e.to_string())
+                        }
+                    };
+                    if let Some(f) = failures {
+                        let _ = f.try_send(HookFailure {
+                            rule: t.alert.key.rule.clone(),
+                            subject: t.alert.key.subject.clone(),
+                            outcome,
+                        });
+                    }
+                });
+            }
+        });
+        HookPool {
+            queue: tx,
+            dropped,
+            started,
+        }
+    }
+
+    /// Queues a run; `false` (and counted) when the queue is full or the pool is gone.
+    pub fn submit(&self, t: GroupTransition) -> bool {
+        match self.queue.try_send(t) {
+            Ok(()) => true,
+            Err(e) => {
+                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                let t = match &e {
+                    mpsc::error::TrySendError::Full(t) | mpsc::error::TrySendError::Closed(t) => t,
+                };
+                tracing::warn!(rule = %t.alert.key.rule, dropped = n, "alert command queue full: run dropped");
+                false
+            }
+        }
+    }
+
+    /// Runs dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Runs started so far.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Comparison, ThresholdRule};
     use crate::domain::Level;
-    use crate::rules::{AlertBook, Condition};
-    use crate::sources::SourceId;
+    use crate::domain::SourceId;
+    use crate::rules::{AlertBook, Condition, Shown};
     use std::time::Instant;
 
-    fn firing() -> Transition {
+    fn firing() -> GroupTransition {
         let rule = ThresholdRule::new(Level::Critical, Comparison::Above, 2000.0, 0);
         let c = Condition::check(
             SourceId::Sockets,
@@ -93,10 +236,15 @@ mod tests {
             &rule,
             2500.0,
             "2,500 sockets in CLOSE_WAIT".into(),
-        );
+        )
+        .shown(Shown::Count {
+            n: 2500,
+            noun: "sockets",
+        });
         let mut book = AlertBook::new(10);
         let wall = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
-        book.observe(SourceId::Sockets, &[c], Instant::now(), wall)
+        book.observe_changes(SourceId::Sockets, &[c], Instant::now(), wall)
+            .groups
             .remove(0)
     }
 
@@ -105,7 +253,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         let cmd = format!(
-            "printf '%s|%s|%s|%s|%s' \"$ONDECK_ALERT_STATE\" \"$ONDECK_ALERT_LEVEL\" \"$ONDECK_ALERT_RULE\" \"$ONDECK_ALERT_VALUE\" \"$ONDECK_ALERT_MESSAGE\" > {}",
+            "printf '%s|%s|%s|%s|%s|%s|%s|%s' \"$ONDECK_ALERT_STATE\" \"$ONDECK_ALERT_LEVEL\" \"$ONDECK_ALERT_RULE\" \"$ONDECK_ALERT_VALUE\" \"$ONDECK_ALERT_MESSAGE\" \"$ONDECK_ALERT_COUNT\" \"$ONDECK_ALERT_TITLE\" \"$ONDECK_ALERT_VALUE_TEXT\" > {}",
             out.display()
         );
         let status = run_alert_command(&cmd, &firing(), Duration::from_secs(10))
@@ -115,7 +263,7 @@ mod tests {
         let text = std::fs::read_to_string(&out).expect("written");
         assert_eq!(
             text,
-            "firing|CRITICAL|close_wait|2500|2,500 sockets in CLOSE_WAIT"
+            "firing|CRITICAL|close_wait|2500|2,500 sockets in CLOSE_WAIT|1|CLOSE_WAIT sockets|2,500 sockets"
         );
     }
 
@@ -125,5 +273,19 @@ mod tests {
         let r = run_alert_command("sleep 30", &firing(), Duration::from_millis(200)).await;
         assert!(matches!(r, Err(HookError::Timeout(_))), "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_full_pool_drops_runs_and_counts_them_without_waiting() {
+        let pool = HookPool::spawn("sleep 5".into(), Duration::from_secs(10), 1, 2, None);
+        let mut accepted = 0;
+        for _ in 0..50 {
+            if pool.submit(firing()) {
+                accepted += 1;
+            }
+        }
+        // One may already be running, two queued: the rest are dropped.
+        assert!(accepted <= 3, "{accepted}");
+        assert_eq!(pool.dropped(), 50 - accepted);
     }
 }

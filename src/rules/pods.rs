@@ -12,12 +12,14 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition};
 
 use crate::config::{Comparison, PodRules};
 use crate::domain::Level;
+use crate::domain::SourceId;
 use crate::domain::pods::{
     KubectlStatus, PodReason, PodRow, PodRule, claims_of, kubectl_status, owner_of,
 };
-use crate::sources::SourceId;
 
-use super::{AlertKey, Condition, short_duration};
+use std::borrow::Cow;
+
+use super::{AlertKey, Condition, Shown, short_duration, title_or_id};
 
 /// Restart samples kept per pod: enough for a 10-minute window of a fast crash loop.
 const MAX_SAMPLES: usize = 32;
@@ -448,25 +450,126 @@ pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Times
 pub fn evaluate(rows: &[PodRow]) -> Vec<Condition> {
     rows.iter()
         .flat_map(|row| {
-            row.reasons.iter().map(move |r| Condition {
-                key: AlertKey {
-                    source: SourceId::Pods,
-                    rule: r.rule.name().to_string(),
-                    subject: format!("{}/{}", row.namespace, row.name),
-                    level: r.level,
-                },
-                breached: true,
-                value: r.value,
-                threshold: r.threshold,
-                op: if r.rule == PodRule::OomKilled {
-                    Comparison::AtMost
-                } else {
-                    Comparison::Above
-                },
-                for_: std::time::Duration::ZERO,
-                // Self-contained: Nagios' summary line and the alert hook show only this.
-                message: format!("{}/{}: {}", row.namespace, row.name, r.text),
+            row.reasons.iter().map(move |r| {
+                let (title, shown) = display(r);
+                Condition {
+                    key: AlertKey {
+                        source: SourceId::Pods,
+                        rule: r.rule.name().to_string(),
+                        subject: format!("{}/{}", row.namespace, row.name),
+                        level: r.level,
+                    },
+                    breached: true,
+                    value: r.value,
+                    threshold: r.threshold,
+                    op: if r.rule == PodRule::OomKilled {
+                        Comparison::AtMost
+                    } else {
+                        Comparison::Above
+                    },
+                    for_: std::time::Duration::ZERO,
+                    // Self-contained: Nagios' summary line and the alert hook show only this.
+                    message: format!("{}/{}: {}", row.namespace, row.name, r.text),
+                    title,
+                    shown,
+                }
             })
         })
         .collect()
+}
+
+/// A reason's title and its value in words (`OOMKilled 12m ago`, `CrashLoopBackOff for 3h`).
+/// The state word is the reason text's head (`Evicted for 3m: ...` -> `Evicted`).
+fn display(r: &PodReason) -> (Cow<'static, str>, Shown) {
+    let head = r
+        .text
+        .split(" for ")
+        .next()
+        .unwrap_or(r.text.as_str())
+        .to_string();
+    let title: Cow<'static, str> = match r.rule {
+        PodRule::WaitingReason => Cow::Borrowed(match head.as_str() {
+            "CrashLoopBackOff" => "Pod crash-looping",
+            "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => "Pod image pull fails",
+            "CreateContainerConfigError" | "CreateContainerError" => "Pod config error",
+            _ => "Pod not starting",
+        }),
+        PodRule::Failed if head == "Evicted" => Cow::Borrowed("Pod evicted"),
+        _ => title_or_id(r.rule.name()),
+    };
+    let Some(since) = r.since else {
+        return (title, Shown::Text(head));
+    };
+    let shown = match r.rule {
+        PodRule::OomKilled => Shown::Ago {
+            what: "OOMKilled".into(),
+            at: since,
+        },
+        PodRule::RestartsIncreased => Shown::Ago {
+            what: "restarted".into(),
+            at: since,
+        },
+        PodRule::NotReady => Shown::For {
+            what: "not Ready".into(),
+            since,
+        },
+        PodRule::WaitingReason | PodRule::Pending | PodRule::Terminating | PodRule::Failed => {
+            Shown::For { what: head, since }
+        }
+    };
+    (title, shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(rule: PodRule, text: &str, ago: i64, threshold: f64) -> (PodReason, Timestamp) {
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
+        let since = now - SignedDuration::from_secs(ago);
+        (
+            PodReason {
+                rule,
+                level: Level::Critical,
+                text: text.into(),
+                since: Some(since),
+                value: ago as f64,
+                threshold,
+            },
+            now,
+        )
+    }
+
+    #[test]
+    fn reasons_read_in_their_units_with_human_titles() {
+        let (r, now) = reason(
+            PodRule::OomKilled,
+            "OOMKilled 12m ago (container api)",
+            720,
+            3600.0,
+        );
+        let (title, shown) = display(&r);
+        assert_eq!(title, "Pod OOM-killed");
+        assert_eq!(shown.render(now), "OOMKilled 12m ago");
+        assert_eq!(shown.limit(Comparison::AtMost, 3600.0), "within 1h");
+        let (r, now) = reason(
+            PodRule::WaitingReason,
+            "CrashLoopBackOff for 3h (container api, last exit 137 OOMKilled)",
+            10_800,
+            0.0,
+        );
+        let (title, shown) = display(&r);
+        assert_eq!(title, "Pod crash-looping");
+        assert_eq!(shown.render(now), "CrashLoopBackOff for 3h");
+        assert_eq!(shown.limit(Comparison::Above, 0.0), "", "no raw 10804/0");
+        let (r, now) = reason(
+            PodRule::Failed,
+            "Evicted for 5m: The node was low",
+            300,
+            0.0,
+        );
+        let (title, shown) = display(&r);
+        assert_eq!(title, "Pod evicted");
+        assert_eq!(shown.render(now), "Evicted for 5m");
+    }
 }

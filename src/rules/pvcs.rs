@@ -13,12 +13,12 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 
 use crate::config::{Comparison, PvcRules};
 use crate::domain::Level;
+use crate::domain::SourceId;
 use crate::domain::pvcs::{
     Marker, PvRow, PvcReason, PvcRow, PvcRule, PvcUser, PvcsSnapshot, UsedSpace,
     parse_quantity_bytes, short_access_mode,
 };
-use crate::rules::{AlertKey, Condition, short_duration};
-use crate::sources::SourceId;
+use crate::rules::{AlertKey, Condition, Shown, short_duration, title_or_id};
 
 fn secs_since(now: Timestamp, since: Timestamp) -> f64 {
     now.duration_since(since).as_secs().max(0) as f64
@@ -328,7 +328,26 @@ pub fn pv_row(pv: &PersistentVolume, rules: &PvcRules, now: Timestamp) -> PvRow 
 }
 
 fn condition(subject: String, r: &PvcReason) -> Condition {
+    let shown = match (r.rule, r.since) {
+        (PvcRule::TerminatingInUse, Some(at)) => Shown::Ago {
+            what: "deleted".into(),
+            at,
+        },
+        (PvcRule::Pending, Some(since)) => Shown::For {
+            what: "Pending".into(),
+            since,
+        },
+        (PvcRule::PvReleased, Some(since)) => Shown::For {
+            what: r.text.split(':').next().unwrap_or("Released").to_string(),
+            since,
+        },
+        (PvcRule::Lost, _) => Shown::Text("Lost".into()),
+        (PvcRule::ReclaimDelete, _) => Shown::Text("reclaim Delete".into()),
+        _ => Shown::Text(r.text.split(':').next().unwrap_or_default().to_string()),
+    };
     Condition {
+        title: title_or_id(r.rule.name()),
+        shown,
         key: AlertKey {
             source: SourceId::Pvcs,
             rule: r.rule.name().to_string(),
@@ -691,6 +710,10 @@ mod tests {
                 .message
                 .starts_with("logging/loki-storage: deleted while pod loki-0")
         );
+        assert_eq!(conds[0].title, "PVC deleted while in use");
+        assert_eq!(conds[0].shown.render(now()), "deleted 1m ago");
+        assert_eq!(conds[1].title, "PV orphaned");
+        assert_eq!(conds[1].shown.render(now()), "Released for 1h");
         assert_eq!(snap.counts().at_risk, 2);
         assert_eq!(snap.counts().critical, 1);
         assert_eq!(snap.counts().orphaned_pvs, 1);

@@ -2,10 +2,10 @@
 //! overflows, full accept queues, processes near their fd limit, a filling conntrack table.
 
 use crate::config::SocketRules;
+use crate::domain::SourceId;
 use crate::domain::sockets::{SocketSnapshot, TcpState};
-use crate::sources::SourceId;
 
-use super::Condition;
+use super::{Condition, Shown};
 
 /// Host-wide rules always yield a condition per threshold (so `check` lists them as ok);
 /// per-subject rules (a listener, a process) only when some threshold is breached.
@@ -28,27 +28,23 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
         .unwrap_or_default();
     for r in &rules.close_wait {
         let msg = format!("{} in CLOSE_WAIT ({}){top}", sockets(cw), when(r));
-        out.push(Condition::check(
-            src,
-            "close_wait",
-            "host",
-            r,
-            cw as f64,
-            msg,
-        ));
+        out.push(
+            Condition::check(src, "close_wait", "host", r, cw as f64, msg).shown(Shown::Count {
+                n: cw,
+                noun: "sockets",
+            }),
+        );
     }
 
     let tw = s.states.get(TcpState::TimeWait);
     for r in &rules.time_wait {
         let msg = format!("{} in TIME_WAIT ({})", sockets(tw), when(r));
-        out.push(Condition::check(
-            src,
-            "time_wait",
-            "host",
-            r,
-            tw as f64,
-            msg,
-        ));
+        out.push(
+            Condition::check(src, "time_wait", "host", r, tw as f64, msg).shown(Shown::Count {
+                n: tw,
+                noun: "sockets",
+            }),
+        );
     }
 
     // A rate needs two polls; on the first (and in one-shot `check`) it is not breached.
@@ -70,7 +66,12 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 ),
             ),
         };
-        let mut c = Condition::check(src, "listen_overflows_per_sec", "host", r, value, msg);
+        let mut c = Condition::check(src, "listen_overflows_per_sec", "host", r, value, msg).shown(
+            Shown::Rate {
+                per_sec: value,
+                noun: "overflows",
+            },
+        );
         c.breached &= rate.is_some();
         out.push(c);
     }
@@ -91,14 +92,10 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 "accept queue {}/{} ({pct:.0}% of backlog) on {}{owner}",
                 l.queued, l.backlog, l.local
             );
-            out.push(Condition::check(
-                src,
-                "accept_queue_pct",
-                subject.clone(),
-                r,
-                pct,
-                msg,
-            ));
+            out.push(
+                Condition::check(src, "accept_queue_pct", subject.clone(), r, pct, msg)
+                    .shown(Shown::Percent { pct, of: "backlog" }),
+            );
         }
     }
 
@@ -117,14 +114,10 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 group(f.open),
                 group(f.soft_limit.unwrap_or(0))
             );
-            out.push(Condition::check(
-                src,
-                "process_fd_pct",
-                subject.clone(),
-                r,
-                pct,
-                msg,
-            ));
+            out.push(
+                Condition::check(src, "process_fd_pct", subject.clone(), r, pct, msg)
+                    .shown(Shown::Percent { pct, of: "limit" }),
+            );
         }
     }
 
@@ -136,7 +129,12 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 group(ct.count),
                 group(ct.max)
             );
-            out.push(Condition::check(src, "conntrack_pct", "host", r, pct, msg));
+            out.push(
+                Condition::check(src, "conntrack_pct", "host", r, pct, msg).shown(Shown::Percent {
+                    pct,
+                    of: "conntrack table",
+                }),
+            );
         }
     }
     out
@@ -168,15 +166,7 @@ fn when(r: &crate::config::ThresholdRule) -> String {
 
 /// 12345 -> "12,345": counts are read from across the room.
 pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    super::display::group(n)
 }
 
 #[cfg(test)]
@@ -228,6 +218,10 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("java (pid 4242)"), "{msg}");
+        let wall = jiff::Timestamp::now();
+        assert_eq!(c[0].title, "CLOSE_WAIT sockets");
+        assert_eq!(c[0].shown.render(wall), "1,500 sockets");
+        assert_eq!(c[0].shown.limit(c[0].op, c[0].threshold), "> 1,000");
     }
 
     #[test]
@@ -299,6 +293,12 @@ mod tests {
                 .map(|c| c.level)
         };
         assert_eq!(find("accept_queue_pct", "8080"), Some(Level::Critical));
+        let q = conds
+            .iter()
+            .find(|c| c.key.rule == "accept_queue_pct")
+            .expect("breached");
+        assert_eq!(q.title, "Listen queue full");
+        assert_eq!(q.shown.render(jiff::Timestamp::now()), "92% of backlog");
         assert_eq!(
             find("accept_queue_pct", ":22"),
             None,

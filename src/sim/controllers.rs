@@ -79,7 +79,7 @@ pub fn prepare_new(kind: Kind, v: &mut Value, _s: &Inner) {
                 v["volumeBindingMode"] = json!("Immediate");
             }
         }
-        Kind::Node | Kind::Event => {}
+        Kind::Node | Kind::Event | Kind::ResourceQuota => {}
     }
 }
 
@@ -279,6 +279,7 @@ impl Controllers {
         self.pvc_protection(&mut s);
         self.binder(&mut s);
         self.pv_protection(&mut s);
+        super::admission::quota_status(&mut s);
         self.namespaces(&mut s);
         // A pass that changed something runs again (controllers react to each other's writes).
         let after = s.resource_version();
@@ -382,7 +383,9 @@ impl Controllers {
                 && claim
                     .as_ref()
                     .is_none_or(|c| meta_str(c, "uid") != claim_uid);
-            if phase == "Bound" && claim_gone {
+            // The real PV controller: a volume whose bound claim (same uid) is gone is
+            // Released, whatever phase it showed (a claimRef without uid only reserves it).
+            if (phase == "Bound" || phase == "Available") && claim_gone {
                 s.modify(
                     Kind::PersistentVolume,
                     "",
@@ -478,6 +481,7 @@ impl Controllers {
                         && claimed_by_me(pv)
                 })
                 .filter(|pv| meta_str_path(pv, "/spec/storageClassName") == class)
+                .filter(|pv| access_modes_fit(pv, &pvc) && volume_mode_fits(pv, &pvc))
                 .filter_map(|pv| {
                     let cap = pv
                         .pointer("/spec/capacity/storage")
@@ -553,6 +557,7 @@ impl Controllers {
                 Kind::PersistentVolumeClaim,
                 Kind::Secret,
                 Kind::Event,
+                Kind::ResourceQuota,
             ] {
                 for obj in s.list(kind, Some(&name)) {
                     remaining += 1;
@@ -574,6 +579,35 @@ impl Controllers {
             }
         }
     }
+}
+
+fn string_list(v: &Value, p: &str) -> Vec<String> {
+    v.pointer(p)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The PV offers every access mode the claim asks for (the real binder's index by modes).
+fn access_modes_fit(pv: &Value, pvc: &Value) -> bool {
+    let offered = string_list(pv, "/spec/accessModes");
+    string_list(pvc, "/spec/accessModes")
+        .iter()
+        .all(|m| offered.contains(m))
+}
+
+/// Block claims bind only to block volumes, filesystem claims to filesystem volumes.
+fn volume_mode_fits(pv: &Value, pvc: &Value) -> bool {
+    let mode = |v: &Value| match meta_str_path(v, "/spec/volumeMode") {
+        "" => "Filesystem".to_string(),
+        m => m.to_string(),
+    };
+    mode(pv) == mode(pvc)
 }
 
 /// Parses a Kubernetes quantity of bytes (`10Gi`, `500M`, `1024`).

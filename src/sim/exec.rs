@@ -59,6 +59,9 @@ pub struct ExecRequest {
     pub files: BTreeMap<String, String>,
     /// Fault: break the stream after this many bytes of stdout.
     pub break_after_bytes: Option<u64>,
+    /// Fault: the upgrade succeeds, then this error arrives on the error channel as an
+    /// `InternalError` Status with no exit code, and nothing runs (no kubelet answered).
+    pub fail_with: Option<String>,
 }
 
 /// The exec parameters of a request's query string, as kube and kubectl send them

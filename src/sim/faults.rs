@@ -27,11 +27,20 @@ pub enum Fault {
     NoKubelet,
     /// `exec-break=1MiB`: exec streams break after this many bytes of stdout.
     ExecBreak(u64),
+    /// `unschedulable`: pods waiting to start stay Pending with `PodScheduled=False
+    /// reason=Unschedulable` (every node carries an untolerated taint), as the scheduler says.
+    Unschedulable,
+    /// `image-pull-backoff[=IMAGE]`: pods (using IMAGE, or any) are scheduled but their
+    /// containers wait in `ErrImagePull`, then `ImagePullBackOff`.
+    ImagePullBackOff(Option<String>),
+    /// `exec-fail`: exec upgrades (101) and then reports an error status with no exit code,
+    /// as the API server does when the kubelet does not answer.
+    ExecFail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid fault {input:?}: {why} (expected one of latency=200ms, drop-watch=30s, error-rate=0.2, forbid=VERB:RESOURCE[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB)"
+    "invalid fault {input:?}: {why} (expected one of latency=200ms, drop-watch=30s, error-rate=0.2, forbid=VERB:RESOURCE[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB, unschedulable, image-pull-backoff[=IMAGE], exec-fail)"
 )]
 pub struct FaultParseError {
     pub input: String,
@@ -110,6 +119,11 @@ impl FromStr for Fault {
             }
             "expired-cert" if arg.is_none() => Ok(Fault::ExpiredCert),
             "no-kubelet" if arg.is_none() => Ok(Fault::NoKubelet),
+            "unschedulable" if arg.is_none() => Ok(Fault::Unschedulable),
+            "exec-fail" if arg.is_none() => Ok(Fault::ExecFail),
+            "image-pull-backoff" => Ok(Fault::ImagePullBackOff(
+                arg.filter(|a| !a.is_empty()).map(str::to_string),
+            )),
             "exec-break" => {
                 let a = arg.ok_or_else(|| err("needs a size"))?;
                 Ok(Fault::ExecBreak(
@@ -140,6 +154,10 @@ impl std::fmt::Display for Fault {
             Fault::ExpiredCert => write!(f, "expired-cert"),
             Fault::NoKubelet => write!(f, "no-kubelet"),
             Fault::ExecBreak(n) => write!(f, "exec-break={n}"),
+            Fault::Unschedulable => write!(f, "unschedulable"),
+            Fault::ImagePullBackOff(None) => write!(f, "image-pull-backoff"),
+            Fault::ImagePullBackOff(Some(i)) => write!(f, "image-pull-backoff={i}"),
+            Fault::ExecFail => write!(f, "exec-fail"),
         }
     }
 }
@@ -242,6 +260,26 @@ impl FaultHandle {
             .min()
     }
 
+    pub fn unschedulable(&self) -> bool {
+        self.read().contains(&Fault::Unschedulable)
+    }
+
+    /// Whether a pod using `image` cannot pull it.
+    pub fn image_pull_fails(&self, image: &str) -> bool {
+        self.read().iter().any(|f| match f {
+            Fault::ImagePullBackOff(None) => true,
+            Fault::ImagePullBackOff(Some(i)) => i == image,
+            _ => false,
+        })
+    }
+
+    /// Exec cannot reach a kubelet: `exec-fail`, or `no-kubelet`.
+    pub fn exec_fails(&self) -> bool {
+        self.read()
+            .iter()
+            .any(|f| matches!(f, Fault::ExecFail | Fault::NoKubelet))
+    }
+
     /// Whether a `forbid=` fault covers this request.
     pub fn forbids(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
         self.read().iter().any(|f| match f {
@@ -285,6 +323,16 @@ mod tests {
         assert_eq!("expired-cert".parse(), Ok(Fault::ExpiredCert));
         assert_eq!("no-kubelet".parse(), Ok(Fault::NoKubelet));
         assert_eq!("exec-break=1MiB".parse(), Ok(Fault::ExecBreak(1024 * 1024)));
+        assert_eq!("unschedulable".parse(), Ok(Fault::Unschedulable));
+        assert_eq!("exec-fail".parse(), Ok(Fault::ExecFail));
+        assert_eq!(
+            "image-pull-backoff=nosuch:1".parse(),
+            Ok(Fault::ImagePullBackOff(Some("nosuch:1".into())))
+        );
+        assert_eq!(
+            "image-pull-backoff".parse(),
+            Ok(Fault::ImagePullBackOff(None))
+        );
     }
 
     #[test]
@@ -309,6 +357,9 @@ mod tests {
             "forbid=delete:pods",
             "expired-cert",
             "no-kubelet",
+            "unschedulable",
+            "image-pull-backoff=x:1",
+            "exec-fail",
         ] {
             let f: Fault = s.parse().unwrap_or(Fault::NoKubelet);
             assert_eq!(f.to_string().parse::<Fault>().ok(), Some(f));

@@ -17,6 +17,7 @@
 //! k8s-openapi types, one resourceVersion counter, bounded watch history), with `controllers`
 //! (pvc/pv protection, binding, provisioning, reclaim, namespaces, kubelet, workloads).
 
+pub mod admission;
 pub mod exec;
 pub mod faults;
 pub mod resources;

@@ -2,7 +2,7 @@
 //! round trip through the k8s-openapi types that keeps stored JSON real Kubernetes JSON.
 
 use k8s_openapi::api::core::v1::{
-    Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Secret,
 };
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde_json::Value;
@@ -18,6 +18,7 @@ pub enum Kind {
     PersistentVolume,
     StorageClass,
     Secret,
+    ResourceQuota,
 }
 
 /// Static facts about a resource type, as discovery reports them.
@@ -149,6 +150,17 @@ pub const ALL: &[ResourceInfo] = &[
         short_names: &[],
         has_status: false,
     },
+    ResourceInfo {
+        kind: Kind::ResourceQuota,
+        kind_name: "ResourceQuota",
+        plural: "resourcequotas",
+        singular: "resourcequota",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["quota"],
+        has_status: true,
+    },
 ];
 
 impl Kind {
@@ -182,6 +194,7 @@ impl Kind {
             Kind::PersistentVolume => rt::<PersistentVolume>(value),
             Kind::StorageClass => rt::<StorageClass>(value),
             Kind::Secret => rt::<Secret>(value),
+            Kind::ResourceQuota => rt::<ResourceQuota>(value),
         }
     }
 }

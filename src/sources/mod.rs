@@ -1,77 +1,96 @@
 //! Data sources. Each runs as its own task on its own interval and sends owned snapshots,
 //! tagged with the source and a generation, into one bounded channel that the UI task drains.
 //! A source never shares state with the UI: it only sends [`SourceUpdate`]s.
+//!
+//! Every source is registered in [`registry`] (one line each; its module doc is the recipe for
+//! adding one). [`pods`] and [`pvcs`] are the registry entries of the Kubernetes sources in
+//! [`kube`]; the sockets entry is `sockets::source`.
 
 pub mod kube;
+pub mod pods;
+pub mod pvcs;
+pub mod registry;
 pub mod sockets;
 
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use crate::domain::sockets::SocketSnapshot;
+pub use crate::domain::source::{SourceError, SourceId};
 
-/// Which source an update came from. One line here per source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceId {
-    Sockets,
-    Pods,
-    Pvcs,
-    Certs,
-    Probes,
-}
-
-impl SourceId {
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceId::Sockets => "sockets",
-            SourceId::Pods => "pods",
-            SourceId::Pvcs => "pvcs",
-            SourceId::Certs => "certs",
-            SourceId::Probes => "probes",
-        }
-    }
-}
-
-/// The data a source delivers. Boxed so the channel's messages stay small.
-#[derive(Debug, Clone)]
+/// The data a source delivers.
 pub enum Payload {
-    Sockets(Box<SocketSnapshot>),
-    Pods(Box<crate::domain::pods::PodsSnapshot>),
-    Pvcs(Box<crate::domain::pvcs::PvcsSnapshot>),
+    /// A source's snapshot, boxed (the channel's messages stay small, and a new source needs
+    /// no variant here): the pane of the update's source takes it back with
+    /// [`Payload::downcast`].
+    Snapshot {
+        data: Box<dyn Any + Send>,
+        type_name: &'static str,
+    },
     /// The Kubernetes target was switched and the old target's watchers have stopped: every
-    /// pods (or PVCs) update before this one in the channel is about the old target. Sent once
-    /// per Kubernetes source (`SourceId::Pods`, `SourceId::Pvcs`).
+    /// update of a Kubernetes source before this one in the channel is about the old target.
+    /// Sent once per Kubernetes source.
     KubeRetargeted,
     /// Nothing changed since this source's last data: only its freshness moves. Lets a source
     /// that follows changes (a watch) prove it is alive without resending every row.
     Unchanged,
 }
 
-/// Why a source has no fresh data. `NotConfigured` is not a failure (e.g. no kubeconfig).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SourceError {
-    #[error("not configured: {0}")]
-    NotConfigured(String),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    #[error("TLS: {0}")]
-    Tls(String),
-    #[error("timed out: {0}")]
-    Timeout(String),
-    #[error("{0}")]
-    Other(String),
-}
+impl Payload {
+    /// Boxes a source's snapshot.
+    pub fn new<T: Any + Send>(data: T) -> Payload {
+        Payload::Snapshot {
+            data: Box::new(data),
+            type_name: std::any::type_name::<T>(),
+        }
+    }
 
-impl SourceError {
-    /// A failure counts against `check`'s status (UNKNOWN); "not configured" does not.
-    pub fn is_failure(&self) -> bool {
-        !matches!(self, SourceError::NotConfigured(_))
+    /// The snapshot, if it is a `T` (`None` for another type or the retarget marker).
+    pub fn downcast<T: Any>(self) -> Option<Box<T>> {
+        match self {
+            Payload::Snapshot { data, .. } => data.downcast().ok(),
+            Payload::KubeRetargeted | Payload::Unchanged => None,
+        }
     }
 }
 
+impl Payload {
+    /// The snapshot by reference, if it is a `T`.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        match self {
+            Payload::Snapshot { data, .. } => data.downcast_ref(),
+            Payload::KubeRetargeted | Payload::Unchanged => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Payload::Snapshot { type_name, .. } => write!(f, "Snapshot({type_name})"),
+            Payload::KubeRetargeted => f.write_str("KubeRetargeted"),
+            Payload::Unchanged => f.write_str("Unchanged"),
+        }
+    }
+}
+
+/// Snapshot generations of the Kubernetes sources increase across every source this process
+/// starts (after a `:ctx`/`:ns` switch too), so a pane can drop what arrives late from a target
+/// it has switched away from: see [`generation_floor`].
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The next generation for a snapshot (or the retarget marker).
+pub fn next_generation() -> u64 {
+    GENERATION.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+/// Every snapshot made from now on has a generation above this one.
+pub fn generation_floor() -> u64 {
+    GENERATION.load(Ordering::SeqCst)
+}
+
 /// One message from a source to the UI task.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SourceUpdate {
     pub source: SourceId,
     /// Increases by one per poll of this source; lets the model ignore reordered updates.

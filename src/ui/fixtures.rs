@@ -183,7 +183,7 @@ pub fn sockets_update(
         generation,
         at,
         wall,
-        result: Ok(Payload::Sockets(Box::new(snap))),
+        result: Ok(Payload::new(snap)),
     }
 }
 
@@ -574,7 +574,7 @@ pub fn pvcs_update(
         generation,
         at,
         wall,
-        result: Ok(Payload::Pvcs(Box::new(snap))),
+        result: Ok(Payload::new(snap)),
     }
 }
 
@@ -603,4 +603,96 @@ pub fn pvcs_big_snapshot(n: usize) -> crate::domain::pvcs::PvcsSnapshot {
         .collect();
     crate::domain::pvcs::sort_by_danger(&mut s.rows);
     s
+}
+
+/// Pod JSON fixtures (tests/fixtures/pods) the pods pane fixture is built from.
+const POD_FIXTURES: &[&str] = &[
+    include_str!("../../tests/fixtures/pods/crashloop_error.json"),
+    include_str!("../../tests/fixtures/pods/crashloop_oom.json"),
+    include_str!("../../tests/fixtures/pods/image_pull_backoff.json"),
+    include_str!("../../tests/fixtures/pods/create_container_config_error.json"),
+    include_str!("../../tests/fixtures/pods/init_crashloop.json"),
+    include_str!("../../tests/fixtures/pods/oom_recent.json"),
+    include_str!("../../tests/fixtures/pods/not_ready.json"),
+    include_str!("../../tests/fixtures/pods/terminating.json"),
+    include_str!("../../tests/fixtures/pods/unschedulable.json"),
+    include_str!("../../tests/fixtures/pods/restarted_recently.json"),
+    include_str!("../../tests/fixtures/pods/running.json"),
+    include_str!("../../tests/fixtures/pods/completed.json"),
+];
+
+/// The wall clock the pod fixtures are written against (their ages and "3m ago").
+pub fn pods_wall() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(1_795_255_200).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A pod whose namespace and name are long enough to be cut in every layout:
+/// `platform-observability/payments-api-canary-7f9c6b5d4-8qzvt`, crash-looping.
+pub const LONG_POD_NAME: &str = "payments-api-canary-7f9c6b5d4-8qzvt";
+pub const LONG_POD_NAMESPACE: &str = "platform-observability";
+
+/// A pods snapshot from real pod JSON (crash loops, image pulls, OOM, init, pending, running,
+/// completed) as the pods source reports it at [`pods_wall`], sorted by danger; one
+/// crash-looping pod renamed to [`LONG_POD_NAME`] in [`LONG_POD_NAMESPACE`].
+pub fn pods_snapshot() -> crate::domain::pods::PodsSnapshot {
+    use crate::domain::pods::{ApiHealth, NamespaceScope, PodsSnapshot, sort_by_danger};
+    use k8s_openapi::api::core::v1::Pod;
+
+    let now = pods_wall();
+    let rules = crate::config::PodRules::default();
+    let mut rows: Vec<_> = POD_FIXTURES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, text)| {
+            let mut pod: Pod = serde_json::from_str(text).ok()?;
+            if i == 0 {
+                pod.metadata.name = Some(LONG_POD_NAME.into());
+                pod.metadata.namespace = Some(LONG_POD_NAMESPACE.into());
+            }
+            Some(crate::rules::pods::row(&pod, None, &rules, now))
+        })
+        .collect();
+    sort_by_danger(&mut rows);
+    PodsSnapshot {
+        context: "ondeck-sim".into(),
+        server: "https://127.0.0.1:6443".into(),
+        client_cert_not_after: None,
+        scope: NamespaceScope::All,
+        rows,
+        api: ApiHealth {
+            reachable: true,
+            last_latency: Some(Duration::from_millis(4)),
+            last_error: None,
+            last_contact: Some(now),
+            reconnects: 0,
+        },
+        synced: true,
+        events: Default::default(),
+        at: now,
+    }
+}
+
+pub fn pods_update(
+    snap: crate::domain::pods::PodsSnapshot,
+    generation: u64,
+    at: Instant,
+    wall: jiff::Timestamp,
+) -> SourceUpdate {
+    SourceUpdate {
+        source: SourceId::Pods,
+        generation,
+        at,
+        wall,
+        result: Ok(Payload::new(snap)),
+    }
+}
+
+/// A model fed `snap` once at [`pods_wall`], focused on the pods pane; returns it with the
+/// instant the snapshot arrived.
+pub fn pods_model(settings: Settings, snap: crate::domain::pods::PodsSnapshot) -> (Model, Instant) {
+    let t0 = Instant::now();
+    let mut m = Model::new(settings, t0, pods_wall());
+    m.focused = crate::ui::panes::PaneKind::Pods;
+    update(&mut m, Msg::Source(pods_update(snap, 1, t0, pods_wall())));
+    (m, t0)
 }

@@ -1,4 +1,5 @@
-//! The help overlay (F1 / `?`): every key, grouped, and the `:` commands.
+//! The help overlay (F1 / `?`): every key, grouped, and the `:` commands. Each pane's own keys
+//! come from its spec (`PaneSpec::help`, declared by its source's registry entry).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,8 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::model::Model;
+use crate::ui::panes::PaneKind;
 use crate::ui::widgets::{ViewCtx, centered};
 
+/// Keys every pane shares.
 pub const KEYS: &[(&str, &str)] = &[
     ("F1 ?", "this help (Esc/q/? closes)"),
     ("Tab S-Tab", "next / previous pane"),
@@ -20,30 +23,42 @@ pub const KEYS: &[(&str, &str)] = &[
         "s F2 F6 < > r",
         "next / previous sort column; r reverses it",
     ),
-    ("1-5 h l", "sockets: by process, peer, port; listen; fds"),
-    ("1 2 v", "PVCs: claims / PersistentVolumes (v toggles)"),
-    (
-        "a F9 R",
-        "alerts: ack; PVCs: F9/C-d guarded delete, R rescue",
-    ),
-    ("l L", "pods: log of the previous / current instance"),
+];
+
+/// Global keys shown after the panes' own.
+pub const TAIL: &[(&str, &str)] = &[
     ("F5", "refresh the sources now"),
-    (":", "command: sockets alerts pods pvc certs probes"),
-    ("", "  ctx NAME, ns NAME, theme NAME, ack, q"),
     ("mouse", "click focuses a tab/pane, wheel scrolls"),
     ("q F10 C-c", "quit"),
 ];
 
+/// Every help line: the shared keys, each available pane's own keys (from its spec in the
+/// source registry), the `:` commands (every pane's name) and the global keys.
+pub fn lines() -> Vec<(String, String)> {
+    let own = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let mut out: Vec<(String, String)> = KEYS.iter().map(|(k, v)| own(k, v)).collect();
+    let specs: Vec<_> = PaneKind::ALL.iter().map(|k| k.spec()).collect();
+    for spec in specs.iter().filter(|s| s.available) {
+        out.extend(spec.help.iter().map(|(k, v)| own(k, v)));
+    }
+    let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+    out.push(own(":", &format!("command: {}", names.join(" "))));
+    out.push(own("", "  ctx NAME, ns NAME|all, theme NAME, ack, q"));
+    out.extend(TAIL.iter().map(|(k, v)| own(k, v)));
+    out
+}
+
 pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
     let t = ctx.theme;
-    let h = (KEYS.len() as u16 + 4).min(area.height);
+    let keys = lines();
+    let h = (keys.len() as u16 + 4).min(area.height);
     let rect = centered(area, 72, h);
-    let mut lines: Vec<Line> = KEYS
-        .iter()
+    let mut lines: Vec<Line> = keys
+        .into_iter()
         .map(|(k, v)| {
             Line::from(vec![
                 Span::styled(format!(" {k:<18} "), t.accent),
-                Span::raw(*v),
+                Span::raw(v),
             ])
         })
         .collect();
@@ -63,4 +78,38 @@ pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
         .title(Span::styled(" Help - ondeck keys ", t.accent));
     f.render_widget(Clear, rect);
     f.render_widget(Paragraph::new(lines).style(t.base).block(block), rect);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pane_s_keys_and_name_are_in_the_help() {
+        let help = lines();
+        let commands = help
+            .iter()
+            .find(|(k, _)| k == ":")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        for kind in PaneKind::ALL {
+            let spec = kind.spec();
+            assert!(
+                commands.split_whitespace().any(|w| w == spec.name),
+                "{}: not among the : commands ({commands})",
+                spec.name
+            );
+            if spec.available {
+                assert!(!spec.help.is_empty(), "{}: no keys", spec.name);
+            }
+            for (keys, what) in spec.help {
+                assert_eq!(
+                    help.contains(&(keys.to_string(), what.to_string())),
+                    spec.available,
+                    "{}: {keys}",
+                    spec.name
+                );
+            }
+        }
+    }
 }

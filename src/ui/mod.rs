@@ -11,6 +11,7 @@ pub mod help;
 pub mod panes;
 pub mod sanitize;
 pub mod symbols;
+pub mod table;
 pub mod theme;
 pub mod widgets;
 

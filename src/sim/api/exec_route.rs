@@ -135,6 +135,15 @@ pub fn exec(
                 .cloned()
                 .unwrap_or_default(),
             break_after_bytes: state.faults.exec_break(),
+            fail_with: state.faults.exec_fails().then(|| {
+                format!(
+                    "Internal error occurred: error sending request: Post \"https://{host}:10250/exec/{ns}/{name}/{container}\": dial tcp {host}:10250: connect: connection refused",
+                    host = pod
+                        .pointer("/status/hostIP")
+                        .and_then(Value::as_str)
+                        .unwrap_or("192.168.49.2"),
+                )
+            }),
         }
     };
     Ok(exec::exec_response(&mut req, exec_req))

@@ -234,6 +234,12 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, i32)> {
             ("Data", "string", 0),
             ("Age", "string", 0),
         ],
+        Kind::ResourceQuota => vec![
+            ("Name", "string", 0),
+            ("Age", "string", 0),
+            ("Request", "string", 0),
+            ("Limit", "string", 0),
+        ],
         Kind::StorageClass => vec![
             ("Name", "string", 0),
             ("Provisioner", "string", 0),
@@ -359,6 +365,27 @@ fn cells(kind: Kind, v: &Value) -> Vec<Value> {
                 json!(obj),
                 json!(s(v, "/message")),
             ]
+        }
+        Kind::ResourceQuota => {
+            // kubectl: "persistentvolumeclaims: 1/2, requests.storage: 1Gi/10Gi"
+            let hard = v
+                .pointer("/status/hard")
+                .or_else(|| v.pointer("/spec/hard"))
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let request = hard
+                .iter()
+                .map(|(k, h)| {
+                    let used = v
+                        .pointer(&format!("/status/used/{}", k.replace('/', "~1")))
+                        .and_then(Value::as_str)
+                        .unwrap_or("0");
+                    format!("{k}: {used}/{}", h.as_str().unwrap_or(""))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![name, age, json!(request), json!("")]
         }
         Kind::Secret => {
             let n = v

@@ -136,6 +136,7 @@ pub async fn create(
             ),
         ));
     }
+    crate::sim::admission::admit_create(&s, p.info.kind, &ns, &name, &v)?;
     if s.get(p.info.kind, &ns, &name).is_some() {
         return Err(ApiError::already_exists(p.info.plural, p.info.group, &name));
     }

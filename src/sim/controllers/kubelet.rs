@@ -69,6 +69,22 @@ impl Controllers {
                 }
                 continue;
             }
+            if self.faults.unschedulable() && meta_str_path(&pod, "/spec/nodeName").is_empty() {
+                unschedulable(s, &key, &pod);
+                continue;
+            }
+            if let Some(image) = pod
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["image"].as_str())
+                .find(|i| self.faults.image_pull_fails(i))
+                .map(str::to_string)
+            {
+                self.image_pull_fails(s, &key, &pod, &image);
+                continue;
+            }
             let nodes: Vec<String> = s
                 .list(Kind::Node, None)
                 .iter()
@@ -168,6 +184,80 @@ impl Controllers {
             s.remove(Kind::Pod, &ns, &name);
         }
         busy
+    }
+
+    /// The image cannot be pulled: the pod is scheduled, its containers wait in
+    /// `ErrImagePull`, then (next pass) `ImagePullBackOff`, with the kubelet's events.
+    fn image_pull_fails(&mut self, s: &mut Inner, key: &Key, pod: &Value, image: &str) {
+        let waiting = meta_str_path(pod, "/status/containerStatuses/0/state/waiting/reason");
+        let (reason, message, event_reason) = match waiting {
+            "" => (
+                "ErrImagePull",
+                format!(
+                    "failed to pull and unpack image \"docker.io/library/{image}\": failed to resolve reference \"docker.io/library/{image}\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"
+                ),
+                "Failed",
+            ),
+            "ErrImagePull" => (
+                "ImagePullBackOff",
+                format!("Back-off pulling image \"{image}\""),
+                "BackOff",
+            ),
+            _ => return,
+        };
+        let node = match meta_str_path(pod, "/spec/nodeName") {
+            "" => s
+                .list(Kind::Node, None)
+                .first()
+                .map(|n| meta_str(n, "name").to_string())
+                .unwrap_or_else(|| "node-1".into()),
+            n => n.to_string(),
+        };
+        let t = now_str();
+        let statuses: Vec<Value> = pod
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": false, "started": false, "restartCount": 0,
+                "state": {"waiting": {"reason": reason, "message": message}}}))
+            .collect();
+        let cond = |ty: &str, ok: bool| {
+            let mut c = json!({"type": ty, "status": if ok { "True" } else { "False" }, "lastTransitionTime": t});
+            if !ok && ty != "PodReadyToStartContainers" {
+                c["reason"] = json!("ContainersNotReady");
+                c["message"] = json!(format!(
+                    "containers with unready status: [{}]",
+                    statuses
+                        .iter()
+                        .filter_map(|c| c["name"].as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+            c
+        };
+        let updated = s.modify(Kind::Pod, &key.0, &key.1, |v| {
+            v["spec"]["nodeName"] = json!(node);
+            v["status"] = json!({
+                "phase": "Pending", "hostIP": "192.168.49.2", "startTime": t, "qosClass": "BestEffort",
+                "conditions": [cond("PodReadyToStartContainers", true), cond("Initialized", true), cond("Ready", false), cond("ContainersReady", false), cond("PodScheduled", true)],
+                "containerStatuses": statuses,
+            });
+        });
+        if let Some(p) = updated {
+            let text = if reason == "ErrImagePull" {
+                format!("Failed to pull image \"{image}\": {message}")
+            } else {
+                message.clone()
+            };
+            let ty = if reason == "ErrImagePull" {
+                "Warning"
+            } else {
+                "Normal"
+            };
+            record_event(s, &p, "Pod", ty, event_reason, &text, "kubelet");
+        }
     }
 
     /// Crash-looping containers keep crashing every `crashloop_interval`.
@@ -320,4 +410,34 @@ pub fn crash_container(
         "kubelet",
     );
     Some(pod)
+}
+
+/// The scheduler cannot place the pod: every node carries a taint it does not tolerate.
+fn unschedulable(s: &mut Inner, key: &Key, pod: &Value) {
+    let nodes = s.list(Kind::Node, None).len().max(1);
+    let msg = format!(
+        "0/{nodes} nodes are available: {nodes} node(s) had untolerated taint {{node.kubernetes.io/disk-pressure: }}. preemption: 0/{nodes} nodes are available: {nodes} Preemption is not helpful for scheduling."
+    );
+    if pod
+        .pointer("/status/conditions/0/message")
+        .and_then(Value::as_str)
+        == Some(msg.as_str())
+    {
+        return;
+    }
+    let cond = json!([{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": msg, "lastTransitionTime": now_str()}]);
+    let p = s.modify(Kind::Pod, &key.0, &key.1, |v| {
+        v["status"]["conditions"] = cond;
+    });
+    if let Some(p) = p {
+        record_event(
+            s,
+            &p,
+            "Pod",
+            "Warning",
+            "FailedScheduling",
+            &msg,
+            "default-scheduler",
+        );
+    }
 }

@@ -154,6 +154,27 @@ where
     let mut in_tx = exec.stdin.then_some(in_tx);
     let mut guard = CancelOnDrop(cancel.clone(), false);
 
+    if let Some(message) = &exec.fail_with {
+        // The API server upgraded the client, then could not reach the kubelet: it writes
+        // an InternalError Status (no exit code) on the error channel and closes.
+        guard.1 = true;
+        let body = serde_json::to_vec(&protocol::internal_error(message)).unwrap_or_default();
+        let _ = ws
+            .send(Message::Binary(protocol::encode(protocol::ERROR, &body)))
+            .await;
+        let _ = ws
+            .close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            }))
+            .await;
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(_)) = ws.next().await {}
+        })
+        .await;
+        return;
+    }
+
     // Like the kubelet: an empty frame on the lowest writable channel says "connected".
     let hello = if exec.stdout || exec.tty {
         protocol::STDOUT

@@ -122,11 +122,39 @@ pub fn build(
     namespaces.extend(sc.pvcs.iter().map(|p| p.namespace.clone()));
     namespaces.extend(sc.secrets.iter().map(|p| p.namespace.clone()));
     namespaces.extend(sc.events.iter().map(|p| p.namespace.clone()));
+    namespaces.extend(sc.namespace_labels.keys().cloned());
+    namespaces.extend(sc.resource_quotas.iter().map(|q| q.namespace.clone()));
     for ns in &namespaces {
+        let mut labels = json!({"kubernetes.io/metadata.name": ns});
+        for (k, v) in sc.namespace_labels.get(ns).into_iter().flatten() {
+            if k == crate::sim::admission::ENFORCE_LABEL
+                && !matches!(v.as_str(), "privileged" | "baseline" | "restricted")
+            {
+                return Err(ctx.invalid(format!(
+                    "namespaceLabels {ns}: {k} must be privileged, baseline or restricted, not {v:?}"
+                )));
+            }
+            labels[k] = json!(v);
+        }
         s.insert(Kind::Namespace, json!({
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}, "creationTimestamp": ctx.at(RelTime(-90 * 86_400))},
+            "metadata": {"name": ns, "labels": labels, "creationTimestamp": ctx.at(RelTime(-90 * 86_400))},
             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}
+        }));
+    }
+    for q in &sc.resource_quotas {
+        for (k, v) in &q.hard {
+            if crate::sim::faults::parse_bytes(v).is_none() {
+                return Err(ctx.invalid(format!(
+                    "resourceQuotas {}/{}: {k}: {v:?} is not a quantity",
+                    q.namespace, q.name
+                )));
+            }
+        }
+        s.insert(Kind::ResourceQuota, json!({
+            "apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": q.name, "namespace": q.namespace, "creationTimestamp": ctx.at(RelTime(-30 * 86_400))},
+            "spec": {"hard": q.hard},
         }));
     }
     for c in &sc.storage_classes {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// Where a scenario comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScenarioSource {
-    /// A built-in scenario: `incident` (default), `healthy`, `cleanup`, `large`.
+    /// A built-in scenario: `incident` (default), `healthy`, `cleanup`, `large`, `safety`.
     Named(String),
     Path(PathBuf),
     Yaml(String),
@@ -41,6 +41,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     (
         "large",
         include_str!("../../../assets/scenarios/large.yaml"),
+    ),
+    (
+        "safety",
+        include_str!("../../../assets/scenarios/safety.yaml"),
     ),
 ];
 

@@ -25,7 +25,13 @@ impl RelTime {
         let sign = if s.ends_with(" ago") { -1 } else { sign };
         let d = humantime::parse_duration(rest.trim())
             .map_err(|e| format!("invalid relative time {s:?}: {e} (use e.g. -14m, 3d, now)"))?;
-        Ok(RelTime(sign * d.as_secs() as i64))
+        // A century either way is plenty for a scenario, and keeps `now + t` in range.
+        match i64::try_from(d.as_secs()) {
+            Ok(secs) if secs <= 100 * 366 * 86_400 => Ok(RelTime(sign * secs)),
+            _ => Err(format!(
+                "relative time {s:?} is out of range (at most 100 years)"
+            )),
+        }
     }
 }
 
@@ -69,6 +75,14 @@ pub struct Scenario {
     pub nodes: Vec<NodeSpec>,
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// Labels per namespace, e.g. `{secure: {pod-security.kubernetes.io/enforce: restricted}}`
+    /// (Pod Security admission enforces that label's level on pod creation).
+    #[serde(default)]
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// ResourceQuotas: `{namespace, name, hard: {persistentvolumeclaims: "0"}}`; claim
+    /// creation over the limit is refused with the quota plugin's 403.
+    #[serde(default)]
+    pub resource_quotas: Vec<QuotaSpec>,
     #[serde(default)]
     pub storage_classes: Vec<StorageClassSpec>,
     /// Static PVs (Available, or Released with a claim that is gone).
@@ -278,6 +292,15 @@ pub struct PodSpec {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaSpec {
+    pub namespace: String,
+    pub name: String,
+    /// Quota resource -> limit (`persistentvolumeclaims: "1"`, `requests.storage: 10Gi`).
+    pub hard: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretSpec {
     pub namespace: String,
     pub name: String,
@@ -345,6 +368,15 @@ pub struct GenerateSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_times_out_of_range_are_errors_not_overflows() {
+        // Found by fuzzing: 2^63 seconds wrapped to i64::MIN and overflowed the sign.
+        assert!(RelTime::parse("-9223372036854775808s").is_err());
+        assert!(RelTime::parse("1000000y").is_err());
+        assert_eq!(RelTime::parse("-100y").map(|t| t.0 < 0), Ok(true));
+        assert_eq!(RelTime::parse("3d"), Ok(RelTime(3 * 86_400)));
+    }
 
     #[test]
     fn relative_times() {

@@ -240,7 +240,9 @@ pub fn resolve(args: &TargetArgs, env: &KubeEnv) -> Result<Resolved, SourceError
     {
         Some(c) if !c.is_empty() => c,
         _ => {
-            return Err(SourceError::NotConfigured(format!(
+            // A kubeconfig without a context to use is a broken setup, not "no cluster":
+            // `check` must say UNKNOWN, never OK.
+            return Err(SourceError::Other(format!(
                 "kubeconfig {origin} has no current-context: pass --context NAME"
             )));
         }
@@ -371,6 +373,11 @@ fn client_cert_not_after(k: &Kubeconfig, r: &Resolved) -> Option<Timestamp> {
         (None, None) => return None,
     };
     pem_not_after(&pem)
+}
+
+/// Fuzzing entry point (`fuzz/entries.rs`): [`client_cert_not_after`] from outside the crate.
+pub fn client_cert_not_after_for_fuzz(k: &Kubeconfig, r: &Resolved) -> Option<Timestamp> {
+    client_cert_not_after(k, r)
 }
 
 /// notAfter of the first certificate in a PEM bundle.

@@ -47,19 +47,9 @@ pub const REFRESH_HEALTH: Duration = Duration::from_secs(60);
 /// only, a full snapshot goes out at most this often; heartbeats otherwise.
 pub const REFRESH_TEXT: Duration = Duration::from_secs(10);
 
-/// Pod snapshot generations increase across every pods source this process starts (after a
-/// reconnect to another context too), so the pane can ignore updates still in flight from a
-/// target it has switched away from: see [`generation_floor`].
-static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-pub fn next_generation() -> u64 {
-    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
-}
-
-/// Every snapshot made from now on has a generation above this one.
-pub fn generation_floor() -> u64 {
-    GENERATION.load(std::sync::atomic::Ordering::SeqCst)
-}
+// The generation counter is the sources' (`crate::sources::next_generation`), shared by every
+// Kubernetes source; re-exported for the old paths.
+pub use crate::sources::{generation_floor, next_generation};
 
 /// A pod that mounts a PVC, for the PVC pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -775,7 +765,7 @@ async fn build_snapshots(
             };
             if full {
                 last_full = Some((at, health));
-                Ok(Payload::Pods(Box::new(PodsSnapshot {
+                Ok(Payload::new(PodsSnapshot {
                     context: target.context.clone(),
                     server: target.cluster_url.clone(),
                     client_cert_not_after: target.client_cert_not_after,
@@ -785,7 +775,7 @@ async fn build_snapshots(
                     synced: true,
                     events: events.borrow_and_update().clone(),
                     at: now,
-                })))
+                }))
             } else {
                 Ok(Payload::Unchanged)
             }

@@ -812,7 +812,7 @@ async fn build_snapshots(
                 }
                 _ => {
                     last = Some((snap.clone(), at));
-                    Ok(Payload::Pvcs(Box::new(snap)))
+                    Ok(Payload::new(snap))
                 }
             }
         };

@@ -3,7 +3,8 @@
 //! The open count comes from `stat(/proc/PID/fd).st_size`, which Linux >= 6.2 sets to the
 //! number of open fds (a bitmap count in the kernel: no directory walk, no readlink); when it is
 //! 0 (older kernels) the directory entries are counted instead. Soft limits come from
-//! /proc/PID/limits and are cached per pid for a minute, since they rarely change.
+//! /proc/PID/limits (parsed by procfs) and are cached per pid for a minute, since they rarely
+//! change.
 
 use std::collections::HashMap;
 use std::io;
@@ -21,19 +22,26 @@ pub enum NofileLimit {
     Unlimited,
 }
 
-/// Parses /proc/PID/limits: `Max open files  <soft>  <hard>  files`.
-/// `None` if the row is missing or odd.
+/// Parses /proc/PID/limits with procfs and returns the soft "Max open files" limit. `None` if
+/// the file is not a whole, well-formed limits table.
 pub fn parse_nofile_soft(limits: &str) -> Option<NofileLimit> {
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    let soft = line
-        .get("Max open files".len()..)?
-        .split_ascii_whitespace()
-        .next()?;
-    if soft == "unlimited" {
-        Some(NofileLimit::Unlimited)
-    } else {
-        soft.parse().ok().map(NofileLimit::Limited)
+    use procfs::FromBufRead as _;
+    use procfs::process::{LimitValue, Limits};
+    // procfs indexes each row from its end (soft, hard, units): a row of fewer than four
+    // fields is not a limits table, and must not reach that arithmetic.
+    let well_formed = limits
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Limit"))
+        .all(|l| l.split_whitespace().count() >= 4);
+    if !well_formed {
+        return None;
     }
+    let parsed = Limits::from_buf_read(limits.as_bytes()).ok()?;
+    Some(match parsed.max_open_files.soft_limit {
+        LimitValue::Unlimited => NofileLimit::Unlimited,
+        LimitValue::Value(v) => NofileLimit::Limited(v),
+    })
 }
 
 /// Whether `stat(PROC/PID/fd).st_size` is an fd count under `proc_root` (a real procfs on
@@ -162,10 +170,24 @@ impl FdScanner {
 mod tests {
     use super::*;
 
+    /// A whole /proc/PID/limits as Linux 6.x writes it.
     const LIMITS: &str = "Limit                     Soft Limit           Hard Limit           Units     \n\
 Max cpu time              unlimited            unlimited            seconds   \n\
+Max file size             unlimited            unlimited            bytes     \n\
+Max data size             unlimited            unlimited            bytes     \n\
+Max stack size            8388608              unlimited            bytes     \n\
+Max core file size        0                    unlimited            bytes     \n\
+Max resident set          unlimited            unlimited            bytes     \n\
+Max processes             63429                63429                processes \n\
 Max open files            1024                 524288               files     \n\
-Max locked memory         8388608              8388608              bytes     \n";
+Max locked memory         8388608              8388608              bytes     \n\
+Max address space         unlimited            unlimited            bytes     \n\
+Max file locks            unlimited            unlimited            locks     \n\
+Max pending signals       63429                63429                signals   \n\
+Max msgqueue size         819200               819200               bytes     \n\
+Max nice priority         0                    0                    \n\
+Max realtime priority     0                    0                    \n\
+Max realtime timeout      unlimited            unlimited            us        \n";
 
     #[test]
     fn parses_soft_nofile() {
@@ -185,6 +207,22 @@ Max locked memory         8388608              8388608              bytes     \n
         );
         assert_eq!(parse_nofile_soft("Max cpu time 1 1 seconds\n"), None);
         assert_eq!(parse_nofile_soft("Max open files   -5  5 files\n"), None);
+        // A table cut short, or a row with a field missing: not a limits table.
+        let cut: String = LIMITS.lines().take(8).map(|l| format!("{l}\n")).collect();
+        assert_eq!(parse_nofile_soft(&cut), None);
+        let broken = LIMITS.replace(
+            "Max open files            1024                 524288",
+            "Max open files 1024",
+        );
+        assert_eq!(parse_nofile_soft(&broken), None);
+        let negative = LIMITS.replace("1024     ", "-5       ");
+        assert_eq!(parse_nofile_soft(&negative), None);
+    }
+
+    #[test]
+    fn reads_this_process_limits() {
+        let text = std::fs::read_to_string("/proc/self/limits").expect("readable");
+        assert!(parse_nofile_soft(&text).is_some(), "{text}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! - [`collector`]: [`SocketCollector::poll`], one blocking poll producing a `SocketSnapshot`
 //!   (`ondeck check` calls it once; the TUI through [`spawn`]).
 //! - [`task`]: [`spawn`], the TUI's polling task (`spawn_blocking` per poll).
+//! - [`source`]: the registry entry (console task, `check` section, rules, pane).
 //! - [`netlink`] / [`procnet`]: the two ways to list sockets; [`tally`] aggregates either.
 //! - [`owners`]: socket inode -> process, cached and on demand.
 //! - [`netstat`], [`fds`], [`conntrack`], [`sysctl`]: the other signals of incidents 2 and 3.
@@ -28,6 +29,7 @@ pub mod netlink;
 pub mod netstat;
 pub mod owners;
 pub mod procnet;
+pub mod source;
 pub mod sysctl;
 pub mod tally;
 pub mod task;

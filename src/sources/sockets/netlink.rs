@@ -246,7 +246,9 @@ pub fn walk_datagram(
                 if let Some(code) = ne32(payload, 0).map(|c| c as i32)
                     && code < 0
                 {
-                    return Err(NetlinkError::Kernel(io::Error::from_raw_os_error(-code)));
+                    return Err(NetlinkError::Kernel(io::Error::from_raw_os_error(
+                        code.saturating_neg(),
+                    )));
                 }
                 return Ok(true);
             }
@@ -463,6 +465,9 @@ mod tests {
         ));
         let done_err = nlmsg(NLMSG_DONE, 1, 0, &(-libc::EINTR).to_ne_bytes());
         assert!(walk_datagram(&done_err, 1, &mut st, &mut |_| {}).is_err());
+        // Found by fuzzing: i32::MIN as the status of DONE overflowed its negation.
+        let done_min = nlmsg(NLMSG_DONE, 1, 0, &i32::MIN.to_ne_bytes());
+        assert!(walk_datagram(&done_min, 1, &mut st, &mut |_| {}).is_err());
         let r = encode(&rec(AF_INET, 8, "127.0.0.1", 80, "127.0.0.1", 1));
         let m = nlmsg(SOCK_DIAG_BY_FAMILY, 1, 0, &r);
         for cut in [3, 15, 20, m.len() - 4] {

@@ -1,5 +1,6 @@
 //! TcpExt ListenOverflows / ListenDrops from /proc/net/netstat, and their per-second rates
-//! between polls.
+//! between polls. Parsed here: procfs (used for /proc/PID/limits) reads /proc/net/snmp but not
+//! the TcpExt table of /proc/net/netstat.
 
 use std::time::Instant;
 

@@ -80,7 +80,7 @@ pub fn spawn_with_refresh(
                 generation,
                 at: Instant::now(),
                 wall: jiff::Timestamp::now(),
-                result: result.map(|s| Payload::Sockets(Box::new(s))),
+                result: result.map(Payload::new),
             };
             tokio::select! {
                 _ = cancel.cancelled() => break,

@@ -1,4 +1,5 @@
-//! The acknowledgement dialog: a one-line note typed in a ratatui-textarea box.
+//! The acknowledgement dialog: a one-line note typed in a ratatui-textarea box. On a group row
+//! it acknowledges every member of the group.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -39,14 +40,13 @@ pub fn render(
     f.render_widget(block, rect);
     let [what, note] =
         Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(inner);
-    let what_line = Line::from(vec![
-        level_span(ctx, key.level),
-        Span::raw(format!(
-            " {} {}",
-            sanitize(&key.rule),
-            sanitize(&key.subject)
-        )),
-    ]);
+    let title = crate::rules::title_or_id(&key.rule);
+    let text = if key.is_group() {
+        format!(" {title}: every alert of the group")
+    } else {
+        format!(" {title} {}", sanitize(&key.subject))
+    };
+    let what_line = Line::from(vec![level_span(ctx, key.level), Span::raw(text)]);
     f.render_widget(
         Paragraph::new(vec![
             what_line,

@@ -87,6 +87,9 @@ pub struct PvcDeleteDialog {
     pub retain: Option<RetainChange>,
     /// The last backup progress (kept through verifying).
     pub progress: Option<BackupProgress>,
+    /// Every change the flow made to the cluster (helper created/removed, PV policy), as
+    /// it happened.
+    pub changes: Vec<String>,
     /// Where the audit record goes, as the executor said when it started the flow.
     pub audit_log: Option<PathBuf>,
 }
@@ -125,6 +128,7 @@ impl PvcDeleteDialog {
             backup: None,
             retain: None,
             progress: None,
+            changes: Vec::new(),
             audit_log: None,
         }
     }
@@ -177,7 +181,10 @@ impl PvcDeleteDialog {
     pub fn apply(&mut self, ev: &FlowEvent) {
         match ev {
             FlowEvent::Preflight { plan, .. } => self.plan = plan.clone(),
-            FlowEvent::Progress(p) => self.progress = Some(p.clone()),
+            FlowEvent::Progress(p) => match &p.change {
+                Some(c) => self.changes.push(c.text.clone()),
+                None => self.progress = Some(p.clone()),
+            },
             FlowEvent::BackupVerified {
                 dir,
                 files,
@@ -489,14 +496,37 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
         }
         FlowStage::BackingUp => {
             top.extend(plan_lines(ctx, d));
-            let text = match &d.progress {
-                Some(p) => progress_text(p),
-                None => format!("starting the backup{}", ctx.sym.ellipsis),
-            };
-            bottom.push(Row::Text(Line::from(vec![
-                Span::styled("BACKING UP ", bold(t.warning)),
-                Span::raw(text),
-            ])));
+            match d.progress.as_ref().filter(|p| p.waiting.is_some()) {
+                // What the flow waits for, and the countdown to giving up, on rows of their own.
+                Some(p) => {
+                    bottom.push(Row::Text(Line::from(vec![
+                        Span::styled("WAITING ", bold(t.warning)),
+                        Span::raw(format!(
+                            "for {}",
+                            s(p.waiting.as_deref().unwrap_or_default())
+                        )),
+                    ])));
+                    if let Some(left) = p.time_left {
+                        bottom.push(Row::Text(Line::from(Span::styled(
+                            format!(
+                                "gives up in {}s unless it shows why sooner; Esc cancels",
+                                left.as_secs()
+                            ),
+                            t.warning,
+                        ))));
+                    }
+                }
+                None => {
+                    let text = match &d.progress {
+                        Some(p) => progress_text(p),
+                        None => format!("starting the backup{}", ctx.sym.ellipsis),
+                    };
+                    bottom.push(Row::Text(Line::from(vec![
+                        Span::styled("BACKING UP ", bold(t.warning)),
+                        Span::raw(text),
+                    ])));
+                }
+            }
             if let Some(p) = &d.progress
                 && p.stage == BackupStage::Streaming
                 && let Some(expected) = p.expected_bytes.filter(|e| *e > 0)
@@ -580,10 +610,12 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
                     ),
                     Span::styled(s(&tui_reason(reason)), t.critical),
                 ]));
-                if d.reached_delete {
+                // One outcome sentence, the flow's: only a delete that was sent and got no
+                // clear answer is "unknown"; every other failure deleted nothing.
+                if reason.contains("outcome is unknown") {
                     top.push(Line::from(Span::styled(
                         format!(
-                            "the delete request may have been sent: check whether {} still exists",
+                            "the delete request was sent and its outcome is unknown: check whether {} still exists",
                             s(&d.pvc.to_string())
                         ),
                         bold(t.warning),
@@ -604,6 +636,13 @@ pub fn render(dialog: &PvcDeleteDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: R
                 top.extend(plan_lines(ctx, d));
             }
         }
+    }
+    // Every change made to the cluster, as it happened (newest last).
+    for c in &d.changes {
+        top.push(Line::from(vec![
+            Span::styled("changed ", bold(t.warning)),
+            Span::raw(s(c)),
+        ]));
     }
     if let Some(msg) = &d.refusal {
         bottom.push(Row::Text(Line::from(Span::styled(

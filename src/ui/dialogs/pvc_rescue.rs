@@ -75,6 +75,9 @@ pub struct PvcRescueDialog {
     pub terminating: bool,
     pub audit_log: Option<PathBuf>,
     pub stage: RescueStage,
+    /// Every change the rescue made to the cluster (PV to Retain, helper created/removed),
+    /// as it happened; kept to the end, whatever the outcome.
+    pub changes: Vec<String>,
 }
 
 /// What a key asks of the update loop.
@@ -103,6 +106,7 @@ impl PvcRescueDialog {
             terminating: row.terminating(),
             audit_log: None,
             stage: RescueStage::Confirm,
+            changes: Vec::new(),
         }
     }
 
@@ -147,7 +151,9 @@ impl PvcRescueDialog {
         match ev {
             RescueEvent::Started { audit_log } => self.audit_log = audit_log.clone(),
             RescueEvent::Progress(p) => {
-                if let RescueStage::Running { progress, .. } = &mut self.stage {
+                if let Some(c) = &p.change {
+                    self.changes.push(c.text.clone());
+                } else if let RescueStage::Running { progress, .. } = &mut self.stage {
                     *progress = Some(p.clone());
                 }
             }
@@ -337,6 +343,13 @@ pub fn render(d: &PvcRescueDialog, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) 
             lines.push(Line::from("Nothing was deleted."));
         }
     }
+    // Every change made to the cluster, said as it happened, in every stage after Confirm.
+    for c in &d.changes {
+        lines.push(Line::from(vec![
+            Span::styled("changed ", t.warning.add_modifier(Modifier::BOLD)),
+            Span::raw(s(c)),
+        ]));
+    }
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines)
@@ -365,6 +378,7 @@ mod tests {
             terminating: true,
             audit_log: None,
             stage: RescueStage::Confirm,
+            changes: Vec::new(),
         }
     }
 
@@ -383,14 +397,46 @@ mod tests {
         assert!(matches!(d.stage, RescueStage::Failed { .. }));
         // Late events after the end change nothing.
         d.apply(&RescueEvent::Progress(BackupProgress {
-            stage: crate::actions::backup::BackupStage::Streaming,
             bytes: 1,
             bytes_per_sec: 1.0,
-            expected_bytes: None,
-            eta: None,
+            ..BackupProgress::stage(crate::actions::backup::BackupStage::Streaming)
         }));
         assert!(matches!(d.stage, RescueStage::Failed { .. }));
         assert_eq!(d.on_key(key(KeyCode::Enter)), RescueKey::Close);
+    }
+
+    #[test]
+    fn changes_are_kept_as_they_happen_and_progress_goes_on() {
+        let mut d = dialog();
+        assert_eq!(d.on_key(key(KeyCode::Enter)), RescueKey::Start);
+        d.apply(&RescueEvent::Progress(BackupProgress::changed(
+            crate::actions::Change {
+                subject: "PV pvc-1 reclaimPolicy".into(),
+                text: "PV pvc-1: reclaimPolicy Delete -> Retain".into(),
+                undo: Some("kubectl patch pv pvc-1 ...".into()),
+            },
+        )));
+        d.apply(&RescueEvent::Progress(BackupProgress::waiting(
+            crate::actions::backup::BackupStage::StartingHelper,
+            "helper pod logging/h to be scheduled".into(),
+            std::time::Duration::from_secs(42),
+        )));
+        assert_eq!(d.changes, vec!["PV pvc-1: reclaimPolicy Delete -> Retain"]);
+        let RescueStage::Running {
+            progress: Some(p), ..
+        } = &d.stage
+        else {
+            panic!("{:?}", d.stage);
+        };
+        let line = crate::actions::cli::progress_line(p);
+        assert!(
+            line.contains("helper pod logging/h to be scheduled") && line.contains("42s"),
+            "{line}"
+        );
+        d.apply(&RescueEvent::Failed {
+            reason: "exec could not start".into(),
+        });
+        assert_eq!(d.changes.len(), 1, "kept after the end");
     }
 
     #[test]

@@ -1,35 +1,68 @@
-//! The alerts pane (incident 4): active alerts ranked by danger (level, rule, subject, value,
-//! since, `pending 3m/15m` progress, acknowledgement) and the recent transitions below.
+//! The alerts pane (incident 4, issue 9): one row per rule and level with the count and where
+//! (`✖ CRITICAL  Pod OOM-killed  x150 in 12 namespaces  OOMKilled 2m ago  oldest 3h`); Enter
+//! expands a group to its members and folds it again; a group of one is the alert itself.
+//! Columns: level, title, subject, value (in its unit), since; limit and acknowledgement when
+//! there is room. The recent transitions are listed below.
+//!
+//! The rows are rebuilt only when the alert book changes (its generation moves) or a group is
+//! expanded: drawing reads the book's folded groups and renders the visible rows only.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::time::Instant;
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::{Pane, PaneKind, Shared, TableOp};
 use crate::app::feed::short_age;
 use crate::app::model::Model;
-use crate::app::table::{RowKey, Sort, TableData, TableState, cmp_f64};
-use crate::rules::{Alert, AlertBook, AlertKey, AlertPhase, TransitionKind};
+use crate::app::table::{RowKey, Sort, TableData, TableState};
+use crate::domain::Level;
+use crate::rules::{Alert, AlertBook, AlertGroup, AlertKey, AlertPhase, GroupKey, TransitionKind};
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, header_cells, level_span, pane_block};
 
+/// Sort columns (the table's sort cycles through these).
 pub const COLUMNS: [&str; 7] = [
-    "LEVEL",
-    "RULE",
-    "SUBJECT",
-    "VALUE",
-    "THRESHOLD",
-    "SINCE",
-    "ACK",
+    "LEVEL", "TITLE", "SUBJECT", "VALUE", "LIMIT", "SINCE", "ACK",
 ];
+
+/// One row of the pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaneRow {
+    /// A group of several alerts (index into the book's groups).
+    Group { group: usize },
+    /// One alert: a group of one (`member: false`) or a member of an expanded group.
+    Alert {
+        key: AlertKey,
+        group: usize,
+        member: usize,
+        in_group: bool,
+    },
+}
+
+impl PaneRow {
+    fn group(&self) -> usize {
+        match self {
+            PaneRow::Group { group } | PaneRow::Alert { group, .. } => *group,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct AlertsPane {
     pub table: TableState,
+    /// Groups the user expanded (Enter).
+    pub expanded: BTreeSet<GroupKey>,
+    /// Group rows and the members of expanded groups.
+    rows: Vec<PaneRow>,
+    /// The book generation `rows` were built from.
+    built: Option<u64>,
 }
 
 impl Pane for AlertsPane {
@@ -38,16 +71,21 @@ impl Pane for AlertsPane {
     }
 
     fn refresh(&mut self, shared: &Shared<'_>) {
-        self.table.rebuild(&AlertRows {
-            alerts: shown_alerts(shared.alerts),
-        });
+        if self.built == Some(shared.alerts.generation()) {
+            return;
+        }
+        self.rebuild(shared.alerts);
     }
 
     fn with_table(&mut self, shared: &Shared<'_>, op: TableOp<'_>) {
+        if self.built != Some(shared.alerts.generation()) {
+            self.rebuild(shared.alerts);
+        }
         op(
             &mut self.table,
             &AlertRows {
-                alerts: shown_alerts(shared.alerts),
+                rows: &self.rows,
+                book: shared.alerts,
             },
         );
     }
@@ -56,12 +94,39 @@ impl Pane for AlertsPane {
         &self.table.filter
     }
 
+    fn on_key(&mut self, key: KeyEvent, shared: &Shared<'_>) -> bool {
+        if key.code != KeyCode::Enter {
+            return false;
+        }
+        let Some(row) = self.selected_row() else {
+            return false;
+        };
+        let Some(g) = shared.alerts.groups().get(row.group()) else {
+            return false;
+        };
+        if g.len() <= 1 {
+            // A single alert: Enter is its detail view.
+            return false;
+        }
+        let gk = g.key.clone();
+        if !self.expanded.remove(&gk) {
+            self.expanded.insert(gk);
+        }
+        // Keep the cursor on the group row.
+        self.table.selected = Some(RowKey::of(&("group", &g.key)));
+        self.rebuild(shared.alerts);
+        true
+    }
+
     fn selected_alert(&self, shared: &Shared<'_>) -> Option<AlertKey> {
-        let active = shown_alerts(shared.alerts);
-        self.table
-            .selected_index()
-            .and_then(|i| active.get(i))
-            .map(|a| a.key.clone())
+        match self.selected_row()? {
+            PaneRow::Group { group } => shared
+                .alerts
+                .groups()
+                .get(*group)
+                .map(|g| AlertKey::for_group(&g.key)),
+            PaneRow::Alert { key, .. } => Some(key.clone()),
+        }
     }
 
     fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
@@ -94,77 +159,165 @@ impl AlertsPane {
                     descending: false,
                 },
             ),
+            expanded: BTreeSet::new(),
+            rows: Vec::new(),
+            built: None,
         }
+    }
+
+    /// The rows: a row per group (the alert itself for a group of one), followed by its
+    /// members when expanded. Expanded groups that are gone are forgotten.
+    fn rebuild(&mut self, book: &AlertBook) {
+        let groups = book.groups();
+        self.expanded
+            .retain(|k| groups.iter().any(|g| &g.key == k && g.len() > 1));
+        self.rows.clear();
+        for (i, g) in groups.iter().enumerate() {
+            match g.members.as_slice() {
+                [one] => self.rows.push(PaneRow::Alert {
+                    key: one.clone(),
+                    group: i,
+                    member: 0,
+                    in_group: false,
+                }),
+                members => {
+                    self.rows.push(PaneRow::Group { group: i });
+                    if self.expanded.contains(&g.key) {
+                        self.rows
+                            .extend(members.iter().enumerate().map(|(n, k)| PaneRow::Alert {
+                                key: k.clone(),
+                                group: i,
+                                member: n,
+                                in_group: true,
+                            }));
+                    }
+                }
+            }
+        }
+        self.built = Some(book.generation());
+        self.table.rebuild(&AlertRows {
+            rows: &self.rows,
+            book,
+        });
+    }
+
+    pub fn rows(&self) -> &[PaneRow] {
+        &self.rows
+    }
+
+    pub fn selected_row(&self) -> Option<&PaneRow> {
+        self.table.selected_index().and_then(|i| self.rows.get(i))
     }
 }
 
-/// The active alerts as a table, in the book's ranking.
+/// The pane's rows with the book they point into.
 pub struct AlertRows<'a> {
-    pub alerts: Vec<&'a Alert>,
+    pub rows: &'a [PaneRow],
+    pub book: &'a AlertBook,
 }
 
-impl<'a> AlertRows<'a> {
-    pub fn of(model: &'a Model) -> AlertRows<'a> {
-        AlertRows {
-            alerts: shown_alerts(&model.alerts),
+impl AlertRows<'_> {
+    fn group(&self, i: usize) -> Option<&AlertGroup> {
+        self.book.groups().get(self.rows[i].group())
+    }
+
+    fn alert(&self, i: usize) -> Option<&Alert> {
+        match &self.rows[i] {
+            PaneRow::Alert { key, .. } => self.book.get(key),
+            PaneRow::Group { .. } => self
+                .group(i)
+                .and_then(|g| g.members.first())
+                .and_then(|k| self.book.get(k)),
         }
     }
 }
 
 impl TableData for AlertRows<'_> {
     fn len(&self) -> usize {
-        self.alerts.len()
+        self.rows.len()
     }
+
     fn key(&self, i: usize) -> RowKey {
-        RowKey::of(&self.alerts[i].key)
+        match &self.rows[i] {
+            PaneRow::Group { .. } => match self.group(i) {
+                Some(g) => RowKey::of(&("group", &g.key)),
+                None => RowKey(i as u64),
+            },
+            PaneRow::Alert { key, .. } => RowKey::of(key),
+        }
     }
+
     fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
         use std::fmt::Write;
-        let a = self.alerts[i];
+        let Some(g) = self.group(i) else {
+            return false;
+        };
         scratch.clear();
         let _ = write!(
             scratch,
-            "{} {} {} {}",
-            a.key.level.label(),
-            a.key.rule,
-            a.key.subject,
-            a.message
+            "{} {} {}",
+            g.key.level.label(),
+            g.key.rule,
+            g.title
         );
-        crate::app::table::scratch_contains(scratch, needle)
+        if let Some(a) = self
+            .alert(i)
+            .filter(|_| !matches!(self.rows[i], PaneRow::Group { .. }))
+        {
+            let _ = write!(scratch, " {} {}", a.key.subject, a.message);
+        }
+        if crate::app::table::scratch_contains(scratch, needle) {
+            return true;
+        }
+        // A folded group matches when one of its members does.
+        matches!(self.rows[i], PaneRow::Group { .. })
+            && g.members.iter().any(|k| {
+                scratch.clear();
+                scratch.push_str(&k.subject);
+                crate::app::table::scratch_contains(scratch, needle)
+            })
     }
 
     fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
-        let (x, y) = (self.alerts[a], self.alerts[b]);
-        match column {
-            1 => x.key.rule.cmp(&y.key.rule),
-            2 => x.key.subject.cmp(&y.key.subject),
-            3 => cmp_f64(x.value, y.value),
-            4 => cmp_f64(x.threshold, y.threshold),
-            5 => x.since_wall.cmp(&y.since_wall),
-            6 => x.ack.is_some().cmp(&y.ack.is_some()),
-            _ => a.cmp(&b),
+        // Members stay under their group: groups compare by the column, then a group row comes
+        // before its members, which compare by the column among themselves.
+        let (ra, rb) = (&self.rows[a], &self.rows[b]);
+        let (ga, gb) = (ra.group(), rb.group());
+        if ga != gb {
+            let (x, y) = (self.group(a), self.group(b));
+            let by = match (x, y, column) {
+                (Some(x), Some(y), 1) => x.title.cmp(&y.title),
+                (Some(x), Some(y), 2) => x.members.first().cmp(&y.members.first()),
+                (Some(x), Some(y), 3) => x.len().cmp(&y.len()),
+                (Some(x), Some(y), 5) => x.oldest.cmp(&y.oldest),
+                (Some(x), Some(y), 6) => x.acked.cmp(&y.acked),
+                _ => Ordering::Equal,
+            };
+            return by.then(ga.cmp(&gb));
+        }
+        match (ra, rb) {
+            (PaneRow::Group { .. }, PaneRow::Group { .. }) => Ordering::Equal,
+            (PaneRow::Group { .. }, _) => Ordering::Less,
+            (_, PaneRow::Group { .. }) => Ordering::Greater,
+            (PaneRow::Alert { member: ma, .. }, PaneRow::Alert { member: mb, .. }) => {
+                let (x, y) = (self.alert(a), self.alert(b));
+                let by = match (x, y, column) {
+                    (Some(x), Some(y), 2) => x.key.subject.cmp(&y.key.subject),
+                    (Some(x), Some(y), 3) => crate::app::table::cmp_f64(x.value, y.value),
+                    (Some(x), Some(y), 5) => x.since_wall.cmp(&y.since_wall),
+                    (Some(x), Some(y), 6) => x.ack.is_some().cmp(&y.ack.is_some()),
+                    _ => Ordering::Equal,
+                };
+                by.then(ma.cmp(mb))
+            }
         }
     }
 }
 
-/// The active alerts as shown: a rule's quieter level is folded into its louder level when
-/// that one is firing for the same subject (fd usage at 96% is one CRITICAL row, not a
-/// CRITICAL and a WARNING). A pending louder level does not hide a firing quieter one.
+/// The active alerts as shown: a rule's quieter level folded into its louder level when that
+/// one is firing for the same subject. Folded by the book once per change; this only reads it.
 pub fn shown_alerts(book: &AlertBook) -> Vec<&Alert> {
-    let active = book.active();
-    active
-        .iter()
-        .copied()
-        .filter(|a| {
-            !active.iter().any(|b| {
-                b.is_firing()
-                    && b.key.level > a.key.level
-                    && b.key.source == a.key.source
-                    && b.key.rule == a.key.rule
-                    && b.key.subject == a.key.subject
-            })
-        })
-        .collect()
+    book.shown().collect()
 }
 
 /// "pending 3m/15m".
@@ -173,25 +326,198 @@ pub fn pending_text(a: &Alert, now: Instant) -> Option<String> {
         .map(|(elapsed, needed)| format!("pending {}/{}", short_age(elapsed), short_age(needed)))
 }
 
-fn level_cell(ctx: ViewCtx<'_>, a: &Alert, now: Instant) -> Span<'static> {
-    match a.phase {
-        AlertPhase::Pending { .. } => Span::styled(
-            format!("{} PENDING {}", ctx.sym.pending, a.key.level.label()),
+/// The level cell: the level word always; a pending alert (or a group with nothing firing)
+/// has the pending glyph and style, its SINCE says how far along it is.
+fn level_cell(ctx: ViewCtx<'_>, level: Level, firing: bool) -> Span<'static> {
+    if firing {
+        level_span(ctx, level)
+    } else {
+        Span::styled(
+            format!("{} {}", ctx.sym.pending, level.label()),
             ctx.theme.pending,
-        ),
-        AlertPhase::Firing { .. } => {
-            let _ = now;
-            level_span(ctx, a.key.level)
-        }
+        )
     }
 }
 
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.1}")
+/// `s` cut to `width` characters with the ellipsis in the middle (both ends stay readable).
+pub fn cut_middle(s: &str, width: usize, ellipsis: &str) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_string();
     }
+    let room = width.saturating_sub(ellipsis.chars().count());
+    let tail = room / 2;
+    let head = room - tail;
+    let mut out: String = s.chars().take(head).collect();
+    out.push_str(ellipsis);
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
+/// A subject cut to `width`: a trailing owner (`listen 0.0.0.0:8080 (java, pid 4242)`) goes
+/// first, marked by the ellipsis; else the middle is cut.
+pub fn fit_subject(s: &str, width: usize, ellipsis: &str) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    if let Some((head, _)) = s.split_once(" (") {
+        let n = head.chars().count() + ellipsis.chars().count();
+        if n <= width {
+            return format!("{head}{ellipsis}");
+        }
+    }
+    cut_middle(s, width, ellipsis)
+}
+
+/// `x150 in 12 namespaces`, or shorter (`x150 in 12 ns`, `x150`) to fit `width`.
+fn where_fitting(g: &AlertGroup, width: usize) -> String {
+    let full = g.where_text();
+    if full.chars().count() <= width {
+        return full;
+    }
+    let n = crate::rules::display::group(g.len() as u64);
+    let short = format!("x{n} in {} ns", g.namespaces);
+    if g.namespaces > 0 && short.chars().count() <= width {
+        short
+    } else {
+        format!("x{n}")
+    }
+}
+
+/// The cells of one row, as text: level (with its style), title, subject, value, limit,
+/// since, ack.
+struct Cells {
+    level: Span<'static>,
+    title: String,
+    subject: String,
+    value: String,
+    limit: String,
+    since: String,
+    ack: String,
+    muted: bool,
+}
+
+/// `3m ago` when firing; `pending 3m/15m` while pending, `3m/15m` when `compact` (the level
+/// cell has the pending glyph).
+fn since_text(a: &Alert, model: &Model, compact: bool) -> String {
+    match a.phase {
+        AlertPhase::Pending { .. } if compact => a
+            .pending_progress(model.now)
+            .map(|(done, needed)| format!("{}/{}", short_age(done), short_age(needed)))
+            .unwrap_or_default(),
+        AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default(),
+        AlertPhase::Firing { since } => format!(
+            "{} ago",
+            short_age(model.now.saturating_duration_since(since))
+        ),
+    }
+}
+
+fn cells(
+    rows: &AlertRows<'_>,
+    i: usize,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    subject_w: usize,
+    compact: bool,
+) -> Option<Cells> {
+    let g = rows.group(i)?;
+    let first = rows.alert(i)?;
+    let now = model.wall;
+    Some(match &rows.rows[i] {
+        PaneRow::Group { .. } => {
+            let open = if model_expanded(rows, i, model) {
+                "▾ "
+            } else {
+                "▸ "
+            };
+            let open = if ctx.sym.ascii {
+                if open == "▾ " { "- " } else { "+ " }
+            } else {
+                open
+            };
+            Cells {
+                level: level_cell(ctx, g.key.level, g.is_firing()),
+                title: format!("{open}{}", g.title),
+                subject: where_fitting(g, subject_w),
+                value: first.value_text(now),
+                limit: first.limit_text(),
+                since: format!(
+                    "oldest {}",
+                    short_age(now.duration_since(g.oldest).unsigned_abs())
+                ),
+                ack: if g.acked == g.len() {
+                    ctx.sym.acked.to_string()
+                } else if g.acked > 0 {
+                    format!("{}/{}", g.acked, g.len())
+                } else {
+                    String::new()
+                },
+                muted: g.acked == g.len(),
+            }
+        }
+        PaneRow::Alert { in_group, .. } => Cells {
+            level: level_cell(ctx, first.key.level, first.is_firing()),
+            title: if *in_group {
+                "  ".to_string()
+            } else {
+                first.title.to_string()
+            },
+            subject: fit_subject(&sanitize(&first.key.subject), subject_w, ctx.sym.ellipsis),
+            value: first.value_text(now),
+            limit: first.limit_text(),
+            since: since_text(first, model, compact),
+            ack: first
+                .ack
+                .as_ref()
+                .map(|k| format!("{} {}", ctx.sym.acked, sanitize(&k.note)))
+                .unwrap_or_default(),
+            muted: first.ack.is_some(),
+        },
+    })
+}
+
+fn model_expanded(rows: &AlertRows<'_>, i: usize, model: &Model) -> bool {
+    // The row after a group row is one of its members exactly when it is expanded.
+    let _ = model;
+    matches!(rows.rows.get(i + 1), Some(PaneRow::Alert { in_group: true, group, .. }) if *group == rows.rows[i].group())
+}
+
+/// Column widths for `width` cells: level, title, value and since whole (at their widest
+/// visible value), the subject takes the rest (cut in the middle); limit and ack only when
+/// the subject still gets a fair width.
+fn layout(width: usize, content: [usize; 7]) -> ([usize; 7], [bool; 7]) {
+    const SUBJECT_MIN: usize = 12;
+    const SUBJECT_FAIR: usize = 28;
+    let mut w = content;
+    w[2] = 0;
+    let mut show = [true, true, true, true, false, true, false];
+    let used = |w: &[usize; 7], show: &[bool; 7]| -> usize {
+        let cols = show.iter().filter(|s| **s).count();
+        w.iter()
+            .zip(show)
+            .filter(|(_, s)| **s)
+            .map(|(w, _)| *w)
+            .sum::<usize>()
+            + cols.saturating_sub(1)
+    };
+    // Extras when the subject keeps a fair width with them.
+    for extra in [4usize, 6] {
+        if content[extra] == 0 {
+            continue;
+        }
+        let mut with = show;
+        with[extra] = true;
+        if width.saturating_sub(used(&w, &with)) >= SUBJECT_FAIR.min(content[2]).max(SUBJECT_MIN) {
+            show = with;
+        }
+    }
+    // Level, title, value and since stay whole; the subject takes what is left, up to its
+    // widest visible value.
+    w[2] = width
+        .saturating_sub(used(&w, &show))
+        .min(content[2].max(SUBJECT_MIN));
+    (w, show)
 }
 
 fn render(
@@ -202,18 +528,27 @@ fn render(
     area: Rect,
     focused: bool,
 ) {
-    let rows_data = AlertRows::of(model);
-    let firing = rows_data
-        .alerts
-        .iter()
-        .filter(|a| matches!(a.phase, AlertPhase::Firing { .. }))
-        .count();
-    let extra = Some(format!(
-        "{} active, {} firing",
-        rows_data.alerts.len(),
-        firing
-    ));
-    let block = pane_block(ctx, "Alerts", extra, None, None, focused);
+    let book = &model.alerts;
+    let rows = AlertRows {
+        rows: &pane.rows,
+        book,
+    };
+    let s = book.summary();
+    let n = |v: usize| crate::rules::display::group(v as u64);
+    let mut extra = format!(
+        "{} active, {} {}, {} firing",
+        n(s.shown),
+        n(s.groups),
+        if s.groups == 1 { "group" } else { "groups" },
+        n(s.critical + s.warning + s.info)
+    );
+    if book.hooks_dropped() > 0 {
+        extra.push_str(&format!(
+            ", {} alert-command runs dropped",
+            crate::rules::display::group(book.hooks_dropped())
+        ));
+    }
+    let block = pane_block(ctx, "Alerts", Some(extra), None, None, focused);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let hist_h = if inner.height >= 12 {
@@ -226,96 +561,92 @@ fn render(
     let t = ctx.theme;
     let state = &pane.table;
     let (off, visible) = state.visible(table_area.height.saturating_sub(1) as usize);
-    // Narrow (80 columns): value and threshold share a column, the note moves to the detail view.
-    let narrow = table_area.width < 110;
-    let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
-        let a = *rows_data.alerts.get(i)?;
-        let since = match a.phase {
-            AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default(),
-            AlertPhase::Firing { since } => format!(
-                "{} ago",
-                short_age(model.now.saturating_duration_since(since))
-            ),
-        };
-        let ack = match &a.ack {
-            Some(ack) => Span::styled(
-                format!("{} {}", ctx.sym.acked, sanitize(&ack.note)),
-                t.muted,
-            ),
-            None => Span::raw(""),
-        };
-        let row = if narrow {
-            let ack = if a.ack.is_some() {
-                Span::styled(ctx.sym.acked, t.muted)
-            } else {
-                Span::raw("")
-            };
-            Row::new(vec![
-                level_cell(ctx, a, model.now),
-                Span::raw(sanitize(&a.key.rule).into_owned()),
-                Span::raw(sanitize(&a.key.subject).into_owned()),
-                Span::raw(format!("{}/{}", num(a.value), num(a.threshold))),
-                Span::raw(since),
-                ack,
-            ])
-        } else {
-            Row::new(vec![
-                level_cell(ctx, a, model.now),
-                Span::raw(sanitize(&a.key.rule).into_owned()),
-                Span::raw(sanitize(&a.key.subject).into_owned()),
-                Span::raw(num(a.value)),
-                Span::raw(num(a.threshold)),
-                Span::raw(since),
-                ack,
-            ])
-        };
+
+    // Widths from the visible rows only (their widest cell), subject measured uncut; when the
+    // subject gets too little room, pending progress drops its word (`3m/15m`).
+    let measure = |compact: bool| {
+        let mut content = [0usize; 7];
+        for (n, name) in COLUMNS.iter().enumerate() {
+            content[n] = name.chars().count() + 1;
+        }
+        content[4] = 0;
+        content[6] = 0;
+        for c in visible
+            .iter()
+            .filter_map(|&i| cells(&rows, i, model, ctx, usize::MAX, compact))
+        {
+            let lens = [
+                c.level.content.chars().count(),
+                c.title.chars().count(),
+                c.subject.chars().count(),
+                c.value.chars().count(),
+                c.limit.chars().count(),
+                c.since.chars().count(),
+                c.ack.chars().count(),
+            ];
+            for (m, l) in content.iter_mut().zip(lens) {
+                *m = (*m).max(l);
+            }
+        }
+        let (widths, show) = layout(table_area.width as usize, content);
+        (widths, show, content[2])
+    };
+    let (mut widths, mut show, want) = measure(false);
+    let mut compact = false;
+    if widths[2] < want.min(24) {
+        (widths, show, _) = measure(true);
+        compact = true;
+    }
+    let subject_w = widths[2];
+    let table_rows = visible.iter().enumerate().filter_map(|(n, &i)| {
+        let c = cells(&rows, i, model, ctx, subject_w, compact)?;
+        let mut out = vec![c.level, Span::raw(c.title), Span::raw(c.subject)];
+        out.push(Span::raw(c.value));
+        if show[4] {
+            out.push(Span::styled(c.limit, t.muted));
+        }
+        out.push(Span::raw(c.since));
+        if show[6] {
+            out.push(Span::styled(c.ack, t.muted));
+        }
+        let row = Row::new(out);
+        let row = if c.muted { row.style(t.muted) } else { row };
         Some(if focused && off + n == state.cursor {
             row.style(t.selection)
         } else {
             row
         })
     });
-    use Constraint::{Length, Min};
-    let (names, widths): (Vec<&str>, Vec<Constraint>) = if narrow {
-        (
-            vec!["LEVEL", "RULE", "SUBJECT", "VALUE/LIMIT", "SINCE", "ACK"],
-            vec![
-                Length(18),
-                Min(10),
-                Min(10),
-                Length(11),
-                Length(14),
-                Length(4),
-            ],
-        )
-    } else {
-        (
-            COLUMNS.to_vec(),
-            vec![
-                Length(18),
-                Length(16),
-                Min(12),
-                Length(8),
-                Length(9),
-                Length(16),
-                Min(6),
-            ],
-        )
-    };
+    let names: Vec<&str> = COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| show[*i])
+        .map(|(_, n)| *n)
+        .collect();
+    let constraints: Vec<Constraint> = widths
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| show[*i])
+        .map(|(_, w)| Constraint::Length(*w as u16))
+        .collect();
     let c = state.sort.column;
-    let arrow_col = if narrow && c >= 4 { c - 1 } else { c };
+    let arrow_col = (0..c).filter(|i| show[*i]).count();
+    let arrow_col = if show.get(c).copied().unwrap_or(false) {
+        arrow_col
+    } else {
+        usize::MAX
+    };
     let header = Row::new(header_cells(ctx, &names, arrow_col, state.sort.descending));
     f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+        Table::new(table_rows, constraints)
+            .header(header)
+            .column_spacing(1),
         table_area,
     );
-    if rows_data.alerts.is_empty() && table_area.height > 1 {
+    if pane.rows.is_empty() && table_area.height > 1 {
         f.render_widget(
             Paragraph::new(Span::styled(
-                format!(
-                    "{} no active alerts",
-                    ctx.sym.level_glyph(crate::domain::Level::Ok)
-                ),
+                format!("{} no active alerts", ctx.sym.level_glyph(Level::Ok)),
                 t.ok,
             )),
             Rect {
@@ -327,11 +658,7 @@ fn render(
     }
     if hist_h > 0 {
         let mut lines = vec![Line::from(Span::styled("Recent transitions", t.accent))];
-        for tr in model
-            .alerts
-            .history()
-            .take(hist_h.saturating_sub(1) as usize)
-        {
+        for tr in book.history().take(hist_h.saturating_sub(1) as usize) {
             let (word, style) = match tr.kind {
                 TransitionKind::Pending => ("PENDING ", t.pending),
                 TransitionKind::Firing => ("FIRING  ", t.level(tr.alert.key.level)),
@@ -344,10 +671,10 @@ fn render(
                 Span::styled(word, style),
                 level_span(ctx, tr.alert.key.level),
                 Span::raw(format!(
-                    " {} {} {}",
-                    sanitize(&tr.alert.key.rule),
+                    " {} {}: {}",
+                    tr.alert.title,
                     sanitize(&tr.alert.key.subject),
-                    sanitize(&tr.alert.message)
+                    tr.alert.value_text(tr.at_wall)
                 )),
             ]));
         }
@@ -356,10 +683,7 @@ fn render(
 }
 
 fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
-    let rows = AlertRows::of(model);
-    let Some(a) = pane.table.selected_index().and_then(|i| rows.alerts.get(i)) else {
-        return vec![Line::from("no alert selected")];
-    };
+    let book = &model.alerts;
     let t = ctx.theme;
     let kv = |k: &str, v: String| {
         Line::from(vec![
@@ -367,17 +691,70 @@ fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<
             Span::raw(v),
         ])
     };
+    let Some(row) = pane.selected_row() else {
+        return vec![Line::from("no alert selected")];
+    };
+    let Some(g) = book.groups().get(row.group()) else {
+        return vec![Line::from("no alert selected")];
+    };
+    if let PaneRow::Group { .. } = row {
+        let mut out = vec![
+            Line::from(vec![
+                Span::styled(format!("{:<12}", "level"), t.muted),
+                level_cell(ctx, g.key.level, g.is_firing()),
+            ]),
+            kv("title", g.title.to_string()),
+            kv("rule", sanitize(&g.key.rule).into_owned()),
+            kv("source", g.key.source.name().to_string()),
+            kv(
+                "members",
+                format!(
+                    "{} ({} firing, {} pending, {} acknowledged)",
+                    g.len(),
+                    g.firing,
+                    g.pending,
+                    g.acked
+                ),
+            ),
+            kv(
+                "oldest",
+                g.oldest.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ),
+        ];
+        if g.namespaces > 0 {
+            out.push(kv("namespaces", g.namespaces.to_string()));
+        }
+        for k in g.members.iter().take(10) {
+            out.push(kv("", sanitize(&k.subject).into_owned()));
+        }
+        if g.len() > 10 {
+            out.push(kv("", format!("and {} more (Enter expands)", g.len() - 10)));
+        }
+        return out;
+    }
+    let PaneRow::Alert { key, .. } = row else {
+        return Vec::new();
+    };
+    let Some(a) = book.get(key) else {
+        return vec![Line::from("that alert has cleared")];
+    };
+    let limit = a.limit_text();
     let mut out = vec![
         Line::from(vec![
             Span::styled(format!("{:<12}", "level"), t.muted),
-            level_cell(ctx, a, model.now),
+            level_cell(ctx, a.key.level, a.is_firing()),
         ]),
+        kv("title", a.title.to_string()),
         kv("rule", sanitize(&a.key.rule).into_owned()),
         kv("subject", sanitize(&a.key.subject).into_owned()),
         kv("source", a.key.source.name().to_string()),
         kv(
             "value",
-            format!("{} (threshold {})", num(a.value), num(a.threshold)),
+            if limit.is_empty() {
+                a.value_text(model.wall)
+            } else {
+                format!("{} (limit {limit})", a.value_text(model.wall))
+            },
         ),
         kv(
             "since",
@@ -395,5 +772,37 @@ fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<
         )),
         None => out.push(kv("acked", "no (press a to acknowledge)".into())),
     }
+    let _ = Style::default();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn middle_cut_keeps_both_ends() {
+        assert_eq!(
+            cut_middle("monitoring/grafana-data-old", 12, "…"),
+            "monito…a-old"
+        );
+        assert_eq!(cut_middle("short", 12, "…"), "short");
+        assert_eq!(
+            fit_subject("listen 0.0.0.0:8080 (java, pid 4242)", 24, "…"),
+            "listen 0.0.0.0:8080…"
+        );
+    }
+
+    #[test]
+    fn at_80_columns_level_title_value_and_since_stay_whole() {
+        // 78 inner cells: LEVEL 10, TITLE 17, VALUE 23, SINCE 9.
+        let (w, show) = layout(78, [10, 17, 40, 23, 9, 9, 0]);
+        assert_eq!(&w[..2], &[10, 17]);
+        assert_eq!(w[3], 23);
+        assert_eq!(w[5], 9);
+        assert!(show[2] && w[2] >= 14, "{w:?}");
+        assert!(!show[6]);
+        let total: usize = w.iter().zip(show).filter(|(_, s)| *s).map(|(w, _)| w).sum();
+        assert!(total + 4 <= 78, "{w:?} {show:?}");
+    }
 }

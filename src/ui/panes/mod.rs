@@ -1,10 +1,11 @@
-//! The pane framework and registry. A pane owns its feed (the data of its source), its table
-//! states and its drawing, behind the [`Pane`] trait; the model holds a list of them and routes
-//! source updates, keys and rendering through the trait. The registry says which panes exist,
-//! their `:` names, their source and the actions each allows (kdash's `actions_for`).
+//! The pane framework. A pane owns its feed (the data of its source), its table states and its
+//! drawing, behind the [`Pane`] trait; the model holds a list of them and routes source updates,
+//! keys and rendering through the trait. Which panes exist, their `:` names, their source, help
+//! keys and the actions each allows (kdash's `actions_for`) come from the source registry
+//! (`crate::sources::registry`): each source declares its pane's [`PaneSpec`].
 //!
-//! Adding a pane (pods, PVCs, ...): its file here implementing [`Pane`], a `spec` arm with
-//! `available: true`, and its line in [`registry`].
+//! Adding a pane: the recipe is in `crate::sources::registry`'s module doc; here, the pane's
+//! file implementing [`Pane`] and its arm in [`registry`] (replacing a placeholder).
 
 pub mod alerts;
 pub mod placeholder;
@@ -27,19 +28,25 @@ use crate::app::feed::Freshness;
 use crate::app::model::{Model, Settings};
 use crate::app::table::{TableData, TableState};
 use crate::rules::{AlertBook, AlertKey, Condition};
-use crate::sources::{SourceId, SourceUpdate};
+use crate::sources::SourceUpdate;
 use crate::ui::widgets::ViewCtx;
 
-/// The panes, in tab order: one line per pane.
+pub use crate::domain::pane::{Action, PaneKind, PaneSpec};
+
+/// The panes, in tab order ([`PaneKind::ALL`]): one arm per pane.
 pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
-    vec![
-        Box::new(SocketsPane::new(settings, started)),
-        Box::new(AlertsPane::new()),
-        Box::new(pods::PodsPane::new(settings, started)),
-        Box::new(pvcs::PvcsPane::new(settings, started)),
-        Box::new(placeholder::PlaceholderPane(PaneKind::Certs)),
-        Box::new(placeholder::PlaceholderPane(PaneKind::Probes)),
-    ]
+    PaneKind::ALL
+        .into_iter()
+        .map(|kind| -> Box<dyn Pane> {
+            match kind {
+                PaneKind::Sockets => Box::new(SocketsPane::new(settings, started)),
+                PaneKind::Alerts => Box::new(AlertsPane::new()),
+                PaneKind::Pods => Box::new(pods::PodsPane::new(settings, started)),
+                PaneKind::Pvcs => Box::new(pvcs::PvcsPane::new(settings, started)),
+                PaneKind::Certs | PaneKind::Probes => Box::new(placeholder::PlaceholderPane(kind)),
+            }
+        })
+        .collect()
 }
 
 /// What panes may read from the rest of the model while they change.
@@ -139,134 +146,30 @@ pub trait Pane: std::fmt::Debug + Send {
     fn as_any(&self) -> &dyn Any;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaneKind {
-    Sockets,
-    Alerts,
-    Pods,
-    Pvcs,
-    Certs,
-    Probes,
-}
-
-/// Something a user can do to the selected row of a pane (F9 / its own key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Acknowledge an alert with a note (local to this ondeck; not a cluster mutation).
-    Acknowledge,
-    /// The guarded PVC delete (F9 / Ctrl-d on the PVC pane): preflight, verified backup, PV to
-    /// Retain, typed name, guarded delete, audit.
-    DeletePvc,
-    /// `R` on a claim Terminating while a pod uses it: PV to Retain, backup through that pod.
-    RescuePvc,
-}
-
-impl Action {
-    pub fn label(self) -> &'static str {
-        match self {
-            Action::Acknowledge => "Ack",
-            Action::DeletePvc => "Delete",
-            Action::RescuePvc => "Rescue",
-        }
-    }
-    /// Mutating actions change something outside ondeck; read-only mode removes them.
-    pub fn is_mutating(self) -> bool {
-        match self {
-            Action::Acknowledge => false,
-            Action::DeletePvc | Action::RescuePvc => true,
-        }
-    }
-}
-
-pub struct PaneSpec {
-    pub kind: PaneKind,
-    /// `:name` and the tab label.
-    pub name: &'static str,
-    pub title: &'static str,
-    /// Other `:` spellings.
-    pub aliases: &'static [&'static str],
-    pub source: Option<SourceId>,
-    /// `false` until the pane's source exists: the pane says when it arrives instead of nothing.
-    pub available: bool,
-    pub actions: &'static [Action],
-}
+/// The alerts pane has no source of its own: it reads the alert book.
+const ALERTS: PaneSpec = PaneSpec {
+    kind: PaneKind::Alerts,
+    name: "alerts",
+    title: "Alerts",
+    aliases: &["alert"],
+    source: None,
+    available: true,
+    actions: &[Action::Acknowledge],
+    help: &[("a F9", "alerts: acknowledge with a note")],
+};
 
 impl PaneKind {
-    pub const ALL: [PaneKind; 6] = [
-        PaneKind::Sockets,
-        PaneKind::Alerts,
-        PaneKind::Pods,
-        PaneKind::Pvcs,
-        PaneKind::Certs,
-        PaneKind::Probes,
-    ];
-
+    /// The pane's spec: from its source's registry entry; the alerts pane's own; a
+    /// placeholder's for sources not registered yet.
     pub fn spec(self) -> PaneSpec {
-        let s = |kind, name, title, aliases, source, available, actions| PaneSpec {
-            kind,
-            name,
-            title,
-            aliases,
-            source,
-            available,
-            actions,
-        };
-        match self {
-            PaneKind::Sockets => s(
-                self,
-                "sockets",
-                "Sockets",
-                &["sock", "tcp"],
-                Some(SourceId::Sockets),
-                true,
-                &[],
-            ),
-            PaneKind::Alerts => s(
-                self,
-                "alerts",
-                "Alerts",
-                &["alert"],
-                None,
-                true,
-                &[Action::Acknowledge],
-            ),
-            PaneKind::Pods => s(
-                self,
-                "pods",
-                "Pods",
-                &["pod", "po"],
-                Some(SourceId::Pods),
-                true,
-                &[],
-            ),
-            PaneKind::Pvcs => s(
-                self,
-                "pvc",
-                "PVCs",
-                &["pvcs"],
-                Some(SourceId::Pvcs),
-                true,
-                &[Action::DeletePvc, Action::RescuePvc],
-            ),
-            PaneKind::Certs => s(
-                self,
-                "certs",
-                "Certificates",
-                &["cert", "certificates"],
-                Some(SourceId::Certs),
-                false,
-                &[],
-            ),
-            PaneKind::Probes => s(
-                self,
-                "probes",
-                "Probes",
-                &["probe"],
-                Some(SourceId::Probes),
-                false,
-                &[],
-            ),
+        if self == PaneKind::Alerts {
+            return ALERTS;
         }
+        crate::sources::registry::SOURCES
+            .iter()
+            .map(|s| s.pane())
+            .find(|p| p.kind == self)
+            .unwrap_or_else(|| placeholder::spec(self))
     }
 
     pub fn by_name(name: &str) -> Option<PaneKind> {

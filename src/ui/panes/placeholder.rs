@@ -1,21 +1,50 @@
-//! Panes whose sources arrive in later issues (pods, PVCs, certificates, probes): they say so,
-//! instead of showing an empty table that looks healthy.
+//! Panes whose sources arrive in later versions (certificates, probes): they say so, instead of
+//! showing an empty table that looks healthy. Their specs live here until their sources are
+//! registered (`crate::sources::registry`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{Pane, PaneKind};
+use super::{Pane, PaneKind, PaneSpec};
 use crate::app::model::Model;
+use crate::domain::SourceId;
 use crate::ui::widgets::{ViewCtx, pane_block};
 
 pub fn arrives_with(kind: PaneKind) -> &'static str {
     match kind {
-        PaneKind::Pods | PaneKind::Pvcs => "arrives with the Kubernetes sources",
         PaneKind::Certs => "arrives with the certificate sources",
         PaneKind::Probes => "arrives with the HTTP/TLS probes",
-        PaneKind::Sockets | PaneKind::Alerts => "",
+        _ => "arrives in a later version",
+    }
+}
+
+/// The spec of a pane whose source is not registered: reachable by its `:` names, not shown
+/// in the grid (`available: false`).
+pub fn spec(kind: PaneKind) -> PaneSpec {
+    let (name, title, aliases, source): (_, _, &'static [&'static str], _) = match kind {
+        PaneKind::Certs => (
+            "certs",
+            "Certificates",
+            &["cert", "certificates"],
+            Some(SourceId::Certs),
+        ),
+        PaneKind::Probes => ("probes", "Probes", &["probe"], Some(SourceId::Probes)),
+        PaneKind::Sockets => ("sockets", "Sockets", &[], Some(SourceId::Sockets)),
+        PaneKind::Pods => ("pods", "Pods", &[], Some(SourceId::Pods)),
+        PaneKind::Pvcs => ("pvc", "PVCs", &[], Some(SourceId::Pvcs)),
+        PaneKind::Alerts => ("alerts", "Alerts", &[], None),
+    };
+    PaneSpec {
+        kind,
+        name,
+        title,
+        aliases,
+        source,
+        available: false,
+        actions: &[],
+        help: &[],
     }
 }
 

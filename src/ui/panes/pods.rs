@@ -4,17 +4,16 @@
 //! Every string from the cluster goes through `sanitize` here.
 
 use std::any::Any;
-use std::cmp::Ordering;
 use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::feed::{Feed, Freshness, KubeApplied};
 use crate::app::model::{Danger, Model, Settings};
-use crate::app::table::{RowKey, Sort, TableData, TableState};
+use crate::app::table::{RowKey, Sort, SortKey, TableData, TableState};
 use crate::domain::Level;
 use crate::domain::pods::{PodRow, PodsSnapshot};
 use crate::rules::Condition;
@@ -22,33 +21,58 @@ use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 use crate::ui::panes::sockets::NoRows;
 use crate::ui::panes::{Pane, PaneKind, Shared, TableOp};
 use crate::ui::sanitize;
-use crate::ui::widgets::{ViewCtx, danger_span, header_cells, pane_block};
+use crate::ui::table::{self, Column, ColumnSpec, TableView};
+use crate::ui::widgets::{ViewCtx, danger_span, pane_block};
 
-pub const COLUMNS: &[&str] = &[
-    "DANGER",
-    "NAMESPACE",
-    "NAME",
-    "READY",
-    "STATUS",
-    "RESTARTS",
-    "AGE",
-    "NODE",
-    "REASONS",
-];
+/// The pods table's columns. In an 80-column terminal DANGER, NAME, READY, STATUS, RESTARTS,
+/// AGE and REASONS show whole (a crash-looping pod's `CrashLoopBackOff` too); NAMESPACE from 88
+/// cells inside the pane, NODE from 99.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodColumn {
+    Danger,
+    Namespace,
+    Name,
+    Ready,
+    Status,
+    Restarts,
+    Age,
+    Node,
+    Reasons,
+}
 
-fn widths() -> Vec<Constraint> {
-    use Constraint::{Length, Min};
-    vec![
-        Length(11),
-        Length(14),
-        Min(20),
-        Length(5),
-        Length(18),
-        Length(12),
-        Length(6),
-        Length(10),
-        Min(20),
-    ]
+impl Column for PodColumn {
+    const ALL: &'static [PodColumn] = &[
+        PodColumn::Danger,
+        PodColumn::Namespace,
+        PodColumn::Name,
+        PodColumn::Ready,
+        PodColumn::Status,
+        PodColumn::Restarts,
+        PodColumn::Age,
+        PodColumn::Node,
+        PodColumn::Reasons,
+    ];
+
+    fn spec(self) -> ColumnSpec {
+        match self {
+            // "✖ CRITICAL" is 10 cells.
+            PodColumn::Danger => ColumnSpec::new("DANGER", 10),
+            // CrashLoopBackOff and ImagePullBackOff are 16; longer ones are shortened to fit
+            // (`short_status`) and grow whole first when there is room.
+            PodColumn::Status => ColumnSpec::new("STATUS", 16).grow_to(32).priority(1),
+            PodColumn::Name => ColumnSpec::new("NAME", 16).grow_to(63).priority(2),
+            PodColumn::Ready => ColumnSpec::new("READY", 5).right().priority(3),
+            // `5 (3m ago)` when there is room, `5` when not.
+            PodColumn::Restarts => ColumnSpec::new("RESTARTS", 8)
+                .grow_to(16)
+                .right()
+                .priority(4),
+            PodColumn::Age => ColumnSpec::new("AGE", 4).right().priority(5),
+            PodColumn::Reasons => ColumnSpec::new("REASONS", 12).rest().cut_end().priority(6),
+            PodColumn::Namespace => ColumnSpec::new("NAMESPACE", 10).grow_to(24).priority(7),
+            PodColumn::Node => ColumnSpec::new("NODE", 10).grow_to(32).priority(8),
+        }
+    }
 }
 
 /// The pods pane: its feed (the pods source's snapshots) and its table. The default sort
@@ -57,6 +81,9 @@ fn widths() -> Vec<Constraint> {
 pub struct PodsPane {
     pub feed: Feed<Box<PodsSnapshot>>,
     pub table: TableState,
+    /// Bumped with every snapshot (and reset): the table's cached filter and sort keys are
+    /// valid while it stays the same.
+    version: u64,
 }
 
 impl PodsPane {
@@ -64,12 +91,13 @@ impl PodsPane {
         PodsPane {
             feed: Feed::new(settings.refresh, started),
             table: TableState::new(
-                COLUMNS.len(),
+                PodColumn::ALL.len(),
                 Sort {
-                    column: 0,
+                    column: PodColumn::Danger.index(),
                     descending: false,
                 },
             ),
+            version: 0,
         }
     }
 
@@ -84,7 +112,7 @@ impl PodsPane {
 
     fn rebuild(&mut self) {
         match self.feed.data() {
-            Some(s) => self.table.rebuild(&PodRows { snap: s }),
+            Some(s) => self.table.rebuild(&PodRows::new(s, self.version)),
             None => self.table.rebuild(&NoRows),
         }
     }
@@ -99,10 +127,11 @@ impl Pane for PodsPane {
         if u.source != SourceId::Pods {
             return None;
         }
-        match self.feed.apply_kube(u, |p| match p {
-            Payload::Pods(snap) => Some(snap),
-            _ => None,
-        }) {
+        let applied = self.feed.apply_kube(u, Payload::downcast);
+        if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
+            self.version += 1;
+        }
+        match applied {
             KubeApplied::Data => self
                 .feed
                 .data()
@@ -123,6 +152,7 @@ impl Pane for PodsPane {
     /// the floor) are ignored, the new target's first snapshot is accepted.
     fn retargeted(&mut self, now: Instant) {
         self.feed.retarget(now);
+        self.version += 1;
         self.rebuild();
     }
 
@@ -136,7 +166,7 @@ impl Pane for PodsPane {
 
     fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {
         match self.feed.data() {
-            Some(s) => op(&mut self.table, &PodRows { snap: s }),
+            Some(s) => op(&mut self.table, &PodRows::new(s, self.version)),
             None => op(&mut self.table, &NoRows),
         }
     }
@@ -181,8 +211,8 @@ impl Pane for PodsPane {
         render(self, model, ctx, f, area, focused);
     }
 
-    fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
-        header_meters(self, model, ctx).map(Line::from)
+    fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, width: u16) -> Option<Line<'static>> {
+        header_meters(self, model, ctx, width).map(Line::from)
     }
 
     fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
@@ -197,6 +227,17 @@ impl Pane for PodsPane {
 /// A snapshot's rows seen as a table.
 pub struct PodRows<'a> {
     pub snap: &'a PodsSnapshot,
+    /// The pane's data version (see [`TableData::version`]).
+    pub version: Option<u64>,
+}
+
+impl<'a> PodRows<'a> {
+    pub fn new(snap: &'a PodsSnapshot, version: u64) -> PodRows<'a> {
+        PodRows {
+            snap,
+            version: Some(version),
+        }
+    }
 }
 
 impl TableData for PodRows<'_> {
@@ -209,36 +250,44 @@ impl TableData for PodRows<'_> {
         RowKey::of(&(&r.namespace, &r.name))
     }
 
-    fn matches(&self, i: usize, needle: &str, _scratch: &mut String) -> bool {
-        let r = &self.snap.rows[i];
-        [
-            r.namespace.as_str(),
-            r.name.as_str(),
-            r.status.as_str(),
-            r.node.as_deref().unwrap_or(""),
-        ]
-        .iter()
-        .any(|s| s.to_lowercase().contains(needle))
-            || r.reasons
-                .iter()
-                .any(|x| x.text.to_lowercase().contains(needle))
+    fn version(&self) -> Option<u64> {
+        self.version
     }
 
-    fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
-        let (x, y) = (&self.snap.rows[a], &self.snap.rows[b]);
-        match column {
-            1 => x.namespace.cmp(&y.namespace).then(x.name.cmp(&y.name)),
-            2 => x.name.cmp(&y.name),
-            3 => x.ready.cmp(&y.ready),
-            4 => x.status.cmp(&y.status),
-            5 => x.restarts.cmp(&y.restarts),
-            // Oldest first when ascending, like kubectl --sort-by=.metadata.creationTimestamp.
-            6 => x.created.cmp(&y.created),
-            7 => x.node.cmp(&y.node),
-            8 => x.reasons_text().cmp(&y.reasons_text()),
-            // DANGER: the source already sorted by level then most recent trouble.
-            _ => a.cmp(&b),
+    fn haystack(&self, i: usize, out: &mut String) -> bool {
+        let r = &self.snap.rows[i];
+        for field in [
+            &*r.namespace,
+            &*r.name,
+            &*r.status,
+            r.node.as_deref().unwrap_or(""),
+        ] {
+            out.push_str(field);
+            out.push('\n');
         }
+        for x in &r.reasons {
+            out.push_str(&x.text);
+            out.push('\n');
+        }
+        true
+    }
+
+    fn sort_key(&self, i: usize, column: usize) -> Option<SortKey> {
+        let r = self.snap.rows.get(i)?;
+        let text = |s: &str| SortKey::text(s);
+        Some(match PodColumn::at(column)? {
+            PodColumn::Namespace => SortKey::tuple([text(&r.namespace), text(&r.name)]),
+            PodColumn::Name => text(&r.name),
+            PodColumn::Ready => text(&r.ready),
+            PodColumn::Status => text(&r.status),
+            PodColumn::Restarts => SortKey::num(f64::from(r.restarts)),
+            // Oldest first when ascending, like kubectl --sort-by=.metadata.creationTimestamp.
+            PodColumn::Age => SortKey::time(r.created),
+            PodColumn::Node => SortKey::opt_text(r.node.as_deref()),
+            PodColumn::Reasons => text(&r.reasons_text()),
+            // DANGER: the source already sorted by level then most recent trouble.
+            PodColumn::Danger => SortKey::num(i as f64),
+        })
     }
 }
 
@@ -249,27 +298,75 @@ fn danger(level: Level) -> Option<Danger> {
     })
 }
 
-fn cells(r: &PodRow, ctx: ViewCtx<'_>, now: jiff::Timestamp) -> Vec<Span<'static>> {
+/// One cell of a pod's row, formatted for a column `width` cells wide.
+fn cell(
+    r: &PodRow,
+    col: PodColumn,
+    width: u16,
+    ctx: ViewCtx<'_>,
+    now: jiff::Timestamp,
+) -> Line<'static> {
     let t = ctx.theme;
-    let status_style = if r.level >= Level::Warning {
-        t.level(r.level)
-    } else {
-        t.base
-    };
-    vec![
-        danger_span(ctx, danger(r.level)),
-        Span::raw(sanitize(&r.namespace).into_owned()),
-        Span::raw(sanitize(&r.name).into_owned()),
-        Span::raw(r.ready.clone()),
-        Span::styled(sanitize(&r.status).into_owned(), status_style),
-        Span::raw(r.restarts_text(now)),
-        Span::raw(r.age_text(now)),
-        Span::styled(
+    match col {
+        PodColumn::Danger => danger_span(ctx, danger(r.level)).into(),
+        PodColumn::Namespace => Line::raw(sanitize(&r.namespace).into_owned()),
+        PodColumn::Name => Line::raw(sanitize(&r.name).into_owned()),
+        PodColumn::Ready => Line::raw(r.ready.to_string()),
+        PodColumn::Status => {
+            let style = if r.level >= Level::Warning {
+                t.level(r.level)
+            } else {
+                t.base
+            };
+            Line::styled(short_status(&sanitize(&r.status), width), style)
+        }
+        PodColumn::Restarts => {
+            let full = r.restarts_text(now);
+            if full.chars().count() <= width as usize {
+                Line::raw(full)
+            } else {
+                Line::raw(r.restarts.to_string())
+            }
+        }
+        PodColumn::Age => Line::raw(r.age_text(now)),
+        PodColumn::Node => Line::styled(
             sanitize(r.node.as_deref().unwrap_or("<none>")).into_owned(),
             t.muted,
         ),
-        Span::raw(sanitize(&r.reasons_text()).into_owned()),
-    ]
+        PodColumn::Reasons => Line::raw(sanitize(&r.reasons_text()).into_owned()),
+    }
+}
+
+/// kubectl's STATUS in at most `width` cells: whole when it fits, else its known short form
+/// (`Init:CrashLoopBackOff` -> `Init:CrashLoop`, `CreateContainerConfigError` ->
+/// `CreateConfigErr`), so a status is never cut to a few letters; the detail view has it whole.
+/// Anything else still too wide is cut in the middle by the table.
+pub fn short_status(status: &str, width: u16) -> String {
+    const SHORT: &[(&str, &str)] = &[
+        ("CrashLoopBackOff", "CrashLoop"),
+        ("ImagePullBackOff", "ImagePull"),
+        ("CreateContainerConfigError", "CreateConfigErr"),
+        ("CreateContainerError", "CreateCtrError"),
+        ("ContainerStatusUnknown", "StatusUnknown"),
+        ("ContainerCreating", "Creating"),
+        ("ErrImageNeverPull", "ErrNeverPull"),
+        ("RunContainerError", "RunCtrError"),
+        ("PreCreateHookError", "PreCreateHookErr"),
+        ("PostStartHookError", "PostStartHookErr"),
+        ("PodInitializing", "Initializing"),
+    ];
+    let width = width as usize;
+    if status.chars().count() <= width {
+        return status.to_string();
+    }
+    let (prefix, word) = match status.strip_prefix("Init:") {
+        Some(rest) => ("Init:", rest),
+        None => ("", status),
+    };
+    match SHORT.iter().find(|(long, _)| *long == word) {
+        Some((_, short)) => format!("{prefix}{short}"),
+        None => status.to_string(),
+    }
 }
 
 fn render(
@@ -360,44 +457,16 @@ fn render_table(
     area: Rect,
     focused: bool,
 ) {
-    let state = &pane.table;
-    let body_h = area.height.saturating_sub(1) as usize;
-    let (off, visible) = state.visible(body_h);
     let now = s.at.max(model.wall);
-    let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
-        let r = s.rows.get(i)?;
-        let row = Row::new(cells(r, ctx, now));
-        Some(if focused && off + n == state.cursor {
-            row.style(ctx.theme.selection)
-        } else {
-            row
-        })
-    });
-    let header = Row::new(header_cells(
-        ctx,
-        COLUMNS,
-        state.sort.column,
-        state.sort.descending,
-    ));
-    f.render_widget(
-        Table::new(rows, widths()).header(header).column_spacing(1),
+    table::render(
+        f,
         area,
+        ctx,
+        TableView::new(&pane.table)
+            .focused(focused)
+            .empty("no pods", "no pods match the filter"),
+        |i, col: PodColumn, width| s.rows.get(i).map(|r| cell(r, col, width, ctx, now)),
     );
-    if state.order.is_empty() && area.height > 1 {
-        let msg = if state.filter.is_empty() {
-            "no pods"
-        } else {
-            "no pods match the filter"
-        };
-        f.render_widget(
-            Paragraph::new(msg).style(ctx.theme.muted),
-            Rect {
-                y: area.y + 1,
-                height: 1,
-                ..area
-            },
-        );
-    }
 }
 
 /// The selected pod's reasons and recent events.
@@ -476,9 +545,17 @@ fn render_detail(
 /// The header's cluster and pods meters once the pods source has reported: context, API
 /// health (reachable, latency of the last request), kubeconfig client certificate days left,
 /// the pods bar (critical / warning / ok) and the pods data age. `None` before the first
-/// report, so the header keeps saying "not configured".
-fn header_meters(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Option<Vec<Span<'static>>> {
+/// report, so the header keeps saying "not configured". In a compact header (narrow screen) the
+/// context is cut in the middle and the data age left to the header's heartbeat (which names
+/// stale sources); the cluster and pods parts may go on different lines.
+fn header_meters(
+    pane: &PodsPane,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    width: u16,
+) -> Option<Vec<Span<'static>>> {
     let t = ctx.theme;
+    let compact = width < crate::ui::header::COMPACT_BELOW;
     let fresh = pane.fresh(model.now)?;
     let mut spans = vec![Span::styled("Cluster ", t.accent)];
     let snap = pane.feed.data();
@@ -488,7 +565,13 @@ fn header_meters(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Option<Vec
             return Some(spans);
         }
         (Some(s), err) => {
-            spans.push(Span::raw(format!("{} ", sanitize(&s.context))));
+            let context = Line::raw(format!("{} ", sanitize(&s.context)));
+            let context = if compact {
+                table::cut_line(context, 24, table::Cut::Middle, ctx.sym.ellipsis)
+            } else {
+                context
+            };
+            spans.extend(context.spans);
             match (err, s.api.last_latency) {
                 (Some(_), _) => spans.push(Span::styled("API DOWN ", t.critical)),
                 (None, Some(l)) => {
@@ -508,6 +591,7 @@ fn header_meters(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Option<Vec
                 spans.push(Span::styled(format!("client cert {days}d "), style));
             }
             let c = s.counts();
+            spans.push(crate::ui::header::segment_break());
             spans.push(Span::styled(" Pods ", t.accent));
             spans.push(Span::styled(
                 format!("{} {} ", ctx.sym.level_glyph(Level::Critical), c.critical),
@@ -530,7 +614,9 @@ fn header_meters(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Option<Vec
         }
         (None, None) => spans.push(Span::styled("connecting ", t.muted)),
     }
-    spans.extend(crate::ui::widgets::freshness_line(ctx, &fresh).spans);
+    if !compact {
+        spans.extend(crate::ui::widgets::freshness_line(ctx, &fresh).spans);
+    }
     Some(spans)
 }
 

@@ -11,7 +11,6 @@ mod rows;
 mod view;
 
 use std::any::Any;
-use std::cmp::Ordering;
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -19,12 +18,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::app::feed::{Feed, FeedState, Freshness, KubeApplied};
 use crate::app::model::{Danger, Model, Overlay, Settings};
 use crate::app::msg::Command;
-use crate::app::table::{RowKey, Sort, TableData, TableState, scratch_contains};
+use crate::app::table::{RowKey, Sort, SortKey, TableData, TableState};
 use crate::domain::Level;
 use crate::domain::pvcs::{
     Marker, PvRow, PvcRow, PvcRule, PvcsSnapshot, StorageClassInfo, UsageStatus, UsedSpace,
@@ -35,7 +34,8 @@ use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 use crate::ui::panes::sockets::NoRows;
 use crate::ui::panes::{Action, Pane, PaneKind, Shared, TableOp};
 use crate::ui::sanitize;
-use crate::ui::widgets::{ViewCtx, danger_span, freshness_line, header_cells, pane_block};
+use crate::ui::table::{self, Column, TableView};
+use crate::ui::widgets::{ViewCtx, danger_span, freshness_line, pane_block};
 
 pub use columns::*;
 use detail::*;
@@ -63,23 +63,41 @@ impl PvcsView {
         self as usize
     }
 
-    pub fn columns(self) -> &'static [Col] {
+    /// How many columns the view's table has.
+    pub fn column_count(self) -> usize {
         match self {
-            PvcsView::Claims => PVC_COLUMNS,
-            PvcsView::Volumes => PV_COLUMNS,
+            PvcsView::Claims => ClaimColumn::ALL.len(),
+            PvcsView::Volumes => VolumeColumn::ALL.len(),
         }
+    }
+
+    /// The name of the view's column `index`.
+    pub fn column_name(self, index: usize) -> Option<&'static str> {
+        match self {
+            PvcsView::Claims => ClaimColumn::at(index).map(|c| c.spec().header),
+            PvcsView::Volumes => VolumeColumn::at(index).map(|c| c.spec().header),
+        }
+    }
+
+    /// Whether column `index` shows in `width` cells.
+    pub fn shows(self, index: usize, width: u16) -> bool {
+        let specs = match self {
+            PvcsView::Claims => ClaimColumn::specs(),
+            PvcsView::Volumes => VolumeColumn::specs(),
+        };
+        table::shown_columns(&specs, width).contains(&index)
     }
 
     fn default_sort(self) -> Sort {
         match self {
             // DANGER: the source's own order (loudest first, then the most recent trouble).
             PvcsView::Claims => Sort {
-                column: 0,
+                column: ClaimColumn::Danger.index(),
                 descending: false,
             },
             // DANGER: loudest first, then by name.
             PvcsView::Volumes => Sort {
-                column: PV_DANGER,
+                column: VolumeColumn::Danger.index(),
                 descending: false,
             },
         }
@@ -93,15 +111,19 @@ pub struct PvcsPane {
     pub feed: Feed<Box<PvcsSnapshot>>,
     pub view: PvcsView,
     pub tables: [TableState; 2],
+    /// Bumped with every snapshot (and reset): the tables' cached filter and sort keys are
+    /// valid while it stays the same.
+    version: u64,
 }
 
 impl PvcsPane {
     pub fn new(settings: &Settings, started: Instant) -> PvcsPane {
-        let t = |v: PvcsView| TableState::new(v.columns().len(), v.default_sort());
+        let t = |v: PvcsView| TableState::new(v.column_count(), v.default_sort());
         PvcsPane {
             feed: Feed::new(settings.refresh, started),
             view: PvcsView::Claims,
             tables: PvcsView::ALL.map(t),
+            version: 0,
         }
     }
 
@@ -144,8 +166,9 @@ impl PvcsPane {
         let [claims, volumes] = &mut self.tables;
         match self.feed.data() {
             Some(s) => {
-                claims.rebuild(&ClaimRows { snap: s });
-                volumes.rebuild(&VolumeRows { snap: s });
+                let version = Some(self.version);
+                claims.rebuild(&ClaimRows { snap: s, version });
+                volumes.rebuild(&VolumeRows { snap: s, version });
             }
             None => {
                 claims.rebuild(&NoRows);
@@ -164,10 +187,11 @@ impl Pane for PvcsPane {
         if u.source != SourceId::Pvcs {
             return None;
         }
-        match self.feed.apply_kube(u, |p| match p {
-            Payload::Pvcs(snap) => Some(snap),
-            _ => None,
-        }) {
+        let applied = self.feed.apply_kube(u, Payload::downcast);
+        if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
+            self.version += 1;
+        }
+        match applied {
             KubeApplied::Data => self.feed.data().map(|s| crate::rules::pvcs::evaluate(s)),
             KubeApplied::Reset => {
                 self.rebuild();
@@ -185,6 +209,7 @@ impl Pane for PvcsPane {
     /// the floor) are ignored, the new target's first snapshot is accepted.
     fn retargeted(&mut self, now: Instant) {
         self.feed.retarget(now);
+        self.version += 1;
         self.rebuild();
     }
 
@@ -198,9 +223,10 @@ impl Pane for PvcsPane {
 
     fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {
         let table = &mut self.tables[self.view.index()];
+        let version = Some(self.version);
         match (self.feed.data(), self.view) {
-            (Some(s), PvcsView::Claims) => op(table, &ClaimRows { snap: s }),
-            (Some(s), PvcsView::Volumes) => op(table, &VolumeRows { snap: s }),
+            (Some(s), PvcsView::Claims) => op(table, &ClaimRows { snap: s, version }),
+            (Some(s), PvcsView::Volumes) => op(table, &VolumeRows { snap: s, version }),
             (None, _) => op(table, &NoRows),
         }
     }
@@ -283,9 +309,9 @@ mod tests {
     #[test]
     fn narrow_panes_keep_the_columns_that_matter() {
         let names = |w| -> Vec<&str> {
-            fit_columns(PVC_COLUMNS, w)
+            table::shown::<ClaimColumn>(w)
                 .into_iter()
-                .map(|i| PVC_COLUMNS[i].name)
+                .map(|c| c.spec().header)
                 .collect()
         };
         let at80 = names(78);
@@ -293,7 +319,7 @@ mod tests {
             assert!(at80.contains(&must), "{must} missing at 80: {at80:?}");
         }
         assert!(!at80.contains(&"VOLUME") && !at80.contains(&"ACCESS"));
-        assert_eq!(names(198).len(), PVC_COLUMNS.len());
+        assert_eq!(names(198).len(), ClaimColumn::ALL.len());
         // Display order is the column order, not the priority order.
         assert_eq!(at80.first(), Some(&"DANGER"));
     }

@@ -1,10 +1,23 @@
-//! The two tables' data: sort keys, filter matching and row keys of claims and PVs.
+//! The two tables' data: cached sort keys, searchable text and row keys of claims and PVs.
 
 use super::*;
 
 /// A snapshot's claims seen as a table.
 pub struct ClaimRows<'a> {
     pub snap: &'a PvcsSnapshot,
+    /// The pane's data version (see [`TableData::version`]).
+    pub version: Option<u64>,
+}
+
+fn push_fields<'f>(out: &mut String, fields: impl IntoIterator<Item = &'f str>) {
+    for f in fields {
+        out.push_str(f);
+        out.push('\n');
+    }
+}
+
+fn bytes(b: Option<u64>) -> SortKey {
+    SortKey::opt_num(b.map(|b| b as f64))
 }
 
 impl TableData for ClaimRows<'_> {
@@ -17,7 +30,11 @@ impl TableData for ClaimRows<'_> {
         RowKey::of(&(&r.namespace, &r.name))
     }
 
-    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
+    fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    fn haystack(&self, i: usize, out: &mut String) -> bool {
         let r = &self.snap.rows[i];
         let fields = [
             r.namespace.as_str(),
@@ -26,41 +43,49 @@ impl TableData for ClaimRows<'_> {
             r.storage_class.as_deref().unwrap_or(""),
             r.volume.as_deref().unwrap_or(""),
         ];
-        fields
-            .into_iter()
-            .chain(r.markers.iter().map(|m| m.label()))
-            .chain(r.users.iter().map(|u| u.pod.as_str()))
-            .chain(r.reasons.iter().map(|x| x.text.as_str()))
-            .any(|f| contains(scratch, f, needle))
+        push_fields(
+            out,
+            fields
+                .into_iter()
+                .chain(r.markers.iter().map(|m| m.label()))
+                .chain(r.users.iter().map(|u| u.pod.as_str()))
+                .chain(r.reasons.iter().map(|x| x.text.as_str())),
+        );
+        true
     }
 
-    fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
-        let (x, y) = (&self.snap.rows[a], &self.snap.rows[b]);
-        match column {
-            1 => x.namespace.cmp(&y.namespace).then(x.name.cmp(&y.name)),
-            2 => x.name.cmp(&y.name),
-            3 => x.status.cmp(&y.status),
-            4 => x.capacity_bytes.cmp(&y.capacity_bytes),
+    fn sort_key(&self, i: usize, column: usize) -> Option<SortKey> {
+        let r = self.snap.rows.get(i)?;
+        let text = SortKey::text;
+        Some(match ClaimColumn::at(column)? {
+            ClaimColumn::Namespace => SortKey::tuple([text(&r.namespace), text(&r.name)]),
+            ClaimColumn::Name => text(&r.name),
+            ClaimColumn::Status => text(&r.status),
+            ClaimColumn::Capacity => bytes(r.capacity_bytes),
             // Unknown sorts below every known size.
-            5 => x.used.used_bytes().cmp(&y.used.used_bytes()),
-            6 => x.storage_class.cmp(&y.storage_class),
-            7 => x.volume.cmp(&y.volume),
-            8 => x.reclaim_policy.cmp(&y.reclaim_policy),
-            9 => x.access_modes.cmp(&y.access_modes),
-            10 => x.used_by_text().cmp(&y.used_by_text()),
+            ClaimColumn::Used => bytes(r.used.used_bytes()),
+            ClaimColumn::StorageClass => SortKey::opt_text(r.storage_class.as_deref()),
+            ClaimColumn::Volume => SortKey::opt_text(r.volume.as_deref()),
+            ClaimColumn::Reclaim => SortKey::opt_text(r.reclaim_policy.as_deref()),
+            ClaimColumn::Access => SortKey::tuple(r.access_modes.iter().map(|m| text(m))),
+            ClaimColumn::UsedBy => text(&r.used_by_text()),
             // Oldest first when ascending, like kubectl --sort-by=.metadata.creationTimestamp.
-            11 => x.created.cmp(&y.created),
-            12 => x.markers.cmp(&y.markers),
-            13 => x.reasons_text().cmp(&y.reasons_text()),
+            ClaimColumn::Age => SortKey::time(r.created),
+            ClaimColumn::Markers => {
+                SortKey::tuple(r.markers.iter().map(|m| SortKey::num(*m as u8 as f64)))
+            }
+            ClaimColumn::Reasons => text(&r.reasons_text()),
             // DANGER: the source already sorted by level then most recent trouble.
-            _ => a.cmp(&b),
-        }
+            ClaimColumn::Danger => SortKey::num(i as f64),
+        })
     }
 }
 
 /// A snapshot's PersistentVolumes seen as a table.
 pub struct VolumeRows<'a> {
     pub snap: &'a PvcsSnapshot,
+    /// The pane's data version (see [`TableData::version`]).
+    pub version: Option<u64>,
 }
 
 impl TableData for VolumeRows<'_> {
@@ -72,7 +97,11 @@ impl TableData for VolumeRows<'_> {
         RowKey::of(&self.snap.pvs[i].name)
     }
 
-    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
+    fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    fn haystack(&self, i: usize, out: &mut String) -> bool {
         let p = &self.snap.pvs[i];
         let fields = [
             p.name.as_str(),
@@ -82,38 +111,36 @@ impl TableData for VolumeRows<'_> {
             p.reclaim_policy.as_deref().unwrap_or(""),
             if p.orphaned { "orphaned" } else { "" },
         ];
-        fields
-            .into_iter()
-            .chain(p.reasons.iter().map(|x| x.text.as_str()))
-            .any(|f| contains(scratch, f, needle))
+        push_fields(
+            out,
+            fields
+                .into_iter()
+                .chain(p.reasons.iter().map(|x| x.text.as_str())),
+        );
+        true
     }
 
-    fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {
-        let (x, y) = (&self.snap.pvs[a], &self.snap.pvs[b]);
-        match column {
-            0 => x.name.cmp(&y.name),
-            1 => x.phase.cmp(&y.phase),
-            2 => x.reclaim_policy.cmp(&y.reclaim_policy),
-            3 => x.claim.cmp(&y.claim),
-            4 => x.storage_class.cmp(&y.storage_class),
-            5 => x.capacity_bytes.cmp(&y.capacity_bytes),
-            6 => x.created.cmp(&y.created),
-            8 => y.orphaned.cmp(&x.orphaned).then(x.name.cmp(&y.name)),
-            9 => x.reasons_text().cmp(&y.reasons_text()),
+    fn sort_key(&self, i: usize, column: usize) -> Option<SortKey> {
+        let p = self.snap.pvs.get(i)?;
+        let text = SortKey::text;
+        // Orphaned first, then by name.
+        let orphaned_first = || SortKey::num(if p.orphaned { 0.0 } else { 1.0 });
+        Some(match VolumeColumn::at(column)? {
+            VolumeColumn::Name => text(&p.name),
+            VolumeColumn::Phase => text(&p.phase),
+            VolumeColumn::Reclaim => SortKey::opt_text(p.reclaim_policy.as_deref()),
+            VolumeColumn::Claim => SortKey::opt_text(p.claim.as_deref()),
+            VolumeColumn::StorageClass => SortKey::opt_text(p.storage_class.as_deref()),
+            VolumeColumn::Capacity => bytes(p.capacity_bytes),
+            VolumeColumn::Age => SortKey::time(p.created),
+            VolumeColumn::Flag => SortKey::tuple([orphaned_first(), text(&p.name)]),
+            VolumeColumn::Reasons => text(&p.reasons_text()),
             // DANGER: loudest first, then orphaned, then by name.
-            _ => y
-                .level
-                .cmp(&x.level)
-                .then(y.orphaned.cmp(&x.orphaned))
-                .then(x.name.cmp(&y.name)),
-        }
+            VolumeColumn::Danger => SortKey::tuple([
+                SortKey::num(-f64::from(p.level as u8)),
+                orphaned_first(),
+                text(&p.name),
+            ]),
+        })
     }
-}
-
-/// Case-insensitive `field.contains(needle)` (needle already lower-case) without allocating
-/// per field: the table's scratch buffer is reused.
-pub(super) fn contains(scratch: &mut String, field: &str, needle: &str) -> bool {
-    scratch.clear();
-    scratch.push_str(field);
-    scratch_contains(scratch, needle)
 }

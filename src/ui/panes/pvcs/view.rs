@@ -46,14 +46,14 @@ pub(super) fn claim_cell(
     r: &PvcRow,
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
-    col: usize,
+    col: ClaimColumn,
 ) -> Line<'static> {
     let t = ctx.theme;
     match col {
-        0 => danger_span(ctx, danger(r.level)).into(),
-        1 => Line::raw(sanitize(&r.namespace).into_owned()),
-        2 => Line::raw(sanitize(&r.name).into_owned()),
-        3 => {
+        ClaimColumn::Danger => danger_span(ctx, danger(r.level)).into(),
+        ClaimColumn::Namespace => Line::raw(sanitize(&r.namespace).into_owned()),
+        ClaimColumn::Name => Line::raw(sanitize(&r.name).into_owned()),
+        ClaimColumn::Status => {
             let style = if r.level >= Level::Warning {
                 t.level(r.level)
             } else {
@@ -61,8 +61,8 @@ pub(super) fn claim_cell(
             };
             Line::styled(sanitize(&r.status).into_owned(), style)
         }
-        4 => Line::raw(opt(r.capacity.as_deref())),
-        5 => {
+        ClaimColumn::Capacity => Line::raw(opt(r.capacity.as_deref())),
+        ClaimColumn::Used => {
             let style = if r.used.used_bytes().is_some() {
                 t.base
             } else {
@@ -70,9 +70,9 @@ pub(super) fn claim_cell(
             };
             Line::styled(used_text(&r.used), style)
         }
-        6 => Line::styled(opt(r.storage_class.as_deref()), t.muted),
-        7 => Line::styled(opt(r.volume.as_deref()), t.muted),
-        8 => {
+        ClaimColumn::StorageClass => Line::styled(opt(r.storage_class.as_deref()), t.muted),
+        ClaimColumn::Volume => Line::styled(opt(r.volume.as_deref()), t.muted),
+        ClaimColumn::Reclaim => {
             let style = if r.reclaim_policy.as_deref() == Some("Delete") {
                 t.warning
             } else {
@@ -80,12 +80,11 @@ pub(super) fn claim_cell(
             };
             Line::styled(opt(r.reclaim_policy.as_deref()), style)
         }
-        9 => Line::raw(sanitize(&r.access_modes_text()).into_owned()),
-        10 => Line::raw(sanitize(&r.used_by_text()).into_owned()),
-        11 => Line::raw(r.age_text(now)),
-        12 => markers_line(ctx, r),
-        13 => Line::raw(sanitize(&r.reasons_text()).into_owned()),
-        _ => Line::default(),
+        ClaimColumn::Access => Line::raw(sanitize(&r.access_modes_text()).into_owned()),
+        ClaimColumn::UsedBy => Line::raw(sanitize(&r.used_by_text()).into_owned()),
+        ClaimColumn::Age => Line::raw(r.age_text(now)),
+        ClaimColumn::Markers => markers_line(ctx, r),
+        ClaimColumn::Reasons => Line::raw(sanitize(&r.reasons_text()).into_owned()),
     }
 }
 
@@ -93,25 +92,24 @@ pub(super) fn volume_cell(
     p: &PvRow,
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
-    col: usize,
+    col: VolumeColumn,
 ) -> Line<'static> {
     let t = ctx.theme;
     match col {
-        0 => Line::raw(sanitize(&p.name).into_owned()),
-        1 => {
+        VolumeColumn::Name => Line::raw(sanitize(&p.name).into_owned()),
+        VolumeColumn::Phase => {
             let style = if p.orphaned { t.warning } else { t.base };
             Line::styled(sanitize(&p.phase).into_owned(), style)
         }
-        2 => Line::raw(opt(p.reclaim_policy.as_deref())),
-        3 => Line::raw(opt(p.claim.as_deref())),
-        4 => Line::styled(opt(p.storage_class.as_deref()), t.muted),
-        5 => Line::raw(opt(p.capacity.as_deref())),
-        6 => Line::raw(p.age_text(now)),
-        7 => danger_span(ctx, danger(p.level)).into(),
-        8 if p.orphaned => Line::styled("ORPHANED", t.warning),
-        8 => Line::default(),
-        9 => Line::raw(sanitize(&p.reasons_text()).into_owned()),
-        _ => Line::default(),
+        VolumeColumn::Reclaim => Line::raw(opt(p.reclaim_policy.as_deref())),
+        VolumeColumn::Claim => Line::raw(opt(p.claim.as_deref())),
+        VolumeColumn::StorageClass => Line::styled(opt(p.storage_class.as_deref()), t.muted),
+        VolumeColumn::Capacity => Line::raw(opt(p.capacity.as_deref())),
+        VolumeColumn::Age => Line::raw(p.age_text(now)),
+        VolumeColumn::Danger => danger_span(ctx, danger(p.level)).into(),
+        VolumeColumn::Flag if p.orphaned => Line::styled("ORPHANED", t.warning),
+        VolumeColumn::Flag => Line::default(),
+        VolumeColumn::Reasons => Line::raw(sanitize(&p.reasons_text()).into_owned()),
     }
 }
 
@@ -228,16 +226,15 @@ pub(super) fn render_view_tabs(
     }
     // A sort column dropped for width still says what the order is.
     let sort = pane.table().sort;
-    let cols = pane.view.columns();
-    if !fit_columns(cols, area.width).contains(&sort.column)
-        && let Some(c) = cols.get(sort.column)
+    if !pane.view.shows(sort.column, area.width)
+        && let Some(name) = pane.view.column_name(sort.column)
     {
         let arrow = if sort.descending {
             ctx.sym.sort_desc
         } else {
             ctx.sym.sort_asc
         };
-        spans.push(Span::styled(format!(" sort: {}{arrow} ", c.name), t.accent));
+        spans.push(Span::styled(format!(" sort: {name}{arrow} "), t.accent));
     }
     let filter = &pane.table().filter;
     if !filter.is_empty() {
@@ -263,81 +260,6 @@ pub(super) fn render_view_tabs(
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Draws the visible rows of one view's table with the columns that fit.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn render_rows<'a>(
-    state: &TableState,
-    cols: &[Col],
-    ctx: ViewCtx<'_>,
-    f: &mut Frame,
-    area: Rect,
-    focused: bool,
-    empty: (&str, &str),
-    cell: impl Fn(usize, usize) -> Option<Line<'a>>,
-) {
-    let body_h = area.height.saturating_sub(1) as usize;
-    let (off, visible) = state.visible(body_h);
-    let (shown, widths) = layout_columns(cols, area.width, |c| {
-        visible
-            .iter()
-            .filter_map(|&i| cell(i, c))
-            .map(|l| l.width() as u16)
-            .max()
-            .unwrap_or(0)
-    });
-    // Fixed-width cells are cut with a visible ellipsis, never silently.
-    let cut_at: Vec<Option<u16>> = widths
-        .iter()
-        .map(|w| match w {
-            Constraint::Length(w) => Some(*w),
-            _ => None,
-        })
-        .collect();
-    let rows = visible.iter().enumerate().filter_map(|(n, &i)| {
-        let cells: Option<Vec<Line>> = shown
-            .iter()
-            .zip(&cut_at)
-            .map(|(&c, w)| {
-                cell(i, c).map(|l| match w {
-                    Some(w) => fit_line(l, *w, ctx.sym.ellipsis),
-                    None => l,
-                })
-            })
-            .collect();
-        let row = Row::new(cells?);
-        Some(if focused && off + n == state.cursor {
-            row.style(ctx.theme.selection)
-        } else {
-            row
-        })
-    });
-    let names: Vec<&str> = shown.iter().map(|&c| cols[c].name).collect();
-    let sort_at = shown
-        .iter()
-        .position(|&c| c == state.sort.column)
-        .unwrap_or(usize::MAX);
-    let header = Row::new(header_cells(ctx, &names, sort_at, state.sort.descending));
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        area,
-    );
-    if state.order.is_empty() && area.height > 1 {
-        let msg = if state.filter.is_empty() {
-            empty.0
-        } else {
-            empty.1
-        };
-        f.render_widget(
-            Paragraph::new(msg).style(ctx.theme.muted),
-            Rect {
-                y: area.y + 1,
-                height: 1,
-                ..area
-            },
-        );
-    }
-}
-
 pub(super) fn render_claims(
     pane: &PvcsPane,
     model: &Model,
@@ -348,15 +270,14 @@ pub(super) fn render_claims(
     focused: bool,
 ) {
     let now = s.at.max(model.wall);
-    render_rows(
-        &pane.tables[PvcsView::Claims.index()],
-        PVC_COLUMNS,
-        ctx,
+    table::render(
         f,
         area,
-        focused,
-        ("no PVCs", "no PVCs match the filter"),
-        |i, c| s.rows.get(i).map(|r| claim_cell(r, ctx, now, c)),
+        ctx,
+        TableView::new(&pane.tables[PvcsView::Claims.index()])
+            .focused(focused)
+            .empty("no PVCs", "no PVCs match the filter"),
+        |i, c: ClaimColumn, _width| s.rows.get(i).map(|r| claim_cell(r, ctx, now, c)),
     );
 }
 
@@ -388,15 +309,14 @@ pub(super) fn render_volumes(
         return;
     }
     let now = s.at.max(model.wall);
-    render_rows(
-        &pane.tables[PvcsView::Volumes.index()],
-        PV_COLUMNS,
-        ctx,
+    table::render(
         f,
         area,
-        focused,
-        ("no PersistentVolumes", "no PVs match the filter"),
-        |i, c| s.pvs.get(i).map(|p| volume_cell(p, ctx, now, c)),
+        ctx,
+        TableView::new(&pane.tables[PvcsView::Volumes.index()])
+            .focused(focused)
+            .empty("no PersistentVolumes", "no PVs match the filter"),
+        |i, c: VolumeColumn, _width| s.pvs.get(i).map(|p| volume_cell(p, ctx, now, c)),
     );
 }
 
@@ -519,6 +439,7 @@ pub(super) fn header_meter(
     width: u16,
 ) -> Option<Line<'static>> {
     let t = ctx.theme;
+    let compact = width < crate::ui::header::COMPACT_BELOW;
     let fresh = pane.fresh(model.now)?;
     let mut spans = vec![Span::styled("PVCs ", t.accent)];
     // STALE comes first so it shows even when the line is cut at 80 columns.
@@ -535,6 +456,34 @@ pub(super) fn header_meter(
                 spans.push(Span::styled("source error, last good: ", t.warning));
             }
             let c = s.counts();
+            if compact {
+                // Glyph and count per level; only the non-zero risks after them.
+                for (lvl, n) in [
+                    (Level::Critical, c.critical),
+                    (Level::Warning, c.warning),
+                    (Level::Ok, c.ok),
+                ] {
+                    spans.push(Span::styled(
+                        format!("{} {n} ", ctx.sym.level_glyph(lvl)),
+                        if n > 0 || lvl == Level::Ok {
+                            t.level(lvl)
+                        } else {
+                            t.muted
+                        },
+                    ));
+                }
+                if c.at_risk > 0 {
+                    spans.push(Span::styled(format!("{} at risk ", c.at_risk), t.warning));
+                }
+                if s.pv_error.is_none() && c.orphaned_pvs > 0 {
+                    spans.push(Span::styled(
+                        format!("{} orphaned PVs ", c.orphaned_pvs),
+                        t.warning,
+                    ));
+                }
+                // UNUSED is a cleanup hint, not danger: the pane and the wide header say it.
+                return Some(Line::from(spans));
+            }
             let count = |lvl: Level, n: usize| {
                 Span::styled(
                     format!("{} {n} {} ", ctx.sym.level_glyph(lvl), lvl.label()),

@@ -3,9 +3,11 @@
 //! CLOSE_WAIT by process / by peer / by local port, listen queues, and fd usage vs limit.
 //! This module owns the pane's state and feed; `rows` the tables, `view` the drawing.
 
+mod columns;
 mod rows;
 mod view;
 
+pub use columns::{FdColumn, ListenColumn, PeerColumn, PortColumn, ProcessColumn};
 pub use rows::{SocketRows, fd_danger_key, listener_danger_key};
 
 use std::any::Any;
@@ -14,7 +16,7 @@ use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::{Pane, PaneKind, Shared, TableOp};
@@ -24,6 +26,7 @@ use crate::app::table::{RowKey, Sort, TableData, TableState};
 use crate::domain::sockets::{SocketSnapshot, TcpState};
 use crate::rules::Condition;
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
+use crate::ui::table::Column;
 use crate::ui::widgets::ViewCtx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,60 +55,36 @@ impl SocketsView {
             SocketsView::FdUsage => "fds",
         }
     }
-    pub fn columns(self) -> &'static [&'static str] {
+    /// How many columns the view's table has.
+    pub fn column_count(self) -> usize {
         match self {
-            SocketsView::CloseWaitByProcess => &["PID", "COMMAND", "CLOSE_WAIT"],
-            SocketsView::CloseWaitByPeer => &["PEER", "CLOSE_WAIT"],
-            SocketsView::CloseWaitByPort => &["LOCAL PORT", "CLOSE_WAIT"],
-            SocketsView::ListenQueues => &[
-                "DANGER", "LOCAL", "QUEUED", "BACKLOG", "FILL", "PID", "COMMAND",
-            ],
-            SocketsView::FdUsage => &["DANGER", "PID", "COMMAND", "OPEN FDS", "SOFT LIMIT", "USED"],
-        }
-    }
-    fn widths(self) -> Vec<Constraint> {
-        use Constraint::{Length, Min};
-        match self {
-            SocketsView::CloseWaitByProcess => vec![Length(8), Min(16), Length(11)],
-            SocketsView::CloseWaitByPeer => vec![Min(20), Length(11)],
-            SocketsView::CloseWaitByPort => vec![Length(11), Length(11)],
-            SocketsView::ListenQueues => {
-                vec![
-                    Length(11),
-                    Min(15),
-                    Length(7),
-                    Length(8),
-                    Length(6),
-                    Length(8),
-                    Min(8),
-                ]
-            }
-            SocketsView::FdUsage => vec![
-                Length(11),
-                Length(8),
-                Min(10),
-                Length(9),
-                Length(11),
-                Length(6),
-            ],
+            SocketsView::CloseWaitByProcess => ProcessColumn::ALL.len(),
+            SocketsView::CloseWaitByPeer => PeerColumn::ALL.len(),
+            SocketsView::CloseWaitByPort => PortColumn::ALL.len(),
+            SocketsView::ListenQueues => ListenColumn::ALL.len(),
+            SocketsView::FdUsage => FdColumn::ALL.len(),
         }
     }
     fn default_sort(self) -> Sort {
         match self {
             SocketsView::CloseWaitByProcess => Sort {
-                column: 2,
+                column: ProcessColumn::CloseWait.index(),
                 descending: true,
             },
-            SocketsView::CloseWaitByPeer | SocketsView::CloseWaitByPort => Sort {
-                column: 1,
+            SocketsView::CloseWaitByPeer => Sort {
+                column: PeerColumn::CloseWait.index(),
+                descending: true,
+            },
+            SocketsView::CloseWaitByPort => Sort {
+                column: PortColumn::CloseWait.index(),
                 descending: true,
             },
             SocketsView::ListenQueues => Sort {
-                column: 4,
+                column: ListenColumn::Fill.index(),
                 descending: true,
             },
             SocketsView::FdUsage => Sort {
-                column: 5,
+                column: FdColumn::Used.index(),
                 descending: true,
             },
         }
@@ -155,11 +134,14 @@ pub struct SocketsPane {
     pub history: SocketHistory,
     pub view: SocketsView,
     pub tables: [TableState; 5],
+    /// Bumped with every snapshot: the tables' cached filter keys are valid while it stays
+    /// the same.
+    version: u64,
 }
 
 impl SocketsPane {
     pub fn new(settings: &Settings, started: Instant) -> SocketsPane {
-        let t = |v: SocketsView| TableState::new(v.columns().len(), v.default_sort());
+        let t = |v: SocketsView| TableState::new(v.column_count(), v.default_sort());
         let mut feed = Feed::new(settings.refresh, started);
         if !settings.sockets_enabled {
             let why = SourceError::NotConfigured(
@@ -172,6 +154,7 @@ impl SocketsPane {
             history: SocketHistory::new(settings.history_samples),
             view: SocketsView::CloseWaitByProcess,
             tables: SocketsView::ALL.map(t),
+            version: 0,
         }
     }
     pub fn table(&self) -> &TableState {
@@ -185,6 +168,7 @@ impl SocketsPane {
         self.feed.data().map(|s| SocketRows {
             view: self.view,
             snap: s,
+            version: Some(self.version),
         })
     }
 
@@ -197,8 +181,13 @@ impl SocketsPane {
     fn rebuild(&mut self) {
         let view = self.view;
         let table = &mut self.tables[view.index()];
+        let version = Some(self.version);
         match self.feed.data() {
-            Some(s) => table.rebuild(&SocketRows { view, snap: s }),
+            Some(s) => table.rebuild(&SocketRows {
+                view,
+                snap: s,
+                version,
+            }),
             None => table.rebuild(&NoRows),
         }
     }
@@ -231,12 +220,13 @@ impl Pane for SocketsPane {
         if u.source != SourceId::Sockets || u.generation < self.feed.generation {
             return None; // reordered: never replace newer data
         }
-        match u.result {
-            Ok(Payload::Sockets(snap)) => {
+        match u.result.map(Payload::downcast::<SocketSnapshot>) {
+            Ok(Some(snap)) => {
                 let conditions =
                     crate::rules::sockets::evaluate(&snap, &shared.settings.rules.sockets);
                 self.history.push(&snap);
                 self.feed.apply(u.generation, u.at, u.wall, Ok(snap));
+                self.version += 1;
                 Some(conditions)
             }
             Err(e) => {
@@ -244,7 +234,7 @@ impl Pane for SocketsPane {
                 None
             }
             // Another source's payload tagged as sockets: a bug upstream, ignored here.
-            Ok(_) => None,
+            Ok(None) => None,
         }
     }
 
@@ -263,8 +253,16 @@ impl Pane for SocketsPane {
     fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {
         let view = self.view;
         let table = &mut self.tables[view.index()];
+        let version = Some(self.version);
         match self.feed.data() {
-            Some(s) => op(table, &SocketRows { view, snap: s }),
+            Some(s) => op(
+                table,
+                &SocketRows {
+                    view,
+                    snap: s,
+                    version,
+                },
+            ),
             None => op(table, &NoRows),
         }
     }

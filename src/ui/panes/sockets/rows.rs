@@ -5,13 +5,15 @@ use std::cmp::Ordering;
 use std::fmt::Write;
 
 use super::SocketsView;
-use crate::app::table::{RowKey, TableData, cmp_f64, scratch_contains};
+use crate::app::table::{RowKey, TableData, cmp_f64};
 use crate::domain::sockets::SocketSnapshot;
 
 /// One of the snapshot's lists seen as a table.
 pub struct SocketRows<'a> {
     pub view: SocketsView,
     pub snap: &'a SocketSnapshot,
+    /// The pane's data version (see [`TableData::version`]).
+    pub version: Option<u64>,
 }
 
 impl TableData for SocketRows<'_> {
@@ -40,9 +42,12 @@ impl TableData for SocketRows<'_> {
         }
     }
 
-    fn matches(&self, i: usize, needle: &str, scratch: &mut String) -> bool {
+    fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    fn haystack(&self, i: usize, scratch: &mut String) -> bool {
         let s = self.snap;
-        scratch.clear();
         // Writing into a String cannot fail.
         let _ = match self.view {
             SocketsView::CloseWaitByProcess => {
@@ -65,7 +70,7 @@ impl TableData for SocketRows<'_> {
                 write!(scratch, "{} {}", f.pid, f.comm)
             }
         };
-        scratch_contains(scratch, needle)
+        true
     }
 
     fn compare(&self, a: usize, b: usize, column: usize) -> Ordering {

@@ -5,16 +5,20 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::Paragraph;
 
-use super::{SocketRows, SocketsPane, SocketsView, fd_danger_key, listener_danger_key};
+use super::{
+    FdColumn, ListenColumn, PeerColumn, PortColumn, ProcessColumn, SocketRows, SocketsPane,
+    SocketsView, fd_danger_key, listener_danger_key,
+};
 use crate::app::model::{Danger, Model};
 use crate::app::table::TableData;
 use crate::domain::Level;
 use crate::domain::sockets::{SocketSnapshot, TcpState};
 use crate::sources::SourceId;
 use crate::ui::sanitize;
-use crate::ui::widgets::{ViewCtx, danger_span, fill_bar, header_cells, pane_block};
+use crate::ui::table::{self, TableView};
+use crate::ui::widgets::{ViewCtx, danger_span, fill_bar, pane_block};
 
 /// Danger of the whole host's CLOSE_WAIT (the two CLOSE_WAIT rules).
 fn host_danger(model: &Model, rule_subject: &str) -> Option<Danger> {
@@ -205,85 +209,120 @@ fn render_view_tabs(pane: &SocketsPane, ctx: ViewCtx<'_>, f: &mut Frame, area: R
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn row_cells(
+fn pid_text(p: Option<u32>) -> String {
+    p.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
+}
+
+fn process_cell(p: &crate::domain::sockets::ProcessCount, col: ProcessColumn) -> Line<'static> {
+    match col {
+        ProcessColumn::Pid => Line::raw(pid_text(p.pid)),
+        ProcessColumn::Command if p.pid.is_none() => Line::raw("(unknown owner)"),
+        ProcessColumn::Command => Line::raw(sanitize(&p.comm).into_owned()),
+        ProcessColumn::CloseWait => Line::raw(p.count.to_string()),
+    }
+}
+
+fn listen_cell(
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    l: &crate::domain::sockets::Listener,
+    col: ListenColumn,
+) -> Line<'static> {
+    match col {
+        ListenColumn::Danger => {
+            let d = model.danger_of(SourceId::Sockets, &listener_danger_key(l));
+            danger_span(
+                ctx,
+                d.or(Some(Danger {
+                    level: Level::Ok,
+                    pending: false,
+                })),
+            )
+            .into()
+        }
+        ListenColumn::Local => Line::raw(l.local.to_string()),
+        ListenColumn::Queued => Line::raw(l.queued.to_string()),
+        ListenColumn::Backlog => Line::raw(backlog_text(l)),
+        ListenColumn::Fill => Line::raw(fill_text(l)),
+        ListenColumn::Pid => Line::raw(pid_text(l.pid)),
+        ListenColumn::Command => Line::raw(
+            l.comm
+                .as_deref()
+                .map(|c| sanitize(c).into_owned())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn fd_cell(
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    u: &crate::domain::sockets::FdUsage,
+    col: FdColumn,
+) -> Line<'static> {
+    match col {
+        FdColumn::Danger => {
+            danger_span(ctx, model.danger_of(SourceId::Sockets, &fd_danger_key(u))).into()
+        }
+        FdColumn::Pid => Line::raw(u.pid.to_string()),
+        FdColumn::Command => Line::raw(sanitize(&u.comm).into_owned()),
+        FdColumn::OpenFds => Line::raw(u.open.to_string()),
+        FdColumn::SoftLimit => Line::raw(
+            u.soft_limit
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "unlimited".into()),
+        ),
+        FdColumn::Used => Line::raw(
+            u.pct()
+                .map(|p| format!("{p:.0}%"))
+                .unwrap_or_else(|| ctx.sym.dash.into()),
+        ),
+    }
+}
+
+/// Draws one view's rows (`tv`) with the columns that fit.
+fn draw_view(
     model: &Model,
     s: &SocketSnapshot,
     ctx: ViewCtx<'_>,
     view: SocketsView,
-    i: usize,
-) -> Vec<Span<'static>> {
-    let pid = |p: Option<u32>| p.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
+    tv: TableView<'_>,
+    f: &mut Frame,
+    area: Rect,
+) {
     match view {
         SocketsView::CloseWaitByProcess => {
-            let p = &s.close_wait_by_process[i];
-            let comm = if p.pid.is_none() {
-                "(unknown owner)".into()
-            } else {
-                sanitize(&p.comm).into_owned()
-            };
-            vec![
-                Span::raw(pid(p.pid)),
-                Span::raw(comm),
-                Span::raw(p.count.to_string()),
-            ]
+            table::render(f, area, ctx, tv, |i, c: ProcessColumn, _| {
+                s.close_wait_by_process.get(i).map(|p| process_cell(p, c))
+            });
         }
         SocketsView::CloseWaitByPeer => {
-            let p = &s.close_wait_by_peer[i];
-            vec![
-                Span::raw(p.peer.to_string()),
-                Span::raw(p.count.to_string()),
-            ]
+            table::render(f, area, ctx, tv, |i, c: PeerColumn, _| {
+                let p = s.close_wait_by_peer.get(i)?;
+                Some(Line::raw(match c {
+                    PeerColumn::Peer => p.peer.to_string(),
+                    PeerColumn::CloseWait => p.count.to_string(),
+                }))
+            });
         }
         SocketsView::CloseWaitByPort => {
-            let p = &s.close_wait_by_local_port[i];
-            vec![
-                Span::raw(p.port.to_string()),
-                Span::raw(p.count.to_string()),
-            ]
+            table::render(f, area, ctx, tv, |i, c: PortColumn, _| {
+                let p = s.close_wait_by_local_port.get(i)?;
+                Some(Line::raw(match c {
+                    PortColumn::LocalPort => p.port.to_string(),
+                    PortColumn::CloseWait => p.count.to_string(),
+                }))
+            });
         }
         SocketsView::ListenQueues => {
-            let l = &s.listeners[i];
-            let d = model.danger_of(SourceId::Sockets, &listener_danger_key(l));
-            vec![
-                danger_span(
-                    ctx,
-                    d.or(Some(Danger {
-                        level: Level::Ok,
-                        pending: false,
-                    })),
-                ),
-                Span::raw(l.local.to_string()),
-                Span::raw(l.queued.to_string()),
-                Span::raw(backlog_text(l)),
-                Span::raw(fill_text(l)),
-                Span::raw(pid(l.pid)),
-                Span::raw(
-                    l.comm
-                        .as_deref()
-                        .map(|c| sanitize(c).into_owned())
-                        .unwrap_or_default(),
-                ),
-            ]
+            table::render(f, area, ctx, tv, |i, c: ListenColumn, _| {
+                s.listeners.get(i).map(|l| listen_cell(model, ctx, l, c))
+            });
         }
         SocketsView::FdUsage => {
-            let u = &s.fd_usage[i];
-            let d = model.danger_of(SourceId::Sockets, &fd_danger_key(u));
-            vec![
-                danger_span(ctx, d),
-                Span::raw(u.pid.to_string()),
-                Span::raw(sanitize(&u.comm).into_owned()),
-                Span::raw(u.open.to_string()),
-                Span::raw(
-                    u.soft_limit
-                        .map(|l| l.to_string())
-                        .unwrap_or_else(|| "unlimited".into()),
-                ),
-                Span::raw(
-                    u.pct()
-                        .map(|p| format!("{p:.0}%"))
-                        .unwrap_or_else(|| ctx.sym.dash.into()),
-                ),
-            ]
+            table::render(f, area, ctx, tv, |i, c: FdColumn, _| {
+                s.fd_usage.get(i).map(|u| fd_cell(model, ctx, u, c))
+            });
         }
     }
 }
@@ -297,109 +336,15 @@ fn render_table(
     area: Rect,
     focused: bool,
 ) {
-    let view = pane.view;
-    let state = pane.table();
-    let body_h = area.height.saturating_sub(1) as usize;
-    let (off, visible) = state.visible(body_h);
-    let t = ctx.theme;
-    // An order is always rebuilt with its data; the bound check only keeps a logic slip from
-    // ever becoming a panic on a wall screen.
-    let len = SocketRows { view, snap: s }.len();
-    let rows = visible
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| **i < len)
-        .map(|(n, &i)| {
-            let row = Row::new(row_cells(model, s, ctx, view, i));
-            if focused && off + n == state.cursor {
-                row.style(t.selection)
-            } else {
-                row
-            }
-        });
-    let header = Row::new(header_cells(
-        ctx,
-        view.columns(),
-        state.sort.column,
-        state.sort.descending,
-    ));
-    let table = Table::new(rows, view.widths())
-        .header(header)
-        .column_spacing(1);
-    f.render_widget(table, area);
-    if state.order.is_empty() && area.height > 1 {
-        let msg = if state.filter.is_empty() {
-            "none"
-        } else {
-            "no rows match the filter"
-        };
-        f.render_widget(
-            Paragraph::new(msg).style(t.muted),
-            Rect {
-                y: area.y + 1,
-                height: 1,
-                ..area
-            },
-        );
-    }
-}
-
-fn compact_columns(v: SocketsView) -> (&'static [&'static str], Vec<Constraint>) {
-    use Constraint::{Length, Min};
-    match v {
-        SocketsView::ListenQueues => (
-            &["DANGER", "LOCAL", "QUEUE", "FILL", "COMMAND"],
-            vec![Length(11), Min(14), Length(11), Length(5), Min(6)],
-        ),
-        SocketsView::FdUsage => (
-            &["DANGER", "PID", "COMMAND", "FDS", "USED"],
-            vec![Length(11), Length(7), Min(8), Length(13), Length(5)],
-        ),
-        other => (other.columns(), other.widths()),
-    }
-}
-
-/// Fewer, combined columns for the half-width lists.
-fn compact_cells(
-    model: &Model,
-    s: &SocketSnapshot,
-    ctx: ViewCtx<'_>,
-    v: SocketsView,
-    i: usize,
-) -> Vec<Span<'static>> {
-    let full = row_cells(model, s, ctx, v, i);
-    let pick = |idx: &[usize]| {
-        idx.iter()
-            .filter_map(|&j| full.get(j).cloned())
-            .collect::<Vec<_>>()
-    };
-    match v {
-        SocketsView::ListenQueues => {
-            let l = &s.listeners[i];
-            let mut c = pick(&[0, 1]);
-            c.push(Span::raw(format!("{}/{}", l.queued, backlog_text(l))));
-            c.extend(pick(&[4, 6]));
-            c
-        }
-        SocketsView::FdUsage => {
-            let u = &s.fd_usage[i];
-            let mut c = pick(&[0, 1, 2]);
-            c.push(Span::raw(format!(
-                "{}/{}",
-                u.open,
-                u.soft_limit
-                    .map(|l| l.to_string())
-                    .unwrap_or_else(|| "-".into())
-            )));
-            c.extend(pick(&[5]));
-            c
-        }
-        _ => full,
-    }
+    let tv = TableView::new(pane.table())
+        .focused(focused)
+        .empty("none", "no rows match the filter");
+    draw_view(model, s, ctx, pane.view, tv, f, area);
 }
 
 /// On a tall pane: two more lists under the main table, in the source's own (danger) order,
-/// so a wall screen shows listen queues and fd usage without switching views.
+/// so a wall screen shows listen queues and fd usage without switching views. Half the width:
+/// the table component drops what does not fit.
 fn render_secondary(
     pane: &SocketsPane,
     model: &Model,
@@ -427,21 +372,15 @@ fn render_secondary(
             Paragraph::new(Span::styled(v.label(), ctx.theme.accent)),
             title,
         );
-        let n = SocketRows { view: v, snap: s }
-            .len()
-            .min(body.height.saturating_sub(1) as usize);
-        let rows = (0..n).map(|i| Row::new(compact_cells(model, s, ctx, v, i)));
-        let (names, widths) = compact_columns(v);
-        let header = Row::new(
-            names
-                .iter()
-                .map(|c| Span::styled(*c, ctx.theme.muted))
-                .collect::<Vec<_>>(),
-        );
-        f.render_widget(
-            Table::new(rows, widths).header(header).column_spacing(1),
-            body,
-        );
+        let n = SocketRows {
+            view: v,
+            snap: s,
+            version: None,
+        }
+        .len()
+        .min(body.height.saturating_sub(1) as usize);
+        let rows: Vec<usize> = (0..n).collect();
+        draw_view(model, s, ctx, v, TableView::plain(&rows), f, body);
     }
 }
 
@@ -466,6 +405,7 @@ pub(super) fn detail_lines(
     let len = SocketRows {
         view: pane.view,
         snap: s,
+        version: None,
     }
     .len();
     if let Some(i) = state.selected_index().filter(|i| *i < len) {
@@ -594,7 +534,12 @@ pub(super) fn tcp_meter(
     let other = st.total().saturating_sub(est + cw + tw);
     let total = (est + cw + tw + other).max(1);
     let labels = format!(" ESTAB {est} CLOSE_WAIT {cw} TIME_WAIT {tw} other {other}");
-    let bar_w = width.saturating_sub(4 + 2 + labels.len()).clamp(10, 60);
+    // A compact header packs the meter next to others: a short bar.
+    let bar_w = if width < usize::from(crate::ui::header::COMPACT_BELOW) {
+        10
+    } else {
+        width.saturating_sub(4 + 2 + labels.len()).clamp(10, 60)
+    };
     let cw_level = model
         .danger_of(SourceId::Sockets, "close_wait@host")
         .map(|d| {

@@ -1,0 +1,51 @@
+//! Which source a piece of data came from, and why a source has no fresh data. Plain types:
+//! `sources` re-exports them (`crate::sources::{SourceId, SourceError}` keeps working), and
+//! `domain` needs nothing from `sources`.
+
+/// Which source an update came from: the names `check --only`, the JSON and the alerts use.
+/// Certificates and probes are named here before their sources exist, so the panes that wait
+/// for them can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceId {
+    Sockets,
+    Pods,
+    Pvcs,
+    Certs,
+    Probes,
+}
+
+impl SourceId {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceId::Sockets => "sockets",
+            SourceId::Pods => "pods",
+            SourceId::Pvcs => "pvcs",
+            SourceId::Certs => "certs",
+            SourceId::Probes => "probes",
+        }
+    }
+}
+
+/// Why a source has no fresh data. `NotConfigured` is not a failure (e.g. no kubeconfig).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    #[error("not configured: {0}")]
+    NotConfigured(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl SourceError {
+    /// A failure counts against `check`'s status (UNKNOWN); "not configured" does not.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, SourceError::NotConfigured(_))
+    }
+}
