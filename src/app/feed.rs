@@ -340,6 +340,7 @@ mod tests {
 
     #[test]
     fn a_batch_keeps_the_latest_snapshot_per_source() {
+        use crate::domain::sockets::SocketSnapshot;
         use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
         let t0 = Instant::now();
         let up = |source, generation, result| SourceUpdate {
@@ -349,7 +350,7 @@ mod tests {
             wall: jiff::Timestamp::UNIX_EPOCH,
             result,
         };
-        let data = || Ok(Payload::Sockets(Box::default()));
+        let data = || Ok(Payload::new(SocketSnapshot::default()));
         let err = || Err(SourceError::Other("down".into()));
         let batch = vec![
             up(SourceId::Sockets, 1, data()),
@@ -391,6 +392,7 @@ mod tests {
 
     #[test]
     fn a_heartbeat_moves_the_age_of_ready_data_only() {
+        use crate::domain::sockets::SocketSnapshot;
         use crate::sources::{Payload, SourceId, SourceUpdate};
         let t0 = Instant::now();
         let t1 = t0 + Duration::from_secs(10);
@@ -401,15 +403,12 @@ mod tests {
             wall: jiff::Timestamp::UNIX_EPOCH,
             result,
         };
-        let take = |p: Payload| match p {
-            Payload::Sockets(_) => Some(1u8),
-            _ => None,
-        };
+        let take = |p: Payload| p.downcast::<SocketSnapshot>().map(|_| 1u8);
         let mut f: Feed<u8> = Feed::new(Duration::from_secs(1), t0);
         // Loading: a heartbeat is no data.
         f.apply_kube(up(1, t1, Ok(Payload::Unchanged)), take);
         assert_eq!(f.data(), None);
-        f.apply_kube(up(2, t0, Ok(Payload::Sockets(Box::default()))), take);
+        f.apply_kube(up(2, t0, Ok(Payload::new(SocketSnapshot::default()))), take);
         assert!(f.freshness(t1).is_stale());
         assert_eq!(
             f.apply_kube(up(3, t1, Ok(Payload::Unchanged)), take),
