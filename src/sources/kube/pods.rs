@@ -687,8 +687,11 @@ impl RowBook {
     }
 }
 
-/// What in the API's health is worth a new snapshot at once (latency alone is not).
-fn health_key(h: &ApiHealth) -> (bool, Option<SourceError>, u64) {
+/// What in the API's health is worth a new snapshot at once (latency alone is not):
+/// reachable, last error, reconnects.
+type HealthKey = (bool, Option<SourceError>, u64);
+
+fn health_key(h: &ApiHealth) -> HealthKey {
     (h.reachable, h.last_error.clone(), h.reconnects)
 }
 
@@ -710,7 +713,7 @@ async fn build_snapshots(
     let mut last_sent = Instant::now() - DEBOUNCE;
     // When the last full snapshot went out, and the health it said; `None` after an error
     // (the next good data goes out whole).
-    let mut last_full: Option<(Instant, (bool, Option<SourceError>, u64))> = None;
+    let mut last_full: Option<(Instant, HealthKey)> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
