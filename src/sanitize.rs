@@ -20,6 +20,17 @@ pub fn line(s: &str) -> Cow<'_, str> {
     clean(s, false)
 }
 
+/// [`line`], with replacement characters shown as `?` so that output stays ASCII-safe: the form
+/// every outside string takes when it enters ondeck ([`crate::domain::text::Clean`]) and the
+/// TUI's.
+pub fn display_line(s: &str) -> Cow<'_, str> {
+    match line(s) {
+        Cow::Borrowed(b) => Cow::Borrowed(b),
+        Cow::Owned(o) if o.contains('\u{FFFD}') => Cow::Owned(o.replace('\u{FFFD}', "?")),
+        owned => owned,
+    }
+}
+
 /// Sanitizes multi-line outside text (logs): newlines are kept, everything else as [`line`].
 pub fn multiline(s: &str) -> Cow<'_, str> {
     clean(s, true)

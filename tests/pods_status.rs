@@ -9,9 +9,11 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use ondeck::config::PodRules;
 use ondeck::domain::Level;
+use ondeck::domain::compact::CompactPod;
 use ondeck::domain::pods::{PodRow, PodRule, human_duration, kubectl_status, sort_by_danger};
+use ondeck::domain::text::{Clean, Interner};
 use ondeck::rules::pods::{PodHistory, evaluate, row};
-use ondeck::sources::kube::pods::{build_rows, claim_users, strip_pod};
+use ondeck::sources::kube::pods::{build_rows, claim_users};
 
 fn now() -> Timestamp {
     "2026-11-21T10:00:00Z".parse().expect("valid timestamp")
@@ -24,6 +26,10 @@ fn fixture(name: &str) -> Pod {
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn compact(pod: &Pod) -> Arc<CompactPod> {
+    Arc::new(CompactPod::from_pod(pod, &mut Interner::default()))
 }
 
 fn r(name: &str) -> PodRow {
@@ -334,7 +340,7 @@ fn build_rows_tracks_restarts_per_pod_and_forgets_deleted_pods() {
     let mut pod = fixture("running");
     let mut hist = HashMap::new();
     let t0 = now();
-    let rows = build_rows(&[Arc::new(pod.clone())], &mut hist, &rules, t0);
+    let rows = build_rows(&[compact(&pod)], &mut hist, &rules, t0);
     assert_eq!(rows[0].level, Level::Ok);
     if let Some(cs) = pod
         .status
@@ -344,7 +350,7 @@ fn build_rows_tracks_restarts_per_pod_and_forgets_deleted_pods() {
         cs[0].restart_count = 1;
     }
     let rows = build_rows(
-        &[Arc::new(pod)],
+        &[compact(&pod)],
         &mut hist,
         &rules,
         t0 + jiff::SignedDuration::from_secs(30),
@@ -424,11 +430,68 @@ fn kubectl_human_durations() {
 }
 
 #[test]
-fn stripping_keeps_what_the_panes_need_and_drops_the_rest() {
-    let mut pod = fixture("running");
-    let before = kubectl_status(&pod);
-    let size_before = serde_json::to_vec(&pod).map(|v| v.len()).unwrap_or(0);
-    // Give it a PVC to mount.
+fn compact_pods_give_the_same_rows_details_and_logs_plan_as_the_api_objects() {
+    let dir = format!("{}/tests/fixtures/pods", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .map(String::from)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    let rules = PodRules::default();
+    let mut interner = Interner::default();
+    for name in &names {
+        let pod = fixture(name);
+        let c = CompactPod::from_pod(&pod, &mut interner);
+        let back = c.to_pod();
+        assert_eq!(kubectl_status(&back), kubectl_status(&pod), "{name}");
+        let h = PodHistory::default();
+        assert_eq!(
+            row(&back, Some(&h), &rules, now()),
+            row(&pod, Some(&h), &rules, now()),
+            "{name}"
+        );
+        assert_eq!(
+            c.containers(),
+            ondeck::domain::pods::containers_of(&pod),
+            "{name}: containers, probes, limits"
+        );
+        assert_eq!(
+            ondeck::sources::kube::logs::plan(&c, true),
+            {
+                let container = ondeck::sources::kube::logs::default_container(&pod);
+                container.map(|k| {
+                    let prev = ondeck::sources::kube::logs::has_previous(&pod, &k);
+                    (k, prev)
+                })
+            },
+            "{name}: logs plan"
+        );
+        let d1 = ondeck::sources::kube::detail::pod_detail(&back, r(name), vec![]);
+        let d2 = ondeck::sources::kube::detail::pod_detail(&pod, r(name), vec![]);
+        assert_eq!(
+            (d1.ip, d1.qos, d1.conditions),
+            (d2.ip, d2.qos, d2.conditions),
+            "{name}"
+        );
+    }
+    // Namespaces, images and phases are shared, not copied per pod.
+    let a = CompactPod::from_pod(&fixture("running"), &mut interner);
+    let b = CompactPod::from_pod(&fixture("not_ready"), &mut interner);
+    assert!(Clean::ptr_eq(&a.namespace, &b.namespace));
+    // The fixed part of a pod (its lists and strings are on the heap, sized to what they hold).
+    assert!(std::mem::size_of::<CompactPod>() < 512);
+}
+
+#[test]
+fn claim_users_come_from_compact_pods_and_skip_ondeck_helpers() {
+    let pod = fixture("running");
     let mut with_pvc: serde_json::Value = serde_json::to_value(&pod).expect("pod serializes");
     with_pvc["spec"]["volumes"]
         .as_array_mut()
@@ -440,25 +503,20 @@ fn stripping_keeps_what_the_panes_need_and_drops_the_rest() {
         .as_array_mut()
         .expect("mounts")
         .push(serde_json::json!({"name": "data", "mountPath": "/var/lib/api"}));
-    let mut pvc_pod: Pod = serde_json::from_value(with_pvc).expect("pod");
-    strip_pod(&mut pod);
-    strip_pod(&mut pvc_pod);
-    assert_eq!(kubectl_status(&pod), before);
-    assert!(pod.metadata.managed_fields.is_none());
-    assert!(pod.metadata.annotations.is_none());
-    let c = &pod.spec.as_ref().expect("spec").containers[0];
-    assert!(c.env.is_none() && c.ports.is_none());
-    assert!(c.readiness_probe.is_some());
-    let size_after = serde_json::to_vec(&pod).map(|v| v.len()).unwrap_or(0);
-    assert!(
-        size_after * 10 < size_before * 6,
-        "{size_after} vs {size_before}"
-    );
-    let users = claim_users(&[Arc::new(pvc_pod)]);
+    let pvc_pod: Pod = serde_json::from_value(with_pvc.clone()).expect("pod");
+    with_pvc["metadata"]["name"] = "ondeck-backup-x".into();
+    with_pvc["metadata"]["labels"] = serde_json::json!({"app.kubernetes.io/managed-by": "ondeck"});
+    let helper: Pod = serde_json::from_value(with_pvc).expect("pod");
+    let users = claim_users([compact(&pvc_pod), compact(&helper), compact(&pod)]);
+    assert_eq!(users.len(), 1);
     let u = &users[&("shop".to_string(), "api-data".to_string())];
+    assert_eq!(u.len(), 1, "ondeck's own helper pod is no user: {u:?}");
     assert_eq!(u[0].pod, "api-7d9f8b6c5d-x2k9p");
     assert_eq!(u[0].mounts, ["api:/var/lib/api"]);
     assert_eq!(u[0].phase.as_deref(), Some("Running"));
+    // Only claim mounts are kept.
+    let c = compact(&pvc_pod);
+    assert_eq!(c.containers[0].mounts.len(), 1);
 }
 
 #[test]
@@ -478,9 +536,9 @@ fn trouble_seen_to_start_is_not_older_than_the_last_healthy_observation() {
     }
     let mut hist = HashMap::new();
     let t0 = now();
-    build_rows(&[Arc::new(healthy)], &mut hist, &rules, t0);
+    build_rows(&[compact(&healthy)], &mut hist, &rules, t0);
     let t1 = t0 + jiff::SignedDuration::from_mins(30);
-    let rows = build_rows(&[Arc::new(crashing.clone())], &mut hist, &rules, t1);
+    let rows = build_rows(&[compact(&crashing)], &mut hist, &rules, t1);
     assert!(
         rows[0].reasons[0]
             .text
@@ -489,7 +547,7 @@ fn trouble_seen_to_start_is_not_older_than_the_last_healthy_observation() {
         rows[0].reasons
     );
     let rows = build_rows(
-        &[Arc::new(crashing)],
+        &[compact(&crashing)],
         &mut hist,
         &rules,
         t1 + jiff::SignedDuration::from_mins(5),
@@ -511,7 +569,7 @@ fn detail_has_containers_with_state_last_state_probes_limits_and_conditions() {
         row.containers().is_empty(),
         "no pod attached: nothing to show"
     );
-    row.pod = Some(Arc::new(pod.clone()));
+    row.pod = Some(compact(&pod));
     let containers = row.containers();
     let c = &containers[0];
     assert_eq!(c.name, "api");
@@ -554,4 +612,53 @@ fn detail_has_containers_with_state_last_state_probes_limits_and_conditions() {
     // `check` JSON does not carry the containers.
     let json = ondeck::sources::kube::check_json(&[row], now());
     assert!(json[0].get("containers").is_none());
+}
+
+#[test]
+fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
+    use ondeck::sources::kube::pods::{PodStore, RECHECK, RowBook};
+    let rules = PodRules::default();
+    let mut interner = Interner::default();
+    let names = ["running", "crashloop_oom", "completed", "not_ready"];
+    let store = PodStore::from_pods(
+        names
+            .iter()
+            .map(|n| CompactPod::from_pod(&fixture(n), &mut interner)),
+    );
+    let mut book = RowBook::default();
+    let t0 = now();
+    assert!(book.apply(store.take_changes(), &rules, t0), "new rows");
+    assert_eq!(book.evaluations(), 4);
+    assert_eq!(book.rows().len(), 4);
+    // Nothing changed in the store: nothing to do.
+    assert!(!book.apply(store.take_changes(), &rules, t0));
+    assert_eq!(book.evaluations(), 4);
+    // Before the recheck time: nothing evaluated again.
+    let soon = t0 + jiff::SignedDuration::from_secs(1);
+    assert!(!book.recheck(&rules, soon));
+    assert_eq!(book.evaluations(), 4);
+    // At the recheck time: the crash-looping and the not-ready pod only; the running and the
+    // completed pod cannot change with time alone.
+    let later = t0 + jiff::SignedDuration::try_from(RECHECK).expect("fits");
+    let material = book.recheck(&rules, later);
+    assert_eq!(book.evaluations(), 6);
+    assert!(!material, "same verdicts, only older");
+    // A relist with the same pods evaluates nothing; one that lost a pod drops its row.
+    let fewer = PodStore::from_pods(
+        names[..3]
+            .iter()
+            .map(|n| CompactPod::from_pod(&fixture(n), &mut interner)),
+    );
+    assert!(
+        book.apply(fewer.take_changes(), &rules, later),
+        "a row went"
+    );
+    assert_eq!(book.evaluations(), 6);
+    let rows = book.rows();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0].name, "checkout-6c8d7f9b4-qw7rt",
+        "still sorted by danger"
+    );
+    assert!(rows[0].pod.is_some(), "rows carry their compact pod");
 }

@@ -35,7 +35,10 @@ pub enum KubeApplied {
     Error,
     /// The target switched: the feed is loading again.
     Reset,
-    /// Reordered, or not this feed's payload.
+    /// Reordered, not this feed's payload, or a heartbeat ([`Payload::Unchanged`]: the data
+    /// shown is still current, only its age moved).
+    ///
+    /// [`Payload::Unchanged`]: crate::sources::Payload::Unchanged
     Ignored,
 }
 
@@ -123,6 +126,10 @@ impl<T> Feed<T> {
             return KubeApplied::Ignored; // reordered: never replace newer data
         }
         match u.result {
+            Ok(Payload::Unchanged) => {
+                self.touch(u.generation, u.at, u.wall);
+                KubeApplied::Ignored
+            }
             Ok(Payload::KubeRetargeted) => {
                 *self = Feed::new(self.refresh, u.at);
                 self.generation = u.generation;
@@ -139,6 +146,24 @@ impl<T> Feed<T> {
                 self.apply(u.generation, u.at, u.wall, Err(e));
                 KubeApplied::Error
             }
+        }
+    }
+
+    /// A heartbeat: the data shown is still what the source has (only when it is shown as
+    /// ready; a failing or loading feed waits for real data).
+    pub fn touch(&mut self, generation: u64, at: Instant, wall: jiff::Timestamp) {
+        if generation < self.generation {
+            return;
+        }
+        if let FeedState::Ready {
+            at: data_at,
+            wall: data_wall,
+            ..
+        } = &mut self.state
+        {
+            self.generation = generation;
+            *data_at = at;
+            *data_wall = wall;
         }
     }
 
@@ -210,6 +235,58 @@ impl<T> Feed<T> {
     }
 }
 
+/// What a drained batch of source updates keeps, in arrival order, so that the UI applies at
+/// most one snapshot per source per turn however many queued up: per source the last data, an
+/// error that came after it, a heartbeat after both; and a retarget marker with what followed
+/// it (everything before a marker is about the old target and is dropped).
+pub fn latest_per_source(
+    batch: Vec<crate::sources::SourceUpdate>,
+) -> Vec<crate::sources::SourceUpdate> {
+    use crate::sources::Payload;
+    #[derive(Default, Clone, Copy)]
+    struct Seen {
+        data: bool,
+        error: bool,
+        heartbeat: bool,
+        marker: bool,
+    }
+    let mut seen: std::collections::HashMap<crate::sources::SourceId, Seen> =
+        std::collections::HashMap::new();
+    let mut kept: Vec<crate::sources::SourceUpdate> = Vec::with_capacity(batch.len().min(8));
+    for u in batch.into_iter().rev() {
+        let s = seen.entry(u.source).or_default();
+        if s.marker {
+            continue;
+        }
+        let keep = match &u.result {
+            Ok(Payload::KubeRetargeted) => {
+                s.marker = true;
+                true
+            }
+            Ok(Payload::Unchanged) => {
+                let k = !(s.data || s.error || s.heartbeat);
+                s.heartbeat = true;
+                k
+            }
+            Ok(_) => {
+                let k = !s.data;
+                s.data = true;
+                k
+            }
+            Err(_) => {
+                let k = !(s.data || s.error);
+                s.error = true;
+                k
+            }
+        };
+        if keep {
+            kept.push(u);
+        }
+    }
+    kept.reverse();
+    kept
+}
+
 /// "3s", "4m", "2h", "3d": short ages for titles and the header.
 pub fn short_age(d: Duration) -> String {
     let s = d.as_secs();
@@ -259,6 +336,94 @@ mod tests {
             KubeApplied::Error
         );
         assert!(f.error().is_some());
+    }
+
+    #[test]
+    fn a_batch_keeps_the_latest_snapshot_per_source() {
+        use crate::domain::sockets::SocketSnapshot;
+        use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
+        let t0 = Instant::now();
+        let up = |source, generation, result| SourceUpdate {
+            source,
+            generation,
+            at: t0,
+            wall: jiff::Timestamp::UNIX_EPOCH,
+            result,
+        };
+        let data = || Ok(Payload::new(SocketSnapshot::default()));
+        let err = || Err(SourceError::Other("down".into()));
+        let batch = vec![
+            up(SourceId::Sockets, 1, data()),
+            up(SourceId::Pods, 1, data()),
+            up(SourceId::Sockets, 2, data()),
+            up(SourceId::Pods, 2, Ok(Payload::Unchanged)),
+            up(SourceId::Pvcs, 1, data()),
+            up(SourceId::Pvcs, 2, Ok(Payload::KubeRetargeted)),
+            up(SourceId::Sockets, 3, data()),
+            up(SourceId::Pvcs, 3, data()),
+            up(SourceId::Pvcs, 4, err()),
+            up(SourceId::Pods, 3, Ok(Payload::Unchanged)),
+        ];
+        let got: Vec<(SourceId, u64)> = latest_per_source(batch)
+            .iter()
+            .map(|u| (u.source, u.generation))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // Pods: the data, then only the last heartbeat after it.
+                (SourceId::Pods, 1),
+                // Pvcs: everything before the marker is the old target's.
+                (SourceId::Pvcs, 2),
+                (SourceId::Sockets, 3),
+                (SourceId::Pvcs, 3),
+                (SourceId::Pvcs, 4),
+                (SourceId::Pods, 3),
+            ]
+        );
+        // A heartbeat before newer data is superseded by it.
+        let got = latest_per_source(vec![
+            up(SourceId::Pods, 1, Ok(Payload::Unchanged)),
+            up(SourceId::Pods, 2, data()),
+        ]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].generation, 2);
+    }
+
+    #[test]
+    fn a_heartbeat_moves_the_age_of_ready_data_only() {
+        use crate::domain::sockets::SocketSnapshot;
+        use crate::sources::{Payload, SourceId, SourceUpdate};
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(10);
+        let up = |generation, at, result| SourceUpdate {
+            source: SourceId::Pods,
+            generation,
+            at,
+            wall: jiff::Timestamp::UNIX_EPOCH,
+            result,
+        };
+        let take = |p: Payload| p.downcast::<SocketSnapshot>().map(|_| 1u8);
+        let mut f: Feed<u8> = Feed::new(Duration::from_secs(1), t0);
+        // Loading: a heartbeat is no data.
+        f.apply_kube(up(1, t1, Ok(Payload::Unchanged)), take);
+        assert_eq!(f.data(), None);
+        f.apply_kube(up(2, t0, Ok(Payload::new(SocketSnapshot::default()))), take);
+        assert!(f.freshness(t1).is_stale());
+        assert_eq!(
+            f.apply_kube(up(3, t1, Ok(Payload::Unchanged)), take),
+            KubeApplied::Ignored
+        );
+        assert_eq!(f.data(), Some(&1));
+        assert_eq!(
+            f.freshness(t1),
+            Freshness::Fresh {
+                age: Duration::ZERO
+            }
+        );
+        // An older heartbeat never moves it back.
+        f.apply_kube(up(2, t0, Ok(Payload::Unchanged)), take);
+        assert_eq!(f.data_at().map(|(at, _)| at), Some(t1));
     }
 
     #[test]

@@ -32,7 +32,8 @@ use crate::ui::{self, Theme};
 
 /// Frame-rate cap: bursts of input or updates never draw more often than this.
 pub const MAX_FPS: u64 = 30;
-/// Source updates handled per loop turn before yielding to input and drawing.
+/// Source updates drained per loop turn (only the latest per source is applied) before
+/// yielding to input and drawing.
 pub const SOURCE_BATCH: usize = 64;
 
 #[derive(Debug, Default, Clone)]
@@ -215,12 +216,24 @@ async fn run_inner(
                 _ = sleep_until(next_draw), if next_draw.is_some() => continue,
             }
         };
-        let mut cmds = update(&mut model, msg);
-        for _ in 0..SOURCE_BATCH {
+        // Source updates waiting now are drained together and only the latest per source is
+        // applied: a burst of snapshots costs one rebuild per source, not one per snapshot.
+        let mut batch = Vec::new();
+        let mut cmds = match msg {
+            Msg::Source(u) => {
+                batch.push(u);
+                Vec::new()
+            }
+            other => update(&mut model, other),
+        };
+        while batch.len() < SOURCE_BATCH {
             match rx.try_recv() {
-                Ok(u) => cmds.extend(update(&mut model, Msg::Source(u))),
+                Ok(u) => batch.push(u),
                 Err(_) => break,
             }
+        }
+        for u in super::feed::latest_per_source(batch) {
+            cmds.extend(update(&mut model, Msg::Source(u)));
         }
         if let Some(name) = model.theme_request.take() {
             match Theme::load(&name, opts.config_dir.as_deref(), no_color) {

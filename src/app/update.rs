@@ -14,7 +14,7 @@ use super::table::{TableData, TableState};
 use crate::actions::flow::{FlowEvent, FlowInput, FlowStage};
 use crate::domain::Level;
 use crate::rules::{AlertPhase, TransitionKind};
-use crate::sources::{SourceId, SourceUpdate};
+use crate::sources::{Payload, SourceId, SourceUpdate};
 use crate::ui::dialogs::pvc_delete::DialogKey;
 use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueKey};
 use crate::ui::panes::{Action, Pane, PaneKind, Shared};
@@ -29,7 +29,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 m.flash = None;
             }
         }
-        Msg::Source(u) => on_source(m, u, &mut cmds),
+        Msg::Source(u) => {
+            if !on_source(m, u, &mut cmds) {
+                // A heartbeat: only a feed's age moved, which the next tick draws.
+                return cmds;
+            }
+        }
         Msg::Key(k) => {
             if k.kind != KeyEventKind::Release {
                 on_key(m, k, &mut cmds);
@@ -139,8 +144,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     cmds
 }
 
-fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
+/// Applies one source update; `false` when nothing visible changed (a heartbeat).
+fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
     m.now = m.now.max(u.at);
+    let heartbeat = matches!(u.result, Ok(Payload::Unchanged));
     let (source, at, wall) = (u.source, u.at, u.wall);
     let conditions = {
         let Model {
@@ -160,14 +167,20 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
             .find(|p| p.kind().spec().source == Some(source))
         else {
             tracing::debug!(source = source.name(), "update for a source without a pane");
-            return;
+            return false;
         };
         pane.apply(u, &shared)
     };
-    // `None`: an error or a stale update; the pane keeps its last good data and shows the error.
-    let Some(conditions) = conditions else { return };
+    // `None`: an error, a stale update or a heartbeat; the pane keeps its last good data (and
+    // shows the error).
+    let Some(conditions) = conditions else {
+        return !heartbeat;
+    };
+    let alerts_before = m.alerts.generation();
     // Notifications follow groups: 1,000 pods OOM-killed at once are one bell and one hook run.
     let changes = m.alerts.observe_changes(source, &conditions, at, wall);
+    let transitions = !changes.alerts.is_empty();
+    let alerts_changed = transitions || m.alerts.generation() != alerts_before;
     let bell = m.settings.bell
         && changes
             .groups
@@ -184,8 +197,16 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) {
                 .map(|t| Command::RunAlertHook(Box::new(t))),
         );
     }
-    refresh_danger(m);
-    refresh_panes(m);
+    // Work follows change: the source's own pane rebuilds its tables; the alert list and the
+    // danger map only when the alert book changed.
+    refresh_where(m, |k| k.spec().source == Some(source));
+    if transitions {
+        refresh_danger(m);
+    }
+    if alerts_changed {
+        refresh_where(m, |k| k == PaneKind::Alerts);
+    }
+    true
 }
 
 /// Danger per subject from the active alerts: firing beats pending, then the louder level.
@@ -207,6 +228,11 @@ fn refresh_danger(m: &mut Model) {
 
 /// Lets every pane recompute its tables (new data, alerts changed).
 fn refresh_panes(m: &mut Model) {
+    refresh_where(m, |_| true);
+}
+
+/// Lets the panes `which` selects recompute their tables.
+fn refresh_where(m: &mut Model, which: impl Fn(PaneKind) -> bool) {
     let Model {
         panes,
         alerts,
@@ -219,7 +245,7 @@ fn refresh_panes(m: &mut Model) {
         settings,
         now: *now,
     };
-    for p in panes.iter_mut() {
+    for p in panes.iter_mut().filter(|p| which(p.kind())) {
         p.refresh(&shared);
     }
 }

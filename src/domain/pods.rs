@@ -14,6 +14,8 @@ use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStatus, Pod
 use serde::Serialize;
 
 use crate::domain::Level;
+use crate::domain::compact::CompactPod;
+use crate::domain::text::Clean;
 
 /// `namespace/name`, the identity the UI and `check` use for a pod.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -112,10 +114,10 @@ pub struct PodRow {
     pub phase: Option<String>,
     /// PVC claim names this pod mounts (for the PVC pane's "who mounts it").
     pub claims: Vec<String>,
-    /// The (stripped, immutable) pod object itself, shared with the store at no copy, so the
-    /// detail view can show containers, probes and last states on demand (not in `check`).
+    /// The compact pod itself, shared with the store at no copy, so the detail view can show
+    /// containers, probes and last states on demand (not in `check`).
     #[serde(skip_serializing)]
-    pub pod: Option<Arc<Pod>>,
+    pub pod: Option<Arc<CompactPod>>,
     pub level: Level,
     pub reasons: Vec<PodReason>,
 }
@@ -152,12 +154,15 @@ impl PodRow {
         self.reasons.iter().filter_map(|r| r.since).max()
     }
 
-    /// The reasons joined for a narrow column.
     /// Containers with state, last state, probes and limits, computed on demand.
     pub fn containers(&self) -> Vec<ContainerDetail> {
-        self.pod.as_deref().map(containers_of).unwrap_or_default()
+        self.pod
+            .as_deref()
+            .map(CompactPod::containers)
+            .unwrap_or_default()
     }
 
+    /// The reasons joined for a narrow column.
     pub fn reasons_text(&self) -> String {
         self.reasons
             .iter()
@@ -446,14 +451,14 @@ pub fn claims_of(pod: &Pod) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PodEvent {
     /// "Normal" or "Warning".
-    pub type_: String,
-    pub reason: String,
-    pub message: String,
+    pub type_: Clean,
+    pub reason: Clean,
+    pub message: Clean,
     pub count: u32,
     /// Most recent occurrence.
     pub last_seen: Option<Timestamp>,
     /// Which component reported it ("kubelet", "default-scheduler").
-    pub source: String,
+    pub source: Clean,
 }
 
 /// One container in the detail view.
@@ -585,7 +590,7 @@ pub fn container_role(spec: Option<&Container>, init: bool) -> &'static str {
     }
 }
 
-fn probe_text(kind: &str, p: &Probe) -> String {
+pub(crate) fn probe_text(kind: &str, p: &Probe) -> String {
     let how = if let Some(h) = &p.http_get {
         let port = match &h.port {
             k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
@@ -651,6 +656,20 @@ fn termination(s: Option<&ContainerState>) -> Option<TerminationInfo> {
     })
 }
 
+/// "cpu 500m, memory 256Mi" from a container's limits.
+pub(crate) fn limits_text(c: &Container) -> Option<String> {
+    c.resources
+        .as_ref()
+        .and_then(|r| r.limits.as_ref())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.iter()
+                .map(|(k, v)| format!("{k} {}", v.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+}
+
 fn container_detail(c: &Container, st: Option<&ContainerStatus>, init: bool) -> ContainerDetail {
     let mut probes = Vec::new();
     if let Some(p) = &c.startup_probe {
@@ -662,17 +681,7 @@ fn container_detail(c: &Container, st: Option<&ContainerStatus>, init: bool) -> 
     if let Some(p) = &c.readiness_probe {
         probes.push(probe_text("readiness", p));
     }
-    let limits = c
-        .resources
-        .as_ref()
-        .and_then(|r| r.limits.as_ref())
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            l.iter()
-                .map(|(k, v)| format!("{k} {}", v.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+    let limits = limits_text(c);
     ContainerDetail {
         name: c.name.clone(),
         image: c.image.clone().unwrap_or_default(),

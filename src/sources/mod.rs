@@ -31,6 +31,9 @@ pub enum Payload {
     /// update of a Kubernetes source before this one in the channel is about the old target.
     /// Sent once per Kubernetes source.
     KubeRetargeted,
+    /// Nothing changed since this source's last data: only its freshness moves. Lets a source
+    /// that follows changes (a watch) prove it is alive without resending every row.
+    Unchanged,
 }
 
 impl Payload {
@@ -46,7 +49,7 @@ impl Payload {
     pub fn downcast<T: Any>(self) -> Option<Box<T>> {
         match self {
             Payload::Snapshot { data, .. } => data.downcast().ok(),
-            Payload::KubeRetargeted => None,
+            Payload::KubeRetargeted | Payload::Unchanged => None,
         }
     }
 }
@@ -56,7 +59,7 @@ impl Payload {
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
         match self {
             Payload::Snapshot { data, .. } => data.downcast_ref(),
-            Payload::KubeRetargeted => None,
+            Payload::KubeRetargeted | Payload::Unchanged => None,
         }
     }
 }
@@ -66,6 +69,7 @@ impl std::fmt::Debug for Payload {
         match self {
             Payload::Snapshot { type_name, .. } => write!(f, "Snapshot({type_name})"),
             Payload::KubeRetargeted => f.write_str("KubeRetargeted"),
+            Payload::Unchanged => f.write_str("Unchanged"),
         }
     }
 }

@@ -4,12 +4,9 @@
 
 use std::borrow::Cow;
 
+/// Text that is already [`Clean`](crate::domain::text::Clean) comes back borrowed after one scan.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    match crate::sanitize::line(s) {
-        Cow::Borrowed(b) => Cow::Borrowed(b),
-        Cow::Owned(o) if o.contains('\u{FFFD}') => Cow::Owned(o.replace('\u{FFFD}', "?")),
-        owned => owned,
-    }
+    crate::sanitize::display_line(s)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The second watch: core/v1 Events about pods (`involvedObject.kind=Pod`), kept as a bounded
 //! map of recent events per pod (Unhealthy probe messages, BackOff, FailedScheduling, OOM) for
-//! the detail view. Published as an immutable shared map, replaced at most once a second.
+//! the detail view. Published as an immutable shared map, replaced at most once a second. Their
+//! text is [`Clean`] from here on.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use k8s_openapi::api::core::v1::Event;
 use tokio::sync::watch;
 
 use crate::domain::pods::{NamespaceScope, PodEvent, PodKey};
+use crate::domain::text::Clean;
 
 use super::backoff::Backoff;
 use super::client::{KubeTarget, WATCH_TIMEOUT_SECS};
@@ -73,12 +75,12 @@ pub fn pod_event(e: &Event) -> Option<(PodKey, String, PodEvent)> {
         key,
         id,
         PodEvent {
-            type_: e.type_.clone().unwrap_or_else(|| "Normal".into()),
-            reason: e.reason.clone().unwrap_or_default(),
-            message: e.message.clone().unwrap_or_default(),
+            type_: Clean::new(e.type_.as_deref().unwrap_or("Normal")),
+            reason: Clean::new(e.reason.as_deref().unwrap_or_default()),
+            message: Clean::new(e.message.as_deref().unwrap_or_default()),
             count,
             last_seen,
-            source,
+            source: Clean::from(source),
         },
     ))
 }

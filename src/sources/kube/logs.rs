@@ -6,6 +6,7 @@ use ::kube::Api;
 use ::kube::api::LogParams;
 use k8s_openapi::api::core::v1::Pod;
 
+use crate::domain::compact::CompactPod;
 use crate::domain::pods::{NamespaceScope, PodKey};
 use crate::sources::SourceError;
 
@@ -170,8 +171,9 @@ impl LogFetcher {
 
 /// A log view request from the UI: the pod's most telling container, and its previous
 /// instance when there is one (a crash loop), else the current one.
-pub fn plan(pod: &Pod, want_previous: bool) -> Option<(String, bool)> {
-    let container = default_container(pod)?;
-    let previous = want_previous && has_previous(pod, &container);
+pub fn plan(pod: &CompactPod, want_previous: bool) -> Option<(String, bool)> {
+    let pod = pod.to_pod();
+    let container = default_container(&pod)?;
+    let previous = want_previous && has_previous(&pod, &container);
     Some((container, previous))
 }

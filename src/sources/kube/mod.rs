@@ -18,8 +18,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::config::Config;
+use crate::domain::compact::CompactPod;
 use crate::domain::pods::{ApiHealth, NamespaceScope, PodRow, sort_by_danger};
 use crate::domain::pvcs::{PvRow, PvcRow, PvcsSnapshot};
+use crate::domain::text::Interner;
 use crate::sources::SourceError;
 
 pub use client::{KubeEnv, KubeTarget, Retarget, TargetArgs, connect};
@@ -54,8 +56,13 @@ where
     Ok(out)
 }
 
-/// Lists the pods of `target`'s scope once (paginated; each page has the request deadline).
-pub async fn list_pods(target: &KubeTarget) -> Result<Vec<Pod>, SourceError> {
+/// Lists the pods of `target`'s scope once, page by page (each page under the request
+/// deadline): `each` gets every page and the page is dropped before the next one is asked for,
+/// so memory holds one page of API objects at a time, whatever the cluster's size.
+pub async fn for_each_pod_page(
+    target: &KubeTarget,
+    mut each: impl FnMut(Vec<Pod>),
+) -> Result<(), SourceError> {
     let api: Api<Pod> = match &target.scope {
         NamespaceScope::All => Api::all(target.client.clone()),
         NamespaceScope::One(ns) => Api::namespaced(target.client.clone(), ns),
@@ -67,19 +74,53 @@ pub async fn list_pods(target: &KubeTarget) -> Result<Vec<Pod>, SourceError> {
         server: &target.cluster_url,
         user: target.user.as_deref(),
     };
-    let mut out = Vec::new();
     let mut lp = ListParams::default().limit(PAGE);
     loop {
         let page = tokio::time::timeout(target.request_timeout, api.list(&lp))
             .await
             .map_err(|_| errors::deadline(&op, target.request_timeout))?
             .map_err(|e| errors::classify(&e, &op))?;
-        out.extend(page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+        let next = page.metadata.continue_.filter(|c| !c.is_empty());
+        each(page.items);
+        match next {
             Some(c) => lp = lp.continue_token(&c),
             None => break,
         }
     }
+    Ok(())
+}
+
+/// The pods of `target`'s scope, compact (paged: see [`for_each_pod_page`]).
+pub async fn list_pods(target: &KubeTarget) -> Result<Vec<CompactPod>, SourceError> {
+    let mut interner = Interner::default();
+    let mut out = Vec::new();
+    for_each_pod_page(target, |page| {
+        out.extend(page.iter().map(|p| CompactPod::from_pod(p, &mut interner)))
+    })
+    .await?;
+    Ok(out)
+}
+
+/// The pods of `target`'s scope that mount a claim, compact (paged: see
+/// [`for_each_pod_page`]): what "who mounts it" needs, and no more.
+pub async fn list_claim_pods(target: &KubeTarget) -> Result<Vec<CompactPod>, SourceError> {
+    let mut interner = Interner::default();
+    let mut out = Vec::new();
+    for_each_pod_page(target, |page| {
+        out.extend(
+            page.iter()
+                .filter(|p| {
+                    p.spec.as_ref().is_some_and(|s| {
+                        s.volumes
+                            .iter()
+                            .flatten()
+                            .any(|v| v.persistent_volume_claim.is_some())
+                    })
+                })
+                .map(|p| CompactPod::from_pod(p, &mut interner)),
+        )
+    })
+    .await?;
     Ok(out)
 }
 
@@ -100,11 +141,17 @@ pub async fn collect_pods_with(
     cfg: &Config,
     now: Timestamp,
 ) -> Result<Vec<PodRow>, SourceError> {
-    let pods = list_pods(target).await?;
-    let mut rows: Vec<PodRow> = pods
-        .iter()
-        .map(|p| crate::rules::pods::row(p, None, &cfg.rules.pods, now))
-        .collect();
+    // Each page becomes rows at once: no API object outlives its page. Through the compact
+    // form, as in the console, so the rows are built from clean text.
+    let mut rows: Vec<PodRow> = Vec::new();
+    let mut interner = Interner::default();
+    for_each_pod_page(target, |page| {
+        rows.extend(page.iter().map(|p| {
+            let pod = CompactPod::from_pod(p, &mut interner).to_pod();
+            crate::rules::pods::row(&pod, None, &cfg.rules.pods, now)
+        }))
+    })
+    .await?;
     sort_by_danger(&mut rows);
     Ok(rows)
 }
@@ -193,7 +240,7 @@ pub async fn collect_pvcs_with(
     };
     let (pvcs, pods, pvs, scs) = tokio::join!(
         list_all(&pvc_api, target, &pvc_op, |e| errors::classify(e, &pvc_op)),
-        list_pods(target),
+        list_claim_pods(target),
         list_all(
             &pv_api,
             target,
@@ -203,7 +250,7 @@ pub async fn collect_pvcs_with(
         list_all(&sc_api, target, &sc_op, cluster_classify("storageclasses")),
     );
     let pvcs: Vec<Arc<PersistentVolumeClaim>> = wrap(pvcs?);
-    let pods: Vec<Arc<k8s_openapi::api::core::v1::Pod>> = wrap(pods?);
+    let pods = pods?;
     let (pvs, pv_error): (Vec<Arc<PersistentVolume>>, _) = match pvs {
         Ok(v) => (wrap(v), None),
         Err(e) => (Vec::new(), Some(e)),

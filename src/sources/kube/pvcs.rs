@@ -41,7 +41,7 @@ use super::KubeTarget;
 use super::backoff::Backoff;
 use super::client::WATCH_TIMEOUT_SECS;
 use super::errors::{self, Op};
-use super::pods::{ClaimUser, DEBOUNCE, PodStore, next_generation};
+use super::pods::{ClaimUser, DEBOUNCE, PodStore, RECHECK, next_generation};
 use crate::config::{Config, PvcRules};
 use crate::domain::pods::{ApiHealth, NamespaceScope};
 use crate::domain::pvcs::{
@@ -177,7 +177,7 @@ pub fn user_of(u: &ClaimUser) -> PvcUser {
 }
 
 /// Used space per claim as the last poll found it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UsageMap {
     /// `(namespace, claim) -> Known` for every mounted claim the kubelets reported.
     pub by_claim: HashMap<(String, String), UsedSpace>,
@@ -686,9 +686,18 @@ async fn poll_usage_loop(
         tick.tick().await;
         let nodes = usage_nodes(&pods.claim_users());
         let map = poll_usage(&target, &nodes, target.request_timeout).await;
-        if out.send(Arc::new(map)).is_err() {
+        if out.is_closed() {
             return;
         }
+        // The same figures again are no change (the builder would rebuild every row for them).
+        out.send_if_modified(|m| {
+            if **m == map {
+                false
+            } else {
+                *m = Arc::new(map);
+                true
+            }
+        });
     }
 }
 
@@ -719,6 +728,8 @@ async fn build_snapshots(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_sent = Instant::now() - DEBOUNCE;
     let started = Instant::now();
+    // What the last full snapshot said and when it was computed; `None` after an error.
+    let mut last: Option<(PvcsSnapshot, Instant)> = None;
     loop {
         let debounce = tokio::select! {
             _ = tick.tick() => false,
@@ -743,7 +754,14 @@ async fn build_snapshots(
         let now = Timestamp::now();
         let at = Instant::now();
         let result = if let Some(e) = pvc.error.clone() {
+            last = None;
             Err(e)
+        } else if !debounce
+            && let Some((_, built)) = &last
+            && built.elapsed() < RECHECK
+        {
+            // Nothing changed and the rows' time-dependent verdicts are recent enough.
+            Ok(Payload::Unchanged)
         } else if !pvc.synced
             || !(pv.synced || pv.error.is_some())
             || (!stores.pods.is_synced() && started.elapsed() < POD_WAIT)
@@ -768,7 +786,7 @@ async fn build_snapshots(
             if !pods_known {
                 forget_users(&mut rows);
             }
-            Ok(Payload::new(PvcsSnapshot {
+            let snap = PvcsSnapshot {
                 context: target.context.clone(),
                 server: target.cluster_url.clone(),
                 scope: target.scope.clone(),
@@ -786,7 +804,17 @@ async fn build_snapshots(
                 },
                 synced: true,
                 at: now,
-            }))
+            };
+            match &mut last {
+                Some((prev, built)) if same_content(prev, &snap) => {
+                    *built = at;
+                    Ok(Payload::Unchanged)
+                }
+                _ => {
+                    last = Some((snap.clone(), at));
+                    Ok(Payload::new(snap))
+                }
+            }
         };
         last_sent = at;
         let update = SourceUpdate {
@@ -800,6 +828,18 @@ async fn build_snapshots(
             return;
         }
     }
+}
+
+/// Two snapshots that show the same (the time they were computed at and the last contact
+/// aside).
+fn same_content(a: &PvcsSnapshot, b: &PvcsSnapshot) -> bool {
+    a.rows == b.rows
+        && a.pvs == b.pvs
+        && a.pv_error == b.pv_error
+        && a.storage_classes == b.storage_classes
+        && a.usage == b.usage
+        && a.api.reconnects == b.api.reconnects
+        && a.scope == b.scope
 }
 
 #[cfg(test)]

@@ -1,0 +1,483 @@
+//! Pods as ondeck keeps them between updates: a [`CompactPod`] holds only what the pods pane,
+//! its detail view, the log planner, the PVC pane's "who mounts it" and the pod rules read, in
+//! tight types. Every string is [`Clean`] (sanitized here, where it enters, so rows, reasons
+//! and details built from it are clean too) and repeated ones (namespace, node, image, phase,
+//! reasons) are shared through an [`Interner`]. About a tenth of a stripped `k8s_openapi` `Pod` (whose every optional field
+//! takes room inline), so memory follows the number of pods, not the API's object model.
+//!
+//! The rules and kubectl's STATUS are written against `k8s_openapi` types; [`CompactPod::to_pod`]
+//! gives them a short-lived `Pod` with exactly the fields they read, when a pod is evaluated
+//! (when it changed, or when time can change its verdict), never kept.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{
+    Container, ContainerState, ContainerStateRunning, ContainerStateTerminated,
+    ContainerStateWaiting, ContainerStatus, PersistentVolumeClaimVolumeSource, Pod, PodCondition,
+    PodSpec, PodStatus, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+
+use super::pods::{ContainerDetail, PodKey, containers_of, limits_text, probe_text};
+use super::text::{Clean, Interner};
+
+/// The label ondeck's own helper pods carry (`app.kubernetes.io/managed-by=ondeck`).
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// kubectl's default container for logs and exec.
+const DEFAULT_CONTAINER: &str = "kubectl.kubernetes.io/default-container";
+
+fn clean(s: Option<&String>) -> Option<Clean> {
+    s.map(|s| Clean::new(s))
+}
+
+fn time(t: Option<&Time>) -> Option<Timestamp> {
+    t.map(|t| t.0)
+}
+
+/// A terminated container instance (current or previous).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terminated {
+    pub reason: Option<Clean>,
+    pub exit_code: i32,
+    pub signal: Option<i32>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub message: Option<Clean>,
+}
+
+/// A container's state (`None`: the API gave none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    None,
+    Empty,
+    Running {
+        started_at: Option<Timestamp>,
+    },
+    Waiting {
+        reason: Option<Clean>,
+        message: Option<Clean>,
+    },
+    Terminated(Box<Terminated>),
+}
+
+/// One container status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactStatus {
+    pub name: Clean,
+    pub ready: bool,
+    pub started: Option<bool>,
+    pub restart_count: i32,
+    pub state: State,
+    /// The previous instance, when it terminated.
+    pub last_terminated: Option<Box<Terminated>>,
+}
+
+/// One container of the spec, with its claim mounts and its probes and limits as the detail
+/// view prints them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactContainer {
+    pub name: Clean,
+    pub image: Option<Clean>,
+    pub restart_policy: Option<Clean>,
+    /// Mounts of claim volumes: (volume name, mount path).
+    pub mounts: Box<[(Clean, Clean)]>,
+    pub probes: Box<[Clean]>,
+    pub limits: Option<Clean>,
+}
+
+/// A pod condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactCondition {
+    pub type_: Clean,
+    pub status: Clean,
+    pub last_transition: Option<Timestamp>,
+    pub reason: Option<Clean>,
+    pub message: Option<Clean>,
+}
+
+/// A volume backed by a claim: (volume name, claim name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimVolume {
+    pub volume: Clean,
+    pub claim: Clean,
+}
+
+/// A pod, compact. Built once per watch event by [`CompactPod::from_pod`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactPod {
+    pub namespace: Clean,
+    pub name: Clean,
+    pub uid: Option<Clean>,
+    pub created: Option<Timestamp>,
+    pub deleted: Option<Timestamp>,
+    pub deletion_grace_seconds: Option<i64>,
+    pub finalizers: Box<[Clean]>,
+    pub default_container: Option<Clean>,
+    /// The controller owner (else the first owner): kind, name.
+    pub owner: Option<(Clean, Clean)>,
+    /// One of ondeck's own helper pods: never counted as a user of a claim.
+    pub managed_by_ondeck: bool,
+    pub node: Option<Clean>,
+    pub claims: Box<[ClaimVolume]>,
+    pub init_containers: Box<[CompactContainer]>,
+    pub containers: Box<[CompactContainer]>,
+    pub phase: Option<Clean>,
+    pub reason: Option<Clean>,
+    pub message: Option<Clean>,
+    pub conditions: Box<[CompactCondition]>,
+    pub ip: Option<Clean>,
+    pub qos: Option<Clean>,
+    pub start_time: Option<Timestamp>,
+    pub init_statuses: Box<[CompactStatus]>,
+    pub statuses: Box<[CompactStatus]>,
+}
+
+fn terminated(t: &ContainerStateTerminated, i: &mut Interner) -> Box<Terminated> {
+    Box::new(Terminated {
+        reason: i.opt(t.reason.as_ref()),
+        exit_code: t.exit_code,
+        signal: t.signal,
+        started_at: time(t.started_at.as_ref()),
+        finished_at: time(t.finished_at.as_ref()),
+        message: clean(t.message.as_ref()),
+    })
+}
+
+fn state(s: Option<&ContainerState>, i: &mut Interner) -> State {
+    let Some(s) = s else {
+        return State::None;
+    };
+    if let Some(r) = &s.running {
+        State::Running {
+            started_at: time(r.started_at.as_ref()),
+        }
+    } else if let Some(w) = &s.waiting {
+        State::Waiting {
+            reason: i.opt(w.reason.as_ref()),
+            message: clean(w.message.as_ref()),
+        }
+    } else if let Some(t) = &s.terminated {
+        State::Terminated(terminated(t, i))
+    } else {
+        State::Empty
+    }
+}
+
+fn status(cs: &ContainerStatus, i: &mut Interner) -> CompactStatus {
+    CompactStatus {
+        name: i.get(&cs.name),
+        ready: cs.ready,
+        started: cs.started,
+        restart_count: cs.restart_count,
+        state: state(cs.state.as_ref(), i),
+        last_terminated: cs
+            .last_state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .map(|t| terminated(t, i)),
+    }
+}
+
+fn container(c: &Container, claim_volumes: &[ClaimVolume], i: &mut Interner) -> CompactContainer {
+    let mut probes = Vec::new();
+    if let Some(p) = &c.startup_probe {
+        probes.push(Clean::from(probe_text("startup", p)));
+    }
+    if let Some(p) = &c.liveness_probe {
+        probes.push(Clean::from(probe_text("liveness", p)));
+    }
+    if let Some(p) = &c.readiness_probe {
+        probes.push(Clean::from(probe_text("readiness", p)));
+    }
+    CompactContainer {
+        name: i.get(&c.name),
+        image: i.opt(c.image.as_ref()),
+        restart_policy: i.opt(c.restart_policy.as_ref()),
+        mounts: c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .filter(|m| claim_volumes.iter().any(|v| *v.volume == *m.name))
+            .map(|m| (Clean::new(&m.name), Clean::new(&m.mount_path)))
+            .collect(),
+        probes: probes.into(),
+        limits: limits_text(c).map(Clean::from),
+    }
+}
+
+fn term_back(t: &Terminated) -> ContainerStateTerminated {
+    ContainerStateTerminated {
+        reason: t.reason.as_deref().map(String::from),
+        exit_code: t.exit_code,
+        signal: t.signal,
+        started_at: t.started_at.map(Time),
+        finished_at: t.finished_at.map(Time),
+        message: t.message.as_deref().map(String::from),
+        ..Default::default()
+    }
+}
+
+fn state_back(s: &State) -> Option<ContainerState> {
+    match s {
+        State::None => None,
+        State::Empty => Some(ContainerState::default()),
+        State::Running { started_at } => Some(ContainerState {
+            running: Some(ContainerStateRunning {
+                started_at: started_at.map(Time),
+            }),
+            ..Default::default()
+        }),
+        State::Waiting { reason, message } => Some(ContainerState {
+            waiting: Some(ContainerStateWaiting {
+                reason: reason.as_deref().map(String::from),
+                message: message.as_deref().map(String::from),
+            }),
+            ..Default::default()
+        }),
+        State::Terminated(t) => Some(ContainerState {
+            terminated: Some(term_back(t)),
+            ..Default::default()
+        }),
+    }
+}
+
+fn status_back(s: &CompactStatus) -> ContainerStatus {
+    ContainerStatus {
+        name: s.name.to_string(),
+        ready: s.ready,
+        started: s.started,
+        restart_count: s.restart_count,
+        state: state_back(&s.state),
+        last_state: s.last_terminated.as_deref().map(|t| ContainerState {
+            terminated: Some(term_back(t)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn container_back(c: &CompactContainer) -> Container {
+    Container {
+        name: c.name.to_string(),
+        image: c.image.as_deref().map(String::from),
+        restart_policy: c.restart_policy.as_deref().map(String::from),
+        volume_mounts: (!c.mounts.is_empty()).then(|| {
+            c.mounts
+                .iter()
+                .map(|(v, p)| VolumeMount {
+                    name: v.to_string(),
+                    mount_path: p.to_string(),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+        ..Default::default()
+    }
+}
+
+impl CompactPod {
+    pub fn from_pod(p: &Pod, i: &mut Interner) -> CompactPod {
+        let m = &p.metadata;
+        let spec = p.spec.as_ref();
+        let st = p.status.as_ref();
+        let claims: Vec<ClaimVolume> = spec
+            .and_then(|s| s.volumes.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| {
+                let c = v.persistent_volume_claim.as_ref()?;
+                Some(ClaimVolume {
+                    volume: Clean::new(&v.name),
+                    claim: Clean::new(&c.claim_name),
+                })
+            })
+            .collect();
+        let owner = m.owner_references.as_ref().and_then(|refs| {
+            refs.iter()
+                .find(|r| r.controller == Some(true))
+                .or_else(|| refs.first())
+        });
+        let statuses = |list: Option<&Vec<ContainerStatus>>, i: &mut Interner| {
+            list.into_iter()
+                .flatten()
+                .map(|cs| status(cs, i))
+                .collect::<Box<[_]>>()
+        };
+        CompactPod {
+            namespace: i.get(m.namespace.as_deref().unwrap_or_default()),
+            name: Clean::new(m.name.as_deref().unwrap_or_default()),
+            uid: clean(m.uid.as_ref()),
+            created: time(m.creation_timestamp.as_ref()),
+            deleted: time(m.deletion_timestamp.as_ref()),
+            deletion_grace_seconds: m.deletion_grace_period_seconds,
+            finalizers: m.finalizers.iter().flatten().map(|f| i.get(f)).collect(),
+            default_container: m
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(DEFAULT_CONTAINER))
+                .map(|s| Clean::new(s)),
+            owner: owner.map(|o| (i.get(&o.kind), Clean::new(&o.name))),
+            managed_by_ondeck: m
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(MANAGED_BY_LABEL))
+                .is_some_and(|v| v == "ondeck"),
+            node: i.opt(spec.and_then(|s| s.node_name.as_ref())),
+            init_containers: spec
+                .and_then(|s| s.init_containers.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|c| container(c, &claims, i))
+                .collect(),
+            containers: spec
+                .map(|s| s.containers.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| container(c, &claims, i))
+                .collect(),
+            claims: claims.into(),
+            phase: i.opt(st.and_then(|s| s.phase.as_ref())),
+            reason: i.opt(st.and_then(|s| s.reason.as_ref())),
+            message: clean(st.and_then(|s| s.message.as_ref())),
+            conditions: st
+                .and_then(|s| s.conditions.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|c| CompactCondition {
+                    type_: i.get(&c.type_),
+                    status: i.get(&c.status),
+                    last_transition: time(c.last_transition_time.as_ref()),
+                    reason: i.opt(c.reason.as_ref()),
+                    message: clean(c.message.as_ref()),
+                })
+                .collect(),
+            ip: clean(st.and_then(|s| s.pod_ip.as_ref())),
+            qos: i.opt(st.and_then(|s| s.qos_class.as_ref())),
+            start_time: time(st.and_then(|s| s.start_time.as_ref())),
+            init_statuses: statuses(st.and_then(|s| s.init_container_statuses.as_ref()), i),
+            statuses: statuses(st.and_then(|s| s.container_statuses.as_ref()), i),
+        }
+    }
+
+    /// A short-lived `Pod` with every field the rules, kubectl's STATUS and the log planner
+    /// read (not probes or limits: [`CompactPod::containers`] has those).
+    pub fn to_pod(&self) -> Pod {
+        let s = |a: &Option<Clean>| a.as_deref().map(String::from);
+        let mut annotations = BTreeMap::new();
+        if let Some(c) = &self.default_container {
+            annotations.insert(DEFAULT_CONTAINER.to_string(), c.to_string());
+        }
+        let mut labels = BTreeMap::new();
+        if self.managed_by_ondeck {
+            labels.insert(MANAGED_BY_LABEL.to_string(), "ondeck".to_string());
+        }
+        Pod {
+            metadata: ObjectMeta {
+                name: Some(self.name.to_string()),
+                namespace: Some(self.namespace.to_string()),
+                uid: self.uid.as_deref().map(String::from),
+                creation_timestamp: self.created.map(Time),
+                deletion_timestamp: self.deleted.map(Time),
+                deletion_grace_period_seconds: self.deletion_grace_seconds,
+                finalizers: (!self.finalizers.is_empty())
+                    .then(|| self.finalizers.iter().map(|f| f.to_string()).collect()),
+                annotations: (!annotations.is_empty()).then_some(annotations),
+                labels: (!labels.is_empty()).then_some(labels),
+                owner_references: self.owner.as_ref().map(|(kind, name)| {
+                    vec![OwnerReference {
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        controller: Some(true),
+                        ..Default::default()
+                    }]
+                }),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                containers: self.containers.iter().map(container_back).collect(),
+                init_containers: (!self.init_containers.is_empty())
+                    .then(|| self.init_containers.iter().map(container_back).collect()),
+                node_name: s(&self.node),
+                volumes: (!self.claims.is_empty()).then(|| {
+                    self.claims
+                        .iter()
+                        .map(|c| Volume {
+                            name: c.volume.to_string(),
+                            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                                claim_name: c.claim.to_string(),
+                                read_only: None,
+                            }),
+                            ..Default::default()
+                        })
+                        .collect()
+                }),
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: s(&self.phase),
+                reason: s(&self.reason),
+                message: self.message.as_deref().map(String::from),
+                conditions: (!self.conditions.is_empty()).then(|| {
+                    self.conditions
+                        .iter()
+                        .map(|c| PodCondition {
+                            type_: c.type_.to_string(),
+                            status: c.status.to_string(),
+                            last_transition_time: c.last_transition.map(Time),
+                            reason: s(&c.reason),
+                            message: c.message.as_deref().map(String::from),
+                            ..Default::default()
+                        })
+                        .collect()
+                }),
+                pod_ip: self.ip.as_deref().map(String::from),
+                qos_class: s(&self.qos),
+                start_time: self.start_time.map(Time),
+                init_container_statuses: (!self.init_statuses.is_empty())
+                    .then(|| self.init_statuses.iter().map(status_back).collect()),
+                container_statuses: (!self.statuses.is_empty())
+                    .then(|| self.statuses.iter().map(status_back).collect()),
+                ..Default::default()
+            }),
+        }
+    }
+
+    pub fn key(&self) -> PodKey {
+        PodKey::new(&*self.namespace, &*self.name)
+    }
+
+    /// The pod's condition `type_` is "True".
+    pub fn condition_true(&self, type_: &str) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| &*c.type_ == type_ && &*c.status == "True")
+    }
+
+    /// Containers with state, last state, probes and limits (init and sidecars first).
+    pub fn containers(&self) -> Vec<ContainerDetail> {
+        let mut out = containers_of(&self.to_pod());
+        for (d, c) in out
+            .iter_mut()
+            .zip(self.init_containers.iter().chain(self.containers.iter()))
+        {
+            d.probes = c.probes.iter().map(|p| p.to_string()).collect();
+            d.limits = c.limits.as_deref().map(String::from);
+        }
+        out
+    }
+
+    /// Mount paths of the claim's volume in each container ("container:/path").
+    pub fn mounts_of(&self, volume: &str) -> Vec<String> {
+        self.containers
+            .iter()
+            .chain(self.init_containers.iter())
+            .flat_map(|c| {
+                c.mounts
+                    .iter()
+                    .filter(move |(v, _)| &**v == volume)
+                    .map(move |(_, p)| format!("{}:{p}", c.name))
+            })
+            .collect()
+    }
+}
