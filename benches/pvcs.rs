@@ -115,7 +115,18 @@ fn bench(c: &mut Criterion) {
             (Ok(a), Ok(b), Ok(c)) => (
                 a.items.into_iter().map(Arc::new).collect::<Vec<_>>(),
                 b.items.into_iter().map(Arc::new).collect::<Vec<_>>(),
-                c.items.into_iter().map(Arc::new).collect::<Vec<_>>(),
+                {
+                    let mut interner = ondeck::domain::text::Interner::default();
+                    c.items
+                        .iter()
+                        .map(|p| {
+                            Arc::new(ondeck::domain::compact::CompactPod::from_pod(
+                                p,
+                                &mut interner,
+                            ))
+                        })
+                        .collect::<Vec<_>>()
+                },
             ),
             _ => panic!("list failed"),
         }
@@ -125,7 +136,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("rows rebuild (2000 pvcs, 5000 pods)", |b| {
         b.iter(|| {
             let now = jiff::Timestamp::now();
-            let users = ondeck::sources::kube::pods::claim_users(&pods);
+            let users = ondeck::sources::kube::pods::claim_users(pods.iter().map(|p| p.as_ref()));
             let rows = build_rows(&pvcs, &pvs, &users, &usage, &cfg.rules.pvcs, now);
             let pv_rows = build_pv_rows(&pvs, &cfg.rules.pvcs, now);
             assert_eq!(rows.len(), PVCS);

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, PersistentVolume, PersistentVolumeClaim, Pod};
 use ondeck::config::Config;
+use ondeck::domain::compact::CompactPod;
 use ondeck::sources::kube::client::{self, KubeEnv, TargetArgs};
 use ondeck::sources::kube::pvcs::UsageMap;
 use ondeck::sources::sockets::netlink::{self, DiagMsg, DumpStats};
@@ -261,12 +262,10 @@ pub fn kube_pods(data: &[u8]) {
     let Some(v) = json(data) else {
         return;
     };
-    let pods: Vec<Arc<Pod>> = decode_each::<Pod>(Some(&v))
+    let mut interner = ondeck::domain::text::Interner::default();
+    let pods: Vec<Arc<CompactPod>> = decode_each::<Pod>(Some(&v))
         .into_iter()
-        .map(|mut p| {
-            ondeck::sources::kube::pods::strip_pod(&mut p);
-            Arc::new(p)
-        })
+        .map(|p| Arc::new(CompactPod::from_pod(&p, &mut interner)))
         .collect();
     let cfg = Config::default();
     let mut histories = HashMap::new();
@@ -288,14 +287,14 @@ pub fn kube_pods(data: &[u8]) {
             r.containers(),
         );
         if let Some(p) = &r.pod {
-            let d = ondeck::sources::kube::detail::pod_detail(p, r.clone(), Vec::new());
+            let d = ondeck::sources::kube::detail::pod_detail(&p.to_pod(), r.clone(), Vec::new());
             let _ = d.containers.len();
         }
     }
     let mut out = ondeck::sources::kube::check_json(&rows, t);
     ondeck::sources::kube::sanitize_json(&mut out);
     let _ = serde_json::to_string(&out);
-    let _ = ondeck::sources::kube::pods::claim_users(&pods);
+    let _ = ondeck::sources::kube::pods::claim_users(pods.iter().map(|p| p.as_ref()));
 }
 
 /// `{"pvcs": [...], "pvs": [...], "pods": [...], "summary": {...}}` into the PVCs pane's rows,
@@ -318,14 +317,12 @@ pub fn kube_pvcs(data: &[u8]) {
             Arc::new(p)
         })
         .collect();
-    let pods: Vec<Arc<Pod>> = decode_each::<Pod>(v.get("pods"))
+    let mut interner = ondeck::domain::text::Interner::default();
+    let pods: Vec<Arc<CompactPod>> = decode_each::<Pod>(v.get("pods"))
         .into_iter()
-        .map(|mut p| {
-            ondeck::sources::kube::pods::strip_pod(&mut p);
-            Arc::new(p)
-        })
+        .map(|p| Arc::new(CompactPod::from_pod(&p, &mut interner)))
         .collect();
-    let users = ondeck::sources::kube::pods::claim_users(&pods);
+    let users = ondeck::sources::kube::pods::claim_users(pods.iter().map(|p| p.as_ref()));
     let mut usage = UsageMap::default();
     if let Some(s) = v.get("summary")
         && let Some(found) = ondeck::sources::kube::pvcs::parse_summary(s)

@@ -513,25 +513,27 @@ async fn a_restore_from_a_failed_backup_says_so_plainly() -> TestResult {
 
 #[test]
 fn a_helper_pod_is_never_a_user_of_its_claim_in_the_pane() -> TestResult {
-    use ondeck::sources::kube::pods::{claim_users, strip_pod};
-    use std::sync::Arc;
-    let mut helper = ondeck::actions::helper_pod::helper_pod_spec(
+    use ondeck::domain::compact::CompactPod;
+    use ondeck::domain::text::Interner;
+    use ondeck::sources::kube::pods::claim_users;
+    let helper = ondeck::actions::helper_pod::helper_pod_spec(
         "monitoring",
         "grafana-data-old",
         "busybox",
         true,
         "backup",
     );
-    let mut app: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+    let app: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
         "metadata": {"name": "app-0", "namespace": "monitoring", "labels": {"app": "x"}},
         "spec": {"containers": [{"name": "app", "volumeMounts": [{"name": "d", "mountPath": "/d"}]}],
             "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "grafana-data-old"}}]}}))?;
-    // As the pods store keeps them.
-    strip_pod(&mut helper);
-    strip_pod(&mut app);
-    let users = claim_users(&[Arc::new(helper.clone())]);
+    // As the pods store keeps them: compact rows.
+    let mut interner = Interner::default();
+    let helper = CompactPod::from_pod(&helper, &mut interner);
+    let app = CompactPod::from_pod(&app, &mut interner);
+    let users = claim_users([&helper]);
     assert!(users.is_empty(), "{users:?}");
-    let users = claim_users(&[Arc::new(helper), Arc::new(app)]);
+    let users = claim_users([&helper, &app]);
     let key = ("monitoring".to_string(), "grafana-data-old".to_string());
     let names: Vec<&str> = users
         .get(&key)
