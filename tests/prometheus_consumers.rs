@@ -230,9 +230,13 @@ fn names_that_clean_up_alike_stay_separate_series() {
     }
     let kc = kubeconfig.to_str().expect("UTF-8 path");
     let metrics = check_prometheus(&["--kubeconfig", kc, "-A", "--only", "pods"], home.path());
+    // Each pod is its own series (names that clean up alike get a hash suffix where they enter).
     let waiting: std::collections::HashSet<&str> = metrics
         .lines()
-        .filter(|l| l.starts_with("ondeck_check_level{") && l.contains("api\u{FFFD}x"))
+        .filter(|l| {
+            l.starts_with("ondeck_check_level{") && l.contains("name=\"pod_waiting_reason\"")
+        })
+        .filter(|l| l.contains("subject=\"web/api"))
         .collect();
     assert!(
         waiting.len() >= 3,

@@ -305,8 +305,11 @@ impl CompactPod {
                 .collect::<Box<[_]>>()
         };
         CompactPod {
-            namespace: i.get(m.namespace.as_deref().unwrap_or_default()),
-            name: Clean::new(m.name.as_deref().unwrap_or_default()),
+            namespace: match m.namespace.as_deref().unwrap_or_default() {
+                ns if crate::sanitize::display_line(ns) == ns => i.get(ns),
+                ns => Clean::identifier(ns),
+            },
+            name: Clean::identifier(m.name.as_deref().unwrap_or_default()),
             uid: clean(m.uid.as_ref()),
             created: time(m.creation_timestamp.as_ref()),
             deleted: time(m.deletion_timestamp.as_ref()),

@@ -23,6 +23,22 @@ impl Clean {
         Clean(Arc::from(crate::sanitize::display_line(s).as_ref()))
     }
 
+    /// An object's name or namespace: sanitized, and when sanitizing changed it, followed by
+    /// `~` and a short stable hash of the raw bytes, so two objects whose names clean up alike
+    /// (`api\x07x`, `api\x08x`) stay two rows, two alerts and two Prometheus series everywhere.
+    pub fn identifier(s: &str) -> Clean {
+        match crate::sanitize::display_line(s) {
+            Cow::Borrowed(_) => Clean(Arc::from(s)),
+            Cow::Owned(clean) => {
+                // FNV-1a: stable across runs and builds, unlike std's hasher.
+                let h = s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                Clean(Arc::from(format!("{clean}~{:08x}", h >> 32)))
+            }
+        }
+    }
+
     /// Sanitizes `s`, keeping its allocation when it is already clean.
     pub fn from_string(s: String) -> Clean {
         match crate::sanitize::display_line(&s) {
@@ -215,5 +231,15 @@ mod tests {
         drop((a, b));
         i.purge();
         assert_eq!(i.len(), 1, "team-001 is no longer used");
+    }
+
+    #[test]
+    fn identifiers_that_clean_up_alike_stay_distinct() {
+        let a = Clean::identifier("api\u{7}x");
+        let b = Clean::identifier("api\u{8}x");
+        assert_ne!(a, b);
+        assert_eq!(a, Clean::identifier("api\u{7}x"), "stable");
+        assert!(!a.as_str().contains('\u{7}'), "{}", a.as_str());
+        assert_eq!(Clean::identifier("grafana-0").as_str(), "grafana-0");
     }
 }
