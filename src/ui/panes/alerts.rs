@@ -512,8 +512,18 @@ fn layout(width: usize, content: [usize; 7]) -> ([usize; 7], [bool; 7]) {
             show = with;
         }
     }
-    // Level, title, value and since stay whole; the subject takes what is left, up to its
-    // widest visible value.
+    // Level, title, value and since stay whole while the subject keeps a readable width;
+    // when it would not, the value and then the title give up cells (cut at the end with an
+    // ellipsis, never below VALUE_MIN / TITLE_MIN): which pod matters more than the tail of
+    // "CrashLoopBackOff for 3h".
+    const VALUE_MIN: usize = 16;
+    const TITLE_MIN: usize = 20;
+    let want = 20.min(content[2]).max(SUBJECT_MIN);
+    let short = want.saturating_sub(width.saturating_sub(used(&w, &show)));
+    let from_value = short.min(w[3].saturating_sub(VALUE_MIN));
+    w[3] -= from_value;
+    let from_title = (short - from_value).min(w[1].saturating_sub(TITLE_MIN));
+    w[1] -= from_title;
     w[2] = width
         .saturating_sub(used(&w, &show))
         .min(content[2].max(SUBJECT_MIN));
@@ -600,8 +610,22 @@ fn render(
     let subject_w = widths[2];
     let table_rows = visible.iter().enumerate().filter_map(|(n, &i)| {
         let c = cells(&rows, i, model, ctx, subject_w, compact)?;
-        let mut out = vec![c.level, Span::raw(c.title), Span::raw(c.subject)];
-        out.push(Span::raw(c.value));
+        let end_cut = |text: String, w: usize| -> Span<'static> {
+            let line = crate::ui::table::render::cut_line(
+                Line::raw(text),
+                u16::try_from(w).unwrap_or(u16::MAX),
+                crate::ui::table::column::Cut::End,
+                ctx.sym.ellipsis,
+            );
+            Span::raw(
+                line.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>(),
+            )
+        };
+        let mut out = vec![c.level, end_cut(c.title, widths[1]), Span::raw(c.subject)];
+        out.push(end_cut(c.value, widths[3]));
         if show[4] {
             out.push(Span::styled(c.limit, t.muted));
         }
@@ -794,15 +818,29 @@ mod tests {
     }
 
     #[test]
-    fn at_80_columns_level_title_value_and_since_stay_whole() {
-        // 78 inner cells: LEVEL 10, TITLE 17, VALUE 23, SINCE 9.
+    fn at_80_columns_the_subject_stays_readable_and_level_and_since_whole() {
+        // 78 inner cells: LEVEL 10, TITLE 17, SUBJECT up to 40, VALUE 23, SINCE 9.
         let (w, show) = layout(78, [10, 17, 40, 23, 9, 9, 0]);
-        assert_eq!(&w[..2], &[10, 17]);
-        assert_eq!(w[3], 23);
-        assert_eq!(w[5], 9);
-        assert!(show[2] && w[2] >= 14, "{w:?}");
+        assert_eq!(w[0], 10, "level whole");
+        assert_eq!(w[1], 17, "a title that fits stays whole");
+        assert_eq!(w[5], 9, "since whole");
+        assert!(
+            show[2] && w[2] >= 20,
+            "the subject keeps a readable width: {w:?}"
+        );
+        assert!(
+            w[3] >= 16 && w[3] < 23,
+            "the value gives up cells first: {w:?}"
+        );
         assert!(!show[6]);
         let total: usize = w.iter().zip(show).filter(|(_, s)| *s).map(|(w, _)| w).sum();
         assert!(total + 4 <= 78, "{w:?} {show:?}");
+        // Long titles and values (the demo's): the title gives up cells only after the value.
+        let (w, _) = layout(78, [10, 24, 40, 24, 9, 10, 0]);
+        assert_eq!((w[1], w[3]), (20, 16), "{w:?}");
+        assert!(w[2] >= 18, "{w:?}");
+        // With room, everything stays whole.
+        let (w, _) = layout(140, [10, 24, 40, 24, 9, 10, 0]);
+        assert_eq!((w[1], w[2], w[3]), (24, 40, 24), "{w:?}");
     }
 }
