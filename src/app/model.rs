@@ -170,6 +170,8 @@ pub struct Model {
     pub tabs: Vec<PaneKind>,
     pub input: InputMode,
     pub overlay: Option<Overlay>,
+    /// First help line shown when the help overlay does not fit the screen.
+    pub help_scroll: u16,
     pub flash: Option<Flash>,
     /// `Some(scenario)` when running against the simulated cluster: the header says so loudly.
     pub demo: Option<String>,
@@ -200,6 +202,7 @@ impl Model {
             tabs,
             input: InputMode::Normal,
             overlay: None,
+            help_scroll: 0,
             flash: None,
             demo: None,
             theme_request: None,

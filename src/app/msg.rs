@@ -87,6 +87,11 @@ pub enum CommandResult {
         pvc: crate::domain::pvcs::PvcKey,
         event: crate::ui::dialogs::pvc_rescue::RescueEvent,
     },
+    /// The executor panicked while running a command (logged); it was started again and
+    /// takes the next commands.
+    ExecutorPanicked {
+        message: String,
+    },
     /// `StartPvcDelete` for `pvc` refused: the flow for `running` has not finished yet.
     PvcFlowBusy {
         pvc: crate::domain::pvcs::PvcKey,

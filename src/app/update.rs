@@ -114,6 +114,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 Level::Warning,
             );
         }
+        Msg::CommandDone(CommandResult::ExecutorPanicked { message }) => m.flash(
+            format!(
+                "an action failed: it panicked ({}); details in the log",
+                crate::ui::sanitize(&message)
+            ),
+            Level::Critical,
+        ),
         Msg::CommandDone(CommandResult::AlertHooksDropped { total }) => {
             m.alerts.note_hooks_dropped(total)
         }
@@ -371,18 +378,21 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     input.input(k);
                 }
             },
-            Overlay::Help => {
-                if matches!(
-                    k.code,
-                    KeyCode::Esc
-                        | KeyCode::Char('q')
-                        | KeyCode::Char('?')
-                        | KeyCode::F(1)
-                        | KeyCode::Enter
-                ) {
-                    m.overlay = None;
+            Overlay::Help => match k.code {
+                KeyCode::Esc
+                | KeyCode::Char('q')
+                | KeyCode::Char('?')
+                | KeyCode::F(1)
+                | KeyCode::Enter => m.overlay = None,
+                // Scrolled when the keys do not fit (the view clamps it).
+                KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown => {
+                    m.help_scroll = (m.help_scroll + 1).min(crate::ui::help::max_scroll(m.size.1));
                 }
-            }
+                KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => {
+                    m.help_scroll = m.help_scroll.saturating_sub(1);
+                }
+                _ => {}
+            },
             Overlay::PodLogs(view) => {
                 if !view.on_key(k.code) {
                     m.overlay = None;
@@ -464,7 +474,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             m.quit = true;
             cmds.push(Command::Quit);
         }
-        (KeyCode::Char('?'), _) | (KeyCode::F(1), _) => m.overlay = Some(Overlay::Help),
+        (KeyCode::Char('?'), _) | (KeyCode::F(1), _) => {
+            m.help_scroll = 0;
+            m.overlay = Some(Overlay::Help);
+        }
         (KeyCode::Char('/'), _) | (KeyCode::F(3), _) => {
             m.input = InputMode::Filter {
                 before: focused_filter(m),

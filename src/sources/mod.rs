@@ -11,6 +11,7 @@ pub mod pods;
 pub mod pvcs;
 pub mod registry;
 pub mod sockets;
+pub mod supervise;
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};

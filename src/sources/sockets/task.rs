@@ -31,7 +31,8 @@ pub fn spawn_with_refresh(
     cancel: CancellationToken,
     mut refresh: Option<tokio::sync::mpsc::Receiver<()>>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
+    // A panic in this task becomes the pane's error (the terminal stays in the TUI).
+    crate::sources::supervise::spawn(SourceId::Sockets, tx.clone(), async move {
         let mut collector = Some(SocketCollector::new(opts.clone()));
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -867,7 +867,10 @@ pub fn render_logs(view: &PodLogsView, ctx: ViewCtx<'_>, f: &mut Frame, area: Re
         .title(Span::styled(title, t.accent));
     let inner_h = rect.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = match &view.result {
-        None => vec![Line::from(Span::styled("fetching…", t.muted))],
+        None => vec![Line::from(Span::styled(
+            format!("fetching{}", ctx.sym.ellipsis),
+            t.muted,
+        ))],
         Some(Err(e)) => vec![Line::from(Span::styled(
             sanitize(e).into_owned(),
             t.warning,
