@@ -92,8 +92,8 @@ impl<'de> Deserialize<'de> for HumanDuration {
         // Range-checked where it enters: the rules add these to timestamps.
         if d > MAX_DURATION {
             return Err(serde::de::Error::custom(format!(
-                "duration {s:?} is out of range (at most {})",
-                humantime::format_duration(MAX_DURATION)
+                "duration {s:?} is out of range (at most {} days)",
+                MAX_DURATION.as_secs() / 86_400
             )));
         }
         Ok(HumanDuration(d))
@@ -710,7 +710,7 @@ impl Config {
                 let at = Bad::indexed(&["rules", "sockets", name], i);
                 if !rule.value.is_finite() || rule.value.abs() > 1e15 {
                     return Err(at.with(format!(
-                        "rules.sockets.{name}[{i}]: threshold {} is out of range (a finite number up to 1e15)",
+                        "rules.sockets.{name}[{i}]: threshold {:e} is out of range (a finite number up to 1e15)",
                         rule.value
                     )));
                 }

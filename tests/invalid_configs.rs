@@ -20,13 +20,14 @@ const CASES: &[(&str, usize, usize, &str)] = &[
         "huge_duration.toml",
         4,
         14,
-        "duration \"300000000y\" is out of range (at most 366days)",
+        "duration \"300000000y\" is out of range (at most 366 days)",
     ),
     (
         "overflowing_duration.toml",
         2,
         18,
-        "invalid duration \"99999999999999999999s\": number is too large",
+        "invalid duration \"99999999999999999999s\": number is too large or cannot be represented \
+         without a lack of precision (values below 1ns are not supported)",
     ),
     (
         "unknown_pane.toml",
@@ -85,13 +86,13 @@ const CASES: &[(&str, usize, usize, &str)] = &[
     (
         "percentage_over_100.toml",
         2,
-        20,
+        21,
         "rules.sockets.accept_queue_pct[0]: threshold 250 is not a percentage (0 to 100)",
     ),
     (
         "huge_threshold.toml",
         2,
-        14,
+        15,
         "rules.sockets.close_wait[0]: threshold 1e300 is out of range (a finite number up to 1e15)",
     ),
     (
@@ -111,6 +112,12 @@ const CASES: &[(&str, usize, usize, &str)] = &[
         2,
         17,
         "layout.min_grid_cols = 65535 is out of range (1 to 2000)",
+    ),
+    (
+        "negative_top_n.toml",
+        2,
+        9,
+        "invalid value: integer `-5`, expected usize",
     ),
     (
         "short_refresh.toml",
@@ -211,20 +218,42 @@ fn the_biggest_grid_that_validates_is_small_and_the_defaults_pass() {
     );
 }
 
+/// `check` with a bad config: exit 3 (UNKNOWN) in every format, the message where that
+/// format's reader looks (Nagios: the status line; JSON: `error`; Prometheus: stderr, with only
+/// `ondeck_status 3` on stdout), never a panic.
 #[test]
-fn check_with_a_bad_config_exits_3_with_the_message_on_stderr() {
+fn check_with_a_bad_config_exits_3_in_the_format_asked_for() {
     let path = fixture("huge_duration.toml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ondeck"))
-        .args(["check", "--only", "sockets", "--config"])
-        .arg(&path)
-        .env("KUBECONFIG", "/nonexistent")
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:4:14: duration", path.display());
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ondeck"))
+            .args(["check", "--only", "sockets", "--format", format, "--config"])
+            .arg(&path)
+            .env("KUBECONFIG", "/nonexistent")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(3), "{format}: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        (stdout, stderr)
+    };
+    let (out, _) = run("text");
+    assert!(out.starts_with("ONDECK UNKNOWN - config: "), "{out}");
+    assert!(out.contains(&want), "{out}");
+    let (out, _) = run("json");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON on stdout");
+    assert_eq!(v["status"], "unknown");
     assert!(
-        stderr.contains(&format!("{}:4:14: duration", path.display())),
-        "{stderr}"
+        v["error"].as_str().is_some_and(|e| e.contains(&want)),
+        "{v}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (out, err) = run("prometheus");
+    assert_eq!(
+        out,
+        "# HELP ondeck_status Overall check status: 0 ok, 1 warning, 2 critical, 3 unknown.\n\
+         # TYPE ondeck_status gauge\n\
+         ondeck_status 3\n"
+    );
+    assert!(err.contains(&want), "{err}");
 }
