@@ -41,10 +41,20 @@ fn now() -> Timestamp {
     Timestamp::from_second(1_796_169_600).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
+
+/// Removes this process's scratch directory, if it made one, and returns its path (the corpus
+/// test calls it when done, so no `/dev/shm/ondeck-fuzz-PID` is left behind).
+#[allow(dead_code)]
+pub fn remove_scratch_dir() -> Option<PathBuf> {
+    let dir = SCRATCH.get()?;
+    let _ = std::fs::remove_dir_all(dir);
+    Some(dir.clone())
+}
+
 /// A private scratch directory for targets whose parser reads a file by path.
 fn scratch_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+    SCRATCH.get_or_init(|| {
         let base = if Path::new("/dev/shm").is_dir() {
             PathBuf::from("/dev/shm")
         } else {
@@ -355,7 +365,14 @@ pub fn kube_pvcs(data: &[u8]) {
     let mut out2 = ondeck::sources::kube::pvs_check_json(&pv_rows, t);
     ondeck::sources::kube::sanitize_json(&mut out2);
     let _ = (serde_json::to_string(&out), serde_json::to_string(&out2));
-    ondeck::sources::kube::pvcs::forget_users(&mut rows);
+    ondeck::sources::kube::pvcs::forget_users(&mut rows, "pods are forbidden", &cfg.rules.pvcs, t);
+    for r in &rows {
+        // Users unknown: never UNUSED, and a Terminating claim is critical.
+        assert!(!r.has_marker(ondeck::domain::pvcs::Marker::Unused));
+        if r.terminating() && cfg.rules.pvcs.terminating_in_use == ondeck::domain::Level::Critical {
+            assert_eq!(r.level, ondeck::domain::Level::Critical);
+        }
+    }
 }
 
 /// Event JSON (one or a list) into the per-pod event book the detail view reads.

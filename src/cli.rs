@@ -66,7 +66,8 @@ pub struct GlobalArgs {
     /// Run against the built-in simulated Kubernetes cluster instead of a real one.
     #[arg(long, global = true)]
     pub demo: bool,
-    /// Scenario for --demo (incident, healthy, cleanup, large).
+    /// Scenario for --demo: a built-in one (incident, healthy, cleanup, large) or a path to a
+    /// scenario YAML file.
     #[arg(long, global = true, value_name = "NAME", requires = "demo")]
     pub scenario: Option<String>,
 }
@@ -207,7 +208,10 @@ fn parse_or_exit() -> Result<Cli, ExitCode> {
                 .unwrap_or("invalid command line")
                 .trim_start_matches("error: ")
                 .to_string();
-            println!("ONDECK UNKNOWN - command line: {first}");
+            crate::check::early_error(
+                crate::check::format_from_args(&args),
+                &format!("command line: {first}"),
+            );
             let _ = e.print();
             Err(ExitCode::from(3))
         }
@@ -234,7 +238,7 @@ pub fn main() -> ExitCode {
             let startup = match cli.global.startup() {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("ondeck pvc: {e}");
+                    eprintln!("ondeck pvc: {}", error_chain(&e));
                     return ExitCode::from(2);
                 }
             };
@@ -251,23 +255,31 @@ pub fn main() -> ExitCode {
             match runtime().and_then(|rt| rt.block_on(crate::sim::serve::serve(args))) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("ondeck sim serve: {e:#}");
+                    eprintln!("ondeck sim serve: {}", error_chain(e.as_ref()));
                     ExitCode::FAILURE
                 }
             }
         }
         Some(Command::Check(args)) => {
+            let format = if args.json {
+                crate::check::CheckFormat::Json
+            } else {
+                args.format
+            };
             let startup = match cli.global.startup() {
                 Ok(s) => s,
                 Err(e) => {
-                    println!("ONDECK UNKNOWN - {e}");
+                    crate::check::early_error(format, &error_chain(&e));
                     return ExitCode::from(3);
                 }
             };
             let code = match runtime() {
                 Ok(rt) => rt.block_on(crate::check::main(&startup, &args)),
                 Err(e) => {
-                    println!("ONDECK UNKNOWN - cannot start: {e}");
+                    crate::check::early_error(
+                        format,
+                        &format!("cannot start: {}", error_chain(e.as_ref())),
+                    );
                     3
                 }
             };
@@ -281,11 +293,28 @@ pub fn main() -> ExitCode {
         {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("ondeck: {e:#}");
+                eprintln!("ondeck: {}", error_chain(e.as_ref()));
                 ExitCode::FAILURE
             }
         },
     }
+}
+
+/// An error and its causes as one line, `a: b: c`, each cause once: a message that already
+/// quotes its source (`cannot read config X: Is a directory (os error 21)` with the io error
+/// as its `source`) does not get it appended again, as anyhow's `{:#}` would.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(cause) = cur {
+        let text = cause.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = cause.source();
+    }
+    out
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -29,9 +29,44 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// A value out of its range or inconsistent with another; `at` is its line and column
+    /// when the file has it (a default can only be wrong in combination with a set value).
+    #[error("{}{}: {message}", path.display(), at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        at: Option<(usize, usize)>,
+        message: String,
+    },
 }
+
+/// The longest duration any setting accepts (a year and a day): beyond that every number is a
+/// typo, and some would overflow date arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Pane names (and aliases) `layout.grid` accepts; the first six are the names the error
+/// lists. A test in `ui::panes` checks that each resolves to a pane and every pane is here.
+pub const PANE_NAMES: &[&str] = &[
+    "sockets",
+    "alerts",
+    "pods",
+    "pvcs",
+    "certs",
+    "probes",
+    "pvc",
+    "sock",
+    "tcp",
+    "alert",
+    "pod",
+    "po",
+    "cert",
+    "certificates",
+    "probe",
+];
+
+/// The columns and rows a grid cell needs: a grid that cannot give each pane this much at
+/// `min_grid_cols` x `min_grid_rows` is an error.
+pub const MIN_PANE_COLS: u16 = 40;
+pub const MIN_PANE_ROWS: u16 = 8;
 
 /// A duration written as humantime text in the file (`"15m"`, `"1s"`, `"250ms"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -52,9 +87,16 @@ impl Serialize for HumanDuration {
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        humantime::parse_duration(s.trim())
-            .map(HumanDuration)
-            .map_err(|e| serde::de::Error::custom(format!("invalid duration {s:?}: {e}")))
+        let d = humantime::parse_duration(s.trim())
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration {s:?}: {e}")))?;
+        // Range-checked where it enters: the rules add these to timestamps.
+        if d > MAX_DURATION {
+            return Err(serde::de::Error::custom(format!(
+                "duration {s:?} is out of range (at most {} days)",
+                MAX_DURATION.as_secs() / 86_400
+            )));
+        }
+        Ok(HumanDuration(d))
     }
 }
 
@@ -488,7 +530,11 @@ impl Config {
                 message: e.message().trim().to_string(),
             }
         })?;
-        cfg.validate(path)?;
+        cfg.validate().map_err(|bad| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            at: locate(text, &bad.key),
+            message: bad.message,
+        })?;
         Ok(cfg)
     }
 
@@ -510,37 +556,146 @@ impl Config {
         Ok((cfg, Some(path)))
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        };
-        if self.refresh.0 < Duration::from_millis(100) {
-            return Err(invalid(format!(
-                "refresh = {:?} is too short (minimum 100ms)",
-                humantime::format_duration(self.refresh.0).to_string()
-            )));
+    /// Every range and consistency check, with the key path of the offending value (its
+    /// line and column are looked up in the text by [`Config::from_toml`]).
+    fn validate(&self) -> Result<(), Bad> {
+        let ms = Duration::from_millis;
+        let s = Duration::from_secs;
+        // (key path, value, minimum): the maximum is MAX_DURATION, checked at parse time.
+        let durations: [(&[&str], Duration, Duration); 13] = [
+            (&["refresh"], self.refresh.0, ms(100)),
+            (
+                &["alerts", "command_timeout"],
+                self.alerts.command_timeout.0,
+                ms(100),
+            ),
+            (
+                &["alerts", "alertmanager_timeout"],
+                self.alerts.alertmanager_timeout.0,
+                ms(100),
+            ),
+            (
+                &["alerts", "alertmanager_resend"],
+                self.alerts.alertmanager_resend.0,
+                s(1),
+            ),
+            (
+                &["sockets", "attribution_interval"],
+                self.sockets.attribution_interval.0,
+                ms(100),
+            ),
+            (
+                &["kubernetes", "connect_timeout"],
+                self.kubernetes.connect_timeout.0,
+                ms(100),
+            ),
+            (
+                &["kubernetes", "request_timeout"],
+                self.kubernetes.request_timeout.0,
+                ms(100),
+            ),
+            (
+                &["kubernetes", "backoff_initial"],
+                self.kubernetes.backoff_initial.0,
+                ms(10),
+            ),
+            (
+                &["kubernetes", "backoff_max"],
+                self.kubernetes.backoff_max.0,
+                ms(10),
+            ),
+            (
+                &["backup", "helper_start_timeout"],
+                self.backup.helper_start_timeout.0,
+                s(1),
+            ),
+            (
+                &["backup", "no_progress_timeout"],
+                self.backup.no_progress_timeout.0,
+                s(1),
+            ),
+            (
+                &["backup", "follow_timeout"],
+                self.backup.follow_timeout.0,
+                s(1),
+            ),
+            (
+                &["backup", "bind_timeout"],
+                self.backup.bind_timeout.0,
+                s(1),
+            ),
+        ];
+        for (key, value, min) in durations {
+            if value < min {
+                return Err(Bad::at(
+                    key,
+                    format!(
+                        "{} = {:?} is too short (minimum {})",
+                        key.join("."),
+                        humantime::format_duration(value).to_string(),
+                        humantime::format_duration(min)
+                    ),
+                ));
+            }
         }
-        if self.alerts.history == 0 {
-            return Err(invalid("alerts.history must be at least 1".into()));
+        if self.kubernetes.backoff_max.0 < self.kubernetes.backoff_initial.0 {
+            return Err(Bad::at(
+                &["kubernetes", "backoff_max"],
+                "kubernetes.backoff_max must not be shorter than backoff_initial".into(),
+            ));
         }
+        let counts: [(&[&str], u64, u64, u64); 4] = [
+            (
+                &["alerts", "history"],
+                self.alerts.history as u64,
+                1,
+                100_000,
+            ),
+            (&["sockets", "top_n"], self.sockets.top_n as u64, 1, 10_000),
+            (
+                &["rules", "probes", "failures_before_critical"],
+                u64::from(self.rules.probes.failures_before_critical),
+                1,
+                1_000,
+            ),
+            (
+                &["layout", "min_grid_cols"],
+                u64::from(self.layout.min_grid_cols),
+                1,
+                2_000,
+            ),
+        ];
+        for (key, value, min, max) in counts {
+            if !(min..=max).contains(&value) {
+                return Err(Bad::at(
+                    key,
+                    format!(
+                        "{} = {value} is out of range ({min} to {max})",
+                        key.join(".")
+                    ),
+                ));
+            }
+        }
+        if !(1..=1_000).contains(&self.layout.min_grid_rows) {
+            return Err(Bad::at(
+                &["layout", "min_grid_rows"],
+                format!(
+                    "layout.min_grid_rows = {} is out of range (1 to 1000)",
+                    self.layout.min_grid_rows
+                ),
+            ));
+        }
+        self.validate_grid()?;
         if let Some(url) = &self.alerts.alertmanager_url {
             let ok = reqwest::Url::parse(url)
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
             if ok.is_none() {
-                return Err(invalid(format!(
-                    "alerts.alertmanager_url = {url:?} is not an http:// or https:// URL"
-                )));
+                return Err(Bad::at(
+                    &["alerts", "alertmanager_url"],
+                    format!("alerts.alertmanager_url = {url:?} is not an http:// or https:// URL"),
+                ));
             }
-        }
-        if self.alerts.alertmanager_timeout.0 < Duration::from_millis(100)
-            || self.alerts.alertmanager_resend.0 < Duration::from_secs(1)
-        {
-            return Err(invalid(
-                "alerts.alertmanager_timeout must be at least 100ms and alertmanager_resend at least 1s"
-                    .into(),
-            ));
         }
         let r = &self.rules.sockets;
         for (name, list) in [
@@ -551,26 +706,187 @@ impl Config {
             ("process_fd_pct", &r.process_fd_pct),
             ("conntrack_pct", &r.conntrack_pct),
         ] {
-            for rule in list {
-                if !rule.value.is_finite() {
-                    return Err(invalid(format!(
-                        "rules.sockets.{name}: threshold must be a finite number"
+            for (i, rule) in list.iter().enumerate() {
+                let at = Bad::indexed(&["rules", "sockets", name], i);
+                if !rule.value.is_finite() || rule.value.abs() > 1e15 {
+                    return Err(at.with(format!(
+                        "rules.sockets.{name}[{i}]: threshold {:e} is out of range (a finite number up to 1e15)",
+                        rule.value
+                    )));
+                }
+                if name.ends_with("_pct") && !(0.0..=100.0).contains(&rule.value) {
+                    return Err(at.with(format!(
+                        "rules.sockets.{name}[{i}]: threshold {} is not a percentage (0 to 100)",
+                        rule.value
                     )));
                 }
                 if rule.level == Level::Ok {
-                    return Err(invalid(format!(
-                        "rules.sockets.{name}: a rule's level must be info, warning or critical"
+                    return Err(at.with(format!(
+                        "rules.sockets.{name}[{i}]: a rule's level must be info, warning or critical"
                     )));
                 }
             }
         }
-        if self.rules.certs.critical_days > self.rules.certs.warning_days {
-            return Err(invalid(
+        let c = &self.rules.certs;
+        for (key, v) in [
+            ("critical_days", c.critical_days),
+            ("warning_days", c.warning_days),
+        ] {
+            if !v.is_finite() || !(0.0..=3650.0).contains(&v) {
+                return Err(Bad::at(
+                    &["rules", "certs", key],
+                    format!("rules.certs.{key} = {v} is out of range (0 to 3650 days)"),
+                ));
+            }
+        }
+        if c.critical_days > c.warning_days {
+            return Err(Bad::at(
+                &["rules", "certs", "critical_days"],
                 "rules.certs.critical_days must not exceed warning_days".into(),
             ));
         }
         Ok(())
     }
+
+    /// `layout.grid`: known pane names, each at most once, and no more panes per row (or rows)
+    /// than fit at `min_grid_cols` x `min_grid_rows` with [`MIN_PANE_COLS`] x [`MIN_PANE_ROWS`]
+    /// each. Checked before any drawing, so a huge grid is an error, never a slow screen.
+    fn validate_grid(&self) -> Result<(), Bad> {
+        let l = &self.layout;
+        let max_cols = usize::from((l.min_grid_cols / MIN_PANE_COLS).max(1));
+        let max_rows = usize::from((l.min_grid_rows / MIN_PANE_ROWS).max(1));
+        if l.grid.len() > max_rows {
+            return Err(Bad::at(
+                &["layout", "grid"],
+                format!(
+                    "layout.grid has {} rows but at most {max_rows} fit in min_grid_rows = {} ({MIN_PANE_ROWS} rows each)",
+                    l.grid.len(),
+                    l.min_grid_rows
+                ),
+            ));
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for (r, row) in l.grid.iter().enumerate() {
+            if row.len() > max_cols {
+                return Err(Bad::indexed(&["layout", "grid"], r).with(format!(
+                    "layout.grid row {} has {} panes but at most {max_cols} fit in min_grid_cols = {} ({MIN_PANE_COLS} columns each)",
+                    r + 1,
+                    row.len(),
+                    l.min_grid_cols
+                )));
+            }
+            for (c, name) in row.iter().enumerate() {
+                let at = Bad::indexed2(&["layout", "grid"], r, c);
+                let lower = name.to_ascii_lowercase();
+                let Some(canonical) = canonical_pane(&lower) else {
+                    return Err(at.with(format!(
+                        "layout.grid: unknown pane {:?} (valid: {})",
+                        crate::sanitize::line(name),
+                        PANE_NAMES[..6].join(", ")
+                    )));
+                };
+                if seen.iter().any(|s| s == canonical) {
+                    return Err(at.with(format!(
+                        "layout.grid: pane {canonical:?} appears more than once"
+                    )));
+                }
+                seen.push(canonical.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The canonical name of a grid pane name or alias ("pvc" and "pvcs" are the same pane).
+fn canonical_pane(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "sockets" | "sock" | "tcp" => "sockets",
+        "alerts" | "alert" => "alerts",
+        "pods" | "pod" | "po" => "pods",
+        "pvcs" | "pvc" => "pvcs",
+        "certs" | "cert" | "certificates" => "certs",
+        "probes" | "probe" => "probes",
+        _ => return None,
+    })
+}
+
+/// A validation failure: the message and the key path of the value it is about.
+#[derive(Debug)]
+struct Bad {
+    key: Vec<Seg>,
+    message: String,
+}
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl Bad {
+    fn path(key: &[&str]) -> Vec<Seg> {
+        key.iter().map(|k| Seg::Key((*k).to_string())).collect()
+    }
+
+    fn at(key: &[&str], message: String) -> Bad {
+        Bad {
+            key: Bad::path(key),
+            message,
+        }
+    }
+
+    fn indexed(key: &[&str], i: usize) -> Bad {
+        let mut key = Bad::path(key);
+        key.push(Seg::Index(i));
+        Bad {
+            key,
+            message: String::new(),
+        }
+    }
+
+    fn indexed2(key: &[&str], i: usize, j: usize) -> Bad {
+        let mut b = Bad::indexed(key, i);
+        b.key.push(Seg::Index(j));
+        b
+    }
+
+    fn with(mut self, message: String) -> Bad {
+        self.message = message;
+        self
+    }
+}
+
+/// Line and column of the deepest part of `key` present in the TOML `text` (the value when
+/// the whole path is there), or `None` when the file does not set it.
+fn locate(text: &str, key: &[Seg]) -> Option<(usize, usize)> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let mut span: Option<std::ops::Range<usize>> = None;
+    let mut cur: Option<&toml::de::DeValue<'_>> = None;
+    let mut table: Option<&toml::de::DeTable<'_>> = Some(doc.get_ref());
+    for seg in key {
+        match seg {
+            Seg::Key(k) => {
+                let t = table.take().or_else(|| match cur {
+                    Some(toml::de::DeValue::Table(t)) => Some(t),
+                    _ => None,
+                })?;
+                let (_, v) = t
+                    .iter()
+                    .find(|(name, _)| name.get_ref().as_ref() == k.as_str())?;
+                span = Some(v.span());
+                cur = Some(v.get_ref());
+            }
+            Seg::Index(i) => {
+                let Some(toml::de::DeValue::Array(a)) = cur else {
+                    break;
+                };
+                let Some(v) = a.iter().nth(*i) else { break };
+                span = Some(v.span());
+                cur = Some(v.get_ref());
+            }
+        }
+    }
+    span.map(|s| line_col(text, s.start))
 }
 
 /// 1-based line and column (in characters) of byte offset `at` in `text`.

@@ -20,6 +20,8 @@ use crate::startup::Startup;
 const CHANNEL_CAPACITY: usize = 256;
 
 pub async fn run(startup: &Startup) -> anyhow::Result<()> {
+    // Before any source starts or any byte is written.
+    crate::tui::require_terminal()?;
     let cfg = &startup.config;
     tracing::info!(config = ?startup.config_path, refresh = ?cfg.refresh.0, read_only = cfg.read_only, scope = %startup.target.scope, "starting console");
     let (tx, rx) = mpsc::channel::<SourceUpdate>(CHANNEL_CAPACITY);

@@ -19,11 +19,19 @@ impl Demo {
     /// kubeconfig (0600) into a private temp dir removed when the demo stops.
     pub async fn start(scenario: Option<&str>) -> anyhow::Result<Demo> {
         let scenario = scenario.unwrap_or(DEFAULT_SCENARIO);
-        let sim = SimCluster::start(SimOptions::named(scenario))
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("cannot start the simulated cluster (scenario {scenario}): {e}")
-            })?;
+        // A built-in name, or else a path to a scenario file (`--demo --scenario ./mine.yaml`).
+        let source = match scenario.parse::<crate::sim::scenario::ScenarioSource>() {
+            Ok(s) => s,
+            Err(never) => match never {},
+        };
+        let sim = SimCluster::start(SimOptions {
+            scenario: source,
+            ..SimOptions::default()
+        })
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("cannot start the simulated cluster (scenario {scenario}): {e}")
+        })?;
         let dir = tempfile::Builder::new().prefix("ondeck-demo-").tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
         sim.write_kubeconfig(&kubeconfig)?;

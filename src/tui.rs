@@ -32,6 +32,9 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     /// Enters TUI mode. On failure half-way, whatever was switched on is switched off again.
     pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+        // Checked before anything is written: without a terminal (a pipe, a file, cron) not
+        // one escape code may reach stdout ahead of the error.
+        require_terminal()?;
         install_panic_hook();
         MOUSE.store(mouse, Ordering::SeqCst);
         ACTIVE.store(true, Ordering::SeqCst);
@@ -136,6 +139,18 @@ impl<F: std::future::Future> std::future::Future for UiTask<F> {
         }
         let _reset = Reset(UI_POLLING.with(|c| c.replace(true)));
         self.0.as_mut().poll(cx)
+    }
+}
+
+/// The console draws on stdout: it must be a terminal.
+pub fn require_terminal() -> io::Result<()> {
+    use std::io::IsTerminal as _;
+    if io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            "the console needs a terminal, and stdout is not one (for scripts use `ondeck check`)",
+        ))
     }
 }
 

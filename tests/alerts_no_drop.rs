@@ -42,6 +42,7 @@ fn row(ns: &str, name: &str) -> PvcRow {
         volume: Some("pvc-1".into()),
         reclaim_policy: Some("Delete".into()),
         access_modes: vec!["RWO".into()],
+        users_unknown: None,
         users: vec![],
         used: UsedSpace::unknown("not mounted"),
         created: None,

@@ -205,3 +205,121 @@ fn prometheus_and_text_formats_run_for_real() {
         .expect("run");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// Argument errors are UNKNOWN (3), never clap's 2 (CRITICAL for Nagios), and they come in the
+/// format asked for: a Prometheus textfile gets Prometheus (`ondeck_status 3`), JSON gets JSON.
+#[test]
+fn argument_errors_exit_3_in_the_format_asked_for() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ondeck"))
+            .args(args)
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["check", "--bogus"]);
+    assert_eq!(code, Some(3));
+    assert!(out.starts_with("ONDECK UNKNOWN - command line: "), "{out}");
+    let (code, out, err) = run(&["check", "--format", "prometheus", "--bogus"]);
+    assert_eq!(code, Some(3));
+    assert!(
+        !out.contains("ONDECK"),
+        "Nagios text in a Prometheus file: {out}"
+    );
+    assert!(out.ends_with("ondeck_status 3\n"), "{out}");
+    assert!(err.contains("--bogus"), "{err}");
+    let (code, out, _) = run(&["check", "--format=json", "--only", "nope"]);
+    assert_eq!(code, Some(3));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["status"], "unknown");
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.contains("nope")),
+        "{v}"
+    );
+    let (code, out, _) = run(&["check", "--format", "prometheus", "--only", "nope"]);
+    assert_eq!(code, Some(3));
+    assert!(out.ends_with("ondeck_status 3\n"), "{out}");
+}
+
+/// An error whose message already quotes its cause is printed once, not
+/// "Is a directory (os error 21): Is a directory (os error 21)".
+#[test]
+fn an_error_is_printed_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [vec!["--config"], vec!["check", "--config"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ondeck"))
+            .args(&args)
+            .arg(dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(all.matches("Is a directory").count(), 1, "{args:?}: {all}");
+    }
+}
+
+/// Started without a terminal (stdout a pipe), the console writes no terminal codes at all,
+/// only its error on stderr, and exits non-zero.
+#[test]
+fn the_console_without_a_terminal_writes_no_terminal_codes() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_ondeck"))
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env_remove("KUBECONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal"), "{err}");
+}
+
+/// `--demo --scenario PATH`: a scenario file is accepted like a built-in name (and a missing
+/// one is a clear UNKNOWN naming it).
+#[test]
+fn demo_takes_a_scenario_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mine.yaml");
+    std::fs::write(
+        &path,
+        "name: mine\nnamespaces: [shop]\npods:\n  - namespace: shop\n    name: cart-0\n    state: CrashLoopBackOff\n    restarts: 3\n    lastRestart: -1m\n    created: -1h\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_ondeck"))
+        .args(["check", "--json", "--only", "pods", "--demo", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert!(v.to_string().contains("cart-0"), "{v}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ondeck"))
+        .args(["check", "--only", "pods", "--demo", "--scenario"])
+        .arg(dir.path().join("missing.yaml"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("missing.yaml"), "{text}");
+}

@@ -26,8 +26,18 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// Removes the entries' scratch directory when the test ends, passed or failed.
+struct Scratch;
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        entries::remove_scratch_dir();
+    }
+}
+
 #[test]
 fn every_corpus_file_replays_without_a_panic() {
+    let scratch = Scratch;
     let mut failures = Vec::new();
     let mut total = 0usize;
     for (name, entry) in entries::TARGETS {
@@ -62,6 +72,11 @@ fn every_corpus_file_replays_without_a_panic() {
         failures.join("\n")
     );
     println!("{total} corpus inputs replayed");
+    drop(scratch);
+    // The scratch directory (kubeconfig, volumes) is gone with the test.
+    if let Some(dir) = entries::remove_scratch_dir() {
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
 }
 
 #[test]

@@ -38,6 +38,7 @@ fn loki_row() -> PvcRow {
         volume: Some("pvc-loki".into()),
         reclaim_policy: Some("Delete".into()),
         access_modes: vec!["RWO".into()],
+        users_unknown: None,
         users: vec![PvcUser {
             pod: "loki-0".into(),
             phase: Some("Running".into()),

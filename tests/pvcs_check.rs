@@ -231,6 +231,7 @@ fn hostile_snapshot() -> PvcsSnapshot {
             volume: Some("pv-1".into()),
             reclaim_policy: Some("Delete".into()),
             access_modes: vec!["RWO".into()],
+            users_unknown: None,
             users: vec![],
             used: UsedSpace::unknown(format!("node {EVIL} unreachable")),
             created: Some(now),

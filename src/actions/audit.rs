@@ -67,6 +67,29 @@ pub fn default_path() -> Option<PathBuf> {
     crate::config::state_dir().map(|d| d.join("audit.jsonl"))
 }
 
+/// `record` with every string field cleaned of control characters and escape sequences.
+pub fn clean_record(record: &AuditRecord) -> AuditRecord {
+    let c = |s: &str| crate::sanitize::display_line(s).into_owned();
+    let o = |s: &Option<String>| s.as_deref().map(c);
+    AuditRecord {
+        time: c(&record.time),
+        action: c(&record.action),
+        os_user: c(&record.os_user),
+        kube_user: o(&record.kube_user),
+        context: c(&record.context),
+        server: c(&record.server),
+        object: c(&record.object),
+        uid: o(&record.uid),
+        pv: o(&record.pv),
+        policy_before: o(&record.policy_before),
+        policy_after: o(&record.policy_after),
+        backup_path: o(&record.backup_path),
+        sha256: o(&record.sha256),
+        bytes: record.bytes,
+        outcome: c(&record.outcome),
+    }
+}
+
 /// Appends `record` as one line and fsyncs the file.
 pub fn append(path: &Path, record: &AuditRecord) -> Result<()> {
     let what = || format!("audit log {}", path.display());
@@ -77,7 +100,10 @@ pub fn append(path: &Path, record: &AuditRecord) -> Result<()> {
             .create(parent)
             .map_err(|e| ActionError::io(what(), e))?;
     }
-    let mut line = serde_json::to_vec(record).map_err(|e| ActionError::io(what(), e.into()))?;
+    // Names, users and outcomes carry text from the cluster: the audit line holds none of its
+    // control characters or escape sequences (not even JSON-escaped).
+    let record = clean_record(record);
+    let mut line = serde_json::to_vec(&record).map_err(|e| ActionError::io(what(), e.into()))?;
     line.push(b'\n');
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -154,5 +180,38 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         Ok(())
+    }
+
+    #[test]
+    fn audit_lines_hold_no_control_characters_whatever_the_cluster_sent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.jsonl");
+        let hostile = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\r\nFAKE\u{202e}txt";
+        let mut r = record(&format!("terminating: {hostile}"));
+        r.object = format!("ns/{hostile}");
+        r.kube_user = Some(hostile.into());
+        r.context = hostile.into();
+        append(&path, &r).expect("appended");
+        let bytes = std::fs::read(&path).expect("read");
+        let text = String::from_utf8(bytes.clone()).expect("UTF-8");
+        assert_eq!(text.matches('\n').count(), 1, "one line: {text:?}");
+        for (i, b) in bytes.iter().enumerate() {
+            assert!(
+                *b >= 0x20 || (*b == b'\n' && i == bytes.len() - 1),
+                "byte {b:#x} at {i}: {text:?}"
+            );
+        }
+        assert!(
+            !text.contains("\\u001b") && !text.contains("\\u0007"),
+            "{text}"
+        );
+        assert!(
+            !text
+                .chars()
+                .any(|c| ('\u{80}'..='\u{9f}').contains(&c) || c == '\u{202e}'),
+            "{text}"
+        );
+        let back: AuditRecord = serde_json::from_str(text.trim_end()).expect("parses");
+        assert!(back.object.starts_with("ns/x") && back.object.contains("FAKE"));
     }
 }

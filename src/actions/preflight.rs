@@ -155,12 +155,18 @@ impl PvcPreflight {
                 self.pvc_ref
             ));
         }
-        if let Some(e) = &self.pv_error
-            && op != Operation::Backup
-        {
-            out.push(format!(
-                "the PV's reclaim policy is unknown ({e}): deleting could destroy the data"
-            ));
+        if op != Operation::Backup {
+            if let Some(e) = &self.pv_error {
+                out.push(format!(
+                    "the PV's reclaim policy is unknown ({e}): deleting could destroy the data"
+                ));
+            } else if self.volume_name.is_some() && self.pv_reclaim_policy.is_none() {
+                out.push(
+                    "the PV's reclaim policy is unknown (the PV does not say): deleting could \
+                     destroy the data"
+                        .into(),
+                );
+            }
         }
         if self.volume_name.is_none() && op != Operation::Backup {
             out.push(format!("{} is not bound to a PV", self.pvc_ref));
@@ -198,7 +204,11 @@ impl PvcPreflight {
             format!(
                 "volume     {}  reclaimPolicy {}  phase {}",
                 self.volume_name.as_deref().unwrap_or("-"),
-                self.pv_reclaim_policy.as_deref().unwrap_or("-"),
+                match (&self.pv_reclaim_policy, &self.volume_name) {
+                    (Some(p), _) => p.as_str(),
+                    (None, Some(_)) => "unknown",
+                    (None, None) => "-",
+                },
                 self.pv_phase.as_deref().unwrap_or("-")
             ),
             format!("finalizers {}", self.finalizers.join(", ")),
@@ -232,7 +242,21 @@ impl PvcPreflight {
                 "2. PV keeps reclaimPolicy Delete: deleting the claim DELETES THE DATA".into(),
             );
         } else {
-            lines.push("2. PV reclaimPolicy already Retain: the data stays on the PV".into());
+            // Only a policy read from the PV is stated; anything else says unknown (and
+            // `refusals` refuses the delete).
+            lines.push(match (self.pv_reclaim_policy.as_deref(), &self.volume_name) {
+                (Some("Retain"), _) => {
+                    "2. PV reclaimPolicy already Retain: the data stays on the PV".into()
+                }
+                (Some(other), _) => format!(
+                    "2. PV reclaimPolicy {other}: what happens to the data is up to it"
+                ),
+                (None, None) => "2. no PV is bound: no reclaim policy applies".into(),
+                (None, Some(_)) => format!(
+                    "2. PV reclaimPolicy UNKNOWN ({}): refused, deleting could destroy the data",
+                    self.pv_error.as_deref().unwrap_or("the PV does not say")
+                ),
+            });
         }
         if op == Operation::Delete {
             lines.push(format!("3. type {} to confirm", self.pvc_ref));
@@ -497,6 +521,26 @@ mod tests {
                 .any(|l| l.contains("reclaim policy is unknown"))
         );
         assert!(pf.refusals(Operation::Backup, true, false).is_empty());
+        // The plan says unknown, never "already Retain".
+        let plan = pf.plan_lines(Operation::Delete, true).join("\n");
+        assert!(!plan.contains("already Retain"), "{plan}");
+        assert!(
+            plan.contains("reclaimPolicy UNKNOWN (get PV pv-1: forbidden): refused"),
+            "{plan}"
+        );
+        assert!(plan.contains("reclaimPolicy unknown"), "{plan}");
+        // A PV that does not say its policy is refused the same way.
+        pf.pv_error = None;
+        assert!(
+            pf.refusals(Operation::Delete, false, true)
+                .iter()
+                .any(|l| l.contains("reclaim policy is unknown (the PV does not say)"))
+        );
+        assert!(
+            pf.plan_lines(Operation::Delete, true)
+                .join("\n")
+                .contains("UNKNOWN (the PV does not say)")
+        );
     }
 
     #[test]

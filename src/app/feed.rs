@@ -1,6 +1,9 @@
 //! Per-source feed state (`Loading | Ready | Failed`), never one global loading flag. A feed
-//! knows its age and whether it is STALE: older than three refresh intervals, or never loaded
-//! three intervals after start.
+//! knows its age and whether it is STALE: data older than three refresh intervals (the age is
+//! measured from when the server last answered: the sources send that as `at`), or no data at
+//! all three intervals (or the request deadline, whichever is longer) after the feed started
+//! waiting, however many errors came in meanwhile: "never answered" and "stopped answering"
+//! read the same.
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +50,12 @@ pub struct Feed<T> {
     pub state: FeedState<T>,
     pub generation: u64,
     pub refresh: Duration,
+    /// The source's request deadline: a source that never answered is STALE only once it has
+    /// had the chance to time out (see [`Feed::never_loaded_limit`]).
+    pub deadline: Duration,
+    /// Since when the feed has waited for its first data (start, or the last retarget). Errors
+    /// do not move it, so a source failing every 500 ms still goes STALE.
+    pub waiting_since: Instant,
 }
 
 /// What a pane title and the header show about a feed.
@@ -81,7 +90,21 @@ impl<T> Feed<T> {
             state: FeedState::Loading { since: started },
             generation: 0,
             refresh,
+            deadline: Duration::ZERO,
+            waiting_since: started,
         }
+    }
+
+    /// The source's request deadline (Kubernetes sources), for [`Feed::never_loaded_limit`].
+    pub fn with_deadline(mut self, deadline: Duration) -> Feed<T> {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How long a feed may wait for its first data before it is STALE: three refresh intervals
+    /// or the request deadline, whichever is longer.
+    pub fn never_loaded_limit(&self) -> Duration {
+        self.stale_limit().max(self.deadline)
     }
 
     /// Applies one update. Updates older than the last accepted generation are ignored
@@ -131,7 +154,7 @@ impl<T> Feed<T> {
                 KubeApplied::Ignored
             }
             Ok(Payload::KubeRetargeted) => {
-                *self = Feed::new(self.refresh, u.at);
+                *self = Feed::new(self.refresh, u.at).with_deadline(self.deadline);
                 self.generation = u.generation;
                 KubeApplied::Reset
             }
@@ -170,7 +193,7 @@ impl<T> Feed<T> {
     /// `:ctx` / `:ns`: loading again; updates still in flight from the old target
     /// (generations at or below the floor) are ignored, the new target's first one accepted.
     pub fn retarget(&mut self, now: Instant) {
-        *self = Feed::new(self.refresh, now);
+        *self = Feed::new(self.refresh, now).with_deadline(self.deadline);
         self.generation = crate::sources::generation_floor() + 1;
     }
 
@@ -222,15 +245,16 @@ impl<T> Feed<T> {
                     Freshness::Fresh { age }
                 }
             }
-            (FeedState::Loading { since }, None) | (FeedState::Failed { at: since, .. }, None) => {
-                let waited = now.saturating_duration_since(*since);
-                if waited > self.stale_limit() {
+            (_, None) => {
+                // From when the feed started waiting, not from the last error: a source that
+                // fails every few hundred milliseconds must not look like it just started.
+                let waited = now.saturating_duration_since(self.waiting_since);
+                if waited > self.never_loaded_limit() {
                     Freshness::NeverLoaded { waited }
                 } else {
                     Freshness::Loading
                 }
             }
-            (FeedState::Ready { .. }, None) => Freshness::Loading,
         }
     }
 }
@@ -453,5 +477,53 @@ mod tests {
         // A reordered, older generation is ignored.
         assert!(!f.apply(1, t0, w, Ok(1)));
         assert_eq!(f.data(), Some(&7));
+    }
+
+    #[test]
+    fn a_source_that_never_answered_is_stale_however_often_it_fails() {
+        let t0 = Instant::now();
+        let w = jiff::Timestamp::UNIX_EPOCH;
+        let secs = Duration::from_secs;
+        // 1 s refresh, 10 s request deadline: STALE after 10 s (the longer of 3 s and 10 s).
+        let mut f: Feed<u32> = Feed::new(secs(1), t0).with_deadline(secs(10));
+        assert_eq!(f.never_loaded_limit(), secs(10));
+        let mut generation = 0;
+        let mut t = t0;
+        // An error every 500 ms (a refused connection retried quickly) for 12 s.
+        while t < t0 + secs(12) {
+            generation += 1;
+            assert!(f.apply(
+                generation,
+                t,
+                w,
+                Err(SourceError::Unreachable("connection refused".into()))
+            ));
+            let waited = t.saturating_duration_since(t0);
+            let fr = f.freshness(t);
+            if waited > secs(10) {
+                assert_eq!(fr, Freshness::NeverLoaded { waited }, "at {waited:?}");
+            } else {
+                assert_eq!(fr, Freshness::Loading, "at {waited:?}");
+            }
+            t += Duration::from_millis(500);
+        }
+        // Without a deadline (sockets): three intervals.
+        let f: Feed<u32> = Feed::new(secs(1), t0);
+        assert_eq!(f.freshness(t0 + secs(3)), Freshness::Loading);
+        assert!(
+            f.freshness(t0 + secs(3) + Duration::from_millis(1))
+                .is_stale()
+        );
+        // A retarget starts the wait again and keeps the deadline.
+        let mut f: Feed<u32> = Feed::new(secs(1), t0).with_deadline(secs(10));
+        f.retarget(t0 + secs(20));
+        assert_eq!(f.deadline, secs(10));
+        assert_eq!(f.freshness(t0 + secs(25)), Freshness::Loading);
+        assert!(f.freshness(t0 + secs(31)).is_stale());
+        // Data that then stops: STALE three intervals after the server's last answer.
+        let mut f: Feed<u32> = Feed::new(secs(1), t0).with_deadline(secs(10));
+        f.apply(1, t0 + secs(1), w, Ok(1));
+        assert!(!f.freshness(t0 + secs(4)).is_stale());
+        assert_eq!(f.freshness(t0 + secs(5)), Freshness::Stale { age: secs(4) });
     }
 }

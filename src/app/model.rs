@@ -41,6 +41,9 @@ pub struct Settings {
     /// The Kubernetes namespaces the startup asked for (all unless `-n`), for the header;
     /// `:ns` switches change what the panes show (their titles say it).
     pub scope: crate::domain::pods::NamespaceScope,
+    /// The Kubernetes request deadline: a Kubernetes pane with no data is STALE after three
+    /// refresh intervals or this, whichever is longer.
+    pub request_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -88,6 +91,7 @@ impl Settings {
             history_samples: 240,
             sockets_enabled: config.sockets.enabled,
             scope: crate::domain::pods::NamespaceScope::All,
+            request_timeout: config.kubernetes.request_timeout.0,
         }
     }
 

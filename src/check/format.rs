@@ -8,6 +8,56 @@ use crate::rules::CheckResult;
 use crate::sanitize;
 use crate::sources::registry::{Series, distinct_label, prometheus_label};
 
+/// What `check` prints when it cannot even start (bad command line, bad config, no demo
+/// cluster): `(stdout, stderr)` in the format asked for, so a Prometheus textfile or a JSON
+/// consumer never receives Nagios text. Text: the Nagios line. JSON: `{"status": "unknown",
+/// "error": ...}`. Prometheus: only `ondeck_status 3` (valid for promtool and node_exporter),
+/// the message on stderr. The exit code is 3 (UNKNOWN) in every case.
+pub fn render_early_error(format: super::CheckFormat, message: &str) -> (String, String) {
+    let message = sanitize::line(message).into_owned();
+    match format {
+        super::CheckFormat::Text => (format!("ONDECK UNKNOWN - {message}\n"), String::new()),
+        super::CheckFormat::Json => {
+            let v = serde_json::json!({
+                "status": "unknown",
+                "error": message,
+                "checks": [],
+            });
+            (format!("{v}\n"), String::new())
+        }
+        super::CheckFormat::Prometheus => (
+            "# HELP ondeck_status Overall check status: 0 ok, 1 warning, 2 critical, 3 unknown.\n\
+             # TYPE ondeck_status gauge\n\
+             ondeck_status 3\n"
+                .to_string(),
+            format!("ondeck check: {message}\n"),
+        ),
+    }
+}
+
+/// The output format a `check` command line asks for, read from the raw arguments (for errors
+/// before, or instead of, a successful parse): `--json`, `--format X`, `--format=X`.
+pub fn format_from_args(args: &[String]) -> super::CheckFormat {
+    use super::CheckFormat;
+    let mut format = CheckFormat::Text;
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        let value = if a == "--format" {
+            it.peek().map(|v| v.as_str())
+        } else {
+            a.strip_prefix("--format=")
+        };
+        match (a.as_str(), value) {
+            ("--json", _) => format = CheckFormat::Json,
+            (_, Some("json")) => format = CheckFormat::Json,
+            (_, Some("prometheus")) => format = CheckFormat::Prometheus,
+            (_, Some("text")) => format = CheckFormat::Text,
+            _ => {}
+        }
+    }
+    format
+}
+
 /// Nagios plugin style: a first line `ONDECK STATUS - summary | perfdata`, then details.
 pub fn render_text(r: &CheckReport) -> String {
     let mut out = String::new();

@@ -19,7 +19,7 @@ use crate::sources::{SourceError, SourceId};
 
 mod format;
 pub use crate::sources::registry::{Series, distinct_label, prometheus_label};
-pub use format::{render_prometheus, render_text};
+pub use format::{format_from_args, render_early_error, render_prometheus, render_text};
 
 /// Sources `check` knows, in registry order; `--only` takes their names.
 pub fn sources() -> Vec<SourceId> {
@@ -316,6 +316,13 @@ pub fn parse_only(only: &[String]) -> Result<Vec<SourceId>, String> {
         .collect()
 }
 
+/// Prints what `check` says when it cannot start, in the format asked for.
+pub fn early_error(format: CheckFormat, message: &str) {
+    let (out, err) = render_early_error(format, message);
+    print!("{out}");
+    eprint!("{err}");
+}
+
 /// The `check` subcommand on a resolved [`Startup`](crate::startup::Startup). Returns the
 /// process exit code.
 pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
@@ -327,7 +334,7 @@ pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
     let only = match parse_only(&args.only) {
         Ok(o) => o,
         Err(e) => {
-            println!("ONDECK UNKNOWN - {e}");
+            early_error(format, &e.to_string());
             return CheckStatus::Unknown.exit_code();
         }
     };
@@ -335,7 +342,10 @@ pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
     let launched = match startup.launch().await {
         Ok(l) => l,
         Err(e) => {
-            println!("ONDECK UNKNOWN - demo cluster: {e:#}");
+            early_error(
+                format,
+                &format!("demo cluster: {}", crate::cli::error_chain(e.as_ref())),
+            );
             return CheckStatus::Unknown.exit_code();
         }
     };

@@ -176,8 +176,13 @@ pub struct PvcRow {
     pub reclaim_policy: Option<String>,
     /// kubectl's short forms: RWO, ROX, RWX, RWOP.
     pub access_modes: Vec<String>,
-    /// Pods that mount it, sorted by name.
+    /// Pods that mount it, sorted by name (empty when `users_unknown`).
     pub users: Vec<PvcUser>,
+    /// Why the pods that mount it are not known ("pods are forbidden"): then `users` is empty
+    /// but means nothing, there is no UNUSED / IN USE marker, and a Terminating claim is
+    /// critical (it may be in use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_unknown: Option<String>,
     pub used: UsedSpace,
     pub created: Option<Timestamp>,
     /// Sorted: AT RISK, UNUSED, IN USE (at most one of the last two).
@@ -204,8 +209,11 @@ impl PvcRow {
         self.access_modes.join(",")
     }
 
-    /// "pod-a (Running), pod-b (Pending)" or "-".
+    /// "pod-a (Running), pod-b (Pending)", "-", or "unknown (pods are forbidden)".
     pub fn used_by_text(&self) -> String {
+        if let Some(why) = &self.users_unknown {
+            return format!("unknown ({why})");
+        }
         if self.users.is_empty() {
             return "-".into();
         }
@@ -345,6 +353,11 @@ pub struct PvcsSnapshot {
 }
 
 impl PvcsSnapshot {
+    /// Why the claims' users are unknown (pods forbidden or failing), if they are.
+    pub fn users_unknown(&self) -> Option<&str> {
+        self.rows.iter().find_map(|r| r.users_unknown.as_deref())
+    }
+
     pub fn counts(&self) -> PvcCounts {
         let mut c = PvcCounts::default();
         for r in &self.rows {

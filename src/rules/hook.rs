@@ -71,6 +71,25 @@ pub fn alert_env(t: &GroupTransition) -> Vec<(&'static str, String)> {
         ("ONDECK_ALERT_OLDEST", t.oldest.to_string()),
         ("ONDECK_ALERT_SUBJECTS", t.subjects.join("\n")),
     ]
+    .into_iter()
+    .map(|(k, v)| (k, env_clean(k, &v)))
+    .collect()
+}
+
+/// The last boundary before a shell sees the text: no control character or escape sequence
+/// in any value, whatever a source forgot (the strings are cleaned where they enter; this makes
+/// the hook's contract hold by construction). `ONDECK_ALERT_SUBJECTS` keeps its newlines as
+/// separators, each subject cleaned.
+fn env_clean(key: &str, value: &str) -> String {
+    if key == "ONDECK_ALERT_SUBJECTS" {
+        value
+            .split('\n')
+            .map(|l| crate::sanitize::display_line(l).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        crate::sanitize::display_line(value).into_owned()
+    }
 }
 
 /// `x150 in 12 namespaces`.
@@ -265,6 +284,57 @@ mod tests {
             text,
             "firing|CRITICAL|close_wait|2500|2,500 sockets in CLOSE_WAIT|1|CLOSE_WAIT sockets|2,500 sockets"
         );
+    }
+
+    /// Hostile text in every field that can carry it: ESC sequences, BEL, C1, newlines, bidi.
+    const HOSTILE: &str = "web/x\u{1b}[31mred\u{1b}[0m\u{7}\u{9b}2J\r\nFAKE=1\u{202e}gpj.exe";
+
+    fn assert_clean(what: &str, v: &str, newline_ok: bool) {
+        for c in v.chars() {
+            let bad = (c < ' ' && !(newline_ok && c == '\n'))
+                || c == '\u{7f}'
+                || ('\u{80}'..='\u{9f}').contains(&c)
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            assert!(!bad, "{what} holds {:?}: {v:?}", c);
+        }
+    }
+
+    #[test]
+    fn the_environment_is_clean_whatever_the_alert_carries() {
+        let rule = ThresholdRule::new(Level::Critical, Comparison::Above, 0.0, 0);
+        let conds: Vec<Condition> = (0..3)
+            .map(|i| {
+                Condition::check(
+                    SourceId::Pods,
+                    "pod_waiting_reason",
+                    &format!("{HOSTILE}-{i}"),
+                    &rule,
+                    1.0,
+                    format!("{HOSTILE}: CrashLoopBackOff\nsecond line"),
+                )
+            })
+            .collect();
+        let mut book = AlertBook::new(10);
+        let wall = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
+        let groups = book
+            .observe_changes(SourceId::Pods, &conds, Instant::now(), wall)
+            .groups;
+        assert!(!groups.is_empty());
+        for g in &groups {
+            for (k, v) in alert_env(g) {
+                assert_clean(k, &v, k == "ONDECK_ALERT_SUBJECTS");
+            }
+            let env = alert_env(g);
+            let subject = &env
+                .iter()
+                .find(|(k, _)| *k == "ONDECK_ALERT_SUBJECT")
+                .expect("subject")
+                .1;
+            assert!(
+                subject.contains("web/x") && subject.contains("red"),
+                "{subject}"
+            );
+        }
     }
 
     #[tokio::test]

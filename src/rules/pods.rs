@@ -98,8 +98,21 @@ impl PodHistory {
     }
 }
 
+/// How far ahead of ondeck's clock an API timestamp may be before it is called odd (ordinary
+/// clock skew between nodes and this machine).
+pub const FUTURE_SKEW: SignedDuration = SignedDuration::from_secs(60);
+
+/// "3m" since `since`; a timestamp in the future (beyond [`FUTURE_SKEW`]) is said so, never
+/// shown as an ordinary age.
 fn since_text(now: Timestamp, since: Timestamp) -> String {
-    short_duration(now.duration_since(since).unsigned_abs())
+    let d = now.duration_since(since);
+    if d < -FUTURE_SKEW {
+        return format!(
+            "? (timestamp {} in the future: clock skew?)",
+            short_duration(d.unsigned_abs())
+        );
+    }
+    short_duration(d.unsigned_abs())
 }
 
 fn secs(d: SignedDuration) -> f64 {
@@ -253,7 +266,8 @@ pub fn assess(
     // Restarts that increased within the window: the kubelet's own record of the last
     // termination, or ondeck's restart history.
     let rwindow = SignedDuration::try_from(rules.restart_window.0).unwrap_or(SignedDuration::MAX);
-    let from = now - rwindow;
+    // Checked: the window comes from the config (range-checked there too).
+    let from = now.checked_sub(rwindow).unwrap_or(Timestamp::MIN);
     let by_history = history.and_then(|h| h.increase_since(from));
     let by_kubelet = st.last_restart.filter(|t| *t >= from);
     if by_history.is_some() || by_kubelet.is_some() {
@@ -352,7 +366,12 @@ pub fn assess(
     // Terminating too long. deletionTimestamp is "deletion requested + grace period".
     if let Some(del) = deleting {
         let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0);
-        let since = del - SignedDuration::from_secs(grace);
+        // The grace period comes from the API: an absurd one must not overflow.
+        let since = del
+            .checked_sub(SignedDuration::from_secs(
+                grace.clamp(0, i64::from(u32::MAX)),
+            ))
+            .unwrap_or(del);
         let d = now.duration_since(since);
         if d.unsigned_abs() > rules.terminating_for.0 && d.is_positive() {
             let fins = pod

@@ -13,11 +13,11 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 
 use crate::config::{Comparison, PvcRules};
 use crate::domain::Level;
-use crate::domain::SourceId;
 use crate::domain::pvcs::{
     Marker, PvRow, PvcReason, PvcRow, PvcRule, PvcUser, PvcsSnapshot, UsedSpace,
     parse_quantity_bytes, short_access_mode,
 };
+use crate::domain::{SourceError, SourceId};
 use crate::rules::{AlertKey, Condition, Shown, short_duration, title_or_id};
 
 fn secs_since(now: Timestamp, since: Timestamp) -> f64 {
@@ -242,12 +242,64 @@ pub fn row(
         reclaim_policy,
         access_modes,
         users,
+        users_unknown: None,
         used,
         created: pvc.metadata.creation_timestamp.as_ref().map(|t| t.0),
         markers,
         level,
         reasons,
     }
+}
+
+/// Why the pods that mount claims are unknown, from the pods list's error: "pods are
+/// forbidden", "pods could not be listed: ...", or "pods are not listed yet".
+pub fn pods_unknown_why(err: Option<&SourceError>) -> String {
+    match err {
+        Some(SourceError::Forbidden(_)) => "pods are forbidden".into(),
+        Some(e) => format!("pods could not be listed: {e}"),
+        None => "pods are not listed yet".into(),
+    }
+}
+
+/// The claim's users cannot be known (`why`, see [`pods_unknown_why`]): no UNUSED / IN USE
+/// marker, no users, used space unknown, and a Terminating claim stays critical — it may well
+/// be in use, and an on-call engineer must look ("Terminating; who mounts it is unknown: pods
+/// are forbidden"). The console and `check` both call this, so they agree.
+pub fn users_unknown(row: &mut PvcRow, why: &str, rules: &PvcRules, now: Timestamp) {
+    row.markers.retain(|m| *m == Marker::AtRisk);
+    row.users.clear();
+    row.users_unknown = Some(why.to_string());
+    row.used = UsedSpace::unknown(format!("who mounts it is unknown: {why}"));
+    if let Some(del) = row.deletion_timestamp
+        && !row
+            .reasons
+            .iter()
+            .any(|r| r.rule == PvcRule::TerminatingInUse)
+    {
+        let policy = match row.reclaim_policy.as_deref() {
+            Some(p) => format!(
+                "; if a pod holds it, {}",
+                fate(Some(p), row.volume.as_deref())
+            ),
+            None => String::new(),
+        };
+        row.reasons.push(PvcReason {
+            rule: PvcRule::TerminatingInUse,
+            level: rules.terminating_in_use,
+            text: format!("Terminating; who mounts it is unknown: {why}{policy}"),
+            since: Some(del),
+            value: secs_since(now, del),
+            threshold: 0.0,
+        });
+        row.reasons
+            .sort_by(|a, b| b.level.cmp(&a.level).then(a.rule.cmp(&b.rule)));
+    }
+    row.level = row
+        .reasons
+        .iter()
+        .map(|r| r.level)
+        .max()
+        .unwrap_or(Level::Ok);
 }
 
 /// One row of the PV view. Released or Failed PVs are orphaned storage.

@@ -134,12 +134,45 @@ impl CheckData for PvcsSnapshot {
 pub struct PvcSummary {
     pub claims: usize,
     pub pvs: usize,
-    pub counts: PvcCounts,
+    pub counts: SummaryCounts,
+    /// Why the claims' users are unknown (pods not listable): `unused` is then null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_unknown: Option<String>,
     /// Why PVs could not be listed (reclaim policies then unknown: no AT RISK markers).
     pub pv_error: Option<String>,
     /// Whether used space could be collected (`ok`, `unavailable` with `why`, `not_collected`).
     pub usage: UsageStatus,
     pub storage_classes: Vec<StorageClassInfo>,
+}
+
+/// [`PvcCounts`] where a count that cannot be known is `None` (null in JSON, absent in
+/// Prometheus, "unknown" in text): never a reassuring 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SummaryCounts {
+    pub ok: usize,
+    pub warning: usize,
+    pub critical: usize,
+    /// Unknown when the pods are.
+    pub unused: Option<usize>,
+    /// Unknown when the PVs are.
+    pub at_risk: Option<usize>,
+    /// Unknown when the PVs are.
+    pub orphaned_pvs: Option<usize>,
+}
+
+impl SummaryCounts {
+    pub fn of(s: &PvcsSnapshot) -> Self {
+        let c: PvcCounts = s.counts();
+        let pvs_known = s.pv_error.is_none();
+        SummaryCounts {
+            ok: c.ok,
+            warning: c.warning,
+            critical: c.critical,
+            unused: s.users_unknown().is_none().then_some(c.unused),
+            at_risk: pvs_known.then_some(c.at_risk),
+            orphaned_pvs: pvs_known.then_some(c.orphaned_pvs),
+        }
+    }
 }
 
 impl PvcSummary {
@@ -148,7 +181,8 @@ impl PvcSummary {
         PvcSummary {
             claims: s.rows.len(),
             pvs: s.pvs.len(),
-            counts: s.counts(),
+            counts: SummaryCounts::of(s),
+            users_unknown: s.users_unknown().map(clean),
             pv_error: s.pv_error.as_ref().map(|e| clean(&e.to_string())),
             usage: match &s.usage {
                 UsageStatus::Unavailable { why } => UsageStatus::Unavailable { why: clean(why) },
@@ -172,17 +206,28 @@ impl PvcSummary {
 impl PvcSummary {
     fn text(&self, scope_words: &str) -> Vec<String> {
         let c = &self.counts;
+        let or_unknown =
+            |n: Option<usize>| n.map_or_else(|| "unknown".to_string(), |n| n.to_string());
+        let pvs = if self.pv_error.is_some() {
+            "PVs unknown".to_string()
+        } else {
+            format!("{} PVs, {} orphaned", self.pvs, or_unknown(c.orphaned_pvs))
+        };
         let mut out = vec![format!(
             "pvcs: {} claims {scope_words}: {} critical, {} warning, {} unused, {} at risk \
-             (reclaim Delete); {} PVs, {} orphaned",
+             (reclaim Delete); {pvs}",
             rules::sockets::group(self.claims as u64),
             c.critical,
             c.warning,
-            c.unused,
-            c.at_risk,
-            self.pvs,
-            c.orphaned_pvs
+            or_unknown(c.unused),
+            or_unknown(c.at_risk),
         )];
+        if let Some(why) = &self.users_unknown {
+            out.push(format!(
+                "pvcs: who mounts each claim is unknown: {}",
+                sanitize::line(why)
+            ));
+        }
         if let Some(e) = &self.pv_error {
             out.push(format!(
                 "pvcs: PVs not readable, reclaim policies unknown: {}",
@@ -207,24 +252,30 @@ impl PvcSummary {
         ] {
             let _ = writeln!(out, "ondeck_pvcs{{level=\"{level}\"}} {n}");
         }
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvcs_unused PersistentVolumeClaims no pod mounts."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvcs_unused gauge");
-        let _ = writeln!(out, "ondeck_pvcs_unused {}", c.unused);
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvcs_at_risk PersistentVolumeClaims bound to a PV with reclaim policy Delete."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvcs_at_risk gauge");
-        let _ = writeln!(out, "ondeck_pvcs_at_risk {}", c.at_risk);
-        let _ = writeln!(
-            out,
-            "# HELP ondeck_pvs_orphaned PersistentVolumes Released or Failed."
-        );
-        let _ = writeln!(out, "# TYPE ondeck_pvs_orphaned gauge");
-        let _ = writeln!(out, "ondeck_pvs_orphaned {}", c.orphaned_pvs);
+        // A count that cannot be known is left out (absent, not a reassuring 0).
+        for (name, help, n) in [
+            (
+                "ondeck_pvcs_unused",
+                "PersistentVolumeClaims no pod mounts.",
+                c.unused,
+            ),
+            (
+                "ondeck_pvcs_at_risk",
+                "PersistentVolumeClaims bound to a PV with reclaim policy Delete.",
+                c.at_risk,
+            ),
+            (
+                "ondeck_pvs_orphaned",
+                "PersistentVolumes Released or Failed.",
+                c.orphaned_pvs,
+            ),
+        ] {
+            if let Some(n) = n {
+                let _ = writeln!(out, "# HELP {name} {help}");
+                let _ = writeln!(out, "# TYPE {name} gauge");
+                let _ = writeln!(out, "{name} {n}");
+            }
+        }
         out
     }
 }

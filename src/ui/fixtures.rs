@@ -290,6 +290,7 @@ pub fn pvcs_incident_snapshot() -> crate::domain::pvcs::PvcsSnapshot {
         volume: volume.map(Into::into),
         reclaim_policy: reclaim.map(Into::into),
         access_modes: vec!["RWO".into()],
+        users_unknown: None,
         users: vec![],
         used: not_mounted(),
         created: Some(ago(created)),

@@ -221,18 +221,80 @@ fn banner_text(model: &Model, ctx: ViewCtx<'_>, short: bool) -> Option<String> {
     Some(format!(" {} ", parts.join(" | ")))
 }
 
-/// `Alerts ✖ 2 CRITICAL ▲ 1 WARNING ◷ 1 PENDING (1 acked)`: glyph, count and word.
+/// `all namespaces` / `ns payments`: the Kubernetes scope as the header and meters name it.
+pub fn scope_words(scope: &crate::domain::pods::NamespaceScope) -> String {
+    match scope {
+        crate::domain::pods::NamespaceScope::All => "all namespaces".into(),
+        crate::domain::pods::NamespaceScope::One(ns) => format!("ns {}", sanitize(ns)),
+    }
+}
+
+/// What the sources cannot vouch for, so the header never says "none firing" in green over
+/// data it does not have: `blind` are sources that are STALE, never answered or failing;
+/// `waiting` are sources still inside their first-answer grace period.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Blind {
+    pub blind: Vec<String>,
+    pub waiting: Vec<String>,
+}
+
+/// Every configured source's state, in pane order ("pods STALE", "pvc no data", "sockets
+/// failing"); sources that are not configured are not counted.
+pub fn blind_sources(model: &Model) -> Blind {
+    let mut out = Blind::default();
+    for pane in &model.panes {
+        let Some(fr) = pane.freshness(model.now) else {
+            continue;
+        };
+        let name = pane.kind().spec().name;
+        let failing = pane
+            .last_error()
+            .is_some_and(crate::sources::SourceError::is_failure);
+        match fr {
+            Freshness::NotConfigured(_) => {}
+            Freshness::Stale { .. } => out.blind.push(format!("{name} STALE")),
+            Freshness::NeverLoaded { .. } => out.blind.push(format!("{name} no data")),
+            Freshness::Loading | Freshness::Fresh { .. } if failing => {
+                out.blind.push(format!("{name} failing"))
+            }
+            Freshness::Loading => out.waiting.push(name.to_string()),
+            Freshness::Fresh { .. } => {}
+        }
+    }
+    out
+}
+
+/// `Alerts ✖ 2 CRITICAL ▲ 1 WARNING ◷ 1 PENDING (1 acked)`: glyph, count and word. Green
+/// `✓ OK none firing` only when every configured source is fresh and answering; else
+/// `? UNKNOWN: pods STALE, pvc no data` (or `waiting for pods` while they first load).
 fn alerts_summary(model: &Model, ctx: ViewCtx<'_>) -> Vec<Span<'static>> {
     let t = ctx.theme;
     // Folded by the alert book once per change, never per frame.
     let s = model.alerts.summary();
     let (crit, warn, pending, acked) = (s.critical, s.warning, s.pending, s.acked);
+    let blind = blind_sources(model);
     let mut spans = vec![Span::styled("Alerts ", t.accent)];
     if crit + warn + pending == 0 {
-        spans.push(Span::styled(
-            format!("{} OK none firing", ctx.sym.level_glyph(Level::Ok)),
-            t.ok,
-        ));
+        if !blind.blind.is_empty() {
+            spans.push(Span::styled(
+                format!("? UNKNOWN: {}", blind.blind.join(", ")),
+                t.warning,
+            ));
+        } else if !blind.waiting.is_empty() {
+            spans.push(Span::styled(
+                format!(
+                    "{} waiting for {}",
+                    ctx.sym.ellipsis,
+                    blind.waiting.join(", ")
+                ),
+                t.muted,
+            ));
+        } else {
+            spans.push(Span::styled(
+                format!("{} OK none firing", ctx.sym.level_glyph(Level::Ok)),
+                t.ok,
+            ));
+        }
     } else {
         if crit > 0 {
             spans.push(Span::styled(
@@ -257,6 +319,14 @@ fn alerts_summary(model: &Model, ctx: ViewCtx<'_>) -> Vec<Span<'static>> {
         }
         if acked > 0 {
             spans.push(Span::styled(format!("({acked} acked)"), t.muted));
+            spans.push(Span::raw(" "));
+        }
+        if !blind.blind.is_empty() {
+            // What fires is not all there is: some sources cannot be seen.
+            spans.push(Span::styled(
+                format!("+ ? {}", blind.blind.join(", ")),
+                t.warning,
+            ));
         }
     }
     spans

@@ -348,15 +348,15 @@ pub struct EventSpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GenerateSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "at_most::<10_000, _>")]
     pub namespaces: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "at_most::<10_000, _>")]
     pub nodes: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "at_most::<200_000, _>")]
     pub pods: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "at_most::<100_000, _>")]
     pub pvcs: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "at_most::<100_000, _>")]
     pub secrets: u32,
     /// Storage class of generated PVCs (must exist in the scenario).
     #[serde(default)]
@@ -365,9 +365,42 @@ pub struct GenerateSpec {
     pub seed: u64,
 }
 
+/// A count range-checked where it enters (the error carries the file position): a scenario
+/// asking for four billion pods is a typo, not a reason to fill the memory.
+fn at_most<'de, const MAX: u32, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u64::deserialize(d)?;
+    match u32::try_from(n) {
+        Ok(v) if v <= MAX => Ok(v),
+        _ => Err(serde::de::Error::custom(format!(
+            "{n} is out of range (at most {MAX})"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_counts_are_range_checked_with_the_position() {
+        let yaml = "generate:\n  pods: 100\n  namespaces: 4\n";
+        let sc = crate::sim::scenario::parse(yaml, "gen.yaml").expect("in range");
+        assert_eq!(sc.generate.map(|g| g.pods), Some(100));
+        let yaml = "generate:\n  namespaces: 4\n  pods: 4000000000\n";
+        let err = crate::sim::scenario::parse(yaml, "gen.yaml")
+            .expect_err("four billion pods")
+            .to_string();
+        assert!(
+            err.starts_with("gen.yaml:3:")
+                && err.contains("4000000000 is out of range (at most 200000)"),
+            "{err}"
+        );
+        let yaml = "generate:\n  pods: -1\n";
+        let err = crate::sim::scenario::parse(yaml, "gen.yaml")
+            .expect_err("negative")
+            .to_string();
+        assert!(err.starts_with("gen.yaml:2:"), "{err}");
+    }
 
     #[test]
     fn relative_times_out_of_range_are_errors_not_overflows() {

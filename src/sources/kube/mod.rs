@@ -250,7 +250,18 @@ pub async fn collect_pvcs_with(
         list_all(&sc_api, target, &sc_op, cluster_classify("storageclasses")),
     );
     let pvcs: Vec<Arc<PersistentVolumeClaim>> = wrap(pvcs?);
-    let pods = pods?;
+    // Pods that cannot be listed leave the claims' users unknown (the rules say so; a
+    // Terminating claim stays critical), as in the console: not a failed source.
+    let (pods, pods_unknown) = match pods {
+        Ok(p) => (p, None),
+        Err(e) => {
+            tracing::debug!(error = %e, "pods unavailable for the PVC source");
+            (
+                Vec::new(),
+                Some(crate::rules::pvcs::pods_unknown_why(Some(&e))),
+            )
+        }
+    };
     let (pvs, pv_error): (Vec<Arc<PersistentVolume>>, _) = match pvs {
         Ok(v) => (wrap(v), None),
         Err(e) => (Vec::new(), Some(e)),
@@ -277,11 +288,15 @@ pub async fn collect_pvcs_with(
             ..Default::default()
         });
     let rules = &cfg.rules.pvcs;
+    let mut rows = pvcs::build_rows(&pvcs, &pvs, &users, &usage, rules, now);
+    if let Some(why) = &pods_unknown {
+        pvcs::forget_users(&mut rows, why, rules, now);
+    }
     Ok(PvcsSnapshot {
         context: target.context.clone(),
         server: target.cluster_url.clone(),
         scope: target.scope.clone(),
-        rows: pvcs::build_rows(&pvcs, &pvs, &users, &usage, rules, now),
+        rows,
         pvs: pvcs::build_pv_rows(&pvs, rules, now),
         pv_error,
         storage_classes: pvcs::build_storage_classes(&scs),

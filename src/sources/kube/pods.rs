@@ -92,6 +92,8 @@ pub struct PodStore {
     /// A filled store ([`PodStore::from_pods`]) keeps its own sender, so that followers of
     /// [`PodStore::changes`] wait instead of seeing a closed channel.
     _sender: Option<Arc<watch::Sender<u64>>>,
+    /// The pod watch's connection state (its current error), when a watch feeds the store.
+    state: Option<watch::Receiver<WatchState>>,
 }
 
 impl std::fmt::Debug for PodStore {
@@ -114,6 +116,11 @@ impl PodStore {
     /// True once the first full list has been received.
     pub fn is_synced(&self) -> bool {
         *self.changed.borrow() > 0
+    }
+
+    /// The pod watch's current error (forbidden, unreachable...), if any.
+    pub fn error(&self) -> Option<SourceError> {
+        self.state.as_ref().and_then(|s| s.borrow().error.clone())
     }
 
     /// Waits until the first full list is in.
@@ -207,6 +214,7 @@ impl PodStore {
             })),
             changed: rx,
             _sender: Some(Arc::new(tx)),
+            state: None,
         }
     }
 }
@@ -293,12 +301,13 @@ fn pods_api(target: &KubeTarget, client: ::kube::Client) -> Api<Pod> {
 /// `target`. Snapshots go to `tx` as `SourceId::Pods` updates.
 pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -> PodsSource {
     let (changed_tx, changed_rx) = watch::channel(0u64);
+    let (state_tx, state_rx) = watch::channel(WatchState::default());
     let store = PodStore {
         map: Arc::new(RwLock::new(PodMap::default())),
         changed: changed_rx,
         _sender: None,
+        state: Some(state_rx.clone()),
     };
-    let (state_tx, state_rx) = watch::channel(WatchState::default());
     let (probe_tx, probe_rx) = watch::channel(ProbeState::default());
     let (events_tx, events_rx) = watch::channel(Arc::new(EventsMap::new()));
     let k = &cfg.kubernetes;

@@ -429,15 +429,14 @@ pub fn build_pv_rows(
     rows
 }
 
-/// When the pods are unknown: no UNUSED / IN USE markers and no used space, rather than a claim
-/// shown UNUSED because nobody could be seen using it.
-pub fn forget_users(rows: &mut [PvcRow]) {
-    for r in rows {
-        r.markers
-            .retain(|m| *m == crate::domain::pvcs::Marker::AtRisk);
-        r.users.clear();
-        r.used = UsedSpace::unknown(PODS_UNKNOWN);
+/// When the pods are unknown (`why`, from [`crate::rules::pvcs::pods_unknown_why`]): no UNUSED
+/// / IN USE markers and no used space, rather than a claim shown UNUSED because nobody could be
+/// seen using it; a Terminating claim stays critical. Re-sorted by danger.
+pub fn forget_users(rows: &mut [PvcRow], why: &str, rules: &PvcRules, now: Timestamp) {
+    for r in rows.iter_mut() {
+        crate::rules::pvcs::users_unknown(r, why, rules, now);
     }
+    sort_by_danger(rows);
 }
 
 pub fn build_storage_classes(scs: &[Arc<StorageClass>]) -> Vec<StorageClassInfo> {
@@ -784,7 +783,8 @@ async fn build_snapshots(
                 now,
             );
             if !pods_known {
-                forget_users(&mut rows);
+                let why = crate::rules::pvcs::pods_unknown_why(stores.pods.error().as_ref());
+                forget_users(&mut rows, &why, &rules, now);
             }
             let snap = PvcsSnapshot {
                 context: target.context.clone(),

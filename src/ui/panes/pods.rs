@@ -89,7 +89,7 @@ pub struct PodsPane {
 impl PodsPane {
     pub fn new(settings: &Settings, started: Instant) -> PodsPane {
         PodsPane {
-            feed: Feed::new(settings.refresh, started),
+            feed: Feed::new(settings.refresh, started).with_deadline(settings.request_timeout),
             table: TableState::new(
                 PodColumn::ALL.len(),
                 Sort {
@@ -565,7 +565,12 @@ fn header_meters(
             return Some(spans);
         }
         (Some(s), err) => {
-            let context = Line::raw(format!("{} ", sanitize(&s.context)));
+            // The context and the scope it covers (`all namespaces` / `ns payments`).
+            let context = Line::raw(format!(
+                "{} {} ",
+                sanitize(&s.context),
+                crate::ui::header::scope_words(&s.scope)
+            ));
             let context = if compact {
                 table::cut_line(context, 24, table::Cut::Middle, ctx.sym.ellipsis)
             } else {

@@ -164,7 +164,15 @@ pub(super) fn claim_detail_lines(
         b
     };
     lines.extend(field(ctx, "volume", &volume, volume_style));
-    if r.users.is_empty() {
+    if let Some(why) = &r.users_unknown {
+        // Never "no pod" when nobody could look.
+        lines.extend(field(
+            ctx,
+            "mounted by",
+            &format!("unknown ({})", sanitize(why)),
+            t.warning,
+        ));
+    } else if r.users.is_empty() {
         lines.extend(field(ctx, "mounted by", "no pod", t.muted));
     }
     for (i, u) in r.users.iter().enumerate() {
@@ -194,7 +202,7 @@ pub(super) fn claim_detail_lines(
     }
     if model.settings.read_only {
         lines.push(Line::styled("F9 and R disabled: read-only mode", t.muted));
-    } else if r.terminating() && r.in_use() {
+    } else if r.terminating() && (r.in_use() || r.users_unknown.is_some()) {
         lines.push(Line::from(vec![
             Span::styled("R", t.key),
             Span::raw(": rescue (PV to Retain, verified backup through the pod)"),

@@ -120,7 +120,7 @@ impl PvcsPane {
     pub fn new(settings: &Settings, started: Instant) -> PvcsPane {
         let t = |v: PvcsView| TableState::new(v.column_count(), v.default_sort());
         PvcsPane {
-            feed: Feed::new(settings.refresh, started),
+            feed: Feed::new(settings.refresh, started).with_deadline(settings.request_timeout),
             view: PvcsView::Claims,
             tables: PvcsView::ALL.map(t),
             version: 0,

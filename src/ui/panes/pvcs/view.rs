@@ -472,7 +472,9 @@ pub(super) fn header_meter(
                         },
                     ));
                 }
-                if c.at_risk > 0 {
+                if s.pv_error.is_some() {
+                    spans.push(Span::styled("at risk unknown ", t.warning));
+                } else if c.at_risk > 0 {
                     spans.push(Span::styled(format!("{} at risk ", c.at_risk), t.warning));
                 }
                 if s.pv_error.is_none() && c.orphaned_pvs > 0 {
@@ -497,15 +499,30 @@ pub(super) fn header_meter(
             spans.push(count(Level::Critical, c.critical));
             spans.push(count(Level::Warning, c.warning));
             spans.push(count(Level::Ok, c.ok));
-            spans.push(Span::styled(
-                format!(" {} unused", c.unused),
-                if c.unused > 0 { t.info } else { t.muted },
-            ));
+            // A count that cannot be known says so; never a reassuring 0.
+            if let Some(why) = s.users_unknown() {
+                spans.push(Span::styled(
+                    format!(" unused unknown ({})", sanitize(why)),
+                    t.warning,
+                ));
+            } else {
+                spans.push(Span::styled(
+                    format!(" {} unused", c.unused),
+                    if c.unused > 0 { t.info } else { t.muted },
+                ));
+            }
             spans.push(Span::raw(", "));
-            spans.push(Span::styled(
-                format!("{} at risk", c.at_risk),
-                if c.at_risk > 0 { t.warning } else { t.muted },
-            ));
+            if s.pv_error.is_some() {
+                spans.push(Span::styled(
+                    "at risk unknown (PVs not readable)",
+                    t.warning,
+                ));
+            } else {
+                spans.push(Span::styled(
+                    format!("{} at risk", c.at_risk),
+                    if c.at_risk > 0 { t.warning } else { t.muted },
+                ));
+            }
             spans.push(Span::raw(", "));
             if s.pv_error.is_some() {
                 spans.push(Span::styled("orphaned PVs unknown", t.muted));
