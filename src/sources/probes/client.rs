@@ -327,12 +327,17 @@ async fn run(
         total: p.cfg.timeouts.total.0,
     };
     let t = p.cfg.timeouts;
-    let reusable = p.cfg.reuse
-        && warm
-            .as_ref()
-            .is_some_and(|w| !w.sender.is_closed() && w.sender.is_ready());
-    let mut kept = if reusable { warm.take() } else { None };
-    *warm = None;
+    // A kept connection is used when it is open and takes a request within the connect
+    // deadline (its driver may not have seen the last response's end yet).
+    let mut kept = match warm.take() {
+        Some(mut w) if p.cfg.reuse && !w.sender.is_closed() => {
+            match tokio::time::timeout(t.connect.0, w.sender.ready()).await {
+                Ok(Ok(())) => Some(w),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     if let Some(w) = &kept {
         out.reused = true;
         out.peer = w.peer;

@@ -277,69 +277,86 @@ async fn serve(
     Ok(addr)
 }
 
-/// Reads one request (its head, at most 16 KiB) and answers it as `b` says.
+/// Reads requests (their heads, at most 16 KiB each) and answers them as `b` says. A healthy
+/// endpoint keeps the connection for the next request unless the client asked to close it.
 async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, b: Behaviour, n: u64) {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-            Ok(Ok(k)) => buf.extend_from_slice(&chunk[..k]),
-        }
-        if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 16 * 1024 {
-            break;
-        }
-    }
-    let reply = |code: &str, body: &str| {
-        format!(
-            "HTTP/1.1 {code}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    };
-    match b {
-        Behaviour::Ok => {
-            let _ = s.write_all(reply("200 OK", "ok\n").as_bytes()).await;
-        }
-        Behaviour::SlowHeaders(d) => {
-            tokio::time::sleep(d).await;
-            let _ = s
-                .write_all(reply("200 OK", "ok (slowly)\n").as_bytes())
-                .await;
-        }
-        Behaviour::Flapping => {
-            let r = if (n / 3) % 2 == 1 {
-                reply("503 Service Unavailable", "overloaded\n")
-            } else {
-                reply("200 OK", "ok\n")
-            };
-            let _ = s.write_all(r.as_bytes()).await;
-        }
-        Behaviour::Stall => std::future::pending::<()>().await,
-        Behaviour::SlowBody(d) => {
-            let body = 32usize;
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {body}\r\nconnection: close\r\n\r\n"
-            );
-            if s.write_all(head.as_bytes()).await.is_err() {
-                return;
+        buf.clear();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+                Ok(Ok(k)) => buf.extend_from_slice(&chunk[..k]),
             }
-            let _ = s.flush().await;
-            let step = d / body as u32;
-            for _ in 0..body {
-                tokio::time::sleep(step).await;
-                if s.write_all(b"x").await.is_err() || s.flush().await.is_err() {
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 16 * 1024 {
+                break;
+            }
+        }
+        let close = String::from_utf8_lossy(&buf)
+            .to_ascii_lowercase()
+            .contains("connection: close");
+        let keep = matches!(b, Behaviour::Ok) && !close;
+        let reply = |code: &str, body: &str| {
+            format!(
+                "HTTP/1.1 {code}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: {}\r\n\r\n{body}",
+                body.len(),
+                if keep { "keep-alive" } else { "close" }
+            )
+        };
+        match b {
+            Behaviour::Ok => {
+                if s.write_all(reply("200 OK", "ok\n").as_bytes())
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
+            Behaviour::SlowHeaders(d) => {
+                tokio::time::sleep(d).await;
+                let _ = s
+                    .write_all(reply("200 OK", "ok (slowly)\n").as_bytes())
+                    .await;
+            }
+            Behaviour::Flapping => {
+                let r = if (n / 3) % 2 == 1 {
+                    reply("503 Service Unavailable", "overloaded\n")
+                } else {
+                    reply("200 OK", "ok\n")
+                };
+                let _ = s.write_all(r.as_bytes()).await;
+            }
+            Behaviour::Stall => std::future::pending::<()>().await,
+            Behaviour::SlowBody(d) => {
+                let body = 32usize;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {body}\r\nconnection: close\r\n\r\n"
+                );
+                if s.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let _ = s.flush().await;
+                let step = d / body as u32;
+                for _ in 0..body {
+                    tokio::time::sleep(step).await;
+                    if s.write_all(b"x").await.is_err() || s.flush().await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Behaviour::WrongBody => {
+                let _ = s
+                    .write_all(reply("200 OK", "degraded: database down\n").as_bytes())
+                    .await;
+            }
         }
-        Behaviour::WrongBody => {
-            let _ = s
-                .write_all(reply("200 OK", "degraded: database down\n").as_bytes())
-                .await;
+        let _ = s.flush().await;
+        if !keep {
+            let _ = s.shutdown().await;
+            return;
         }
     }
-    let _ = s.flush().await;
-    let _ = s.shutdown().await;
 }
 
 /// Accepts TCP connections and never says a word (a TLS handshake stalls on it).
