@@ -12,6 +12,8 @@ pub struct Demo {
     sim: SimCluster,
     kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
+    /// The local endpoints the demo's HTTP probes watch (stopped when the demo stops).
+    _probe_endpoints: crate::sources::probes::demo::Endpoints,
 }
 
 impl Demo {
@@ -36,10 +38,14 @@ impl Demo {
         let kubeconfig = dir.path().join("kubeconfig");
         sim.write_kubeconfig(&kubeconfig)?;
         tracing::info!(url = %sim.url(), scenario, "demo: simulated cluster started");
+        let probe_endpoints = crate::sources::probes::demo::start_for_demo()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the demo's probe endpoints: {e}"))?;
         Ok(Demo {
             sim,
             kubeconfig,
             _dir: dir,
+            _probe_endpoints: probe_endpoints,
         })
     }
 

@@ -4,6 +4,7 @@ pub mod compact;
 pub mod level;
 pub mod pane;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod sockets;
 pub mod source;

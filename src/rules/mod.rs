@@ -17,6 +17,7 @@ mod book;
 pub mod display;
 pub mod hook;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod sockets;
 

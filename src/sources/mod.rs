@@ -8,6 +8,7 @@
 
 pub mod kube;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod registry;
 pub mod sockets;

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod placeholder;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod sockets;
 
@@ -43,7 +44,8 @@ pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
                 PaneKind::Alerts => Box::new(AlertsPane::new()),
                 PaneKind::Pods => Box::new(pods::PodsPane::new(settings, started)),
                 PaneKind::Pvcs => Box::new(pvcs::PvcsPane::new(settings, started)),
-                PaneKind::Certs | PaneKind::Probes => Box::new(placeholder::PlaceholderPane(kind)),
+                PaneKind::Probes => Box::new(probes::ProbesPane::new(settings, started)),
+                PaneKind::Certs => Box::new(placeholder::PlaceholderPane(kind)),
             }
         })
         .collect()
@@ -220,7 +222,7 @@ mod tests {
             assert_eq!(PaneKind::by_name(spec.name), Some(spec.kind));
         }
         // The panes still waiting for their sources say so.
-        for kind in [PaneKind::Certs, PaneKind::Probes] {
+        for kind in [PaneKind::Certs] {
             assert!(!kind.spec().available);
             assert!(panes.iter().any(|p| p.kind() == kind));
         }
