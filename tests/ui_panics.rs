@@ -10,9 +10,7 @@ use ondeck::app::model::Overlay;
 use ondeck::app::{Msg, Settings, update};
 use ondeck::sources::SourceId;
 use ondeck::sources::supervise;
-use ondeck::ui::fixtures::{
-    buffer_text, incident_model, incident_snapshot, render, sockets_update,
-};
+use ondeck::ui::fixtures::{buffer_text, incident_snapshot, render, sockets_update, wall0};
 use ondeck::ui::panes::PaneKind;
 use ondeck::ui::theme::Theme;
 
@@ -25,7 +23,18 @@ fn alone(kind: PaneKind) -> Settings {
 
 #[tokio::test]
 async fn a_panicking_source_shows_its_error_and_the_ui_keeps_running() {
-    let (mut m, now) = incident_model(alone(PaneKind::Sockets));
+    // A model fed by the sockets source as it numbers its updates (the process-wide counter).
+    let now = std::time::Instant::now();
+    let mut m = ondeck::app::Model::new(alone(PaneKind::Sockets), now, wall0());
+    update(
+        &mut m,
+        Msg::Source(sockets_update(
+            incident_snapshot(),
+            ondeck::sources::next_generation(),
+            now,
+            wall0(),
+        )),
+    );
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     // A source whose task panics: a configured duration that overflows `Instant` arithmetic
     // (the report's case).

@@ -110,6 +110,24 @@ fn help_overlay_80x24_and_200x60() {
     let (mut m, _) = incident_model(Settings::default());
     key(&mut m, KeyCode::Char('?'));
     assert!(matches!(m.overlay, Some(Overlay::Help)));
+    // At 80x24 nothing is lost: the first and the last key, and the mode line.
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    for must in ["this help", "q F10 C-c", "quit", "Mode: read-write"] {
+        assert!(text.contains(must), "{must}: {text}");
+    }
+    // On a screen too short for every line, j/k scroll and the title says what is hidden.
+    let short = buffer_text(&render(&m, &dark(), 80, 12));
+    assert!(short.contains("below (j/k)"), "{short}");
+    assert!(!short.contains("q F10 C-c"), "{short}");
+    m.size = (80, 12);
+    for _ in 0..40 {
+        key(&mut m, KeyCode::Char('j'));
+    }
+    let scrolled = buffer_text(&render(&m, &dark(), 80, 12));
+    assert!(scrolled.contains("q F10 C-c"), "{scrolled}");
+    assert!(scrolled.contains("0 below"), "{scrolled}");
+    key(&mut m, KeyCode::Esc);
+    key(&mut m, KeyCode::Char('?'));
     insta::assert_snapshot!("help_80x24", buffer_text(&render(&m, &dark(), 80, 24)));
     insta::assert_snapshot!("help_200x60", buffer_text(&render(&m, &dark(), 200, 60)));
 }
@@ -593,8 +611,20 @@ fn a_long_source_error_stays_readable() {
             "{w}x{h}: the date is shown\n{text}"
         );
         assert!(text.contains("expired on"), "{w}x{h}\n{text}");
-        // In the warning colour.
-        let (x, y) = find(&buf, "2026-12-01T10:00:00Z").expect("date");
-        assert_eq!(buf[(x, y)].fg, t.warning.fg.unwrap_or_default());
+        // In the error strip above the bottom border, in the warning colour.
+        let (y, line) = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("2026-12-01T10:00:00Z"))
+            .last()
+            .expect("date");
+        let x = line[..line.find("2026-12-01").unwrap_or(0)].chars().count() as u16;
+        assert_eq!(
+            buf[(x, y as u16)].fg,
+            t.warning.fg.unwrap_or_default(),
+            "{w}x{h}: {line}"
+        );
+        let border = text.lines().nth(y + 1).unwrap_or_default();
+        assert!(border.contains("error (above)"), "{w}x{h}: {border}");
     }
 }
