@@ -94,7 +94,7 @@ pub fn install_panic_hook() {
             // A panic in another task (a source, the executor, a hook) is contained where it
             // is caught and reported in its pane: the console stays in the TUI, the panic
             // goes to the log (printing it would scribble over the screen).
-            if is_active() && !on_ui_task() {
+            if is_active() && !on_ui_task() && std::thread::current().name() != Some("main") {
                 tracing::error!(panic = %info, "a task panicked (contained)");
                 return;
             }
@@ -109,8 +109,8 @@ thread_local! {
     static UI_POLLING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether the current thread is polling the UI task: only a panic there takes the terminal
-/// down (restore, then the message).
+/// Whether the current thread is polling the UI task: only a panic there (or on the main
+/// thread) takes the terminal down (restore, then the message).
 pub fn on_ui_task() -> bool {
     UI_POLLING.with(|c| c.get())
 }

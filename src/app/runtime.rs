@@ -21,13 +21,13 @@ use crate::actions::flow::{
     DeleteFlowHandle, DeleteRequest, FlowEvent, FlowInput, spawn_delete_flow,
 };
 use crate::actions::target::{KubeTarget as ActionTarget, TargetSource};
+use crate::app::rescue::{RescueEvent, RescueSummary};
 use crate::config::Config;
 use crate::domain::pvcs::PvcKey;
 use crate::rules::alertmanager::AlertmanagerClient;
 use crate::rules::hook::{HOOK_QUEUE, HOOK_WORKERS, HookPool};
 use crate::sources::SourceUpdate;
 use crate::tui::TerminalGuard;
-use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueSummary};
 use crate::ui::{self, Theme};
 
 /// Frame-rate cap: bursts of input or updates never draw more often than this.
@@ -659,7 +659,7 @@ async fn executor(
                         )),
                     };
                     let view =
-                        crate::ui::panes::pods::PodLogsView::done(pod, container, previous, result);
+                        crate::app::logs::PodLogsView::done(pod, container, previous, result);
                     let _ = done.send(CommandResult::PodLogs(Box::new(view))).await;
                 });
             }

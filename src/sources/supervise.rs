@@ -90,6 +90,8 @@ async fn report(source: SourceId, tx: &mpsc::Sender<SourceUpdate>, message: &str
     tracing::error!(source = source.name(), panic = %message, "source task panicked; contained");
     let update = SourceUpdate {
         source,
+        // Above everything the task sent before (every source takes its generations from
+        // `next_generation`), below what a `:ctx`/`:ns` switch sends after it.
         generation: next_generation(),
         at: Instant::now(),
         wall: jiff::Timestamp::now(),

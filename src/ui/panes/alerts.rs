@@ -28,9 +28,9 @@ use crate::ui::table::{self, Column, ColumnSpec, TableView};
 use crate::ui::widgets::{ViewCtx, level_span, pane_block};
 
 /// The alerts table's columns. Inside an 80-column terminal (78 cells) LEVEL, TITLE, SUBJECT,
-/// VALUE and SINCE show at least at their minimum (`✖ CRITICAL`, `Pod OOM-killed`, 20 cells of
-/// subject, `OOMKilled 30m ago`, `oldest 12m`); LIMIT and ACK join when there is room. The
-/// subject grows first, then the title, since and value.
+/// VALUE and SINCE show at their minimum, which holds `✖ CRITICAL`, `CLOSE_WAIT sockets`, 20
+/// cells of subject, `OOMKilled 30m ago` and `12m ago`; LIMIT and ACK join when there is
+/// room. The subject grows first, then the title, since and value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertColumn {
     Level,
@@ -57,21 +57,37 @@ impl Column for AlertColumn {
         match self {
             // "✖ CRITICAL" and "◷ CRITICAL" are 10 cells.
             AlertColumn::Level => ColumnSpec::new("LEVEL", 10),
-            // Which pod or socket: cut in the middle (an owner in parentheses goes first).
-            AlertColumn::Subject => ColumnSpec::new("SUBJECT", 20).grow_to(64).priority(1),
-            // Prose: cut at the end.
-            AlertColumn::Title => ColumnSpec::new("TITLE", 17)
+            // Which pod or socket: cut in the middle (an owner in parentheses goes first);
+            // 20 cells keep `listen 0.0.0.0:8080…` and `x1,000 in 12 ns`.
+            // The table is about it: it grows to its cells before the others grow.
+            AlertColumn::Subject => ColumnSpec::new("SUBJECT", 20)
+                .grow_to(64)
+                .fair(64)
+                .priority(1),
+            // Prose, cut at the end: 18 cells hold every rule's title but the two longest.
+            AlertColumn::Title => ColumnSpec::new("TITLE", 18)
                 .grow_to(28)
                 .cut_end()
                 .priority(2),
-            // "3m ago", "oldest 12m", "pending 3m/15m" (`3m/15m` when narrow).
-            AlertColumn::Since => ColumnSpec::new("SINCE", 10).grow_to(16).priority(3),
+            // "3m ago", "pending 3m/15m" (`3m/15m` when narrow), a group's "oldest 12m"
+            // (`12m ago` when narrow).
+            AlertColumn::Since => ColumnSpec::new("SINCE", 9).grow_to(16).priority(3),
+            // 17 cells hold "OOMKilled 30m ago", "10,087 sockets", "92% of backlog".
             AlertColumn::Value => ColumnSpec::new("VALUE", 17)
                 .grow_to(40)
                 .cut_end()
                 .priority(4),
-            AlertColumn::Limit => ColumnSpec::new("LIMIT", 7).grow_to(12).priority(5),
-            AlertColumn::Ack => ColumnSpec::new("ACK", 5).grow_to(24).priority(6),
+            // Only with room beyond what the others' cells need, and when some row has one.
+            AlertColumn::Limit => ColumnSpec::new("LIMIT", 7)
+                .grow_to(12)
+                .cut_end()
+                .optional()
+                .priority(5),
+            AlertColumn::Ack => ColumnSpec::new("ACK", 5)
+                .grow_to(24)
+                .cut_end()
+                .optional()
+                .priority(6),
         }
     }
 }
@@ -514,7 +530,11 @@ fn cell(
         (AlertColumn::Since, PaneRow::Group { .. }) => {
             let age = short_age(now.duration_since(g.oldest).unsigned_abs());
             let full = format!("oldest {age}");
-            plain(if full.chars().count() <= w { full } else { age })
+            plain(if full.chars().count() <= w {
+                full
+            } else {
+                format!("{age} ago")
+            })
         }
         (AlertColumn::Since, PaneRow::Alert { .. }) => {
             let full = since_text(first, model, false);
@@ -784,8 +804,8 @@ mod tests {
             ]
         );
         // Long titles and subjects: every shown column keeps at least its minimum, which
-        // holds "✖ CRITICAL", "Pod OOM-killed", "x1,000 in 12 namespaces" cut to its short
-        // form, "OOMKilled 30m ago" and "oldest 12m".
+        // holds "✖ CRITICAL", "CLOSE_WAIT sockets", "x1,000 in 12 namespaces" in its short
+        // form, "OOMKilled 30m ago" and "12m ago".
         let fitted = table::fit(&specs, 78, |_| 60);
         assert!(fitted.total_width() <= 78, "{fitted:?}");
         for (i, w) in &fitted.columns {
@@ -794,8 +814,27 @@ mod tests {
         assert!(fitted.width_of(AlertColumn::Level.index()) >= Some(10));
         assert!(fitted.width_of(AlertColumn::Subject.index()) >= Some(20));
         assert!(fitted.width_of(AlertColumn::Value.index()) >= Some(17));
-        // With room, limit and acknowledgement join.
-        let wide = table::shown::<AlertColumn>(198);
-        assert!(wide.contains(&AlertColumn::Limit) && wide.contains(&AlertColumn::Ack));
+        assert!(fitted.width_of(AlertColumn::Title.index()) >= Some(18));
+        // With room, limit and acknowledgement join when some row has one; never at the
+        // cost of the others' cells.
+        let wide = table::fit(&specs, 198, |_| 12);
+        assert!(wide.shows(AlertColumn::Limit.index()) && wide.shows(AlertColumn::Ack.index()));
+        let no_acks = table::fit(&specs, 198, |c| {
+            if c == AlertColumn::Ack.index() { 0 } else { 12 }
+        });
+        assert!(!no_acks.shows(AlertColumn::Ack.index()));
+        let long = table::fit(&specs, 98, |c| {
+            if c == AlertColumn::Subject.index() {
+                36
+            } else {
+                17
+            }
+        });
+        assert!(!long.shows(AlertColumn::Limit.index()), "{long:?}");
+        assert_eq!(
+            long.width_of(AlertColumn::Subject.index()),
+            Some(36),
+            "{long:?}"
+        );
     }
 }
