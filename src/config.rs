@@ -134,6 +134,8 @@ pub struct Config {
     pub sockets: SocketsConfig,
     pub kubernetes: KubernetesConfig,
     pub backup: BackupConfig,
+    /// `[certs]`: what the certificates source watches (`sources::certs::CertsConfig`).
+    pub certs: crate::sources::certs::CertsConfig,
     pub rules: RulesConfig,
 }
 
@@ -149,6 +151,7 @@ impl Default for Config {
             sockets: SocketsConfig::default(),
             kubernetes: KubernetesConfig::default(),
             backup: BackupConfig::default(),
+            certs: Default::default(),
             rules: RulesConfig::default(),
         }
     }

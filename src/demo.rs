@@ -12,6 +12,8 @@ pub struct Demo {
     sim: SimCluster,
     kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
+    /// Local TLS endpoints for the certificates pane, one per verdict (stopped on drop).
+    _certs: crate::sources::certs::demo::DemoEndpoints,
 }
 
 impl Demo {
@@ -19,19 +21,22 @@ impl Demo {
     /// kubeconfig (0600) into a private temp dir removed when the demo stops.
     pub async fn start(scenario: Option<&str>) -> anyhow::Result<Demo> {
         let scenario = scenario.unwrap_or(DEFAULT_SCENARIO);
-        let sim = SimCluster::start(SimOptions::named(scenario))
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("cannot start the simulated cluster (scenario {scenario}): {e}")
-            })?;
+        let mut opts = SimOptions::named(scenario);
+        // The demo kubeconfig's client certificate expires in a few days (certificates pane).
+        opts.client_cert_days = Some(3);
+        let sim = SimCluster::start(opts).await.map_err(|e| {
+            anyhow::anyhow!("cannot start the simulated cluster (scenario {scenario}): {e}")
+        })?;
         let dir = tempfile::Builder::new().prefix("ondeck-demo-").tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
         sim.write_kubeconfig(&kubeconfig)?;
         tracing::info!(url = %sim.url(), scenario, "demo: simulated cluster started");
+        let certs = crate::sources::certs::demo::DemoEndpoints::start().await?;
         Ok(Demo {
             sim,
             kubeconfig,
             _dir: dir,
+            _certs: certs,
         })
     }
 

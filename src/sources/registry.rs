@@ -56,6 +56,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &crate::sources::sockets::source::Sockets,
     &crate::sources::pods::Pods,
     &crate::sources::pvcs::Pvcs,
+    &crate::sources::certs::source::Certs,
 ];
 
 /// The registered source with this id.
