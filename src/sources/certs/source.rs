@@ -93,6 +93,7 @@ impl Source for Certs {
         let ui = ctx.tx.clone();
         let cancel = ctx.cancel.clone();
         let mut refresh = ctx.refresh();
+        let beat = ctx.cfg.refresh.0.max(Duration::from_millis(200));
         let (btx, mut brx) = mpsc::channel::<CertBatch>(16);
         if let Ok(mut a) = AGGREGATOR.lock() {
             *a = Some(btx.clone());
@@ -149,9 +150,29 @@ impl Source for Certs {
                 }
             });
             let mut parts: BTreeMap<CertSource, CertBatch> = BTreeMap::new();
+            // Nothing local to wait for: say so at once (the Kubernetes parts add their rows).
+            let mut sent = false;
+            if cfg.files.is_empty() && endpoints::targets(&cfg).is_empty() {
+                sent = send_snapshot(&ui, CertsSnapshot::default()).await;
+            }
+            // Heartbeats: the collectors are alive (the data only changes when a part does).
+            let mut heartbeat = tokio::time::interval(beat);
+            heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
+                    _ = heartbeat.tick(), if sent || !parts.is_empty() => {
+                        let u = SourceUpdate {
+                            source: SourceId::Certs,
+                            generation: crate::sources::next_generation(),
+                            at: std::time::Instant::now(),
+                            wall: Timestamp::now(),
+                            result: Ok(Payload::Unchanged),
+                        };
+                        if ui.send(u).await.is_err() {
+                            break;
+                        }
+                    }
                     Some(()) = refresh.recv() => { let _ = f5_tx.try_send(()); }
                     b = brx.recv() => {
                         let Some(b) = b else { break };

@@ -8,6 +8,7 @@
 //! file implementing [`Pane`] and its arm in [`registry`] (replacing a placeholder).
 
 pub mod alerts;
+pub mod certs;
 pub mod placeholder;
 pub mod pods;
 pub mod pvcs;
@@ -43,7 +44,8 @@ pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
                 PaneKind::Alerts => Box::new(AlertsPane::new()),
                 PaneKind::Pods => Box::new(pods::PodsPane::new(settings, started)),
                 PaneKind::Pvcs => Box::new(pvcs::PvcsPane::new(settings, started)),
-                PaneKind::Certs | PaneKind::Probes => Box::new(placeholder::PlaceholderPane(kind)),
+                PaneKind::Certs => Box::new(certs::CertsPane::new(settings, started)),
+                PaneKind::Probes => Box::new(placeholder::PlaceholderPane(kind)),
             }
         })
         .collect()
@@ -220,7 +222,7 @@ mod tests {
             assert_eq!(PaneKind::by_name(spec.name), Some(spec.kind));
         }
         // The panes still waiting for their sources say so.
-        for kind in [PaneKind::Certs, PaneKind::Probes] {
+        for kind in [PaneKind::Probes] {
             assert!(!kind.spec().available);
             assert!(panes.iter().any(|p| p.kind() == kind));
         }
