@@ -176,6 +176,8 @@ pub struct Config {
     pub sockets: SocketsConfig,
     pub kubernetes: KubernetesConfig,
     pub backup: BackupConfig,
+    /// `[certs]`: what the certificates source watches (`sources::certs::CertsConfig`).
+    pub certs: crate::sources::certs::CertsConfig,
     pub rules: RulesConfig,
     /// `[probing]`: settings shared by the HTTP probes and the Kubernetes probe audit.
     pub probing: crate::sources::probes::config::ProbeSettings,
@@ -195,6 +197,7 @@ impl Default for Config {
             sockets: SocketsConfig::default(),
             kubernetes: KubernetesConfig::default(),
             backup: BackupConfig::default(),
+            certs: Default::default(),
             rules: RulesConfig::default(),
             probing: Default::default(),
             probes: Vec::new(),

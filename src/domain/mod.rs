@@ -1,5 +1,6 @@
 //! Plain domain types shared by sources, rules, the UI and `check`: no I/O here.
 
+pub mod certs;
 pub mod compact;
 pub mod level;
 pub mod pane;

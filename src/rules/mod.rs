@@ -14,6 +14,7 @@
 
 pub mod alertmanager;
 mod book;
+pub mod certs;
 pub mod display;
 pub mod hook;
 pub mod pods;

@@ -6,6 +6,7 @@
 //! adding one). [`pods`] and [`pvcs`] are the registry entries of the Kubernetes sources in
 //! [`kube`]; the sockets entry is `sockets::source`.
 
+pub mod certs;
 pub mod kube;
 pub mod pods;
 pub mod probes;

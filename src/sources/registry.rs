@@ -57,6 +57,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &crate::sources::pods::Pods,
     &crate::sources::pvcs::Pvcs,
     &crate::sources::probes::Probes,
+    &crate::sources::certs::source::Certs,
 ];
 
 /// The registered source with this id.
