@@ -162,6 +162,19 @@ fn find_in_row(buf: &Buffer, row: &str, word: &str) -> (u16, u16) {
     panic!("no line with {row:?} and {word:?}:\n{text}");
 }
 
+/// Like [`find_in_row`], the last occurrence (P99 comes after LAST).
+fn find_last_in_row(buf: &Buffer, row: &str, word: &str) -> (u16, u16) {
+    let text = buffer_text(buf);
+    for (y, line) in text.lines().enumerate() {
+        if line.contains(row)
+            && let Some(byte) = line.rfind(word)
+        {
+            return (line[..byte].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("no line with {row:?} and {word:?}:\n{text}");
+}
+
 fn assert_style(buf: &Buffer, (x, y): (u16, u16), want: Style, what: &str) {
     let cell = &buf[(x, y)];
     assert_eq!(
@@ -217,7 +230,7 @@ fn probes_80x24_rank_danger_and_name_the_failing_phase() {
     );
     assert_style(
         &buf,
-        find_in_row(&buf, "orders-db-health", "2.1s"),
+        find_last_in_row(&buf, "orders-db-health", "2.1s"),
         t.warning,
         "orders p99",
     );
