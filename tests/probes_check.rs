@@ -89,7 +89,31 @@ fn check_demo_reports_failing_endpoints_with_their_phases() {
         "{out}"
     );
 
+    // The Kubernetes probe audit of the demo cluster: a readiness timeout below its p99.
+    let audit = v["probe_audit"]["rows"]
+        .as_array()
+        .expect("probe_audit rows");
+    let finding = audit
+        .iter()
+        .find(|r| !r["finding"].is_null())
+        .unwrap_or_else(|| panic!("no audit finding in {out}"));
+    assert!(
+        finding["finding"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("readiness timeout 1s is below this endpoint's p99 ")),
+        "{finding}"
+    );
+    assert_eq!(finding["timeout_seconds"], 1);
+    assert_eq!(finding["level"], "warning");
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["name"] == "probe_timeout_below_p99" && c["level"] == "warning"),
+        "{out}"
+    );
+
     let (_, text) = check(&[]);
+    assert!(text.contains("probe audit "), "{text}");
     assert!(
         text.contains("probe demo-refused: CRITICAL failed in connect: connect refused"),
         "{text}"

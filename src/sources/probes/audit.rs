@@ -19,7 +19,7 @@ use crate::domain::probes::{AuditRow, AuditSnapshot, History, short_latency};
 use crate::domain::text::Clean;
 
 /// Measurements per endpoint.
-pub const SAMPLES: usize = 5;
+pub const SAMPLES: usize = 3;
 /// Pods listed per page.
 const PAGE: u32 = 500;
 /// At most this many probes are audited (the rest are counted in the error line).

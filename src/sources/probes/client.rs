@@ -439,6 +439,18 @@ async fn run(
                         return Err(fail(Phase::Tls, words));
                     }
                     Ok(Ok(s)) => {
+                        // The recording verifier lets every handshake finish and records
+                        // its verdict: a chain it did not accept fails the attempt here.
+                        match &recorded {
+                            Some(r) if r.outcome.is_ok() => {}
+                            Some(r) => return Err(fail(Phase::Tls, verdict_words(r))),
+                            None => {
+                                return Err(fail(
+                                    Phase::Tls,
+                                    "TLS: handshake completed without a verified certificate",
+                                ));
+                            }
+                        }
                         let facts = out.tls.get_or_insert_with(TlsFacts::default);
                         facts.version = version_of(s.get_ref().1);
                         facts.cipher = s
@@ -713,6 +725,12 @@ fn verdict_words(r: &crate::tls::Recorded) -> String {
             "certificate is not valid for {}",
             crate::sanitize::display_line(&r.server_name)
         ),
+        Outcome::UnknownIssuer => "certificate not trusted (unknown issuer)".into(),
+        Outcome::IncompleteChain => format!("certificate chain {}", other_words(&r.outcome)),
         other => other.words(),
     }
+}
+
+fn other_words(o: &crate::tls::Outcome) -> String {
+    o.words()
 }

@@ -406,7 +406,11 @@ fn audit_text(audit: &crate::domain::probes::AuditSnapshot) -> Vec<String> {
             (None, None, Some(p)) => format!("p99 {} within the timeout", short_latency(p)),
             (None, None, None) => "not measured".into(),
         };
-        if a.finding.is_some() || a.stats.p99.is_none() {
+        let not_running = a
+            .unmeasured
+            .as_deref()
+            .is_some_and(|u| u.contains("not running"));
+        if a.finding.is_some() || (a.stats.p99.is_none() && !not_running) {
             out.push(format!(
                 "probe audit {}/{} {} {}: {} (timeoutSeconds {}, periodSeconds {}, failureThreshold {})",
                 a.namespace,
