@@ -42,7 +42,7 @@ pub struct Prepared {
     pub cfg: ProbeConfig,
     expect: Vec<StatusRange>,
     body_regex: Option<regex::Regex>,
-    tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    tls: Option<TlsSetup>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -114,7 +114,7 @@ impl Prepared {
         let tls = if https {
             let sn = ServerName::try_from(name_host.clone())
                 .map_err(|_| format!("server name {name_host:?}"))?;
-            Some((tls_config(cfg)?, sn))
+            Some(tls_setup(cfg, sn)?)
         } else {
             None
         };
@@ -143,62 +143,59 @@ impl Prepared {
     }
 }
 
-/// The system's CA certificates, read once per process.
-fn system_roots() -> Arc<rustls::RootCertStore> {
-    static ROOTS: std::sync::OnceLock<Arc<rustls::RootCertStore>> = std::sync::OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let mut store = rustls::RootCertStore::empty();
-            let found = rustls_native_certs::load_native_certs();
-            let (added, _ignored) = store.add_parsable_certificates(found.certs);
-            tracing::debug!(added, "probes: system CA certificates");
-            Arc::new(store)
-        })
-        .clone()
+/// A probe's TLS: one client config over ondeck's recording verifier (`crate::tls`), whose
+/// slot holds what the last handshake presented, even when verification failed. Resumption is
+/// off, so every attempt makes (and measures) a full handshake and is verified. A probe runs
+/// one attempt at a time, so one slot per probe is enough.
+#[derive(Clone)]
+struct TlsSetup {
+    config: Arc<rustls::ClientConfig>,
+    slot: Arc<std::sync::Mutex<Option<crate::tls::Recorded>>>,
+    name: ServerName<'static>,
 }
 
-fn tls_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls_pki_types::pem::PemObject as _;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let roots = match &cfg.ca_file {
-        Some(path) => {
-            let mut store = rustls::RootCertStore::empty();
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("ca_file {}: {e}", path.display()))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-            let (added, _) = store.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(format!(
-                    "ca_file {}: no CA certificate in it",
-                    path.display()
-                ));
-            }
-            Arc::new(store)
-        }
-        None => system_roots(),
+fn tls_setup(cfg: &ProbeConfig, name: ServerName<'static>) -> Result<TlsSetup, String> {
+    use crate::tls::handshake::{ClientIdentity, Trust, provider};
+    let trust = match &cfg.ca_file {
+        Some(path) => Trust::File(path.clone()),
+        None => Trust::System,
     };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
+    let roots = trust.load().map_err(|e| e.to_string())?;
+    let verifier = crate::tls::RecordingVerifier::new(roots, provider(), None)
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    let slot = verifier.slot();
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots);
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
     let mut config = match (&cfg.client_cert, &cfg.client_key) {
         (Some(cert), Some(key)) => {
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-                .map_err(|e| format!("client_cert {}: {e}", cert.display()))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("client_cert {}: {e}", cert.display()))?;
-            let key = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| format!("client_key {}: {e}", key.display()))?;
+            let read = |p: &std::path::Path, what: &str| {
+                std::fs::read(p).map_err(|e| format!("{what} {}: {e}", p.display()))
+            };
+            let id =
+                ClientIdentity::from_pem(&read(cert, "client_cert")?, &read(key, "client_key")?)
+                    .map_err(|e| e.to_string())?;
             builder
-                .with_client_auth_cert(chain, key)
+                .with_client_auth_cert(id.chain, id.key)
                 .map_err(|e| format!("client certificate: {e}"))?
         }
         _ => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(TlsSetup {
+        config: Arc::new(config),
+        slot,
+        name,
+    })
+}
+
+impl TlsSetup {
+    fn take(&self) -> Option<crate::tls::Recorded> {
+        self.slot.lock().ok().and_then(|mut g| g.take())
+    }
 }
 
 /// The URL's host: an address (no DNS phase) or a name to resolve.
@@ -407,12 +404,18 @@ async fn run(
         // TLS.
         let io: Box<dyn Io> = match &p.tls {
             None => Box::new(tcp),
-            Some((config, sn)) => {
+            Some(setup) => {
                 let t2 = Instant::now();
                 let (limit, by_total) = budget.limit(t.tls.0);
-                let connector = tokio_rustls::TlsConnector::from(config.clone());
-                let shook = tokio::time::timeout(limit, connector.connect(sn.clone(), tcp)).await;
+                let _ = setup.take();
+                let connector = tokio_rustls::TlsConnector::from(setup.config.clone());
+                let shook =
+                    tokio::time::timeout(limit, connector.connect(setup.name.clone(), tcp)).await;
                 timings.tls = Some(t2.elapsed());
+                let recorded = setup.take();
+                if let Some(r) = &recorded {
+                    out.tls = Some(recorded_facts(r));
+                }
                 match shook {
                     Err(_) => {
                         return Err(fail(
@@ -428,9 +431,33 @@ async fn run(
                             ),
                         ));
                     }
-                    Ok(Err(e)) => return Err(fail(Phase::Tls, tls_words(&e))),
+                    Ok(Err(e)) => {
+                        let words = match &recorded {
+                            Some(r) if !r.outcome.is_ok() => verdict_words(r),
+                            _ => tls_words(&e),
+                        };
+                        return Err(fail(Phase::Tls, words));
+                    }
                     Ok(Ok(s)) => {
-                        out.tls = Some(tls_facts(s.get_ref().1));
+                        // The recording verifier lets every handshake finish and records
+                        // its verdict: a chain it did not accept fails the attempt here.
+                        match &recorded {
+                            Some(r) if r.outcome.is_ok() => {}
+                            Some(r) => return Err(fail(Phase::Tls, verdict_words(r))),
+                            None => {
+                                return Err(fail(
+                                    Phase::Tls,
+                                    "TLS: handshake completed without a verified certificate",
+                                ));
+                            }
+                        }
+                        let facts = out.tls.get_or_insert_with(TlsFacts::default);
+                        facts.version = version_of(s.get_ref().1);
+                        facts.cipher = s
+                            .get_ref()
+                            .1
+                            .negotiated_cipher_suite()
+                            .map(|c| Clean::from_string(format!("{:?}", c.suite())));
                         Box::new(s)
                     }
                 }
@@ -660,33 +687,50 @@ fn header_bytes<B>(resp: &http::Response<B>) -> usize {
         + 2
 }
 
-fn tls_facts(conn: &rustls::ClientConnection) -> TlsFacts {
-    let version = conn.protocol_version().map(|v| match v {
+fn version_of(conn: &rustls::ClientConnection) -> Option<&'static str> {
+    conn.protocol_version().map(|v| match v {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
         _ => "TLS (other)",
-    });
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .map(|c| Clean::from_string(format!("{:?}", c.suite())));
-    let mut facts = TlsFacts {
-        version,
-        cipher,
-        ..Default::default()
-    };
-    if let Some(leaf) = conn.peer_certificates().and_then(|c| c.first())
-        && let Ok((_, cert)) = x509_parser::parse_x509_certificate(leaf.as_ref())
-    {
-        let cn = |name: &x509_parser::x509::X509Name<'_>| {
-            name.iter_common_name()
-                .next()
-                .and_then(|c| c.as_str().ok())
-                .map(Clean::new)
-                .unwrap_or_else(|| Clean::from_string(name.to_string()))
-        };
-        facts.subject = Some(cn(cert.subject()));
-        facts.issuer = Some(cn(cert.issuer()));
-        facts.not_after = jiff::Timestamp::from_second(cert.validity().not_after.timestamp()).ok();
+    })
+}
+
+/// The leaf's facts as the recording verifier saw them (also when verification failed).
+fn recorded_facts(r: &crate::tls::Recorded) -> TlsFacts {
+    let leaf = r.facts().into_iter().next();
+    TlsFacts {
+        version: None,
+        cipher: None,
+        subject: leaf.as_ref().map(|f| f.subject.clone()),
+        issuer: leaf.as_ref().map(|f| f.issuer.clone()),
+        not_after: leaf.as_ref().and_then(|f| f.not_after),
     }
-    facts
+}
+
+/// A failed verification in words, with the date when the certificate expired.
+fn verdict_words(r: &crate::tls::Recorded) -> String {
+    use crate::tls::Outcome;
+    let leaf = r.facts().into_iter().next();
+    let day = |t: Option<jiff::Timestamp>| t.map(|t| t.strftime("%Y-%m-%d").to_string());
+    match &r.outcome {
+        Outcome::Expired => match day(leaf.as_ref().and_then(|f| f.not_after)) {
+            Some(d) => format!("certificate expired on {d}"),
+            None => "certificate expired".into(),
+        },
+        Outcome::NotYetValid => match day(leaf.as_ref().and_then(|f| f.not_before)) {
+            Some(d) => format!("certificate not valid before {d}"),
+            None => "certificate not valid yet".into(),
+        },
+        Outcome::NameMismatch => format!(
+            "certificate is not valid for {}",
+            crate::sanitize::display_line(&r.server_name)
+        ),
+        Outcome::UnknownIssuer => "certificate not trusted (unknown issuer)".into(),
+        Outcome::IncompleteChain => format!("certificate chain {}", other_words(&r.outcome)),
+        other => other.words(),
+    }
+}
+
+fn other_words(o: &crate::tls::Outcome) -> String {
+    o.words()
 }

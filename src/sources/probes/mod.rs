@@ -8,8 +8,10 @@
 //! - [`state`]: one probe's history, counters and schedule;
 //! - [`task`]: the console's per-probe tasks and collector;
 //! - [`source`]: the registry entry and `check`'s `probes` section;
+//! - [`audit`]: the Kubernetes probe audit through the pod proxy;
 //! - [`demo`]: local endpoints that fail in every way, for `--demo` and the tests.
 
+pub mod audit;
 pub mod client;
 pub mod config;
 pub mod demo;

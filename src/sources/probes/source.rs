@@ -57,13 +57,24 @@ impl Source for Probes {
     ) -> BoxFuture<'a, Result<Box<dyn CheckData>, SourceError>> {
         async move {
             let probes = configured(ctx.cfg);
-            if probes.is_empty() {
+            // The audit runs when enabled, and under --demo (whose cluster has a finding).
+            let demo = !super::demo::published().borrow().is_empty();
+            let audit_on = ctx.cfg.probing.kubernetes || demo;
+            if probes.is_empty() && !audit_on {
                 return Err(SourceError::NotConfigured(
                     "no [[probes]] in the config file".into(),
                 ));
             }
             let attempts = ctx.cfg.probing.check_attempts.max(1);
-            let data = run_once(&probes, &ctx.cfg.probing, &ctx.cfg.rules.probes, attempts).await;
+            let checks = run_once(&probes, &ctx.cfg.probing, &ctx.cfg.rules.probes, attempts);
+            let audit = async {
+                if !audit_on {
+                    return None;
+                }
+                Some(run_audit(ctx).await)
+            };
+            let (mut data, audit) = futures::join!(checks, audit);
+            data.snap.audit = audit;
             Ok(Box::new(data) as Box<dyn CheckData>)
         }
         .boxed()
@@ -131,6 +142,75 @@ pub async fn run_once(
             audit: None,
         },
         attempts,
+    }
+}
+
+/// The Kubernetes probe audit for `check`: connects to the target and measures.
+async fn run_audit(ctx: &CollectCtx<'_>) -> crate::domain::probes::AuditSnapshot {
+    let env = crate::sources::kube::KubeEnv::from_process();
+    match crate::sources::kube::client::connect(ctx.kube, &env, &ctx.cfg.kubernetes).await {
+        Ok(target) => {
+            let ns = match (&ctx.kube.namespace, ctx.kube.all_namespaces) {
+                (Some(ns), false) => Some(ns.as_str()),
+                _ => None,
+            };
+            super::audit::audit(
+                target.client,
+                ns,
+                &ctx.cfg.probing,
+                true,
+                ctx.cfg.kubernetes.request_timeout.0,
+            )
+            .await
+        }
+        Err(e) => crate::domain::probes::AuditSnapshot {
+            rows: Vec::new(),
+            error: Some(crate::domain::text::Clean::from_string(format!(
+                "Kubernetes probe audit: {e}"
+            ))),
+        },
+    }
+}
+
+/// One row of `check`'s `probe_audit` list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditJson {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub kind: &'static str,
+    pub port: u16,
+    pub path: String,
+    pub timeout_seconds: u64,
+    pub period_seconds: u64,
+    pub failure_threshold: u32,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub level: Level,
+    pub finding: Option<String>,
+    pub unmeasured: Option<String>,
+    pub events: Vec<String>,
+}
+
+impl AuditJson {
+    pub fn from_row(a: &crate::domain::probes::AuditRow) -> AuditJson {
+        AuditJson {
+            namespace: a.namespace.to_string(),
+            pod: a.pod.to_string(),
+            container: a.container.to_string(),
+            kind: a.kind,
+            port: a.port,
+            path: a.path.to_string(),
+            timeout_seconds: a.timeout.as_secs(),
+            period_seconds: a.period.as_secs(),
+            failure_threshold: a.failure_threshold,
+            p50_ms: a.stats.p50.map(ms),
+            p99_ms: a.stats.p99.map(ms),
+            level: a.level,
+            finding: a.finding.as_deref().map(str::to_string),
+            unmeasured: a.unmeasured.as_deref().map(str::to_string),
+            events: a.events.iter().map(|e| e.to_string()).collect(),
+        }
     }
 }
 
@@ -231,13 +311,26 @@ impl CheckData for ProbesCheck {
         let conds = rules::probes::evaluate(&self.snap, rules_cfg, needed);
         let rows: Vec<ProbeJson> = self.snap.rows.iter().map(ProbeJson::from_row).collect();
         let failing = rows.iter().filter(|r| !r.ok).count();
+        let mut json = vec![(
+            "probes",
+            serde_json::to_value(&rows).unwrap_or(serde_json::Value::Null),
+        )];
+        let mut lines = text(&self.snap, self.attempts);
+        if let Some(audit) = &self.snap.audit {
+            let rows: Vec<AuditJson> = audit.rows.iter().map(AuditJson::from_row).collect();
+            json.push((
+                "probe_audit",
+                serde_json::json!({
+                    "rows": rows,
+                    "error": audit.error.as_deref(),
+                }),
+            ));
+            lines.extend(audit_text(audit));
+        }
         CheckSection {
             checks: rules::one_shot(&conds),
-            json: vec![(
-                "probes",
-                serde_json::to_value(&rows).unwrap_or(serde_json::Value::Null),
-            )],
-            text: text(&self.snap, self.attempts),
+            json,
+            text: lines,
             perfdata: vec![
                 format!("probes={}", rows.len()),
                 format!("probes_failing={failing}"),
@@ -292,6 +385,44 @@ fn text(snap: &ProbesSnapshot, attempts: u32) -> Vec<String> {
             r.verdict.level.label(),
             phases.join(", ")
         ));
+    }
+    out
+}
+
+fn audit_text(audit: &crate::domain::probes::AuditSnapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(e) = &audit.error {
+        out.push(format!("probe audit: {e}"));
+    }
+    let findings = audit.rows.iter().filter(|a| a.finding.is_some()).count();
+    out.push(format!(
+        "probe audit: {} HTTP probes of pods, {findings} with a timeout below the endpoint's p99",
+        audit.rows.len()
+    ));
+    for a in &audit.rows {
+        let what = match (&a.finding, &a.unmeasured, a.stats.p99) {
+            (Some(f), _, _) => f.to_string(),
+            (None, Some(u), _) => u.to_string(),
+            (None, None, Some(p)) => format!("p99 {} within the timeout", short_latency(p)),
+            (None, None, None) => "not measured".into(),
+        };
+        let not_running = a
+            .unmeasured
+            .as_deref()
+            .is_some_and(|u| u.contains("not running"));
+        if a.finding.is_some() || (a.stats.p99.is_none() && !not_running) {
+            out.push(format!(
+                "probe audit {}/{} {} {}: {} (timeoutSeconds {}, periodSeconds {}, failureThreshold {})",
+                a.namespace,
+                a.pod,
+                a.container,
+                a.kind,
+                what,
+                a.timeout.as_secs(),
+                a.period.as_secs(),
+                a.failure_threshold
+            ));
+        }
     }
     out
 }
