@@ -8,8 +8,10 @@
 //! file implementing [`Pane`] and its arm in [`registry`] (replacing a placeholder).
 
 pub mod alerts;
+pub mod certs;
 pub mod placeholder;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod sockets;
 
@@ -43,7 +45,8 @@ pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
                 PaneKind::Alerts => Box::new(AlertsPane::new()),
                 PaneKind::Pods => Box::new(pods::PodsPane::new(settings, started)),
                 PaneKind::Pvcs => Box::new(pvcs::PvcsPane::new(settings, started)),
-                PaneKind::Certs | PaneKind::Probes => Box::new(placeholder::PlaceholderPane(kind)),
+                PaneKind::Certs => Box::new(certs::CertsPane::new(settings, started)),
+                PaneKind::Probes => Box::new(probes::ProbesPane::new(settings, started)),
             }
         })
         .collect()
