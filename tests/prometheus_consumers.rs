@@ -273,3 +273,30 @@ fn probe_metrics_pass_promtool() {
     }
     promtool_accepts(&promtool, &metrics);
 }
+
+/// `check --demo --only certs`: `ondeck_cert_not_after_seconds` and `ondeck_cert_seconds_left`
+/// (promtool's lint refuses `_days_` in a name),
+/// one series per certificate, accepted by promtool.
+#[test]
+fn certificate_metrics_pass_promtool() {
+    let Some(promtool) = tool(&["promtool"]) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    let metrics = check_prometheus(&["--demo", "--only", "certs"], home.path());
+    let days: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("ondeck_cert_seconds_left{"))
+        .collect();
+    assert!(days.len() >= 8, "{metrics}");
+    assert!(
+        days.iter()
+            .any(|l| l.contains("location=\"web/frontend-tls\"") && l.contains("} -")),
+        "the expired Secret has negative days: {metrics}"
+    );
+    assert!(
+        metrics.contains("ondeck_cert_not_after_seconds{source=\"endpoint\""),
+        "{metrics}"
+    );
+    promtool_accepts(&promtool, &metrics);
+}

@@ -357,16 +357,13 @@ fn placeholder_panes_say_when_they_arrive() {
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
     );
-    for c in "certs".chars() {
+    for c in "probes".chars() {
         key(&mut m, KeyCode::Char(c));
     }
     key(&mut m, KeyCode::Enter);
-    assert_eq!(m.focused, PaneKind::Certs);
+    assert_eq!(m.focused, PaneKind::Probes);
     let text = buffer_text(&render(&m, &dark(), 80, 24));
-    assert!(
-        text.contains("arrives with the certificate sources"),
-        "{text}"
-    );
+    assert!(text.contains("arrives with the HTTP/TLS probes"), "{text}");
 }
 
 #[test]

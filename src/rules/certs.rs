@@ -184,7 +184,7 @@ pub fn assess(row: &CertRow, rules: &CertRules, now: Timestamp) -> Assessment {
         level = level.max(Level::Warning);
         reasons.push((Level::Warning, format!("renewal failing: {msg}")));
     }
-    reasons.sort_by(|a, b| b.0.cmp(&a.0));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
     Assessment {
         level: Some(level),
         loudest,
@@ -206,9 +206,7 @@ fn cond(
     rule: &str,
     level: Level,
     breached: bool,
-    value: f64,
-    threshold: f64,
-    op: Comparison,
+    (value, threshold, op): (f64, f64, Comparison),
     message: String,
     shown: Shown,
 ) -> Condition {
@@ -258,9 +256,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_unknown",
                 Level::Warning,
                 true,
-                1.0,
-                0.0,
-                Comparison::Above,
+                (1.0, 0.0, Comparison::Above),
                 message,
                 Shown::Text("unknown".into()),
             ));
@@ -284,9 +280,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_expiry",
                 Level::Critical,
                 days < rules.critical_days || left <= 86_400,
-                days,
-                rules.critical_days,
-                Comparison::Below,
+                (days, rules.critical_days, Comparison::Below),
                 warn_msg.clone(),
                 shown.clone(),
             ));
@@ -295,9 +289,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_expiry",
                 Level::Warning,
                 days < rules.warning_days,
-                days,
-                rules.warning_days,
-                Comparison::Below,
+                (days, rules.warning_days, Comparison::Below),
                 warn_msg,
                 shown,
             ));
@@ -308,9 +300,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_not_yet_valid",
                 Level::Critical,
                 true,
-                1.0,
-                0.0,
-                Comparison::Above,
+                (1.0, 0.0, Comparison::Above),
                 message.clone(),
                 Shown::Text("not yet valid".into()),
             ));
@@ -323,9 +313,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_name_mismatch",
                 rules.hostname_mismatch,
                 mismatch,
-                f64::from(u8::from(mismatch)),
-                0.0,
-                Comparison::Above,
+                (f64::from(u8::from(mismatch)), 0.0, Comparison::Above),
                 message.clone(),
                 Shown::Text(if mismatch { "mismatch" } else { "matches" }.into()),
             ));
@@ -345,9 +333,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_untrusted",
                 level,
                 bad,
-                f64::from(u8::from(bad)),
-                0.0,
-                Comparison::Above,
+                (f64::from(u8::from(bad)), 0.0, Comparison::Above),
                 if bad { v.words() } else { message.clone() },
                 Shown::Text(v.code().into()),
             ));
@@ -358,9 +344,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 "cert_renewal_failing",
                 Level::Warning,
                 true,
-                1.0,
-                0.0,
-                Comparison::Above,
+                (1.0, 0.0, Comparison::Above),
                 format!("renewal failing: {msg}"),
                 Shown::Text("renewal failing".into()),
             ));
