@@ -351,19 +351,23 @@ fn hostile_process_name_never_reaches_the_screen() {
 }
 
 #[test]
-fn placeholder_panes_say_when_they_arrive() {
-    let (mut m, _) = incident_model(Settings::default());
-    update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
-    );
-    for c in "probes".chars() {
-        key(&mut m, KeyCode::Char(c));
+fn every_pane_has_its_source_now_no_placeholder_left() {
+    // Certificates and probes were placeholders ("arrives with ...") until their sources were
+    // registered; `:certs` and `:probes` now open the real panes.
+    for (name, kind) in [("certs", PaneKind::Certs), ("probes", PaneKind::Probes)] {
+        let (mut m, _) = incident_model(Settings::default());
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
+        );
+        for c in name.chars() {
+            key(&mut m, KeyCode::Char(c));
+        }
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.focused, kind);
+        let text = buffer_text(&render(&m, &dark(), 80, 24));
+        assert!(!text.contains("arrives with"), "{name}: {text}");
     }
-    key(&mut m, KeyCode::Enter);
-    assert_eq!(m.focused, PaneKind::Probes);
-    let text = buffer_text(&render(&m, &dark(), 80, 24));
-    assert!(text.contains("arrives with the HTTP/TLS probes"), "{text}");
 }
 
 #[test]
