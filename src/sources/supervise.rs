@@ -130,7 +130,7 @@ mod tests {
             .expect("reported before the deadline")
             .expect("an update");
         assert_eq!(u.source, SourceId::Sockets);
-        let err = u.result.err().expect("an error");
+        let err = u.result.expect_err("an error");
         let text = err.to_string();
         assert!(text.contains("sockets source stopped"), "{text}");
         assert!(text.contains("index out of bounds"), "{text}");

@@ -84,6 +84,9 @@ pub struct PodsPane {
     /// Bumped with every snapshot (and reset): the table's cached filter and sort keys are
     /// valid while it stays the same.
     version: u64,
+    /// The snapshot's counts per level, counted once per snapshot (the title and the header
+    /// meter draw them every frame).
+    counts: crate::domain::pods::PodCounts,
 }
 
 impl PodsPane {
@@ -98,6 +101,7 @@ impl PodsPane {
                 },
             ),
             version: 0,
+            counts: Default::default(),
         }
     }
 
@@ -130,6 +134,7 @@ impl Pane for PodsPane {
         let applied = self.feed.apply_kube(u, Payload::downcast);
         if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
             self.version += 1;
+            self.counts = self.feed.data().map(|s| s.counts()).unwrap_or_default();
         }
         match applied {
             KubeApplied::Data => self
@@ -153,6 +158,7 @@ impl Pane for PodsPane {
     fn retargeted(&mut self, now: Instant) {
         self.feed.retarget(now);
         self.version += 1;
+        self.counts = Default::default();
         self.rebuild();
     }
 
@@ -381,7 +387,7 @@ fn render(
     let freshness = pane.fresh(model.now);
     let snap = pane.feed.data();
     let extra = snap.map(|s| {
-        let c = s.counts();
+        let c = pane.counts;
         let lat = s
             .api
             .last_latency
@@ -595,7 +601,7 @@ fn header_meters(
                 };
                 spans.push(Span::styled(format!("client cert {days}d "), style));
             }
-            let c = s.counts();
+            let c = pane.counts;
             spans.push(crate::ui::header::segment_break());
             spans.push(Span::styled(" Pods ", t.accent));
             spans.push(Span::styled(
