@@ -127,8 +127,8 @@ pub async fn run_once(
     let owned = settings.clone();
     let states = futures::stream::iter(
         probes
-            .to_vec()
-            .into_iter()
+            .iter()
+            .cloned()
             .map(move |cfg| run_probe(cfg, owned.clone(), attempts)),
     )
     .buffered(64)

@@ -80,15 +80,14 @@ async fn collector(
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
-            got = arx.recv() => match got {
-                Some((idx, started, a)) => {
-                    if let Some(st) = states.get_mut(idx) {
-                        st.record(a, started);
-                        dirty = true;
-                    }
+            got = arx.recv() => {
+                if let Some((idx, started, a)) = got
+                    && let Some(st) = states.get_mut(idx)
+                {
+                    st.record(a, started);
+                    dirty = true;
                 }
-                None => {}
-            },
+            }
             changed = recv_more(&mut opts.more) => {
                 if let Some(list) = changed {
                     let before = states.len();
