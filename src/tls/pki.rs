@@ -172,6 +172,15 @@ pub async fn serve(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    serve_answering(chain, key, "200 OK").await
+}
+
+/// [`serve`], answering every request with `status` (`"401 Unauthorized"`).
+pub async fn serve_answering(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    status: &'static str,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -193,7 +202,7 @@ pub async fn serve(
                     let _ = tls.read(&mut buf).await.ok()?;
                     let body = "ok\n";
                     let resp = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
                     );
                     tls.write_all(resp.as_bytes()).await.ok()?;
