@@ -11,6 +11,7 @@ use super::preflight::PvcPreflight;
 use super::target::KubeTarget;
 use super::verify::{self, ArchiveSummary};
 use super::{ActionError, PvcRef, Result, sanitize};
+use futures::FutureExt;
 use kube::api::AttachedProcess;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -26,6 +27,8 @@ pub const FAILED_FILE: &str = "failed.json";
 const PARTIAL_FILE: &str = "data.tar.gz.partial";
 const CHUNK: usize = 256 * 1024;
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+/// How long stdout is still read after the exec stream ended without an exit status.
+const BROKEN_DRAIN: Duration = Duration::from_millis(500);
 /// How long the exit status may take after stdout ended.
 const STATUS_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -717,7 +720,11 @@ async fn stream_archive(
     let mut proc = exec
         .exec(ns, &src.pod, src.container.as_deref(), cmd, false)
         .await?;
-    let status = proc.take_status();
+    // The exec's end: `Some(status)` from the server, or `None` when the websocket ended
+    // without one. A broken connection (reset, no close frame) leaves stdout open, so the
+    // read loop watches this too and notices the break at once, not at the no-progress timeout.
+    let mut status = proc.take_status().map(|s| s.boxed());
+    let mut ended: Option<Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>> = None;
     let stderr = drain_stderr(&mut proc);
     let mut stdout = proc
         .stdout()
@@ -738,15 +745,30 @@ async fn stream_archive(
     let mut last_report = started;
     let write_err = |e| ActionError::io(format!("write {}", partial.display()), e);
     loop {
+        // After the stream ended without a status, only what is already buffered is read.
+        let broken = matches!(ended, Some(None));
+        let wait = if broken {
+            BROKEN_DRAIN
+        } else {
+            opts.no_progress_timeout
+        };
         let n = tokio::select! {
-            r = tokio::time::timeout(opts.no_progress_timeout, stdout.read(&mut buf)) => match r {
+            r = tokio::time::timeout(wait, stdout.read(&mut buf)) => match r {
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) => return Err(ActionError::Backup(format!("reading the exec stream: {e}"))),
+                Err(_) if broken => return Err(ActionError::Backup(format!(
+                    "the exec stream from pod {} broke after {bytes} bytes (closed without an exit status)",
+                    src.pod
+                ))),
                 Err(_) => return Err(ActionError::Backup(format!(
                     "no data for {}s from pod {} (no-progress timeout)",
                     opts.no_progress_timeout.as_secs(), src.pod
                 ))),
             },
+            s = async { match status.as_mut() { Some(f) => f.await, None => std::future::pending().await } }, if ended.is_none() && status.is_some() => {
+                ended = Some(s);
+                continue;
+            }
             _ = cancel.cancelled() => {
                 proc.abort();
                 return Err(ActionError::Cancelled(format!("during the backup after {bytes} bytes")));
@@ -775,6 +797,10 @@ async fn stream_archive(
         }
     }
     drop(stdout);
+    let status = match ended {
+        Some(s) => Some(futures::future::ready(s).boxed()),
+        None => status,
+    };
     exit_status(status, stderr, "tar", &src.pod).await?;
     out.flush().await.map_err(write_err)?;
     let file = out.into_inner();

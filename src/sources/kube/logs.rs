@@ -98,6 +98,17 @@ pub fn has_previous(pod: &Pod, container: &str) -> bool {
         })
 }
 
+/// Bytes read beyond `limitBytes` at most (the server cuts at a line end after it).
+const LOG_SLACK_BYTES: u64 = 64 * 1024;
+
+/// A log's bytes as text: invalid UTF-8 is replaced (U+FFFD), never an error.
+pub fn decode_log(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
 /// Fetches a log tail with the target's request deadline.
 pub async fn fetch_logs(
     target: &KubeTarget,
@@ -123,7 +134,20 @@ pub async fn fetch_logs(
         server: &target.cluster_url,
         user: target.user.as_deref(),
     };
-    let text = tokio::time::timeout(target.request_timeout, api.logs(&pod.name, &lp))
+    // Read as bytes, not as a `String`: a container may write anything, and one invalid UTF-8
+    // byte must not fail the whole view (it is shown as U+FFFD). Bounded client-side too.
+    let cap = u64::try_from(limits.limit_bytes)
+        .unwrap_or(0)
+        .saturating_add(LOG_SLACK_BYTES);
+    let fetch = async {
+        let stream = api.log_stream(&pod.name, &lp).await?;
+        let mut buf = Vec::new();
+        futures::AsyncReadExt::read_to_end(&mut futures::AsyncReadExt::take(stream, cap), &mut buf)
+            .await
+            .map_err(::kube::Error::ReadEvents)?;
+        Ok::<_, ::kube::Error>(buf)
+    };
+    let bytes = tokio::time::timeout(target.request_timeout, fetch)
         .await
         .map_err(|_| errors::deadline(&op, target.request_timeout))?
         .map_err(|e| match &e {
@@ -133,7 +157,8 @@ pub async fn fetch_logs(
             )),
             _ => errors::classify(&e, &op),
         })?;
-    let truncated = i64::try_from(text.len()).unwrap_or(i64::MAX) >= limits.limit_bytes;
+    let truncated = i64::try_from(bytes.len()).unwrap_or(i64::MAX) >= limits.limit_bytes;
+    let text = decode_log(bytes);
     Ok(LogTail {
         pod: pod.clone(),
         container: container.to_string(),
@@ -176,4 +201,20 @@ pub fn plan(pod: &CompactPod, want_previous: bool) -> Option<(String, bool)> {
     let container = default_container(&pod)?;
     let previous = want_previous && has_previous(&pod, &container);
     Some((container, previous))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_in_a_log_is_shown_lossily() {
+        let bytes = b"started\n\xff\xfe half \xe2\x82 cut\nok \xe2\x82\xac\n".to_vec();
+        let text = decode_log(bytes);
+        assert_eq!(
+            text,
+            "started\n\u{fffd}\u{fffd} half \u{fffd} cut\nok \u{20ac}\n"
+        );
+        assert_eq!(decode_log(b"plain\n".to_vec()), "plain\n");
+    }
 }

@@ -413,6 +413,7 @@ async fn watch_pods(
                         watcher::Event::InitDone => {
                             store.replace_all(relist.take().unwrap_or_default());
                             interner.purge();
+                            super::release_freed_memory();
                         }
                         watcher::Event::Apply(p) => {
                             store.apply(CompactPod::from_pod(&p, &mut interner));
@@ -743,6 +744,7 @@ async fn build_snapshots(
     // When the last full snapshot went out, and the health it said; `None` after an error
     // (the next good data goes out whole).
     let mut last_full: Option<(Instant, HealthKey)> = None;
+    let mut trim_after_send = false;
     // A server that never answered: its silence (and the feed's wait) counts from here.
     let (started, started_wall) = (Instant::now(), Timestamp::now());
     loop {
@@ -815,6 +817,9 @@ async fn build_snapshots(
                 }
             };
             if full {
+                if last_full.is_none() {
+                    trim_after_send = true;
+                }
                 last_full = Some((at, health));
                 Ok(Payload::new(PodsSnapshot {
                     context: target.context.clone(),
@@ -842,6 +847,10 @@ async fn build_snapshots(
         };
         if tx.send(update).await.is_err() {
             return;
+        }
+        if std::mem::take(&mut trim_after_send) {
+            // The first evaluation of every pod (or of a relist) is done: its garbage goes.
+            super::release_freed_memory();
         }
     }
 }

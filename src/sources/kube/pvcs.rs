@@ -623,6 +623,9 @@ async fn watch_kind<K>(
             match item {
                 Ok(ev) => {
                     writer.apply_watcher_event(&ev);
+                    if matches!(ev, watcher::Event::InitDone) {
+                        super::release_freed_memory();
+                    }
                     let now = Timestamp::now();
                     let caught_up =
                         !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
