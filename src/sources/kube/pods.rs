@@ -303,6 +303,8 @@ fn pods_api(target: &KubeTarget, client: ::kube::Client) -> Api<Pod> {
 /// Starts the pod watch, the events watch, the API probe and the snapshot builder for
 /// `target`. Snapshots go to `tx` as `SourceId::Pods` updates.
 pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -> PodsSource {
+    // A panic in any of these tasks becomes this source's error in its pane (supervise).
+    let sup_tx = tx.clone();
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (state_tx, state_rx) = watch::channel(WatchState::default());
     let store = PodStore {
@@ -317,37 +319,45 @@ pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -
     let backoff = Backoff::new(k.backoff_initial.0, k.backoff_max.0);
 
     let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(watch_pods(
-        target.clone(),
-        store.clone(),
-        changed_tx,
-        state_tx,
-        backoff.clone(),
-    )));
-    tasks.push(tokio::spawn(events::watch_events(
-        target.clone(),
-        events_tx,
-        backoff,
-    )));
+    tasks.push(crate::sources::supervise::spawn(
+        SourceId::Pods,
+        sup_tx.clone(),
+        watch_pods(
+            target.clone(),
+            store.clone(),
+            changed_tx,
+            state_tx,
+            backoff.clone(),
+        ),
+    ));
+    tasks.push(crate::sources::supervise::spawn(
+        SourceId::Pods,
+        sup_tx.clone(),
+        events::watch_events(target.clone(), events_tx, backoff),
+    ));
     // The liveness check: a cheap request every refresh interval, so that a silent server
     // (stopped, or a connection that answers nothing) is noticed within three intervals even
     // when no pod changes.
     let probe_every = cfg.refresh.0.max(MIN_PROBE_EVERY);
-    tasks.push(tokio::spawn(probe_api(
-        target.clone(),
-        probe_tx,
-        probe_every,
-    )));
-    tasks.push(tokio::spawn(build_snapshots(
-        target.clone(),
-        store.clone(),
-        state_rx,
-        probe_rx,
-        events_rx.clone(),
-        cfg.rules.pods.clone(),
-        cfg.refresh.0.max(Duration::from_millis(250)),
-        tx,
-    )));
+    tasks.push(crate::sources::supervise::spawn(
+        SourceId::Pods,
+        sup_tx.clone(),
+        probe_api(target.clone(), probe_tx, probe_every),
+    ));
+    tasks.push(crate::sources::supervise::spawn(
+        SourceId::Pods,
+        sup_tx.clone(),
+        build_snapshots(
+            target.clone(),
+            store.clone(),
+            state_rx,
+            probe_rx,
+            events_rx.clone(),
+            cfg.rules.pods.clone(),
+            cfg.refresh.0.max(Duration::from_millis(250)),
+            tx,
+        ),
+    ));
     PodsSource {
         store,
         target,

@@ -517,6 +517,8 @@ pub fn spawn(
     cfg: &Config,
     tx: mpsc::Sender<SourceUpdate>,
 ) -> PvcsSource {
+    // A panic in any of these tasks becomes this source's error in its pane (supervise).
+    let sup_tx = tx.clone();
     let k = &cfg.kubernetes;
     let backoff = Backoff::new(k.backoff_initial.0, k.backoff_max.0);
     let (pvc_reader, pvc_writer) = reflector::store::<PersistentVolumeClaim>();
@@ -532,60 +534,80 @@ pub fn spawn(
         NamespaceScope::One(ns) => Api::namespaced(target.watch_client.clone(), ns),
     };
     let tasks = vec![
-        tokio::spawn(watch_kind(
-            pvc_api,
-            "persistentvolumeclaims",
-            false,
-            target.clone(),
-            pvc_writer,
-            pvc_tx,
-            backoff.clone(),
-            strip_pvc,
-        )),
-        tokio::spawn(watch_kind(
-            Api::<PersistentVolume>::all(target.watch_client.clone()),
-            "persistentvolumes",
-            true,
-            target.clone(),
-            pv_writer,
-            pv_tx,
-            backoff.clone(),
-            strip_pv,
-        )),
-        tokio::spawn(watch_kind(
-            Api::<StorageClass>::all(target.watch_client.clone()),
-            "storageclasses",
-            true,
-            target.clone(),
-            sc_writer,
-            sc_tx,
-            backoff,
-            strip_storage_class,
-        )),
-        tokio::spawn(poll_usage_loop(
-            target.clone(),
-            pods.clone(),
-            usage_tx,
-            cfg.refresh.0.max(MIN_USAGE_INTERVAL),
-        )),
-        tokio::spawn(build_snapshots(
-            target,
-            Stores {
-                pvcs: pvc_reader,
-                pvs: pv_reader,
-                scs: sc_reader,
-                pods,
-            },
-            States {
-                pvc: pvc_rx,
-                pv: pv_rx,
-                sc: sc_rx,
-                usage: usage_rx,
-            },
-            cfg.rules.pvcs.clone(),
-            cfg.refresh.0.max(Duration::from_millis(250)),
-            tx,
-        )),
+        crate::sources::supervise::spawn(
+            SourceId::Pvcs,
+            sup_tx.clone(),
+            watch_kind(
+                pvc_api,
+                "persistentvolumeclaims",
+                false,
+                target.clone(),
+                pvc_writer,
+                pvc_tx,
+                backoff.clone(),
+                strip_pvc,
+            ),
+        ),
+        crate::sources::supervise::spawn(
+            SourceId::Pvcs,
+            sup_tx.clone(),
+            watch_kind(
+                Api::<PersistentVolume>::all(target.watch_client.clone()),
+                "persistentvolumes",
+                true,
+                target.clone(),
+                pv_writer,
+                pv_tx,
+                backoff.clone(),
+                strip_pv,
+            ),
+        ),
+        crate::sources::supervise::spawn(
+            SourceId::Pvcs,
+            sup_tx.clone(),
+            watch_kind(
+                Api::<StorageClass>::all(target.watch_client.clone()),
+                "storageclasses",
+                true,
+                target.clone(),
+                sc_writer,
+                sc_tx,
+                backoff,
+                strip_storage_class,
+            ),
+        ),
+        crate::sources::supervise::spawn(
+            SourceId::Pvcs,
+            sup_tx.clone(),
+            poll_usage_loop(
+                target.clone(),
+                pods.clone(),
+                usage_tx,
+                cfg.refresh.0.max(MIN_USAGE_INTERVAL),
+            ),
+        ),
+        crate::sources::supervise::spawn(
+            SourceId::Pvcs,
+            sup_tx.clone(),
+            build_snapshots(
+                target,
+                Stores {
+                    pvcs: pvc_reader,
+                    pvs: pv_reader,
+                    scs: sc_reader,
+                    pods,
+                },
+                States {
+                    pvc: pvc_rx,
+                    pv: pv_rx,
+                    sc: sc_rx,
+                    usage: usage_rx,
+                },
+                cfg.rules.pvcs.clone(),
+                cfg.refresh.0.max(Duration::from_millis(250)),
+                tx,
+            ),
+        ),
     ];
     PvcsSource { tasks }
 }
