@@ -541,6 +541,25 @@ fn display(r: &PodReason) -> (Cow<'static, str>, Shown) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn api_timestamps_in_the_future_are_said_so_and_absurd_ones_never_overflow() {
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
+        assert_eq!(
+            super::since_text(now, now - SignedDuration::from_secs(180)),
+            "3m"
+        );
+        // Within ordinary clock skew: shown as an age (0s).
+        assert_eq!(
+            super::since_text(now, now + SignedDuration::from_secs(30)),
+            "0s"
+        );
+        let t = super::since_text(now, now + SignedDuration::from_secs(3 * 3600));
+        assert!(t.contains("in the future") && t.starts_with('?'), "{t}");
+        // The extremes of the timestamp range: no panic.
+        let _ = super::since_text(Timestamp::MAX, Timestamp::MIN);
+        let _ = super::since_text(Timestamp::MIN, Timestamp::MAX);
+    }
+
     use super::*;
 
     fn reason(rule: PodRule, text: &str, ago: i64, threshold: f64) -> (PodReason, Timestamp) {

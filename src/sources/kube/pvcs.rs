@@ -58,8 +58,6 @@ pub const MIN_USAGE_INTERVAL: Duration = Duration::from_secs(10);
 /// How long the first snapshot waits for the pod store before it goes out without knowing who
 /// mounts what (pods forbidden or very slow): no UNUSED/IN USE markers then, rather than lies.
 pub const POD_WAIT: Duration = Duration::from_secs(10);
-/// Why used space is unknown while the pods are.
-pub const PODS_UNKNOWN: &str = "pods not listed (who mounts it is unknown)";
 /// Node stats requests in flight at once.
 const USAGE_CONCURRENCY: usize = 8;
 

@@ -565,18 +565,18 @@ fn header_meters(
             return Some(spans);
         }
         (Some(s), err) => {
-            // The context and the scope it covers (`all namespaces` / `ns payments`).
-            let context = Line::raw(format!(
-                "{} {} ",
-                sanitize(&s.context),
-                crate::ui::header::scope_words(&s.scope)
-            ));
+            let context = Line::raw(format!("{} ", sanitize(&s.context)));
             let context = if compact {
                 table::cut_line(context, 24, table::Cut::Middle, ctx.sym.ellipsis)
             } else {
                 context
             };
             spans.extend(context.spans);
+            // The scope it covers: `all namespaces` / `ns payments`.
+            spans.push(Span::raw(format!(
+                "{} ",
+                crate::ui::header::scope_words(&s.scope, compact, ctx.sym.ellipsis)
+            )));
             match (err, s.api.last_latency) {
                 (Some(_), _) => spans.push(Span::styled("API DOWN ", t.critical)),
                 (None, Some(l)) => {
