@@ -112,7 +112,12 @@ fn since_text(now: Timestamp, since: Timestamp) -> String {
             short_duration(d.unsigned_abs())
         );
     }
-    short_duration(d.unsigned_abs())
+    // Slightly ahead (ordinary skew): no time has passed yet.
+    short_duration(if d.is_negative() {
+        std::time::Duration::ZERO
+    } else {
+        d.unsigned_abs()
+    })
 }
 
 fn secs(d: SignedDuration) -> f64 {
