@@ -160,6 +160,51 @@ fn bench_pods(c: &mut Criterion) {
             let _ = term.draw(|f| ui::view(&m, &theme, f));
         })
     });
+    // The same keystroke with the 20k pods' alerts kept (grouped in the alert book, folded
+    // once per change): a keystroke changes no alert, so it costs no fold or sort of them.
+    let mut m = {
+        let settings = Settings {
+            grid: vec![vec![PaneKind::Pods]],
+            ..Settings::default()
+        };
+        let t0 = Instant::now();
+        let mut m = Model::new(settings, t0, pods_wall());
+        m.focused = PaneKind::Pods;
+        update(&mut m, Msg::Resize(200, 60));
+        update(
+            &mut m,
+            Msg::Source(pods_update(pods_big_snapshot(20_000), 1, t0, pods_wall())),
+        );
+        m
+    };
+    key(&mut m, KeyCode::Char('/'));
+    key(&mut m, KeyCode::Char('1'));
+    c.bench_function(
+        "pods filter keystroke update+render 20k rows with their alerts",
+        |b| {
+            b.iter(|| {
+                key(&mut m, KeyCode::Char('0'));
+                let _ = term.draw(|f| ui::view(&m, &theme, f));
+                key(&mut m, KeyCode::Backspace);
+                let _ = term.draw(|f| ui::view(&m, &theme, f));
+            })
+        },
+    );
+    // An idle tick: the clock moves, nothing changed; one frame.
+    let mut now = Instant::now();
+    c.bench_function("idle tick + frame 20k pods with their alerts", |b| {
+        b.iter(|| {
+            now += std::time::Duration::from_secs(1);
+            update(
+                &mut m,
+                Msg::Tick {
+                    now,
+                    wall: pods_wall(),
+                },
+            );
+            let _ = term.draw(|f| ui::view(&m, &theme, f));
+        })
+    });
     let mut m = model();
     c.bench_function("pods sort change update+render 20k rows", |b| {
         b.iter(|| {

@@ -176,7 +176,13 @@ pub struct Config {
     pub sockets: SocketsConfig,
     pub kubernetes: KubernetesConfig,
     pub backup: BackupConfig,
+    /// `[certs]`: what the certificates source watches (`sources::certs::CertsConfig`).
+    pub certs: crate::sources::certs::CertsConfig,
     pub rules: RulesConfig,
+    /// `[probing]`: settings shared by the HTTP probes and the Kubernetes probe audit.
+    pub probing: crate::sources::probes::config::ProbeSettings,
+    /// `[[probes]]`: the HTTP(S) endpoints to probe (see `sources::probes::config`).
+    pub probes: Vec<crate::sources::probes::config::ProbeConfig>,
 }
 
 impl Default for Config {
@@ -191,7 +197,10 @@ impl Default for Config {
             sockets: SocketsConfig::default(),
             kubernetes: KubernetesConfig::default(),
             backup: BackupConfig::default(),
+            certs: Default::default(),
             rules: RulesConfig::default(),
+            probing: Default::default(),
+            probes: Vec::new(),
         }
     }
 }
@@ -726,6 +735,16 @@ impl Config {
                     )));
                 }
             }
+        }
+        crate::sources::probes::config::validate(&self.probes, &self.probing)
+            .map_err(|msg| Bad::at(&["probes"], msg))?;
+        if self.rules.probes.failures_before_critical == 0
+            || self.rules.probes.failures_before_critical > 100
+        {
+            return Err(Bad::at(
+                &["rules", "probes", "failures_before_critical"],
+                "rules.probes.failures_before_critical must be between 1 and 100".into(),
+            ));
         }
         let c = &self.rules.certs;
         for (key, v) in [

@@ -37,7 +37,9 @@ pub async fn run(startup: &Startup) -> anyhow::Result<()> {
             cancel: &cancel,
             refresh: &mut refresh_subscribers,
         };
-        tasks.extend(source.spawn_local(&mut ctx));
+        // A panic in a source's task becomes that source's error in its pane.
+        let task = source.spawn_local(&mut ctx);
+        tasks.extend(task.map(|t| sources::supervise::monitor(source.id(), tx.clone(), t)));
     }
     let (refresh_tx, refresh_rx) = mpsc::channel(1);
     tasks.push(tokio::spawn(fan_out_refresh(

@@ -12,6 +12,10 @@ pub struct Demo {
     sim: SimCluster,
     kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
+    /// The local endpoints the demo's HTTP probes watch (stopped when the demo stops).
+    _probe_endpoints: crate::sources::probes::demo::Endpoints,
+    /// Local TLS endpoints for the certificates pane, one per verdict (stopped on drop).
+    _certs: crate::sources::certs::demo::DemoEndpoints,
 }
 
 impl Demo {
@@ -26,6 +30,8 @@ impl Demo {
         };
         let sim = SimCluster::start(SimOptions {
             scenario: source,
+            // The demo kubeconfig's client certificate expires in a few days (certificates pane).
+            client_cert_days: Some(3),
             ..SimOptions::default()
         })
         .await
@@ -36,10 +42,16 @@ impl Demo {
         let kubeconfig = dir.path().join("kubeconfig");
         sim.write_kubeconfig(&kubeconfig)?;
         tracing::info!(url = %sim.url(), scenario, "demo: simulated cluster started");
+        let probe_endpoints = crate::sources::probes::demo::start_for_demo()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the demo's probe endpoints: {e}"))?;
+        let certs = crate::sources::certs::demo::DemoEndpoints::start().await?;
         Ok(Demo {
             sim,
             kubeconfig,
             _dir: dir,
+            _probe_endpoints: probe_endpoints,
+            _certs: certs,
         })
     }
 

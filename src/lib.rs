@@ -17,5 +17,6 @@ pub mod sanitize;
 pub mod sim;
 pub mod sources;
 pub mod startup;
+pub mod tls;
 pub mod tui;
 pub mod ui;

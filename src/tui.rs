@@ -91,10 +91,55 @@ pub fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // A panic in another task (a source, the executor, a hook) is contained where it
+            // is caught and reported in its pane: the console stays in the TUI, the panic
+            // goes to the log (printing it would scribble over the screen).
+            if is_active() && !on_ui_task() && std::thread::current().name() != Some("main") {
+                tracing::error!(panic = %info, "a task panicked (contained)");
+                return;
+            }
             restore();
             previous(info);
         }));
     });
+}
+
+thread_local! {
+    /// Set while this thread polls the UI task ([`UiTask`]).
+    static UI_POLLING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is polling the UI task: only a panic there (or on the main
+/// thread) takes the terminal down (restore, then the message).
+pub fn on_ui_task() -> bool {
+    UI_POLLING.with(|c| c.get())
+}
+
+/// The UI task's future, marked so the panic hook can tell its panics from other tasks'.
+pub struct UiTask<F>(pub std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> UiTask<F> {
+    pub fn new(fut: F) -> UiTask<F> {
+        UiTask(Box::pin(fut))
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for UiTask<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        struct Reset(bool);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                UI_POLLING.with(|c| c.set(self.0));
+            }
+        }
+        let _reset = Reset(UI_POLLING.with(|c| c.replace(true)));
+        self.0.as_mut().poll(cx)
+    }
 }
 
 /// The console draws on stdout: it must be a terminal.

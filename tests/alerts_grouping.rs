@@ -158,7 +158,15 @@ fn a_storm_of_1000_oom_killed_pods_is_one_row_one_bell_one_hook_run() {
     assert!(row.contains("✖ CRITICAL"), "{text}");
     assert!(row.contains("x1,000 in 12"), "{text}");
     assert!(row.contains("OOMKilled 30m ago"), "{text}");
-    assert!(row.contains("oldest"), "{text}");
+    assert!(row.contains("oldest 0s"), "the oldest member's age: {text}");
+    // With room, it says "oldest".
+    let wide = buffer_text(&render(&m, &Theme::builtin_dark(false), 120, 30));
+    let row = wide
+        .lines()
+        .find(|l| l.contains("Pod OOM-killed"))
+        .unwrap_or_default();
+    assert!(row.contains("oldest 0s"), "{wide}");
+    assert!(row.contains("x1,000 in 12 namespaces"), "{wide}");
     assert!(text.contains("1,000 active, 1 group,"), "{text}");
 
     // Enter expands it to its members and folds it again.

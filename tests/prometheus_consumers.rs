@@ -253,3 +253,23 @@ fn names_that_clean_up_alike_stay_separate_series() {
     let scraped = scrape_textfile(&exporter, dir.path());
     served_every_check(&metrics, &scraped);
 }
+
+/// `check --demo --only probes --format prometheus`: the probe metrics (success, per-phase
+/// durations, status code) of the demo's endpoints, accepted by promtool.
+#[test]
+fn probe_metrics_pass_promtool() {
+    let Some(promtool) = tool(&["promtool"]) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    let metrics = check_prometheus(&["--demo", "--only", "probes"], home.path());
+    for want in [
+        "ondeck_probe_success{name=\"demo-healthy\"} 1",
+        "ondeck_probe_success{name=\"demo-refused\"} 0",
+        "ondeck_probe_status_code{name=\"demo-healthy\"} 200",
+        "ondeck_probe_duration_seconds{name=\"demo-healthy-tls\",phase=\"tls\"} ",
+    ] {
+        assert!(metrics.contains(want), "no `{want}` in:\n{metrics}");
+    }
+    promtool_accepts(&promtool, &metrics);
+}

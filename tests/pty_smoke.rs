@@ -217,7 +217,8 @@ fn sigterm_exits_and_restores_the_terminal() {
 }
 
 /// Runs only as the child of `panic_restores_the_terminal_and_shows_the_message`: enters TUI
-/// mode, forgets the guard (so only the panic hook can restore), and panics.
+/// mode, forgets the guard (so only the panic hook can restore), and panics on the UI task
+/// (a panic in another task is contained: see `a_panicking_source_keeps_the_tui_running`).
 #[test]
 fn panic_child() {
     if std::env::var_os("ONDECK_PANIC_CHILD").is_none() {
@@ -225,7 +226,46 @@ fn panic_child() {
     }
     let guard = ondeck::tui::TerminalGuard::enter(false).expect("enter TUI mode");
     std::mem::forget(guard);
-    panic!("deliberate panic for the restore test");
+    futures::executor::block_on(ondeck::tui::UiTask::new(async {
+        panic!("deliberate panic for the restore test");
+    }));
+}
+
+/// Issue 10: a source task that panics (the test-only fault `ONDECK_TEST_PANIC_SOURCE`) leaves
+/// the console in the TUI (alternate screen, keys answered) with the source's error in its
+/// pane; quitting restores the terminal as usual.
+#[test]
+fn a_panicking_source_keeps_the_tui_running() {
+    let mut s = Session::start_program(
+        24,
+        80,
+        env!("CARGO_BIN_EXE_ondeck"),
+        &[],
+        &[("ONDECK_TEST_PANIC_SOURCE", "sockets")],
+    );
+    s.wait_for("alternate screen", |sc| sc.alternate_screen());
+    s.wait_text("F10Quit");
+    s.wait_text("panicked");
+    // Whole in the pane's error strip (wrapped; words are never split).
+    s.wait_text("ONDECK_TEST_PANIC_SOURCE=sockets);");
+    s.wait_text("error (above)");
+    // Still in the TUI and answering keys.
+    s.send(b"?");
+    s.wait_text("Help - ondeck keys");
+    assert!(
+        s.parser
+            .lock()
+            .map(|p| p.screen().alternate_screen())
+            .unwrap_or(false)
+    );
+    s.send(b"\x1b");
+    s.wait_for("help closed", |sc| {
+        !sc.contents().contains("Help - ondeck keys")
+    });
+    s.send(b"q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
 }
 
 #[test]

@@ -290,7 +290,8 @@ fn spawn_sends_increasing_generations_and_stops_on_cancel() {
             assert!(matches!(&u.result, Ok(p) if p.downcast_ref::<ondeck::domain::sockets::SocketSnapshot>().is_some()));
             gens.push(u.generation);
         }
-        assert_eq!(gens, vec![1, 2, 3]);
+        // Increasing (from the process-wide counter every source shares).
+        assert!(gens.windows(2).all(|w| w[0] < w[1]), "{gens:?}");
         cancel.cancel();
         tokio::time::timeout(Duration::from_secs(10), h)
             .await

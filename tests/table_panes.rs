@@ -304,6 +304,85 @@ fn sockets_at_three_sizes() {
     }
 }
 
+// -------------------------------------------------------------------------------------- alerts
+
+#[test]
+fn alerts_at_three_sizes() {
+    let t = dark();
+    for (w, h) in [(80u16, 24u16), (100, 30), (200, 60)] {
+        let (mut m, _) = incident_model(alone(PaneKind::Alerts));
+        m.focused = PaneKind::Alerts;
+        let buf = render(&m, &t, w, h);
+        let text = buffer_text(&buf);
+        let words = header_words(&text, "SUBJECT");
+        for must in ["LEVEL", "TITLE", "SUBJECT", "VALUE", "SINCE"] {
+            assert!(
+                words.iter().any(|x| x == must),
+                "{w}x{h}: {must} in {words:?}\n{text}"
+            );
+        }
+        // LIMIT only with room beyond what the other columns' cells need (the 36-cell
+        // listener subject whole first); ACK only when something is acknowledged.
+        assert_eq!(
+            words.iter().any(|x| x == "LIMIT"),
+            w >= 200,
+            "{w}x{h}: {words:?}"
+        );
+        assert!(!words.iter().any(|x| x == "ACK"), "{w}x{h}: {words:?}");
+        // The critical listen queue: level, title, value and since whole; the subject keeps
+        // the address (its owner in parentheses goes first when narrow).
+        let (y, line) = line_with(&text, &["Listen queue full"]);
+        assert!(line.contains("✖ CRITICAL"), "{w}x{h}: {line}");
+        assert!(line.contains("listen 0.0.0.0:8080"), "{w}x{h}: {line}");
+        assert!(line.contains("92% of backlog"), "{w}x{h}: {line}");
+        assert!(line.contains("3m ago"), "{w}x{h}: {line}");
+        // From 100 columns the listener's owner shows too.
+        assert_eq!(
+            line.contains("(java, pid 4242)"),
+            w >= 100,
+            "{w}x{h}: {line}"
+        );
+        if w >= 200 {
+            assert!(line.contains(">= 90%"), "limit: {line}");
+        }
+        assert_fg(
+            &buf,
+            (col_of(line, "CRITICAL"), y),
+            t.critical,
+            "critical level",
+        );
+        // The pending CLOSE_WAIT warning: pending glyph and style, its progress readable.
+        let (y, line) = line_with(&text, &["CLOSE_WAIT sockets"]);
+        assert!(line.contains("WARNING"), "{w}x{h}: {line}");
+        assert!(line.contains("1,523 sockets"), "{w}x{h}: {line}");
+        assert!(line.contains("3m/15m"), "{w}x{h}: {line}");
+        assert_fg(
+            &buf,
+            (col_of(line, "WARNING"), y),
+            t.pending,
+            "pending level",
+        );
+        // The warning rows carry the warning colour.
+        let (y, line) = line_with(&text, &["Listen overflows"]);
+        assert_fg(
+            &buf,
+            (col_of(line, "WARNING"), y),
+            t.warning,
+            "warning level",
+        );
+        // Nothing cut to a stub: every ellipsis on a row has at least 8 cells before it.
+        for l in text
+            .lines()
+            .filter(|l| l.contains("CRITICAL") || l.contains("WARNING"))
+        {
+            if let Some(i) = l.find('…') {
+                assert!(l[..i].chars().count() > 8, "{w}x{h}: {l}");
+            }
+        }
+        insta::assert_snapshot!(format!("alerts_{w}x{h}"), text);
+    }
+}
+
 // ---------------------------------------------------------------------------------------- PVCs
 
 #[test]

@@ -110,6 +110,24 @@ fn help_overlay_80x24_and_200x60() {
     let (mut m, _) = incident_model(Settings::default());
     key(&mut m, KeyCode::Char('?'));
     assert!(matches!(m.overlay, Some(Overlay::Help)));
+    // At 80x24 nothing is lost: the first and the last key, and the mode line.
+    let text = buffer_text(&render(&m, &dark(), 80, 24));
+    for must in ["this help", "q F10 C-c", "quit", "Mode: read-write"] {
+        assert!(text.contains(must), "{must}: {text}");
+    }
+    // On a screen too short for every line, j/k scroll and the title says what is hidden.
+    let short = buffer_text(&render(&m, &dark(), 80, 12));
+    assert!(short.contains("below (j/k)"), "{short}");
+    assert!(!short.contains("q F10 C-c"), "{short}");
+    m.size = (80, 12);
+    for _ in 0..40 {
+        key(&mut m, KeyCode::Char('j'));
+    }
+    let scrolled = buffer_text(&render(&m, &dark(), 80, 12));
+    assert!(scrolled.contains("q F10 C-c"), "{scrolled}");
+    assert!(scrolled.contains("0 below"), "{scrolled}");
+    key(&mut m, KeyCode::Esc);
+    key(&mut m, KeyCode::Char('?'));
     insta::assert_snapshot!("help_80x24", buffer_text(&render(&m, &dark(), 80, 24)));
     insta::assert_snapshot!("help_200x60", buffer_text(&render(&m, &dark(), 200, 60)));
 }
@@ -469,4 +487,144 @@ fn active_filter_stays_visible_at_80_columns() {
         "{text}"
     );
     insta::assert_snapshot!(text);
+}
+
+/// `--ascii` holds for every cell of every pane (each sockets view, the PV view), every overlay
+/// and every dialog, at 80x24 and 200x60, with outside text that is not ASCII (a log line).
+#[test]
+fn ascii_mode_every_pane_overlay_and_dialog_is_ascii() {
+    use ondeck::ui::fixtures::{
+        pods_snapshot, pods_update, pods_wall, pvcs_incident_snapshot, pvcs_update,
+    };
+    let t = dark();
+    let check = |m: &Model, what: &str| {
+        for (w, h) in [(80u16, 24u16), (200, 60)] {
+            let text = buffer_text(&render(m, &t, w, h));
+            let bad: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
+            assert!(bad.is_empty(), "{what} at {w}x{h}: {bad:?}\n{text}");
+        }
+    };
+    for kind in PaneKind::ALL {
+        let s = Settings {
+            ascii: true,
+            grid: vec![vec![kind]],
+            ..Settings::default()
+        };
+        let (mut m, now) = incident_model(s);
+        update(
+            &mut m,
+            Msg::Source(pods_update(pods_snapshot(), 1, now, pods_wall())),
+        );
+        let wall = m.wall;
+        update(
+            &mut m,
+            Msg::Source(pvcs_update(pvcs_incident_snapshot(), 1, now, wall)),
+        );
+        m.focused = kind;
+        check(&m, &format!("{kind:?}"));
+        match kind {
+            PaneKind::Sockets => {
+                for v in ['1', '2', '3', '4', '5'] {
+                    key(&mut m, KeyCode::Char(v));
+                    check(&m, &format!("sockets view {v}"));
+                }
+            }
+            PaneKind::Pvcs => {
+                key(&mut m, KeyCode::Char('v'));
+                check(&m, "PV view");
+                key(&mut m, KeyCode::Char('v'));
+            }
+            _ => {}
+        }
+        // The detail of the selected row.
+        key(&mut m, KeyCode::Enter);
+        check(&m, &format!("{kind:?} detail"));
+        key(&mut m, KeyCode::Esc);
+    }
+    let s = Settings {
+        ascii: true,
+        ..Settings::default()
+    };
+    let (mut m, now) = incident_model(s);
+    update(
+        &mut m,
+        Msg::Source(pods_update(pods_snapshot(), 1, now, pods_wall())),
+    );
+    key(&mut m, KeyCode::Char('?'));
+    check(&m, "help");
+    key(&mut m, KeyCode::Esc);
+    m.focused = PaneKind::Alerts;
+    key(&mut m, KeyCode::Char('a'));
+    assert!(matches!(m.overlay, Some(Overlay::AckNote { .. })));
+    check(&m, "acknowledge dialog");
+    key(&mut m, KeyCode::Esc);
+    // The pod log overlay: loading, then a log that is not ASCII.
+    let pod = pods_snapshot().rows[0].key();
+    let view = ondeck::ui::panes::pods::PodLogsView::loading(pod.clone(), "api".into(), false);
+    m.overlay = Some(Overlay::PodLogs(Box::new(view)));
+    check(&m, "pod logs loading");
+    let mut view = ondeck::ui::panes::pods::PodLogsView::loading(pod, "api".into(), false);
+    view.result = Some(Ok("café ☕ — naïve…\nλ done".into()));
+    m.overlay = Some(Overlay::PodLogs(Box::new(view)));
+    check(&m, "pod logs");
+    // The guarded PVC dialogs.
+    let row = pvcs_incident_snapshot().rows[0].clone();
+    m.overlay = Some(ondeck::ui::dialogs::pvc_delete::open(&row).0);
+    check(&m, "PVC delete dialog");
+    m.overlay = Some(ondeck::ui::dialogs::pvc_rescue::open(&row));
+    check(&m, "PVC rescue dialog");
+}
+
+/// A source error longer than the pane's border (a TLS error ends with the date the
+/// certificate expired on) is shown whole, wrapped in the pane's error strip, at 160 columns
+/// and at 80.
+#[test]
+fn a_long_source_error_stays_readable() {
+    use ondeck::sources::{SourceError, SourceId, SourceUpdate};
+    let err = "invalid peer certificate: certificate expired: verification time \
+               1764669600 (UNIX), but certificate is not valid after 1764583200 (UNIX); \
+               the client certificate in kubeconfig context prod-eu-west-1 expired on \
+               2026-12-01T10:00:00Z";
+    for (w, h) in [(160u16, 40u16), (80, 24)] {
+        let s = Settings {
+            grid: vec![vec![PaneKind::Pods]],
+            ..Settings::default()
+        };
+        let (mut m, now) = incident_model(s);
+        m.focused = PaneKind::Pods;
+        let wall = m.wall;
+        update(
+            &mut m,
+            Msg::Source(SourceUpdate {
+                source: SourceId::Pods,
+                generation: 1,
+                at: now,
+                wall,
+                result: Err(SourceError::Tls(err.into())),
+            }),
+        );
+        let t = dark();
+        let buf = render(&m, &t, w, h);
+        let text = buffer_text(&buf);
+        assert!(
+            text.contains("2026-12-01T10:00:00Z"),
+            "{w}x{h}: the date is shown\n{text}"
+        );
+        assert!(text.contains("expired on"), "{w}x{h}\n{text}");
+        // In the error strip above the bottom border, in the warning colour.
+        let (y, line) = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("2026-12-01T10:00:00Z"))
+            .last()
+            .expect("date");
+        let x = line[..line.find("2026-12-01").unwrap_or(0)].chars().count() as u16;
+        assert_eq!(
+            buf[(x, y as u16)].fg,
+            t.warning.fg.unwrap_or_default(),
+            "{w}x{h}: {line}"
+        );
+        let border = text.lines().nth(y + 1).unwrap_or_default();
+        assert!(border.contains("error (above)"), "{w}x{h}: {border}");
+    }
 }

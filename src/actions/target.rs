@@ -122,7 +122,12 @@ pub async fn connect(
         .await
         .map_err(|e| ActionError::Kubeconfig(e.to_string()))?;
     config.connect_timeout = Some(connect_timeout);
-    let client = kube::Client::try_from(config)
+    let ua = crate::sources::kube::client::user_agent(&target.context);
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map(|b| {
+            b.with_layer(&crate::sources::kube::client::UserAgentLayer(ua))
+                .build()
+        })
         .map_err(|e| ActionError::Kubeconfig(super::sanitize(&e.to_string())))?;
     Ok((client, target, TargetSource::Kubeconfig { path, context }))
 }

@@ -1,6 +1,6 @@
 //! The `:` command line (k9s-like): parsing and completion hints.
 
-use crate::ui::panes::PaneKind;
+use crate::domain::pane::PaneKind;
 
 /// Every command word, for completion.
 pub const WORDS: [&str; 11] = [
@@ -38,14 +38,17 @@ pub fn parse(text: &str) -> LineCommand {
     }
 }
 
+/// The built-in themes' names (`ui::theme::BUILTIN`; a test there keeps the two equal).
+pub const THEME_NAMES: [&str; 4] = ["dark", "light", "high-contrast", "colorblind"];
+
 /// Command words that start with what is typed (nothing once an argument is being typed,
 /// except theme names).
 pub fn completions(text: &str) -> Vec<&'static str> {
     let t = text.trim_start();
     if let Some(rest) = t.strip_prefix("theme ") {
-        return crate::ui::theme::BUILTIN
+        return THEME_NAMES
             .iter()
-            .map(|(n, _)| *n)
+            .copied()
             .filter(|n| n.starts_with(rest.trim()))
             .collect();
     }

@@ -4,8 +4,10 @@
 
 pub mod command;
 pub mod feed;
+pub mod logs;
 pub mod model;
 pub mod msg;
+pub mod rescue;
 mod runtime;
 pub mod table;
 pub mod update;

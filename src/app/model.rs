@@ -9,9 +9,10 @@ use ratatui_textarea::TextArea;
 use super::feed::Freshness;
 use crate::config::{Config, RulesConfig};
 use crate::domain::Level;
+use crate::domain::pane::PaneKind;
 use crate::rules::{AlertBook, AlertKey};
 use crate::sources::SourceId;
-use crate::ui::panes::{Pane, PaneKind, SocketsPane};
+use crate::ui::panes::{Pane, SocketsPane};
 
 /// What the TUI needs from the configuration (built from `Config` by the caller, or directly
 /// by tests).
@@ -143,11 +144,11 @@ pub enum Overlay {
         input: Box<TextArea<'static>>,
     },
     /// `l` / `L` on a pod: its log tail, fetched by the executor.
-    PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
+    PodLogs(Box<crate::app::logs::PodLogsView>),
     /// F9 / Ctrl-d on a PVC: the guarded delete dialog, driven by the flow's events.
     PvcDelete(Box<crate::ui::dialogs::pvc_delete::PvcDeleteDialog>),
     /// `R` on a claim Terminating while in use: the rescue dialog.
-    PvcRescue(Box<crate::ui::dialogs::pvc_rescue::PvcRescueDialog>),
+    PvcRescue(Box<crate::app::rescue::PvcRescueDialog>),
 }
 
 /// A one-line message in the footer (command results, refusals), cleared after a while.
@@ -174,6 +175,8 @@ pub struct Model {
     pub tabs: Vec<PaneKind>,
     pub input: InputMode,
     pub overlay: Option<Overlay>,
+    /// First help line shown when the help overlay does not fit the screen.
+    pub help_scroll: u16,
     pub flash: Option<Flash>,
     /// `Some(scenario)` when running against the simulated cluster: the header says so loudly.
     pub demo: Option<String>,
@@ -204,6 +207,7 @@ impl Model {
             tabs,
             input: InputMode::Normal,
             overlay: None,
+            help_scroll: 0,
             flash: None,
             demo: None,
             theme_request: None,
@@ -258,4 +262,12 @@ impl Model {
             until: self.now + Duration::from_secs(5),
         });
     }
+}
+
+/// The text area of the acknowledgement note (`a` on an alert).
+pub fn ack_input() -> ratatui_textarea::TextArea<'static> {
+    let mut t = ratatui_textarea::TextArea::default();
+    t.set_placeholder_text("who is on it / ticket / why");
+    t.set_max_histories(16);
+    t
 }

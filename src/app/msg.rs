@@ -71,7 +71,7 @@ pub enum CommandResult {
     AlertHooksDropped {
         total: u64,
     },
-    PodLogs(Box<crate::ui::panes::pods::PodLogsView>),
+    PodLogs(Box<crate::app::logs::PodLogsView>),
     /// One event of the delete flow started for `pvc` (a dialog for another claim ignores it).
     PvcFlow {
         pvc: crate::domain::pvcs::PvcKey,
@@ -85,7 +85,12 @@ pub enum CommandResult {
     /// One event of the rescue started for `pvc`.
     PvcRescue {
         pvc: crate::domain::pvcs::PvcKey,
-        event: crate::ui::dialogs::pvc_rescue::RescueEvent,
+        event: crate::app::rescue::RescueEvent,
+    },
+    /// The executor panicked while running a command (logged); it was started again and
+    /// takes the next commands.
+    ExecutorPanicked {
+        message: String,
     },
     /// `StartPvcDelete` for `pvc` refused: the flow for `running` has not finished yet.
     PvcFlowBusy {

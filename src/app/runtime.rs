@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 
@@ -21,13 +21,13 @@ use crate::actions::flow::{
     DeleteFlowHandle, DeleteRequest, FlowEvent, FlowInput, spawn_delete_flow,
 };
 use crate::actions::target::{KubeTarget as ActionTarget, TargetSource};
+use crate::app::rescue::{RescueEvent, RescueSummary};
 use crate::config::Config;
 use crate::domain::pvcs::PvcKey;
 use crate::rules::alertmanager::AlertmanagerClient;
 use crate::rules::hook::{HOOK_QUEUE, HOOK_WORKERS, HookPool};
 use crate::sources::SourceUpdate;
 use crate::tui::TerminalGuard;
-use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueSummary};
 use crate::ui::{self, Theme};
 
 /// Frame-rate cap: bursts of input or updates never draw more often than this.
@@ -71,7 +71,14 @@ pub async fn run(
     rx: mpsc::Receiver<SourceUpdate>,
     opts: RunOptions,
 ) -> anyhow::Result<()> {
-    run_inner(Settings::from_config(config), config.clone(), rx, opts).await
+    // Marked as the UI task: a panic elsewhere leaves the terminal in the TUI (tui's hook).
+    crate::tui::UiTask::new(run_inner(
+        Settings::from_config(config),
+        config.clone(),
+        rx,
+        opts,
+    ))
+    .await
 }
 
 /// [`run`] with settings built directly (tests, embedding); the guarded flows use the
@@ -85,7 +92,7 @@ pub async fn run_with_settings(
         read_only: settings.read_only,
         ..Config::default()
     };
-    run_inner(settings, config, rx, opts).await
+    crate::tui::UiTask::new(run_inner(settings, config, rx, opts)).await
 }
 
 async fn run_inner(
@@ -387,7 +394,7 @@ fn event_msg(ev: Event) -> Option<Msg> {
 
 /// What the executor needs: the alert hook, the console's channels, and for the guarded PVC
 /// flows the configuration, read-only mode and the connected target.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ExecutorOptions {
     pub alert_command: Option<String>,
     pub hook_timeout: Duration,
@@ -509,7 +516,25 @@ pub fn spawn_executor(opts: ExecutorOptions) -> ExecutorHandle {
             Some(fail_tx),
         )
     });
-    let task = tokio::spawn(executor(cmd_rx, done_tx, opts, hooks.clone()));
+    let pool = hooks.clone();
+    let task = tokio::spawn(async move {
+        // A panic while running a command is logged, reported to the UI, and the executor
+        // starts again on the same queue: later commands (a cancel, F5) still run.
+        let mut cmd_rx = cmd_rx;
+        loop {
+            let run = executor(&mut cmd_rx, done_tx.clone(), opts.clone(), pool.clone());
+            match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+                Ok(()) => break,
+                Err(payload) => {
+                    let message = crate::sources::supervise::panic_message(payload.as_ref());
+                    tracing::error!(panic = %message, "executor panicked; restarted");
+                    let _ = done_tx
+                        .send(CommandResult::ExecutorPanicked { message })
+                        .await;
+                }
+            }
+        }
+    });
     ExecutorHandle {
         commands: CommandSender {
             executor: commands,
@@ -530,7 +555,7 @@ struct RunningFlow {
 
 /// Runs side effects off the UI task, a few at a time; results come back as messages.
 async fn executor(
-    mut rx: mpsc::UnboundedReceiver<Command>,
+    rx: &mut mpsc::UnboundedReceiver<Command>,
     done: mpsc::Sender<CommandResult>,
     opts: ExecutorOptions,
     hooks: Option<HookPool>,
@@ -634,7 +659,7 @@ async fn executor(
                         )),
                     };
                     let view =
-                        crate::ui::panes::pods::PodLogsView::done(pod, container, previous, result);
+                        crate::app::logs::PodLogsView::done(pod, container, previous, result);
                     let _ = done.send(CommandResult::PodLogs(Box::new(view))).await;
                 });
             }

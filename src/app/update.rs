@@ -12,12 +12,13 @@ use super::model::{Danger, InputMode, Model, Overlay};
 use super::msg::{Command, CommandResult, Msg};
 use super::table::{TableData, TableState};
 use crate::actions::flow::{FlowEvent, FlowInput, FlowStage};
+use crate::app::rescue::{RescueEvent, RescueKey};
 use crate::domain::Level;
+use crate::domain::pane::{Action, PaneKind};
 use crate::rules::{AlertPhase, TransitionKind};
 use crate::sources::{Payload, SourceId, SourceUpdate};
 use crate::ui::dialogs::pvc_delete::DialogKey;
-use crate::ui::dialogs::pvc_rescue::{RescueEvent, RescueKey};
-use crate::ui::panes::{Action, Pane, PaneKind, Shared};
+use crate::ui::panes::{Pane, Shared};
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
@@ -108,12 +109,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             m.flash(
                 format!(
                     "a delete is already in progress ({}); nothing was done for {}",
-                    crate::ui::sanitize(&running.to_string()),
-                    crate::ui::sanitize(&pvc.to_string())
+                    crate::sanitize::display_line(&running.to_string()),
+                    crate::sanitize::display_line(&pvc.to_string())
                 ),
                 Level::Warning,
             );
         }
+        Msg::CommandDone(CommandResult::ExecutorPanicked { message }) => m.flash(
+            format!(
+                "an action failed: it panicked ({}); details in the log",
+                crate::sanitize::display_line(&message)
+            ),
+            Level::Critical,
+        ),
         Msg::CommandDone(CommandResult::AlertHooksDropped { total }) => {
             m.alerts.note_hooks_dropped(total)
         }
@@ -297,7 +305,10 @@ fn set_filter(m: &mut Model, text: String) {
 fn on_paste(m: &mut Model, text: &str) {
     // Pasted text is flattened to one line; controls never reach a filter or command.
     let flat = text.replace(['\r', '\n'], " ");
-    let clean: String = crate::ui::sanitize(&flat).chars().take(256).collect();
+    let clean: String = crate::sanitize::display_line(&flat)
+        .chars()
+        .take(256)
+        .collect();
     match &mut m.overlay {
         Some(Overlay::PvcDelete(d)) => {
             // The name must be typed: a paste never reaches the box or the flow.
@@ -338,7 +349,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             Overlay::AckNote { key, input } => match k.code {
                 KeyCode::Esc => m.overlay = None,
                 KeyCode::Enter => {
-                    let note = crate::ui::sanitize(&input.lines().join(" "))
+                    let note = crate::sanitize::display_line(&input.lines().join(" "))
                         .trim()
                         .to_string();
                     let key = key.clone();
@@ -353,7 +364,11 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                             let what = if key.is_group() {
                                 format!("{} ({} alerts)", t.title, t.count)
                             } else {
-                                format!("{} {}", t.title, crate::ui::sanitize(&key.subject))
+                                format!(
+                                    "{} {}",
+                                    t.title,
+                                    crate::sanitize::display_line(&key.subject)
+                                )
                             };
                             m.flash(format!("acknowledged {what}"), Level::Info);
                             if m.settings.alert_command.is_some() {
@@ -371,18 +386,21 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                     input.input(k);
                 }
             },
-            Overlay::Help => {
-                if matches!(
-                    k.code,
-                    KeyCode::Esc
-                        | KeyCode::Char('q')
-                        | KeyCode::Char('?')
-                        | KeyCode::F(1)
-                        | KeyCode::Enter
-                ) {
-                    m.overlay = None;
+            Overlay::Help => match k.code {
+                KeyCode::Esc
+                | KeyCode::Char('q')
+                | KeyCode::Char('?')
+                | KeyCode::F(1)
+                | KeyCode::Enter => m.overlay = None,
+                // Scrolled when the keys do not fit (the view clamps it).
+                KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown => {
+                    m.help_scroll = (m.help_scroll + 1).min(crate::ui::help::max_scroll(m.size.1));
                 }
-            }
+                KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => {
+                    m.help_scroll = m.help_scroll.saturating_sub(1);
+                }
+                _ => {}
+            },
             Overlay::PodLogs(view) => {
                 if !view.on_key(k.code) {
                     m.overlay = None;
@@ -464,7 +482,10 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
             m.quit = true;
             cmds.push(Command::Quit);
         }
-        (KeyCode::Char('?'), _) | (KeyCode::F(1), _) => m.overlay = Some(Overlay::Help),
+        (KeyCode::Char('?'), _) | (KeyCode::F(1), _) => {
+            m.help_scroll = 0;
+            m.overlay = Some(Overlay::Help);
+        }
         (KeyCode::Char('/'), _) | (KeyCode::F(3), _) => {
             m.input = InputMode::Filter {
                 before: focused_filter(m),
@@ -530,7 +551,7 @@ fn retarget(m: &mut Model, cmds: &mut Vec<Command>, r: crate::sources::kube::Ret
         crate::sources::kube::Retarget::Namespace(n) => format!("switching to namespace {n}"),
     };
     m.flash(
-        crate::ui::sanitize::sanitize(&what).into_owned(),
+        crate::sanitize::display_line(&what).into_owned(),
         Level::Info,
     );
     cmds.push(Command::Retarget(r));
@@ -564,11 +585,7 @@ pub fn focus(m: &mut Model, kind: PaneKind) {
     m.focused = kind;
     if !kind.spec().available {
         m.flash(
-            format!(
-                "{}: {}",
-                kind.spec().title,
-                crate::ui::panes::placeholder::arrives_with(kind)
-            ),
+            format!("{}: {}", kind.spec().title, kind.arrives_with()),
             Level::Info,
         );
     }
@@ -619,7 +636,7 @@ fn start_ack(m: &mut Model) {
         Some(key) => {
             m.overlay = Some(Overlay::AckNote {
                 key,
-                input: Box::new(crate::ui::dialogs::ack::new_input()),
+                input: Box::new(crate::app::model::ack_input()),
             })
         }
         None => m.flash("no alert selected", Level::Info),
@@ -694,17 +711,20 @@ fn on_rescue_event(m: &mut Model, pvc: &crate::domain::pvcs::PvcKey, ev: &Rescue
         d.apply(ev);
         return;
     }
-    let pvc = crate::ui::sanitize(&pvc.to_string()).into_owned();
+    let pvc = crate::sanitize::display_line(&pvc.to_string()).into_owned();
     match ev {
         RescueEvent::Done(r) => m.flash(
             format!(
                 "rescue of {pvc} done: backup {}",
-                crate::ui::sanitize(&r.backup_dir.display().to_string())
+                crate::sanitize::display_line(&r.backup_dir.display().to_string())
             ),
             Level::Info,
         ),
         RescueEvent::Failed { reason } => m.flash(
-            format!("rescue of {pvc} failed: {}", crate::ui::sanitize(reason)),
+            format!(
+                "rescue of {pvc} failed: {}",
+                crate::sanitize::display_line(reason)
+            ),
             Level::Critical,
         ),
         _ => {}

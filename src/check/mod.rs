@@ -38,6 +38,10 @@ pub struct CheckArgs {
     /// Only these sources, comma-separated (e.g. sockets).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<String>,
+    /// HTTP probes: attempts per probe (default 1, or `[probing] check_attempts`); a probe is
+    /// critical when every attempt failed (up to the rules' consecutive-failure count).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub attempts: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -349,7 +353,13 @@ pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
             return CheckStatus::Unknown.exit_code();
         }
     };
-    let cfg = &startup.config;
+    let mut with_attempts = None;
+    if let Some(n) = args.attempts {
+        let mut c = startup.config.clone();
+        c.probing.check_attempts = n;
+        with_attempts = Some(c);
+    }
+    let cfg = with_attempts.as_ref().unwrap_or(&startup.config);
     let collected = collect(cfg, &only, &launched.target().args()).await;
     let report = build_report(
         cfg,

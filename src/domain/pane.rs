@@ -15,6 +15,15 @@ pub enum PaneKind {
 }
 
 impl PaneKind {
+    /// What a pane whose source is not registered yet says it waits for.
+    pub fn arrives_with(self) -> &'static str {
+        match self {
+            PaneKind::Certs => "arrives with the certificate sources",
+            PaneKind::Probes => "arrives with the HTTP/TLS probes",
+            _ => "arrives in a later version",
+        }
+    }
+
     pub const ALL: [PaneKind; 6] = [
         PaneKind::Sockets,
         PaneKind::Alerts,

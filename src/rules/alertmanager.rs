@@ -23,7 +23,7 @@ use tokio::sync::watch;
 
 use super::{Alert, AlertBook};
 use crate::domain::Level;
-use crate::sources::SourceId;
+use crate::domain::source::SourceId;
 
 /// Alerts per request.
 pub const BATCH: usize = 500;

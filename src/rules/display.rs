@@ -30,6 +30,9 @@ pub fn rule_title(rule: &str) -> Option<&'static str> {
         "pvc_pending" => "PVC stuck Pending",
         "pvc_reclaim_delete" => "PVC reclaim Delete",
         "pv_released" => "PV orphaned",
+        "probe_failing" => "Probe failing",
+        "probe_slo" => "Probe over its SLO",
+        "probe_timeout_below_p99" => "Probe timeout below p99",
         _ => return None,
     })
 }

@@ -14,9 +14,11 @@
 
 pub mod alertmanager;
 mod book;
+pub mod certs;
 pub mod display;
 pub mod hook;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod sockets;
 

@@ -36,11 +36,18 @@ pub enum Fault {
     /// `exec-fail`: exec upgrades (101) and then reports an error status with no exit code,
     /// as the API server does when the kubelet does not answer.
     ExecFail,
+    /// `freeze`: the server as if stopped by SIGSTOP: the kernel still accepts TCP connections,
+    /// but nothing is answered (no TLS handshake on new connections, no response to requests,
+    /// no watch event or bookmark) until the fault is removed, when everything held resumes.
+    Freeze,
+    /// `silent-after-tls`: new connections complete the TLS handshake, then get no answer
+    /// while the fault is active.
+    SilentAfterTls,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid fault {input:?}: {why} (expected one of latency=200ms, drop-watch=30s, error-rate=0.2, forbid=VERB:RESOURCE[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB, unschedulable, image-pull-backoff[=IMAGE], exec-fail)"
+    "invalid fault {input:?}: {why} (expected one of latency=200ms, drop-watch=30s, error-rate=0.2, forbid=VERB:RESOURCE[:NAMESPACE], expired-cert, no-kubelet, exec-break=1MiB, unschedulable, image-pull-backoff[=IMAGE], exec-fail, freeze, silent-after-tls)"
 )]
 pub struct FaultParseError {
     pub input: String,
@@ -121,6 +128,8 @@ impl FromStr for Fault {
             "no-kubelet" if arg.is_none() => Ok(Fault::NoKubelet),
             "unschedulable" if arg.is_none() => Ok(Fault::Unschedulable),
             "exec-fail" if arg.is_none() => Ok(Fault::ExecFail),
+            "freeze" if arg.is_none() => Ok(Fault::Freeze),
+            "silent-after-tls" if arg.is_none() => Ok(Fault::SilentAfterTls),
             "image-pull-backoff" => Ok(Fault::ImagePullBackOff(
                 arg.filter(|a| !a.is_empty()).map(str::to_string),
             )),
@@ -158,9 +167,14 @@ impl std::fmt::Display for Fault {
             Fault::ImagePullBackOff(None) => write!(f, "image-pull-backoff"),
             Fault::ImagePullBackOff(Some(i)) => write!(f, "image-pull-backoff={i}"),
             Fault::ExecFail => write!(f, "exec-fail"),
+            Fault::Freeze => write!(f, "freeze"),
+            Fault::SilentAfterTls => write!(f, "silent-after-tls"),
         }
     }
 }
+
+/// How often a held connection looks whether `freeze` / `silent-after-tls` was lifted.
+const FAULT_POLL: Duration = Duration::from_millis(25);
 
 /// Shared, run-time adjustable set of active faults.
 #[derive(Debug, Clone, Default)]
@@ -280,6 +294,31 @@ impl FaultHandle {
             .any(|f| matches!(f, Fault::ExecFail | Fault::NoKubelet))
     }
 
+    /// `freeze` is active: answer nothing.
+    pub fn frozen(&self) -> bool {
+        self.read().contains(&Fault::Freeze)
+    }
+
+    /// `silent-after-tls` is active.
+    pub fn silent_after_tls(&self) -> bool {
+        self.read().contains(&Fault::SilentAfterTls)
+    }
+
+    /// Waits while `freeze` is active (returns at once otherwise). Polls: the fault is toggled
+    /// by tests and the CLI, rarely.
+    pub async fn wait_unfrozen(&self) {
+        while self.frozen() {
+            tokio::time::sleep(FAULT_POLL).await;
+        }
+    }
+
+    /// Waits while `silent-after-tls` is active.
+    pub async fn wait_not_silent(&self) {
+        while self.silent_after_tls() {
+            tokio::time::sleep(FAULT_POLL).await;
+        }
+    }
+
     /// Whether a `forbid=` fault covers this request.
     pub fn forbids(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
         self.read().iter().any(|f| match f {
@@ -325,6 +364,8 @@ mod tests {
         assert_eq!("exec-break=1MiB".parse(), Ok(Fault::ExecBreak(1024 * 1024)));
         assert_eq!("unschedulable".parse(), Ok(Fault::Unschedulable));
         assert_eq!("exec-fail".parse(), Ok(Fault::ExecFail));
+        assert_eq!("freeze".parse(), Ok(Fault::Freeze));
+        assert_eq!("silent-after-tls".parse(), Ok(Fault::SilentAfterTls));
         assert_eq!(
             "image-pull-backoff=nosuch:1".parse(),
             Ok(Fault::ImagePullBackOff(Some("nosuch:1".into())))
@@ -344,6 +385,7 @@ mod tests {
             "frobnicate",
             "exec-break=lots",
             "no-kubelet=1",
+            "freeze=1s",
         ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad}");
         }
@@ -360,6 +402,8 @@ mod tests {
             "unschedulable",
             "image-pull-backoff=x:1",
             "exec-fail",
+            "freeze",
+            "silent-after-tls",
         ] {
             let f: Fault = s.parse().unwrap_or(Fault::NoKubelet);
             assert_eq!(f.to_string().parse::<Fault>().ok(), Some(f));

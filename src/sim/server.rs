@@ -63,6 +63,8 @@ pub struct RequestRecord {
     pub name: Option<String>,
     pub status: u16,
     pub dry_run: bool,
+    /// The request's `User-Agent` header, if any.
+    pub user_agent: Option<String>,
 }
 
 /// Set on a response whose request was a dry run decided from the body (DeleteOptions).
@@ -122,6 +124,12 @@ pub async fn listen(
                     let acceptor = acceptor.clone();
                     let state = state.clone();
                     conns.spawn(async move {
+                        // `freeze`: the kernel accepted the connection; the stopped process
+                        // does not read it until it runs again.
+                        tokio::select! {
+                            _ = state.faults.wait_unfrozen() => {}
+                            _ = state.shutdown.cancelled() => return,
+                        }
                         let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                             Ok(Ok(s)) => s,
                             Ok(Err(e)) => {
@@ -130,6 +138,11 @@ pub async fn listen(
                             }
                             Err(_) => return,
                         };
+                        // `silent-after-tls`: the handshake completed, then nothing.
+                        tokio::select! {
+                            _ = state.faults.wait_not_silent() => {}
+                            _ = state.shutdown.cancelled() => return,
+                        }
                         let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                             let state = state.clone();
                             async move { Ok::<_, std::convert::Infallible>(handle(state, req.map(Body::new)).await) }
@@ -169,7 +182,13 @@ pub async fn handle(state: Arc<SimState>, req: Request<Body>) -> Response<Body> 
         name: info.name.clone(),
         status: 0,
         dry_run: params.iter().any(|(k, v)| k == "dryRun" && v == "All"),
+        user_agent: header_str(&req, "user-agent").map(str::to_string),
     };
+    // `freeze`: a request on an open connection is not answered until the server runs again.
+    tokio::select! {
+        _ = state.faults.wait_unfrozen() => {}
+        _ = state.shutdown.cancelled() => {}
+    }
     let resp = serve(&state, req, route, &info, &params).await;
     rec.status = resp.status().as_u16();
     rec.dry_run |= resp.extensions().get::<DryRunMarker>().is_some();

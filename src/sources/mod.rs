@@ -6,11 +6,14 @@
 //! adding one). [`pods`] and [`pvcs`] are the registry entries of the Kubernetes sources in
 //! [`kube`]; the sockets entry is `sockets::source`.
 
+pub mod certs;
 pub mod kube;
 pub mod pods;
+pub mod probes;
 pub mod pvcs;
 pub mod registry;
 pub mod sockets;
+pub mod supervise;
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -56,6 +56,8 @@ pub static SOURCES: &[&dyn Source] = &[
     &crate::sources::sockets::source::Sockets,
     &crate::sources::pods::Pods,
     &crate::sources::pvcs::Pvcs,
+    &crate::sources::probes::Probes,
+    &crate::sources::certs::source::Certs,
 ];
 
 /// The registered source with this id.

@@ -104,6 +104,41 @@ impl Symbols {
     }
 }
 
+/// The ASCII stand-in for a glyph the views did not pick from [`ASCII`] (text from the rules,
+/// a name from outside): `--ascii` is a promise about every cell, so the last step of drawing
+/// passes the frame through this.
+pub fn ascii_fallback(symbol: &str) -> &'static str {
+    match symbol.chars().next().unwrap_or(' ') {
+        '…' => "~",
+        '—' | '–' | '─' | '━' | '‐' | '−' => "-",
+        '│' | '┃' => "|",
+        '┌' | '┐' | '└' | '┘' | '├' | '┤' | '┬' | '┴' | '┼' => "+",
+        '▲' | '△' => "^",
+        '▼' | '▽' => "v",
+        '▶' | '▸' | '→' => ">",
+        '◀' | '◂' | '←' => "<",
+        '▾' => "-",
+        '✖' | '✗' | '×' => "x",
+        '✓' | '✔' => "v",
+        '⚠' => "!",
+        '‘' | '’' => "'",
+        '“' | '”' => "\"",
+        '·' | '•' => "*",
+        c if c.is_whitespace() => " ",
+        _ => "?",
+    }
+}
+
+/// Replaces every non-ASCII cell of `buf` with its [`ascii_fallback`].
+pub fn asciify(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if !cell.symbol().is_ascii() {
+            let fallback = ascii_fallback(cell.symbol());
+            cell.set_symbol(fallback);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +163,18 @@ mod tests {
         for l in [Level::Ok, Level::Info, Level::Warning, Level::Critical] {
             assert!(s.level_glyph(l).is_ascii());
         }
+    }
+
+    #[test]
+    fn asciify_leaves_only_ascii_and_keeps_meaning() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
+        buf.set_string(0, 0, "a…b—c✖ 名", ratatui::style::Style::default());
+        asciify(&mut buf);
+        let text: String = buf.content.iter().map(|c| c.symbol()).collect();
+        assert!(text.is_ascii(), "{text:?}");
+        assert!(text.starts_with("a~b-cx ?"), "{text:?}");
     }
 
     #[test]

@@ -341,6 +341,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_command_line_completes_every_builtin_theme() {
+        let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, crate::app::command::THEME_NAMES);
+    }
+
+    #[test]
     fn every_builtin_theme_parses() {
         for (name, text) in BUILTIN {
             let t = Theme::parse(name, text, name, false).unwrap_or_else(|e| panic!("{name}: {e}"));

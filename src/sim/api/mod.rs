@@ -4,6 +4,7 @@
 
 pub mod exec_route;
 pub mod logs;
+pub mod pod_proxy;
 pub mod protobuf;
 pub mod proxy;
 pub mod read;
@@ -392,6 +393,7 @@ async fn resource(
         (Some("log"), "get") if p.info.kind == Kind::Pod => logs::logs(state, &p, params),
         (Some("exec"), _) if p.info.kind == Kind::Pod => exec_route::exec(state, req, &p, params),
         (Some("proxy"), "get") if p.info.kind == Kind::Node => proxy::node_proxy(state, &p),
+        (Some("proxy"), "get") if p.info.kind == Kind::Pod => pod_proxy::pod_proxy(state, &p).await,
         (
             Some(
                 "attach"

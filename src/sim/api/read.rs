@@ -336,6 +336,7 @@ pub fn watch(
     };
     let bookmark_every = state.timing.bookmark_interval;
     let shutdown = state.shutdown.clone();
+    let faults = state.faults.clone();
     let info = p.info;
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -370,6 +371,11 @@ pub fn watch(
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
             };
+            // `freeze`: a stopped server sends nothing, events and bookmarks alike.
+            tokio::select! {
+                _ = faults.wait_unfrozen() => {}
+                _ = shutdown.cancelled() => return,
+            }
             // A client that does not read is dropped rather than buffered forever.
             match tokio::time::timeout(Duration::from_secs(30), tx.send(Ok(line))).await {
                 Ok(Ok(())) => {}

@@ -136,6 +136,8 @@ pub struct KubeTarget {
     pub client_cert_not_after: Option<Timestamp>,
     pub origin: ConfigOrigin,
     pub request_timeout: Duration,
+    /// When the API server last answered any of this target's sources (shared by clones).
+    pub contact: super::liveness::Contact,
 }
 
 impl std::fmt::Debug for KubeTarget {
@@ -337,13 +339,16 @@ pub async fn connect(
         cfg,
         Duration::from_secs(u64::from(WATCH_TIMEOUT_SECS)) + WATCH_READ_MARGIN,
     );
+    let ua = user_agent(&resolved.context);
     let build = |c: KubeConfig| {
-        Client::try_from(c).map_err(|e| {
-            SourceError::Other(format!(
-                "cannot build a client for context {}: {e}",
-                resolved.context
-            ))
-        })
+        ::kube::client::ClientBuilder::try_from(c)
+            .map(|b| b.with_layer(&UserAgentLayer(ua.clone())).build())
+            .map_err(|e| {
+                SourceError::Other(format!(
+                    "cannot build a client for context {}: {e}",
+                    resolved.context
+                ))
+            })
     };
     Ok(KubeTarget {
         client: build(req)?,
@@ -355,7 +360,75 @@ pub async fn connect(
         client_cert_not_after,
         origin: resolved.origin.clone(),
         request_timeout: cfg.request_timeout.0,
+        contact: Default::default(),
     })
+}
+
+/// `ondeck/VERSION (OS; CONTEXT)`: what every request to the API server says it is, so that an
+/// operator can tell ondeck's traffic apart in the audit log and give it its own API priority
+/// and fairness. The context is cut to printable ASCII (a header value must be).
+pub fn user_agent(context: &str) -> http::HeaderValue {
+    let ctx: String = context
+        .chars()
+        .take(128)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    let s = format!(
+        "ondeck/{} ({}; {ctx})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS
+    );
+    http::HeaderValue::from_str(&s).unwrap_or_else(|_| http::HeaderValue::from_static("ondeck"))
+}
+
+/// A tower layer that sets `User-Agent` on every request (kube's `Config` has no field for it).
+#[derive(Clone)]
+pub struct UserAgentLayer(pub http::HeaderValue);
+
+impl<S> tower_layer::Layer<S> for UserAgentLayer {
+    type Service = UserAgentService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        UserAgentService {
+            inner,
+            value: self.0.clone(),
+        }
+    }
+}
+
+/// See [`UserAgentLayer`].
+#[derive(Clone)]
+pub struct UserAgentService<S> {
+    inner: S,
+    value: http::HeaderValue,
+}
+
+impl<S, B> tower_service::Service<http::Request<B>> for UserAgentService<S>
+where
+    S: tower_service::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        req.headers_mut()
+            .insert(http::header::USER_AGENT, self.value.clone());
+        self.inner.call(req)
+    }
 }
 
 /// notAfter of the context user's client certificate (inline data or file), if any.
@@ -427,6 +500,17 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_agent_names_version_os_and_context() {
+        let ua = user_agent("prod-eu\u{1b}[31m");
+        let s = ua.to_str().unwrap_or_default();
+        assert!(
+            s.starts_with(&format!("ondeck/{} (", env!("CARGO_PKG_VERSION"))),
+            "{s}"
+        );
+        assert!(s.ends_with("; prod-eu?[31m)"), "{s}");
+    }
 
     #[test]
     fn base64_round_trip() {

@@ -197,6 +197,10 @@ pub(crate) async fn watch_events(
             stream.next().await
         };
         let Some(item) = next else { return };
+        if matches!(&item, Ok(ev) if !matches!(ev, watcher::Event::Init)) {
+            target.contact.answered();
+            backoff.delivered();
+        }
         match item {
             Ok(watcher::Event::Init) => staging = Some(EventBook::default()),
             Ok(watcher::Event::InitApply(e)) => {
@@ -209,21 +213,28 @@ pub(crate) async fn watch_events(
                     book = s;
                 }
                 dirty = true;
-                backoff.reset();
             }
             Ok(watcher::Event::Apply(e)) => {
                 book.apply(&e);
                 dirty = true;
-                backoff.reset();
             }
             Ok(watcher::Event::Delete(e)) => {
                 book.delete(&e);
                 dirty = true;
             }
+            Err(e) if super::backoff::status_code(&e) == Some(410) => {
+                // Too old a resourceVersion: the watcher relists on its next step, at once,
+                // as the pods and PVC watches do (it once waited a whole backoff here).
+                target.contact.answered();
+                tracing::debug!("event watch expired (410 Gone), relisting");
+            }
             Err(e) => {
                 // Events are an extra: their failure is logged, the pods keep flowing.
+                if super::backoff::server_answered(&e) {
+                    target.contact.answered();
+                }
                 let err = errors::classify_watcher(&e, &op);
-                let delay = backoff.next_delay();
+                let (delay, err) = super::backoff::after_failure(&mut backoff, &e, err);
                 tracing::warn!(error = %err, retry_in = ?delay, "event watch failed");
                 tokio::time::sleep(delay).await;
             }

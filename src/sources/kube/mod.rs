@@ -8,6 +8,7 @@ pub mod client;
 pub mod detail;
 pub mod errors;
 pub mod events;
+pub mod liveness;
 pub mod logs;
 pub mod pods;
 pub mod pvcs;

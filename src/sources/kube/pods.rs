@@ -41,6 +41,9 @@ pub const DEBOUNCE: Duration = Duration::from_millis(250);
 /// evaluated again. Settled pods (running and ready, or succeeded, with nothing wrong) are
 /// evaluated only when they change.
 pub const RECHECK: Duration = Duration::from_secs(10);
+/// The API probe (the watches' liveness check) runs every refresh interval, but no more often
+/// than this.
+pub const MIN_PROBE_EVERY: Duration = Duration::from_millis(250);
 /// The API's latency alone refreshes the header this often (a full snapshot).
 pub const REFRESH_HEALTH: Duration = Duration::from_secs(60);
 /// With rows changed only in their wording ("for 14m" becoming "for 15m") or new pod events
@@ -326,7 +329,10 @@ pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -
         events_tx,
         backoff,
     )));
-    let probe_every = cfg.refresh.0.max(Duration::from_secs(2));
+    // The liveness check: a cheap request every refresh interval, so that a silent server
+    // (stopped, or a connection that answers nothing) is noticed within three intervals even
+    // when no pod changes.
+    let probe_every = cfg.refresh.0.max(MIN_PROBE_EVERY);
     tasks.push(tokio::spawn(probe_api(
         target.clone(),
         probe_tx,
@@ -382,13 +388,20 @@ async fn watch_pods(
         while let Some(item) = stream.next().await {
             match item {
                 Ok(ev) => {
-                    backoff.reset();
-                    let now = Timestamp::now();
                     // Init/InitApply are a relist in progress: the store swaps at InitDone,
                     // so the data is only caught up (and the error cleared) from then on.
                     let caught_up =
                         !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
                     let init_done = matches!(ev, watcher::Event::InitDone);
+                    // `Init` is emitted before the list is asked for: it proves nothing about
+                    // the server, and never resets the backoff.
+                    if !matches!(ev, watcher::Event::Init) {
+                        target.contact.answered();
+                    }
+                    if caught_up {
+                        backoff.delivered();
+                    }
+                    let now = Timestamp::now();
                     match ev {
                         watcher::Event::Init => relist = Some(HashMap::new()),
                         watcher::Event::InitApply(p) => {
@@ -425,15 +438,19 @@ async fn watch_pods(
                         changed.send_modify(|n| *n += 1);
                     }
                 }
-                Err(watcher::Error::WatchError(status)) if status.code == 410 => {
+                Err(e) if super::backoff::status_code(&e) == Some(410) => {
                     // Our resourceVersion is too old: relist at once, not an outage.
+                    target.contact.answered();
                     tracing::debug!("pod watch expired (410 Gone), relisting");
                     retry_in = Some(Duration::ZERO);
                     break;
                 }
                 Err(e) => {
+                    if super::backoff::server_answered(&e) {
+                        target.contact.answered();
+                    }
                     let err = errors::classify_watcher(&e, &op);
-                    let delay = backoff.next_delay();
+                    let (delay, err) = super::backoff::after_failure(&mut backoff, &e, err);
                     tracing::warn!(error = %err, retry_in = ?delay, "pod watch failed");
                     state.send_modify(|s| {
                         s.error = Some(err);
@@ -445,7 +462,7 @@ async fn watch_pods(
             }
         }
         // A stream that ended by itself is retried with backoff too (never a hot loop).
-        let delay = retry_in.unwrap_or_else(|| backoff.next_delay());
+        let delay = retry_in.unwrap_or_else(|| backoff.failed());
         tokio::time::sleep(delay).await;
     }
 }
@@ -466,6 +483,9 @@ async fn probe_api(target: KubeTarget, state: watch::Sender<ProbeState>, every: 
         let res =
             tokio::time::timeout(target.request_timeout, target.client.apiserver_version()).await;
         let elapsed = start.elapsed();
+        if matches!(res, Ok(Ok(_))) {
+            target.contact.answered();
+        }
         state.send_modify(|s| match res {
             Ok(Ok(_)) => {
                 s.latency = Some(elapsed);
@@ -723,6 +743,8 @@ async fn build_snapshots(
     // When the last full snapshot went out, and the health it said; `None` after an error
     // (the next good data goes out whole).
     let mut last_full: Option<(Instant, HealthKey)> = None;
+    // A server that never answered: its silence (and the feed's wait) counts from here.
+    let (started, started_wall) = (Instant::now(), Timestamp::now());
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -744,15 +766,32 @@ async fn build_snapshots(
         let now = Timestamp::now();
         let at = Instant::now();
         let generation = next_generation();
+        // Freshness is when the server last answered, not when this snapshot was built.
+        let contact = target.contact.last();
+        let silence = target.contact.silence(started, at);
+        let limit =
+            super::liveness::silence_limit(refresh, target.request_timeout, contact.is_some());
         let probe_down = ps.consecutive_failures >= 2;
         let result = if let Some(e) = ws.error.clone() {
             last_full = None;
             Err(e)
+        } else if silence > limit {
+            last_full = None;
+            Err(super::liveness::silence_error(
+                &target.cluster_url,
+                silence,
+                contact.is_some(),
+            ))
         } else if probe_down && let Some(e) = ps.error.clone() {
             last_full = None;
             Err(e)
         } else if !ws.synced {
-            continue;
+            // Not listed yet: a failing probe is the news (a server that accepts and then
+            // says nothing); otherwise wait for the list.
+            match ps.error.clone() {
+                Some(e) => Err(e),
+                None => continue,
+            }
         } else {
             let mut material = book.apply(store.take_changes(), &rules, now);
             material |= book.recheck(&rules, now);
@@ -761,7 +800,7 @@ async fn build_snapshots(
                 reachable: ps.error.is_none(),
                 last_latency: ps.latency,
                 last_error: ps.error.clone(),
-                last_contact: ws.last_contact,
+                last_contact: contact.map(|(_, wall)| wall).or(ws.last_contact),
                 reconnects: ws.reconnects,
             };
             let health = health_key(&api);
@@ -793,11 +832,12 @@ async fn build_snapshots(
             }
         };
         last_sent = at;
+        let (data_at, data_wall) = contact.unwrap_or((started, started_wall));
         let update = SourceUpdate {
             source: SourceId::Pods,
             generation,
-            at,
-            wall: now,
+            at: data_at,
+            wall: data_wall,
             result,
         };
         if tx.send(update).await.is_err() {

@@ -621,10 +621,17 @@ async fn watch_kind<K>(
             match item {
                 Ok(ev) => {
                     writer.apply_watcher_event(&ev);
-                    backoff.reset();
                     let now = Timestamp::now();
                     let caught_up =
                         !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
+                    // `Init` comes before the list is asked for: no proof of life, and never
+                    // a reason to start the backoff again.
+                    if !matches!(ev, watcher::Event::Init) {
+                        target.contact.answered();
+                    }
+                    if caught_up {
+                        backoff.delivered();
+                    }
                     state.send_if_modified(|s| {
                         s.last_contact = Some(now);
                         let mut significant = false;
@@ -643,18 +650,22 @@ async fn watch_kind<K>(
                         significant
                     });
                 }
-                Err(watcher::Error::WatchError(status)) if status.code == 410 => {
+                Err(e) if super::backoff::status_code(&e) == Some(410) => {
+                    target.contact.answered();
                     tracing::debug!(resource, "watch expired (410 Gone), relisting");
                     retry_in = Some(Duration::ZERO);
                     break;
                 }
                 Err(e) => {
+                    if super::backoff::server_answered(&e) {
+                        target.contact.answered();
+                    }
                     let err = if cluster {
                         cluster_error(&e, resource, &target)
                     } else {
                         errors::classify_watcher(&e, &op)
                     };
-                    let delay = backoff.next_delay();
+                    let (delay, err) = super::backoff::after_failure(&mut backoff, &e, err);
                     tracing::warn!(resource, error = %err, retry_in = ?delay, "watch failed");
                     state.send_modify(|s| {
                         s.error = Some(err);
@@ -665,7 +676,7 @@ async fn watch_kind<K>(
                 }
             }
         }
-        let delay = retry_in.unwrap_or_else(|| backoff.next_delay());
+        let delay = retry_in.unwrap_or_else(|| backoff.failed());
         tokio::time::sleep(delay).await;
     }
 }
@@ -724,7 +735,8 @@ async fn build_snapshots(
     let mut tick = tokio::time::interval(refresh);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_sent = Instant::now() - DEBOUNCE;
-    let started = Instant::now();
+    // A server that never answered: its silence (and the feed's wait) counts from here.
+    let (started, started_wall) = (Instant::now(), Timestamp::now());
     // What the last full snapshot said and when it was computed; `None` after an error.
     let mut last: Option<(PvcsSnapshot, Instant)> = None;
     loop {
@@ -750,9 +762,22 @@ async fn build_snapshots(
         let sc = st.sc.borrow().clone();
         let now = Timestamp::now();
         let at = Instant::now();
+        // Freshness is when the server last answered (any source of this target: the pods
+        // source's probe is the liveness check), not when these rows were computed.
+        let contact = target.contact.last();
+        let silence = target.contact.silence(started, at);
+        let limit =
+            super::liveness::silence_limit(refresh, target.request_timeout, contact.is_some());
         let result = if let Some(e) = pvc.error.clone() {
             last = None;
             Err(e)
+        } else if silence > limit {
+            last = None;
+            Err(super::liveness::silence_error(
+                &target.cluster_url,
+                silence,
+                contact.is_some(),
+            ))
         } else if !debounce
             && let Some((_, built)) = &last
             && built.elapsed() < RECHECK
@@ -797,7 +822,7 @@ async fn build_snapshots(
                     reachable: true,
                     last_latency: None,
                     last_error: None,
-                    last_contact: pvc.last_contact,
+                    last_contact: contact.map(|(_, wall)| wall).or(pvc.last_contact),
                     reconnects: pvc.reconnects,
                 },
                 synced: true,
@@ -815,11 +840,12 @@ async fn build_snapshots(
             }
         };
         last_sent = at;
+        let (data_at, data_wall) = contact.unwrap_or((started, started_wall));
         let update = SourceUpdate {
             source: SourceId::Pvcs,
             generation: next_generation(),
-            at,
-            wall: now,
+            at: data_at,
+            wall: data_wall,
             result,
         };
         if tx.send(update).await.is_err() {

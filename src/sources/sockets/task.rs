@@ -31,11 +31,11 @@ pub fn spawn_with_refresh(
     cancel: CancellationToken,
     mut refresh: Option<tokio::sync::mpsc::Receiver<()>>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
+    // A panic in this task becomes the pane's error (the terminal stays in the TUI).
+    crate::sources::supervise::spawn(SourceId::Sockets, tx.clone(), async move {
         let mut collector = Some(SocketCollector::new(opts.clone()));
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut generation = 0u64;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -57,7 +57,7 @@ pub fn spawn_with_refresh(
                     Err(e) => {
                         // The poll panicked: report it, start again with a fresh collector.
                         tracing::error!(error = %e, "sockets poll task failed");
-                        generation += 1;
+                        let generation = crate::sources::next_generation();
                         let update = SourceUpdate {
                             source: SourceId::Sockets,
                             generation,
@@ -74,7 +74,9 @@ pub fn spawn_with_refresh(
                 },
             };
             collector = Some(c);
-            generation += 1;
+            // From the process-wide counter, so a report made for this source elsewhere (a
+            // contained panic, `sources::supervise`) orders after everything sent here.
+            let generation = crate::sources::next_generation();
             let update = SourceUpdate {
                 source: SourceId::Sockets,
                 generation,
@@ -126,7 +128,8 @@ mod tests {
         let first = tokio::time::timeout(wait, rx.recv())
             .await
             .expect("first poll");
-        assert_eq!(first.map(|u| u.generation), Some(1));
+        let first = first.map(|u| u.generation).unwrap_or_default();
+        assert!(first >= 1);
         assert!(
             tokio::time::timeout(Duration::from_millis(300), rx.recv())
                 .await
@@ -137,7 +140,7 @@ mod tests {
         let second = tokio::time::timeout(wait, rx.recv())
             .await
             .expect("refreshed poll");
-        assert_eq!(second.map(|u| u.generation), Some(2));
+        assert!(second.map(|u| u.generation).unwrap_or_default() > first);
         cancel.cancel();
         let _ = task.await;
     }

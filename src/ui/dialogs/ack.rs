@@ -12,11 +12,9 @@ use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, centered, level_span};
 
 /// A fresh note box.
+/// The note's text area (its state lives with the model).
 pub fn new_input() -> TextArea<'static> {
-    let mut t = TextArea::default();
-    t.set_placeholder_text("who is on it / ticket / why");
-    t.set_max_histories(16);
-    t
+    crate::app::model::ack_input()
 }
 
 pub fn render(

@@ -14,9 +14,8 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::Paragraph;
 
 use super::{Pane, PaneKind, Shared, TableOp};
 use crate::app::feed::short_age;
@@ -25,12 +24,73 @@ use crate::app::table::{RowKey, Sort, TableData, TableState};
 use crate::domain::Level;
 use crate::rules::{Alert, AlertBook, AlertGroup, AlertKey, AlertPhase, GroupKey, TransitionKind};
 use crate::ui::sanitize;
-use crate::ui::widgets::{ViewCtx, header_cells, level_span, pane_block};
+use crate::ui::table::{self, Column, ColumnSpec, TableView};
+use crate::ui::widgets::{ViewCtx, level_span, pane_block};
 
-/// Sort columns (the table's sort cycles through these).
-pub const COLUMNS: [&str; 7] = [
-    "LEVEL", "TITLE", "SUBJECT", "VALUE", "LIMIT", "SINCE", "ACK",
-];
+/// The alerts table's columns. Inside an 80-column terminal (78 cells) LEVEL, TITLE, SUBJECT,
+/// VALUE and SINCE show at their minimum, which holds `✖ CRITICAL`, `CLOSE_WAIT sockets`, 20
+/// cells of subject, `OOMKilled 30m ago` and `12m ago`; LIMIT and ACK join when there is
+/// room. The subject grows first, then the title, since and value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertColumn {
+    Level,
+    Title,
+    Subject,
+    Value,
+    Limit,
+    Since,
+    Ack,
+}
+
+impl Column for AlertColumn {
+    const ALL: &'static [AlertColumn] = &[
+        AlertColumn::Level,
+        AlertColumn::Title,
+        AlertColumn::Subject,
+        AlertColumn::Value,
+        AlertColumn::Limit,
+        AlertColumn::Since,
+        AlertColumn::Ack,
+    ];
+
+    fn spec(self) -> ColumnSpec {
+        match self {
+            // "✖ CRITICAL" and "◷ CRITICAL" are 10 cells.
+            AlertColumn::Level => ColumnSpec::new("LEVEL", 10),
+            // Which pod or socket: cut in the middle (an owner in parentheses goes first);
+            // 20 cells keep `listen 0.0.0.0:8080…` and `x1,000 in 12 ns`.
+            // The table is about it: it grows to its cells before the others grow.
+            AlertColumn::Subject => ColumnSpec::new("SUBJECT", 20)
+                .grow_to(64)
+                .fair(64)
+                .priority(1),
+            // Prose, cut at the end: 18 cells hold every rule's title but the two longest.
+            AlertColumn::Title => ColumnSpec::new("TITLE", 18)
+                .grow_to(28)
+                .cut_end()
+                .priority(2),
+            // "3m ago", "pending 3m/15m" (`3m/15m` when narrow), a group's "oldest 12m"
+            // (`12m ago` when narrow).
+            AlertColumn::Since => ColumnSpec::new("SINCE", 9).grow_to(16).priority(3),
+            // 17 cells hold "OOMKilled 30m ago", "10,087 sockets", "92% of backlog".
+            AlertColumn::Value => ColumnSpec::new("VALUE", 17)
+                .grow_to(40)
+                .cut_end()
+                .priority(4),
+            // Only with room beyond what the others' cells need, and when some row has one.
+            AlertColumn::Limit => ColumnSpec::new("LIMIT", 7)
+                .grow_to(12)
+                .cut_end()
+                .optional()
+                .priority(5),
+            AlertColumn::Ack => ColumnSpec::new("ACK", 5)
+                .grow_to(24)
+                .cut_end()
+                .optional()
+                .priority(6),
+        }
+    }
+}
 
 /// One row of the pane.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +213,7 @@ impl AlertsPane {
         // Column 0 sorts by the book's own ranking (firing first, then level, then age).
         AlertsPane {
             table: TableState::new(
-                COLUMNS.len(),
+                AlertColumn::ALL.len(),
                 Sort {
                     column: 0,
                     descending: false,
@@ -285,12 +345,14 @@ impl TableData for AlertRows<'_> {
         let (ga, gb) = (ra.group(), rb.group());
         if ga != gb {
             let (x, y) = (self.group(a), self.group(b));
-            let by = match (x, y, column) {
-                (Some(x), Some(y), 1) => x.title.cmp(&y.title),
-                (Some(x), Some(y), 2) => x.members.first().cmp(&y.members.first()),
-                (Some(x), Some(y), 3) => x.len().cmp(&y.len()),
-                (Some(x), Some(y), 5) => x.oldest.cmp(&y.oldest),
-                (Some(x), Some(y), 6) => x.acked.cmp(&y.acked),
+            let by = match (x, y, AlertColumn::at(column)) {
+                (Some(x), Some(y), Some(AlertColumn::Title)) => x.title.cmp(&y.title),
+                (Some(x), Some(y), Some(AlertColumn::Subject)) => {
+                    x.members.first().cmp(&y.members.first())
+                }
+                (Some(x), Some(y), Some(AlertColumn::Value)) => x.len().cmp(&y.len()),
+                (Some(x), Some(y), Some(AlertColumn::Since)) => x.oldest.cmp(&y.oldest),
+                (Some(x), Some(y), Some(AlertColumn::Ack)) => x.acked.cmp(&y.acked),
                 _ => Ordering::Equal,
             };
             return by.then(ga.cmp(&gb));
@@ -301,11 +363,17 @@ impl TableData for AlertRows<'_> {
             (_, PaneRow::Group { .. }) => Ordering::Greater,
             (PaneRow::Alert { member: ma, .. }, PaneRow::Alert { member: mb, .. }) => {
                 let (x, y) = (self.alert(a), self.alert(b));
-                let by = match (x, y, column) {
-                    (Some(x), Some(y), 2) => x.key.subject.cmp(&y.key.subject),
-                    (Some(x), Some(y), 3) => crate::app::table::cmp_f64(x.value, y.value),
-                    (Some(x), Some(y), 5) => x.since_wall.cmp(&y.since_wall),
-                    (Some(x), Some(y), 6) => x.ack.is_some().cmp(&y.ack.is_some()),
+                let by = match (x, y, AlertColumn::at(column)) {
+                    (Some(x), Some(y), Some(AlertColumn::Subject)) => {
+                        x.key.subject.cmp(&y.key.subject)
+                    }
+                    (Some(x), Some(y), Some(AlertColumn::Value)) => {
+                        crate::app::table::cmp_f64(x.value, y.value)
+                    }
+                    (Some(x), Some(y), Some(AlertColumn::Since)) => x.since_wall.cmp(&y.since_wall),
+                    (Some(x), Some(y), Some(AlertColumn::Ack)) => {
+                        x.ack.is_some().cmp(&y.ack.is_some())
+                    }
                     _ => Ordering::Equal,
                 };
                 by.then(ma.cmp(mb))
@@ -384,19 +452,6 @@ fn where_fitting(g: &AlertGroup, width: usize) -> String {
     }
 }
 
-/// The cells of one row, as text: level (with its style), title, subject, value, limit,
-/// since, ack.
-struct Cells {
-    level: Span<'static>,
-    title: String,
-    subject: String,
-    value: String,
-    limit: String,
-    since: String,
-    ack: String,
-    muted: bool,
-}
-
 /// `3m ago` when firing; `pending 3m/15m` while pending, `3m/15m` when `compact` (the level
 /// cell has the pending glyph).
 fn since_text(a: &Alert, model: &Model, compact: bool) -> String {
@@ -413,121 +468,106 @@ fn since_text(a: &Alert, model: &Model, compact: bool) -> String {
     }
 }
 
-fn cells(
+/// One cell of row `i` for a column `width` cells wide (`u16::MAX` while the table measures):
+/// cells that have a shorter form choose it when narrow (`x150 in 12 ns`, `3m/15m`, a subject
+/// without its owner); the table cuts what is still too wide by the column's cut.
+fn cell(
     rows: &AlertRows<'_>,
     i: usize,
+    col: AlertColumn,
+    width: u16,
     model: &Model,
     ctx: ViewCtx<'_>,
-    subject_w: usize,
-    compact: bool,
-) -> Option<Cells> {
+) -> Option<Line<'static>> {
     let g = rows.group(i)?;
     let first = rows.alert(i)?;
     let now = model.wall;
-    Some(match &rows.rows[i] {
-        PaneRow::Group { .. } => {
-            let open = if model_expanded(rows, i, model) {
-                "▾ "
-            } else {
-                "▸ "
-            };
-            let open = if ctx.sym.ascii {
-                if open == "▾ " { "- " } else { "+ " }
-            } else {
-                open
-            };
-            Cells {
-                level: level_cell(ctx, g.key.level, g.is_firing()),
-                title: format!("{open}{}", g.title),
-                subject: where_fitting(g, subject_w),
-                value: first.value_text(now),
-                limit: first.limit_text(),
-                since: format!(
-                    "oldest {}",
-                    short_age(now.duration_since(g.oldest).unsigned_abs())
-                ),
-                ack: if g.acked == g.len() {
-                    ctx.sym.acked.to_string()
-                } else if g.acked > 0 {
-                    format!("{}/{}", g.acked, g.len())
-                } else {
-                    String::new()
-                },
-                muted: g.acked == g.len(),
-            }
+    let t = ctx.theme;
+    let w = width as usize;
+    let group_row = matches!(rows.rows[i], PaneRow::Group { .. });
+    let muted = if group_row {
+        g.acked == g.len()
+    } else {
+        first.ack.is_some()
+    };
+    let plain = |s: String| {
+        if muted {
+            Line::styled(s, t.muted)
+        } else {
+            Line::raw(s)
         }
-        PaneRow::Alert { in_group, .. } => Cells {
-            level: level_cell(ctx, first.key.level, first.is_firing()),
-            title: if *in_group {
-                "  ".to_string()
+    };
+    Some(match (col, &rows.rows[i]) {
+        (AlertColumn::Level, PaneRow::Group { .. }) => {
+            Line::from(level_cell(ctx, g.key.level, g.is_firing()))
+        }
+        (AlertColumn::Level, PaneRow::Alert { .. }) => {
+            Line::from(level_cell(ctx, first.key.level, first.is_firing()))
+        }
+        (AlertColumn::Title, PaneRow::Group { .. }) => {
+            let open = is_expanded(rows, i);
+            let glyph = match (ctx.sym.ascii, open) {
+                (true, true) => "- ",
+                (true, false) => "+ ",
+                (false, true) => "▾ ",
+                (false, false) => "▸ ",
+            };
+            plain(format!("{glyph}{}", g.title))
+        }
+        (AlertColumn::Title, PaneRow::Alert { in_group, .. }) => plain(if *in_group {
+            "  ".to_string()
+        } else {
+            first.title.to_string()
+        }),
+        (AlertColumn::Subject, PaneRow::Group { .. }) => plain(where_fitting(g, w)),
+        (AlertColumn::Subject, PaneRow::Alert { .. }) => plain(fit_subject(
+            &sanitize(&first.key.subject),
+            w,
+            ctx.sym.ellipsis,
+        )),
+        (AlertColumn::Value, _) => plain(first.value_text(now)),
+        (AlertColumn::Limit, _) => Line::styled(first.limit_text(), t.muted),
+        (AlertColumn::Since, PaneRow::Group { .. }) => {
+            let age = short_age(now.duration_since(g.oldest).unsigned_abs());
+            let full = format!("oldest {age}");
+            plain(if full.chars().count() <= w {
+                full
             } else {
-                first.title.to_string()
+                format!("{age} ago")
+            })
+        }
+        (AlertColumn::Since, PaneRow::Alert { .. }) => {
+            let full = since_text(first, model, false);
+            plain(if full.chars().count() <= w {
+                full
+            } else {
+                since_text(first, model, true)
+            })
+        }
+        (AlertColumn::Ack, PaneRow::Group { .. }) => Line::styled(
+            if g.acked == g.len() {
+                ctx.sym.acked.to_string()
+            } else if g.acked > 0 {
+                format!("{}/{}", g.acked, g.len())
+            } else {
+                String::new()
             },
-            subject: fit_subject(&sanitize(&first.key.subject), subject_w, ctx.sym.ellipsis),
-            value: first.value_text(now),
-            limit: first.limit_text(),
-            since: since_text(first, model, compact),
-            ack: first
+            t.muted,
+        ),
+        (AlertColumn::Ack, PaneRow::Alert { .. }) => Line::styled(
+            first
                 .ack
                 .as_ref()
                 .map(|k| format!("{} {}", ctx.sym.acked, sanitize(&k.note)))
                 .unwrap_or_default(),
-            muted: first.ack.is_some(),
-        },
+            t.muted,
+        ),
     })
 }
 
-fn model_expanded(rows: &AlertRows<'_>, i: usize, model: &Model) -> bool {
-    // The row after a group row is one of its members exactly when it is expanded.
-    let _ = model;
+/// The row after a group row is one of its members exactly when the group is expanded.
+fn is_expanded(rows: &AlertRows<'_>, i: usize) -> bool {
     matches!(rows.rows.get(i + 1), Some(PaneRow::Alert { in_group: true, group, .. }) if *group == rows.rows[i].group())
-}
-
-/// Column widths for `width` cells: level, title, value and since whole (at their widest
-/// visible value), the subject takes the rest (cut in the middle); limit and ack only when
-/// the subject still gets a fair width.
-fn layout(width: usize, content: [usize; 7]) -> ([usize; 7], [bool; 7]) {
-    const SUBJECT_MIN: usize = 12;
-    const SUBJECT_FAIR: usize = 28;
-    let mut w = content;
-    w[2] = 0;
-    let mut show = [true, true, true, true, false, true, false];
-    let used = |w: &[usize; 7], show: &[bool; 7]| -> usize {
-        let cols = show.iter().filter(|s| **s).count();
-        w.iter()
-            .zip(show)
-            .filter(|(_, s)| **s)
-            .map(|(w, _)| *w)
-            .sum::<usize>()
-            + cols.saturating_sub(1)
-    };
-    // Extras when the subject keeps a fair width with them.
-    for extra in [4usize, 6] {
-        if content[extra] == 0 {
-            continue;
-        }
-        let mut with = show;
-        with[extra] = true;
-        if width.saturating_sub(used(&w, &with)) >= SUBJECT_FAIR.min(content[2]).max(SUBJECT_MIN) {
-            show = with;
-        }
-    }
-    // Level, title, value and since stay whole while the subject keeps a readable width;
-    // when it would not, the value and then the title give up cells (cut at the end with an
-    // ellipsis, never below VALUE_MIN / TITLE_MIN): which pod matters more than the tail of
-    // "CrashLoopBackOff for 3h".
-    const VALUE_MIN: usize = 16;
-    const TITLE_MIN: usize = 20;
-    let want = 20.min(content[2]).max(SUBJECT_MIN);
-    let short = want.saturating_sub(width.saturating_sub(used(&w, &show)));
-    let from_value = short.min(w[3].saturating_sub(VALUE_MIN));
-    w[3] -= from_value;
-    let from_title = (short - from_value).min(w[1].saturating_sub(TITLE_MIN));
-    w[1] -= from_title;
-    w[2] = width
-        .saturating_sub(used(&w, &show))
-        .min(content[2].max(SUBJECT_MIN));
-    (w, show)
 }
 
 fn render(
@@ -566,106 +606,31 @@ fn render(
     } else {
         0
     };
-    let [table_area, hist_area] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(hist_h)]).areas(inner);
+    let filter_h = u16::from(!pane.table.filter.is_empty());
+    let [filter_area, table_area, hist_area] = Layout::vertical([
+        Constraint::Length(filter_h),
+        Constraint::Min(2),
+        Constraint::Length(hist_h),
+    ])
+    .areas(inner);
     let t = ctx.theme;
-    let state = &pane.table;
-    let (off, visible) = state.visible(table_area.height.saturating_sub(1) as usize);
-
-    // Widths from the visible rows only (their widest cell), subject measured uncut; when the
-    // subject gets too little room, pending progress drops its word (`3m/15m`).
-    let measure = |compact: bool| {
-        let mut content = [0usize; 7];
-        for (n, name) in COLUMNS.iter().enumerate() {
-            content[n] = name.chars().count() + 1;
-        }
-        content[4] = 0;
-        content[6] = 0;
-        for c in visible
-            .iter()
-            .filter_map(|&i| cells(&rows, i, model, ctx, usize::MAX, compact))
-        {
-            let lens = [
-                c.level.content.chars().count(),
-                c.title.chars().count(),
-                c.subject.chars().count(),
-                c.value.chars().count(),
-                c.limit.chars().count(),
-                c.since.chars().count(),
-                c.ack.chars().count(),
-            ];
-            for (m, l) in content.iter_mut().zip(lens) {
-                *m = (*m).max(l);
-            }
-        }
-        let (widths, show) = layout(table_area.width as usize, content);
-        (widths, show, content[2])
-    };
-    let (mut widths, mut show, want) = measure(false);
-    let mut compact = false;
-    if widths[2] < want.min(24) {
-        (widths, show, _) = measure(true);
-        compact = true;
+    if filter_h > 0 {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" filter: {}", sanitize(&pane.table.filter)),
+                t.accent,
+            )),
+            filter_area,
+        );
     }
-    let subject_w = widths[2];
-    let table_rows = visible.iter().enumerate().filter_map(|(n, &i)| {
-        let c = cells(&rows, i, model, ctx, subject_w, compact)?;
-        let end_cut = |text: String, w: usize| -> Span<'static> {
-            let line = crate::ui::table::render::cut_line(
-                Line::raw(text),
-                u16::try_from(w).unwrap_or(u16::MAX),
-                crate::ui::table::column::Cut::End,
-                ctx.sym.ellipsis,
-            );
-            Span::raw(
-                line.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>(),
-            )
-        };
-        let mut out = vec![c.level, end_cut(c.title, widths[1]), Span::raw(c.subject)];
-        out.push(end_cut(c.value, widths[3]));
-        if show[4] {
-            out.push(Span::styled(c.limit, t.muted));
-        }
-        out.push(Span::raw(c.since));
-        if show[6] {
-            out.push(Span::styled(c.ack, t.muted));
-        }
-        let row = Row::new(out);
-        let row = if c.muted { row.style(t.muted) } else { row };
-        Some(if focused && off + n == state.cursor {
-            row.style(t.selection)
-        } else {
-            row
-        })
-    });
-    let names: Vec<&str> = COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| show[*i])
-        .map(|(_, n)| *n)
-        .collect();
-    let constraints: Vec<Constraint> = widths
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| show[*i])
-        .map(|(_, w)| Constraint::Length(*w as u16))
-        .collect();
-    let c = state.sort.column;
-    let arrow_col = (0..c).filter(|i| show[*i]).count();
-    let arrow_col = if show.get(c).copied().unwrap_or(false) {
-        arrow_col
-    } else {
-        usize::MAX
-    };
-    let header = Row::new(header_cells(ctx, &names, arrow_col, state.sort.descending));
-    f.render_widget(
-        Table::new(table_rows, constraints)
-            .header(header)
-            .column_spacing(1),
+    table::render(
+        f,
         table_area,
+        ctx,
+        TableView::new(&pane.table)
+            .focused(focused)
+            .empty("", "no alerts match the filter"),
+        |i, col: AlertColumn, width| cell(&rows, i, col, width, model, ctx),
     );
     if pane.rows.is_empty() && table_area.height > 1 {
         f.render_widget(
@@ -690,7 +655,7 @@ fn render(
                 TransitionKind::Acknowledged => ("ACKED   ", t.muted),
             };
             let time = tr.at_wall.strftime("%H:%M:%S").to_string();
-            lines.push(Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(format!("{time} "), t.muted),
                 Span::styled(word, style),
                 level_span(ctx, tr.alert.key.level),
@@ -700,7 +665,14 @@ fn render(
                     sanitize(&tr.alert.key.subject),
                     tr.alert.value_text(tr.at_wall)
                 )),
-            ]));
+            ]);
+            // Cut at the end with an ellipsis, never silently at the border.
+            lines.push(crate::ui::table::cut_line(
+                line,
+                hist_area.width,
+                crate::ui::table::Cut::End,
+                ctx.sym.ellipsis,
+            ));
         }
         f.render_widget(Paragraph::new(lines), hist_area);
     }
@@ -796,7 +768,6 @@ fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<
         )),
         None => out.push(kv("acked", "no (press a to acknowledge)".into())),
     }
-    let _ = Style::default();
     out
 }
 
@@ -818,29 +789,52 @@ mod tests {
     }
 
     #[test]
-    fn at_80_columns_the_subject_stays_readable_and_level_and_since_whole() {
-        // 78 inner cells: LEVEL 10, TITLE 17, SUBJECT up to 40, VALUE 23, SINCE 9.
-        let (w, show) = layout(78, [10, 17, 40, 23, 9, 9, 0]);
-        assert_eq!(w[0], 10, "level whole");
-        assert_eq!(w[1], 17, "a title that fits stays whole");
-        assert_eq!(w[5], 9, "since whole");
-        assert!(
-            show[2] && w[2] >= 20,
-            "the subject keeps a readable width: {w:?}"
+    fn at_80_columns_level_title_subject_value_and_since_show_whole() {
+        // 78 cells inside the pane border.
+        let specs = AlertColumn::specs();
+        let shown = table::shown::<AlertColumn>(78);
+        assert_eq!(
+            shown,
+            [
+                AlertColumn::Level,
+                AlertColumn::Title,
+                AlertColumn::Subject,
+                AlertColumn::Value,
+                AlertColumn::Since
+            ]
         );
-        assert!(
-            w[3] >= 16 && w[3] < 23,
-            "the value gives up cells first: {w:?}"
+        // Long titles and subjects: every shown column keeps at least its minimum, which
+        // holds "✖ CRITICAL", "CLOSE_WAIT sockets", "x1,000 in 12 namespaces" in its short
+        // form, "OOMKilled 30m ago" and "12m ago".
+        let fitted = table::fit(&specs, 78, |_| 60);
+        assert!(fitted.total_width() <= 78, "{fitted:?}");
+        for (i, w) in &fitted.columns {
+            assert!(*w >= specs[*i].min_width(), "{fitted:?}");
+        }
+        assert!(fitted.width_of(AlertColumn::Level.index()) >= Some(10));
+        assert!(fitted.width_of(AlertColumn::Subject.index()) >= Some(20));
+        assert!(fitted.width_of(AlertColumn::Value.index()) >= Some(17));
+        assert!(fitted.width_of(AlertColumn::Title.index()) >= Some(18));
+        // With room, limit and acknowledgement join when some row has one; never at the
+        // cost of the others' cells.
+        let wide = table::fit(&specs, 198, |_| 12);
+        assert!(wide.shows(AlertColumn::Limit.index()) && wide.shows(AlertColumn::Ack.index()));
+        let no_acks = table::fit(&specs, 198, |c| {
+            if c == AlertColumn::Ack.index() { 0 } else { 12 }
+        });
+        assert!(!no_acks.shows(AlertColumn::Ack.index()));
+        let long = table::fit(&specs, 98, |c| {
+            if c == AlertColumn::Subject.index() {
+                36
+            } else {
+                17
+            }
+        });
+        assert!(!long.shows(AlertColumn::Limit.index()), "{long:?}");
+        assert_eq!(
+            long.width_of(AlertColumn::Subject.index()),
+            Some(36),
+            "{long:?}"
         );
-        assert!(!show[6]);
-        let total: usize = w.iter().zip(show).filter(|(_, s)| *s).map(|(w, _)| w).sum();
-        assert!(total + 4 <= 78, "{w:?} {show:?}");
-        // Long titles and values (the demo's): the title gives up cells only after the value.
-        let (w, _) = layout(78, [10, 24, 40, 24, 9, 10, 0]);
-        assert_eq!((w[1], w[3]), (20, 16), "{w:?}");
-        assert!(w[2] >= 18, "{w:?}");
-        // With room, everything stays whole.
-        let (w, _) = layout(140, [10, 24, 40, 24, 9, 10, 0]);
-        assert_eq!((w[1], w[2], w[3]), (24, 40, 24), "{w:?}");
     }
 }

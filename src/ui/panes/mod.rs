@@ -219,10 +219,39 @@ mod tests {
             assert_eq!(spec.kind.spec(), spec);
             assert_eq!(PaneKind::by_name(spec.name), Some(spec.kind));
         }
-        // The panes still waiting for their sources say so.
-        for kind in [PaneKind::Certs, PaneKind::Probes] {
-            assert!(!kind.spec().available);
-            assert!(panes.iter().any(|p| p.kind() == kind));
+        // Every pane kind is in the tab order; those still waiting for their sources (certs,
+        // probes until they are registered) are placeholders that say so, not an all-clear.
+        for kind in PaneKind::ALL {
+            let pane = panes
+                .iter()
+                .find(|p| p.kind() == kind)
+                .unwrap_or_else(|| panic!("{kind:?}: no pane"));
+            let registered = crate::sources::registry::SOURCES
+                .iter()
+                .any(|s| s.pane().kind == kind);
+            if registered || kind == PaneKind::Alerts {
+                continue;
+            }
+            assert!(!kind.spec().available, "{kind:?}");
+            assert!(
+                pane.as_any()
+                    .downcast_ref::<placeholder::PlaceholderPane>()
+                    .is_some(),
+                "{kind:?}: a pane without a registered source is a placeholder"
+            );
+            let says = pane.detail_lines(
+                &Model::new(
+                    Settings::default(),
+                    Instant::now(),
+                    jiff::Timestamp::UNIX_EPOCH,
+                ),
+                crate::ui::widgets::ViewCtx {
+                    theme: &crate::ui::Theme::builtin_dark(false),
+                    sym: &crate::ui::symbols::UNICODE,
+                },
+            );
+            let text: String = says.iter().map(|l| l.to_string()).collect();
+            assert!(text.contains("arrives"), "{kind:?}: {text}");
         }
     }
 

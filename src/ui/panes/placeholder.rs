@@ -13,11 +13,7 @@ use crate::domain::SourceId;
 use crate::ui::widgets::{ViewCtx, pane_block};
 
 pub fn arrives_with(kind: PaneKind) -> &'static str {
-    match kind {
-        PaneKind::Certs => "arrives with the certificate sources",
-        PaneKind::Probes => "arrives with the HTTP/TLS probes",
-        _ => "arrives in a later version",
-    }
+    kind.arrives_with()
 }
 
 /// The spec of a pane whose source is not registered: reachable by its `:` names, not shown

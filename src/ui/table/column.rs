@@ -46,6 +46,13 @@ pub struct ColumnSpec {
     pub priority: u8,
     pub align: Align,
     pub cut: Cut,
+    /// Shown only when its visible cells say something and every other shown column still
+    /// gets the width its visible cells need (an alert's LIMIT and ACK): extra detail never
+    /// costs the main columns their cells.
+    pub optional: bool,
+    /// How wide a content-sized column grows before the others have grown (the fitter's
+    /// first pass): [`FAIR_WIDTH`], or more for the column a table is about.
+    pub fair: u16,
 }
 
 impl ColumnSpec {
@@ -57,7 +64,22 @@ impl ColumnSpec {
             priority: 0,
             align: Align::Left,
             cut: Cut::Middle,
+            optional: false,
+            fair: FAIR_WIDTH,
         }
+    }
+
+    /// Grows up to `fair` cells before the other columns grow (default [`FAIR_WIDTH`]): the
+    /// column the table is about (an alert's subject).
+    pub const fn fair(mut self, fair: u16) -> ColumnSpec {
+        self.fair = fair;
+        self
+    }
+
+    /// See [`ColumnSpec::optional`] (the field).
+    pub const fn optional(mut self) -> ColumnSpec {
+        self.optional = true;
+        self
     }
 
     pub const fn priority(mut self, priority: u8) -> ColumnSpec {
@@ -184,7 +206,8 @@ pub fn shown_columns(specs: &[ColumnSpec], width: u16) -> Vec<usize> {
 /// The columns shown in `width` cells and their widths. `content(i)` is the width the visible
 /// cells of column `i` need (only asked for [`Grow::Content`] columns).
 pub fn fit(specs: &[ColumnSpec], width: u16, content: impl Fn(usize) -> u16) -> Fitted {
-    let shown = shown_columns(specs, width);
+    let mut shown = shown_columns(specs, width);
+    drop_optional(specs, width, &content, &mut shown);
     let mut widths: Vec<u16> = shown.iter().map(|&i| specs[i].min_width()).collect();
     let used = widths.iter().sum::<u16>() + SPACING * (shown.len() as u16).saturating_sub(1);
     let mut left = width.saturating_sub(used);
@@ -197,10 +220,16 @@ pub fn fit(specs: &[ColumnSpec], width: u16, content: impl Fn(usize) -> u16) -> 
             _ => 0,
         })
         .collect();
-    // Two passes: every content-sized column first up to FAIR_WIDTH, then to what it needs.
-    for cap in [FAIR_WIDTH, u16::MAX] {
+    // Two passes: every content-sized column first up to its fair width (FAIR_WIDTH unless
+    // set), then to what it needs.
+    for first in [true, false] {
         for &k in &by_priority {
             if matches!(specs[shown[k]].grow, Grow::Content(_)) {
+                let cap = if first {
+                    specs[shown[k]].fair
+                } else {
+                    u16::MAX
+                };
                 let want = wants[k].min(cap).max(widths[k]);
                 let extra = (want - widths[k]).min(left);
                 widths[k] += extra;
@@ -224,6 +253,39 @@ pub fn fit(specs: &[ColumnSpec], width: u16, content: impl Fn(usize) -> u16) -> 
     }
 }
 
+/// Removes from `shown` the optional columns that are empty or that would take cells the
+/// others' visible content needs, the least important first.
+fn drop_optional(
+    specs: &[ColumnSpec],
+    width: u16,
+    content: &impl Fn(usize) -> u16,
+    shown: &mut Vec<usize>,
+) {
+    if !shown.iter().any(|&i| specs[i].optional) {
+        return;
+    }
+    let want = |i: usize| -> u32 {
+        let min = specs[i].min_width();
+        u32::from(match specs[i].grow {
+            Grow::Content(max) if !specs[i].optional => content(i).min(max).max(min),
+            _ => min,
+        })
+    };
+    let mut optional: Vec<usize> = shown
+        .iter()
+        .copied()
+        .filter(|&i| specs[i].optional)
+        .collect();
+    optional.sort_by_key(|&i| std::cmp::Reverse((specs[i].priority, i)));
+    for i in optional {
+        let need: u32 = shown.iter().map(|&j| want(j)).sum::<u32>()
+            + u32::from(SPACING) * (shown.len() as u32).saturating_sub(1);
+        if content(i) == 0 || need > u32::from(width) {
+            shown.retain(|&j| j != i);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +302,26 @@ mod tests {
         assert_eq!(shown_columns(&specs, 31), vec![0, 1]);
         assert_eq!(shown_columns(&specs, 35), vec![0, 1, 2]);
         assert!(shown_columns(&specs, 5).is_empty());
+    }
+
+    #[test]
+    fn optional_columns_give_way_to_the_others_content_and_hide_when_empty() {
+        let specs = [
+            ColumnSpec::new("A", 10),
+            ColumnSpec::new("B", 10).grow_to(40).priority(1),
+            ColumnSpec::new("LIMIT", 6)
+                .grow_to(12)
+                .optional()
+                .priority(2),
+        ];
+        // B's cells need 30: 10 + 30 + 6 + 2 = 48 cells.
+        let content = |c: usize| if c == 1 { 30 } else { 6 };
+        assert!(fit(&specs, 48, content).shows(2));
+        let f = fit(&specs, 47, content);
+        assert!(!f.shows(2), "{f:?}");
+        assert_eq!(f.width_of(1), Some(30), "B gets its cells: {f:?}");
+        // Empty optional columns are not shown at any width.
+        assert!(!fit(&specs, 200, |c| if c == 2 { 0 } else { 8 }).shows(2));
     }
 
     #[test]

@@ -1,0 +1,205 @@
+//! The certificate sources (issue 12): live TLS endpoints, the API server's serving
+//! certificate, the kubeconfig's client certificates and CAs, `kubernetes.io/tls` Secrets and
+//! local PEM files. Each collector delivers a [`CertBatch`] of its own origin; each degrades to
+//! rows that say "unknown (why)", never to an all-clear. The registry entry is
+//! [`source::Certs`]; the `[certs]` config is [`CertsConfig`].
+
+pub mod apiserver;
+pub mod demo;
+pub mod endpoints;
+pub mod files;
+pub mod kubeconfig;
+pub mod secrets;
+pub mod source;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::HumanDuration;
+use crate::tls::Deadlines;
+
+pub use crate::domain::certs::{CertBatch, CertRow, CertSource, CertsSnapshot};
+
+/// `[certs]` in the config file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertsConfig {
+    /// Live TLS endpoints: `"host:port"` (SNI = host) or a table with `address`,
+    /// `server_name`, `ca_file`, `client_cert` + `client_key` (mTLS).
+    pub endpoints: Vec<EndpointConfig>,
+    /// PEM files, directories or globs (`*`, `?` in the last path component).
+    pub files: Vec<String>,
+    /// Client certificates and CAs of every context of the kubeconfig.
+    pub kubeconfig: bool,
+    /// `kubernetes.io/tls` Secrets in scope.
+    pub secrets: bool,
+    /// Also probe every context's API server, not only the current one's.
+    pub all_contexts: bool,
+    pub connect_timeout: HumanDuration,
+    pub handshake_timeout: HumanDuration,
+    /// Endpoints and API servers are re-probed on this interval; files are re-checked every
+    /// refresh (re-read only when they change); Secrets follow a watch.
+    pub interval: HumanDuration,
+}
+
+impl Default for CertsConfig {
+    fn default() -> Self {
+        CertsConfig {
+            endpoints: Vec::new(),
+            files: Vec::new(),
+            kubeconfig: true,
+            secrets: true,
+            all_contexts: false,
+            connect_timeout: HumanDuration(Duration::from_secs(3)),
+            handshake_timeout: HumanDuration(Duration::from_secs(5)),
+            interval: HumanDuration(Duration::from_secs(3600)),
+        }
+    }
+}
+
+impl CertsConfig {
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            connect: self.connect_timeout.0,
+            handshake: self.handshake_timeout.0,
+        }
+    }
+}
+
+/// One endpoint of `[certs] endpoints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EndpointConfig {
+    /// `host:port`, SNI = host.
+    Address(String),
+    Full(EndpointTable),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointTable {
+    pub address: String,
+    pub server_name: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+}
+
+impl EndpointConfig {
+    pub fn table(&self) -> EndpointTable {
+        match self {
+            EndpointConfig::Address(a) => EndpointTable {
+                address: a.clone(),
+                server_name: None,
+                ca_file: None,
+                client_cert: None,
+                client_key: None,
+            },
+            EndpointConfig::Full(t) => t.clone(),
+        }
+    }
+}
+
+/// Standard base64 (kubeconfig `*-data` fields), whitespace ignored. `None` if malformed.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    fn val(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        }))
+    }
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= val(c)? << (18 - 6 * i);
+        }
+        let n = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        for i in 0..n {
+            out.push((acc >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Rows of a PEM text found at `location`: one per certificate (`location#2` for the second
+/// of a bundle), or one unknown row saying why nothing could be read.
+pub fn pem_rows(source: CertSource, location: &str, pem: &[u8]) -> Vec<CertRow> {
+    use crate::domain::text::Clean;
+    match crate::tls::facts::parse_pem(pem) {
+        Err(e) => vec![CertRow::unknown(
+            source,
+            Clean::new(location),
+            e.to_string(),
+        )],
+        Ok(certs) => {
+            let many = certs.len() > 1;
+            let chain: Vec<_> = certs
+                .iter()
+                .filter_map(|c| c.as_ref().ok().cloned())
+                .collect();
+            certs
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let loc = if many && i > 0 {
+                        format!("{location}#{}", i + 1)
+                    } else {
+                        location.to_string()
+                    };
+                    match c {
+                        Ok(f) => {
+                            let mut row = CertRow::known(source, Clean::new(&loc), f);
+                            if i == 0 && many {
+                                row.chain = chain.clone();
+                            }
+                            row
+                        }
+                        Err(e) => CertRow::unknown(source, Clean::new(&loc), e.to_string()),
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_as_strings_or_tables() {
+        let cfg: CertsConfig = toml::from_str(
+            r#"
+            endpoints = ["api.example.internal:443", { address = "10.0.0.5:6443", server_name = "kubernetes", ca_file = "/etc/kubernetes/pki/ca.crt" }]
+            files = ["/etc/kubernetes/pki/*.crt"]
+            interval = "1h"
+            "#,
+        )
+        .expect("parses");
+        assert_eq!(cfg.endpoints.len(), 2);
+        assert_eq!(cfg.endpoints[0].table().address, "api.example.internal:443");
+        assert_eq!(
+            cfg.endpoints[1].table().server_name.as_deref(),
+            Some("kubernetes")
+        );
+        assert!(cfg.kubeconfig && cfg.secrets && !cfg.all_contexts);
+        let bad = toml::from_str::<CertsConfig>("endpoints = [{ adress = \"x:1\" }]");
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! HTTP(S) probes (incidents 1 and 3): configured URLs probed with one deadline per phase
+//! (DNS, connect, TLS, response headers, total), per-phase timings and the failing phase in
+//! words, a bounded history with p50/p99 against an SLO, 3 consecutive failures -> critical,
+//! retries with backoff and jitter.
+//!
+//! - [`config`]: `[[probes]]` and `[probing]`, range-checked;
+//! - [`client`]: the hand-built client that times each phase;
+//! - [`state`]: one probe's history, counters and schedule;
+//! - [`task`]: the console's per-probe tasks and collector;
+//! - [`source`]: the registry entry and `check`'s `probes` section;
+//! - [`audit`]: the Kubernetes probe audit through the pod proxy;
+//! - [`demo`]: local endpoints that fail in every way, for `--demo` and the tests.
+
+pub mod audit;
+pub mod client;
+pub mod config;
+pub mod demo;
+pub mod source;
+pub mod state;
+pub mod task;
+
+pub use source::Probes;

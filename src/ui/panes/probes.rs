@@ -1,0 +1,617 @@
+//! The probes pane (incidents 1, 3): every configured HTTP(S) probe with its danger (PENDING
+//! `1/3` while failures add up), the last status or the phase that failed, the last total,
+//! p50/p99 against its SLO, a bar of the last attempt's phases (dns|connect|tls|headers|
+//! transfer as proportional segments), OK% over the window and since when. On a tall pane the
+//! selected probe's detail below: its last attempts with every phase, peer, TLS version and
+//! certificate, the response's status and header size, and the latency sparkline. Below that,
+//! the Kubernetes probe audit when it runs.
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::feed::{Feed, FeedState, Freshness, KubeApplied};
+use crate::app::model::{Danger, Model, Settings};
+use crate::app::table::{RowKey, Sort, SortKey, TableData, TableState};
+use crate::domain::Level;
+use crate::domain::probes::{Attempt, ProbeRow, ProbesSnapshot, short_latency};
+use crate::rules::Condition;
+use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
+use crate::ui::panes::sockets::NoRows;
+use crate::ui::panes::{Pane, PaneKind, Shared, TableOp};
+use crate::ui::table::{self, Column, ColumnSpec, TableView};
+use crate::ui::widgets::{ViewCtx, danger_span, pane_block};
+
+/// The probes table's columns. At 80 columns DANGER, NAME, STATUS, LAST, P99, SLO, PHASES and
+/// OK% show whole; P50 and SINCE from about 92 cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeColumn {
+    Danger,
+    Name,
+    Status,
+    Last,
+    P50,
+    P99,
+    Slo,
+    Phases,
+    OkPct,
+    Since,
+}
+
+impl Column for ProbeColumn {
+    const ALL: &'static [ProbeColumn] = &[
+        ProbeColumn::Danger,
+        ProbeColumn::Name,
+        ProbeColumn::Status,
+        ProbeColumn::Last,
+        ProbeColumn::P50,
+        ProbeColumn::P99,
+        ProbeColumn::Slo,
+        ProbeColumn::Phases,
+        ProbeColumn::OkPct,
+        ProbeColumn::Since,
+    ];
+
+    fn spec(self) -> ColumnSpec {
+        match self {
+            // "◷ PENDING 1/3" is 13 cells.
+            ProbeColumn::Danger => ColumnSpec::new("DANGER", 13),
+            ProbeColumn::Name => ColumnSpec::new("NAME", 14).grow_to(40).priority(1),
+            // A code (`503`) or the failing phase (`headers`, `connect`).
+            ProbeColumn::Status => ColumnSpec::new("STATUS", 7).priority(2),
+            ProbeColumn::Last => ColumnSpec::new("LAST", 6).right().priority(3),
+            ProbeColumn::P99 => ColumnSpec::new("P99", 6).right().priority(4),
+            ProbeColumn::Slo => ColumnSpec::new("SLO", 6).right().priority(5),
+            ProbeColumn::Phases => ColumnSpec::new("PHASES", 12).grow_to(30).priority(6),
+            ProbeColumn::OkPct => ColumnSpec::new("OK%", 5).right().priority(7),
+            ProbeColumn::P50 => ColumnSpec::new("P50", 6).right().priority(8),
+            ProbeColumn::Since => ColumnSpec::new("SINCE", 5).right().priority(9),
+        }
+    }
+}
+
+/// The probes pane: its feed (the probes source's snapshots) and its table.
+#[derive(Debug)]
+pub struct ProbesPane {
+    pub feed: Feed<Box<ProbesSnapshot>>,
+    pub table: TableState,
+    version: u64,
+}
+
+impl ProbesPane {
+    pub fn new(settings: &Settings, started: Instant) -> ProbesPane {
+        ProbesPane {
+            feed: Feed::new(settings.refresh, started),
+            table: TableState::new(
+                ProbeColumn::ALL.len(),
+                Sort {
+                    column: ProbeColumn::Danger.index(),
+                    descending: true,
+                },
+            ),
+            version: 0,
+        }
+    }
+
+    fn rebuild(&mut self) {
+        match self.feed.data() {
+            Some(s) => self.table.rebuild(&ProbeRows::new(s, self.version)),
+            None => self.table.rebuild(&NoRows),
+        }
+    }
+
+    fn selected(&self) -> Option<&ProbeRow> {
+        let s = self.feed.data()?;
+        self.table.selected_index().and_then(|i| s.rows.get(i))
+    }
+}
+
+impl Pane for ProbesPane {
+    fn kind(&self) -> PaneKind {
+        PaneKind::Probes
+    }
+
+    fn apply(&mut self, u: SourceUpdate, shared: &Shared<'_>) -> Option<Vec<Condition>> {
+        if u.source != SourceId::Probes {
+            return None;
+        }
+        let applied = self.feed.apply_kube(u, Payload::downcast);
+        if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
+            self.version += 1;
+        }
+        match applied {
+            KubeApplied::Data => {
+                let rules = &shared.settings.rules.probes;
+                self.feed.data().map(|s| {
+                    crate::rules::probes::evaluate(s, rules, rules.failures_before_critical)
+                })
+            }
+            KubeApplied::Reset => {
+                self.rebuild();
+                None
+            }
+            KubeApplied::Error | KubeApplied::Ignored => None,
+        }
+    }
+
+    fn freshness(&self, now: Instant) -> Option<Freshness> {
+        match self.feed.state {
+            FeedState::Loading { .. } => None,
+            _ => Some(self.feed.freshness(now)),
+        }
+    }
+
+    fn last_error(&self) -> Option<&SourceError> {
+        self.feed.error()
+    }
+
+    fn refresh(&mut self, _shared: &Shared<'_>) {
+        self.rebuild();
+    }
+
+    fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {
+        match self.feed.data() {
+            Some(s) => op(&mut self.table, &ProbeRows::new(s, self.version)),
+            None => op(&mut self.table, &NoRows),
+        }
+    }
+
+    fn filter(&self) -> &str {
+        &self.table.filter
+    }
+
+    fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+        render(self, model, ctx, f, area, focused);
+    }
+
+    fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+        match self.selected() {
+            Some(r) => detail(r, ctx, model.wall),
+            None => Vec::new(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A snapshot's rows seen as a table.
+pub struct ProbeRows<'a> {
+    pub snap: &'a ProbesSnapshot,
+    pub version: Option<u64>,
+}
+
+impl<'a> ProbeRows<'a> {
+    pub fn new(snap: &'a ProbesSnapshot, version: u64) -> ProbeRows<'a> {
+        ProbeRows {
+            snap,
+            version: Some(version),
+        }
+    }
+}
+
+fn dur_key(d: Option<Duration>) -> SortKey {
+    SortKey::opt_num(d.map(|d| d.as_secs_f64()))
+}
+
+impl TableData for ProbeRows<'_> {
+    fn len(&self) -> usize {
+        self.snap.rows.len()
+    }
+
+    fn key(&self, i: usize) -> RowKey {
+        RowKey::of(&*self.snap.rows[i].name)
+    }
+
+    fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    fn haystack(&self, i: usize, out: &mut String) -> bool {
+        let r = &self.snap.rows[i];
+        out.push_str(&r.name);
+        out.push('\n');
+        out.push_str(&r.url);
+        out.push('\n');
+        if let Some(e) = r.last().and_then(|a| a.error.as_deref()) {
+            out.push_str(e);
+        }
+        true
+    }
+
+    fn sort_key(&self, i: usize, column: usize) -> Option<SortKey> {
+        let r = self.snap.rows.get(i)?;
+        let last = r.last();
+        Some(match ProbeColumn::at(column)? {
+            // Loudest first (descending), then by consecutive failures, then config order.
+            ProbeColumn::Danger => SortKey::tuple([
+                SortKey::num(level_rank(r) as f64),
+                SortKey::num(f64::from(r.consecutive_failures)),
+                SortKey::num(-(i as f64)),
+            ]),
+            ProbeColumn::Name => SortKey::text(&r.name),
+            ProbeColumn::Status => {
+                SortKey::text(&last.map(|a| a.status_text()).unwrap_or_default())
+            }
+            ProbeColumn::Last => dur_key(last.map(|a| a.timings.total)),
+            ProbeColumn::P50 => dur_key(r.stats.p50),
+            ProbeColumn::P99 => dur_key(r.stats.p99),
+            ProbeColumn::Slo => dur_key(r.slo_p99),
+            ProbeColumn::Phases => dur_key(last.map(|a| a.timings.total)),
+            ProbeColumn::OkPct => SortKey::opt_num(r.stats.ok_pct()),
+            ProbeColumn::Since => SortKey::time(r.since),
+        })
+    }
+}
+
+/// Critical 4, warning 3, pending 2, info 1, ok 0.
+fn level_rank(r: &ProbeRow) -> u8 {
+    match (r.verdict.level, r.verdict.pending) {
+        (Level::Critical, _) => 4,
+        (Level::Warning, _) => 3,
+        (_, Some(_)) => 2,
+        (Level::Info, _) => 1,
+        (Level::Ok, None) => 0,
+    }
+}
+
+/// DANGER: `✖ CRITICAL`, `▲ WARNING`, `◷ PENDING 1/3`, `✓ OK`.
+pub fn danger_cell(r: &ProbeRow, ctx: ViewCtx<'_>) -> Span<'static> {
+    match (r.verdict.level, r.verdict.pending) {
+        (Level::Ok | Level::Info, Some((n, of))) => {
+            let mut s = danger_span(
+                ctx,
+                Some(Danger {
+                    level: Level::Warning,
+                    pending: true,
+                }),
+            );
+            if of > 0 {
+                s.content = format!("{} {n}/{of}", s.content).into();
+            }
+            s
+        }
+        (level, _) => danger_span(
+            ctx,
+            Some(Danger {
+                level,
+                pending: false,
+            }),
+        ),
+    }
+}
+
+/// The style of a failed attempt's STATUS (loud once the row is), else plain.
+fn status_style(r: &ProbeRow, a: &Attempt, ctx: ViewCtx<'_>) -> Style {
+    if a.ok {
+        ctx.theme.base
+    } else if r.verdict.level >= Level::Warning {
+        ctx.theme.level(r.verdict.level)
+    } else {
+        ctx.theme.pending
+    }
+}
+
+/// The last attempt's phases as proportional segments in `width` cells: one glyph per phase
+/// (`d c t h x` under `--ascii`), each at least one cell when it took any time; a failing
+/// attempt ends in `✖` in the critical style.
+pub fn phase_bar(a: &Attempt, width: u16, ctx: ViewCtx<'_>) -> Line<'static> {
+    let t = ctx.theme;
+    let glyphs: [&str; 5] = if ctx.sym.ascii {
+        ["d", "c", "t", "h", "x"]
+    } else {
+        ["░", "▒", "▓", "█", "▄"]
+    };
+    let styles = [t.muted, t.info, t.accent, t.base, t.ok];
+    let segs = a.timings.segments();
+    let total: f64 = segs.iter().map(|d| d.as_secs_f64()).sum();
+    let fail_mark = u16::from(!a.ok);
+    let cells = width.saturating_sub(fail_mark) as f64;
+    let mut spans = Vec::new();
+    if total > 0.0 {
+        let mut used = 0u16;
+        for (k, d) in segs.iter().enumerate() {
+            if d.is_zero() {
+                continue;
+            }
+            let share = (d.as_secs_f64() / total * cells).round().max(1.0) as u16;
+            let share = share.min((cells as u16).saturating_sub(used));
+            if share == 0 {
+                continue;
+            }
+            used += share;
+            spans.push(Span::styled(glyphs[k].repeat(share as usize), styles[k]));
+        }
+    }
+    if fail_mark == 1 {
+        let x = if ctx.sym.ascii { "X" } else { "✖" };
+        spans.push(Span::styled(x, t.critical));
+    }
+    Line::from(spans)
+}
+
+fn cell(
+    r: &ProbeRow,
+    col: ProbeColumn,
+    width: u16,
+    ctx: ViewCtx<'_>,
+    now: jiff::Timestamp,
+) -> Line<'static> {
+    let t = ctx.theme;
+    let last = r.last();
+    let dash = || Line::styled(ctx.sym.dash.to_string(), t.muted);
+    match col {
+        ProbeColumn::Danger => danger_cell(r, ctx).into(),
+        ProbeColumn::Name => Line::raw(r.name.to_string()),
+        ProbeColumn::Status => match last {
+            Some(a) => Line::styled(a.status_text(), status_style(r, a, ctx)),
+            None => Line::styled("waiting", t.muted),
+        },
+        ProbeColumn::Last => match last {
+            Some(a) => Line::raw(short_latency(a.timings.total)),
+            None => dash(),
+        },
+        ProbeColumn::P50 => r
+            .stats
+            .p50
+            .map(|d| Line::raw(short_latency(d)))
+            .unwrap_or_else(dash),
+        ProbeColumn::P99 => match r.stats.p99 {
+            Some(p) => {
+                let over = r.slo_p99.is_some_and(|s| p > s);
+                let style = if over && r.verdict.level >= Level::Warning {
+                    t.level(r.verdict.level.max(Level::Warning))
+                } else if over {
+                    t.pending
+                } else {
+                    t.base
+                };
+                Line::styled(short_latency(p), style)
+            }
+            None => dash(),
+        },
+        ProbeColumn::Slo => r
+            .slo_p99
+            .map(|d| Line::styled(short_latency(d), t.muted))
+            .unwrap_or_else(dash),
+        ProbeColumn::Phases => match last {
+            Some(a) => phase_bar(a, width, ctx),
+            None => dash(),
+        },
+        ProbeColumn::OkPct => match r.stats.ok_pct() {
+            Some(p) => Line::styled(
+                format!("{p:.0}%"),
+                if p < 100.0 { t.warning } else { t.base },
+            ),
+            None => dash(),
+        },
+        ProbeColumn::Since => match r.since {
+            Some(s) => Line::styled(
+                crate::domain::pods::human_duration(now.duration_since(s)),
+                t.muted,
+            ),
+            None => dash(),
+        },
+    }
+}
+
+fn render(
+    pane: &ProbesPane,
+    model: &Model,
+    ctx: ViewCtx<'_>,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
+    let freshness = pane.freshness(model.now);
+    let snap = pane.feed.data();
+    let extra = snap.map(|s| {
+        let (mut crit, mut warn, mut pend) = (0, 0, 0);
+        for r in &s.rows {
+            match level_rank(r) {
+                4 => crit += 1,
+                3 => warn += 1,
+                2 => pend += 1,
+                _ => {}
+            }
+        }
+        format!(
+            "{} probes: {crit} critical, {warn} warning, {pend} pending",
+            s.rows.len()
+        )
+    });
+    let block = pane_block(
+        ctx,
+        "Probes",
+        extra,
+        freshness.as_ref(),
+        pane.feed.error(),
+        focused,
+    );
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(snap) = snap else {
+        let msg = match pane.feed.error() {
+            Some(SourceError::NotConfigured(why)) => format!(
+                "HTTP probes not configured: {why}. Add [[probes]] tables (name, url) to the config file."
+            ),
+            Some(e) => format!("no probe data: {e}"),
+            None => "waiting for the first probe results".to_string(),
+        };
+        f.render_widget(
+            Paragraph::new(crate::ui::sanitize(&msg).into_owned())
+                .style(ctx.theme.muted)
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let detail_h = if inner.height >= 20 {
+        (inner.height / 3).min(14)
+    } else {
+        0
+    };
+    let [filter, table_area, detail_area] = Layout::vertical([
+        Constraint::Length(u16::from(!pane.table.filter.is_empty())),
+        Constraint::Min(1),
+        Constraint::Length(detail_h),
+    ])
+    .areas(inner);
+    if !pane.table.filter.is_empty() {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" filter: {}", crate::ui::sanitize(&pane.table.filter)),
+                ctx.theme.accent,
+            )),
+            filter,
+        );
+    }
+    let now = snap.at.unwrap_or(model.wall).max(model.wall);
+    table::render(
+        f,
+        table_area,
+        ctx,
+        TableView::new(&pane.table)
+            .focused(focused)
+            .empty("no probes", "no probes match the filter"),
+        |i, col: ProbeColumn, width| snap.rows.get(i).map(|r| cell(r, col, width, ctx, now)),
+    );
+    if detail_h > 0
+        && let Some(r) = pane.selected()
+    {
+        f.render_widget(
+            Paragraph::new(detail(r, ctx, now))
+                .block(
+                    ratatui::widgets::Block::default()
+                        .borders(ratatui::widgets::Borders::TOP)
+                        .border_set(ctx.sym.border)
+                        .border_style(ctx.theme.border),
+                )
+                .wrap(Wrap { trim: true }),
+            detail_area,
+        );
+    }
+}
+
+/// A sparkline of totals (`✖`/`X` for failures), scaled to the largest.
+pub fn sparkline(values: &[Option<Duration>], ctx: ViewCtx<'_>) -> Span<'static> {
+    let bars = ctx.sym.sparkline;
+    let max = values
+        .iter()
+        .flatten()
+        .map(|d| d.as_secs_f64())
+        .fold(0.0_f64, f64::max);
+    let s: String = values
+        .iter()
+        .map(|v| match v {
+            None => {
+                if ctx.sym.ascii {
+                    'X'
+                } else {
+                    '✖'
+                }
+            }
+            Some(d) if max > 0.0 && !bars.is_empty() => {
+                let k = ((d.as_secs_f64() / max) * (bars.len() - 1) as f64).round() as usize;
+                bars[k.min(bars.len() - 1)]
+            }
+            Some(_) => bars.first().copied().unwrap_or('.'),
+        })
+        .collect();
+    Span::styled(s, ctx.theme.accent)
+}
+
+fn opt_ms(d: Option<Duration>) -> String {
+    d.map(short_latency).unwrap_or_else(|| "-".into())
+}
+
+/// The detail of one probe: its verdict's reasons, URL, the sparkline, and its last attempts
+/// (newest first) with every phase, peer, TLS and response facts.
+pub fn detail(r: &ProbeRow, ctx: ViewCtx<'_>, now: jiff::Timestamp) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let mut lines = vec![Line::from(vec![
+        danger_cell(r, ctx),
+        Span::raw(" "),
+        Span::styled(r.name.to_string(), t.accent),
+        Span::styled(format!("  {}", r.url), t.muted),
+    ])];
+    for reason in &r.verdict.reasons {
+        lines.push(Line::raw(format!("  {reason}")));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!(
+                "  p50 {}  p99 {}  SLO {}  OK {}  ",
+                opt_ms(r.stats.p50),
+                opt_ms(r.stats.p99),
+                opt_ms(r.slo_p99),
+                r.stats
+                    .ok_pct()
+                    .map(|p| format!("{p:.1}% of {}", r.stats.attempts))
+                    .unwrap_or_else(|| "-".into())
+            ),
+            t.muted,
+        ),
+        sparkline(&r.spark, ctx),
+    ]));
+    for a in r.recent.iter().rev() {
+        let ago = crate::domain::pods::human_duration(now.duration_since(a.at));
+        let tm = &a.timings;
+        let outcome = match (&a.error, a.status_code) {
+            (Some(e), _) => Span::styled(e.to_string(), t.critical),
+            (None, Some(c)) => Span::styled(format!("{c}"), t.ok),
+            (None, None) => Span::raw("ok"),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {ago:>5} ago "), t.muted),
+            outcome,
+            Span::styled(
+                format!(
+                    "  dns {} connect {} tls {} headers {} transfer {} total {}{}",
+                    opt_ms(tm.dns),
+                    opt_ms(tm.connect),
+                    opt_ms(tm.tls),
+                    opt_ms(tm.headers),
+                    opt_ms(tm.transfer),
+                    short_latency(tm.total),
+                    if a.reused { " (kept connection)" } else { "" }
+                ),
+                t.base,
+            ),
+        ]));
+    }
+    if let Some(a) = r.last() {
+        let mut facts = Vec::new();
+        if let Some(p) = a.peer {
+            facts.push(format!("peer {p}"));
+        }
+        if let Some(tls) = &a.tls {
+            if let Some(v) = tls.version {
+                facts.push(v.to_string());
+            }
+            if let Some(s) = &tls.subject {
+                let until = tls
+                    .not_after
+                    .map(|n| format!(" until {}", n.strftime("%Y-%m-%d")))
+                    .unwrap_or_default();
+                facts.push(format!("cert {s}{until}"));
+            }
+        }
+        if let Some(h) = a.header_bytes {
+            facts.push(format!("headers {h} B"));
+        }
+        if a.status_code.is_some() {
+            facts.push(format!("body {} B", a.body_bytes));
+        }
+        if !facts.is_empty() {
+            lines.push(Line::styled(format!("  {}", facts.join("  ")), t.muted));
+        }
+    }
+    lines
+}
