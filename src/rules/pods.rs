@@ -98,6 +98,22 @@ impl PodHistory {
     }
 }
 
+/// Why a pod's events cannot be known, as the detail shows it after `events: unknown`:
+/// `forbidden: list events`, `not listed yet`, or the failure in a few words. The pods source
+/// (console) calls this; `check` reads no events, so no pod's level depends on them.
+pub fn events_unknown_why(err: Option<&crate::domain::SourceError>) -> String {
+    use crate::domain::SourceError;
+    let why = match err {
+        None => "not listed yet".to_string(),
+        // RBAC said no (a 401 is worded otherwise and shown whole).
+        Some(SourceError::Forbidden(m)) if m.starts_with("cannot ") => {
+            "forbidden: list events".to_string()
+        }
+        Some(e) => e.to_string(),
+    };
+    clip(&why, 120)
+}
+
 /// How far ahead of ondeck's clock an API timestamp may be before it is called odd (ordinary
 /// clock skew between nodes and this machine).
 pub const FUTURE_SKEW: SignedDuration = SignedDuration::from_secs(60);

@@ -669,6 +669,7 @@ pub fn pods_snapshot() -> crate::domain::pods::PodsSnapshot {
         },
         synced: true,
         events: Default::default(),
+        events_unknown: None,
         at: now,
     }
 }

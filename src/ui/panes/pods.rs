@@ -502,6 +502,9 @@ fn render_detail(
             Span::raw(format!(" {}", sanitize(&reason.text))),
         ]));
     }
+    if let Some(line) = events_unknown_line(s, ctx) {
+        lines.push(line);
+    }
     let events = s.events.get(&r.key());
     match events {
         Some(evs) if !evs.is_empty() => {
@@ -527,6 +530,7 @@ fn render_detail(
                 ]));
             }
         }
+        _ if s.events_unknown.is_some() => {}
         _ => lines.push(Line::from(Span::styled("no recent events", t.muted))),
     }
     f.render_widget(
@@ -728,6 +732,9 @@ fn detail_lines(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'s
             ]));
         }
     }
+    if let Some(line) = events_unknown_line(s, ctx) {
+        lines.push(line);
+    }
     match s.events.get(&r.key()) {
         Some(evs) if !evs.is_empty() => {
             lines.push(Line::from(Span::styled("events", t.muted)));
@@ -756,9 +763,20 @@ fn detail_lines(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'s
                 ]));
             }
         }
+        _ if s.events_unknown.is_some() => {}
         _ => lines.push(Line::from(Span::styled("no recent events", t.muted))),
     }
     lines
+}
+
+/// `events: unknown (forbidden: list events)` when the events cannot be read: an empty list
+/// is then never shown as "no recent events". Events already known are listed after it.
+fn events_unknown_line(s: &PodsSnapshot, ctx: ViewCtx<'_>) -> Option<Line<'static>> {
+    let why = s.events_unknown.as_deref()?;
+    Some(Line::from(Span::styled(
+        format!("events: unknown ({})", sanitize(why)),
+        ctx.theme.warning,
+    )))
 }
 
 /// At most `max` characters, with an ellipsis when cut (the detail dialog does not grow for
