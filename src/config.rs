@@ -885,10 +885,11 @@ fn locate(text: &str, key: &[Seg]) -> Option<(usize, usize)> {
     for seg in key {
         match seg {
             Seg::Key(k) => {
-                let t = table.take().or_else(|| match cur {
+                let nested = match cur {
                     Some(toml::de::DeValue::Table(t)) => Some(t),
                     _ => None,
-                })?;
+                };
+                let t = table.take().or(nested)?;
                 let (_, v) = t
                     .iter()
                     .find(|(name, _)| name.get_ref().as_ref() == k.as_str())?;
@@ -899,7 +900,7 @@ fn locate(text: &str, key: &[Seg]) -> Option<(usize, usize)> {
                 let Some(toml::de::DeValue::Array(a)) = cur else {
                     break;
                 };
-                let Some(v) = a.iter().nth(*i) else { break };
+                let Some(v) = a.get(*i) else { break };
                 span = Some(v.span());
                 cur = Some(v.get_ref());
             }

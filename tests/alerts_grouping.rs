@@ -79,6 +79,7 @@ fn pods_update(oom: bool, generation: u64, at: Instant, now: jiff::Timestamp) ->
             },
             synced: true,
             events: Arc::new(Default::default()),
+            events_unknown: None,
             at: now,
         })),
     }

@@ -82,7 +82,10 @@ async fn incident_pods_ranked_with_reasons_events_and_styles() {
     assert!(text.contains("3 critical"), "{text}");
     // Header: cluster context, API health and the pods meter.
     let header = text.lines().take(4).collect::<Vec<_>>().join("\n");
-    assert!(header.contains("Cluster ondeck-sim API"), "{header}");
+    assert!(
+        header.contains("Cluster ondeck-sim all namespaces API"),
+        "{header}"
+    );
     assert!(header.contains("Pods ✖ 3 ▲ 5 ✓ 7"), "{header}");
     assert!(text.contains("CrashLoopBackOff for 3h"), "{text}");
     assert!(text.contains("OOMKilled 12m ago"), "{text}");

@@ -663,9 +663,20 @@ async fn forbidden_pods_give_rows_without_usage_markers_rather_than_false_unused
         );
         assert_eq!(
             r.used,
-            UsedSpace::unknown(ondeck::sources::kube::pvcs::PODS_UNKNOWN)
+            UsedSpace::unknown("who mounts it is unknown: pods are forbidden")
         );
+        assert_eq!(r.users_unknown.as_deref(), Some("pods are forbidden"));
     }
+    // Terminating while its users cannot be listed: critical, never OK.
+    let loki = row(&snap, "logging", "loki-storage");
+    assert_eq!(loki.level, Level::Critical);
+    assert!(
+        loki.reasons[0]
+            .text
+            .starts_with("Terminating; who mounts it is unknown: pods are forbidden"),
+        "{}",
+        loki.reasons[0].text
+    );
     assert_eq!(
         row(&snap, "monitoring", "grafana-data-old").markers,
         vec![Marker::AtRisk]

@@ -484,7 +484,7 @@ fn active_filter_stays_visible_at_80_columns() {
     let text = buffer_text(&render(&m, &dark(), 80, 24));
     assert!(text.contains("filter: java"), "{text}");
     assert!(
-        text.contains("4242") && !text.contains("(unknown owner)"),
+        text.contains("4242") && !text.contains("unknown (p"),
         "{text}"
     );
     insta::assert_snapshot!(text);

@@ -267,6 +267,7 @@ mod tests {
                 max: 100,
                 pct: 10.0,
             }),
+            conntrack_unknown: None,
             poll_ms: 1.0,
         };
         CheckReport {

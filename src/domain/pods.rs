@@ -563,6 +563,9 @@ pub struct PodsSnapshot {
     pub synced: bool,
     /// Recent events per pod, newest first, bounded per pod. Shared: it changes rarely.
     pub events: Arc<BTreeMap<PodKey, Vec<PodEvent>>>,
+    /// Why the events cannot be known (forbidden, failing, not listed yet), if so: the detail
+    /// then says `events: unknown (why)`, never "no recent events".
+    pub events_unknown: Option<String>,
     /// When the rows were computed (wall clock; ages are relative to it).
     pub at: Timestamp,
 }

@@ -247,6 +247,10 @@ pub struct SocketSnapshot {
     /// Processes whose fds or limits could not be read (other users): counted, not an error.
     pub unreadable_processes: u64,
     pub conntrack: Option<Conntrack>,
+    /// Why the conntrack table could not be read when `conntrack` is `None` (module not
+    /// loaded, permission denied, unreadable figures): shown and reported, never silence.
+    #[serde(default)]
+    pub conntrack_unknown: Option<String>,
     pub sysctls: SocketSysctls,
     pub attribution: Attribution,
     /// Time the poll took, for the pane's footer and the benchmarks.

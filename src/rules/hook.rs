@@ -307,7 +307,7 @@ mod tests {
                 Condition::check(
                     SourceId::Pods,
                     "pod_waiting_reason",
-                    &format!("{HOSTILE}-{i}"),
+                    format!("{HOSTILE}-{i}"),
                     &rule,
                     1.0,
                     format!("{HOSTILE}: CrashLoopBackOff\nsecond line"),

@@ -98,6 +98,22 @@ impl PodHistory {
     }
 }
 
+/// Why a pod's events cannot be known, as the detail shows it after `events: unknown`:
+/// `forbidden: list events`, `not listed yet`, or the failure in a few words. The pods source
+/// (console) calls this; `check` reads no events, so no pod's level depends on them.
+pub fn events_unknown_why(err: Option<&crate::domain::SourceError>) -> String {
+    use crate::domain::SourceError;
+    let why = match err {
+        None => "not listed yet".to_string(),
+        // RBAC said no (a 401 is worded otherwise and shown whole).
+        Some(SourceError::Forbidden(m)) if m.starts_with("cannot ") => {
+            "forbidden: list events".to_string()
+        }
+        Some(e) => e.to_string(),
+    };
+    clip(&why, 120)
+}
+
 /// How far ahead of ondeck's clock an API timestamp may be before it is called odd (ordinary
 /// clock skew between nodes and this machine).
 pub const FUTURE_SKEW: SignedDuration = SignedDuration::from_secs(60);
@@ -112,7 +128,12 @@ fn since_text(now: Timestamp, since: Timestamp) -> String {
             short_duration(d.unsigned_abs())
         );
     }
-    short_duration(d.unsigned_abs())
+    // Slightly ahead (ordinary skew): no time has passed yet.
+    short_duration(if d.is_negative() {
+        std::time::Duration::ZERO
+    } else {
+        d.unsigned_abs()
+    })
 }
 
 fn secs(d: SignedDuration) -> f64 {
@@ -541,6 +562,25 @@ fn display(r: &PodReason) -> (Cow<'static, str>, Shown) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn api_timestamps_in_the_future_are_said_so_and_absurd_ones_never_overflow() {
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
+        assert_eq!(
+            super::since_text(now, now - SignedDuration::from_secs(180)),
+            "3m"
+        );
+        // Within ordinary clock skew: shown as an age (0s).
+        assert_eq!(
+            super::since_text(now, now + SignedDuration::from_secs(30)),
+            "0s"
+        );
+        let t = super::since_text(now, now + SignedDuration::from_secs(3 * 3600));
+        assert!(t.contains("in the future") && t.starts_with('?'), "{t}");
+        // The extremes of the timestamp range: no panic.
+        let _ = super::since_text(Timestamp::MAX, Timestamp::MIN);
+        let _ = super::since_text(Timestamp::MIN, Timestamp::MAX);
+    }
+
     use super::*;
 
     fn reason(rule: PodRule, text: &str, ago: i64, threshold: f64) -> (PodReason, Timestamp) {

@@ -140,6 +140,17 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
     out
 }
 
+/// What the owner column says for sockets no process could be found for: when some processes'
+/// fds could not be read (another user's, without privilege) that is the likely reason, and
+/// it is said; otherwise the socket's process was not found (it exited mid-scan). Never blank.
+pub fn unknown_owner(unreadable_processes: u64) -> &'static str {
+    if unreadable_processes > 0 {
+        "unknown (permission denied)"
+    } else {
+        "unknown (no process found)"
+    }
+}
+
 /// "1 socket", "1,500 sockets".
 fn sockets(n: u64) -> String {
     if n == 1 {

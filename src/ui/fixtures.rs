@@ -142,6 +142,7 @@ pub fn incident_snapshot() -> SocketSnapshot {
             count: 52_000,
             max: 65_536,
         }),
+        conntrack_unknown: None,
         sysctls: SocketSysctls {
             somaxconn: Some(4096),
             local_port_range: Some((32768, 60999)),
@@ -669,6 +670,7 @@ pub fn pods_snapshot() -> crate::domain::pods::PodsSnapshot {
         },
         synced: true,
         events: Default::default(),
+        events_unknown: None,
         at: now,
     }
 }

@@ -221,10 +221,20 @@ fn banner_text(model: &Model, ctx: ViewCtx<'_>, short: bool) -> Option<String> {
     Some(format!(" {} ", parts.join(" | ")))
 }
 
-/// `all namespaces` / `ns payments`: the Kubernetes scope as the header and meters name it.
-pub fn scope_words(scope: &crate::domain::pods::NamespaceScope) -> String {
+/// `all namespaces` / `ns payments` (`short`: `all ns`, the namespace cut to 16 characters):
+/// the Kubernetes scope as the header's cluster meter names it.
+pub fn scope_words(
+    scope: &crate::domain::pods::NamespaceScope,
+    short: bool,
+    ellipsis: &str,
+) -> String {
     match scope {
+        crate::domain::pods::NamespaceScope::All if short => "all ns".into(),
         crate::domain::pods::NamespaceScope::All => "all namespaces".into(),
+        crate::domain::pods::NamespaceScope::One(ns) if short && ns.chars().count() > 16 => {
+            let cut: String = ns.chars().take(15).collect();
+            format!("ns {}{ellipsis}", sanitize(&cut))
+        }
         crate::domain::pods::NamespaceScope::One(ns) => format!("ns {}", sanitize(ns)),
     }
 }
@@ -321,10 +331,17 @@ fn alerts_summary(model: &Model, ctx: ViewCtx<'_>) -> Vec<Span<'static>> {
             spans.push(Span::styled(format!("({acked} acked)"), t.muted));
             spans.push(Span::raw(" "));
         }
-        if !blind.blind.is_empty() {
-            // What fires is not all there is: some sources cannot be seen.
+        // What fires is not all there is: a failing source is named here (STALE and no data
+        // are already in the Data segment).
+        let failing: Vec<&str> = blind
+            .blind
+            .iter()
+            .map(String::as_str)
+            .filter(|b| b.ends_with(" failing"))
+            .collect();
+        if !failing.is_empty() {
             spans.push(Span::styled(
-                format!("+ ? {}", blind.blind.join(", ")),
+                format!("+ ? {}", failing.join(", ")),
                 t.warning,
             ));
         }

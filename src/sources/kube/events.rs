@@ -156,11 +156,18 @@ impl EventBook {
     }
 }
 
+/// Runs the events watch: the map goes to `out`; `unknown` says why the events cannot be known
+/// (`Some` until the first list completes and after every failure, `None` while the watch
+/// works), so the detail says `events: unknown (why)` rather than "no recent events".
 pub(crate) async fn watch_events(
     target: KubeTarget,
     out: watch::Sender<Arc<EventsMap>>,
+    unknown: watch::Sender<Option<String>>,
     mut backoff: Backoff,
 ) {
+    let known = || {
+        unknown.send_if_modified(|u| u.take().is_some());
+    };
     let api: Api<Event> = match &target.scope {
         NamespaceScope::All => Api::all(target.watch_client.clone()),
         NamespaceScope::One(ns) => Api::namespaced(target.watch_client.clone(), ns),
@@ -212,10 +219,12 @@ pub(crate) async fn watch_events(
                 if let Some(s) = staging.take() {
                     book = s;
                 }
+                known();
                 dirty = true;
             }
             Ok(watcher::Event::Apply(e)) => {
                 book.apply(&e);
+                known();
                 dirty = true;
             }
             Ok(watcher::Event::Delete(e)) => {
@@ -234,6 +243,12 @@ pub(crate) async fn watch_events(
                     target.contact.answered();
                 }
                 let err = errors::classify_watcher(&e, &op);
+                let why = crate::rules::pods::events_unknown_why(Some(&err));
+                unknown.send_if_modified(|u| {
+                    let changed = u.as_deref() != Some(why.as_str());
+                    *u = Some(why);
+                    changed
+                });
                 let (delay, err) = super::backoff::after_failure(&mut backoff, &e, err);
                 tracing::warn!(error = %err, retry_in = ?delay, "event watch failed");
                 tokio::time::sleep(delay).await;

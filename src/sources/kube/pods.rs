@@ -315,6 +315,8 @@ pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -
     };
     let (probe_tx, probe_rx) = watch::channel(ProbeState::default());
     let (events_tx, events_rx) = watch::channel(Arc::new(EventsMap::new()));
+    let (events_unknown_tx, events_unknown_rx) =
+        watch::channel(Some(crate::rules::pods::events_unknown_why(None)));
     let k = &cfg.kubernetes;
     let backoff = Backoff::new(k.backoff_initial.0, k.backoff_max.0);
 
@@ -333,7 +335,7 @@ pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -
     tasks.push(crate::sources::supervise::spawn(
         SourceId::Pods,
         sup_tx.clone(),
-        events::watch_events(target.clone(), events_tx, backoff),
+        events::watch_events(target.clone(), events_tx, events_unknown_tx, backoff),
     ));
     // The liveness check: a cheap request every refresh interval, so that a silent server
     // (stopped, or a connection that answers nothing) is noticed within three intervals even
@@ -353,6 +355,7 @@ pub fn spawn(target: KubeTarget, cfg: &Config, tx: mpsc::Sender<SourceUpdate>) -
             state_rx,
             probe_rx,
             events_rx.clone(),
+            events_unknown_rx,
             cfg.rules.pods.clone(),
             cfg.refresh.0.max(Duration::from_millis(250)),
             tx,
@@ -742,6 +745,7 @@ async fn build_snapshots(
     mut watch_state: watch::Receiver<WatchState>,
     probe: watch::Receiver<ProbeState>,
     mut events: watch::Receiver<Arc<EventsMap>>,
+    mut events_unknown: watch::Receiver<Option<String>>,
     rules: PodRules,
     refresh: Duration,
     tx: mpsc::Sender<SourceUpdate>,
@@ -808,6 +812,8 @@ async fn build_snapshots(
             let mut material = book.apply(store.take_changes(), &rules, now);
             material |= book.recheck(&rules, now);
             let events_changed = events.has_changed().unwrap_or(false);
+            // Events turning unknown (or known again) is news at once, not at the next refresh.
+            let events_known_changed = events_unknown.has_changed().unwrap_or(false);
             let api = ApiHealth {
                 reachable: ps.error.is_none(),
                 last_latency: ps.latency,
@@ -820,6 +826,7 @@ async fn build_snapshots(
                 None => true,
                 Some((sent, said)) => {
                     material
+                        || events_known_changed
                         || *said != health
                         || (sent.elapsed() >= REFRESH_TEXT
                             && (book.text_changed() || events_changed))
@@ -840,6 +847,7 @@ async fn build_snapshots(
                     api,
                     synced: true,
                     events: events.borrow_and_update().clone(),
+                    events_unknown: events_unknown.borrow_and_update().clone(),
                     at: now,
                 }))
             } else {

@@ -58,8 +58,6 @@ pub const MIN_USAGE_INTERVAL: Duration = Duration::from_secs(10);
 /// How long the first snapshot waits for the pod store before it goes out without knowing who
 /// mounts what (pods forbidden or very slow): no UNUSED/IN USE markers then, rather than lies.
 pub const POD_WAIT: Duration = Duration::from_secs(10);
-/// Why used space is unknown while the pods are.
-pub const PODS_UNKNOWN: &str = "pods not listed (who mounts it is unknown)";
 /// Node stats requests in flight at once.
 const USAGE_CONCURRENCY: usize = 8;
 
@@ -242,15 +240,45 @@ pub fn parse_summary(v: &serde_json::Value) -> Option<Vec<((String, String), Use
             ) else {
                 continue;
             };
-            let Some(used) = vol.get("usedBytes").and_then(as_u64) else {
+            let key = (ns.to_string(), name.to_string());
+            let Some(raw) = vol.get("usedBytes") else {
                 continue;
             };
+            // Numbers from the API are range-checked: a negative, fractional-overflowing or
+            // non-numeric figure, or more used than the volume holds (over 100%), is unknown
+            // and says so, never a healthy value.
+            let odd = |what: &str, v: &serde_json::Value| {
+                let mut raw = v.to_string();
+                raw.truncate(40);
+                UsedSpace::unknown(crate::sanitize::line(&format!(
+                    "the kubelet reported an invalid {what} ({raw})"
+                )))
+            };
+            let Some(used) = as_u64(raw) else {
+                out.push((key, odd("usedBytes", raw)));
+                continue;
+            };
+            let capacity = vol.get("capacityBytes").and_then(as_u64);
+            if let Some(c) = capacity
+                && used > c
+            {
+                out.push((
+                    key,
+                    UsedSpace::unknown(format!(
+                        "the kubelet reported usedBytes {used} above capacityBytes {c}"
+                    )),
+                ));
+                continue;
+            }
             out.push((
-                (ns.to_string(), name.to_string()),
+                key,
                 UsedSpace::Known {
                     used_bytes: used,
-                    capacity_bytes: vol.get("capacityBytes").and_then(as_u64),
-                    available_bytes: vol.get("availableBytes").and_then(as_u64),
+                    capacity_bytes: capacity,
+                    available_bytes: vol
+                        .get("availableBytes")
+                        .and_then(as_u64)
+                        .filter(|a| capacity.is_none_or(|c| *a <= c)),
                 },
             ));
         }
@@ -895,6 +923,45 @@ fn same_content(a: &PvcsSnapshot, b: &PvcsSnapshot) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn odd_kubelet_figures_are_unknown_and_say_so() {
+        let v = serde_json::json!({"pods": [{"volume": [
+            {"pvcRef": {"name": "neg", "namespace": "a"}, "usedBytes": -5, "capacityBytes": 10},
+            {"pvcRef": {"name": "big", "namespace": "a"}, "usedBytes": 1e300},
+            {"pvcRef": {"name": "str", "namespace": "a"}, "usedBytes": "\u{1b}[31m7"},
+            {"pvcRef": {"name": "over", "namespace": "a"}, "usedBytes": 20, "capacityBytes": 10},
+            {"pvcRef": {"name": "ok", "namespace": "a"}, "usedBytes": 2, "capacityBytes": -1,
+             "availableBytes": 99}
+        ]}]});
+        let got: std::collections::BTreeMap<String, UsedSpace> = parse_summary(&v)
+            .expect("a summary")
+            .into_iter()
+            .map(|((_, n), u)| (n, u))
+            .collect();
+        for name in ["neg", "big", "str"] {
+            match &got[name] {
+                UsedSpace::Unknown { why } => {
+                    assert!(why.contains("invalid usedBytes"), "{name}: {why}");
+                    assert!(!why.contains('\u{1b}'), "{why:?}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        match &got["over"] {
+            UsedSpace::Unknown { why } => assert!(why.contains("above capacityBytes 10"), "{why}"),
+            other => panic!("over 100% shown as {other:?}"),
+        }
+        // A negative capacity is no capacity; the used figure stands.
+        assert_eq!(
+            got["ok"],
+            UsedSpace::Known {
+                used_bytes: 2,
+                capacity_bytes: None,
+                available_bytes: Some(99),
+            }
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

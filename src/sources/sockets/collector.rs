@@ -219,6 +219,7 @@ impl SocketCollector {
             fd_usage: self.fd_usage.clone(),
             unreadable_processes: self.fd_unreadable.max(self.owners.last_stats.unreadable),
             conntrack: conntrack::read_conntrack(&root),
+            conntrack_unknown: conntrack::unknown_why(&root),
             sysctls: sysctl::read_sysctls(&root),
             attribution,
             poll_duration: started.elapsed(),

@@ -21,8 +21,45 @@ pub fn read_conntrack(proc_root: &Path) -> Option<Conntrack> {
     parse_conntrack(count.as_deref(), max.as_deref())
 }
 
+/// Why the table cannot be read, or `None` when it can: "nf_conntrack not loaded",
+/// "permission denied reading nf_conntrack_count", "unreadable figure in nf_conntrack_max".
+pub fn unknown_why(proc_root: &Path) -> Option<String> {
+    let dir = proc_root.join("sys/net/netfilter");
+    for name in ["nf_conntrack_count", "nf_conntrack_max"] {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) if parse_u64(&text).is_some() => {}
+            Ok(_) => return Some(format!("unreadable figure in {name}")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Some("nf_conntrack not loaded".to_string());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Some(format!("permission denied reading {name}"));
+            }
+            Err(e) => return Some(format!("{}: {e}", path.display())),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unreadable_table_says_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let why = super::unknown_why(dir.path()).expect("unknown");
+        assert!(why.starts_with("nf_conntrack not loaded"), "{why}");
+        let nf = dir.path().join("sys/net/netfilter");
+        std::fs::create_dir_all(&nf).expect("dirs");
+        std::fs::write(nf.join("nf_conntrack_count"), "12\n").expect("write");
+        std::fs::write(nf.join("nf_conntrack_max"), "lots\n").expect("write");
+        let why = super::unknown_why(dir.path()).expect("unknown");
+        assert!(why.starts_with("unreadable figure in"), "{why}");
+        std::fs::write(nf.join("nf_conntrack_max"), "262144\n").expect("write");
+        assert_eq!(super::unknown_why(dir.path()), None);
+        assert!(super::read_conntrack(dir.path()).is_some());
+    }
+
     use super::*;
 
     #[test]

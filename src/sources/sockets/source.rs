@@ -128,6 +128,8 @@ pub struct SocketsSection {
     pub fd_usage: Vec<FdRow>,
     pub unreadable_processes: u64,
     pub conntrack: Option<ConntrackRow>,
+    /// Why the conntrack table could not be read (then `conntrack` is null), if so.
+    pub conntrack_unknown: Option<String>,
     pub poll_ms: f64,
 }
 
@@ -245,6 +247,10 @@ impl SocketsSection {
                 max: c.max,
                 pct: round1(c.pct()),
             }),
+            conntrack_unknown: s
+                .conntrack
+                .is_none()
+                .then(|| clean(s.conntrack_unknown.as_deref().unwrap_or("not read"))),
             poll_ms: s.poll_duration.as_secs_f64() * 1000.0,
         }
     }
@@ -280,10 +286,17 @@ impl SocketsSection {
                 .take(5)
                 .map(|p| match p.pid {
                     Some(pid) => format!("{} (pid {pid}) {}", p.comm, p.count),
-                    None => format!("(unknown owner) {}", p.count),
+                    None => format!(
+                        "{} {}",
+                        crate::rules::sockets::unknown_owner(self.unreadable_processes),
+                        p.count
+                    ),
                 })
                 .collect();
             out.push(format!("CLOSE_WAIT by process: {}", top.join(", ")));
+        }
+        if let Some(why) = &self.conntrack_unknown {
+            out.push(format!("conntrack: unknown ({why})"));
         }
         if !self.top_close_wait_peers.is_empty() {
             let top: Vec<String> = self

@@ -508,6 +508,9 @@ fn render_detail(
             Span::raw(format!(" {}", sanitize(&reason.text))),
         ]));
     }
+    if let Some(line) = events_unknown_line(s, ctx) {
+        lines.push(line);
+    }
     let events = s.events.get(&r.key());
     match events {
         Some(evs) if !evs.is_empty() => {
@@ -533,6 +536,7 @@ fn render_detail(
                 ]));
             }
         }
+        _ if s.events_unknown.is_some() => {}
         _ => lines.push(Line::from(Span::styled("no recent events", t.muted))),
     }
     f.render_widget(
@@ -571,18 +575,18 @@ fn header_meters(
             return Some(spans);
         }
         (Some(s), err) => {
-            // The context and the scope it covers (`all namespaces` / `ns payments`).
-            let context = Line::raw(format!(
-                "{} {} ",
-                sanitize(&s.context),
-                crate::ui::header::scope_words(&s.scope)
-            ));
+            let context = Line::raw(format!("{} ", sanitize(&s.context)));
             let context = if compact {
                 table::cut_line(context, 24, table::Cut::Middle, ctx.sym.ellipsis)
             } else {
                 context
             };
             spans.extend(context.spans);
+            // The scope it covers: `all namespaces` / `ns payments`.
+            spans.push(Span::raw(format!(
+                "{} ",
+                crate::ui::header::scope_words(&s.scope, compact, ctx.sym.ellipsis)
+            )));
             match (err, s.api.last_latency) {
                 (Some(_), _) => spans.push(Span::styled("API DOWN ", t.critical)),
                 (None, Some(l)) => {
@@ -734,6 +738,9 @@ fn detail_lines(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'s
             ]));
         }
     }
+    if let Some(line) = events_unknown_line(s, ctx) {
+        lines.push(line);
+    }
     match s.events.get(&r.key()) {
         Some(evs) if !evs.is_empty() => {
             lines.push(Line::from(Span::styled("events", t.muted)));
@@ -762,9 +769,20 @@ fn detail_lines(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'s
                 ]));
             }
         }
+        _ if s.events_unknown.is_some() => {}
         _ => lines.push(Line::from(Span::styled("no recent events", t.muted))),
     }
     lines
+}
+
+/// `events: unknown (forbidden: list events)` when the events cannot be read: an empty list
+/// is then never shown as "no recent events". Events already known are listed after it.
+fn events_unknown_line(s: &PodsSnapshot, ctx: ViewCtx<'_>) -> Option<Line<'static>> {
+    let why = s.events_unknown.as_deref()?;
+    Some(Line::from(Span::styled(
+        format!("events: unknown ({})", sanitize(why)),
+        ctx.theme.warning,
+    )))
 }
 
 /// At most `max` characters, with an ellipsis when cut (the detail dialog does not grow for

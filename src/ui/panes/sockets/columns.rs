@@ -18,7 +18,7 @@ impl Column for ProcessColumn {
         match self {
             // One more than the header: the default sort's arrow.
             Self::CloseWait => ColumnSpec::new("CLOSE_WAIT", 11).right(),
-            // "(unknown owner)" is 15.
+            // "unknown (permission denied)" is 27: shown whole from 27 columns, cut below.
             Self::Command => ColumnSpec::new("COMMAND", 15).grow_to(40).priority(1),
             Self::Pid => ColumnSpec::new("PID", 7).right().priority(2),
         }

@@ -162,7 +162,18 @@ fn render_summary(
                 l4.push(danger_span(ctx, d));
             }
         }
-        None => l4.push(Span::styled("n/a", t.muted)),
+        None => l4.push(Span::styled(
+            match s.conntrack_unknown.as_deref() {
+                Some(why) => format!("unknown ({})", sanitize(why)),
+                None => "unknown".to_string(),
+            },
+            // No module, no table to fill: said, quietly. Anything else is worth a look.
+            if s.conntrack_unknown.as_deref() == Some("nf_conntrack not loaded") {
+                t.muted
+            } else {
+                t.warning
+            },
+        )),
     }
     l4.extend([
         Span::styled("  IPv6 ", t.muted),
@@ -213,10 +224,16 @@ fn pid_text(p: Option<u32>) -> String {
     p.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
 }
 
-fn process_cell(p: &crate::domain::sockets::ProcessCount, col: ProcessColumn) -> Line<'static> {
+fn process_cell(
+    p: &crate::domain::sockets::ProcessCount,
+    col: ProcessColumn,
+    unreadable: u64,
+) -> Line<'static> {
     match col {
         ProcessColumn::Pid => Line::raw(pid_text(p.pid)),
-        ProcessColumn::Command if p.pid.is_none() => Line::raw("(unknown owner)"),
+        ProcessColumn::Command if p.pid.is_none() => {
+            Line::raw(crate::rules::sockets::unknown_owner(unreadable))
+        }
         ProcessColumn::Command => Line::raw(sanitize(&p.comm).into_owned()),
         ProcessColumn::CloseWait => Line::raw(p.count.to_string()),
     }
@@ -293,7 +310,9 @@ fn draw_view(
     match view {
         SocketsView::CloseWaitByProcess => {
             table::render(f, area, ctx, tv, |i, c: ProcessColumn, _| {
-                s.close_wait_by_process.get(i).map(|p| process_cell(p, c))
+                s.close_wait_by_process
+                    .get(i)
+                    .map(|p| process_cell(p, c, s.unreadable_processes))
             });
         }
         SocketsView::CloseWaitByPeer => {
