@@ -61,6 +61,7 @@ pub const PANE_NAMES: &[&str] = &[
     "cert",
     "certificates",
     "probe",
+    "http",
 ];
 
 /// The columns and rows a grid cell needs: a grid that cannot give each pane this much at

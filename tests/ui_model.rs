@@ -452,10 +452,11 @@ fn command_line_switches_panes_and_completes() {
     typed(&mut m, "certs");
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.focused, PaneKind::Certs);
+    // The certificates pane has its source now: no "arrives with ..." placeholder flash.
     assert!(
-        m.flash
+        !m.flash
             .as_ref()
-            .is_some_and(|f| f.text.contains("arrives with the certificate sources"))
+            .is_some_and(|f| f.text.contains("arrives with"))
     );
     press(&mut m, KeyCode::Char(':'));
     typed(&mut m, "theme light");
@@ -580,7 +581,8 @@ fn settings_follow_the_config_and_grid_names() {
     );
     assert!(s.bell && s.read_only);
     assert_eq!(s.refresh, c.refresh.0);
-    // Panes without a source yet are left out of the visible grid.
+    // Panes without a source would be left out of the visible grid; every pane has one now
+    // (certificates and probes included), so the grid is shown as configured.
     let d = Settings {
         grid: vec![
             vec![PaneKind::Sockets, PaneKind::Alerts],
@@ -592,7 +594,7 @@ fn settings_follow_the_config_and_grid_names() {
         d.visible_grid(),
         vec![
             vec![PaneKind::Sockets, PaneKind::Alerts],
-            vec![PaneKind::Pods]
+            vec![PaneKind::Pods, PaneKind::Certs]
         ]
     );
 }

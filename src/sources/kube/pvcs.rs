@@ -982,14 +982,30 @@ mod tests {
         let got = parse_summary(&v).expect("a summary");
         assert_eq!(
             got,
-            vec![(
-                ("monitoring".into(), "grafana-data".into()),
-                UsedSpace::Known {
-                    used_bytes: 2048,
-                    capacity_bytes: Some(10240),
-                    available_bytes: Some(8192)
-                }
-            )]
+            vec![
+                (
+                    ("monitoring".into(), "grafana-data".into()),
+                    UsedSpace::Known {
+                        used_bytes: 2048,
+                        capacity_bytes: Some(10240),
+                        available_bytes: Some(8192)
+                    }
+                ),
+                // Odd figures for a claim are unknown with the reason, never skipped (which
+                // would read "not mounted") nor shown as a value.
+                (
+                    ("y".into(), "x".into()),
+                    UsedSpace::Unknown {
+                        why: "the kubelet reported an invalid usedBytes (\"lots\")".into()
+                    }
+                ),
+                (
+                    ("y".into(), "x".into()),
+                    UsedSpace::Unknown {
+                        why: "the kubelet reported an invalid usedBytes (-1)".into()
+                    }
+                )
+            ]
         );
         assert_eq!(parse_summary(&json!(null)), None);
         assert_eq!(parse_summary(&json!({"pods": 7})), None);
