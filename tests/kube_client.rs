@@ -250,3 +250,67 @@ async fn target_reports_context_server_user_and_client_cert_expiry() {
         Some("2027-02-03T00:00:00Z".parse().expect("ts"))
     );
 }
+
+/// A kubeconfig that starts with a UTF-16 byte order mark and has an odd number of bytes once
+/// panicked inside the Kubernetes client's reader (found by the `kubeconfig` fuzz target). Every
+/// path that reads a kubeconfig — the sources, `check`, `ondeck pvc` — refuses it in words.
+#[test]
+fn odd_length_utf16_kubeconfig_is_refused_in_words_everywhere() {
+    let d = tempfile::tempdir().expect("tempdir");
+    for (name, bom) in [("be", [0xFE_u8, 0xFF]), ("le", [0xFF, 0xFE])] {
+        let mut bytes = bom.to_vec();
+        bytes.extend(std::iter::repeat_n(b'a', 77));
+        let p = d.path().join(name);
+        std::fs::write(&p, &bytes).expect("write");
+
+        let err = resolve(
+            &TargetArgs {
+                kubeconfig: Some(p.clone()),
+                ..Default::default()
+            },
+            &KubeEnv::default(),
+        )
+        .expect_err("odd-length UTF-16");
+        assert!(
+            matches!(&err, SourceError::Other(m) if m.contains("byte order mark") && m.contains(&p.display().to_string())),
+            "{err:?}"
+        );
+        // KUBECONFIG lists it: the same refusal, not a panic.
+        let err = resolve(
+            &TargetArgs::default(),
+            &KubeEnv {
+                kubeconfig: Some(OsString::from(p.as_os_str())),
+                ..Default::default()
+            },
+        )
+        .expect_err("odd-length UTF-16 via KUBECONFIG");
+        assert!(
+            matches!(&err, SourceError::Other(m) if m.contains("byte order mark")),
+            "{err:?}"
+        );
+
+        for argv in [
+            vec!["check", "--only", "pods"],
+            vec!["check", "--only", "certs"],
+            vec!["pvc", "backup", "default/data"],
+        ] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ondeck"))
+                .arg("--kubeconfig")
+                .arg(&p)
+                .args(&argv)
+                .env("HOME", d.path())
+                .env_remove("KUBECONFIG")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run ondeck");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_ne!(out.status.code(), Some(101), "{argv:?} panicked: {stderr}");
+            assert!(!stderr.contains("panicked"), "{argv:?}: {stderr}");
+            assert!(
+                stderr.contains("byte order mark") || stdout.contains("byte order mark"),
+                "{argv:?} must say why: stdout {stdout} stderr {stderr}"
+            );
+        }
+    }
+}

@@ -67,11 +67,16 @@ impl TargetSource {
 }
 
 fn read_kubeconfig(path: Option<&PathBuf>) -> Result<Kubeconfig> {
-    match path {
-        Some(p) => Kubeconfig::read_from(p),
-        None => Kubeconfig::read(),
-    }
-    .map_err(|e| ActionError::Kubeconfig(e.to_string()))
+    use crate::sources::kube::client::{KubeEnv, read_kubeconfig_like_kubectl};
+    let (_, kc) =
+        read_kubeconfig_like_kubectl(path.map(PathBuf::as_path), &KubeEnv::from_process())
+            .map_err(|e| ActionError::Kubeconfig(e.to_string()))?;
+    kc.ok_or_else(|| {
+        ActionError::Kubeconfig(
+            "no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"
+                .into(),
+        )
+    })
 }
 
 /// The context name, server and user a kubeconfig resolves to.

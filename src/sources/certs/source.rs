@@ -70,7 +70,8 @@ pub fn load_kubeconfig(target: &KubeTarget) -> Result<Option<Kubeconfig>, String
     };
     let mut merged: Option<Kubeconfig> = None;
     for p in paths {
-        let k = Kubeconfig::read_from(p).map_err(|e| format!("kubeconfig {}: {e}", p.display()))?;
+        let k = crate::sources::kube::client::read_kubeconfig_file(p)
+            .map_err(|e| format!("kubeconfig {}: {e}", p.display()))?;
         merged = Some(match merged {
             None => k,
             Some(m) => m.merge(k).map_err(|e| e.to_string())?,

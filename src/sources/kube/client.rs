@@ -154,15 +154,37 @@ impl std::fmt::Debug for KubeTarget {
 }
 
 fn read_file(path: &Path) -> Result<Kubeconfig, SourceError> {
-    Kubeconfig::read_from(path).map_err(|e| {
+    read_kubeconfig_file(path).map_err(|e| {
         SourceError::Other(format!("kubeconfig {} cannot be used: {e}", path.display()))
     })
 }
 
-/// Resolves the kubeconfig with kubectl's precedence. `Ok(None)` means in-cluster; a missing
-/// configuration everywhere is `NotConfigured`.
-pub fn resolve(args: &TargetArgs, env: &KubeEnv) -> Result<Resolved, SourceError> {
-    let (origin, config) = if let Some(path) = &args.kubeconfig {
+/// Reads one kubeconfig file. Every caller goes through here rather than
+/// `Kubeconfig::read_from`/`Kubeconfig::read`: kube-client 5.0.0 panics (index out of bounds in
+/// its UTF-16 decoding) on a file that starts with a UTF-16 byte order mark and has an odd
+/// number of bytes (found by the `kubeconfig` fuzz target). Such a file is refused here, with
+/// the reason, before kube reads it.
+pub fn read_kubeconfig_file(path: &Path) -> Result<Kubeconfig, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() % 2 == 1
+        && (bytes.starts_with(&[0xFE, 0xFF]) || bytes.starts_with(&[0xFF, 0xFE]))
+    {
+        return Err(format!(
+            "it starts with a UTF-16 byte order mark but has an odd number of bytes ({}): not valid UTF-16",
+            bytes.len()
+        ));
+    }
+    Kubeconfig::read_from(path).map_err(|e| e.to_string())
+}
+
+/// The kubeconfig kubectl would read (`path`, else `KUBECONFIG` merged, else `~/.kube/config`),
+/// every file through [`read_kubeconfig_file`], and the files it came from. `None` when there
+/// is none.
+pub fn read_kubeconfig_like_kubectl(
+    path: Option<&Path>,
+    env: &KubeEnv,
+) -> Result<(ConfigOrigin, Option<Kubeconfig>), SourceError> {
+    let found = if let Some(path) = path {
         // An explicit --kubeconfig must exist, as with kubectl.
         if !path.exists() {
             return Err(SourceError::Other(format!(
@@ -171,7 +193,7 @@ pub fn resolve(args: &TargetArgs, env: &KubeEnv) -> Result<Resolved, SourceError
             )));
         }
         (
-            ConfigOrigin::Files(vec![path.clone()]),
+            ConfigOrigin::Files(vec![path.to_path_buf()]),
             Some(read_file(path)?),
         )
     } else if let Some(list) = env.kubeconfig.as_ref().filter(|v| !v.is_empty()) {
@@ -201,7 +223,13 @@ pub fn resolve(args: &TargetArgs, env: &KubeEnv) -> Result<Resolved, SourceError
             _ => (ConfigOrigin::Files(vec![]), None),
         }
     };
+    Ok(found)
+}
 
+/// Resolves the kubeconfig with kubectl's precedence. `Ok(None)` means in-cluster; a missing
+/// configuration everywhere is `NotConfigured`.
+pub fn resolve(args: &TargetArgs, env: &KubeEnv) -> Result<Resolved, SourceError> {
+    let (origin, config) = read_kubeconfig_like_kubectl(args.kubeconfig.as_deref(), env)?;
     let config = config.filter(|k| !k.contexts.is_empty() || !k.clusters.is_empty());
     let Some(config) = config else {
         if env.in_cluster && args.kubeconfig.is_none() {
