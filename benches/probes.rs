@@ -96,6 +96,7 @@ fn main() {
                 rules: ProbeRules::default(),
                 refresh: Duration::from_secs(2),
                 more: None,
+                audits: None,
             },
             tx,
             cancel.clone(),

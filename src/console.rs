@@ -183,10 +183,10 @@ pub async fn kube_sources(
                 tx: &tx,
                 pods: None,
             };
-            // Each guard stops its source's watchers when dropped, after cancellation.
+            // Each guard stops its source's watchers when dropped, after cancellation. Every
+            // source is asked: a local one may also use the cluster (the probes' audit).
             let guards: Vec<_> = registry::SOURCES
                 .iter()
-                .filter(|s| s.kubernetes())
                 .filter_map(|s| s.spawn_kube(&mut ctx))
                 .collect();
             cancel.cancelled().await;

@@ -274,6 +274,10 @@ pub struct AuditRow {
 pub struct AuditSnapshot {
     pub rows: Vec<AuditRow>,
     pub error: Option<Clean>,
+    /// What was audited: `context kind-demo, namespace payments` (the console's target).
+    pub scope: Option<Clean>,
+    /// When this audit finished; `None` while the first audit of a target runs.
+    pub at: Option<jiff::Timestamp>,
 }
 
 /// `1.2s`, `340ms`, `0.8ms`: a latency in few cells.

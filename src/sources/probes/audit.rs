@@ -64,17 +64,19 @@ pub async fn audit(
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 return AuditSnapshot {
-                    rows: Vec::new(),
                     error: Some(Clean::from_string(format!("cannot list pods: {e}"))),
+                    at: Some(jiff::Timestamp::now()),
+                    ..Default::default()
                 };
             }
             Err(_) => {
                 return AuditSnapshot {
-                    rows: Vec::new(),
                     error: Some(Clean::from_string(format!(
                         "listing pods took longer than {}",
                         humantime::format_duration(deadline)
                     ))),
+                    at: Some(jiff::Timestamp::now()),
+                    ..Default::default()
                 };
             }
         };
@@ -97,7 +99,49 @@ pub async fn audit(
     .buffered(concurrency)
     .collect()
     .await;
-    AuditSnapshot { rows, error: None }
+    AuditSnapshot {
+        rows,
+        error: None,
+        scope: None,
+        at: Some(jiff::Timestamp::now()),
+    }
+}
+
+/// The console's audit of one Kubernetes target: says at once that it runs for `scope` (so
+/// rows of a previous target disappear), then audits now and every `kubernetes_interval`,
+/// sending each result to `sink` (the probes collector). Runs until aborted (the target's
+/// guard, dropped on `:ctx` / `:ns`) or until `sink` closes.
+pub async fn run_loop(
+    client: kube::Client,
+    namespace: Option<String>,
+    scope: String,
+    settings: ProbeSettings,
+    deadline: Duration,
+    sink: tokio::sync::mpsc::Sender<AuditSnapshot>,
+) {
+    let scope = Clean::from_string(scope);
+    let starting = AuditSnapshot {
+        scope: Some(scope.clone()),
+        ..Default::default()
+    };
+    if sink.send(starting).await.is_err() {
+        return;
+    }
+    loop {
+        let mut snap = audit(
+            client.clone(),
+            namespace.as_deref(),
+            &settings,
+            true,
+            deadline,
+        )
+        .await;
+        snap.scope = Some(scope.clone());
+        if sink.send(snap).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(settings.kubernetes_interval.0).await;
+    }
 }
 
 /// The HTTP probes of a pod's containers.
@@ -237,11 +281,14 @@ async fn measure_one(
         row.unmeasured = Some(Clean::new("not measured: the pod is not running"));
         return row;
     }
+    // `NAME:PORT`, or `https:NAME:PORT` for an HTTPS probe (the API server's syntax).
+    let name_port = match t.port.split_once(':') {
+        Some((scheme, port)) => format!("{scheme}:{}:{port}", t.pod),
+        None => format!("{}:{}", t.pod, t.port),
+    };
     let path = format!(
-        "/api/v1/namespaces/{}/pods/{}:{}/proxy{}{}",
+        "/api/v1/namespaces/{}/pods/{name_port}/proxy{}{}",
         t.namespace,
-        t.pod,
-        t.port,
         if t.path.starts_with('/') { "" } else { "/" },
         t.path
     );

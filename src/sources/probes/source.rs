@@ -15,15 +15,37 @@ use super::config::ProbeConfig;
 use super::state::ProbeState;
 use crate::domain::Level;
 use crate::domain::pane::{PaneKind, PaneSpec};
-use crate::domain::probes::{ProbeRow, ProbesSnapshot, short_latency};
+use crate::domain::probes::{AuditSnapshot, ProbeRow, ProbesSnapshot, short_latency};
 use crate::domain::{SourceError, SourceId};
 use crate::rules;
 use crate::sources::registry::{
-    CheckData, CheckSection, CollectCtx, LocalCtx, SectionCtx, Series, Source, distinct_label,
+    CheckData, CheckSection, CollectCtx, KubeCtx, LocalCtx, SectionCtx, Series, Source,
+    distinct_label,
 };
+use std::any::Any;
 
 /// HTTP(S) probes of the configured URLs (and the demo's endpoints under `--demo`).
 pub struct Probes;
+
+/// Where the console's Kubernetes probe audit sends its results: the probes collector that
+/// `spawn_local` started (the audit itself starts later, per target, in `spawn_kube`).
+static AUDIT_SINK: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<AuditSnapshot>>> =
+    std::sync::Mutex::new(None);
+
+/// Whether the console audits the Kubernetes probes: `[probing] kubernetes = true`, or
+/// `--demo` (whose cluster has a finding).
+pub fn audit_enabled(cfg: &crate::config::Config) -> bool {
+    cfg.probing.kubernetes || !super::demo::published().borrow().is_empty()
+}
+
+/// Stops the audit of a target when dropped (a `:ctx` / `:ns` switch, or exit).
+struct AuditGuard(JoinHandle<()>);
+
+impl Drop for AuditGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// The probes `check` and the console run: the config's, then the demo's (if one runs).
 pub fn configured(cfg: &crate::config::Config) -> Vec<ProbeConfig> {
@@ -38,6 +60,10 @@ impl Source for Probes {
     }
 
     fn spawn_local(&self, ctx: &mut LocalCtx<'_>) -> Option<JoinHandle<()>> {
+        let (audit_tx, audit_rx) = tokio::sync::mpsc::channel(4);
+        if let Ok(mut sink) = AUDIT_SINK.lock() {
+            *sink = Some(audit_tx);
+        }
         Some(super::task::spawn(
             super::task::TaskOptions {
                 probes: ctx.cfg.probes.clone(),
@@ -45,10 +71,26 @@ impl Source for Probes {
                 rules: ctx.cfg.rules.probes.clone(),
                 refresh: ctx.cfg.refresh.0,
                 more: Some(super::demo::published()),
+                audits: Some(audit_rx),
             },
             ctx.tx.clone(),
             ctx.cancel.clone(),
         ))
+    }
+
+    /// Not a Kubernetes source (its probes run without a cluster, and a cluster's absence is
+    /// no error of theirs), but once a cluster is connected it audits that target's pods' HTTP
+    /// probes; the guard stops the audit on `:ctx` / `:ns`, and the next target's starts.
+    fn spawn_kube(&self, ctx: &mut KubeCtx<'_>) -> Option<Box<dyn Any + Send>> {
+        if !audit_enabled(ctx.cfg) {
+            return None;
+        }
+        let sink = AUDIT_SINK.lock().ok().and_then(|s| s.clone())?;
+        Some(Box::new(AuditGuard(spawn_audit(
+            ctx.target,
+            ctx.cfg.probing.clone(),
+            sink,
+        ))))
     }
 
     fn collect_once<'a>(
@@ -145,6 +187,31 @@ pub async fn run_once(
     }
 }
 
+/// Starts the console's audit of `target` ([`super::audit::run_loop`]), sending to `sink`.
+pub fn spawn_audit(
+    target: &crate::sources::kube::KubeTarget,
+    settings: super::config::ProbeSettings,
+    sink: tokio::sync::mpsc::Sender<AuditSnapshot>,
+) -> JoinHandle<()> {
+    use crate::domain::pods::NamespaceScope;
+    let namespace = match &target.scope {
+        NamespaceScope::One(n) => Some(n.clone()),
+        NamespaceScope::All => None,
+    };
+    let scope = match &namespace {
+        Some(n) => format!("context {}, namespace {n}", target.context),
+        None => format!("context {}, all namespaces", target.context),
+    };
+    tokio::spawn(super::audit::run_loop(
+        target.client.clone(),
+        namespace,
+        scope,
+        settings,
+        target.request_timeout,
+        sink,
+    ))
+}
+
 /// The Kubernetes probe audit for `check`: connects to the target and measures.
 async fn run_audit(ctx: &CollectCtx<'_>) -> crate::domain::probes::AuditSnapshot {
     let env = crate::sources::kube::KubeEnv::from_process();
@@ -164,10 +231,11 @@ async fn run_audit(ctx: &CollectCtx<'_>) -> crate::domain::probes::AuditSnapshot
             .await
         }
         Err(e) => crate::domain::probes::AuditSnapshot {
-            rows: Vec::new(),
             error: Some(crate::domain::text::Clean::from_string(format!(
                 "Kubernetes probe audit: {e}"
             ))),
+            at: Some(jiff::Timestamp::now()),
+            ..Default::default()
         },
     }
 }

@@ -14,7 +14,7 @@ use super::client::{self, Prepared};
 use super::config::{ProbeConfig, ProbeSettings};
 use super::state::{ProbeState, initial_offset, next_delay};
 use crate::config::ProbeRules;
-use crate::domain::probes::{Attempt, ProbesSnapshot};
+use crate::domain::probes::{Attempt, AuditSnapshot, ProbesSnapshot};
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
 /// What the collector needs.
@@ -26,6 +26,8 @@ pub struct TaskOptions {
     pub refresh: Duration,
     /// Probes that arrive later (the demo's endpoints, once the demo has started them).
     pub more: Option<tokio::sync::watch::Receiver<Vec<ProbeConfig>>>,
+    /// The Kubernetes probe audit's results ([`super::audit::run_loop`], one per target).
+    pub audits: Option<mpsc::Receiver<AuditSnapshot>>,
 }
 
 /// Starts the collector and the probes' tasks; everything stops on `cancel` or when `tx`
@@ -77,6 +79,7 @@ async fn collector(
     let mut ticker = tokio::time::interval(opts.refresh);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
+    let mut audit: Option<AuditSnapshot> = None;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -100,13 +103,19 @@ async fn collector(
                     dirty = true;
                 }
             }
+            got = recv_audit(&mut opts.audits) => {
+                audit = Some(got);
+                dirty = true;
+            }
             _ = ticker.tick() => {
-                let result = if states.is_empty() {
+                let result = if states.is_empty() && audit.is_none() {
                     Err(SourceError::NotConfigured(
                         "no [[probes]] in the config file".into(),
                     ))
                 } else if dirty {
-                    Ok(Payload::new(snapshot(&states, &opts.rules)))
+                    let mut snap = snapshot(&states, &opts.rules);
+                    snap.audit = audit.clone();
+                    Ok(Payload::new(snap))
                 } else {
                     Ok(Payload::Unchanged)
                 };
@@ -146,6 +155,20 @@ async fn recv_more(
         Some(r) => match r.changed().await {
             Ok(()) => Some(r.borrow_and_update().clone()),
             Err(_) => {
+                *rx = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// The next audit result; never resolves without a receiver (or once it is closed).
+async fn recv_audit(rx: &mut Option<mpsc::Receiver<AuditSnapshot>>) -> AuditSnapshot {
+    match rx {
+        Some(r) => match r.recv().await {
+            Some(a) => a,
+            None => {
                 *rx = None;
                 std::future::pending().await
             }

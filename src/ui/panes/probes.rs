@@ -19,7 +19,9 @@ use crate::app::feed::{Feed, FeedState, Freshness, KubeApplied};
 use crate::app::model::{Danger, Model, Settings};
 use crate::app::table::{RowKey, Sort, SortKey, TableData, TableState};
 use crate::domain::Level;
-use crate::domain::probes::{Attempt, ProbeRow, ProbesSnapshot, short_latency};
+use crate::domain::probes::{
+    Attempt, AuditRow, AuditSnapshot, ProbeRow, ProbesSnapshot, short_latency,
+};
 use crate::rules::Condition;
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 use crate::ui::panes::sockets::NoRows;
@@ -105,9 +107,9 @@ impl ProbesPane {
         }
     }
 
-    fn selected(&self) -> Option<&ProbeRow> {
+    fn selected(&self) -> Option<Item<'_>> {
         let s = self.feed.data()?;
-        self.table.selected_index().and_then(|i| s.rows.get(i))
+        self.table.selected_index().and_then(|i| item(s, i))
     }
 }
 
@@ -171,13 +173,87 @@ impl Pane for ProbesPane {
 
     fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
         match self.selected() {
-            Some(r) => detail(r, ctx, model.wall),
+            Some(Item::Probe(r)) => detail(r, ctx, model.wall),
+            Some(Item::Audit(a)) => audit_detail(a, ctx),
             None => Vec::new(),
         }
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// One row of the table: a configured probe, or an audited Kubernetes probe (after them).
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    Probe(&'a ProbeRow),
+    Audit(&'a AuditRow),
+}
+
+/// The `i`th row of the table: the probes, then the audit's rows.
+pub fn item(snap: &ProbesSnapshot, i: usize) -> Option<Item<'_>> {
+    match snap.rows.get(i) {
+        Some(r) => Some(Item::Probe(r)),
+        None => snap
+            .audit
+            .as_ref()
+            .and_then(|a| a.rows.get(i - snap.rows.len()))
+            .map(Item::Audit),
+    }
+}
+
+/// `payments/payments-api-7f9c6b5d4-m5wpl`: an audit row's name (the container too when the
+/// pod has several probes of that kind is left to the detail).
+fn audit_name(a: &AuditRow) -> String {
+    format!("{}/{}", a.namespace, a.pod)
+}
+
+/// Whether an audit row was measured at all (else its danger is unknown, never OK).
+fn audit_measured(a: &AuditRow) -> bool {
+    a.unmeasured.is_none() && a.stats.p99.is_some()
+}
+
+/// What an audit row says in few cells: `timeout 1s < p99 2.1s`, `proxy forbidden`,
+/// `pod not running`, `p99 12ms < 1s`.
+fn audit_short(a: &AuditRow) -> String {
+    let timeout = format!("{}s", a.timeout.as_secs());
+    match (&a.unmeasured, a.stats.p99) {
+        (Some(u), _) if u.contains("forbidden") => "proxy forbidden".into(),
+        (Some(u), _) if u.contains("not running") => "pod not running".into(),
+        (Some(u), _) if u.contains("kubernetes = false") => "not measured".into(),
+        (Some(_), _) => "proxy failed".into(),
+        (None, Some(p)) if a.finding.is_some() => {
+            format!("timeout {timeout} < p99 {}", short_latency(p))
+        }
+        (None, Some(p)) => format!("p99 {} < {timeout}", short_latency(p)),
+        (None, None) => "not measured".into(),
+    }
+}
+
+/// DANGER of an audit row: its level once measured, `? UNKNOWN` otherwise.
+fn audit_danger(a: &AuditRow, ctx: ViewCtx<'_>) -> Span<'static> {
+    if audit_measured(a) {
+        danger_span(
+            ctx,
+            Some(Danger {
+                level: a.level,
+                pending: false,
+            }),
+        )
+    } else {
+        Span::styled("? UNKNOWN".to_string(), ctx.theme.muted)
+    }
+}
+
+/// Critical 4, warning 3, info 1, ok 0; an unmeasured audit row ranks with info.
+fn audit_rank(a: &AuditRow) -> u8 {
+    match a.level {
+        Level::Critical => 4,
+        Level::Warning => 3,
+        _ if !audit_measured(a) => 1,
+        Level::Info => 1,
+        Level::Ok => 0,
     }
 }
 
@@ -202,11 +278,18 @@ fn dur_key(d: Option<Duration>) -> SortKey {
 
 impl TableData for ProbeRows<'_> {
     fn len(&self) -> usize {
-        self.snap.rows.len()
+        self.snap.rows.len() + self.snap.audit.as_ref().map_or(0, |a| a.rows.len())
     }
 
     fn key(&self, i: usize) -> RowKey {
-        RowKey::of(&*self.snap.rows[i].name)
+        match item(self.snap, i) {
+            Some(Item::Probe(r)) => RowKey::of(&*r.name),
+            Some(Item::Audit(a)) => RowKey::of(&format!(
+                "\u{0}k8s\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+                a.namespace, a.pod, a.container, a.kind
+            )),
+            None => RowKey::of(""),
+        }
     }
 
     fn version(&self) -> Option<u64> {
@@ -214,7 +297,24 @@ impl TableData for ProbeRows<'_> {
     }
 
     fn haystack(&self, i: usize, out: &mut String) -> bool {
-        let r = &self.snap.rows[i];
+        let r = match item(self.snap, i) {
+            Some(Item::Probe(r)) => r,
+            Some(Item::Audit(a)) => {
+                out.push_str(&audit_name(a));
+                out.push('\n');
+                out.push_str(&a.container);
+                out.push('\n');
+                out.push_str(a.kind);
+                out.push('\n');
+                out.push_str(&a.path);
+                out.push('\n');
+                if let Some(f) = a.finding.as_deref().or(a.unmeasured.as_deref()) {
+                    out.push_str(f);
+                }
+                return true;
+            }
+            None => return false,
+        };
         out.push_str(&r.name);
         out.push('\n');
         out.push_str(&r.url);
@@ -226,7 +326,10 @@ impl TableData for ProbeRows<'_> {
     }
 
     fn sort_key(&self, i: usize, column: usize) -> Option<SortKey> {
-        let r = self.snap.rows.get(i)?;
+        let r = match item(self.snap, i)? {
+            Item::Probe(r) => r,
+            Item::Audit(a) => return audit_sort_key(a, i, column),
+        };
         let last = r.last();
         Some(match ProbeColumn::at(column)? {
             // Loudest first (descending), then by consecutive failures, then config order.
@@ -248,6 +351,26 @@ impl TableData for ProbeRows<'_> {
             ProbeColumn::Since => SortKey::time(r.since),
         })
     }
+}
+
+/// An audit row's sort keys, comparable with the probes' (the same kinds per column).
+fn audit_sort_key(a: &AuditRow, i: usize, column: usize) -> Option<SortKey> {
+    Some(match ProbeColumn::at(column)? {
+        ProbeColumn::Danger => SortKey::tuple([
+            SortKey::num(f64::from(audit_rank(a))),
+            SortKey::num(0.0),
+            SortKey::num(-(i as f64)),
+        ]),
+        ProbeColumn::Name => SortKey::text(&audit_name(a)),
+        ProbeColumn::Status => SortKey::text(a.kind),
+        ProbeColumn::Last => dur_key(None),
+        ProbeColumn::P50 => dur_key(a.stats.p50),
+        ProbeColumn::P99 => dur_key(a.stats.p99),
+        ProbeColumn::Slo => dur_key(Some(a.timeout)),
+        ProbeColumn::Phases => SortKey::text(&audit_short(a)),
+        ProbeColumn::OkPct => SortKey::opt_num(a.stats.ok_pct()),
+        ProbeColumn::Since => SortKey::time(None),
+    })
 }
 
 /// Critical 4, warning 3, pending 2, info 1, ok 0.
@@ -401,6 +524,196 @@ fn cell(
     }
 }
 
+/// A cell of an audit row: DANGER, NAME `ns/pod`, STATUS the probe's kind, P50/P99 through
+/// the pod proxy, SLO the probe's `timeoutSeconds`, PHASES the finding in few cells.
+fn audit_cell(a: &AuditRow, col: ProbeColumn, ctx: ViewCtx<'_>) -> Line<'static> {
+    let t = ctx.theme;
+    let dash = || Line::styled(ctx.sym.dash.to_string(), t.muted);
+    let loud = if a.finding.is_some() {
+        t.level(a.level.max(Level::Warning))
+    } else {
+        t.base
+    };
+    match col {
+        ProbeColumn::Danger => audit_danger(a, ctx).into(),
+        ProbeColumn::Name => Line::raw(audit_name(a)),
+        ProbeColumn::Status => Line::styled(a.kind.to_string(), t.muted),
+        ProbeColumn::Last | ProbeColumn::Since => dash(),
+        ProbeColumn::P50 => a
+            .stats
+            .p50
+            .map(|d| Line::raw(short_latency(d)))
+            .unwrap_or_else(dash),
+        ProbeColumn::P99 => a
+            .stats
+            .p99
+            .map(|d| Line::styled(short_latency(d), loud))
+            .unwrap_or_else(dash),
+        ProbeColumn::Slo => Line::styled(format!("{}s", a.timeout.as_secs()), t.muted),
+        ProbeColumn::Phases => {
+            let style = if a.finding.is_some() {
+                loud
+            } else if audit_measured(a) {
+                t.base
+            } else {
+                t.muted
+            };
+            Line::styled(audit_short(a), style)
+        }
+        ProbeColumn::OkPct => match a.stats.ok_pct() {
+            Some(p) => Line::styled(
+                format!("{p:.0}%"),
+                if p < 100.0 { t.warning } else { t.base },
+            ),
+            None => dash(),
+        },
+    }
+}
+
+/// The audit's summary: `k8s probe audit (context kind, namespace shop): 12 HTTP probes, 1
+/// timeout below p99`, or that it runs, or why it could not (unknown, never "none").
+fn audit_summary(a: &AuditSnapshot) -> String {
+    let scope = a
+        .scope
+        .as_deref()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    if let Some(e) = &a.error {
+        return format!("k8s probe audit{scope}: unknown ({e})");
+    }
+    if a.at.is_none() {
+        return format!("k8s probe audit{scope}: measuring the pods' HTTP probes");
+    }
+    let findings = a.rows.iter().filter(|r| r.finding.is_some()).count();
+    let unmeasured = a.rows.iter().filter(|r| !audit_measured(r)).count();
+    let mut s = format!(
+        "k8s probe audit{scope}: {} HTTP probe{}, {findings} timeout{} below p99",
+        a.rows.len(),
+        if a.rows.len() == 1 { "" } else { "s" },
+        if findings == 1 { "" } else { "s" },
+    );
+    if unmeasured > 0 {
+        s.push_str(&format!(", {unmeasured} not measured"));
+    }
+    s
+}
+
+/// How many rows `text` takes when word-wrapped to `width` cells (greedy, as the paragraph
+/// wraps it).
+fn wrapped_height(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let mut rows = 1u16;
+    let mut used = 0usize;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let w = Span::raw(word).width();
+        let need = if used == 0 { w } else { used + 1 + w };
+        if need <= width {
+            used = need;
+        } else if used == 0 {
+            // A word longer than the line is broken across rows.
+            rows = rows.saturating_add(u16::try_from((w - 1) / width).unwrap_or(u16::MAX));
+            used = (w - 1) % width + 1;
+        } else {
+            rows = rows.saturating_add(1);
+            used = w.min(width);
+        }
+    }
+    rows
+}
+
+/// Below the table: the audit's summary and its findings in full sentences (as many as fit in
+/// `max_rows` rows of `width` cells), with the rows they take.
+fn audit_lines(
+    a: &AuditSnapshot,
+    ctx: ViewCtx<'_>,
+    width: u16,
+    max_rows: u16,
+) -> (Vec<Line<'static>>, u16) {
+    let t = ctx.theme;
+    let summary_style = if a.error.is_some() {
+        t.warning
+    } else {
+        t.muted
+    };
+    let summary = audit_summary(a);
+    let mut rows = wrapped_height(&summary, width);
+    if rows > max_rows {
+        return (Vec::new(), 0);
+    }
+    let mut lines = vec![Line::styled(summary, summary_style)];
+    for r in a.rows.iter().filter(|r| r.finding.is_some()) {
+        let glyph = ctx.sym.level_glyph(r.level.max(Level::Warning)).to_string();
+        let name = audit_name(r);
+        let finding = r.finding.as_deref().unwrap_or_default().to_string();
+        let h = wrapped_height(&format!("{glyph} {name}: {finding}"), width);
+        if rows.saturating_add(h) > max_rows {
+            break;
+        }
+        rows += h;
+        let style = t.level(r.level.max(Level::Warning));
+        lines.push(Line::from(vec![
+            Span::styled(glyph, style),
+            Span::raw(" "),
+            Span::styled(name, t.accent),
+            Span::raw(": "),
+            Span::styled(finding, style),
+        ]));
+    }
+    (lines, rows)
+}
+
+/// The detail of an audited Kubernetes probe: the finding, its configuration, what the pod
+/// proxy measured (or why it could not), and the pod's probe-failure events.
+pub fn audit_detail(a: &AuditRow, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+    let t = ctx.theme;
+    let mut lines = vec![Line::from(vec![
+        audit_danger(a, ctx),
+        Span::raw(" "),
+        Span::styled(audit_name(a), t.accent),
+        Span::styled(
+            format!(
+                "  container {}  {} probe  GET :{}{}",
+                a.container, a.kind, a.port, a.path
+            ),
+            t.muted,
+        ),
+    ])];
+    if let Some(f) = &a.finding {
+        lines.push(Line::styled(
+            format!("  {f}"),
+            t.level(a.level.max(Level::Warning)),
+        ));
+    }
+    if let Some(u) = &a.unmeasured {
+        lines.push(Line::styled(format!("  {u}"), t.muted));
+    }
+    lines.push(Line::raw(format!(
+        "  timeoutSeconds {}  periodSeconds {}  failureThreshold {}",
+        a.timeout.as_secs(),
+        a.period.as_secs(),
+        a.failure_threshold
+    )));
+    if a.stats.attempts > 0 {
+        lines.push(Line::styled(
+            format!(
+                "  through the pod proxy: p50 {}  p99 {}  {} of {} answered",
+                opt_ms(a.stats.p50),
+                opt_ms(a.stats.p99),
+                a.stats.ok,
+                a.stats.attempts
+            ),
+            t.muted,
+        ));
+    }
+    if a.events.is_empty() {
+        lines.push(Line::styled("  no probe-failure events", t.muted));
+    }
+    for e in &a.events {
+        lines.push(Line::styled(format!("  event: {e}"), t.warning));
+    }
+    lines
+}
+
 fn render(
     pane: &ProbesPane,
     model: &Model,
@@ -421,8 +734,16 @@ fn render(
                 _ => {}
             }
         }
+        let audit = s
+            .audit
+            .as_ref()
+            .map(|a| {
+                let n = a.rows.iter().filter(|r| r.finding.is_some()).count();
+                format!(", k8s audit: {n} finding{}", if n == 1 { "" } else { "s" })
+            })
+            .unwrap_or_default();
         format!(
-            "{} probes: {crit} critical, {warn} warning, {pend} pending",
+            "{} probes: {crit} critical, {warn} warning, {pend} pending{audit}",
             s.rows.len()
         )
     });
@@ -457,12 +778,26 @@ fn render(
     } else {
         0
     };
-    let [filter, table_area, detail_area] = Layout::vertical([
+    // The audit's summary and findings, when the audit runs and the pane has room.
+    let (audit_strip, audit_h) = match &snap.audit {
+        Some(a) if inner.height >= 10 => {
+            audit_lines(a, ctx, inner.width, (inner.height / 3).min(8))
+        }
+        _ => (Vec::new(), 0),
+    };
+    let [filter, table_area, audit_area, detail_area] = Layout::vertical([
         Constraint::Length(u16::from(!pane.table.filter.is_empty())),
         Constraint::Min(1),
+        Constraint::Length(audit_h),
         Constraint::Length(detail_h),
     ])
     .areas(inner);
+    if !audit_strip.is_empty() {
+        f.render_widget(
+            Paragraph::new(audit_strip).wrap(Wrap { trim: true }),
+            audit_area,
+        );
+    }
     if !pane.table.filter.is_empty() {
         f.render_widget(
             Paragraph::new(Span::styled(
@@ -480,13 +815,20 @@ fn render(
         TableView::new(&pane.table)
             .focused(focused)
             .empty("no probes", "no probes match the filter"),
-        |i, col: ProbeColumn, width| snap.rows.get(i).map(|r| cell(r, col, width, ctx, now)),
+        |i, col: ProbeColumn, width| match item(snap, i)? {
+            Item::Probe(r) => Some(cell(r, col, width, ctx, now)),
+            Item::Audit(a) => Some(audit_cell(a, col, ctx)),
+        },
     );
     if detail_h > 0
-        && let Some(r) = pane.selected()
+        && let Some(sel) = pane.selected()
     {
+        let lines = match sel {
+            Item::Probe(r) => detail(r, ctx, now),
+            Item::Audit(a) => audit_detail(a, ctx),
+        };
         f.render_widget(
-            Paragraph::new(detail(r, ctx, now))
+            Paragraph::new(lines)
                 .block(
                     ratatui::widgets::Block::default()
                         .borders(ratatui::widgets::Borders::TOP)
