@@ -97,6 +97,7 @@ fn main() {
                 refresh: Duration::from_secs(2),
                 more: None,
                 audits: None,
+                certs: None,
             },
             tx,
             cancel.clone(),

@@ -19,10 +19,12 @@ pub enum CertSource {
     File,
     CertManager,
     Webhook,
+    /// An HTTPS probe's server (`[[probes]]`).
+    Probe,
 }
 
 impl CertSource {
-    pub const ALL: [CertSource; 7] = [
+    pub const ALL: [CertSource; 8] = [
         CertSource::Endpoint,
         CertSource::Apiserver,
         CertSource::Kubeconfig,
@@ -30,6 +32,7 @@ impl CertSource {
         CertSource::File,
         CertSource::CertManager,
         CertSource::Webhook,
+        CertSource::Probe,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl CertSource {
             CertSource::File => "file",
             CertSource::CertManager => "cert-manager",
             CertSource::Webhook => "webhook",
+            CertSource::Probe => "probe",
         }
     }
 }

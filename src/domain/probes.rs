@@ -74,6 +74,8 @@ pub struct TlsFacts {
     pub subject: Option<Clean>,
     pub issuer: Option<Clean>,
     pub not_after: Option<jiff::Timestamp>,
+    /// The chain as presented and its verdict (for the certificates pane).
+    pub presented: Option<std::sync::Arc<crate::tls::Recorded>>,
 }
 
 /// One attempt of one probe.

@@ -87,7 +87,7 @@ impl fmt::Display for Outcome {
 }
 
 /// What the verifier saw on one handshake.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recorded {
     /// The chain as presented, leaf first.
     pub chain: Vec<CertificateDer<'static>>,

@@ -8,6 +8,7 @@ pub mod apiserver;
 pub mod demo;
 pub mod endpoints;
 pub mod files;
+pub mod from_probes;
 pub mod kubeconfig;
 pub mod secrets;
 pub mod source;

@@ -37,6 +37,11 @@ pub struct Certs;
 /// Where the Kubernetes collectors hand their batches to the console's aggregator.
 static AGGREGATOR: Mutex<Option<mpsc::Sender<CertBatch>>> = Mutex::new(None);
 
+/// The aggregator's channel, for the probes' certificates (`from_probes`).
+pub(super) fn aggregator() -> Option<mpsc::Sender<CertBatch>> {
+    AGGREGATOR.lock().ok().and_then(|a| a.clone())
+}
+
 /// How often local files are re-checked (re-read only when changed).
 const FILE_CHECK: Duration = Duration::from_secs(10);
 
@@ -322,8 +327,9 @@ pub async fn collect(ctx: &CollectCtx<'_>) -> CertsSnapshot {
         }
         out
     };
-    let (e, f, k) = tokio::join!(endpoint_job, file_job, kube_job);
-    let mut batches: Vec<CertBatch> = e.into_iter().chain(f).collect();
+    let probes_job = super::from_probes::batch_once(ctx.cfg);
+    let (e, f, k, p) = tokio::join!(endpoint_job, file_job, kube_job, probes_job);
+    let mut batches: Vec<CertBatch> = e.into_iter().chain(f).chain(p).collect();
     batches.extend(k);
     CertsSnapshot::from_batches(batches.iter())
 }

@@ -704,6 +704,7 @@ fn recorded_facts(r: &crate::tls::Recorded) -> TlsFacts {
         subject: leaf.as_ref().map(|f| f.subject.clone()),
         issuer: leaf.as_ref().map(|f| f.issuer.clone()),
         not_after: leaf.as_ref().and_then(|f| f.not_after),
+        presented: Some(std::sync::Arc::new(r.clone())),
     }
 }
 

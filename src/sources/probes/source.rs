@@ -72,6 +72,10 @@ impl Source for Probes {
                 refresh: ctx.cfg.refresh.0,
                 more: Some(super::demo::published()),
                 audits: Some(audit_rx),
+                certs: Some(crate::sources::certs::from_probes::Feed {
+                    cfg: ctx.cfg.certs.clone(),
+                    to: None,
+                }),
             },
             ctx.tx.clone(),
             ctx.cancel.clone(),

@@ -15,6 +15,7 @@ use super::config::{ProbeConfig, ProbeSettings};
 use super::state::{ProbeState, initial_offset, next_delay};
 use crate::config::ProbeRules;
 use crate::domain::probes::{Attempt, AuditSnapshot, ProbesSnapshot};
+use crate::sources::certs::from_probes::Presented;
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
 /// What the collector needs.
@@ -28,6 +29,8 @@ pub struct TaskOptions {
     pub more: Option<tokio::sync::watch::Receiver<Vec<ProbeConfig>>>,
     /// The Kubernetes probe audit's results ([`super::audit::run_loop`], one per target).
     pub audits: Option<mpsc::Receiver<AuditSnapshot>>,
+    /// Where the HTTPS probes' certificates go (the certificates pane), when they change.
+    pub certs: Option<crate::sources::certs::from_probes::Feed>,
 }
 
 /// Starts the collector and the probes' tasks; everything stops on `cancel` or when `tx`
@@ -80,6 +83,9 @@ async fn collector(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
     let mut audit: Option<AuditSnapshot> = None;
+    // The chain each HTTPS probe last saw (or why it saw none), by probe index.
+    let mut seen: Vec<Option<Presented>> = Vec::new();
+    let mut certs_dirty = false;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -87,6 +93,12 @@ async fn collector(
                 if let Some((idx, started, a)) = got
                     && let Some(st) = states.get_mut(idx)
                 {
+                    if opts.certs.is_some() && st.cfg.url.starts_with("https") {
+                        if seen.len() <= idx {
+                            seen.resize(idx + 1, None);
+                        }
+                        certs_dirty |= note_presented(&mut seen[idx], &st.cfg, &a);
+                    }
                     st.record(a, started);
                     dirty = true;
                 }
@@ -108,6 +120,11 @@ async fn collector(
                 dirty = true;
             }
             _ = ticker.tick() => {
+                if certs_dirty && let Some(feed) = &opts.certs {
+                    let cfgs: Vec<ProbeConfig> = states.iter().map(|s| s.cfg.clone()).collect();
+                    let list: Vec<Presented> = seen.iter().flatten().cloned().collect();
+                    certs_dirty = !feed.send(&cfgs, &list);
+                }
                 let result = if states.is_empty() && audit.is_none() {
                     Err(SourceError::NotConfigured(
                         "no [[probes]] in the config file".into(),
@@ -161,6 +178,30 @@ async fn recv_more(
         },
         None => std::future::pending().await,
     }
+}
+
+/// Keeps what an HTTPS probe's attempt presented: a chain replaces what was kept; a failure
+/// before any chain (`connect refused`) is kept only until a chain is seen. Whether it changed.
+fn note_presented(slot: &mut Option<Presented>, cfg: &ProbeConfig, a: &Attempt) -> bool {
+    let now = match a.tls.as_ref().and_then(|t| t.presented.clone()) {
+        Some(rec) => Ok(rec),
+        None if a.reused => return false,
+        None => {
+            if slot.as_ref().is_some_and(|s| s.seen.is_ok()) {
+                return false;
+            }
+            Err(a.error.as_deref().unwrap_or("no TLS handshake").to_string())
+        }
+    };
+    if slot.as_ref().is_some_and(|s| s.seen == now) {
+        return false;
+    }
+    *slot = Some(Presented {
+        probe: cfg.name.clone(),
+        url: cfg.url.clone(),
+        seen: now,
+    });
+    true
 }
 
 /// The next audit result; never resolves without a receiver (or once it is closed).
