@@ -255,3 +255,136 @@ async fn reuse_measures_the_warm_path() {
         assert!(a.ok && !a.reused && a.timings.connect.is_some(), "{a:?}");
     }
 }
+
+/// Every probe request says `User-Agent: ondeck/VERSION (OS; probe)`, as the server reads it;
+/// a probe whose `headers` set one sends that one alone.
+#[tokio::test]
+async fn every_request_carries_ondecks_user_agent() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut got = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+            let _ = tx.send(String::from_utf8_lossy(&got).into_owned()).await;
+        }
+    });
+    let url = format!("http://{addr}/healthz");
+    let (a, _) = run(&probe(&url)).await;
+    assert!(a.ok, "{a:?}");
+    let request = rx.recv().await.expect("the server saw the request");
+    let agents: Vec<&str> = request
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        .map(|(_, v)| v.trim())
+        .collect();
+    let want = format!(
+        "ondeck/{} ({}; probe)",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS
+    );
+    assert_eq!(agents, [want.as_str()], "{request}");
+
+    let mut own = probe(&url);
+    own.headers
+        .insert("User-Agent".into(), "health-checker/2".into());
+    let (a, _) = run(&own).await;
+    assert!(a.ok, "{a:?}");
+    let request = rx.recv().await.expect("the server saw the request");
+    let agents: Vec<&str> = request
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        .map(|(_, v)| v.trim())
+        .collect();
+    assert_eq!(agents, ["health-checker/2"], "{request}");
+    server.abort();
+}
+
+/// A resolver that never answers: each lookup fails at its deadline; the threads it holds
+/// stay bounded (with every permit held, the next lookup fails at once as busy, without a
+/// thread); once the resolver answers, the permits come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_resolver_costs_its_deadline_and_at_most_n_threads() {
+    use ondeck::sources::probes::dns::{DnsError, resolve_with};
+    use std::sync::Arc;
+    use tokio::sync::Semaphore;
+
+    let permits = Arc::new(Semaphore::new(2));
+    let deadline = Duration::from_millis(300);
+    let mut release = Vec::new();
+    for _ in 0..2 {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        release.push(tx);
+        let started = Instant::now();
+        let r = resolve_with(&permits, deadline, move || {
+            // The resolver that never answers (until the test lets it).
+            let _ = rx.recv();
+            Ok(vec!["127.0.0.1:80".parse().expect("addr")])
+        })
+        .await;
+        let took = started.elapsed();
+        assert!(matches!(r, Err(DnsError::TimedOut)), "{r:?}");
+        assert!(
+            took >= deadline && took < deadline + Duration::from_millis(300),
+            "{took:?}"
+        );
+    }
+    assert_eq!(
+        permits.available_permits(),
+        0,
+        "the hung lookups hold theirs"
+    );
+    let started = Instant::now();
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ran2 = ran.clone();
+    let r = resolve_with(&permits, deadline, move || {
+        ran2.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(Vec::new())
+    })
+    .await;
+    assert!(matches!(r, Err(DnsError::Busy)), "{r:?}");
+    assert!(started.elapsed() < Duration::from_millis(50));
+    assert!(
+        !ran.load(std::sync::atomic::Ordering::SeqCst),
+        "no thread started"
+    );
+    // The resolver answers: the abandoned lookups end and give their permits back.
+    for tx in release {
+        let _ = tx.send(());
+    }
+    let until = Instant::now() + Duration::from_secs(5);
+    while permits.available_permits() < 2 {
+        assert!(Instant::now() < until, "the permits did not come back");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let r = resolve_with(&permits, deadline, || {
+        Ok(vec!["10.0.0.1:443".parse().expect("addr")])
+    })
+    .await;
+    assert!(matches!(r, Ok(ref a) if a.len() == 1), "{r:?}");
+    // The real resolver through the same path: /etc/hosts' localhost.
+    let r = ondeck::sources::probes::dns::resolve("localhost", 80, Duration::from_secs(5)).await;
+    assert!(
+        matches!(&r, Ok(a) if a.iter().any(|a| a.ip().is_loopback())),
+        "{r:?}"
+    );
+}

@@ -25,8 +25,15 @@ use crate::domain::text::Clean;
 /// Most of a body that is read; the rest is not waited for.
 pub const BODY_CAP: usize = 1 << 20;
 
-/// The `User-Agent` of every probe request.
-pub const USER_AGENT: &str = concat!("ondeck/", env!("CARGO_PKG_VERSION"));
+/// The `User-Agent` of every probe request (unless the probe's `headers` set one):
+/// `ondeck/VERSION (OS; probe)`, so a server's logs tell ondeck's probes apart.
+pub static USER_AGENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "ondeck/{} ({}; probe)",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS
+    )
+});
 
 /// A probe compiled from its config once: parsed URL, method, headers, regex, TLS config.
 #[derive(Clone)]
@@ -346,12 +353,10 @@ async fn run(
         let addrs: Vec<SocketAddr> = match &p.host {
             Host::Ip(a) => vec![SocketAddr::new(*a, p.port)],
             Host::Name(d) => {
-                let looked =
-                    tokio::time::timeout(limit, tokio::net::lookup_host((d.as_str(), p.port)))
-                        .await;
+                let looked = super::dns::resolve(d, p.port, limit).await;
                 timings.dns = Some(t0.elapsed());
                 match looked {
-                    Err(_) => {
+                    Err(super::dns::DnsError::TimedOut) => {
                         return Err(fail(
                             Phase::Dns,
                             budget.timed_out(
@@ -361,8 +366,19 @@ async fn run(
                             ),
                         ));
                     }
-                    Ok(Err(e)) => return Err(fail(Phase::Dns, dns_words(&e))),
-                    Ok(Ok(it)) => it.collect(),
+                    Err(super::dns::DnsError::Busy) => {
+                        return Err(fail(
+                            Phase::Dns,
+                            format!(
+                                "DNS: resolver busy ({} lookups outstanding)",
+                                super::dns::MAX_OUTSTANDING
+                            ),
+                        ));
+                    }
+                    Err(super::dns::DnsError::Failed(e)) => {
+                        return Err(fail(Phase::Dns, dns_words(&e)));
+                    }
+                    Ok(addrs) => addrs,
                 }
             }
         };
@@ -484,8 +500,10 @@ async fn run(
         .method(p.method.clone())
         .uri(p.path.as_str())
         .header(http::header::HOST, p.authority.as_str())
-        .header(http::header::USER_AGENT, USER_AGENT)
         .header(http::header::ACCEPT, "*/*");
+    if !p.headers.iter().any(|(k, _)| k == http::header::USER_AGENT) {
+        req = req.header(http::header::USER_AGENT, USER_AGENT.as_str());
+    }
     for (k, v) in &p.headers {
         req = req.header(k, v);
     }

@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: `[[probes]]` and `[probing]`, range-checked;
 //! - [`client`]: the hand-built client that times each phase;
+//! - [`dns`]: name resolution under its own deadline, with a bound on hung lookups;
 //! - [`state`]: one probe's history, counters and schedule;
 //! - [`task`]: the console's per-probe tasks and collector;
 //! - [`source`]: the registry entry and `check`'s `probes` section;
@@ -15,6 +16,7 @@ pub mod audit;
 pub mod client;
 pub mod config;
 pub mod demo;
+pub mod dns;
 pub mod source;
 pub mod state;
 pub mod task;
