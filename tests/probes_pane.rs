@@ -297,3 +297,150 @@ fn without_probes_the_pane_says_how_to_add_them() {
     assert!(text.contains("HTTP probes not configured"), "{text}");
     assert!(text.contains("not configured"), "{text}");
 }
+
+fn audit_row(
+    pod: &str,
+    p99: Option<Duration>,
+    finding: Option<&str>,
+    unmeasured: Option<&str>,
+) -> ondeck::domain::probes::AuditRow {
+    ondeck::domain::probes::AuditRow {
+        namespace: Clean::new("shop"),
+        pod: Clean::new(pod),
+        container: Clean::new("app"),
+        kind: "readiness",
+        port: 8080,
+        path: Clean::new("/healthz"),
+        timeout: Duration::from_secs(1),
+        period: Duration::from_secs(10),
+        failure_threshold: 3,
+        stats: Stats {
+            p50: p99.map(|p| p / 2),
+            p99,
+            attempts: if p99.is_some() { 3 } else { 0 },
+            ok: if p99.is_some() { 3 } else { 0 },
+        },
+        unmeasured: unmeasured.map(Clean::new),
+        level: if finding.is_some() {
+            Level::Warning
+        } else {
+            Level::Ok
+        },
+        finding: finding.map(Clean::new),
+        events: if finding.is_some() {
+            vec![Clean::new(
+                "Readiness probe failed: Get \"http://10.0.0.9:8080/healthz\": context deadline exceeded",
+            )]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// The Kubernetes audit in the pane: its rows rank with the probes (a finding is a warning,
+/// an unmeasured probe is unknown, never OK), the strip under the table says the finding in
+/// full at 80x24, and the detail of an audit row shows its configuration and events.
+#[test]
+fn the_kubernetes_audit_shows_its_finding_and_never_calls_the_unmeasured_ok() {
+    let mut snap = snapshot();
+    snap.audit = Some(ondeck::domain::probes::AuditSnapshot {
+        rows: vec![
+            audit_row("web-fast", Some(ms(12)), None, None),
+            audit_row(
+                "db-slow",
+                Some(ms(2100)),
+                Some(
+                    "readiness timeout 1s is below this endpoint's p99 2.1s: pods will flap under load",
+                ),
+                None,
+            ),
+            audit_row(
+                "locked",
+                None,
+                None,
+                Some(
+                    "not measured: the pod proxy is forbidden (pods \"locked\" is forbidden); configuration only",
+                ),
+            ),
+        ],
+        error: None,
+        scope: Some(Clean::new("context prod, namespace shop")),
+        at: Some(wall0()),
+    });
+    let m = model(Ok(snap));
+    let t = Theme::builtin_dark(false);
+    let buf = render(&m, &t, 80, 24);
+    let text = buffer_text(&buf);
+    let flat: String = text
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("k8s probe audit (context prod, namespace shop): 3 HTTP probes, 1 timeout below p99, 1 not measured"),
+        "{text}"
+    );
+    assert!(
+        flat.contains("shop/db-slow: readiness timeout 1s is below this endpoint's p99 2.1s: pods will flap under load"),
+        "{text}"
+    );
+    // The finding's row: a warning, after the critical probe and before the OK ones.
+    let slow = text.find("shop/db-slow").expect("audit row");
+    assert!(
+        text.find("payments-api").expect("critical") < slow,
+        "{text}"
+    );
+    assert!(slow < text.find("static-site").expect("ok probe"), "{text}");
+    assert_style(
+        &buf,
+        find_in_row(&buf, "shop/db-slow", "WARNING"),
+        t.warning,
+        "finding danger",
+    );
+    assert_style(
+        &buf,
+        find_in_row(&buf, "shop/db-slow", "p99>timeout"),
+        t.warning,
+        "finding words",
+    );
+    // Forbidden: unknown with the reason in few words, never OK.
+    let locked = text
+        .lines()
+        .find(|l| l.contains("shop/locked"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        locked.contains("? UNKNOWN") && locked.contains("forbidden") && !locked.contains("OK"),
+        "{locked}"
+    );
+    // The detail of the audit row (a tall pane, the row selected by its position).
+    let big = render(&m, &t, 200, 60);
+    assert!(buffer_text(&big).contains("shop/web-fast"));
+    let pane = m.pane(PaneKind::Probes).expect("probes pane");
+    let ctx = ondeck::ui::widgets::ViewCtx {
+        theme: &t,
+        sym: &ondeck::ui::symbols::UNICODE,
+    };
+    let snap = pane
+        .as_any()
+        .downcast_ref::<ondeck::ui::panes::probes::ProbesPane>()
+        .and_then(|p| p.feed.data())
+        .expect("data");
+    let row = snap
+        .audit
+        .as_ref()
+        .and_then(|a| a.rows.get(1))
+        .expect("db-slow");
+    let lines: Vec<String> = ondeck::ui::panes::probes::audit_detail(row, ctx)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    let detail = lines.join("\n");
+    for want in [
+        "readiness timeout 1s is below this endpoint's p99 2.1s",
+        "timeoutSeconds 1  periodSeconds 10  failureThreshold 3",
+        "through the pod proxy: p50 1.1s  p99 2.1s  3 of 3 answered",
+        "event: Readiness probe failed: ",
+    ] {
+        assert!(detail.contains(want), "{want}: {detail}");
+    }
+}

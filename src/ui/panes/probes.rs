@@ -214,20 +214,27 @@ fn audit_measured(a: &AuditRow) -> bool {
     a.unmeasured.is_none() && a.stats.p99.is_some()
 }
 
-/// What an audit row says in few cells: `timeout 1s < p99 2.1s`, `proxy forbidden`,
-/// `pod not running`, `p99 12ms < 1s`.
-fn audit_short(a: &AuditRow) -> String {
-    let timeout = format!("{}s", a.timeout.as_secs());
+/// What an audit row says in at most 12 cells (the numbers are in P99 and SLO; the sentence
+/// in the strip and the detail): `p99>timeout`, `p99<timeout`, `forbidden`, `not running`.
+fn audit_short(a: &AuditRow) -> &'static str {
     match (&a.unmeasured, a.stats.p99) {
-        (Some(u), _) if u.contains("forbidden") => "proxy forbidden".into(),
-        (Some(u), _) if u.contains("not running") => "pod not running".into(),
-        (Some(u), _) if u.contains("kubernetes = false") => "not measured".into(),
-        (Some(_), _) => "proxy failed".into(),
-        (None, Some(p)) if a.finding.is_some() => {
-            format!("timeout {timeout} < p99 {}", short_latency(p))
-        }
-        (None, Some(p)) => format!("p99 {} < {timeout}", short_latency(p)),
-        (None, None) => "not measured".into(),
+        (Some(u), _) if u.contains("forbidden") => "forbidden",
+        (Some(u), _) if u.contains("not running") => "not running",
+        (Some(u), _) if u.contains("kubernetes = false") => "not measured",
+        (Some(_), _) => "proxy failed",
+        (None, Some(_)) if a.finding.is_some() => "p99>timeout",
+        (None, Some(_)) => "p99<timeout",
+        (None, None) => "not measured",
+    }
+}
+
+/// STATUS of an audit row: the probe's kind in 7 cells.
+fn audit_kind(a: &AuditRow) -> &'static str {
+    match a.kind {
+        "readiness" => "ready",
+        "liveness" => "live",
+        "startup" => "startup",
+        _ => "probe",
     }
 }
 
@@ -362,12 +369,12 @@ fn audit_sort_key(a: &AuditRow, i: usize, column: usize) -> Option<SortKey> {
             SortKey::num(-(i as f64)),
         ]),
         ProbeColumn::Name => SortKey::text(&audit_name(a)),
-        ProbeColumn::Status => SortKey::text(a.kind),
+        ProbeColumn::Status => SortKey::text(audit_kind(a)),
         ProbeColumn::Last => dur_key(None),
         ProbeColumn::P50 => dur_key(a.stats.p50),
         ProbeColumn::P99 => dur_key(a.stats.p99),
         ProbeColumn::Slo => dur_key(Some(a.timeout)),
-        ProbeColumn::Phases => SortKey::text(&audit_short(a)),
+        ProbeColumn::Phases => SortKey::text(audit_short(a)),
         ProbeColumn::OkPct => SortKey::opt_num(a.stats.ok_pct()),
         ProbeColumn::Since => SortKey::time(None),
     })
@@ -537,7 +544,7 @@ fn audit_cell(a: &AuditRow, col: ProbeColumn, ctx: ViewCtx<'_>) -> Line<'static>
     match col {
         ProbeColumn::Danger => audit_danger(a, ctx).into(),
         ProbeColumn::Name => Line::raw(audit_name(a)),
-        ProbeColumn::Status => Line::styled(a.kind.to_string(), t.muted),
+        ProbeColumn::Status => Line::styled(audit_kind(a), t.muted),
         ProbeColumn::Last | ProbeColumn::Since => dash(),
         ProbeColumn::P50 => a
             .stats
