@@ -366,10 +366,13 @@ impl<'de> serde::Deserialize<'de> for LeanPod {
     }
 }
 
+/// Used space per claim, `(namespace, claim)`, as one kubelet reported it.
+pub type ClaimUsage = Vec<((String, String), UsedSpace)>;
+
 /// The claims' volumes in one kubelet stats summary (`pods[].volume[]` with a `pvcRef`).
 /// Lenient: a malformed volume entry is skipped, never a panic; `None` when the document has no
 /// `pods` list at all (not a stats summary: the node's figures are unknown).
-pub fn parse_summary(v: &serde_json::Value) -> Option<Vec<((String, String), UsedSpace)>> {
+pub fn parse_summary(v: &serde_json::Value) -> Option<ClaimUsage> {
     let lean = <LeanSummary as serde::Deserialize>::deserialize(v).ok()?;
     Some(summary_volumes(lean.pods?.iter().flatten()))
 }
@@ -377,16 +380,12 @@ pub fn parse_summary(v: &serde_json::Value) -> Option<Vec<((String, String), Use
 /// [`parse_summary`] straight from the response text, without building the document's JSON
 /// tree (a real kubelet's summary is mostly container and network figures ondeck never reads).
 /// `Err`: not JSON at all.
-pub fn parse_summary_text(
-    text: &str,
-) -> Result<Option<Vec<((String, String), UsedSpace)>>, serde_json::Error> {
+pub fn parse_summary_text(text: &str) -> Result<Option<ClaimUsage>, serde_json::Error> {
     let lean: LeanSummary = serde_json::from_str(text)?;
     Ok(lean.pods.map(|p| summary_volumes(p.iter().flatten())))
 }
 
-fn summary_volumes<'a>(
-    volumes: impl Iterator<Item = &'a serde_json::Value>,
-) -> Vec<((String, String), UsedSpace)> {
+fn summary_volumes<'a>(volumes: impl Iterator<Item = &'a serde_json::Value>) -> ClaimUsage {
     let mut out = Vec::new();
     for vol in volumes {
         let Some(r) = vol.get("pvcRef") else {
