@@ -20,7 +20,12 @@ pub fn init() -> Option<(WorkerGuard, PathBuf)> {
         .max_log_files(7)
         .build(&dir)
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // At most 1,000 lines waiting for the writer (lossy beyond): the default queue of 128,000
+    // takes 4 MiB up front, for a log that is quiet while nothing happens.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(1_000)
+        .lossy(true)
+        .finish(appender);
     let filter = EnvFilter::try_from_env("ONDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -616,7 +616,7 @@ fn detail_has_containers_with_state_last_state_probes_limits_and_conditions() {
 
 #[test]
 fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
-    use ondeck::sources::kube::pods::{PodStore, RECHECK, RowBook};
+    use ondeck::sources::kube::pods::{PodStore, RECHECK, RECHECK_CRITICAL, RowBook};
     let rules = PodRules::default();
     let mut interner = Interner::default();
     let names = ["running", "crashloop_oom", "completed", "not_ready"];
@@ -637,11 +637,17 @@ fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
     let soon = t0 + jiff::SignedDuration::from_secs(1);
     assert!(!book.recheck(&rules, soon));
     assert_eq!(book.evaluations(), 4);
-    // At the recheck time: the crash-looping and the not-ready pod only; the running and the
-    // completed pod cannot change with time alone.
-    let later = t0 + jiff::SignedDuration::try_from(RECHECK).expect("fits");
+    // At the recheck time: the not-ready pod only; the running and the completed pod cannot
+    // change with time alone, and the crash-looping one is critical already (time can only
+    // change its wording, which goes out every RECHECK_CRITICAL).
+    let soon = t0 + jiff::SignedDuration::try_from(RECHECK).expect("fits");
+    assert!(!book.recheck(&rules, soon), "same verdict, only older");
+    assert_eq!(book.evaluations(), 5);
+    // At the critical pod's recheck time: the crash-looping pod, and the not-ready pod again.
+    assert!(RECHECK_CRITICAL > RECHECK);
+    let later = t0 + jiff::SignedDuration::try_from(RECHECK_CRITICAL).expect("fits");
     let material = book.recheck(&rules, later);
-    assert_eq!(book.evaluations(), 6);
+    assert_eq!(book.evaluations(), 7);
     assert!(!material, "same verdicts, only older");
     // A relist with the same pods evaluates nothing; one that lost a pod drops its row.
     let fewer = PodStore::from_pods(
@@ -653,7 +659,7 @@ fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
         book.apply(fewer.take_changes(), &rules, later),
         "a row went"
     );
-    assert_eq!(book.evaluations(), 6);
+    assert_eq!(book.evaluations(), 7);
     let rows = book.rows();
     assert_eq!(rows.len(), 3);
     assert_eq!(

@@ -158,6 +158,8 @@ pub struct Collected {
     pub results: Vec<Collection>,
     /// What the Kubernetes sources covered.
     pub scope: CheckScope,
+    /// The report is not printed as JSON: sections may leave out their per-object JSON.
+    pub skip_rows_json: bool,
 }
 
 impl Collected {
@@ -197,6 +199,7 @@ pub fn build_report(
         cfg,
         now,
         scope_words: &scope_words,
+        rows_json: !collected.skip_rows_json,
     };
     let mut report = CheckReport {
         status: CheckStatus::Ok,
@@ -298,6 +301,7 @@ pub async fn collect(cfg: &Config, only: &[SourceId], kube: &TargetArgs) -> Coll
             .ok()
             .map(|r| r.context),
         },
+        skip_rows_json: false,
     }
 }
 
@@ -360,7 +364,8 @@ pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
         with_attempts = Some(c);
     }
     let cfg = with_attempts.as_ref().unwrap_or(&startup.config);
-    let collected = collect(cfg, &only, &launched.target().args()).await;
+    let mut collected = collect(cfg, &only, &launched.target().args()).await;
+    collected.skip_rows_json = format != CheckFormat::Json;
     let report = build_report(
         cfg,
         &collected,

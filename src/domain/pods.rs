@@ -174,13 +174,16 @@ impl PodRow {
 
 /// Default order: loudest first, then the most recent trouble first, then namespace/name.
 pub fn sort_by_danger(rows: &mut [PodRow]) {
-    rows.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then_with(|| b.trouble_since().cmp(&a.trouble_since()))
-            .then_with(|| a.namespace.cmp(&b.namespace))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    rows.sort_by(danger_order);
+}
+
+/// The order of [`sort_by_danger`]: louder first, then the most recent trouble, then by name.
+pub fn danger_order(a: &PodRow, b: &PodRow) -> std::cmp::Ordering {
+    b.level
+        .cmp(&a.level)
+        .then_with(|| b.trouble_since().cmp(&a.trouble_since()))
+        .then_with(|| a.namespace.cmp(&b.namespace))
+        .then_with(|| a.name.cmp(&b.name))
 }
 
 /// READY / STATUS / RESTARTS exactly as kubectl's `printPod` computes them (kubernetes

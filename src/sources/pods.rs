@@ -91,7 +91,16 @@ impl CheckData for Vec<PodRow> {
         }
         CheckSection {
             checks: rules::one_shot(&rules::pods::evaluate(self)),
-            json: vec![("pods", kube::check_json(self, ctx.now))],
+            // Every pod as JSON only when JSON is printed: at 20k pods the tree is several
+            // times the rows' own memory.
+            json: vec![(
+                "pods",
+                if ctx.rows_json {
+                    kube::check_json(self, ctx.now)
+                } else {
+                    serde_json::Value::Array(Vec::new())
+                },
+            )],
             text: vec![format!(
                 "pods: {} {}: {critical} critical, {warning} warning",
                 rules::sockets::group(self.len() as u64),

@@ -154,6 +154,9 @@ pub struct SectionCtx<'a> {
     pub now: jiff::Timestamp,
     /// `in all namespaces (context prod)`: how Kubernetes sections name their scope.
     pub scope_words: &'a str,
+    /// Whether the JSON output will be printed: a section may then leave out its per-object
+    /// JSON (20k pods as a JSON tree are most of `check`'s memory, for an output that is text).
+    pub rows_json: bool,
 }
 
 /// One source's part of `check`'s output.
@@ -270,6 +273,7 @@ mod tests {
                 cfg: &Config::default(),
                 now: jiff::Timestamp::UNIX_EPOCH,
                 scope_words: "in all namespaces",
+                rows_json: true,
             });
             assert!(
                 section.json.iter().any(|(k, _)| *k == name),

@@ -41,14 +41,20 @@ pub const DEBOUNCE: Duration = Duration::from_millis(250);
 /// evaluated again. Settled pods (running and ready, or succeeded, with nothing wrong) are
 /// evaluated only when they change.
 pub const RECHECK: Duration = Duration::from_secs(10);
+/// How often a pod already critical is evaluated again with nothing changed: time cannot make
+/// it louder, only change its wording ("for 14m") or let a window (restarts, OOM) expire, and
+/// the wording goes out at most every [`REFRESH_TEXT`] anyway.
+pub const RECHECK_CRITICAL: Duration = REFRESH_TEXT;
 /// The API probe (the watches' liveness check) runs every refresh interval, but no more often
 /// than this.
 pub const MIN_PROBE_EVERY: Duration = Duration::from_millis(250);
 /// The API's latency alone refreshes the header this often (a full snapshot).
 pub const REFRESH_HEALTH: Duration = Duration::from_secs(60);
 /// With rows changed only in their wording ("for 14m" becoming "for 15m") or new pod events
-/// only, a full snapshot goes out at most this often; heartbeats otherwise.
-pub const REFRESH_TEXT: Duration = Duration::from_secs(10);
+/// only, a full snapshot goes out at most this often; heartbeats otherwise. The wording counts
+/// minutes and more, so a minute's delay is at most one unit; a full snapshot of 20k rows is
+/// the costliest thing an idle console does, so it is not sent for wording more often.
+pub const REFRESH_TEXT: Duration = Duration::from_secs(60);
 
 // The generation counter is the sources' (`crate::sources::next_generation`), shared by every
 // Kubernetes source; re-exported for the old paths.
@@ -491,14 +497,28 @@ async fn probe_api(target: KubeTarget, state: watch::Sender<ProbeState>, every: 
     };
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut own_answer: Option<Instant> = None;
     loop {
         tick.tick().await;
+        // A server that answered within the last interval (a watch event, a page, another
+        // source's request) is alive: no probe needed. A silent one is probed every interval,
+        // so silence is still noticed within SILENT_AFTER_INTERVALS intervals.
+        // (Only an answer to something else counts: after our own answer the next probe runs,
+        // so that a healthy but idle server is never silent for more than one interval.)
+        if let Some((at, _)) = target.contact.last()
+            && at.elapsed() < every
+            && own_answer.is_none_or(|own| at > own)
+        {
+            continue;
+        }
         let start = Instant::now();
         let res =
             tokio::time::timeout(target.request_timeout, target.client.apiserver_version()).await;
         let elapsed = start.elapsed();
         if matches!(res, Ok(Ok(_))) {
-            target.contact.answered();
+            let now = Instant::now();
+            target.contact.answered_at(now, Timestamp::now());
+            own_answer = Some(now);
         }
         state.send_modify(|s| match res {
             Ok(Ok(_)) => {
@@ -607,6 +627,9 @@ pub struct RowBook {
     text_changed: bool,
     /// Pod evaluations so far (what the work-follows-change tests and benches count).
     evaluations: u64,
+    /// No pod is due for a recheck before this (`None`: none is due at all): an idle tick
+    /// looks at one timestamp, not at every pod.
+    next_recheck: Option<Timestamp>,
 }
 
 impl RowBook {
@@ -631,8 +654,15 @@ impl RowBook {
         now: Timestamp,
     ) -> bool {
         self.evaluations += 1;
-        let recheck_every = jiff::SignedDuration::try_from(RECHECK).unwrap_or_default();
-        match self.tracked.get_mut(&key) {
+        let recheck_at = |row: &PodRow| {
+            let every = if row.level == crate::domain::Level::Critical {
+                RECHECK_CRITICAL
+            } else {
+                RECHECK
+            };
+            now + jiff::SignedDuration::try_from(every).unwrap_or_default()
+        };
+        let due = match self.tracked.get_mut(&key) {
             Some(t) => {
                 // Another uid under the same name is another pod: its own history.
                 if t.pod.uid != pod.uid {
@@ -640,18 +670,18 @@ impl RowBook {
                 }
                 t.pod = pod;
                 let row = evaluate_pod(&t.pod, &mut t.history, rules, now);
-                t.recheck = time_sensitive(&t.pod, &row).then(|| now + recheck_every);
+                t.recheck = time_sensitive(&t.pod, &row).then(|| recheck_at(&row));
                 let material_change = material(&row) != material(&t.row);
                 if !material_change && row.reasons != t.row.reasons {
                     self.text_changed = true;
                 }
                 t.row = row;
-                material_change
+                (t.recheck, material_change)
             }
             None => {
                 let mut history = PodHistory::default();
                 let row = evaluate_pod(&pod, &mut history, rules, now);
-                let recheck = time_sensitive(&pod, &row).then(|| now + recheck_every);
+                let recheck = time_sensitive(&pod, &row).then(|| recheck_at(&row));
                 self.tracked.insert(
                     key,
                     Tracked {
@@ -661,9 +691,13 @@ impl RowBook {
                         recheck,
                     },
                 );
-                true
+                (recheck, true)
             }
+        };
+        if let Some(at) = due.0 {
+            self.next_recheck = Some(self.next_recheck.map_or(at, |n| n.min(at)));
         }
+        due.1
     }
 
     /// Applies what changed in the store; `true` when a row changed materially.
@@ -703,6 +737,15 @@ impl RowBook {
     /// Evaluates again the pods whose recheck time has come; `true` when a row changed
     /// materially.
     pub fn recheck(&mut self, rules: &PodRules, now: Timestamp) -> bool {
+        if self.next_recheck.is_none_or(|at| at > now) {
+            return false;
+        }
+        // Recomputed below from every pod still waiting and every pod evaluated now.
+        self.next_recheck = self
+            .tracked
+            .values()
+            .filter_map(|t| t.recheck.filter(|at| *at > now))
+            .min();
         let due: Vec<(PodKey, Arc<CompactPod>)> = self
             .tracked
             .iter()
@@ -724,9 +767,11 @@ impl RowBook {
     /// Every row, sorted by danger.
     pub fn rows(&mut self) -> Vec<PodRow> {
         self.text_changed = false;
-        let mut rows: Vec<PodRow> = self.tracked.values().map(|t| t.row.clone()).collect();
-        sort_by_danger(&mut rows);
-        rows
+        // Sorted by reference, then copied once in order: a sort of the rows themselves would
+        // move every (large) row several times and take scratch room for half of them.
+        let mut order: Vec<&PodRow> = self.tracked.values().map(|t| &t.row).collect();
+        order.sort_by(|a, b| crate::domain::pods::danger_order(a, b));
+        order.into_iter().cloned().collect()
     }
 }
 

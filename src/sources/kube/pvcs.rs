@@ -12,8 +12,9 @@
 //!   stats summary of every node running a pod that mounts a claim, every `max(refresh, 10s)`,
 //!   each request under the request deadline. It publishes a map on a watch channel; the
 //!   snapshot builder never waits for it.
-//! - The builder recomputes the rows when any store changes (debounced) and on the refresh tick,
-//!   and sends nothing until claims, pods and PVs have been listed (an UNUSED marker from an
+//! - The builder recomputes the rows when any store changes (debounced) and, with nothing
+//!   changed, every [`PVC_RECHECK`] (a heartbeat on the other refresh ticks); it sends nothing
+//!   until claims, pods and PVs have been listed (an UNUSED marker from an
 //!   empty pod store would be a lie).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -41,7 +42,7 @@ use super::KubeTarget;
 use super::backoff::Backoff;
 use super::client::WATCH_TIMEOUT_SECS;
 use super::errors::{self, Op};
-use super::pods::{ClaimUser, DEBOUNCE, PodStore, RECHECK, next_generation};
+use super::pods::{ClaimUser, DEBOUNCE, PodStore, next_generation};
 use crate::config::{Config, PvcRules};
 use crate::domain::pods::{ApiHealth, NamespaceScope};
 use crate::domain::pvcs::{
@@ -58,6 +59,11 @@ pub const MIN_USAGE_INTERVAL: Duration = Duration::from_secs(10);
 /// How long the first snapshot waits for the pod store before it goes out without knowing who
 /// mounts what (pods forbidden or very slow): no UNUSED/IN USE markers then, rather than lies.
 pub const POD_WAIT: Duration = Duration::from_secs(10);
+/// With nothing changed, the rows are computed again this often (their verdicts can change
+/// with time alone: a claim Pending longer than `pending_for`, 5 minutes by default): often
+/// enough for thresholds counted in minutes, and rarely enough that an idle console does not
+/// re-derive every claim and every pod's mounts every few seconds.
+pub const PVC_RECHECK: Duration = Duration::from_secs(30);
 /// Node stats requests in flight at once.
 const USAGE_CONCURRENCY: usize = 8;
 
@@ -219,71 +225,221 @@ fn as_u64(v: &serde_json::Value) -> Option<u64> {
     })
 }
 
+/// One kubelet stats summary as ondeck reads it: only `pods[].volume[]` is kept; everything
+/// else (containers, CPU, memory, network, the node's own figures, most of a real kubelet's
+/// answer) is skipped while parsing, never built into a JSON tree. Lenient like the rest: a
+/// `pods` that is not a list is no pods list; a pod or a volume list that is not what it should
+/// be is skipped.
+#[derive(Default)]
+struct LeanSummary {
+    /// `None`: no `pods` list at all.
+    pods: Option<Vec<Vec<serde_json::Value>>>,
+}
+
+/// Accepts any JSON value: `visit_seq` / `visit_map` hand over to the caller's logic, every
+/// other kind is "not what we want" (`T::default()`).
+struct Lenient<T>(std::marker::PhantomData<T>);
+
+macro_rules! lenient_scalars {
+    () => {
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
+/// The summary document: `{"pods": [...], ...}`.
+impl<'de> serde::de::Visitor<'de> for Lenient<LeanSummary> {
+    type Value = LeanSummary;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a kubelet stats summary")
+    }
+    lenient_scalars!();
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LeanSummary, A::Error> {
+        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(LeanSummary::default())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LeanSummary, A::Error> {
+        let mut out = LeanSummary::default();
+        while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == "pods" {
+                out.pods = a.next_value::<LeanPods>()?.0;
+            } else {
+                a.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeanSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Lenient::<LeanSummary>(std::marker::PhantomData))
+    }
+}
+
+/// `pods`: a list (of pods, each read as its volume list), else `None`.
+#[derive(Default)]
+struct LeanPods(Option<Vec<Vec<serde_json::Value>>>);
+
+impl<'de> serde::de::Visitor<'de> for Lenient<LeanPods> {
+    type Value = LeanPods;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of pods")
+    }
+    lenient_scalars!();
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LeanPods, A::Error> {
+        let mut pods = Vec::new();
+        while let Some(p) = a.next_element::<LeanPod>()? {
+            if !p.0.is_empty() {
+                pods.push(p.0);
+            }
+        }
+        Ok(LeanPods(Some(pods)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LeanPods, A::Error> {
+        while a
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(LeanPods(None))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeanPods {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Lenient::<LeanPods>(std::marker::PhantomData))
+    }
+}
+
+/// One pod of the summary: its `volume` list (each entry a small JSON value), nothing else.
+#[derive(Default)]
+struct LeanPod(Vec<serde_json::Value>);
+
+impl<'de> serde::de::Visitor<'de> for Lenient<LeanPod> {
+    type Value = LeanPod;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a pod's stats")
+    }
+    lenient_scalars!();
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LeanPod, A::Error> {
+        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(LeanPod::default())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LeanPod, A::Error> {
+        let mut out = LeanPod::default();
+        while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == "volume" {
+                // Not a list: no volumes (as before: skipped, never an error).
+                if let serde_json::Value::Array(v) = a.next_value::<serde_json::Value>()? {
+                    out.0 = v;
+                }
+            } else {
+                a.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeanPod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Lenient::<LeanPod>(std::marker::PhantomData))
+    }
+}
+
+/// Used space per claim, `(namespace, claim)`, as one kubelet reported it.
+pub type ClaimUsage = Vec<((String, String), UsedSpace)>;
+
 /// The claims' volumes in one kubelet stats summary (`pods[].volume[]` with a `pvcRef`).
 /// Lenient: a malformed volume entry is skipped, never a panic; `None` when the document has no
 /// `pods` list at all (not a stats summary: the node's figures are unknown).
-pub fn parse_summary(v: &serde_json::Value) -> Option<Vec<((String, String), UsedSpace)>> {
+pub fn parse_summary(v: &serde_json::Value) -> Option<ClaimUsage> {
+    let lean = <LeanSummary as serde::Deserialize>::deserialize(v).ok()?;
+    Some(summary_volumes(lean.pods?.iter().flatten()))
+}
+
+/// [`parse_summary`] straight from the response text, without building the document's JSON
+/// tree (a real kubelet's summary is mostly container and network figures ondeck never reads).
+/// `Err`: not JSON at all.
+pub fn parse_summary_text(text: &str) -> Result<Option<ClaimUsage>, serde_json::Error> {
+    let lean: LeanSummary = serde_json::from_str(text)?;
+    Ok(lean.pods.map(|p| summary_volumes(p.iter().flatten())))
+}
+
+fn summary_volumes<'a>(volumes: impl Iterator<Item = &'a serde_json::Value>) -> ClaimUsage {
     let mut out = Vec::new();
-    for pod in v.get("pods")?.as_array()? {
-        for vol in pod
-            .get("volume")
-            .and_then(|p| p.as_array())
-            .into_iter()
-            .flatten()
+    for vol in volumes {
+        let Some(r) = vol.get("pvcRef") else {
+            continue;
+        };
+        let (Some(name), Some(ns)) = (
+            r.get("name").and_then(|x| x.as_str()),
+            r.get("namespace").and_then(|x| x.as_str()),
+        ) else {
+            continue;
+        };
+        let key = (ns.to_string(), name.to_string());
+        let Some(raw) = vol.get("usedBytes") else {
+            continue;
+        };
+        // Numbers from the API are range-checked: a negative, fractional-overflowing or
+        // non-numeric figure, or more used than the volume holds (over 100%), is unknown
+        // and says so, never a healthy value.
+        let odd = |what: &str, v: &serde_json::Value| {
+            let mut raw = v.to_string();
+            raw.truncate(40);
+            UsedSpace::unknown(crate::sanitize::line(&format!(
+                "the kubelet reported an invalid {what} ({raw})"
+            )))
+        };
+        let Some(used) = as_u64(raw) else {
+            out.push((key, odd("usedBytes", raw)));
+            continue;
+        };
+        let capacity = vol.get("capacityBytes").and_then(as_u64);
+        if let Some(c) = capacity
+            && used > c
         {
-            let Some(r) = vol.get("pvcRef") else {
-                continue;
-            };
-            let (Some(name), Some(ns)) = (
-                r.get("name").and_then(|x| x.as_str()),
-                r.get("namespace").and_then(|x| x.as_str()),
-            ) else {
-                continue;
-            };
-            let key = (ns.to_string(), name.to_string());
-            let Some(raw) = vol.get("usedBytes") else {
-                continue;
-            };
-            // Numbers from the API are range-checked: a negative, fractional-overflowing or
-            // non-numeric figure, or more used than the volume holds (over 100%), is unknown
-            // and says so, never a healthy value.
-            let odd = |what: &str, v: &serde_json::Value| {
-                let mut raw = v.to_string();
-                raw.truncate(40);
-                UsedSpace::unknown(crate::sanitize::line(&format!(
-                    "the kubelet reported an invalid {what} ({raw})"
-                )))
-            };
-            let Some(used) = as_u64(raw) else {
-                out.push((key, odd("usedBytes", raw)));
-                continue;
-            };
-            let capacity = vol.get("capacityBytes").and_then(as_u64);
-            if let Some(c) = capacity
-                && used > c
-            {
-                out.push((
-                    key,
-                    UsedSpace::unknown(format!(
-                        "the kubelet reported usedBytes {used} above capacityBytes {c}"
-                    )),
-                ));
-                continue;
-            }
             out.push((
                 key,
-                UsedSpace::Known {
-                    used_bytes: used,
-                    capacity_bytes: capacity,
-                    available_bytes: vol
-                        .get("availableBytes")
-                        .and_then(as_u64)
-                        .filter(|a| capacity.is_none_or(|c| *a <= c)),
-                },
+                UsedSpace::unknown(format!(
+                    "the kubelet reported usedBytes {used} above capacityBytes {c}"
+                )),
             ));
+            continue;
         }
+        out.push((
+            key,
+            UsedSpace::Known {
+                used_bytes: used,
+                capacity_bytes: capacity,
+                available_bytes: vol
+                    .get("availableBytes")
+                    .and_then(as_u64)
+                    .filter(|a| capacity.is_none_or(|c| *a <= c)),
+            },
+        ));
     }
-    Some(out)
+    out
 }
 
 /// A node name safe to put in a path (DNS subdomain characters only).
@@ -327,13 +483,11 @@ async fn node_summary(target: &KubeTarget, node: &str, timeout: Duration) -> Nod
             };
             NodeResult::Failed(format!("node {node}: {}", errors::classify(&e, &op)))
         }
-        Ok(Ok(text)) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v) => match parse_summary(&v) {
-                Some(entries) => NodeResult::Ok(entries),
-                None => NodeResult::Failed(format!(
-                    "node {node}: unreadable stats summary (no pods list)"
-                )),
-            },
+        Ok(Ok(text)) => match parse_summary_text(&text) {
+            Ok(Some(entries)) => NodeResult::Ok(entries),
+            Ok(None) => NodeResult::Failed(format!(
+                "node {node}: unreadable stats summary (no pods list)"
+            )),
             Err(e) => NodeResult::Failed(format!("node {node}: unreadable stats summary: {e}")),
         },
     }
@@ -835,7 +989,7 @@ async fn build_snapshots(
             ))
         } else if !debounce
             && let Some((_, built)) = &last
-            && built.elapsed() < RECHECK
+            && built.elapsed() < PVC_RECHECK
         {
             // Nothing changed and the rows' time-dependent verdicts are recent enough.
             Ok(Payload::Unchanged)
@@ -1007,9 +1161,55 @@ mod tests {
                 )
             ]
         );
+        // The text path (what the console uses) reads the same, without a JSON tree.
+        assert_eq!(
+            parse_summary_text(&v.to_string()).expect("JSON"),
+            Some(got.clone())
+        );
         assert_eq!(parse_summary(&json!(null)), None);
+        assert_eq!(parse_summary_text("{\"pods\": 7}").expect("JSON"), None);
+        assert_eq!(parse_summary_text("[1, 2]").expect("JSON"), None);
+        assert!(parse_summary_text("{\"pods\": [").is_err(), "truncated");
         assert_eq!(parse_summary(&json!({"pods": 7})), None);
         assert_eq!(parse_summary(&json!({"pods": []})), Some(vec![]));
+    }
+
+    #[test]
+    fn a_real_kubelet_summary_is_read_for_its_claims_only() {
+        // A kubelet's summary is mostly figures ondeck does not read (node, containers, CPU,
+        // memory, network, ephemeral volumes); they are skipped whatever their shape.
+        let doc = json!({
+            "node": {"nodeName": "w1", "cpu": {"usageNanoCores": 1}, "fs": {"usedBytes": 9},
+                     "systemContainers": [{"name": "kubelet", "memory": {"rssBytes": 1}}]},
+            "pods": [
+                {"podRef": {"name": "a", "namespace": "x", "uid": "1"},
+                 "containers": [{"name": "c", "cpu": {"usageNanoCores": 5},
+                                 "logs": {"usedBytes": 77}, "rootfs": {"usedBytes": 88}}],
+                 "network": {"interfaces": [{"name": "eth0", "rxBytes": 1}]},
+                 "volume": [
+                    {"name": "kube-api-access", "usedBytes": 12},
+                    {"name": "data", "usedBytes": 100, "capacityBytes": 1000,
+                     "availableBytes": 900, "pvcRef": {"name": "c1", "namespace": "x"}}
+                 ],
+                 "ephemeral-storage": {"usedBytes": 3}},
+                {"podRef": {"name": "b"}, "volume": null, "containers": "odd"}
+            ]
+        });
+        let got = parse_summary_text(&doc.to_string())
+            .expect("JSON")
+            .expect("a summary");
+        assert_eq!(
+            got,
+            vec![(
+                ("x".into(), "c1".into()),
+                UsedSpace::Known {
+                    used_bytes: 100,
+                    capacity_bytes: Some(1000),
+                    available_bytes: Some(900)
+                }
+            )]
+        );
+        assert_eq!(parse_summary(&doc), Some(got));
     }
 
     #[test]
