@@ -19,10 +19,11 @@ pub enum CertSource {
     File,
     CertManager,
     Webhook,
+    Apiservice,
 }
 
 impl CertSource {
-    pub const ALL: [CertSource; 7] = [
+    pub const ALL: [CertSource; 8] = [
         CertSource::Endpoint,
         CertSource::Apiserver,
         CertSource::Kubeconfig,
@@ -30,6 +31,7 @@ impl CertSource {
         CertSource::File,
         CertSource::CertManager,
         CertSource::Webhook,
+        CertSource::Apiservice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,7 +43,13 @@ impl CertSource {
             CertSource::File => "file",
             CertSource::CertManager => "cert-manager",
             CertSource::Webhook => "webhook",
+            CertSource::Apiservice => "apiservice",
         }
+    }
+
+    /// Collected from the cluster of the current Kubernetes target (dropped on `:ctx`/`:ns`).
+    pub fn from_cluster(self) -> bool {
+        !matches!(self, CertSource::Endpoint | CertSource::File)
     }
 }
 
@@ -63,11 +71,13 @@ pub struct CertRow {
     /// The whole chain this certificate came in, leaf first (itself included), for the
     /// detail view and the "intermediate expires before the leaf" rule.
     pub chain: Vec<CertFacts>,
-    /// Who breaks when it expires (`Ingress shop/web: shop.example.com`).
+    /// Who breaks when it expires (`breaks when it expires: shop.example.com (ingress
+    /// web/shop)`), or why that is unknown (`who uses it: unknown (forbidden: ...)`).
     pub dependents: Vec<Clean>,
     /// A note in words (`no certificate (exec credential plugin)`, cert-manager status).
     pub note: Option<Clean>,
-    /// cert-manager: the renewal is failing (Ready=False) with this message.
+    /// cert-manager: the renewal is failing (Ready=False), in words: `renewal failing since
+    /// DATE: MESSAGE`.
     pub renewal_failing: Option<Clean>,
 }
 

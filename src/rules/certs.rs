@@ -182,7 +182,18 @@ pub fn assess(row: &CertRow, rules: &CertRules, now: Timestamp) -> Assessment {
     }
     if let Some(msg) = &row.renewal_failing {
         level = level.max(Level::Warning);
-        reasons.push((Level::Warning, format!("renewal failing: {msg}")));
+        reasons.push((Level::Warning, msg.to_string()));
+    }
+    // A webhook's or APIService's CA: the API server cannot reach it once it has expired.
+    if matches!(
+        row.source,
+        crate::domain::certs::CertSource::Webhook | crate::domain::certs::CertSource::Apiservice
+    ) && effective_left.is_some_and(|l| l < 0)
+    {
+        reasons.push((
+            Level::Critical,
+            "an expired caBundle breaks API calls cluster-wide".into(),
+        ));
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
     Assessment {
@@ -345,7 +356,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 Level::Warning,
                 true,
                 (1.0, 0.0, Comparison::Above),
-                format!("renewal failing: {msg}"),
+                msg.to_string(),
                 Shown::Text("renewal failing".into()),
             ));
         }

@@ -347,10 +347,9 @@ pub async fn dispatch(
             b"ok".to_vec(),
         )),
         Route::ApiVersions if is_get => Ok(json_response(200, &discovery::api_versions())),
-        Route::GroupList if is_get => Ok(json_response(
-            200,
-            &discovery::api_group_list(&crd_groups),
-        )),
+        Route::GroupList if is_get => {
+            Ok(json_response(200, &discovery::api_group_list(&crd_groups)))
+        }
         Route::Group(g) if is_get => discovery::api_group(&g, &crd_groups)
             .map(|v| json_response(200, &v))
             .ok_or_else(not_found_path),

@@ -23,8 +23,8 @@ fn ca_bundle(ctx: &Ctx, what: &str, cn: &str, expires: RelTime) -> Result<String
     let now = ctx.now.as_second();
     let not_after = now + expires.0;
     let not_before = not_after.min(now) - 365 * 86_400;
-    let pem = tls::ca_cert(cn, not_before, not_after)
-        .map_err(|e| ctx.invalid(format!("{what}: {e}")))?;
+    let pem =
+        tls::ca_cert(cn, not_before, not_after).map_err(|e| ctx.invalid(format!("{what}: {e}")))?;
     Ok(tls::base64(pem.cert_pem.as_bytes()))
 }
 
@@ -67,11 +67,15 @@ fn ingress(ctx: &Ctx, s: &mut Inner, i: &IngressSpec) -> Result<(), ScenarioErro
 }
 
 fn certificate(ctx: &Ctx, s: &mut Inner, c: &CertificateSpec) -> Result<(), ScenarioError> {
-    let issuer = c.issuer.clone().unwrap_or_else(|| "letsencrypt-prod".into());
+    let issuer = c
+        .issuer
+        .clone()
+        .unwrap_or_else(|| "letsencrypt-prod".into());
     let mut status = serde_json::Map::new();
     if let Some(na) = c.not_after {
         status.insert("notAfter".into(), json!(ctx.at(na)));
-        status.insert("notBefore".into(), json!(ctx.at(RelTime(na.0 - 90 * 86_400))));
+        let nb = RelTime((na.0 - 90 * 86_400).min(-86_400));
+        status.insert("notBefore".into(), json!(ctx.at(nb)));
         let renew = c.renewal_time.unwrap_or(RelTime(na.0 - 30 * 86_400));
         status.insert("renewalTime".into(), json!(ctx.at(renew)));
         status.insert("revision".into(), json!(1));

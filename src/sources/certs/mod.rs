@@ -5,6 +5,7 @@
 //! [`source::Certs`]; the `[certs]` config is [`CertsConfig`].
 
 pub mod apiserver;
+pub mod cluster;
 pub mod demo;
 pub mod endpoints;
 pub mod files;

@@ -18,10 +18,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{
-    CertBatch, CertSource, CertsSnapshot, apiserver, endpoints, files, kubeconfig, secrets,
+    CertBatch, CertSource, CertsSnapshot, apiserver, cluster, endpoints, files, kubeconfig, secrets,
 };
 use crate::domain::pane::{PaneKind, PaneSpec};
-use crate::domain::text::Clean;
 use crate::domain::{Level, SourceError, SourceId};
 use crate::rules;
 use crate::sources::kube::{KubeEnv, KubeTarget};
@@ -34,8 +33,42 @@ use crate::sources::{Payload, SourceUpdate};
 /// Every certificate an on-call engineer depends on.
 pub struct Certs;
 
-/// Where the Kubernetes collectors hand their batches to the console's aggregator.
+/// Where local collectors hand their batches to the console's aggregator.
 static AGGREGATOR: Mutex<Option<mpsc::Sender<CertBatch>>> = Mutex::new(None);
+
+/// Where each Kubernetes target's collectors get their channel to the aggregator: a new
+/// receiver replaces the previous target's (whose undelivered batches go with it) and drops
+/// the previous target's rows at once (`:ctx`, `:ns`).
+static KUBE_FEED: Mutex<Option<mpsc::Sender<mpsc::Receiver<CertBatch>>>> = Mutex::new(None);
+
+/// The console's certificate parts: the last batch of each collector.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    parts: BTreeMap<CertSource, CertBatch>,
+}
+
+impl Aggregator {
+    /// A collector's new batch replaces its previous one.
+    pub fn batch(&mut self, b: CertBatch) -> CertsSnapshot {
+        self.parts.insert(b.origin, b);
+        self.snapshot()
+    }
+
+    /// The Kubernetes target changed: the old cluster's rows (API server, kubeconfig, Secrets,
+    /// cert-manager, webhooks, APIServices) go; endpoints and files stay.
+    pub fn retarget(&mut self) -> CertsSnapshot {
+        self.parts.retain(|o, _| !o.from_cluster());
+        self.snapshot()
+    }
+
+    pub fn snapshot(&self) -> CertsSnapshot {
+        CertsSnapshot::from_batches(self.parts.values())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+}
 
 /// How often local files are re-checked (re-read only when changed).
 const FILE_CHECK: Duration = Duration::from_secs(10);
@@ -99,6 +132,10 @@ impl Source for Certs {
         if let Ok(mut a) = AGGREGATOR.lock() {
             *a = Some(btx.clone());
         }
+        let (feed_tx, mut feed_rx) = mpsc::channel::<mpsc::Receiver<CertBatch>>(4);
+        if let Ok(mut f) = KUBE_FEED.lock() {
+            *f = Some(feed_tx);
+        }
         Some(tokio::spawn(async move {
             // Endpoints: a sweep now, then every interval (and on F5).
             let etx = btx.clone();
@@ -150,7 +187,8 @@ impl Source for Certs {
                     tokio::time::sleep(FILE_CHECK).await;
                 }
             });
-            let mut parts: BTreeMap<CertSource, CertBatch> = BTreeMap::new();
+            let mut parts = Aggregator::default();
+            let mut kube_rx: Option<mpsc::Receiver<CertBatch>> = None;
             // Nothing local to wait for: say so at once (the Kubernetes parts add their rows).
             let mut sent = false;
             if cfg.files.is_empty() && endpoints::targets(&cfg).is_empty() {
@@ -177,10 +215,33 @@ impl Source for Certs {
                     Some(()) = refresh.recv() => { let _ = f5_tx.try_send(()); }
                     b = brx.recv() => {
                         let Some(b) = b else { break };
-                        parts.insert(b.origin, b);
-                        let snap = CertsSnapshot::from_batches(parts.values());
+                        let snap = parts.batch(b);
                         if !send_snapshot(&ui, snap).await {
                             break;
+                        }
+                    }
+                    Some(rx) = feed_rx.recv() => {
+                        // A new target: the old one's undelivered batches and rows go.
+                        kube_rx = Some(rx);
+                        let snap = parts.retarget();
+                        sent = send_snapshot(&ui, snap).await;
+                        if !sent {
+                            break;
+                        }
+                    }
+                    b = async {
+                        match kube_rx.as_mut() {
+                            Some(r) => r.recv().await,
+                            None => std::future::pending().await,
+                        }
+                    } => {
+                        match b {
+                            Some(b) => {
+                                if !send_snapshot(&ui, parts.batch(b)).await {
+                                    break;
+                                }
+                            }
+                            None => kube_rx = None,
                         }
                     }
                 }
@@ -193,7 +254,11 @@ impl Source for Certs {
     fn spawn_kube(&self, ctx: &mut KubeCtx<'_>) -> Option<Box<dyn Any + Send>> {
         let cfg = ctx.cfg.certs.clone();
         let target = ctx.target.clone();
-        let sink = AGGREGATOR.lock().ok().and_then(|a| a.clone())?;
+        let feed = KUBE_FEED.lock().ok().and_then(|a| a.clone())?;
+        let (sink, krx) = mpsc::channel::<CertBatch>(16);
+        if feed.try_send(krx).is_err() {
+            return None;
+        }
         let mut tasks = Vec::new();
         // Kubeconfig and API servers: now, then every interval.
         let s2 = sink.clone();
@@ -218,20 +283,10 @@ impl Source for Certs {
             }
         }));
         if ctx.cfg.certs.secrets {
-            let (stx, mut srx) = mpsc::channel::<SourceUpdate>(4);
-            tasks.push(secrets::spawn_watch(target, stx));
-            let s3 = sink.clone();
-            tasks.push(tokio::spawn(async move {
-                while let Some(u) = srx.recv().await {
-                    if let Ok(p) = u.result
-                        && let Some(b) = p.downcast::<CertBatch>()
-                        && s3.send(*b).await.is_err()
-                    {
-                        break;
-                    }
-                }
-            }));
+            tasks.push(secrets::spawn_watch_batches(&target, sink.clone()));
         }
+        // cert-manager Certificates, webhook and APIService caBundles.
+        tasks.extend(cluster::spawn_watches(&target, sink));
         Some(Box::new(KubeGuard(tasks)))
     }
 
@@ -306,19 +361,36 @@ pub async fn collect(ctx: &CollectCtx<'_>) -> CertsSnapshot {
             let ts = apiserver::targets(k, &r.context, cfg.all_contexts, cfg.deadlines());
             out.push(apiserver::batch(&ts).await.0);
         }
-        if cfg.secrets {
-            let batch =
-                match crate::sources::kube::connect(ctx.kube, &env, &ctx.cfg.kubernetes).await {
-                    Ok(t) => secrets::list_once(&t).await,
-                    Err(e) => Err(e),
+        let target = crate::sources::kube::connect(ctx.kube, &env, &ctx.cfg.kubernetes).await;
+        match &target {
+            Ok(t) => {
+                let secrets_job = async {
+                    if cfg.secrets {
+                        Some(
+                            secrets::list_once(t)
+                                .await
+                                .unwrap_or_else(|e| cluster::failed_batch(CertSource::Secret, &e)),
+                        )
+                    } else {
+                        None
+                    }
                 };
-            out.push(batch.unwrap_or_else(|e| CertBatch {
-                origin: CertSource::Secret,
-                rows: Vec::new(),
-                error: Some(Clean::new(&e.to_string())),
-                at: Timestamp::now(),
-                diagnoses: Vec::new(),
-            }));
+                let (s, cm, wh, api) = tokio::join!(
+                    secrets_job,
+                    cluster::certmanager_once(t),
+                    cluster::webhooks_once(t),
+                    cluster::apiservices_once(t),
+                );
+                out.extend(s);
+                out.extend(cm);
+                out.push(wh);
+                out.push(api);
+            }
+            Err(e) => {
+                if cfg.secrets {
+                    out.push(cluster::failed_batch(CertSource::Secret, e));
+                }
+            }
         }
         out
     };
