@@ -39,7 +39,15 @@ static AGGREGATOR: Mutex<Option<mpsc::Sender<CertBatch>>> = Mutex::new(None);
 /// Where each Kubernetes target's collectors get their channel to the aggregator: a new
 /// receiver replaces the previous target's (whose undelivered batches go with it) and drops
 /// the previous target's rows at once (`:ctx`, `:ns`).
-static KUBE_FEED: Mutex<Option<mpsc::Sender<mpsc::Receiver<CertBatch>>>> = Mutex::new(None);
+static KUBE_FEED: Mutex<Option<mpsc::Sender<KubeFeed>>> = Mutex::new(None);
+
+/// The aggregator's Kubernetes side: a target's channel arrives, or its collectors stopped.
+enum KubeFeed {
+    Attach(mpsc::Receiver<CertBatch>),
+    /// The target's collectors were stopped (`:ctx`, `:ns`, exit): its rows go at once, even
+    /// if the next target never connects.
+    Detach,
+}
 
 /// The console's certificate parts: the last batch of each collector.
 #[derive(Debug, Default)]
@@ -85,14 +93,16 @@ async fn send_snapshot(tx: &mpsc::Sender<SourceUpdate>, snap: CertsSnapshot) -> 
     .is_ok()
 }
 
-/// Stops the Kubernetes collectors when dropped (`:ctx`, `:ns`, exit).
-struct KubeGuard(Vec<JoinHandle<()>>);
+/// Stops the Kubernetes collectors when dropped (`:ctx`, `:ns`, exit) and tells the
+/// aggregator to drop their rows.
+struct KubeGuard(Vec<JoinHandle<()>>, mpsc::Sender<KubeFeed>);
 
 impl Drop for KubeGuard {
     fn drop(&mut self) {
         for t in &self.0 {
             t.abort();
         }
+        let _ = self.1.try_send(KubeFeed::Detach);
     }
 }
 
@@ -132,7 +142,7 @@ impl Source for Certs {
         if let Ok(mut a) = AGGREGATOR.lock() {
             *a = Some(btx.clone());
         }
-        let (feed_tx, mut feed_rx) = mpsc::channel::<mpsc::Receiver<CertBatch>>(4);
+        let (feed_tx, mut feed_rx) = mpsc::channel::<KubeFeed>(8);
         if let Ok(mut f) = KUBE_FEED.lock() {
             *f = Some(feed_tx);
         }
@@ -199,7 +209,21 @@ impl Source for Certs {
             heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
+                    // Target changes first: no batch of the old target after its detach.
+                    biased;
                     _ = cancel.cancelled() => break,
+                    Some(f) = feed_rx.recv() => {
+                        // A new target, or none: the old one's undelivered batches and rows go.
+                        kube_rx = match f {
+                            KubeFeed::Attach(rx) => Some(rx),
+                            KubeFeed::Detach => None,
+                        };
+                        let snap = parts.retarget();
+                        sent = send_snapshot(&ui, snap).await;
+                        if !sent {
+                            break;
+                        }
+                    }
                     _ = heartbeat.tick(), if sent || !parts.is_empty() => {
                         let u = SourceUpdate {
                             source: SourceId::Certs,
@@ -217,15 +241,6 @@ impl Source for Certs {
                         let Some(b) = b else { break };
                         let snap = parts.batch(b);
                         if !send_snapshot(&ui, snap).await {
-                            break;
-                        }
-                    }
-                    Some(rx) = feed_rx.recv() => {
-                        // A new target: the old one's undelivered batches and rows go.
-                        kube_rx = Some(rx);
-                        let snap = parts.retarget();
-                        sent = send_snapshot(&ui, snap).await;
-                        if !sent {
                             break;
                         }
                     }
@@ -256,7 +271,7 @@ impl Source for Certs {
         let target = ctx.target.clone();
         let feed = KUBE_FEED.lock().ok().and_then(|a| a.clone())?;
         let (sink, krx) = mpsc::channel::<CertBatch>(16);
-        if feed.try_send(krx).is_err() {
+        if feed.try_send(KubeFeed::Attach(krx)).is_err() {
             return None;
         }
         let mut tasks = Vec::new();
@@ -287,7 +302,7 @@ impl Source for Certs {
         }
         // cert-manager Certificates, webhook and APIService caBundles.
         tasks.extend(cluster::spawn_watches(&target, sink));
-        Some(Box::new(KubeGuard(tasks)))
+        Some(Box::new(KubeGuard(tasks, feed)))
     }
 
     fn collect_once<'a>(

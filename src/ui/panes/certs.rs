@@ -190,6 +190,40 @@ impl CertsPane {
         }
     }
 
+    /// The rows that do not come from the Kubernetes target (endpoints, files), if any.
+    fn local_part(&self) -> Option<CertsSnapshot> {
+        let s = self.feed.data()?;
+        let local = CertsSnapshot {
+            rows: s
+                .rows
+                .iter()
+                .filter(|r| !r.source.from_cluster())
+                .cloned()
+                .collect(),
+            errors: s
+                .errors
+                .iter()
+                .filter(|(o, _)| !o.from_cluster())
+                .cloned()
+                .collect(),
+            diagnoses: Vec::new(),
+            at: s.at,
+        };
+        (!local.rows.is_empty()).then_some(local)
+    }
+
+    /// `:ctx` / `:ns`: the old target's certificates (API server, kubeconfig, Secrets,
+    /// cert-manager, webhooks) go at once; endpoints and files stay.
+    fn forget_cluster(&mut self, now: Instant) {
+        let local = self.local_part();
+        self.feed.retarget(now);
+        if let Some(l) = local {
+            let g = self.feed.generation;
+            self.feed.apply(g, now, self.wall, Ok(Box::new(l)));
+        }
+        self.rejudge(self.wall);
+    }
+
     pub fn selected(&self) -> Option<(&CertRow, &Assessment)> {
         let s = self.feed.data()?;
         let i = self.table.selected_index()?;
@@ -401,6 +435,18 @@ impl Pane for CertsPane {
         }
         let wall = u.wall;
         self.wall = self.wall.max(wall);
+        if matches!(u.result, Ok(Payload::KubeRetargeted)) {
+            // Everything before the marker is about the old target: keep only the local rows.
+            let local = self.local_part();
+            let (g, at) = (u.generation, u.at);
+            if self.feed.apply_kube(u, Payload::downcast) == KubeApplied::Reset {
+                if let Some(l) = local {
+                    self.feed.apply(g, at, self.wall, Ok(Box::new(l)));
+                }
+                self.rejudge(wall);
+            }
+            return None;
+        }
         match self.feed.apply_kube(u, Payload::downcast) {
             KubeApplied::Data => {
                 self.rejudge(wall);
@@ -418,6 +464,10 @@ impl Pane for CertsPane {
 
     fn freshness(&self, now: Instant) -> Option<Freshness> {
         self.fresh(now)
+    }
+
+    fn retargeted(&mut self, now: Instant) {
+        self.forget_cluster(now);
     }
 
     fn last_error(&self) -> Option<&SourceError> {
