@@ -87,12 +87,8 @@ fn snapshot() -> CertsSnapshot {
         Clean::new("payments.internal:443"),
         facts("payments.internal", "R11", ChainPosition::Leaf, 5 * 3600),
     );
-    ep.chain.push(facts(
-        "R11",
-        "Root X1",
-        ChainPosition::Intermediate,
-        300 * D,
-    ));
+    ep.chain
+        .push(facts("R11", "Root X1", ChainPosition::Intermediate, 300 * D).into());
     ep.verify = Some(Outcome::Ok);
     ep.server_name = Some(Clean::new("payments.internal"));
     ep.name_matches = Some(true);

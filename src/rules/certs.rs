@@ -422,7 +422,9 @@ mod tests {
         );
         assert_eq!(assess(&row(365 * D, now), &r, now).level, Some(Level::Ok));
         let mut nyv = row(365 * D, now);
-        nyv.facts.as_mut().unwrap().not_before = Some(now + jiff::SignedDuration::from_secs(D));
+        if let Some(f) = nyv.facts.as_mut() {
+            std::sync::Arc::make_mut(f).not_before = Some(now + jiff::SignedDuration::from_secs(D));
+        }
         assert_eq!(assess(&nyv, &r, now).level, Some(Level::Critical));
     }
 
@@ -431,7 +433,7 @@ mod tests {
         let now = Timestamp::now();
         let mut r = row(200 * D, now);
         r.chain
-            .push(facts("R11", ChainPosition::Intermediate, -D, 3 * D, now));
+            .push(facts("R11", ChainPosition::Intermediate, -D, 3 * D, now).into());
         let a = assess(&r, &CertRules::default(), now);
         assert_eq!(a.level, Some(Level::Critical));
         assert!(

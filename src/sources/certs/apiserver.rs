@@ -282,8 +282,9 @@ pub async fn probe(t: &ApiTarget, now: Timestamp) -> (Vec<CertRow>, Vec<String>)
             diagnoses,
         );
     };
-    let chain = rec.facts();
-    let Some(leaf) = chain.first().cloned() else {
+    let chain: Vec<std::sync::Arc<CertFacts>> =
+        rec.facts().into_iter().map(std::sync::Arc::new).collect();
+    let Some(mut row) = CertRow::with_chain(CertSource::Apiserver, loc.clone(), chain) else {
         return (
             vec![CertRow::unknown(
                 CertSource::Apiserver,
@@ -293,8 +294,9 @@ pub async fn probe(t: &ApiTarget, now: Timestamp) -> (Vec<CertRow>, Vec<String>)
             diagnoses,
         );
     };
-    let mut row = CertRow::known(CertSource::Apiserver, loc, leaf.clone());
-    row.chain = chain;
+    let Some(leaf) = row.facts.clone() else {
+        return (vec![row], diagnoses);
+    };
     row.verify = Some(rec.outcome.clone());
     row.server_name = Some(Clean::new(&rec.server_name));
     row.name_matches = rec.name_matches;

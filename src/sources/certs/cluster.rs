@@ -306,12 +306,15 @@ pub fn spawn_merged(
     tokio::spawn(async move {
         let mut merged = futures::stream::select_all(streams);
         let mut dirty = false;
+        // After a (re)list the pages and decoded objects are garbage: give them back.
+        let mut listed = false;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 ev = merged.next() => {
                     let Some((i, ev)) = ev else { break };
+                    listed |= matches!(ev, Ev::InitDone);
                     if let Some(s) = stores.get_mut(i) {
                         dirty |= apply(s, ev);
                     }
@@ -323,6 +326,9 @@ pub fn spawn_merged(
                         let refs: Vec<&KindStore> = stores.iter().collect();
                         if sink.send(batch_of(origin, &refs)).await.is_err() {
                             break;
+                        }
+                        if std::mem::take(&mut listed) {
+                            crate::sources::kube::release_freed_memory();
                         }
                     }
                 }

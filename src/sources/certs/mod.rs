@@ -150,9 +150,9 @@ pub fn pem_rows(source: CertSource, location: &str, pem: &[u8]) -> Vec<CertRow> 
         )],
         Ok(certs) => {
             let many = certs.len() > 1;
-            let chain: Vec<_> = certs
+            let chain: Vec<std::sync::Arc<crate::tls::CertFacts>> = certs
                 .iter()
-                .filter_map(|c| c.as_ref().ok().cloned())
+                .filter_map(|c| c.as_ref().ok().cloned().map(std::sync::Arc::new))
                 .collect();
             certs
                 .into_iter()
