@@ -427,3 +427,33 @@ async fn a_401_with_an_expired_client_certificate_says_unauthorized_and_why() {
     assert!(!m.contains("forbidden"), "{m}");
     assert!(sim.request_log().iter().any(|r| r.status == 401));
 }
+
+#[tokio::test]
+async fn without_cert_manager_the_watch_stops_asking() {
+    let (sim, _dir, t) = sim_with(SimOptions::named("healthy")).await;
+    let (tx, rx) = mpsc::channel(16);
+    let tasks = cluster::spawn_watches(&t, tx);
+    let mut l = Latest {
+        rx,
+        parts: Default::default(),
+    };
+    l.until(CertSource::CertManager, "the not-installed batch", |b| {
+        b.rows.is_empty() && b.error.is_none()
+    })
+    .await;
+    let asked = |sim: &SimCluster| {
+        sim.request_log()
+            .iter()
+            .filter(|r| r.path.contains("cert-manager.io"))
+            .count()
+    };
+    let first = asked(&sim);
+    assert!(first >= 1);
+    // kube's backoff would retry within a second or two; a kind that is not served is left
+    // alone for NOT_SERVED_RECHECK.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(asked(&sim), first, "{:?}", sim.request_log());
+    for t in tasks {
+        t.abort();
+    }
+}

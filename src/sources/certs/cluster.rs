@@ -223,8 +223,13 @@ pub enum Ev {
     Error(String),
 }
 
+/// How long a kind the server does not serve (404: cert-manager not installed) is left alone
+/// before it is looked for again: no request every few seconds for something that is not there.
+pub const NOT_SERVED_RECHECK: Duration = Duration::from_secs(600);
+
 /// A watch of `api` (paged initial list, then events, with kube's backoff on errors), as
-/// [`Ev`]s tagged with `idx`.
+/// [`Ev`]s tagged with `idx`. After a 404 the watch stops and starts again only after
+/// [`NOT_SERVED_RECHECK`].
 pub fn watch_stream<K>(
     target: &KubeTarget,
     api: Api<K>,
@@ -238,10 +243,14 @@ where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     let t = target.clone();
-    watcher::watcher(api, cfg.page_size(PAGE))
-        .default_backoff()
-        .map(move |ev| {
-            let e = match ev {
+    let f = std::sync::Arc::new(f);
+    let cfg = cfg.page_size(PAGE);
+    let make = move || {
+        let t = t.clone();
+        let f = f.clone();
+        watcher::watcher(api.clone(), cfg.clone())
+            .default_backoff()
+            .map(move |ev| match ev {
                 Ok(watcher::Event::Init) => Ev::Init,
                 Ok(watcher::Event::InitApply(o)) => Ev::InitApply(key(&o), f(&o)),
                 Ok(watcher::Event::InitDone) => Ev::InitDone,
@@ -251,9 +260,26 @@ where
                 Err(e) => {
                     Ev::Error(classify_watcher(&e, &op(&t, "list", what, cluster)).to_string())
                 }
-            };
-            (idx, e)
-        })
+            })
+            .boxed()
+    };
+    // State: the running watch, or `None` after a 404 (wait, then start a new one).
+    futures::stream::unfold((Some(make()), make), move |(cur, make)| async move {
+        let mut s = match cur {
+            Some(s) => s,
+            None => {
+                tokio::time::sleep(NOT_SERVED_RECHECK).await;
+                make()
+            }
+        };
+        let ev = s.next().await?;
+        let next = if matches!(ev, Ev::NotFound) {
+            None
+        } else {
+            Some(s)
+        };
+        Some(((idx, ev), (next, make)))
+    })
 }
 
 /// Applies one event; `true` when the batch changed.
