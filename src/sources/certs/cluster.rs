@@ -520,7 +520,10 @@ pub fn certificate_row(o: &DynamicObject) -> CertRow {
                 self_issued: false,
                 position: ChainPosition::Leaf,
             };
-            CertRow::known(CertSource::CertManager, loc, facts)
+            let mut r = CertRow::known(CertSource::CertManager, loc, facts);
+            // Only the status's dates: no certificate chain to show (the Secret's row has it).
+            r.chain.clear();
+            r
         }
         None => CertRow::unknown(
             CertSource::CertManager,

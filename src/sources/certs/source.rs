@@ -485,8 +485,9 @@ impl CertsSnapshot {
                     sans: f
                         .map(|f| f.sans.iter().map(|s| s.to_string()).collect())
                         .unwrap_or_default(),
-                    serial: f.map(|f| f.serial.clone()),
-                    sha256: f.map(|f| f.sha256.clone()),
+                    // A cert-manager status has no serial or fingerprint: null, not "".
+                    serial: f.map(|f| f.serial.clone()).filter(|x| !x.is_empty()),
+                    sha256: f.map(|f| f.sha256.clone()).filter(|x| !x.is_empty()),
                     not_before: f.and_then(|f| f.not_before).map(|t| t.to_string()),
                     not_after: f.and_then(|f| f.not_after).map(|t| t.to_string()),
                     days_left: f
