@@ -56,7 +56,7 @@ impl Column for CertColumn {
             CertColumn::Left => c("LEFT", 5).right(),
             CertColumn::Where => c("WHERE", 18).grow_to(48).priority(1),
             CertColumn::Subject => c("SUBJECT", 14).grow_to(40).priority(2),
-            CertColumn::Source => c("SOURCE", 10).priority(3),
+            CertColumn::Source => c("SOURCE", 10).grow_to(12).priority(3),
             CertColumn::NotAfter => c("NOT AFTER", 10).priority(4),
             CertColumn::Issuer => c("ISSUER", 14).grow_to(32).priority(5),
         }
