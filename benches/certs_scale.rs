@@ -216,11 +216,14 @@ async fn secrets_at_scale() -> bool {
          pane's snapshot and model (target <= 30 MiB); peak +{peak_mib:.1} MiB above the \
          earlier high-water mark; live heap added {heap_source:.1} MiB by the watch and its \
          batch, {heap_all:.1} MiB with the pane\n  \
-         CPU in the next 10 s with nothing changing: {idle_ms} ms",
+         CPU in the next 10 s with nothing changing: {idle_ms} ms\n  \
+         (sizes: CertRow {} B, CertFacts {} B inline)",
         check_time.as_secs_f64(),
         source_time.as_secs_f64(),
         pane_time.as_secs_f64(),
         first.as_secs_f64(),
+        std::mem::size_of::<ondeck::domain::certs::CertRow>(),
+        std::mem::size_of::<ondeck::tls::CertFacts>(),
     );
     first <= Duration::from_secs(2) && rss_mib <= 30.0
 }
