@@ -236,11 +236,7 @@ pub fn unauthorized(op: &Op<'_>, msg: &str) -> String {
         Timestamp::now(),
     );
     let msg = if msg.is_empty() { "Unauthorized" } else { msg };
-    format!(
-        "unauthorized: {words} ({} answered 401 to {}: {msg})",
-        op.server,
-        op.what()
-    )
+    format!("unauthorized: {words} ({} at {}: {msg})", op.what(), op.server)
 }
 
 /// Classifies a kube client error.
