@@ -11,7 +11,7 @@ use crate::tls::{self, ClientIdentity, Deadlines, Request, Trust};
 
 /// Handshakes in flight at once. A sweep of N endpoints of which B hang takes about one
 /// handshake deadline as long as B stays below this.
-pub const CONCURRENCY: usize = 128;
+pub const CONCURRENCY: usize = 512;
 
 /// One endpoint to probe, ready.
 #[derive(Clone, Debug)]

@@ -236,7 +236,11 @@ pub fn unauthorized(op: &Op<'_>, msg: &str) -> String {
         Timestamp::now(),
     );
     let msg = if msg.is_empty() { "Unauthorized" } else { msg };
-    format!("unauthorized: {words} ({} at {}: {msg})", op.what(), op.server)
+    format!(
+        "unauthorized: {words} ({} at {}: {msg})",
+        op.what(),
+        op.server
+    )
 }
 
 /// Classifies a kube client error.
