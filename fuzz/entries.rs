@@ -208,7 +208,10 @@ pub fn scenario_yaml(data: &[u8]) {
     });
     let writes_files = sc.volumes.iter().any(|v| v.contents.is_some())
         || sc.pvcs.iter().any(|c| c.contents.is_some());
-    if !small || writes_files || sc.secrets.len() > 3 {
+    // Each webhook and APIService caBundle is a freshly generated CA: keep the count small.
+    let ca_bundles =
+        sc.webhooks.iter().map(|w| w.webhooks.len()).sum::<usize>() + sc.api_services.len();
+    if !small || writes_files || sc.secrets.len() > 3 || ca_bundles > 3 {
         return;
     }
     static VOLUMES: OnceLock<Option<ondeck::sim::volumes::VolumeStore>> = OnceLock::new();

@@ -87,12 +87,8 @@ fn snapshot() -> CertsSnapshot {
         Clean::new("payments.internal:443"),
         facts("payments.internal", "R11", ChainPosition::Leaf, 5 * 3600),
     );
-    ep.chain.push(facts(
-        "R11",
-        "Root X1",
-        ChainPosition::Intermediate,
-        300 * D,
-    ));
+    ep.chain
+        .push(facts("R11", "Root X1", ChainPosition::Intermediate, 300 * D).into());
     ep.verify = Some(Outcome::Ok);
     ep.server_name = Some(Clean::new("payments.internal"));
     ep.name_matches = Some(true);
@@ -325,4 +321,126 @@ fn detail_has_the_chain_the_verdict_and_the_dependents() {
         "{all}"
     );
     assert!(all.contains("sha256 abab"), "{all}");
+}
+
+fn text_of(m: &Model) -> String {
+    buffer_text(&render(m, &Theme::builtin_dark(false), 200, 60))
+}
+
+fn source_update(generation: u64, result: Payload) -> Msg {
+    Msg::Source(SourceUpdate {
+        source: SourceId::Certs,
+        generation,
+        at: Instant::now(),
+        wall: wall0(),
+        result: Ok(result),
+    })
+}
+
+/// `:ctx`: the old cluster's certificates (Secrets, kubeconfig, API server) leave the pane at
+/// once, endpoints stay; a late snapshot of the old target is ignored; the aggregator's next
+/// snapshot (old cluster parts dropped) is what shows until the new target's rows arrive.
+#[test]
+fn switching_context_drops_the_old_clusters_rows_and_keeps_the_endpoints() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ondeck::app::msg::Command;
+    use ondeck::domain::certs::CertBatch;
+    use ondeck::sources::certs::source::Aggregator;
+    use ondeck::sources::kube::Retarget;
+
+    let mut m = model();
+    let old_generation = ondeck::sources::next_generation();
+    let before = text_of(&m);
+    assert!(
+        before.contains("web/frontend-tls") && before.contains("payments.internal:443"),
+        "{before}"
+    );
+    let mut cmds = Vec::new();
+    for c in ":ctx prod-eu".chars() {
+        cmds.extend(update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        ));
+    }
+    cmds.extend(update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    ));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Retarget(Retarget::Context(x)) if x == "prod-eu")),
+        "{cmds:?}"
+    );
+    let after = text_of(&m);
+    for gone in ["web/frontend-tls", "logging/loki-tls", "prod/oidc-user"] {
+        assert!(!after.contains(gone), "{gone} still shown: {after}");
+    }
+    assert!(
+        after.contains("payments.internal:443") && after.contains("10.9.9.9:443"),
+        "endpoints stay: {after}"
+    );
+    // A snapshot the old target sent before the switch arrives late: ignored.
+    update(
+        &mut m,
+        source_update(old_generation, Payload::new(snapshot())),
+    );
+    assert!(!text_of(&m).contains("web/frontend-tls"));
+    // The console's marker: still only the endpoints.
+    update(
+        &mut m,
+        source_update(ondeck::sources::next_generation(), Payload::KubeRetargeted),
+    );
+    let t = text_of(&m);
+    assert!(
+        !t.contains("web/frontend-tls") && t.contains("payments.internal:443"),
+        "{t}"
+    );
+    // The aggregator: its retarget drops every cluster part and keeps endpoints and files.
+    let snap = snapshot();
+    let batch = |origin: CertSource| CertBatch {
+        origin,
+        rows: snap
+            .rows
+            .iter()
+            .filter(|r| r.source == origin)
+            .cloned()
+            .collect(),
+        error: None,
+        at: wall0(),
+        diagnoses: Vec::new(),
+    };
+    let mut agg = Aggregator::default();
+    for o in [
+        CertSource::Secret,
+        CertSource::Kubeconfig,
+        CertSource::Endpoint,
+    ] {
+        agg.batch(batch(o));
+    }
+    let kept = agg.retarget();
+    assert!(kept.rows.iter().all(|r| r.source == CertSource::Endpoint));
+    assert_eq!(kept.rows.len(), 2);
+    update(
+        &mut m,
+        source_update(ondeck::sources::next_generation(), Payload::new(kept)),
+    );
+    let t = text_of(&m);
+    assert!(
+        !t.contains("web/frontend-tls") && t.contains("payments.internal:443"),
+        "{t}"
+    );
+    // The new target's Secrets arrive.
+    let mut new_secret = batch(CertSource::Secret);
+    new_secret.rows.truncate(1);
+    new_secret.rows[0].location = Clean::new("prod/api-tls");
+    let snap = agg.batch(new_secret);
+    update(
+        &mut m,
+        source_update(ondeck::sources::next_generation(), Payload::new(snap)),
+    );
+    let t = text_of(&m);
+    assert!(
+        t.contains("prod/api-tls") && t.contains("payments.internal:443"),
+        "{t}"
+    );
 }

@@ -226,7 +226,7 @@ async fn unauthorized_mentions_credentials() {
     let port = serve(&p, "401 Unauthorized", UNAUTHORIZED, false).await;
     let err = list_error(&format!("https://127.0.0.1:{port}"), &p.ca_pem).await;
     assert!(
-        matches!(&err, SourceError::Forbidden(m) if m.contains("rejected the credentials")),
+        matches!(&err, SourceError::Other(m) if m.starts_with("unauthorized: ") && m.contains("answered 401")),
         "{err:?}"
     );
 }

@@ -3,6 +3,8 @@
 //! why they are unknown), the chain it came in, the verdict of a live handshake and who depends
 //! on it. Plain data; the rules are in `rules::certs`, the collectors in `sources::certs`.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use crate::domain::text::Clean;
@@ -21,10 +23,11 @@ pub enum CertSource {
     Webhook,
     /// An HTTPS probe's server (`[[probes]]`).
     Probe,
+    Apiservice,
 }
 
 impl CertSource {
-    pub const ALL: [CertSource; 8] = [
+    pub const ALL: [CertSource; 9] = [
         CertSource::Endpoint,
         CertSource::Apiserver,
         CertSource::Kubeconfig,
@@ -33,6 +36,7 @@ impl CertSource {
         CertSource::CertManager,
         CertSource::Webhook,
         CertSource::Probe,
+        CertSource::Apiservice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,7 +49,16 @@ impl CertSource {
             CertSource::CertManager => "cert-manager",
             CertSource::Webhook => "webhook",
             CertSource::Probe => "probe",
+            CertSource::Apiservice => "apiservice",
         }
+    }
+
+    /// Collected from the cluster of the current Kubernetes target (dropped on `:ctx`/`:ns`).
+    pub fn from_cluster(self) -> bool {
+        !matches!(
+            self,
+            CertSource::Endpoint | CertSource::File | CertSource::Probe
+        )
     }
 }
 
@@ -55,8 +68,9 @@ pub struct CertRow {
     pub source: CertSource,
     /// host:port, namespace/name, path, context/user.
     pub location: Clean,
-    /// `None` when the certificate could not be read: see `unknown`.
-    pub facts: Option<CertFacts>,
+    /// `None` when the certificate could not be read: see `unknown`. Shared (a row is copied
+    /// from collector to aggregator to pane; 10,000 Secrets must stay small).
+    pub facts: Option<Arc<CertFacts>>,
     /// Why the facts are unknown ("connect refused", "tls.crt is not PEM").
     pub unknown: Option<Clean>,
     /// A live handshake's verdict (endpoints and API servers).
@@ -66,18 +80,21 @@ pub struct CertRow {
     pub name_matches: Option<bool>,
     /// The whole chain this certificate came in, leaf first (itself included), for the
     /// detail view and the "intermediate expires before the leaf" rule.
-    pub chain: Vec<CertFacts>,
-    /// Who breaks when it expires (`Ingress shop/web: shop.example.com`).
+    pub chain: Vec<Arc<CertFacts>>,
+    /// Who breaks when it expires (`breaks when it expires: shop.example.com (ingress
+    /// web/shop)`), or why that is unknown (`who uses it: unknown (forbidden: ...)`).
     pub dependents: Vec<Clean>,
     /// A note in words (`no certificate (exec credential plugin)`, cert-manager status).
     pub note: Option<Clean>,
-    /// cert-manager: the renewal is failing (Ready=False) with this message.
+    /// cert-manager: the renewal is failing (Ready=False), in words: `renewal failing since
+    /// DATE: MESSAGE`.
     pub renewal_failing: Option<Clean>,
 }
 
 impl CertRow {
     /// A row with facts.
     pub fn known(source: CertSource, location: Clean, facts: CertFacts) -> Self {
+        let facts = Arc::new(facts);
         CertRow {
             source,
             location,
@@ -91,6 +108,21 @@ impl CertRow {
             note: None,
             renewal_failing: None,
         }
+    }
+
+    /// A row for the first certificate of `chain` (leaf first), with the whole chain; `None`
+    /// for an empty chain.
+    pub fn with_chain(
+        source: CertSource,
+        location: Clean,
+        chain: Vec<Arc<CertFacts>>,
+    ) -> Option<Self> {
+        let leaf = chain.first()?.clone();
+        let mut r = CertRow::unknown(source, location, "");
+        r.unknown = None;
+        r.facts = Some(leaf);
+        r.chain = chain;
+        Some(r)
     }
 
     /// A row whose certificate could not be read, and why.

@@ -182,7 +182,18 @@ pub fn assess(row: &CertRow, rules: &CertRules, now: Timestamp) -> Assessment {
     }
     if let Some(msg) = &row.renewal_failing {
         level = level.max(Level::Warning);
-        reasons.push((Level::Warning, format!("renewal failing: {msg}")));
+        reasons.push((Level::Warning, msg.to_string()));
+    }
+    // A webhook's or APIService's CA: the API server cannot reach it once it has expired.
+    if matches!(
+        row.source,
+        crate::domain::certs::CertSource::Webhook | crate::domain::certs::CertSource::Apiservice
+    ) && effective_left.is_some_and(|l| l < 0)
+    {
+        reasons.push((
+            Level::Critical,
+            "an expired caBundle breaks API calls cluster-wide".into(),
+        ));
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
     Assessment {
@@ -345,7 +356,7 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 Level::Warning,
                 true,
                 (1.0, 0.0, Comparison::Above),
-                format!("renewal failing: {msg}"),
+                msg.to_string(),
                 Shown::Text("renewal failing".into()),
             ));
         }
@@ -411,7 +422,9 @@ mod tests {
         );
         assert_eq!(assess(&row(365 * D, now), &r, now).level, Some(Level::Ok));
         let mut nyv = row(365 * D, now);
-        nyv.facts.as_mut().unwrap().not_before = Some(now + jiff::SignedDuration::from_secs(D));
+        if let Some(f) = nyv.facts.as_mut() {
+            std::sync::Arc::make_mut(f).not_before = Some(now + jiff::SignedDuration::from_secs(D));
+        }
         assert_eq!(assess(&nyv, &r, now).level, Some(Level::Critical));
     }
 
@@ -420,7 +433,7 @@ mod tests {
         let now = Timestamp::now();
         let mut r = row(200 * D, now);
         r.chain
-            .push(facts("R11", ChainPosition::Intermediate, -D, 3 * D, now));
+            .push(facts("R11", ChainPosition::Intermediate, -D, 3 * D, now).into());
         let a = assess(&r, &CertRules::default(), now);
         assert_eq!(a.level, Some(Level::Critical));
         assert!(

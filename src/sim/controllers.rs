@@ -79,7 +79,14 @@ pub fn prepare_new(kind: Kind, v: &mut Value, _s: &Inner) {
                 v["volumeBindingMode"] = json!("Immediate");
             }
         }
-        Kind::Node | Kind::Event | Kind::ResourceQuota => {}
+        Kind::Node
+        | Kind::Event
+        | Kind::ResourceQuota
+        | Kind::Ingress
+        | Kind::Certificate
+        | Kind::ValidatingWebhookConfiguration
+        | Kind::MutatingWebhookConfiguration
+        | Kind::ApiService => {}
     }
 }
 
@@ -558,6 +565,8 @@ impl Controllers {
                 Kind::Secret,
                 Kind::Event,
                 Kind::ResourceQuota,
+                Kind::Ingress,
+                Kind::Certificate,
             ] {
                 for obj in s.list(kind, Some(&name)) {
                     remaining += 1;

@@ -10,7 +10,15 @@ const EXTRA_GROUPS: &[&str] = &[
     "storage.k8s.io",
     "authorization.k8s.io",
     "authentication.k8s.io",
+    "networking.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiregistration.k8s.io",
 ];
+
+/// The groups served, with those of the installed CRDs (`crd_groups`).
+fn served(group: &str, crd_groups: &[&str]) -> bool {
+    EXTRA_GROUPS.contains(&group) || crd_groups.contains(&group)
+}
 
 pub fn version() -> Value {
     json!({
@@ -43,13 +51,17 @@ fn group_doc(group: &str) -> Value {
     })
 }
 
-pub fn api_group_list() -> Value {
-    let groups: Vec<Value> = EXTRA_GROUPS.iter().map(|g| group_doc(g)).collect();
+pub fn api_group_list(crd_groups: &[&str]) -> Value {
+    let groups: Vec<Value> = EXTRA_GROUPS
+        .iter()
+        .chain(crd_groups)
+        .map(|g| group_doc(g))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-pub fn api_group(group: &str) -> Option<Value> {
-    EXTRA_GROUPS.contains(&group).then(|| {
+pub fn api_group(group: &str, crd_groups: &[&str]) -> Option<Value> {
+    served(group, crd_groups).then(|| {
         let mut g = group_doc(group);
         if let Some(o) = g.as_object_mut() {
             o.insert("kind".into(), json!("APIGroup"));
@@ -82,8 +94,8 @@ fn resource_entries(r: &ResourceInfo) -> Vec<Value> {
 }
 
 /// `APIResourceList` for a group version, or None when not served.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
-    if version != "v1" {
+pub fn resource_list(group: &str, version: &str, crd_groups: &[&str]) -> Option<Value> {
+    if version != "v1" || (!group.is_empty() && !served(group, crd_groups)) {
         return None;
     }
     let gv = if group.is_empty() {
@@ -123,7 +135,7 @@ mod tests {
 
     #[test]
     fn discovery_lists_every_resource() {
-        let core = resource_list("", "v1").unwrap_or_default();
+        let core = resource_list("", "v1", &[]).unwrap_or_default();
         let names: Vec<&str> = core["resources"]
             .as_array()
             .map(|a| a.iter().filter_map(|r| r["name"].as_str()).collect())
@@ -141,8 +153,15 @@ mod tests {
         ] {
             assert!(names.contains(&n), "{n}");
         }
-        assert!(resource_list("storage.k8s.io", "v1").is_some());
-        assert!(resource_list("apps", "v1").is_none());
-        assert!(api_group("authorization.k8s.io").is_some());
+        assert!(resource_list("storage.k8s.io", "v1", &[]).is_some());
+        assert!(resource_list("networking.k8s.io", "v1", &[]).is_some());
+        assert!(resource_list("apps", "v1", &[]).is_none());
+        assert!(api_group("authorization.k8s.io", &[]).is_some());
+        // A CRD's group is served only while it is installed.
+        assert!(resource_list("cert-manager.io", "v1", &[]).is_none());
+        assert!(api_group("cert-manager.io", &[]).is_none());
+        assert!(resource_list("cert-manager.io", "v1", &["cert-manager.io"]).is_some());
+        let groups = api_group_list(&["cert-manager.io"]).to_string();
+        assert!(groups.contains("cert-manager.io/v1"), "{groups}");
     }
 }

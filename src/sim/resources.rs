@@ -1,10 +1,15 @@
 //! The resource types the simulated cluster serves: names, groups, scope, verbs, and the
 //! round trip through the k8s-openapi types that keeps stored JSON real Kubernetes JSON.
 
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
 use k8s_openapi::api::core::v1::{
     Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Secret,
 };
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use serde_json::Value;
 
 /// A stored resource type.
@@ -19,6 +24,13 @@ pub enum Kind {
     StorageClass,
     Secret,
     ResourceQuota,
+    Ingress,
+    /// cert-manager's `Certificate`: a CRD, served only when the scenario has any (a cluster
+    /// without cert-manager answers 404 for it).
+    Certificate,
+    ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration,
+    ApiService,
 }
 
 /// Static facts about a resource type, as discovery reports them.
@@ -161,6 +173,61 @@ pub const ALL: &[ResourceInfo] = &[
         short_names: &["quota"],
         has_status: true,
     },
+    ResourceInfo {
+        kind: Kind::Ingress,
+        kind_name: "Ingress",
+        plural: "ingresses",
+        singular: "ingress",
+        group: "networking.k8s.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &["ing"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::Certificate,
+        kind_name: "Certificate",
+        plural: "certificates",
+        singular: "certificate",
+        group: "cert-manager.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &["cert", "certs"],
+        has_status: true,
+    },
+    ResourceInfo {
+        kind: Kind::ValidatingWebhookConfiguration,
+        kind_name: "ValidatingWebhookConfiguration",
+        plural: "validatingwebhookconfigurations",
+        singular: "validatingwebhookconfiguration",
+        group: "admissionregistration.k8s.io",
+        version: "v1",
+        namespaced: false,
+        short_names: &[],
+        has_status: false,
+    },
+    ResourceInfo {
+        kind: Kind::MutatingWebhookConfiguration,
+        kind_name: "MutatingWebhookConfiguration",
+        plural: "mutatingwebhookconfigurations",
+        singular: "mutatingwebhookconfiguration",
+        group: "admissionregistration.k8s.io",
+        version: "v1",
+        namespaced: false,
+        short_names: &[],
+        has_status: false,
+    },
+    ResourceInfo {
+        kind: Kind::ApiService,
+        kind_name: "APIService",
+        plural: "apiservices",
+        singular: "apiservice",
+        group: "apiregistration.k8s.io",
+        version: "v1",
+        namespaced: false,
+        short_names: &[],
+        has_status: true,
+    },
 ];
 
 impl Kind {
@@ -174,6 +241,11 @@ impl Kind {
         ALL.iter()
             .find(|r| r.group == group && r.plural == plural)
             .map(|r| r.kind)
+    }
+
+    /// A custom resource (served only while its CRD is installed).
+    pub fn is_crd(self) -> bool {
+        self == Kind::Certificate
     }
 
     /// Deserializes into the k8s-openapi type and back, so that stored JSON has exactly the
@@ -195,8 +267,42 @@ impl Kind {
             Kind::StorageClass => rt::<StorageClass>(value),
             Kind::Secret => rt::<Secret>(value),
             Kind::ResourceQuota => rt::<ResourceQuota>(value),
+            Kind::Ingress => rt::<Ingress>(value),
+            Kind::ValidatingWebhookConfiguration => rt::<ValidatingWebhookConfiguration>(value),
+            Kind::MutatingWebhookConfiguration => rt::<MutatingWebhookConfiguration>(value),
+            Kind::ApiService => rt::<APIService>(value),
+            Kind::Certificate => certificate(value),
         }
     }
+}
+
+/// cert-manager's CRD schema, as far as the simulated cluster checks it: `spec.secretName`
+/// and `spec.issuerRef.name` are required strings (the apiserver's structural-schema
+/// validation refuses the object otherwise); the rest is kept as sent.
+fn certificate(mut v: Value) -> Result<Value, String> {
+    if !v.is_object() {
+        return Err("a Certificate must be a JSON object".into());
+    }
+    if !v.get("metadata").is_some_and(Value::is_object) {
+        return Err("metadata: Required value".into());
+    }
+    for (ptr, field) in [
+        ("/spec/secretName", "spec.secretName"),
+        ("/spec/issuerRef/name", "spec.issuerRef.name"),
+    ] {
+        if !v.pointer(ptr).is_some_and(Value::is_string) {
+            return Err(format!("{field}: Required value"));
+        }
+    }
+    if let Some(st) = v.get("status")
+        && !st.is_object()
+        && !st.is_null()
+    {
+        return Err("status: must be an object".into());
+    }
+    v["apiVersion"] = Value::String("cert-manager.io/v1".into());
+    v["kind"] = Value::String("Certificate".into());
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -102,6 +102,8 @@ pub struct Inner {
     /// Pods removed while owned by a ReplicaSet, StatefulSet or DaemonSet: their controller
     /// makes a replacement.
     pub replace_pods: Vec<Arc<Value>>,
+    /// Custom resource kinds whose CRD is installed (served; others answer 404).
+    pub crds: std::collections::BTreeSet<Kind>,
 }
 
 /// Capacity of the broadcast channel shared by all watch streams: a watcher more than this
@@ -127,6 +129,7 @@ impl Store {
                 exec_files: HashMap::new(),
                 pending_starts: HashMap::new(),
                 replace_pods: Vec::new(),
+                crds: Default::default(),
             }),
         }
     }

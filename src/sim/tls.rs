@@ -176,6 +176,21 @@ pub fn tls_secret_cert(
     Ok(pair(cert, &key))
 }
 
+/// A self-signed CA certificate (a webhook's or APIService's `caBundle`), valid from
+/// `not_before` to `not_after` (Unix).
+pub fn ca_cert(common_name: &str, not_before: i64, not_after: i64) -> Result<PemPair, TlsError> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    set_validity(&mut params, not_before, not_after);
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok(pair(cert, &key))
+}
+
 /// Picks the valid or the expired serving certificate at each handshake, so the
 /// `expired-cert` fault can be switched on and off at run time.
 #[derive(Debug)]

@@ -32,6 +32,27 @@ impl ChainPosition {
     }
 }
 
+/// Issuers, key types and signature algorithms repeat across thousands of certificates (every
+/// Secret from the same issuer): one shared copy each. Bounded: past [`SHARED_MAX`] strings in
+/// use, new ones are simply not shared.
+static SHARED: std::sync::Mutex<Option<crate::domain::text::Interner>> =
+    std::sync::Mutex::new(None);
+const SHARED_MAX: usize = 4096;
+
+fn shared(s: &str) -> Clean {
+    let Ok(mut g) = SHARED.lock() else {
+        return Clean::new(s);
+    };
+    let i = g.get_or_insert_with(Default::default);
+    if i.len() >= SHARED_MAX {
+        i.purge();
+        if i.len() >= SHARED_MAX {
+            return Clean::new(s);
+        }
+    }
+    i.get(s)
+}
+
 /// One certificate, parsed.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CertFacts {
@@ -162,16 +183,16 @@ pub fn parse_der(der: &[u8], position: ChainPosition) -> Result<CertFacts, Facts
         (None, None) => Clean::new(&subject_dn),
     };
     let issuer = match first_cn(cert.issuer()) {
-        Some(cn) => Clean::new(&cn),
-        None => Clean::new(&issuer_dn),
+        Some(cn) => shared(&cn),
+        None => shared(&issuer_dn),
     };
     let validity = cert.validity();
     let not_before = Timestamp::from_second(validity.not_before.timestamp()).ok();
     let not_after = Timestamp::from_second(validity.not_after.timestamp()).ok();
     let sig_oid = &cert.signature_algorithm.algorithm;
     let signature_algorithm = match oid2sn(sig_oid, oid_registry()) {
-        Ok(sn) => Clean::new(sn),
-        Err(_) => Clean::from_string(sig_oid.to_id_string()),
+        Ok(sn) => shared(sn),
+        Err(_) => shared(&sig_oid.to_id_string()),
     };
     let is_ca = cert.is_ca();
     let self_issued = cert.subject().as_raw() == cert.issuer().as_raw();
@@ -179,13 +200,13 @@ pub fn parse_der(der: &[u8], position: ChainPosition) -> Result<CertFacts, Facts
         subject,
         subject_dn: Clean::from_string(subject_dn),
         issuer,
-        issuer_dn: Clean::from_string(issuer_dn),
+        issuer_dn: shared(&issuer_dn),
         sans,
         serial: serial_hex(cert.raw_serial()),
         sha256: hex(&Sha256::digest(der)),
         not_before,
         not_after,
-        key: Clean::from_string(key_description(cert.public_key())),
+        key: shared(&key_description(cert.public_key())),
         signature_algorithm,
         is_ca,
         self_issued,

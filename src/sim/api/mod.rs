@@ -332,6 +332,13 @@ pub async fn dispatch(
 ) -> Response<Body> {
     let method = req.method().clone();
     let is_get = method == Method::GET;
+    let crd_groups: Vec<&'static str> = state
+        .store
+        .lock()
+        .crds
+        .iter()
+        .map(|k| k.info().group)
+        .collect();
     let result: Result<Response<Body>, ApiError> = match route.route {
         Route::Version if is_get => Ok(json_response(200, &discovery::version())),
         Route::Health if is_get => Ok(super::status::bytes_response(
@@ -340,16 +347,22 @@ pub async fn dispatch(
             b"ok".to_vec(),
         )),
         Route::ApiVersions if is_get => Ok(json_response(200, &discovery::api_versions())),
-        Route::GroupList if is_get => Ok(json_response(200, &discovery::api_group_list())),
-        Route::Group(g) if is_get => discovery::api_group(&g)
+        Route::GroupList if is_get => {
+            Ok(json_response(200, &discovery::api_group_list(&crd_groups)))
+        }
+        Route::Group(g) if is_get => discovery::api_group(&g, &crd_groups)
             .map(|v| json_response(200, &v))
             .ok_or_else(not_found_path),
         Route::ResourceList { group, version } if is_get => {
-            discovery::resource_list(&group, &version)
+            discovery::resource_list(&group, &version, &crd_groups)
                 .map(|v| json_response(200, &v))
                 .ok_or_else(not_found_path)
         }
         Route::Review(r) if method == Method::POST => reviews::review(state, req, r).await,
+        // A custom resource whose CRD is not installed: the apiserver does not know the path.
+        Route::Resource(p) if p.info.kind.is_crd() && !crd_groups.contains(&p.info.group) => {
+            Err(not_found_path())
+        }
         Route::Resource(p) => resource(state, req, p, &route.verb, params).await,
         Route::NotFound => Err(not_found_path()),
         _ => Err(ApiError::method_not_allowed(

@@ -240,6 +240,31 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, i32)> {
             ("Request", "string", 0),
             ("Limit", "string", 0),
         ],
+        Kind::Ingress => vec![
+            ("Name", "string", 0),
+            ("Class", "string", 0),
+            ("Hosts", "string", 0),
+            ("Address", "string", 0),
+            ("Ports", "string", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::Certificate => vec![
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Secret", "string", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::ValidatingWebhookConfiguration | Kind::MutatingWebhookConfiguration => vec![
+            ("Name", "string", 0),
+            ("Webhooks", "integer", 0),
+            ("Age", "string", 0),
+        ],
+        Kind::ApiService => vec![
+            ("Name", "string", 0),
+            ("Service", "string", 0),
+            ("Available", "string", 0),
+            ("Age", "string", 0),
+        ],
         Kind::StorageClass => vec![
             ("Name", "string", 0),
             ("Provisioner", "string", 0),
@@ -393,6 +418,76 @@ fn cells(kind: Kind, v: &Value) -> Vec<Value> {
                 .and_then(Value::as_object)
                 .map_or(0, |d| d.len());
             vec![name, json!(s(v, "/type")), json!(n), age]
+        }
+        Kind::Ingress => {
+            let rules = v
+                .pointer("/spec/rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let hosts: Vec<&str> = rules
+                .iter()
+                .filter_map(|r| r.get("host").and_then(Value::as_str))
+                .collect();
+            let hosts = if hosts.is_empty() {
+                "*".to_string()
+            } else {
+                hosts.join(",")
+            };
+            let tls = v
+                .pointer("/spec/tls")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty());
+            vec![
+                name,
+                json!(or_none(s(v, "/spec/ingressClassName"))),
+                json!(hosts),
+                json!(""),
+                json!(if tls { "80, 443" } else { "80" }),
+                age,
+            ]
+        }
+        Kind::Certificate => {
+            let ready = v
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|c| {
+                    c.iter()
+                        .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+                })
+                .and_then(|c| c.get("status").and_then(Value::as_str))
+                .unwrap_or("")
+                .to_string();
+            vec![name, json!(ready), json!(s(v, "/spec/secretName")), age]
+        }
+        Kind::ValidatingWebhookConfiguration | Kind::MutatingWebhookConfiguration => {
+            let n = v
+                .get("webhooks")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            vec![name, json!(n), age]
+        }
+        Kind::ApiService => {
+            let svc = if s(v, "/spec/service/name").is_empty() {
+                "Local".to_string()
+            } else {
+                format!(
+                    "{}/{}",
+                    s(v, "/spec/service/namespace"),
+                    s(v, "/spec/service/name")
+                )
+            };
+            let avail = v
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|c| {
+                    c.iter()
+                        .find(|c| c.get("type").and_then(Value::as_str) == Some("Available"))
+                })
+                .and_then(|c| c.get("status").and_then(Value::as_str))
+                .unwrap_or("Unknown")
+                .to_string();
+            vec![name, json!(svc), json!(avail), age]
         }
         Kind::StorageClass => {
             let default = v

@@ -122,6 +122,8 @@ pub fn build(
     namespaces.extend(sc.pvcs.iter().map(|p| p.namespace.clone()));
     namespaces.extend(sc.secrets.iter().map(|p| p.namespace.clone()));
     namespaces.extend(sc.events.iter().map(|p| p.namespace.clone()));
+    namespaces.extend(sc.ingresses.iter().map(|p| p.namespace.clone()));
+    namespaces.extend(sc.certificates.iter().map(|p| p.namespace.clone()));
     namespaces.extend(sc.namespace_labels.keys().cloned());
     namespaces.extend(sc.resource_quotas.iter().map(|q| q.namespace.clone()));
     for ns in &namespaces {
@@ -209,6 +211,7 @@ pub fn build(
     for sec in &sc.secrets {
         secret(&mut ctx, s, sec)?;
     }
+    super::certs::build(&ctx, s, &sc)?;
     for ev in &sc.events {
         let (kind, name) = ev.object.split_once('/').ok_or_else(|| {
             ctx.invalid(format!("events: object {:?} must be Kind/name", ev.object))

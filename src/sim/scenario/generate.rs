@@ -139,5 +139,17 @@ pub fn expand(
             ..SecretSpec::default()
         });
     }
+    for i in 0..g.ingresses.min(g.secrets) {
+        sc.ingresses.push(IngressSpec {
+            namespace: ns(i),
+            name: format!("web-{i:05}"),
+            class: Some("nginx".into()),
+            tls: vec![IngressTlsSpec {
+                secret_name: format!("tls-{i:05}"),
+                hosts: vec![format!("app-{i:05}.example.com")],
+            }],
+            created: None,
+        });
+    }
     Ok(())
 }

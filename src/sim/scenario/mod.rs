@@ -2,6 +2,7 @@
 //! embedded in the binary) or read from a file. Parse errors carry file, line and column.
 
 pub mod build;
+pub mod certs;
 pub mod generate;
 pub mod model;
 mod pods;

@@ -96,8 +96,110 @@ pub struct Scenario {
     pub secrets: Vec<SecretSpec>,
     #[serde(default)]
     pub events: Vec<EventSpec>,
+    /// `networking.k8s.io/v1` Ingresses (their `tls[].secretName` name TLS Secrets).
+    #[serde(default)]
+    pub ingresses: Vec<IngressSpec>,
+    /// cert-manager `Certificate`s; with any, the cert-manager CRD is installed (served),
+    /// without, the cluster answers 404 for them as one without cert-manager does.
+    #[serde(default)]
+    pub certificates: Vec<CertificateSpec>,
+    /// Validating / mutating admission webhook configurations with a `caBundle`.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfigSpec>,
+    /// Aggregated APIServices with a `caBundle`.
+    #[serde(default)]
+    pub api_services: Vec<ApiServiceSpec>,
     #[serde(default)]
     pub generate: Option<GenerateSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressTlsSpec {
+    pub secret_name: String,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressSpec {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub class: Option<String>,
+    /// `spec.tls`; every host also gets a rule to a backend Service named after the Ingress.
+    #[serde(default)]
+    pub tls: Vec<IngressTlsSpec>,
+    #[serde(default)]
+    pub created: Option<RelTime>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertificateSpec {
+    pub namespace: String,
+    pub name: String,
+    pub secret_name: String,
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    /// `issuerRef.name` (a ClusterIssuer), default `letsencrypt-prod`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// `status.notAfter`; absent: the certificate was never issued.
+    #[serde(default)]
+    pub not_after: Option<RelTime>,
+    /// `status.renewalTime` (default: two thirds into a 90-day life).
+    #[serde(default)]
+    pub renewal_time: Option<RelTime>,
+    /// The Ready condition (default true).
+    #[serde(default = "yes")]
+    pub ready: bool,
+    /// The Ready condition's reason and message (defaults as cert-manager words them).
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The Ready condition's lastTransitionTime (default -1d).
+    #[serde(default)]
+    pub since: Option<RelTime>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum WebhookKind {
+    #[default]
+    Validating,
+    Mutating,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookSpec {
+    pub name: String,
+    /// When the CA in `caBundle` expires, e.g. `2d` or `-1d`.
+    pub ca_expires: RelTime,
+    /// `namespace/name` of the Service the API server calls.
+    #[serde(default)]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookConfigSpec {
+    pub name: String,
+    #[serde(default)]
+    pub kind: WebhookKind,
+    pub webhooks: Vec<WebhookSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiServiceSpec {
+    /// `VERSION.GROUP`, e.g. `v1beta1.metrics.k8s.io`.
+    pub name: String,
+    pub ca_expires: RelTime,
+    /// `namespace/name` of the Service behind it.
+    pub service: String,
 }
 
 fn yes() -> bool {
@@ -358,6 +460,9 @@ pub struct GenerateSpec {
     pub pvcs: u32,
     #[serde(default, deserialize_with = "at_most::<100_000, _>")]
     pub secrets: u32,
+    /// Ingresses serving the first this-many generated TLS secrets (one host each).
+    #[serde(default, deserialize_with = "at_most::<100_000, _>")]
+    pub ingresses: u32,
     /// Storage class of generated PVCs (must exist in the scenario).
     #[serde(default)]
     pub storage_class: Option<String>,

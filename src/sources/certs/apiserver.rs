@@ -147,6 +147,54 @@ fn date(t: Option<Timestamp>) -> String {
         .unwrap_or_else(|| "an unknown date".into())
 }
 
+/// The client certificates of the targets ondeck has connected to, by (server URL, user):
+/// what a 401 from that server is explained with ([`remember_client_cert`] at connect).
+static CLIENT_CERTS: std::sync::Mutex<std::collections::BTreeMap<(String, String), CertFacts>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn server_key(server: &str) -> String {
+    server.trim_end_matches('/').to_string()
+}
+
+/// Remembers `user`'s client certificate (PEM) for `server`, for explaining a 401 later.
+/// A PEM that cannot be parsed is not remembered (the kubeconfig rows say why).
+pub fn remember_client_cert(server: &str, user: &str, pem: &[u8]) {
+    let Ok(certs) = crate::tls::facts::parse_pem(pem) else {
+        return;
+    };
+    let Some(Ok(first)) = certs.into_iter().next() else {
+        return;
+    };
+    if let Ok(mut m) = CLIENT_CERTS.lock() {
+        m.insert((server_key(server), user.to_string()), first);
+    }
+}
+
+/// The client certificate remembered for `user` at `server`.
+pub fn client_cert_for(server: &str, user: &str) -> Option<CertFacts> {
+    CLIENT_CERTS
+        .lock()
+        .ok()?
+        .get(&(server_key(server), user.to_string()))
+        .cloned()
+}
+
+/// Remembers the client certificate of a resolved target's user (no-op without one).
+pub fn remember_target_client_cert(k: &kube::config::Kubeconfig, user: Option<&str>, server: &str) {
+    let Some(user) = user else { return };
+    let Some(auth) = k
+        .auth_infos
+        .iter()
+        .find(|a| a.name == user)
+        .and_then(|a| a.auth_info.as_ref())
+    else {
+        return;
+    };
+    if let Ok(Some(pem)) = super::kubeconfig::client_cert_pem(auth) {
+        remember_client_cert(server, user, &pem);
+    }
+}
+
 /// The sentence for a 401 from the API server.
 pub fn unauthorized_words(
     user: Option<&str>,
@@ -234,8 +282,9 @@ pub async fn probe(t: &ApiTarget, now: Timestamp) -> (Vec<CertRow>, Vec<String>)
             diagnoses,
         );
     };
-    let chain = rec.facts();
-    let Some(leaf) = chain.first().cloned() else {
+    let chain: Vec<std::sync::Arc<CertFacts>> =
+        rec.facts().into_iter().map(std::sync::Arc::new).collect();
+    let Some(mut row) = CertRow::with_chain(CertSource::Apiserver, loc.clone(), chain) else {
         return (
             vec![CertRow::unknown(
                 CertSource::Apiserver,
@@ -245,8 +294,9 @@ pub async fn probe(t: &ApiTarget, now: Timestamp) -> (Vec<CertRow>, Vec<String>)
             diagnoses,
         );
     };
-    let mut row = CertRow::known(CertSource::Apiserver, loc, leaf.clone());
-    row.chain = chain;
+    let Some(leaf) = row.facts.clone() else {
+        return (vec![row], diagnoses);
+    };
     row.verify = Some(rec.outcome.clone());
     row.server_name = Some(Clean::new(&rec.server_name));
     row.name_matches = rec.name_matches;

@@ -11,7 +11,7 @@ use crate::tls::{self, ClientIdentity, Deadlines, Request, Trust};
 
 /// Handshakes in flight at once. A sweep of N endpoints of which B hang takes about one
 /// handshake deadline as long as B stays below this.
-pub const CONCURRENCY: usize = 128;
+pub const CONCURRENCY: usize = 512;
 
 /// One endpoint to probe, ready.
 #[derive(Clone, Debug)]
@@ -85,11 +85,9 @@ pub async fn probe(t: &Target) -> Vec<CertRow> {
     };
     match recorded {
         Some(rec) => {
-            let chain = rec.facts();
-            match chain.first() {
-                Some(leaf) => {
-                    let mut row = CertRow::known(t.source, loc.clone(), leaf.clone());
-                    row.chain = chain;
+            let chain = rec.facts().into_iter().map(std::sync::Arc::new).collect();
+            match CertRow::with_chain(t.source, loc.clone(), chain) {
+                Some(mut row) => {
                     row.verify = Some(rec.outcome.clone());
                     row.server_name = Some(Clean::new(&rec.server_name));
                     row.name_matches = rec.name_matches;

@@ -115,7 +115,7 @@ fn row(location: Clean, seen: Result<&Arc<Recorded>, String>) -> CertRow {
             match chain.first() {
                 Some(leaf) => {
                     let mut row = CertRow::known(CertSource::Probe, location, leaf.clone());
-                    row.chain = chain;
+                    row.chain = chain.into_iter().map(Arc::new).collect();
                     row.verify = Some(rec.outcome.clone());
                     row.server_name = Some(Clean::new(&rec.server_name));
                     row.name_matches = rec.name_matches;

@@ -5,6 +5,7 @@
 //! [`source::Certs`]; the `[certs]` config is [`CertsConfig`].
 
 pub mod apiserver;
+pub mod cluster;
 pub mod demo;
 pub mod endpoints;
 pub mod files;
@@ -150,9 +151,9 @@ pub fn pem_rows(source: CertSource, location: &str, pem: &[u8]) -> Vec<CertRow> 
         )],
         Ok(certs) => {
             let many = certs.len() > 1;
-            let chain: Vec<_> = certs
+            let chain: Vec<std::sync::Arc<crate::tls::CertFacts>> = certs
                 .iter()
-                .filter_map(|c| c.as_ref().ok().cloned())
+                .filter_map(|c| c.as_ref().ok().cloned().map(std::sync::Arc::new))
                 .collect();
             certs
                 .into_iter()

@@ -1,21 +1,20 @@
 //! `kubernetes.io/tls` Secrets in scope: a paged list (50 per page) and then a watch, both with
 //! the `type=kubernetes.io/tls` field selector, so the API server sends only TLS Secrets. Each
-//! Secret's `tls.crt` (and `ca.crt`) is parsed and its data dropped at once; `tls.key` is never
-//! looked at. The Ingresses that name a Secret in `spec.tls` are its dependents ("breaks when
-//! it expires").
-
-use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+//! Secret's `tls.crt` (and `ca.crt`) is parsed as it arrives and only the parsed facts are kept;
+//! `tls.key` is never looked at. The Ingresses in scope are listed and watched alongside: the
+//! hosts of those that name a Secret in `spec.tls` are its dependents ("breaks when it expires:
+//! shop.example.com (ingress web/shop)"); Ingresses that cannot be read make it "who uses it:
+//! unknown (why)".
 
 use futures::StreamExt as _;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
 use kube::api::ListParams;
-use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::runtime::watcher;
 use tokio::sync::mpsc;
 
+use super::cluster::{self, Item, KindState, KindStore};
 use super::{CertBatch, CertRow, CertSource, pem_rows};
 use crate::domain::pods::NamespaceScope;
 use crate::domain::text::Clean;
@@ -25,61 +24,24 @@ use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 /// The field selector every list and watch sends.
 pub const FIELD_SELECTOR: &str = "type=kubernetes.io/tls";
 /// Secrets per page (enix's lesson: never the whole set at once).
-pub const PAGE: u32 = 50;
+pub const PAGE: u32 = cluster::PAGE;
 
-fn api<K>(client: kube::Client, scope: &NamespaceScope) -> Api<K>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    <K as kube::Resource>::DynamicType: Default,
-{
+fn api(client: kube::Client, scope: &NamespaceScope) -> Api<Secret> {
     match scope {
         NamespaceScope::All => Api::all(client),
         NamespaceScope::One(ns) => Api::namespaced(client, ns),
     }
 }
 
-/// Secret (namespace, name) -> the Ingress hosts that use it.
-pub type Dependents = HashMap<(String, String), Vec<String>>;
+pub const SECRETS: &str = "secrets (type kubernetes.io/tls)";
 
-/// The Ingresses of the scope, as dependents; `Err` when they cannot be listed (the rows then
-/// say nothing about dependents, and the batch says why).
-pub async fn ingress_dependents(target: &KubeTarget) -> Result<Dependents, String> {
-    let api: Api<Ingress> = api(target.client.clone(), &target.scope);
-    let mut out: Dependents = HashMap::new();
-    let mut lp = ListParams::default().limit(500);
-    loop {
-        let page = tokio::time::timeout(target.request_timeout, api.list(&lp))
-            .await
-            .map_err(|_| "listing Ingresses timed out".to_string())?
-            .map_err(|e| format!("listing Ingresses: {e}"))?;
-        for ing in page.items {
-            let ns = ing.metadata.namespace.clone().unwrap_or_default();
-            let name = ing.metadata.name.clone().unwrap_or_default();
-            for t in ing.spec.iter().flat_map(|s| s.tls.iter().flatten()) {
-                let Some(secret) = &t.secret_name else {
-                    continue;
-                };
-                let hosts = t.hosts.clone().unwrap_or_default().join(", ");
-                out.entry((ns.clone(), secret.clone()))
-                    .or_default()
-                    .push(format!("Ingress {ns}/{name}: {hosts}"));
-            }
-        }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => break,
-        }
-    }
-    Ok(out)
-}
-
-/// The rows of one Secret; its data is consumed (dropped when this returns).
-pub fn secret_rows(mut s: Secret, deps: &Dependents) -> Vec<CertRow> {
-    let ns = s.metadata.namespace.take().unwrap_or_default();
-    let name = s.metadata.name.take().unwrap_or_default();
-    let loc = format!("{}/{}", Clean::identifier(&ns), Clean::identifier(&name));
-    let mut data = s.data.take().unwrap_or_default();
-    let mut rows = match data.remove("tls.crt") {
+/// The rows of one Secret (its data is read, never kept; `tls.key` is never looked at).
+pub fn secret_rows(s: &Secret) -> Vec<CertRow> {
+    let ns = s.metadata.namespace.as_deref().unwrap_or_default();
+    let name = s.metadata.name.as_deref().unwrap_or_default();
+    let loc = format!("{}/{}", Clean::identifier(ns), Clean::identifier(name));
+    let data = s.data.as_ref();
+    let mut rows = match data.and_then(|d| d.get("tls.crt")) {
         Some(crt) => pem_rows(CertSource::Secret, &loc, &crt.0),
         None => vec![CertRow::unknown(
             CertSource::Secret,
@@ -87,7 +49,7 @@ pub fn secret_rows(mut s: Secret, deps: &Dependents) -> Vec<CertRow> {
             "the Secret has no tls.crt",
         )],
     };
-    if let Some(ca) = data.remove("ca.crt")
+    if let Some(ca) = data.and_then(|d| d.get("ca.crt"))
         && !ca.0.is_empty()
     {
         rows.extend(pem_rows(
@@ -96,141 +58,102 @@ pub fn secret_rows(mut s: Secret, deps: &Dependents) -> Vec<CertRow> {
             &ca.0,
         ));
     }
-    drop(data); // tls.key included, never decoded
-    if let Some(d) = deps.get(&(ns, name))
-        && let Some(first) = rows.first_mut()
-    {
-        first.dependents = d
-            .iter()
-            .map(|x| Clean::new(&format!("breaks when it expires: {x}")))
-            .collect();
-    }
     rows
 }
 
-/// One paged list (`check`), as a batch.
+fn secret_item(s: &Secret) -> Item {
+    Item::Rows(secret_rows(s))
+}
+
+/// One paged list of the TLS Secrets and the Ingresses in scope (`check`), as a batch: each
+/// Secret's rows say which Ingress hosts break when it expires.
 pub async fn list_once(target: &KubeTarget) -> Result<CertBatch, SourceError> {
-    let api: Api<Secret> = api(target.client.clone(), &target.scope);
-    let (deps, dep_err) = match ingress_dependents(target).await {
-        Ok(d) => (d, None),
-        Err(e) => (Dependents::new(), Some(e)),
-    };
-    let mut rows = Vec::new();
-    let mut lp = ListParams::default().fields(FIELD_SELECTOR).limit(PAGE);
-    loop {
-        let page = tokio::time::timeout(target.request_timeout, api.list(&lp))
-            .await
-            .map_err(|_| SourceError::Timeout("listing TLS Secrets".into()))?
-            .map_err(|e| list_error(&e))?;
-        for s in page.items {
-            rows.extend(secret_rows(s, &deps));
-        }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => break,
-        }
+    let mut secrets = KindStore::new(SECRETS);
+    let mut ingresses = KindStore::new(cluster::INGRESSES);
+    let sapi = api(target.client.clone(), &target.scope);
+    let iapi = cluster::ingress_api(target, false);
+    tokio::join!(
+        cluster::list_into(
+            target,
+            &sapi,
+            ListParams::default().fields(FIELD_SELECTOR),
+            &mut secrets,
+            false,
+            &secret_item,
+        ),
+        cluster::list_into(
+            target,
+            &iapi,
+            ListParams::default(),
+            &mut ingresses,
+            false,
+            &cluster::ingress_item,
+        ),
+    );
+    if let KindState::Failed(why) = &secrets.state {
+        return Err(SourceError::Other(why.clone()));
     }
-    let _ = dep_err; // Ingresses absent or forbidden: the rows simply have no dependents.
-    Ok(CertBatch {
-        origin: CertSource::Secret,
-        rows,
-        error: None,
-        at: Timestamp::now(),
-        diagnoses: Vec::new(),
-    })
+    Ok(cluster::batch_of(
+        CertSource::Secret,
+        &[&secrets, &ingresses],
+    ))
 }
 
-fn list_error(e: &kube::Error) -> SourceError {
-    match e {
-        kube::Error::Api(s) if s.code == 403 => SourceError::Forbidden(format!(
-            "list secrets (type kubernetes.io/tls): {}",
-            s.message
-        )),
-        other => SourceError::Other(format!("listing TLS Secrets: {other}")),
+/// The console's watch of TLS Secrets and Ingresses: sends a batch after the initial lists
+/// and after changes (at most one per second), and nothing while nothing changes.
+pub fn spawn_watch_batches(
+    target: &KubeTarget,
+    sink: mpsc::Sender<CertBatch>,
+) -> tokio::task::JoinHandle<()> {
+    let secrets = cluster::watch_stream(
+        target,
+        api(target.watch_client.clone(), &target.scope),
+        watcher::Config::default().fields(FIELD_SELECTOR),
+        0,
+        SECRETS,
+        false,
+        secret_item,
+    )
+    .boxed();
+    let ingresses = cluster::watch_stream(
+        target,
+        cluster::ingress_api(target, true),
+        watcher::Config::default(),
+        1,
+        cluster::INGRESSES,
+        false,
+        cluster::ingress_item,
+    )
+    .boxed();
+    cluster::spawn_merged(
+        CertSource::Secret,
+        vec![KindStore::new(SECRETS), KindStore::new(cluster::INGRESSES)],
+        vec![secrets, ingresses],
+        sink,
+    )
+}
+
+/// Aborts the task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
-/// The console's watch: sends a batch after the initial list and after changes (at most one
-/// per second), and nothing while nothing changes. Stops when the returned guard is dropped.
+/// [`spawn_watch_batches`] with each batch sent as a certificates update (stops, with its
+/// watch, when the returned task is aborted).
 pub fn spawn_watch(
     target: KubeTarget,
     tx: mpsc::Sender<SourceUpdate>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let deps = ingress_dependents(&target).await.unwrap_or_default();
-        let api: Api<Secret> = api(target.watch_client.clone(), &target.scope);
-        let cfg = watcher::Config::default()
-            .fields(FIELD_SELECTOR)
-            .page_size(PAGE);
-        let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
-        let mut store: BTreeMap<(String, String), Vec<CertRow>> = BTreeMap::new();
-        let mut init: Option<BTreeMap<(String, String), Vec<CertRow>>> = None;
-        let mut dirty = false;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let key = |s: &Secret| {
-            (
-                s.metadata.namespace.clone().unwrap_or_default(),
-                s.metadata.name.clone().unwrap_or_default(),
-            )
-        };
-        loop {
-            tokio::select! {
-                ev = stream.next() => {
-                    let Some(ev) = ev else { break };
-                    match ev {
-                        Ok(watcher::Event::Init) => init = Some(BTreeMap::new()),
-                        Ok(watcher::Event::InitApply(s)) => {
-                            let k = key(&s);
-                            if let Some(m) = init.as_mut() {
-                                m.insert(k, secret_rows(s, &deps));
-                            }
-                        }
-                        Ok(watcher::Event::InitDone) => {
-                            if let Some(m) = init.take() {
-                                store = m;
-                            }
-                            dirty = true;
-                        }
-                        Ok(watcher::Event::Apply(s)) => {
-                            let k = key(&s);
-                            store.insert(k, secret_rows(s, &deps));
-                            dirty = true;
-                        }
-                        Ok(watcher::Event::Delete(s)) => {
-                            store.remove(&key(&s));
-                            dirty = true;
-                        }
-                        Err(e) => {
-                            let err = SourceError::Other(format!("watching TLS Secrets: {e}"));
-                            let batch = CertBatch {
-                                origin: CertSource::Secret,
-                                rows: store.values().flatten().cloned().collect(),
-                                error: Some(Clean::new(&err.to_string())),
-                                at: Timestamp::now(),
-                                diagnoses: Vec::new(),
-                            };
-                            if send(&tx, batch).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                _ = tick.tick() => {
-                    if dirty {
-                        dirty = false;
-                        let batch = CertBatch {
-                            origin: CertSource::Secret,
-                            rows: store.values().flatten().cloned().collect(),
-                            error: None,
-                            at: Timestamp::now(),
-                            diagnoses: Vec::new(),
-                        };
-                        if send(&tx, batch).await.is_err() {
-                            break;
-                        }
-                    }
-                }
+        let (btx, mut brx) = mpsc::channel::<CertBatch>(4);
+        let _inner = AbortOnDrop(spawn_watch_batches(&target, btx));
+        while let Some(b) = brx.recv().await {
+            if send(&tx, b).await.is_err() {
+                break;
             }
         }
     })

@@ -18,10 +18,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{
-    CertBatch, CertSource, CertsSnapshot, apiserver, endpoints, files, kubeconfig, secrets,
+    CertBatch, CertSource, CertsSnapshot, apiserver, cluster, endpoints, files, kubeconfig, secrets,
 };
 use crate::domain::pane::{PaneKind, PaneSpec};
-use crate::domain::text::Clean;
 use crate::domain::{Level, SourceError, SourceId};
 use crate::rules;
 use crate::sources::kube::{KubeEnv, KubeTarget};
@@ -34,12 +33,54 @@ use crate::sources::{Payload, SourceUpdate};
 /// Every certificate an on-call engineer depends on.
 pub struct Certs;
 
-/// Where the Kubernetes collectors hand their batches to the console's aggregator.
+/// Where local collectors hand their batches to the console's aggregator.
 static AGGREGATOR: Mutex<Option<mpsc::Sender<CertBatch>>> = Mutex::new(None);
 
 /// The aggregator's channel, for the probes' certificates (`from_probes`).
 pub(super) fn aggregator() -> Option<mpsc::Sender<CertBatch>> {
     AGGREGATOR.lock().ok().and_then(|a| a.clone())
+}
+
+/// Where each Kubernetes target's collectors get their channel to the aggregator: a new
+/// receiver replaces the previous target's (whose undelivered batches go with it) and drops
+/// the previous target's rows at once (`:ctx`, `:ns`).
+static KUBE_FEED: Mutex<Option<mpsc::Sender<KubeFeed>>> = Mutex::new(None);
+
+/// The aggregator's Kubernetes side: a target's channel arrives, or its collectors stopped.
+enum KubeFeed {
+    Attach(mpsc::Receiver<CertBatch>),
+    /// The target's collectors were stopped (`:ctx`, `:ns`, exit): its rows go at once, even
+    /// if the next target never connects.
+    Detach,
+}
+
+/// The console's certificate parts: the last batch of each collector.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    parts: BTreeMap<CertSource, CertBatch>,
+}
+
+impl Aggregator {
+    /// A collector's new batch replaces its previous one.
+    pub fn batch(&mut self, b: CertBatch) -> CertsSnapshot {
+        self.parts.insert(b.origin, b);
+        self.snapshot()
+    }
+
+    /// The Kubernetes target changed: the old cluster's rows (API server, kubeconfig, Secrets,
+    /// cert-manager, webhooks, APIServices) go; endpoints and files stay.
+    pub fn retarget(&mut self) -> CertsSnapshot {
+        self.parts.retain(|o, _| !o.from_cluster());
+        self.snapshot()
+    }
+
+    pub fn snapshot(&self) -> CertsSnapshot {
+        CertsSnapshot::from_batches(self.parts.values())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
 }
 
 /// How often local files are re-checked (re-read only when changed).
@@ -57,14 +98,16 @@ async fn send_snapshot(tx: &mpsc::Sender<SourceUpdate>, snap: CertsSnapshot) -> 
     .is_ok()
 }
 
-/// Stops the Kubernetes collectors when dropped (`:ctx`, `:ns`, exit).
-struct KubeGuard(Vec<JoinHandle<()>>);
+/// Stops the Kubernetes collectors when dropped (`:ctx`, `:ns`, exit) and tells the
+/// aggregator to drop their rows.
+struct KubeGuard(Vec<JoinHandle<()>>, mpsc::Sender<KubeFeed>);
 
 impl Drop for KubeGuard {
     fn drop(&mut self) {
         for t in &self.0 {
             t.abort();
         }
+        let _ = self.1.try_send(KubeFeed::Detach);
     }
 }
 
@@ -103,6 +146,10 @@ impl Source for Certs {
         let (btx, mut brx) = mpsc::channel::<CertBatch>(16);
         if let Ok(mut a) = AGGREGATOR.lock() {
             *a = Some(btx.clone());
+        }
+        let (feed_tx, mut feed_rx) = mpsc::channel::<KubeFeed>(8);
+        if let Ok(mut f) = KUBE_FEED.lock() {
+            *f = Some(feed_tx);
         }
         Some(tokio::spawn(async move {
             // Endpoints: a sweep now, then every interval (and on F5).
@@ -155,7 +202,8 @@ impl Source for Certs {
                     tokio::time::sleep(FILE_CHECK).await;
                 }
             });
-            let mut parts: BTreeMap<CertSource, CertBatch> = BTreeMap::new();
+            let mut parts = Aggregator::default();
+            let mut kube_rx: Option<mpsc::Receiver<CertBatch>> = None;
             // Nothing local to wait for: say so at once (the Kubernetes parts add their rows).
             let mut sent = false;
             if cfg.files.is_empty() && endpoints::targets(&cfg).is_empty() {
@@ -166,7 +214,21 @@ impl Source for Certs {
             heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
+                    // Target changes first: no batch of the old target after its detach.
+                    biased;
                     _ = cancel.cancelled() => break,
+                    Some(f) = feed_rx.recv() => {
+                        // A new target, or none: the old one's undelivered batches and rows go.
+                        kube_rx = match f {
+                            KubeFeed::Attach(rx) => Some(rx),
+                            KubeFeed::Detach => None,
+                        };
+                        let snap = parts.retarget();
+                        sent = send_snapshot(&ui, snap).await;
+                        if !sent {
+                            break;
+                        }
+                    }
                     _ = heartbeat.tick(), if sent || !parts.is_empty() => {
                         let u = SourceUpdate {
                             source: SourceId::Certs,
@@ -182,10 +244,24 @@ impl Source for Certs {
                     Some(()) = refresh.recv() => { let _ = f5_tx.try_send(()); }
                     b = brx.recv() => {
                         let Some(b) = b else { break };
-                        parts.insert(b.origin, b);
-                        let snap = CertsSnapshot::from_batches(parts.values());
+                        let snap = parts.batch(b);
                         if !send_snapshot(&ui, snap).await {
                             break;
+                        }
+                    }
+                    b = async {
+                        match kube_rx.as_mut() {
+                            Some(r) => r.recv().await,
+                            None => std::future::pending().await,
+                        }
+                    } => {
+                        match b {
+                            Some(b) => {
+                                if !send_snapshot(&ui, parts.batch(b)).await {
+                                    break;
+                                }
+                            }
+                            None => kube_rx = None,
                         }
                     }
                 }
@@ -198,7 +274,11 @@ impl Source for Certs {
     fn spawn_kube(&self, ctx: &mut KubeCtx<'_>) -> Option<Box<dyn Any + Send>> {
         let cfg = ctx.cfg.certs.clone();
         let target = ctx.target.clone();
-        let sink = AGGREGATOR.lock().ok().and_then(|a| a.clone())?;
+        let feed = KUBE_FEED.lock().ok().and_then(|a| a.clone())?;
+        let (sink, krx) = mpsc::channel::<CertBatch>(16);
+        if feed.try_send(KubeFeed::Attach(krx)).is_err() {
+            return None;
+        }
         let mut tasks = Vec::new();
         // Kubeconfig and API servers: now, then every interval.
         let s2 = sink.clone();
@@ -223,21 +303,11 @@ impl Source for Certs {
             }
         }));
         if ctx.cfg.certs.secrets {
-            let (stx, mut srx) = mpsc::channel::<SourceUpdate>(4);
-            tasks.push(secrets::spawn_watch(target, stx));
-            let s3 = sink.clone();
-            tasks.push(tokio::spawn(async move {
-                while let Some(u) = srx.recv().await {
-                    if let Ok(p) = u.result
-                        && let Some(b) = p.downcast::<CertBatch>()
-                        && s3.send(*b).await.is_err()
-                    {
-                        break;
-                    }
-                }
-            }));
+            tasks.push(secrets::spawn_watch_batches(&target, sink.clone()));
         }
-        Some(Box::new(KubeGuard(tasks)))
+        // cert-manager Certificates, webhook and APIService caBundles.
+        tasks.extend(cluster::spawn_watches(&target, sink));
+        Some(Box::new(KubeGuard(tasks, feed)))
     }
 
     fn collect_once<'a>(
@@ -311,19 +381,36 @@ pub async fn collect(ctx: &CollectCtx<'_>) -> CertsSnapshot {
             let ts = apiserver::targets(k, &r.context, cfg.all_contexts, cfg.deadlines());
             out.push(apiserver::batch(&ts).await.0);
         }
-        if cfg.secrets {
-            let batch =
-                match crate::sources::kube::connect(ctx.kube, &env, &ctx.cfg.kubernetes).await {
-                    Ok(t) => secrets::list_once(&t).await,
-                    Err(e) => Err(e),
+        let target = crate::sources::kube::connect(ctx.kube, &env, &ctx.cfg.kubernetes).await;
+        match &target {
+            Ok(t) => {
+                let secrets_job = async {
+                    if cfg.secrets {
+                        Some(
+                            secrets::list_once(t)
+                                .await
+                                .unwrap_or_else(|e| cluster::failed_batch(CertSource::Secret, &e)),
+                        )
+                    } else {
+                        None
+                    }
                 };
-            out.push(batch.unwrap_or_else(|e| CertBatch {
-                origin: CertSource::Secret,
-                rows: Vec::new(),
-                error: Some(Clean::new(&e.to_string())),
-                at: Timestamp::now(),
-                diagnoses: Vec::new(),
-            }));
+                let (s, cm, wh, api) = tokio::join!(
+                    secrets_job,
+                    cluster::certmanager_once(t),
+                    cluster::webhooks_once(t),
+                    cluster::apiservices_once(t),
+                );
+                out.extend(s);
+                out.extend(cm);
+                out.push(wh);
+                out.push(api);
+            }
+            Err(e) => {
+                if cfg.secrets {
+                    out.push(cluster::failed_batch(CertSource::Secret, e));
+                }
+            }
         }
         out
     };
@@ -404,8 +491,9 @@ impl CertsSnapshot {
                     sans: f
                         .map(|f| f.sans.iter().map(|s| s.to_string()).collect())
                         .unwrap_or_default(),
-                    serial: f.map(|f| f.serial.clone()),
-                    sha256: f.map(|f| f.sha256.clone()),
+                    // A cert-manager status has no serial or fingerprint: null, not "".
+                    serial: f.map(|f| f.serial.clone()).filter(|x| !x.is_empty()),
+                    sha256: f.map(|f| f.sha256.clone()).filter(|x| !x.is_empty()),
                     not_before: f.and_then(|f| f.not_before).map(|t| t.to_string()),
                     not_after: f.and_then(|f| f.not_after).map(|t| t.to_string()),
                     days_left: f

@@ -361,6 +361,14 @@ pub async fn connect(
         .kubeconfig
         .as_ref()
         .and_then(|k| client_cert_not_after(k, &resolved));
+    if let Some(k) = &resolved.kubeconfig {
+        // For explaining a 401 from this server (an expired client certificate).
+        crate::sources::certs::apiserver::remember_target_client_cert(
+            k,
+            resolved.user.as_deref(),
+            cluster_url.trim_end_matches('/'),
+        );
+    }
     let req = apply_deadlines(base.clone(), cfg, cfg.request_timeout.0);
     let watch = apply_deadlines(
         base,

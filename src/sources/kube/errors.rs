@@ -223,6 +223,26 @@ pub fn classify_transport(err: &(dyn StdError + 'static), op: &Op<'_>) -> Source
     SourceError::Other(format!("{} failed: {}", op.what(), root_message(err)))
 }
 
+/// A 401 in words: "unauthorized", and when the user's client certificate is expired (or not
+/// yet valid) the one-sentence diagnosis kubectl does not give ("You must be logged in to the
+/// server" is all it says).
+pub fn unauthorized(op: &Op<'_>, msg: &str) -> String {
+    let cert = op
+        .user
+        .and_then(|u| crate::sources::certs::apiserver::client_cert_for(op.server, u));
+    let words = crate::sources::certs::apiserver::unauthorized_words(
+        op.user,
+        cert.as_ref(),
+        Timestamp::now(),
+    );
+    let msg = if msg.is_empty() { "Unauthorized" } else { msg };
+    format!(
+        "unauthorized: {words} ({} at {}: {msg})",
+        op.what(),
+        op.server
+    )
+}
+
 /// Classifies a kube client error.
 pub fn classify(err: &::kube::Error, op: &Op<'_>) -> SourceError {
     match err {
@@ -231,11 +251,7 @@ pub fn classify(err: &::kube::Error, op: &Op<'_>) -> SourceError {
             let as_user = op.user.map(|u| format!(" as {u}")).unwrap_or_default();
             match status.code {
                 403 => SourceError::Forbidden(format!("cannot {}{as_user}: {msg}", op.what())),
-                401 => SourceError::Forbidden(format!(
-                    "{} rejected the credentials{as_user} (401 Unauthorized: expired token or \
-                     client certificate?): {msg}",
-                    op.server
-                )),
+                401 => SourceError::Other(unauthorized(op, msg)),
                 504 | 408 => SourceError::Timeout(format!(
                     "{} timed out on the server ({}): {msg}",
                     op.what(),

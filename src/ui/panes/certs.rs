@@ -56,7 +56,7 @@ impl Column for CertColumn {
             CertColumn::Left => c("LEFT", 5).right(),
             CertColumn::Where => c("WHERE", 18).grow_to(48).priority(1),
             CertColumn::Subject => c("SUBJECT", 14).grow_to(40).priority(2),
-            CertColumn::Source => c("SOURCE", 10).priority(3),
+            CertColumn::Source => c("SOURCE", 10).grow_to(12).priority(3),
             CertColumn::NotAfter => c("NOT AFTER", 10).priority(4),
             CertColumn::Issuer => c("ISSUER", 14).grow_to(32).priority(5),
         }
@@ -188,6 +188,40 @@ impl CertsPane {
                 self.table.rebuild(&NoRows);
             }
         }
+    }
+
+    /// The rows that do not come from the Kubernetes target (endpoints, files), if any.
+    fn local_part(&self) -> Option<CertsSnapshot> {
+        let s = self.feed.data()?;
+        let local = CertsSnapshot {
+            rows: s
+                .rows
+                .iter()
+                .filter(|r| !r.source.from_cluster())
+                .cloned()
+                .collect(),
+            errors: s
+                .errors
+                .iter()
+                .filter(|(o, _)| !o.from_cluster())
+                .cloned()
+                .collect(),
+            diagnoses: Vec::new(),
+            at: s.at,
+        };
+        (!local.rows.is_empty()).then_some(local)
+    }
+
+    /// `:ctx` / `:ns`: the old target's certificates (API server, kubeconfig, Secrets,
+    /// cert-manager, webhooks) go at once; endpoints and files stay.
+    fn forget_cluster(&mut self, now: Instant) {
+        let local = self.local_part();
+        self.feed.retarget(now);
+        if let Some(l) = local {
+            let g = self.feed.generation;
+            self.feed.apply(g, now, self.wall, Ok(Box::new(l)));
+        }
+        self.rejudge(self.wall);
     }
 
     pub fn selected(&self) -> Option<(&CertRow, &Assessment)> {
@@ -401,6 +435,18 @@ impl Pane for CertsPane {
         }
         let wall = u.wall;
         self.wall = self.wall.max(wall);
+        if matches!(u.result, Ok(Payload::KubeRetargeted)) {
+            // Everything before the marker is about the old target: keep only the local rows.
+            let local = self.local_part();
+            let (g, at) = (u.generation, u.at);
+            if self.feed.apply_kube(u, Payload::downcast) == KubeApplied::Reset {
+                if let Some(l) = local {
+                    self.feed.apply(g, at, self.wall, Ok(Box::new(l)));
+                }
+                self.rejudge(wall);
+            }
+            return None;
+        }
         match self.feed.apply_kube(u, Payload::downcast) {
             KubeApplied::Data => {
                 self.rejudge(wall);
@@ -418,6 +464,10 @@ impl Pane for CertsPane {
 
     fn freshness(&self, now: Instant) -> Option<Freshness> {
         self.fresh(now)
+    }
+
+    fn retargeted(&mut self, now: Instant) {
+        self.forget_cluster(now);
     }
 
     fn last_error(&self) -> Option<&SourceError> {

@@ -1,0 +1,843 @@
+//! The cluster-side certificate collectors besides TLS Secrets, and the machinery they share
+//! with the Secrets' collector: each kind is listed (paged) or watched (kube's watcher) and
+//! turned at once into [`Item`]s (certificate rows, or the Secrets an Ingress uses); the
+//! collector's batch is built from what every kind holds.
+//!
+//! - cert-manager `Certificate`s (cert-manager.io/v1, a CRD, through `DynamicObject`): notAfter,
+//!   renewalTime, the Ready condition ("renewal failing since DATE: MESSAGE"). A 404 means
+//!   cert-manager is not installed: no rows and no error. A 403 is "unknown (why)".
+//! - The `caBundle` of Validating/MutatingWebhookConfigurations and of APIServices: SOURCE
+//!   `webhook` / `apiservice`, WHERE = configuration/webhook or the APIService's name.
+//! - Ingresses (networking.k8s.io/v1): the Secrets they name in `spec.tls`, with their hosts,
+//!   as "breaks when it expires: HOSTS (ingress NS/NAME)" on the Secret's row; forbidden, the
+//!   row says "who uses it: unknown (why)".
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt as _};
+use jiff::Timestamp;
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, RuleWithOperations, ValidatingWebhookConfiguration,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::{Api, ResourceExt as _};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::{CertBatch, CertRow, CertSource, pem_rows};
+use crate::domain::pods::NamespaceScope;
+use crate::domain::text::Clean;
+use crate::sources::SourceError;
+use crate::sources::kube::KubeTarget;
+use crate::sources::kube::errors::{Op, classify, classify_watcher};
+use crate::tls::{CertFacts, ChainPosition};
+
+/// Objects per page of every list (Secrets, Ingresses, Certificates, webhooks).
+pub const PAGE: u32 = 50;
+
+/// What one object contributes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// Certificate rows (a Secret, a Certificate, a webhook configuration, an APIService).
+    Rows(Vec<CertRow>),
+    /// An Ingress: the Secrets it serves, as `((namespace, secret), "HOSTS (ingress NS/NAME)")`.
+    Uses(Vec<((String, String), String)>),
+}
+
+/// How the list/watch of one kind stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KindState {
+    Pending,
+    Ready,
+    /// 404: the kind is not served (a CRD not installed, an API group not enabled).
+    NotInstalled,
+    /// Cannot be read, and why (forbidden, unreachable); the last good items are kept.
+    Failed(String),
+}
+
+/// One watched or listed kind: its objects' items and its state.
+#[derive(Clone, Debug)]
+pub struct KindStore {
+    pub what: &'static str,
+    pub items: BTreeMap<(String, String), Item>,
+    pub state: KindState,
+    init: Option<BTreeMap<(String, String), Item>>,
+}
+
+impl KindStore {
+    pub fn new(what: &'static str) -> Self {
+        KindStore {
+            what,
+            items: BTreeMap::new(),
+            state: KindState::Pending,
+            init: None,
+        }
+    }
+}
+
+/// Whether a kube error is the server saying it does not know the resource.
+fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+fn watcher_not_found(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => is_not_found(k),
+        watcher::Error::WatchError(s) => s.code == 404,
+        watcher::Error::NoResourceVersion => false,
+    }
+}
+
+fn op<'a>(target: &'a KubeTarget, verb: &'a str, resource: &'a str, cluster: bool) -> Op<'a> {
+    static ALL: NamespaceScope = NamespaceScope::All;
+    Op {
+        verb,
+        resource,
+        scope: if cluster { &ALL } else { &target.scope },
+        server: &target.cluster_url,
+        user: target.user.as_deref(),
+    }
+}
+
+/// The batch of `origin` from the kinds' stores. Ingress items become the dependents of the
+/// Secret rows they name; a kind that failed makes the batch's error (its rows stay).
+pub fn batch_of(origin: CertSource, kinds: &[&KindStore]) -> CertBatch {
+    let mut uses: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut uses_unknown: Option<String> = None;
+    let mut errors = Vec::new();
+    for k in kinds {
+        let has_uses = k.items.values().any(|i| matches!(i, Item::Uses(_))) || k.what == INGRESSES;
+        if let KindState::Failed(why) = &k.state {
+            if has_uses {
+                uses_unknown = Some(why.clone());
+            } else {
+                errors.push(why.clone());
+            }
+        }
+        for i in k.items.values() {
+            if let Item::Uses(u) = i {
+                for (secret, text) in u {
+                    uses.entry(secret.clone()).or_default().push(text.clone());
+                }
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for k in kinds {
+        for ((ns, name), item) in &k.items {
+            let Item::Rows(rs) = item else { continue };
+            let start = rows.len();
+            rows.extend(rs.iter().cloned());
+            if origin != CertSource::Secret {
+                continue;
+            }
+            let Some(first) = rows.get_mut(start) else {
+                continue;
+            };
+            if let Some(why) = &uses_unknown {
+                first.dependents = vec![Clean::new(&format!("who uses it: unknown ({why})"))];
+            } else if let Some(u) = uses.get(&(ns.clone(), name.clone())) {
+                first.dependents = u
+                    .iter()
+                    .map(|x| Clean::new(&format!("breaks when it expires: {x}")))
+                    .collect();
+            }
+        }
+    }
+    CertBatch {
+        origin,
+        rows,
+        error: (!errors.is_empty()).then(|| Clean::new(&errors.join("; "))),
+        at: Timestamp::now(),
+        diagnoses: Vec::new(),
+    }
+}
+
+/// Lists every object of `api` in pages into `store` (404: not installed).
+pub async fn list_into<K>(
+    target: &KubeTarget,
+    api: &Api<K>,
+    mut lp: ListParams,
+    store: &mut KindStore,
+    cluster: bool,
+    f: &(dyn Fn(&K) -> Item + Send + Sync),
+) where
+    K: kube::Resource + Clone + DeserializeOwned + Debug,
+{
+    lp = lp.limit(PAGE);
+    let mut items = BTreeMap::new();
+    loop {
+        let page = match tokio::time::timeout(target.request_timeout, api.list(&lp)).await {
+            Err(_) => {
+                store.state = KindState::Failed(format!(
+                    "timed out: no answer in time listing {}",
+                    store.what
+                ));
+                return;
+            }
+            Ok(Err(e)) if is_not_found(&e) => {
+                store.state = KindState::NotInstalled;
+                store.items.clear();
+                return;
+            }
+            Ok(Err(e)) => {
+                store.state = KindState::Failed(
+                    classify(&e, &op(target, "list", store.what, cluster)).to_string(),
+                );
+                return;
+            }
+            Ok(Ok(p)) => p,
+        };
+        for o in &page.items {
+            items.insert(key(o), f(o));
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => break,
+        }
+    }
+    store.items = items;
+    store.state = KindState::Ready;
+}
+
+fn key<K: kube::Resource>(o: &K) -> (String, String) {
+    (o.namespace().unwrap_or_default(), o.name_any())
+}
+
+/// One kind's watch events, already turned into items.
+pub enum Ev {
+    Init,
+    InitApply((String, String), Item),
+    InitDone,
+    Apply((String, String), Item),
+    Delete((String, String)),
+    NotFound,
+    Error(String),
+}
+
+/// How long a kind the server does not serve (404: cert-manager not installed) is left alone
+/// before it is looked for again: no request every few seconds for something that is not there.
+pub const NOT_SERVED_RECHECK: Duration = Duration::from_secs(600);
+
+/// A watch of `api` (paged initial list, then events, with kube's backoff on errors), as
+/// [`Ev`]s tagged with `idx`. After a 404 the watch stops and starts again only after
+/// [`NOT_SERVED_RECHECK`].
+pub fn watch_stream<K>(
+    target: &KubeTarget,
+    api: Api<K>,
+    cfg: watcher::Config,
+    idx: usize,
+    what: &'static str,
+    cluster: bool,
+    f: impl Fn(&K) -> Item + Send + Sync + 'static,
+) -> impl Stream<Item = (usize, Ev)> + Send + 'static
+where
+    K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    let t = target.clone();
+    let f = std::sync::Arc::new(f);
+    let cfg = cfg.page_size(PAGE);
+    let make = move || {
+        let t = t.clone();
+        let f = f.clone();
+        watcher::watcher(api.clone(), cfg.clone())
+            .default_backoff()
+            .map(move |ev| match ev {
+                Ok(watcher::Event::Init) => Ev::Init,
+                Ok(watcher::Event::InitApply(o)) => Ev::InitApply(key(&o), f(&o)),
+                Ok(watcher::Event::InitDone) => Ev::InitDone,
+                Ok(watcher::Event::Apply(o)) => Ev::Apply(key(&o), f(&o)),
+                Ok(watcher::Event::Delete(o)) => Ev::Delete(key(&o)),
+                Err(e) if watcher_not_found(&e) => Ev::NotFound,
+                Err(e) => {
+                    Ev::Error(classify_watcher(&e, &op(&t, "list", what, cluster)).to_string())
+                }
+            })
+            .boxed()
+    };
+    // State: the running watch, or `None` after a 404 (wait, then start a new one).
+    futures::stream::unfold((Some(make()), make), move |(cur, make)| async move {
+        let mut s = match cur {
+            Some(s) => s,
+            None => {
+                tokio::time::sleep(NOT_SERVED_RECHECK).await;
+                make()
+            }
+        };
+        let ev = s.next().await?;
+        let next = if matches!(ev, Ev::NotFound) {
+            None
+        } else {
+            Some(s)
+        };
+        Some(((idx, ev), (next, make)))
+    })
+}
+
+/// Applies one event; `true` when the batch changed.
+pub fn apply(store: &mut KindStore, ev: Ev) -> bool {
+    match ev {
+        Ev::Init => {
+            store.init = Some(BTreeMap::new());
+            false
+        }
+        Ev::InitApply(k, i) => {
+            if let Some(m) = store.init.as_mut() {
+                m.insert(k, i);
+            }
+            false
+        }
+        Ev::InitDone => {
+            if let Some(m) = store.init.take() {
+                store.items = m;
+            }
+            store.state = KindState::Ready;
+            true
+        }
+        Ev::Apply(k, i) => {
+            store.items.insert(k, i);
+            true
+        }
+        Ev::Delete(k) => store.items.remove(&k).is_some(),
+        Ev::NotFound => {
+            let changed = store.state != KindState::NotInstalled || !store.items.is_empty();
+            store.state = KindState::NotInstalled;
+            store.items.clear();
+            changed
+        }
+        Ev::Error(why) => {
+            let changed = store.state != KindState::Failed(why.clone());
+            store.state = KindState::Failed(why);
+            changed
+        }
+    }
+}
+
+/// Runs merged watch streams into `stores` and sends `origin`'s batch after the initial lists
+/// and after changes (at most once a second), nothing while nothing changes.
+pub fn spawn_merged(
+    origin: CertSource,
+    mut stores: Vec<KindStore>,
+    streams: Vec<futures::stream::BoxStream<'static, (usize, Ev)>>,
+    sink: mpsc::Sender<CertBatch>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut merged = futures::stream::select_all(streams);
+        let mut dirty = false;
+        // After a (re)list the pages and decoded objects are garbage: give them back.
+        let mut listed = false;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                ev = merged.next() => {
+                    let Some((i, ev)) = ev else { break };
+                    listed |= matches!(ev, Ev::InitDone);
+                    if let Some(s) = stores.get_mut(i) {
+                        dirty |= apply(s, ev);
+                    }
+                }
+                _ = tick.tick() => {
+                    // Wait until every kind has answered once (its list, a 404 or an error).
+                    if dirty && stores.iter().all(|s| s.state != KindState::Pending) {
+                        dirty = false;
+                        let refs: Vec<&KindStore> = stores.iter().collect();
+                        if sink.send(batch_of(origin, &refs)).await.is_err() {
+                            break;
+                        }
+                        if std::mem::take(&mut listed) {
+                            crate::sources::kube::release_freed_memory();
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingresses
+
+pub const INGRESSES: &str = "ingresses";
+
+/// The Secrets an Ingress serves, with its hosts.
+pub fn ingress_item(ing: &Ingress) -> Item {
+    let ns = ing.namespace().unwrap_or_default();
+    let name = ing.name_any();
+    let mut out = Vec::new();
+    for t in ing.spec.iter().flat_map(|s| s.tls.iter().flatten()) {
+        let Some(secret) = &t.secret_name else {
+            continue;
+        };
+        let hosts = t.hosts.clone().unwrap_or_default();
+        let hosts = if hosts.is_empty() {
+            "every host".to_string()
+        } else {
+            hosts.join(", ")
+        };
+        out.push((
+            (ns.clone(), secret.clone()),
+            format!(
+                "{hosts} (ingress {}/{})",
+                Clean::identifier(&ns),
+                Clean::identifier(&name)
+            ),
+        ));
+    }
+    Item::Uses(out)
+}
+
+pub fn ingress_api(target: &KubeTarget, watch: bool) -> Api<Ingress> {
+    let c = if watch {
+        target.watch_client.clone()
+    } else {
+        target.client.clone()
+    };
+    match &target.scope {
+        NamespaceScope::All => Api::all(c),
+        NamespaceScope::One(ns) => Api::namespaced(c, ns),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// cert-manager
+
+pub const CERTIFICATES: &str = "certificates.cert-manager.io";
+
+/// cert-manager's `Certificate` (cert-manager.io/v1).
+pub fn certificate_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"),
+        "certificates",
+    )
+}
+
+pub fn certificate_api(target: &KubeTarget, watch: bool) -> Api<DynamicObject> {
+    let c = if watch {
+        target.watch_client.clone()
+    } else {
+        target.client.clone()
+    };
+    let ar = certificate_resource();
+    match &target.scope {
+        NamespaceScope::All => Api::all_with(c, &ar),
+        NamespaceScope::One(ns) => Api::namespaced_with(c, ns, &ar),
+    }
+}
+
+fn date(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn ts(v: &Value, ptr: &str) -> Option<Timestamp> {
+    v.pointer(ptr)?.as_str()?.parse().ok()
+}
+
+/// The row of one cert-manager `Certificate`, from its spec and status.
+pub fn certificate_row(o: &DynamicObject) -> CertRow {
+    let ns = o.namespace().unwrap_or_default();
+    let name = o.name_any();
+    let loc = Clean::new(&format!(
+        "{}/{}",
+        Clean::identifier(&ns),
+        Clean::identifier(&name)
+    ));
+    let d = &o.data;
+    let str_at = |p: &str| {
+        d.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let dns: Vec<String> = d
+        .pointer("/spec/dnsNames")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cn = str_at("/spec/commonName");
+    let subject = if !cn.is_empty() {
+        cn
+    } else {
+        dns.first()
+            .cloned()
+            .unwrap_or_else(|| str_at("/spec/secretName"))
+    };
+    let issuer = {
+        let n = str_at("/spec/issuerRef/name");
+        let k = str_at("/spec/issuerRef/kind");
+        match (n.is_empty(), k.is_empty()) {
+            (true, _) => "unknown (no issuerRef)".to_string(),
+            (false, true) => format!("Issuer {n}"),
+            (false, false) => format!("{k} {n}"),
+        }
+    };
+    let ready = d
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+        });
+    let ready_status = ready
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        .unwrap_or("Unknown");
+    let ready_msg = ready
+        .and_then(|c| c.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let since = ready.and_then(|c| ts(c, "/lastTransitionTime"));
+    let not_after = ts(d, "/status/notAfter");
+    let renewal = ts(d, "/status/renewalTime");
+    let mut row = match not_after {
+        Some(na) => {
+            let facts = CertFacts {
+                subject: Clean::new(&subject),
+                subject_dn: Clean::new(&format!("CN={subject}")),
+                issuer: Clean::new(&issuer),
+                issuer_dn: Clean::new(&issuer),
+                sans: dns.iter().map(|s| Clean::new(s)).collect(),
+                serial: String::new(),
+                sha256: String::new(),
+                not_before: ts(d, "/status/notBefore"),
+                not_after: Some(na),
+                key: Clean::new("(in the Secret)"),
+                signature_algorithm: Clean::new("(in the Secret)"),
+                is_ca: d.pointer("/spec/isCA").and_then(Value::as_bool) == Some(true),
+                self_issued: false,
+                position: ChainPosition::Leaf,
+            };
+            let mut r = CertRow::known(CertSource::CertManager, loc, facts);
+            // Only the status's dates: no certificate chain to show (the Secret's row has it).
+            r.chain.clear();
+            r
+        }
+        None => CertRow::unknown(
+            CertSource::CertManager,
+            loc,
+            if ready_msg.is_empty() {
+                format!("not issued yet: Ready is {ready_status}")
+            } else {
+                format!("not issued yet: Ready is {ready_status}: {ready_msg}")
+            },
+        ),
+    };
+    let secret = str_at("/spec/secretName");
+    let mut note = format!("Ready {ready_status}");
+    if !ready_msg.is_empty() {
+        note.push_str(&format!(": {ready_msg}"));
+    }
+    if let Some(r) = renewal {
+        note.push_str(&format!("; renewal at {}", date(r)));
+    }
+    if !secret.is_empty() {
+        note.push_str(&format!("; Secret {}", Clean::identifier(&secret)));
+    }
+    row.note = Some(Clean::new(&note));
+    if ready_status == "False" {
+        let msg = if ready_msg.is_empty() {
+            "Ready is False".to_string()
+        } else {
+            ready_msg
+        };
+        row.renewal_failing = Some(Clean::new(&match since {
+            Some(t) => format!("renewal failing since {}: {msg}", date(t)),
+            None => format!("renewal failing: {msg}"),
+        }));
+    }
+    row
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks and APIServices
+
+pub const VALIDATING: &str = "validatingwebhookconfigurations";
+pub const MUTATING: &str = "mutatingwebhookconfigurations";
+pub const APISERVICES: &str = "apiservices";
+
+fn rules_words(rules: Option<&Vec<RuleWithOperations>>) -> String {
+    let mut ops: Vec<String> = Vec::new();
+    let mut res: Vec<String> = Vec::new();
+    for r in rules.into_iter().flatten() {
+        for o in r.operations.iter().flatten() {
+            if !ops.contains(o) {
+                ops.push(o.clone());
+            }
+        }
+        for x in r.resources.iter().flatten() {
+            if !res.contains(x) {
+                res.push(x.clone());
+            }
+        }
+    }
+    if ops.is_empty() && res.is_empty() {
+        return "the requests it intercepts".into();
+    }
+    format!(
+        "{} {}",
+        ops.join("/").to_lowercase(),
+        if res.is_empty() {
+            "resources".to_string()
+        } else {
+            res.join(", ")
+        }
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn webhook_rows(
+    config: &str,
+    hook: &str,
+    bundle: Option<&k8s_openapi::ByteString>,
+    failure_policy: Option<&str>,
+    rules: Option<&Vec<RuleWithOperations>>,
+    out: &mut Vec<CertRow>,
+) {
+    let Some(b) = bundle.filter(|b| !b.0.is_empty()) else {
+        return; // no caBundle: the API server's own trust store, nothing of ours to expire
+    };
+    let loc = format!("{}/{}", Clean::identifier(config), Clean::identifier(hook));
+    let mut rows = pem_rows(CertSource::Webhook, &loc, &b.0);
+    let fails = if failure_policy.unwrap_or("Fail") == "Fail" {
+        "fail"
+    } else {
+        "skip the webhook (failurePolicy Ignore)"
+    };
+    if let Some(first) = rows.first_mut() {
+        first.dependents = vec![Clean::new(&format!(
+            "breaks when it expires: {} cluster-wide {fails} (webhook {})",
+            rules_words(rules),
+            Clean::identifier(hook)
+        ))];
+    }
+    out.extend(rows);
+}
+
+pub fn validating_item(c: &ValidatingWebhookConfiguration) -> Item {
+    let name = c.name_any();
+    let mut rows = Vec::new();
+    for w in c.webhooks.iter().flatten() {
+        webhook_rows(
+            &name,
+            &w.name,
+            w.client_config.ca_bundle.as_ref(),
+            w.failure_policy.as_deref(),
+            w.rules.as_ref(),
+            &mut rows,
+        );
+    }
+    Item::Rows(rows)
+}
+
+pub fn mutating_item(c: &MutatingWebhookConfiguration) -> Item {
+    let name = c.name_any();
+    let mut rows = Vec::new();
+    for w in c.webhooks.iter().flatten() {
+        webhook_rows(
+            &name,
+            &w.name,
+            w.client_config.ca_bundle.as_ref(),
+            w.failure_policy.as_deref(),
+            w.rules.as_ref(),
+            &mut rows,
+        );
+    }
+    Item::Rows(rows)
+}
+
+pub fn apiservice_item(a: &APIService) -> Item {
+    let name = a.name_any();
+    let Some(spec) = &a.spec else {
+        return Item::Rows(Vec::new());
+    };
+    let Some(b) = spec.ca_bundle.as_ref().filter(|b| !b.0.is_empty()) else {
+        return Item::Rows(Vec::new());
+    };
+    let mut rows = pem_rows(CertSource::Apiservice, &Clean::identifier(&name), &b.0);
+    if let Some(first) = rows.first_mut() {
+        let gv = format!(
+            "{}/{}",
+            spec.group.as_deref().unwrap_or(""),
+            spec.version.as_deref().unwrap_or("")
+        );
+        let svc = spec
+            .service
+            .as_ref()
+            .map(|s| {
+                format!(
+                    " (service {}/{})",
+                    Clean::identifier(s.namespace.as_deref().unwrap_or("")),
+                    Clean::identifier(s.name.as_deref().unwrap_or(""))
+                )
+            })
+            .unwrap_or_default();
+        first.dependents = vec![Clean::new(&format!(
+            "breaks when it expires: every request to {}{svc}",
+            Clean::identifier(&gv)
+        ))];
+    }
+    Item::Rows(rows)
+}
+
+/// Rows of an item (for tests and `check`).
+pub fn rows(i: Item) -> Vec<CertRow> {
+    match i {
+        Item::Rows(r) => r,
+        Item::Uses(_) => Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collectors
+
+/// `check`: cert-manager Certificates once (`None` when cert-manager is not installed).
+pub async fn certmanager_once(target: &KubeTarget) -> Option<CertBatch> {
+    let mut s = KindStore::new(CERTIFICATES);
+    let api = certificate_api(target, false);
+    list_into(target, &api, ListParams::default(), &mut s, false, &|o| {
+        Item::Rows(vec![certificate_row(o)])
+    })
+    .await;
+    if s.state == KindState::NotInstalled {
+        return None;
+    }
+    Some(batch_of(CertSource::CertManager, &[&s]))
+}
+
+/// `check`: webhook configurations once.
+pub async fn webhooks_once(target: &KubeTarget) -> CertBatch {
+    let mut v = KindStore::new(VALIDATING);
+    let mut m = KindStore::new(MUTATING);
+    let va: Api<ValidatingWebhookConfiguration> = Api::all(target.client.clone());
+    let ma: Api<MutatingWebhookConfiguration> = Api::all(target.client.clone());
+    tokio::join!(
+        list_into(
+            target,
+            &va,
+            ListParams::default(),
+            &mut v,
+            true,
+            &validating_item
+        ),
+        list_into(
+            target,
+            &ma,
+            ListParams::default(),
+            &mut m,
+            true,
+            &mutating_item
+        ),
+    );
+    batch_of(CertSource::Webhook, &[&v, &m])
+}
+
+/// `check`: APIServices once.
+pub async fn apiservices_once(target: &KubeTarget) -> CertBatch {
+    let mut s = KindStore::new(APISERVICES);
+    let api: Api<APIService> = Api::all(target.client.clone());
+    list_into(
+        target,
+        &api,
+        ListParams::default(),
+        &mut s,
+        true,
+        &apiservice_item,
+    )
+    .await;
+    batch_of(CertSource::Apiservice, &[&s])
+}
+
+/// The console: watches of Certificates, webhook configurations and APIServices, each
+/// collector's batch to `sink`.
+pub fn spawn_watches(
+    target: &KubeTarget,
+    sink: mpsc::Sender<CertBatch>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let wc = || target.watch_client.clone();
+    let cm = watch_stream(
+        target,
+        certificate_api(target, true),
+        watcher::Config::default(),
+        0,
+        CERTIFICATES,
+        false,
+        |o: &DynamicObject| Item::Rows(vec![certificate_row(o)]),
+    )
+    .boxed();
+    let hooks = vec![
+        watch_stream(
+            target,
+            Api::<ValidatingWebhookConfiguration>::all(wc()),
+            watcher::Config::default(),
+            0,
+            VALIDATING,
+            true,
+            validating_item,
+        )
+        .boxed(),
+        watch_stream(
+            target,
+            Api::<MutatingWebhookConfiguration>::all(wc()),
+            watcher::Config::default(),
+            1,
+            MUTATING,
+            true,
+            mutating_item,
+        )
+        .boxed(),
+    ];
+    let apis = watch_stream(
+        target,
+        Api::<APIService>::all(wc()),
+        watcher::Config::default(),
+        0,
+        APISERVICES,
+        true,
+        apiservice_item,
+    )
+    .boxed();
+    vec![
+        spawn_merged(
+            CertSource::CertManager,
+            vec![KindStore::new(CERTIFICATES)],
+            vec![cm],
+            sink.clone(),
+        ),
+        spawn_merged(
+            CertSource::Webhook,
+            vec![KindStore::new(VALIDATING), KindStore::new(MUTATING)],
+            hooks,
+            sink.clone(),
+        ),
+        spawn_merged(
+            CertSource::Apiservice,
+            vec![KindStore::new(APISERVICES)],
+            vec![apis],
+            sink,
+        ),
+    ]
+}
+
+/// Errors of `check`'s collectors that could not even connect.
+pub fn failed_batch(origin: CertSource, e: &SourceError) -> CertBatch {
+    CertBatch {
+        origin,
+        rows: Vec::new(),
+        error: Some(Clean::new(&e.to_string())),
+        at: Timestamp::now(),
+        diagnoses: Vec::new(),
+    }
+}
