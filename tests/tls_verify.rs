@@ -229,3 +229,16 @@ async fn non_pem_ca_data_is_said_to_be_not_pem() {
         ondeck::tls::handshake::roots_from_pem(b"\x30\x82\x01\x00garbage").expect_err("not pem");
     assert!(err.to_string().contains("not PEM"), "{err}");
 }
+
+/// A server that presents a CA certificate as its own (openssl's default self-signed
+/// certificate is one) is refused by the verifier; the reason is said in words, not as the
+/// library's debug form.
+#[tokio::test]
+async fn a_ca_certificate_served_as_the_leaf_is_named_in_words() {
+    let root = pki::ca("Test Root", -10, 3650);
+    let hs = outcome_of(&[&root], "localhost", &[&root]).await;
+    let words = hs.recorded.outcome.words();
+    assert!(!hs.recorded.outcome.is_ok(), "{words}");
+    assert!(words.contains("CA certificate"), "{words}");
+    assert!(!words.contains("OtherError"), "{words}");
+}

@@ -191,8 +191,53 @@ pub fn classify(
                 Outcome::UnknownIssuer
             }
         }
-        other => Outcome::Other(clean(&format!("{other:?}"))),
+        other => Outcome::Other(clean(&other_words(other))),
     }
+}
+
+/// Words for the verifier's less common refusals; the debug form only for what has none.
+fn other_words(e: &CertificateError) -> String {
+    let debug = format!("{e:?}");
+    let known: &[(&str, &str)] = &[
+        (
+            "CaUsedAsEndEntity",
+            "the server presented a CA certificate as its own (a CA certificate cannot be a server's certificate)",
+        ),
+        (
+            "EndEntityUsedAsCa",
+            "a server certificate is used as the issuer of another certificate in the chain",
+        ),
+        (
+            "InvalidPurpose",
+            "the certificate is not for TLS servers (its extended key usage lacks serverAuth)",
+        ),
+        (
+            "UnsupportedSignatureAlgorithm",
+            "a certificate in the chain is signed with an algorithm that is not supported",
+        ),
+        (
+            "PathLenConstraintViolated",
+            "the chain is longer than a CA's path length constraint allows",
+        ),
+        (
+            "NameConstraintViolation",
+            "a name in the certificate violates its CA's name constraints",
+        ),
+        (
+            "MaximumPathDepthExceeded",
+            "the chain is too long to verify",
+        ),
+        (
+            "UnknownRevocationStatus",
+            "the certificate's revocation status is unknown",
+        ),
+        ("BadEncoding", "a certificate in the chain is not valid DER"),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| debug.contains(k))
+        .map(|(_, w)| (*w).to_string())
+        .unwrap_or(debug)
 }
 
 fn clean(s: &str) -> String {
