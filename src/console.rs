@@ -194,6 +194,7 @@ pub async fn kube_sources(
         }
         Err(e) => {
             tracing::info!(error = %e, "kubernetes sources not started");
+            sources::probes::source::audit_not_started(&cfg, &e);
             for source in registry::SOURCES.iter().filter(|s| s.kubernetes()) {
                 let update = SourceUpdate {
                     source: source.id(),

@@ -191,6 +191,24 @@ pub async fn run_once(
     }
 }
 
+/// The console could not connect to a cluster: when the audit is on, its strip says why
+/// (`k8s probe audit: unknown (…)`) rather than showing nothing.
+pub fn audit_not_started(cfg: &crate::config::Config, why: &crate::sources::SourceError) {
+    if !audit_enabled(cfg) {
+        return;
+    }
+    let Some(sink) = AUDIT_SINK.lock().ok().and_then(|s| s.clone()) else {
+        return;
+    };
+    let _ = sink.try_send(AuditSnapshot {
+        error: Some(crate::domain::text::Clean::from_string(format!(
+            "not run: no cluster connection: {why}"
+        ))),
+        at: Some(jiff::Timestamp::now()),
+        ..Default::default()
+    });
+}
+
 /// Starts the console's audit of `target` ([`super::audit::run_loop`]), sending to `sink`.
 pub fn spawn_audit(
     target: &crate::sources::kube::KubeTarget,
