@@ -337,6 +337,22 @@ pub fn kube_pvcs(data: &[u8]) {
         .collect();
     let users = ondeck::sources::kube::pods::claim_users(pods.iter().map(|p| p.as_ref()));
     let mut usage = UsageMap::default();
+    // The console reads kubelet summaries from their text without building a JSON tree: it
+    // must never panic on any text, and must agree with the tree reader on the same document.
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = ondeck::sources::kube::pvcs::parse_summary_text(text);
+    }
+    if let Some(s) = v.get("summary") {
+        let from_text = ondeck::sources::kube::pvcs::parse_summary_text(&s.to_string())
+            .ok()
+            .flatten();
+        let from_tree = ondeck::sources::kube::pvcs::parse_summary(s);
+        assert_eq!(
+            from_text.as_ref().map(Vec::len),
+            from_tree.as_ref().map(Vec::len),
+            "the text and tree readers of a kubelet summary agree"
+        );
+    }
     if let Some(s) = v.get("summary")
         && let Some(found) = ondeck::sources::kube::pvcs::parse_summary(s)
     {
