@@ -283,7 +283,7 @@ async fn forbidden_webhooks_are_unknown() {
     let w = cluster::webhooks_once(&t).await;
     let e = w.error.as_deref().expect("error");
     assert!(
-        e.starts_with("forbidden: cannot list validatingwebhookconfigurations in all namespaces"),
+        e.starts_with("forbidden: cannot list validatingwebhookconfigurations (cluster-scoped)"),
         "{e}"
     );
 }

@@ -24,6 +24,9 @@ pub struct Op<'a> {
 
 impl Op<'_> {
     fn what(&self) -> String {
+        if cluster_scoped(self.resource) {
+            return format!("{} {} (cluster-scoped)", self.verb, self.resource);
+        }
         match self.scope {
             NamespaceScope::All => {
                 format!("{} {} in all namespaces", self.verb, self.resource)
@@ -33,6 +36,25 @@ impl Op<'_> {
             }
         }
     }
+}
+
+/// Kinds that live outside namespaces: a message about them names no namespace.
+fn cluster_scoped(resource: &str) -> bool {
+    let kind = resource.split('/').next().unwrap_or(resource);
+    matches!(
+        kind,
+        "persistentvolumes"
+            | "storageclasses"
+            | "nodes"
+            | "namespaces"
+            | "validatingwebhookconfigurations"
+            | "mutatingwebhookconfigurations"
+            | "apiservices"
+            | "customresourcedefinitions"
+            | "clusterroles"
+            | "clusterrolebindings"
+            | "version"
+    )
 }
 
 fn date(t: Timestamp) -> String {
