@@ -34,6 +34,7 @@ pub const TARGETS: &[Target] = &[
     ("kube_pods", kube_pods),
     ("kube_pvcs", kube_pvcs),
     ("kube_events", kube_events),
+    ("kube_certs", kube_certs),
 ];
 
 /// A fixed "now" so that a corpus file replays the same way on any day.
@@ -414,4 +415,76 @@ pub fn kube_events(data: &[u8]) {
         book.delete(e);
     }
     assert!(book.to_map().is_empty(), "deleting every event leaves none");
+}
+
+/// The certificates source's Kubernetes decoders: TLS Secrets (`tls.crt`/`ca.crt` base64 PEM,
+/// `tls.key` never parsed), Ingresses (the hosts that break), cert-manager Certificates (status
+/// through `DynamicObject`), webhook configurations and APIServices (`caBundle`), into rows that
+/// the rules assess and a snapshot that counts them. JSON `{"secrets": [...], "ingresses": [...],
+/// "certificates": [...], "validating": [...], "mutating": [...], "apiservices": [...]}`.
+pub fn kube_certs(data: &[u8]) {
+    use k8s_openapi::api::admissionregistration::v1::{
+        MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+    };
+    use k8s_openapi::api::core::v1::Secret;
+    use k8s_openapi::api::networking::v1::Ingress;
+    use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+    use ondeck::domain::certs::{CertBatch, CertSource, CertsSnapshot};
+    use ondeck::sources::certs::cluster::{self, Item};
+
+    let Some(v) = json(data) else {
+        return;
+    };
+    let mut rows = Vec::new();
+    for s in decode_each::<Secret>(v.get("secrets")) {
+        rows.extend(ondeck::sources::certs::secrets::secret_rows(&s));
+    }
+    for i in decode_each::<Ingress>(v.get("ingresses")) {
+        if let Item::Uses(u) = cluster::ingress_item(&i) {
+            for (_, text) in &u {
+                assert!(
+                    text.contains("(ingress "),
+                    "a dependent names its Ingress: {text}"
+                );
+            }
+        }
+    }
+    for c in decode_each::<kube::api::DynamicObject>(v.get("certificates")) {
+        rows.push(cluster::certificate_row(&c));
+    }
+    let mut items = Vec::new();
+    for c in decode_each::<ValidatingWebhookConfiguration>(v.get("validating")) {
+        items.push(cluster::validating_item(&c));
+    }
+    for c in decode_each::<MutatingWebhookConfiguration>(v.get("mutating")) {
+        items.push(cluster::mutating_item(&c));
+    }
+    for a in decode_each::<APIService>(v.get("apiservices")) {
+        items.push(cluster::apiservice_item(&a));
+    }
+    for i in items {
+        rows.extend(cluster::rows(i));
+    }
+    let cfg = Config::default();
+    let t = now();
+    for r in &rows {
+        let _ = ondeck::rules::certs::assess(r, &cfg.rules.certs, t);
+        let _ = ondeck::rules::certs::subject(r);
+        let _ = (r.seconds_left(t), r.position(), r.key());
+    }
+    let _ = ondeck::rules::certs::evaluate(&rows, &cfg.rules.certs, t);
+    let n = rows.len();
+    let batch = CertBatch {
+        origin: CertSource::Secret,
+        rows,
+        error: None,
+        at: t,
+        diagnoses: Vec::new(),
+    };
+    let snap = CertsSnapshot::from_batches([&batch]);
+    assert_eq!(
+        snap.rows.len(),
+        n,
+        "a snapshot keeps every row of its batch"
+    );
 }
