@@ -120,6 +120,15 @@ async fn forbidden_ingresses_make_who_uses_it_unknown_not_empty() {
     // The Secrets themselves are known: the batch has no error.
     assert!(b.error.is_none(), "{:?}", b.error);
     assert!(row(&b, "web/frontend-tls").facts.is_some());
+    // A cert-manager Certificate's dependents are unknown the same way.
+    let c = cluster::certmanager_once(&t).await.expect("cert-manager");
+    assert!(c.error.is_none(), "{:?}", c.error);
+    let d = deps(row(&c, "payments/payments-api"));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].starts_with("who uses it: unknown (forbidden: cannot list ingresses"),
+        "{d:?}"
+    );
 }
 
 #[tokio::test]
@@ -155,8 +164,15 @@ async fn cert_manager_certificates_show_status_and_a_failing_renewal() {
         "{:?}",
         a.reasons
     );
+    // The Ingress serving its Secret (payments-api-tls) breaks when it expires.
+    assert_eq!(
+        deps(pay),
+        vec!["breaks when it expires: pay.example.com (ingress payments/pay-api)"]
+    );
     let loki = row(&b, "logging/loki");
     assert!(loki.renewal_failing.is_none());
+    // No Ingress serves loki-tls.
+    assert!(loki.dependents.is_empty(), "{:?}", deps(loki));
     assert_eq!(
         assess(loki, &CertRules::default(), now).level,
         Some(Level::Ok)
@@ -316,8 +332,8 @@ impl Latest {
 async fn the_console_watches_follow_ingresses_and_certificates() {
     let (sim, _dir, t) = sim_with(SimOptions::named("incident")).await;
     let (tx, rx) = mpsc::channel(16);
-    let mut tasks = vec![secrets::spawn_watch_batches(&t, tx.clone())];
-    tasks.extend(cluster::spawn_watches(&t, tx));
+    // As the console runs them: Secrets and Certificates share one Ingress watch.
+    let tasks = cluster::spawn_watches(&t, tx, true);
     let mut l = Latest {
         rx,
         parts: Default::default(),
@@ -347,9 +363,26 @@ async fn the_console_watches_follow_ingresses_and_certificates() {
         })
     })
     .await;
+    // ... and on the row of the cert-manager Certificate that writes loki-tls.
+    l.until(
+        CertSource::CertManager,
+        "the new ingress on the certificate",
+        |b| {
+            b.rows.iter().any(|r| {
+                r.location == "logging/loki"
+                    && deps(r)
+                        == vec!["breaks when it expires: loki.example.com (ingress logging/loki)"]
+            })
+        },
+    )
+    .await;
     // The failing Certificate recovers: no more "renewal failing".
     l.until(CertSource::CertManager, "the certificates", |b| {
-        b.rows.iter().any(|r| r.renewal_failing.is_some())
+        b.rows.iter().any(|r| {
+            r.renewal_failing.is_some()
+                && deps(r)
+                    == vec!["breaks when it expires: pay.example.com (ingress payments/pay-api)"]
+        })
     })
     .await;
     state.modify(Kind::Certificate, "payments", "payments-api", |v| {
@@ -432,7 +465,7 @@ async fn a_401_with_an_expired_client_certificate_says_unauthorized_and_why() {
 async fn without_cert_manager_the_watch_stops_asking() {
     let (sim, _dir, t) = sim_with(SimOptions::named("healthy")).await;
     let (tx, rx) = mpsc::channel(16);
-    let tasks = cluster::spawn_watches(&t, tx);
+    let tasks = cluster::spawn_watches(&t, tx, false);
     let mut l = Latest {
         rx,
         parts: Default::default(),

@@ -63,13 +63,26 @@ impl CertSource {
 }
 
 /// One certificate (or one place where a certificate should be and could not be read).
+///
+/// A cheap handle: what the certificate is ([`CertRowData`], read through `Deref`) is shared
+/// behind an `Arc` by the collector's store, its batches, the aggregator's snapshot and the
+/// pane (10,000 Secrets must stay small); writing to it (`DerefMut`) copies it first if it is
+/// shared. Who depends on it is the handle's own: it changes with the Ingresses, per batch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CertRow {
+    data: Arc<CertRowData>,
+    /// Who breaks when it expires (`breaks when it expires: shop.example.com (ingress
+    /// web/shop)`), or why that is unknown (`who uses it: unknown (forbidden: ...)`).
+    pub dependents: Vec<Clean>,
+}
+
+/// What a [`CertRow`] says about its certificate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CertRowData {
     pub source: CertSource,
     /// host:port, namespace/name, path, context/user.
     pub location: Clean,
-    /// `None` when the certificate could not be read: see `unknown`. Shared (a row is copied
-    /// from collector to aggregator to pane; 10,000 Secrets must stay small).
+    /// `None` when the certificate could not be read: see `unknown`.
     pub facts: Option<Arc<CertFacts>>,
     /// Why the facts are unknown ("connect refused", "tls.crt is not PEM").
     pub unknown: Option<Clean>,
@@ -81,9 +94,6 @@ pub struct CertRow {
     /// The whole chain this certificate came in, leaf first (itself included), for the
     /// detail view and the "intermediate expires before the leaf" rule.
     pub chain: Vec<Arc<CertFacts>>,
-    /// Who breaks when it expires (`breaks when it expires: shop.example.com (ingress
-    /// web/shop)`), or why that is unknown (`who uses it: unknown (forbidden: ...)`).
-    pub dependents: Vec<Clean>,
     /// A note in words (`no certificate (exec credential plugin)`, cert-manager status).
     pub note: Option<Clean>,
     /// cert-manager: the renewal is failing (Ready=False), in words: `renewal failing since
@@ -91,11 +101,37 @@ pub struct CertRow {
     pub renewal_failing: Option<Clean>,
 }
 
+impl std::ops::Deref for CertRow {
+    type Target = CertRowData;
+    fn deref(&self) -> &CertRowData {
+        &self.data
+    }
+}
+
+impl std::ops::DerefMut for CertRow {
+    fn deref_mut(&mut self) -> &mut CertRowData {
+        Arc::make_mut(&mut self.data)
+    }
+}
+
 impl CertRow {
+    /// A row of `data`, nobody depending on it (yet).
+    pub fn new(data: CertRowData) -> Self {
+        CertRow {
+            data: Arc::new(data),
+            dependents: Vec::new(),
+        }
+    }
+
+    /// Both rows share their data (one was cloned from the other, neither written since).
+    pub fn shares_data(a: &CertRow, b: &CertRow) -> bool {
+        Arc::ptr_eq(&a.data, &b.data)
+    }
+
     /// A row with facts.
     pub fn known(source: CertSource, location: Clean, facts: CertFacts) -> Self {
         let facts = Arc::new(facts);
-        CertRow {
+        CertRow::new(CertRowData {
             source,
             location,
             chain: vec![facts.clone()],
@@ -104,10 +140,9 @@ impl CertRow {
             verify: None,
             server_name: None,
             name_matches: None,
-            dependents: Vec::new(),
             note: None,
             renewal_failing: None,
-        }
+        })
     }
 
     /// A row for the first certificate of `chain` (leaf first), with the whole chain; `None`
@@ -127,7 +162,7 @@ impl CertRow {
 
     /// A row whose certificate could not be read, and why.
     pub fn unknown(source: CertSource, location: Clean, why: impl AsRef<str>) -> Self {
-        CertRow {
+        CertRow::new(CertRowData {
             source,
             location,
             facts: None,
@@ -136,10 +171,9 @@ impl CertRow {
             server_name: None,
             name_matches: None,
             chain: Vec::new(),
-            dependents: Vec::new(),
             note: None,
             renewal_failing: None,
-        }
+        })
     }
 
     /// A place with no certificate at all (an exec or token user): shown, never judged.

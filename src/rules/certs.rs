@@ -234,7 +234,7 @@ fn cond(
         op,
         for_: std::time::Duration::ZERO,
         message,
-        title: std::borrow::Cow::Owned(title(rule).to_string()),
+        title: std::borrow::Cow::Borrowed(title(rule)),
         shown,
     }
 }
@@ -256,10 +256,43 @@ pub fn title(rule: &str) -> &'static str {
 pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Condition> {
     let mut out = Vec::new();
     for row in rows {
+        if !row.is_placeholder() {
+            row_conditions(row, &assess(row, rules, now), rules, now, &mut out);
+        }
+    }
+    out
+}
+
+/// The breached conditions only, from verdicts already made (`verdicts[i]` is `assess` of
+/// `rows[i]` at `now`): what the alert book keeps (it clears an alert whose condition is
+/// absent as it does one no longer breached), without judging every row again.
+pub fn breached(
+    rows: &[CertRow],
+    verdicts: &[Assessment],
+    rules: &CertRules,
+    now: Timestamp,
+) -> Vec<Condition> {
+    let mut out = Vec::new();
+    let mut one = Vec::new();
+    for (row, a) in rows.iter().zip(verdicts) {
         if row.is_placeholder() {
             continue;
         }
-        let a = assess(row, rules, now);
+        row_conditions(row, a, rules, now, &mut one);
+        out.extend(one.drain(..).filter(|c| c.breached));
+    }
+    out
+}
+
+/// Every rule against one row, given its verdict `a`.
+fn row_conditions(
+    row: &CertRow,
+    a: &Assessment,
+    rules: &CertRules,
+    now: Timestamp,
+    out: &mut Vec<Condition>,
+) {
+    {
         let message = a.reasons.join("; ");
         if a.level.is_none() {
             out.push(cond(
@@ -271,9 +304,9 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
                 message,
                 Shown::Text("unknown".into()),
             ));
-            continue;
+            return;
         }
-        let Some(facts) = &row.facts else { continue };
+        let Some(facts) = &row.facts else { return };
         if let Some(left) = a.effective_left {
             let days = left as f64 / 86_400.0;
             let shown = Shown::Text(if left < 0 {
@@ -361,7 +394,6 @@ pub fn evaluate(rows: &[CertRow], rules: &CertRules, now: Timestamp) -> Vec<Cond
             ));
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -176,6 +176,8 @@ pub fn parse_der(der: &[u8], position: ChainPosition) -> Result<CertFacts, Facts
             }
         }
     }
+    // Kept for as long as the certificate is shown: no spare capacity.
+    sans.shrink_to_fit();
     let cn = first_cn(cert.subject());
     let subject = match (&cn, sans.first()) {
         (Some(cn), _) => Clean::new(cn),

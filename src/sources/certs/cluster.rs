@@ -44,10 +44,14 @@ pub const PAGE: u32 = 50;
 /// What one object contributes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
-    /// Certificate rows (a Secret, a Certificate, a webhook configuration, an APIService).
+    /// Certificate rows (a Secret, a webhook configuration, an APIService).
     Rows(Vec<CertRow>),
-    /// An Ingress: the Secrets it serves, as `((namespace, secret), "HOSTS (ingress NS/NAME)")`.
-    Uses(Vec<((String, String), String)>),
+    /// A cert-manager Certificate's row and the Secret it writes (`spec.secretName`, empty if
+    /// none): the Ingresses serving that Secret break when it expires.
+    Issues { secret: String, rows: Vec<CertRow> },
+    /// An Ingress: the Secrets it serves, as `((namespace, secret), "breaks when it expires:
+    /// HOSTS (ingress NS/NAME)")`, worded once here and shared by every batch.
+    Uses(Vec<((String, String), Clean)>),
 }
 
 /// How the list/watch of one kind stands.
@@ -68,6 +72,18 @@ pub struct KindStore {
     pub items: BTreeMap<(String, String), Item>,
     pub state: KindState,
     init: Option<BTreeMap<(String, String), Item>>,
+}
+
+impl Item {
+    /// The item as it is kept for as long as its object exists: no spare capacity (thousands
+    /// of Secrets and Ingresses, each kept until it changes).
+    pub fn compact(mut self) -> Item {
+        match &mut self {
+            Item::Rows(r) | Item::Issues { rows: r, .. } => r.shrink_to_fit(),
+            Item::Uses(u) => u.shrink_to_fit(),
+        }
+        self
+    }
 }
 
 impl KindStore {
@@ -108,24 +124,28 @@ fn op<'a>(target: &'a KubeTarget, verb: &'a str, resource: &'a str, cluster: boo
 }
 
 /// The batch of `origin` from the kinds' stores. Ingress items become the dependents of the
-/// Secret rows they name; a kind that failed makes the batch's error (its rows stay).
+/// rows of the Secrets they name (a Secret's own rows, a cert-manager Certificate's through its
+/// `spec.secretName`); a kind that failed makes the batch's error (its rows stay). Rows are
+/// shared with the stores (a row is a handle): only the dependents are the batch's own.
 pub fn batch_of(origin: CertSource, kinds: &[&KindStore]) -> CertBatch {
-    let mut uses: HashMap<(String, String), Vec<String>> = HashMap::new();
-    let mut uses_unknown: Option<String> = None;
+    let mut uses: HashMap<(&str, &str), Vec<Clean>> = HashMap::new();
+    let mut uses_unknown: Option<Clean> = None;
     let mut errors = Vec::new();
     for k in kinds {
         let has_uses = k.items.values().any(|i| matches!(i, Item::Uses(_))) || k.what == INGRESSES;
         if let KindState::Failed(why) = &k.state {
             if has_uses {
-                uses_unknown = Some(why.clone());
+                uses_unknown = Some(Clean::new(&format!("who uses it: unknown ({why})")));
             } else {
                 errors.push(why.clone());
             }
         }
         for i in k.items.values() {
             if let Item::Uses(u) = i {
-                for (secret, text) in u {
-                    uses.entry(secret.clone()).or_default().push(text.clone());
+                for ((ns, secret), text) in u {
+                    uses.entry((ns.as_str(), secret.as_str()))
+                        .or_default()
+                        .push(text.clone());
                 }
             }
         }
@@ -133,22 +153,24 @@ pub fn batch_of(origin: CertSource, kinds: &[&KindStore]) -> CertBatch {
     let mut rows = Vec::new();
     for k in kinds {
         for ((ns, name), item) in &k.items {
-            let Item::Rows(rs) = item else { continue };
+            // The rows, and the Secret whose Ingresses depend on them.
+            let (rs, secret) = match item {
+                Item::Rows(rs) => (rs, (origin == CertSource::Secret).then_some(name.as_str())),
+                Item::Issues { secret, rows } => {
+                    (rows, (!secret.is_empty()).then_some(secret.as_str()))
+                }
+                Item::Uses(_) => continue,
+            };
             let start = rows.len();
             rows.extend(rs.iter().cloned());
-            if origin != CertSource::Secret {
-                continue;
-            }
+            let Some(secret) = secret else { continue };
             let Some(first) = rows.get_mut(start) else {
                 continue;
             };
             if let Some(why) = &uses_unknown {
-                first.dependents = vec![Clean::new(&format!("who uses it: unknown ({why})"))];
-            } else if let Some(u) = uses.get(&(ns.clone(), name.clone())) {
-                first.dependents = u
-                    .iter()
-                    .map(|x| Clean::new(&format!("breaks when it expires: {x}")))
-                    .collect();
+                first.dependents = vec![why.clone()];
+            } else if let Some(u) = uses.get(&(ns.as_str(), secret)) {
+                first.dependents = u.clone();
             }
         }
     }
@@ -197,7 +219,7 @@ pub async fn list_into<K>(
             Ok(Ok(p)) => p,
         };
         for o in &page.items {
-            items.insert(key(o), f(o));
+            items.insert(key(o), f(o).compact());
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(c) => lp = lp.continue_token(&c),
@@ -252,9 +274,9 @@ where
             .default_backoff()
             .map(move |ev| match ev {
                 Ok(watcher::Event::Init) => Ev::Init,
-                Ok(watcher::Event::InitApply(o)) => Ev::InitApply(key(&o), f(&o)),
+                Ok(watcher::Event::InitApply(o)) => Ev::InitApply(key(&o), f(&o).compact()),
                 Ok(watcher::Event::InitDone) => Ev::InitDone,
-                Ok(watcher::Event::Apply(o)) => Ev::Apply(key(&o), f(&o)),
+                Ok(watcher::Event::Apply(o)) => Ev::Apply(key(&o), f(&o).compact()),
                 Ok(watcher::Event::Delete(o)) => Ev::Delete(key(&o)),
                 Err(e) if watcher_not_found(&e) => Ev::NotFound,
                 Err(e) => {
@@ -321,17 +343,22 @@ pub fn apply(store: &mut KindStore, ev: Ev) -> bool {
     }
 }
 
-/// Runs merged watch streams into `stores` and sends `origin`'s batch after the initial lists
-/// and after changes (at most once a second), nothing while nothing changes.
+/// One batch a merged collector sends: its origin and the stores (indices) it is built from.
+pub type Output = (CertSource, Vec<usize>);
+
+/// Runs merged watch streams into `stores` and sends each output's batch after the initial
+/// lists of its stores and after changes to them (at most once a second), nothing while
+/// nothing changes. Stores are shared between outputs (one Ingress watch serves the Secrets'
+/// and the cert-manager Certificates' batches).
 pub fn spawn_merged(
-    origin: CertSource,
+    outputs: Vec<Output>,
     mut stores: Vec<KindStore>,
     streams: Vec<futures::stream::BoxStream<'static, (usize, Ev)>>,
     sink: mpsc::Sender<CertBatch>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut merged = futures::stream::select_all(streams);
-        let mut dirty = false;
+        let mut dirty = vec![false; outputs.len()];
         // After a (re)list the pages and decoded objects are garbage: give them back.
         let mut listed = false;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -341,21 +368,29 @@ pub fn spawn_merged(
                 ev = merged.next() => {
                     let Some((i, ev)) = ev else { break };
                     listed |= matches!(ev, Ev::InitDone);
-                    if let Some(s) = stores.get_mut(i) {
-                        dirty |= apply(s, ev);
+                    if let Some(s) = stores.get_mut(i)
+                        && apply(s, ev)
+                    {
+                        for (d, (_, from)) in dirty.iter_mut().zip(&outputs) {
+                            *d |= from.contains(&i);
+                        }
                     }
                 }
                 _ = tick.tick() => {
-                    // Wait until every kind has answered once (its list, a 404 or an error).
-                    if dirty && stores.iter().all(|s| s.state != KindState::Pending) {
-                        dirty = false;
-                        let refs: Vec<&KindStore> = stores.iter().collect();
-                        if sink.send(batch_of(origin, &refs)).await.is_err() {
-                            break;
+                    for (d, (origin, from)) in dirty.iter_mut().zip(&outputs) {
+                        let refs: Vec<&KindStore> =
+                            from.iter().filter_map(|&i| stores.get(i)).collect();
+                        // Wait until every kind has answered once (its list, a 404 or an error).
+                        if !*d || refs.iter().any(|s| s.state == KindState::Pending) {
+                            continue;
                         }
-                        if std::mem::take(&mut listed) {
-                            crate::sources::kube::release_freed_memory();
+                        *d = false;
+                        if sink.send(batch_of(*origin, &refs)).await.is_err() {
+                            return;
                         }
+                    }
+                    if std::mem::take(&mut listed) {
+                        crate::sources::kube::release_freed_memory();
                     }
                 }
             }
@@ -385,11 +420,11 @@ pub fn ingress_item(ing: &Ingress) -> Item {
         };
         out.push((
             (ns.clone(), secret.clone()),
-            format!(
-                "{hosts} (ingress {}/{})",
+            Clean::from_string(format!(
+                "breaks when it expires: {hosts} (ingress {}/{})",
                 Clean::identifier(&ns),
                 Clean::identifier(&name)
-            ),
+            )),
         ));
     }
     Item::Uses(out)
@@ -695,26 +730,58 @@ pub fn apiservice_item(a: &APIService) -> Item {
 /// Rows of an item (for tests and `check`).
 pub fn rows(i: Item) -> Vec<CertRow> {
     match i {
-        Item::Rows(r) => r,
+        Item::Rows(r) | Item::Issues { rows: r, .. } => r,
         Item::Uses(_) => Vec::new(),
+    }
+}
+
+/// A cert-manager `Certificate` as an item: its row and the Secret it writes.
+pub fn certificate_item(o: &DynamicObject) -> Item {
+    Item::Issues {
+        secret: o
+            .data
+            .pointer("/spec/secretName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        rows: vec![certificate_row(o)],
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Collectors
 
-/// `check`: cert-manager Certificates once (`None` when cert-manager is not installed).
+/// `check`: cert-manager Certificates once, with the Ingresses that serve their Secrets
+/// (`None` when cert-manager is not installed).
 pub async fn certmanager_once(target: &KubeTarget) -> Option<CertBatch> {
     let mut s = KindStore::new(CERTIFICATES);
     let api = certificate_api(target, false);
-    list_into(target, &api, ListParams::default(), &mut s, false, &|o| {
-        Item::Rows(vec![certificate_row(o)])
-    })
+    list_into(
+        target,
+        &api,
+        ListParams::default(),
+        &mut s,
+        false,
+        &certificate_item,
+    )
     .await;
     if s.state == KindState::NotInstalled {
         return None;
     }
-    Some(batch_of(CertSource::CertManager, &[&s]))
+    let mut ing = KindStore::new(INGRESSES);
+    if !s.items.is_empty() {
+        let iapi = ingress_api(target, false);
+        list_into(
+            target,
+            &iapi,
+            ListParams::default(),
+            &mut ing,
+            false,
+            &ingress_item,
+        )
+        .await;
+    }
+    Some(batch_of(CertSource::CertManager, &[&s, &ing]))
 }
 
 /// `check`: webhook configurations once.
@@ -760,11 +827,13 @@ pub async fn apiservices_once(target: &KubeTarget) -> CertBatch {
     batch_of(CertSource::Apiservice, &[&s])
 }
 
-/// The console: watches of Certificates, webhook configurations and APIServices, each
-/// collector's batch to `sink`.
+/// The console: watches of cert-manager Certificates (with the Ingresses that serve their
+/// Secrets; with `secrets`, the TLS Secrets too, sharing that one Ingress watch), webhook
+/// configurations and APIServices, each collector's batch to `sink`.
 pub fn spawn_watches(
     target: &KubeTarget,
     sink: mpsc::Sender<CertBatch>,
+    secrets: bool,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let wc = || target.watch_client.clone();
     let cm = watch_stream(
@@ -774,9 +843,27 @@ pub fn spawn_watches(
         0,
         CERTIFICATES,
         false,
-        |o: &DynamicObject| Item::Rows(vec![certificate_row(o)]),
+        certificate_item,
     )
     .boxed();
+    let ing = watch_stream(
+        target,
+        ingress_api(target, true),
+        watcher::Config::default(),
+        1,
+        INGRESSES,
+        false,
+        ingress_item,
+    )
+    .boxed();
+    let mut outputs = vec![(CertSource::CertManager, vec![0, 1])];
+    let mut stores = vec![KindStore::new(CERTIFICATES), KindStore::new(INGRESSES)];
+    let mut streams = vec![cm, ing];
+    if secrets {
+        outputs.insert(0, (CertSource::Secret, vec![2, 1]));
+        stores.push(KindStore::new(super::secrets::SECRETS));
+        streams.push(super::secrets::watch_stream(target, 2));
+    }
     let hooks = vec![
         watch_stream(
             target,
@@ -810,20 +897,15 @@ pub fn spawn_watches(
     )
     .boxed();
     vec![
+        spawn_merged(outputs, stores, streams, sink.clone()),
         spawn_merged(
-            CertSource::CertManager,
-            vec![KindStore::new(CERTIFICATES)],
-            vec![cm],
-            sink.clone(),
-        ),
-        spawn_merged(
-            CertSource::Webhook,
+            vec![(CertSource::Webhook, vec![0, 1])],
             vec![KindStore::new(VALIDATING), KindStore::new(MUTATING)],
             hooks,
             sink.clone(),
         ),
         spawn_merged(
-            CertSource::Apiservice,
+            vec![(CertSource::Apiservice, vec![0])],
             vec![KindStore::new(APISERVICES)],
             vec![apis],
             sink,

@@ -39,7 +39,10 @@ pub struct CertsConfig {
     pub secrets: bool,
     /// Also probe every context's API server, not only the current one's.
     pub all_contexts: bool,
+    /// TCP connect (name resolution included).
     pub connect_timeout: HumanDuration,
+    /// The TLS handshake; for a configured endpoint, the whole probe (connect included), so
+    /// one sweep takes at most this long whatever hangs.
     pub handshake_timeout: HumanDuration,
     /// Endpoints and API servers are re-probed on this interval; files are re-checked every
     /// refresh (re-read only when they change); Secrets follow a watch.
@@ -151,31 +154,31 @@ pub fn pem_rows(source: CertSource, location: &str, pem: &[u8]) -> Vec<CertRow> 
         )],
         Ok(certs) => {
             let many = certs.len() > 1;
+            // Each certificate's facts once, shared by its own row and the bundle's chain.
+            let certs: Vec<_> = certs
+                .into_iter()
+                .map(|c| c.map(std::sync::Arc::new))
+                .collect();
             let chain: Vec<std::sync::Arc<crate::tls::CertFacts>> = certs
                 .iter()
-                .filter_map(|c| c.as_ref().ok().cloned().map(std::sync::Arc::new))
+                .filter_map(|c| c.as_ref().ok().cloned())
                 .collect();
-            certs
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let loc = if many && i > 0 {
-                        format!("{location}#{}", i + 1)
-                    } else {
-                        location.to_string()
-                    };
-                    match c {
-                        Ok(f) => {
-                            let mut row = CertRow::known(source, Clean::new(&loc), f);
-                            if i == 0 && many {
-                                row.chain = chain.clone();
-                            }
-                            row
-                        }
-                        Err(e) => CertRow::unknown(source, Clean::new(&loc), e.to_string()),
-                    }
-                })
-                .collect()
+            // An exact Vec: the rows are kept for as long as the object exists.
+            let mut rows = Vec::with_capacity(certs.len());
+            for (i, c) in certs.into_iter().enumerate() {
+                let loc = if many && i > 0 {
+                    Clean::from_string(format!("{location}#{}", i + 1))
+                } else {
+                    Clean::new(location)
+                };
+                let row = match c {
+                    Ok(_) if i == 0 && many => CertRow::with_chain(source, loc, chain.clone()),
+                    Ok(f) => CertRow::with_chain(source, loc, vec![f]),
+                    Err(e) => Some(CertRow::unknown(source, loc, e.to_string())),
+                };
+                rows.extend(row);
+            }
+            rows
         }
     }
 }

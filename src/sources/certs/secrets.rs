@@ -99,22 +99,31 @@ pub async fn list_once(target: &KubeTarget) -> Result<CertBatch, SourceError> {
     ))
 }
 
-/// The console's watch of TLS Secrets and Ingresses: sends a batch after the initial lists
-/// and after changes (at most one per second), and nothing while nothing changes.
-pub fn spawn_watch_batches(
+/// The watch of the TLS Secrets in scope (field selector), as events for store `idx`.
+pub fn watch_stream(
     target: &KubeTarget,
-    sink: mpsc::Sender<CertBatch>,
-) -> tokio::task::JoinHandle<()> {
-    let secrets = cluster::watch_stream(
+    idx: usize,
+) -> futures::stream::BoxStream<'static, (usize, cluster::Ev)> {
+    cluster::watch_stream(
         target,
         api(target.watch_client.clone(), &target.scope),
         watcher::Config::default().fields(FIELD_SELECTOR),
-        0,
+        idx,
         SECRETS,
         false,
         secret_item,
     )
-    .boxed();
+    .boxed()
+}
+
+/// A watch of TLS Secrets and Ingresses alone: sends a batch after the initial lists and
+/// after changes (at most one per second), and nothing while nothing changes. The console
+/// runs it with the cert-manager Certificates ([`cluster::spawn_watches`]), sharing the
+/// Ingress watch.
+pub fn spawn_watch_batches(
+    target: &KubeTarget,
+    sink: mpsc::Sender<CertBatch>,
+) -> tokio::task::JoinHandle<()> {
     let ingresses = cluster::watch_stream(
         target,
         cluster::ingress_api(target, true),
@@ -126,9 +135,9 @@ pub fn spawn_watch_batches(
     )
     .boxed();
     cluster::spawn_merged(
-        CertSource::Secret,
+        vec![(CertSource::Secret, vec![0, 1])],
         vec![KindStore::new(SECRETS), KindStore::new(cluster::INGRESSES)],
-        vec![secrets, ingresses],
+        vec![watch_stream(target, 0), ingresses],
         sink,
     )
 }

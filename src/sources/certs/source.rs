@@ -302,11 +302,9 @@ impl Source for Certs {
                 tokio::time::sleep(cfg.interval.0).await;
             }
         }));
-        if ctx.cfg.certs.secrets {
-            tasks.push(secrets::spawn_watch_batches(&target, sink.clone()));
-        }
-        // cert-manager Certificates, webhook and APIService caBundles.
-        tasks.extend(cluster::spawn_watches(&target, sink));
+        // TLS Secrets and cert-manager Certificates (sharing one Ingress watch), webhook and
+        // APIService caBundles.
+        tasks.extend(cluster::spawn_watches(&target, sink, ctx.cfg.certs.secrets));
         Some(Box::new(KubeGuard(tasks, feed)))
     }
 
@@ -447,21 +445,37 @@ pub fn ranked(
     rules: &crate::config::CertRules,
     now: Timestamp,
 ) -> Vec<(usize, rules::certs::Assessment)> {
-    let mut v: Vec<(usize, rules::certs::Assessment)> = snap
+    let mut verdicts: Vec<Option<rules::certs::Assessment>> = snap
         .rows
         .iter()
-        .enumerate()
-        .map(|(i, r)| (i, rules::certs::assess(r, rules, now)))
+        .map(|r| Some(rules::certs::assess(r, rules, now)))
         .collect();
-    v.sort_by(|(ia, a), (ib, b)| {
+    let judged: Vec<&rules::certs::Assessment> = verdicts.iter().flatten().collect();
+    let order = rank_order(&snap.rows, &judged);
+    order
+        .into_iter()
+        .filter_map(|i| Some((i, verdicts.get_mut(i)?.take()?)))
+        .collect()
+}
+
+/// The ranking of [`ranked`] from verdicts already made (`verdicts[i]` judges `rows[i]`):
+/// row indices, most urgent first.
+pub fn rank_order(
+    rows: &[crate::domain::certs::CertRow],
+    verdicts: &[&rules::certs::Assessment],
+) -> Vec<usize> {
+    let n = rows.len().min(verdicts.len());
+    let mut v: Vec<usize> = (0..n).collect();
+    v.sort_by(|&ia, &ib| {
+        let (a, b) = (verdicts[ia], verdicts[ib]);
         let la = a.effective_left.unwrap_or(i64::MAX);
         let lb = b.effective_left.unwrap_or(i64::MAX);
-        let pa = snap.rows[*ia].is_placeholder();
-        let pb = snap.rows[*ib].is_placeholder();
+        let pa = rows[ia].is_placeholder();
+        let pb = rows[ib].is_placeholder();
         pa.cmp(&pb)
             .then(b.rank_level().cmp(&a.rank_level()))
             .then(la.cmp(&lb))
-            .then(ia.cmp(ib))
+            .then(ia.cmp(&ib))
     });
     v
 }
@@ -511,12 +525,26 @@ impl CertsSnapshot {
 
     /// The header meter's numbers: (critical, warning incl. unknown, ok, next expiry).
     pub fn counts(&self, rules: &crate::config::CertRules, now: Timestamp) -> MeterCounts {
+        let verdicts: Vec<rules::certs::Assessment> = self
+            .rows
+            .iter()
+            .map(|r| rules::certs::assess(r, rules, now))
+            .collect();
+        MeterCounts::of(&self.rows, &verdicts)
+    }
+}
+
+impl MeterCounts {
+    /// The counts from verdicts already made (`verdicts[i]` judges `rows[i]`).
+    pub fn of(
+        rows: &[crate::domain::certs::CertRow],
+        verdicts: &[rules::certs::Assessment],
+    ) -> MeterCounts {
         let mut m = MeterCounts::default();
-        for r in &self.rows {
+        for (r, a) in rows.iter().zip(verdicts) {
             if r.is_placeholder() {
                 continue;
             }
-            let a = rules::certs::assess(r, rules, now);
             match a.level {
                 Some(Level::Critical) => m.critical += 1,
                 Some(Level::Warning) => m.warning += 1,

@@ -20,6 +20,7 @@ use crate::domain::Level;
 use crate::domain::certs::{CertRow, CertsSnapshot, left_text};
 use crate::rules::Condition;
 use crate::rules::certs::{Assessment, assess};
+use crate::sources::certs::source::MeterCounts;
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 use crate::ui::panes::sockets::NoRows;
 use crate::ui::panes::{Pane, PaneKind, Shared, TableOp};
@@ -72,6 +73,8 @@ pub struct CertsPane {
     pub verdicts: Vec<Assessment>,
     /// Per row: its place in the timeline (0 = most urgent).
     pub rank: Vec<usize>,
+    /// The meter's counts from the verdicts (not re-judged per frame).
+    counts: MeterCounts,
     rules: crate::config::CertRules,
     version: u64,
     /// Wall-clock time of the last update (heartbeats included): what rows are judged at.
@@ -151,6 +154,7 @@ impl CertsPane {
             ),
             verdicts: Vec::new(),
             rank: Vec::new(),
+            counts: MeterCounts::default(),
             rules: settings.rules.certs.clone(),
             version: 0,
             wall: jiff::Timestamp::UNIX_EPOCH,
@@ -169,12 +173,17 @@ impl CertsPane {
         self.version += 1;
         match self.feed.data() {
             Some(s) => {
+                // Each row judged once; the rank, the alerts and the meter reuse the verdicts.
                 self.verdicts = s.rows.iter().map(|r| assess(r, &self.rules, now)).collect();
-                let ranked = crate::sources::certs::source::ranked(s, &self.rules, now);
+                let judged: Vec<&Assessment> = self.verdicts.iter().collect();
+                let order = crate::sources::certs::source::rank_order(&s.rows, &judged);
                 self.rank = vec![0; s.rows.len()];
-                for (pos, (i, _)) in ranked.into_iter().enumerate() {
-                    self.rank[i] = pos;
+                for (pos, i) in order.into_iter().enumerate() {
+                    if let Some(r) = self.rank.get_mut(i) {
+                        *r = pos;
+                    }
                 }
+                self.counts = MeterCounts::of(&s.rows, &self.verdicts);
                 self.table.rebuild(&Rows {
                     snap: s,
                     verdicts: &self.verdicts,
@@ -185,6 +194,7 @@ impl CertsPane {
             None => {
                 self.verdicts.clear();
                 self.rank.clear();
+                self.counts = MeterCounts::default();
                 self.table.rebuild(&NoRows);
             }
         }
@@ -307,8 +317,12 @@ pub fn meter(
     rules: &crate::config::CertRules,
     now: jiff::Timestamp,
 ) -> Line<'static> {
+    meter_of(ctx, &snap.counts(rules, now))
+}
+
+/// [`meter`] from counts already made.
+pub fn meter_of(ctx: ViewCtx<'_>, m: &MeterCounts) -> Line<'static> {
     let t = ctx.theme;
-    let m = snap.counts(rules, now);
     let mut spans = vec![Span::styled("Certs ", t.accent)];
     for (lvl, n) in [
         (Level::Critical, m.critical),
@@ -450,9 +464,9 @@ impl Pane for CertsPane {
         match self.feed.apply_kube(u, Payload::downcast) {
             KubeApplied::Data => {
                 self.rejudge(wall);
-                self.feed
-                    .data()
-                    .map(|s| crate::rules::certs::evaluate(&s.rows, &self.rules, wall))
+                self.feed.data().map(|s| {
+                    crate::rules::certs::breached(&s.rows, &self.verdicts, &self.rules, wall)
+                })
             }
             KubeApplied::Reset => {
                 self.rejudge(wall);
@@ -500,8 +514,8 @@ impl Pane for CertsPane {
     fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
         let freshness = self.fresh(model.now);
         let snap = self.feed.data();
-        let extra = snap.map(|s| {
-            let m = s.counts(&self.rules, model.wall);
+        let extra = snap.map(|_| {
+            let m = &self.counts;
             format!(
                 "{} critical, {} warning, {} unknown, {} ok",
                 m.critical, m.warning, m.unknown, m.ok
@@ -602,8 +616,8 @@ impl Pane for CertsPane {
 
     fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
         let fresh = self.fresh(model.now)?;
-        let snap = self.feed.data()?;
-        let mut line = meter(ctx, snap, &self.rules, model.wall);
+        self.feed.data()?;
+        let mut line = meter_of(ctx, &self.counts);
         if fresh.is_stale() {
             let mut spans = freshness_line(ctx, &fresh).spans;
             spans.push(Span::raw(" "));
