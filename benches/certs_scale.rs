@@ -4,10 +4,14 @@
 //!    `ondeck sim serve` in its own process: the time from starting the console's Secrets +
 //!    Ingresses watch to the first batch holding all 10,000 Secrets, plus the pane's update and
 //!    a 200x60 render of it ("first full pane", target <= 2 s); the RSS this process gained
-//!    (current and peak, target <= 30 MiB); the CPU it spends in the 10 s after (steady state:
-//!    a watch, no relist; target ~0); `check`'s one paged list of the same for comparison.
-//! 2. 500 TLS endpoints on loopback, 50 of them black-holed (accept and never answer): one
-//!    sweep against the handshake deadline + 10 %.
+//!    (target <= 30 MiB) at the first full batch and with the pane's snapshot, verdicts and
+//!    table (measured without the model's alert book, whose share is reported apart, then
+//!    with the whole model), and the live heap step by step; the CPU it spends in the 10 s
+//!    after (steady state: a watch, no relist; target ~0); `check`'s one paged list of the
+//!    same for comparison.
+//! 2. 500 TLS endpoints on loopback, 25 black-holed (accept and never answer) and 25 on a
+//!    full-backlog listener (the connect hangs: SYNs dropped): one sweep against the
+//!    handshake deadline + 10 %, with a connect deadline longer than the handshake's.
 //!
 //! Run: `nice cargo bench --bench certs_scale` (exits 1 when a target is missed).
 
@@ -171,10 +175,44 @@ async fn secrets_at_scale() -> bool {
     // The pane: the snapshot applied to the model (every row judged and ranked) and drawn.
     let t1 = Instant::now();
     let snap = CertsSnapshot::from_batches([&batch]);
+    let heap_snap = live_mib() - heap0;
     let settings = Settings {
         grid: vec![vec![PaneKind::Certs]],
         ..Settings::default()
     };
+    // First the certificates path alone: the pane as the model's takes the snapshot (every
+    // row judged and ranked, its table ordered), its alert conditions made and dropped, with
+    // no alert book keeping them. Not part of the timing.
+    let t_alone = Instant::now();
+    let (rss_pane, heap_pane) = {
+        use ondeck::ui::panes::Pane as _;
+        let mut pane = ondeck::ui::panes::certs::CertsPane::new(&settings, Instant::now());
+        let book = ondeck::rules::AlertBook::new(0);
+        let conditions = pane.apply(
+            SourceUpdate {
+                source: SourceId::Certs,
+                generation: ondeck::sources::next_generation(),
+                at: Instant::now(),
+                wall: jiff::Timestamp::now(),
+                result: Ok(Payload::new(snap.clone())),
+            },
+            &ondeck::ui::panes::Shared {
+                alerts: &book,
+                settings: &settings,
+                now: Instant::now(),
+            },
+        );
+        let firing = conditions.map_or(0, |c| c.len());
+        assert!(
+            firing > 0,
+            "the expired and expiring Secrets make conditions"
+        );
+        (
+            (status_kib("VmRSS:").saturating_sub(rss0)) as f64 / 1024.0,
+            live_mib() - heap0,
+        )
+    };
+    let alone_time = t_alone.elapsed();
     let mut m = Model::new(settings, Instant::now(), jiff::Timestamp::now());
     m.focused = PaneKind::Certs;
     update(
@@ -187,13 +225,36 @@ async fn secrets_at_scale() -> bool {
             result: Ok(Payload::new(snap)),
         }),
     );
+    let heap_model = live_mib() - heap0;
     let text = ondeck::ui::fixtures::buffer_text(&ondeck::ui::fixtures::render(
         &m,
         &ondeck::ui::theme::Theme::builtin_dark(false),
         200,
         60,
     ));
-    let pane_time = t1.elapsed();
+    let pane_time = t1.elapsed().saturating_sub(alone_time);
+    let heap_render = live_mib() - heap0;
+    // The alert book's share (every Secret that expires within 30 days fires): an alerts-pane
+    // cost of having thousands of failing certificates, measured apart.
+    // (Measured as the size of a copy of it: a clone allocates what the book holds.)
+    let firing = m.alerts.active().len();
+    let before_copy = live_mib();
+    let copy = m.alerts.clone();
+    let book_mib = live_mib() - before_copy;
+    drop(copy);
+    println!(
+        "  the certificates path alone (watch stores + batch + snapshot + pane, no alert \
+         book): RSS added {rss_pane:.1} MiB, live heap added {heap_pane:.1} MiB \
+         (target <= 30 MiB)\n  \
+         with the model's alert book too: {firing} active alerts hold about {book_mib:.1} MiB \
+         of live heap (every Secret expiring within 30 days fires a warning, and a critical \
+         one within 7)",
+    );
+    println!(
+        "  live heap added, step by step: {heap_source:.1} MiB watch stores + batch; \
+         {heap_snap:.1} MiB + snapshot; {heap_model:.1} MiB + model update (pane, alerts); \
+         {heap_render:.1} MiB + 200x60 render"
+    );
     assert!(text.contains("tls-"), "the pane shows the Secrets");
     let rss1 = status_kib("VmRSS:");
     let heap_all = live_mib() - heap0;
@@ -220,7 +281,7 @@ async fn secrets_at_scale() -> bool {
          console watch to the first full batch: {:.3}s; pane update + 200x60 render: {:.3}s; \
          first full pane {:.3}s (target <= 2 s)\n  \
          RSS added: {source_mib:.1} MiB by the watch and its batch, {rss_mib:.1} MiB with the \
-         pane's snapshot and model (target <= 30 MiB); peak +{peak_mib:.1} MiB above the \
+         whole model on top (the pane and the alert book); peak +{peak_mib:.1} MiB above the \
          earlier high-water mark; live heap added {heap_source:.1} MiB by the watch and its \
          batch, {heap_all:.1} MiB with the pane\n  \
          CPU in the next 10 s with nothing changing: {idle_ms} ms\n  \
@@ -235,7 +296,54 @@ async fn secrets_at_scale() -> bool {
         std::mem::size_of::<ondeck::domain::certs::CertRow>(),
         std::mem::size_of::<ondeck::tls::CertFacts>(),
     );
-    first <= Duration::from_secs(2) && rss_source_steady <= 30.0
+    // The target holds for the whole path: the watch's stores and batch, and with the pane's
+    // snapshot, verdicts and table on top (both RSS figures above, not the steady state after
+    // the pane was dropped).
+    let pass = first <= Duration::from_secs(2) && source_mib <= 30.0 && rss_pane <= 30.0;
+    println!(
+        "  secrets targets {} (first full pane {:.3}s <= 2 s; RSS added by the source \
+         {source_mib:.1} MiB at its first full batch and {rss_pane:.1} MiB with the pane, \
+         <= 30 MiB; with the alert book as well {rss_mib:.1} MiB, {})",
+        if pass { "met" } else { "MISSED" },
+        first.as_secs_f64(),
+        if rss_mib <= 30.0 {
+            "also within 30 MiB"
+        } else {
+            "over 30 MiB"
+        }
+    );
+    pass
+}
+
+/// A loopback listener whose accept queue is full and never drained: backlog 0, never
+/// accepted, filled with connections first until a new one's SYN is dropped. A connect to it
+/// hangs (SYN retransmits) until the connect deadline. The fillers are returned to keep it full.
+async fn full_backlog() -> (
+    std::net::SocketAddr,
+    Vec<tokio::net::TcpStream>,
+    tokio::net::TcpListener,
+) {
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = sock.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut fillers = Vec::new();
+    loop {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            Ok(Err(e)) => panic!("filling the backlog of {addr}: {e}"),
+            // A SYN dropped: the queue is full.
+            Err(_) => break,
+        }
+        assert!(fillers.len() < 64, "the backlog of {addr} never filled");
+    }
+    (addr, fillers, listener)
 }
 
 async fn endpoints_sweep() -> bool {
@@ -250,15 +358,29 @@ async fn endpoints_sweep() -> bool {
     };
     let mut tasks = Vec::new();
     let mut targets = Vec::new();
+    // Kept open (and never accepted) for the whole sweep.
+    let mut full = Vec::new();
+    let (mut holes, mut fulls) = (0, 0);
     for i in 0..500 {
-        let (addr, t) = if i % 10 == 0 {
-            pki::black_hole().await.expect("hole")
+        let addr = if i % 10 == 0 && i % 20 == 0 {
+            // 25 black holes: accept and never answer.
+            let (addr, t) = pki::black_hole().await.expect("hole");
+            tasks.push(t);
+            holes += 1;
+            addr
+        } else if i % 10 == 0 {
+            // 25 full-backlog listeners: the connect itself hangs.
+            let (addr, fillers, l) = full_backlog().await;
+            full.push((fillers, l));
+            fulls += 1;
+            addr
         } else {
-            pki::serve(vec![leaf.der.clone()], leaf.key_der())
+            let (addr, t) = pki::serve(vec![leaf.der.clone()], leaf.key_der())
                 .await
-                .expect("serve")
+                .expect("serve");
+            tasks.push(t);
+            addr
         };
-        tasks.push(t);
         let mut tgt = endpoints::target(
             &EndpointTable {
                 address: addr.to_string(),
@@ -278,11 +400,18 @@ async fn endpoints_sweep() -> bool {
     for t in tasks {
         t.abort();
     }
+    drop(full);
     let ok = rows
         .iter()
         .filter(|r| r.verify == Some(ondeck::tls::Outcome::Ok))
         .count();
-    let timed_out = rows
+    let timed_out = |what: &str| {
+        rows.iter()
+            .filter(|r| r.unknown.as_deref().is_some_and(|u| u.contains(what)))
+            .count()
+    };
+    let (hs_timeouts, connect_timeouts) = (timed_out("handshake"), timed_out("connect"));
+    let all_timeouts = rows
         .iter()
         .filter(|r| {
             r.unknown
@@ -292,12 +421,18 @@ async fn endpoints_sweep() -> bool {
         .count();
     let limit = deadlines.handshake.mul_f64(1.1);
     println!(
-        "500 TLS endpoints, 50 black-holed: one sweep {:.3}s (handshake deadline 2 s, limit {:.1}s); \
-         {ok} verified, {timed_out} timed out",
+        "500 TLS endpoints, {holes} black-holed (accept, never answer) + {fulls} on a full-backlog \
+         listener (connect hangs): one sweep {:.3}s (connect deadline {:.0} s, handshake deadline \
+         {:.0} s, target <= {:.1} s); {ok} verified, {all_timeouts} timed out \
+         ({hs_timeouts} in the handshake, {connect_timeouts} in the connect)",
         took.as_secs_f64(),
+        deadlines.connect.as_secs_f64(),
+        deadlines.handshake.as_secs_f64(),
         limit.as_secs_f64()
     );
-    took <= limit && ok == 450 && timed_out == 50
+    let pass = took <= limit && ok == 450 && all_timeouts == 50;
+    println!("  sweep target {}", if pass { "met" } else { "MISSED" });
+    pass
 }
 
 fn main() {

@@ -281,6 +281,37 @@ async fn a_kubeconfig_ca_that_does_not_sign_the_server_is_named() {
     task.abort();
 }
 
+/// A loopback listener whose accept queue is full and never drained (backlog 0, never
+/// accepted, filled first until a new connection's SYN is dropped): a connect to it hangs.
+/// The returned fillers and listener keep it so.
+async fn full_backlog() -> (
+    std::net::SocketAddr,
+    Vec<tokio::net::TcpStream>,
+    tokio::net::TcpListener,
+) {
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = sock.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut fillers = Vec::new();
+    loop {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            Ok(Err(e)) => panic!("filling the backlog of {addr}: {e}"),
+            // This connection's SYN was dropped: the queue is full.
+            Err(_) => break,
+        }
+        assert!(fillers.len() < 64, "the backlog of {addr} never filled");
+    }
+    (addr, fillers, listener)
+}
+
 #[tokio::test]
 async fn black_holed_endpoints_do_not_delay_the_others() {
     let root = pki::ca("Sweep Root", -10, 3650);
@@ -294,15 +325,27 @@ async fn black_holed_endpoints_do_not_delay_the_others() {
         connect: Duration::from_secs(2),
         handshake: Duration::from_millis(700),
     };
+    // Kept full (and never accepted) for the whole sweep.
+    let mut full = Vec::new();
     for i in 0..40 {
-        let (addr, t) = if i % 4 == 0 {
-            pki::black_hole().await.expect("hole")
+        let addr = if i % 8 == 0 {
+            // Accepts and never answers: the handshake hangs.
+            let (addr, t) = pki::black_hole().await.expect("hole");
+            tasks.push(t);
+            addr
+        } else if i % 4 == 0 {
+            // A full backlog: the connect itself hangs (its deadline, 2 s, is longer than the
+            // handshake's).
+            let (addr, fillers, l) = full_backlog().await;
+            full.push((fillers, l));
+            addr
         } else {
-            pki::serve(vec![leaf.der.clone()], leaf.key_der())
+            let (addr, t) = pki::serve(vec![leaf.der.clone()], leaf.key_der())
                 .await
-                .expect("serve")
+                .expect("serve");
+            tasks.push(t);
+            addr
         };
-        tasks.push(t);
         let mut tgt = endpoints::target(
             &ondeck::sources::certs::EndpointTable {
                 address: addr.to_string(),
@@ -336,6 +379,20 @@ async fn black_holed_endpoints_do_not_delay_the_others() {
         })
         .count();
     assert_eq!((ok, unknown), (30, 10), "{rows:#?}");
-    // Ten black holes cost one handshake deadline, not ten.
+    let in_connect = rows
+        .iter()
+        .filter(|r| {
+            r.unknown
+                .as_deref()
+                .is_some_and(|u| u.starts_with("connect "))
+        })
+        .count();
+    assert_eq!(
+        in_connect, 5,
+        "the full-backlog ones hang in the connect: {rows:#?}"
+    );
+    drop(full);
+    // Five black holes and five full backlogs cost one handshake deadline, not ten, and not
+    // the longer connect deadline.
     assert!(took < deadlines.handshake * 2, "sweep took {took:?}");
 }

@@ -89,6 +89,11 @@ pub struct Request {
     pub deadlines: Deadlines,
     /// Verification time (tests); `None` is the clock.
     pub now: Option<Timestamp>,
+    /// The whole attempt (connect and handshake) ends within this, from its start: each
+    /// phase's deadline is cut to what is left. A sweep of endpoints is then bounded by it,
+    /// whichever phase hangs (a black hole that accepts and never answers, or a full-backlog
+    /// listener whose connect never completes). `None`: the phases' deadlines alone.
+    pub within: Option<Duration>,
 }
 
 impl Request {
@@ -100,6 +105,7 @@ impl Request {
             client: None,
             deadlines: Deadlines::default(),
             now: None,
+            within: None,
         }
     }
 
@@ -312,11 +318,20 @@ pub async fn handshake(req: &Request) -> Result<Handshake, HandshakeError> {
     }
 
     let start = Instant::now();
-    let tcp = tokio::time::timeout(req.deadlines.connect, connect(&req.address, &addr_text))
+    // A phase's deadline, cut to what is left of `within`, and the deadline a timeout names
+    // (the whole attempt's when that is what ran out).
+    let phase = |deadline: Duration| match req.within {
+        Some(w) if w.saturating_sub(start.elapsed()) < deadline => {
+            (w.saturating_sub(start.elapsed()), w)
+        }
+        _ => (deadline, deadline),
+    };
+    let (connect_deadline, connect_named) = phase(req.deadlines.connect);
+    let tcp = tokio::time::timeout(connect_deadline, connect(&req.address, &addr_text))
         .await
         .map_err(|_| HandshakeError::ConnectTimeout {
             addr: addr_text.clone(),
-            after: req.deadlines.connect,
+            after: connect_named,
         })??;
     let connect_took = start.elapsed();
     let peer = tcp.peer_addr().map_err(|e| HandshakeError::Connect {
@@ -328,8 +343,9 @@ pub async fn handshake(req: &Request) -> Result<Handshake, HandshakeError> {
     let tls_start = Instant::now();
     let connector = TlsConnector::from(Arc::new(config));
     let taken = || slot.lock().ok().and_then(|mut g| g.take());
+    let (handshake_deadline, handshake_named) = phase(req.deadlines.handshake);
     let stream = match tokio::time::timeout(
-        req.deadlines.handshake,
+        handshake_deadline,
         connector.connect(server_name.to_owned(), tcp),
     )
     .await
@@ -337,7 +353,7 @@ pub async fn handshake(req: &Request) -> Result<Handshake, HandshakeError> {
         Err(_) => {
             return Err(HandshakeError::HandshakeTimeout {
                 addr: addr_text,
-                after: req.deadlines.handshake,
+                after: handshake_named,
                 recorded: taken(),
             });
         }

@@ -1,6 +1,8 @@
 //! Live TLS endpoints: a real TCP connect + TLS handshake per endpoint through the recording
-//! verifier, at most [`CONCURRENCY`] at once, each under its own deadlines, so a black-holed
-//! endpoint costs its own deadline and never delays the others.
+//! verifier, at most [`CONCURRENCY`] at once, each under its own deadlines (the connect
+//! deadline for the connect; the handshake deadline for the whole attempt, connect included),
+//! so a black-holed or full-backlog endpoint costs at most the handshake deadline and never
+//! delays the others.
 
 use futures::StreamExt as _;
 use jiff::Timestamp;
@@ -40,6 +42,10 @@ pub fn target(t: &EndpointTable, deadlines: Deadlines) -> Target {
     let mut request = Request::new(t.address.clone());
     request.server_name = t.server_name.clone();
     request.deadlines = deadlines;
+    // One endpoint never costs more than the handshake deadline, connect included: a
+    // full-backlog listener (the connect hangs) costs no more than a black hole (the
+    // handshake hangs), and a sweep stays within that deadline.
+    request.within = Some(deadlines.handshake);
     request.trust = match &t.ca_file {
         Some(p) => Trust::File(p.clone()),
         None => Trust::System,
