@@ -234,6 +234,10 @@ async fn secrets_at_scale() -> bool {
     ));
     let pane_time = t1.elapsed().saturating_sub(alone_time);
     let heap_render = live_mib() - heap0;
+    // Before the alert book's copy below (its garbage would count).
+    let rss1 = status_kib("VmRSS:");
+    let heap_all = heap_render;
+    let hwm1 = status_kib("VmHWM:");
     // The alert book's share (every Secret that expires within 30 days fires): an alerts-pane
     // cost of having thousands of failing certificates, measured apart.
     // (Measured as the size of a copy of it: a clone allocates what the book holds.)
@@ -256,9 +260,6 @@ async fn secrets_at_scale() -> bool {
          {heap_render:.1} MiB + 200x60 render"
     );
     assert!(text.contains("tls-"), "the pane shows the Secrets");
-    let rss1 = status_kib("VmRSS:");
-    let heap_all = live_mib() - heap0;
-    let hwm1 = status_kib("VmHWM:");
     let first = source_time + pane_time;
     // Steady state: nothing changes for 10 s; the watch should cost (almost) nothing.
     let c0 = cpu_ticks();
