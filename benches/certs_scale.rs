@@ -246,16 +246,14 @@ async fn secrets_at_scale() -> bool {
     let copy = m.alerts.clone();
     let book_mib = live_mib() - before_copy;
     drop(copy);
-    println!(
+    let detail = format!(
         "  the certificates path alone (watch stores + batch + snapshot + pane, no alert \
          book): RSS added {rss_pane:.1} MiB, live heap added {heap_pane:.1} MiB \
          (target <= 30 MiB)\n  \
-         with the model's alert book too: {firing} active alerts hold about {book_mib:.1} MiB \
-         of live heap (every Secret expiring within 30 days fires a warning, and a critical \
-         one within 7)",
-    );
-    println!(
-        "  live heap added, step by step: {heap_source:.1} MiB watch stores + batch; \
+         the model's alert book: {firing} active alerts hold about {book_mib:.1} MiB of live \
+         heap (every Secret expiring within 30 days fires a warning, and a critical one \
+         within 7)\n  \
+         live heap added, step by step: {heap_source:.1} MiB watch stores + batch; \
          {heap_snap:.1} MiB + snapshot; {heap_model:.1} MiB + model update (pane, alerts); \
          {heap_render:.1} MiB + 200x60 render"
     );
@@ -286,10 +284,11 @@ async fn secrets_at_scale() -> bool {
          earlier high-water mark; live heap added {heap_source:.1} MiB by the watch and its \
          batch, {heap_all:.1} MiB with the pane\n  \
          CPU in the next 10 s with nothing changing: {idle_ms} ms\n  \
-         steady state 10 s later: RSS added {rss_steady:.1} MiB with the pane; \
+         steady state 10 s later: RSS added {rss_steady:.1} MiB with the model (and the \
+         garbage of the alert book's copy); \
          {rss_source_steady:.1} MiB (live heap {heap_source_steady:.1} MiB) with only the \
          watch's state left (pane and batch dropped)\n  \
-         (sizes: CertRow {} B, CertFacts {} B inline)",
+         (sizes: CertRow {} B, CertFacts {} B inline)\n{detail}",
         check_time.as_secs_f64(),
         source_time.as_secs_f64(),
         pane_time.as_secs_f64(),
