@@ -73,8 +73,9 @@ pub struct CertsPane {
     pub verdicts: Vec<Assessment>,
     /// Per row: its place in the timeline (0 = most urgent).
     pub rank: Vec<usize>,
-    /// The meter's counts from the verdicts (not re-judged per frame).
-    counts: MeterCounts,
+    /// The meter's counts (header and block title) at a wall-clock second: judged at most
+    /// once a second as time passes, not twice per frame; seeded from the verdicts.
+    counts: std::cell::RefCell<(i64, MeterCounts)>,
     rules: crate::config::CertRules,
     version: u64,
     /// Wall-clock time of the last update (heartbeats included): what rows are judged at.
@@ -154,7 +155,7 @@ impl CertsPane {
             ),
             verdicts: Vec::new(),
             rank: Vec::new(),
-            counts: MeterCounts::default(),
+            counts: Default::default(),
             rules: settings.rules.certs.clone(),
             version: 0,
             wall: jiff::Timestamp::UNIX_EPOCH,
@@ -183,7 +184,8 @@ impl CertsPane {
                         *r = pos;
                     }
                 }
-                self.counts = MeterCounts::of(&s.rows, &self.verdicts);
+                *self.counts.get_mut() =
+                    (now.as_second(), MeterCounts::of(&s.rows, &self.verdicts));
                 self.table.rebuild(&Rows {
                     snap: s,
                     verdicts: &self.verdicts,
@@ -194,7 +196,7 @@ impl CertsPane {
             None => {
                 self.verdicts.clear();
                 self.rank.clear();
-                self.counts = MeterCounts::default();
+                *self.counts.get_mut() = (now.as_second(), MeterCounts::default());
                 self.table.rebuild(&NoRows);
             }
         }
@@ -232,6 +234,21 @@ impl CertsPane {
             self.feed.apply(g, now, self.wall, Ok(Box::new(l)));
         }
         self.rejudge(self.wall);
+    }
+
+    /// The meter's counts at `now` (to the second).
+    fn counts_at(&self, snap: &CertsSnapshot, now: jiff::Timestamp) -> MeterCounts {
+        let sec = now.as_second();
+        if let Ok(c) = self.counts.try_borrow()
+            && c.0 == sec
+        {
+            return c.1.clone();
+        }
+        let m = snap.counts(&self.rules, now);
+        if let Ok(mut c) = self.counts.try_borrow_mut() {
+            *c = (sec, m.clone());
+        }
+        m
     }
 
     pub fn selected(&self) -> Option<(&CertRow, &Assessment)> {
@@ -514,8 +531,8 @@ impl Pane for CertsPane {
     fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
         let freshness = self.fresh(model.now);
         let snap = self.feed.data();
-        let extra = snap.map(|_| {
-            let m = &self.counts;
+        let extra = snap.map(|s| {
+            let m = self.counts_at(s, model.wall);
             format!(
                 "{} critical, {} warning, {} unknown, {} ok",
                 m.critical, m.warning, m.unknown, m.ok
@@ -616,8 +633,8 @@ impl Pane for CertsPane {
 
     fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
         let fresh = self.fresh(model.now)?;
-        self.feed.data()?;
-        let mut line = meter_of(ctx, &self.counts);
+        let snap = self.feed.data()?;
+        let mut line = meter_of(ctx, &self.counts_at(snap, model.wall));
         if fresh.is_stale() {
             let mut spans = freshness_line(ctx, &fresh).spans;
             spans.push(Span::raw(" "));
