@@ -9,8 +9,9 @@
 //! - The `caBundle` of Validating/MutatingWebhookConfigurations and of APIServices: SOURCE
 //!   `webhook` / `apiservice`, WHERE = configuration/webhook or the APIService's name.
 //! - Ingresses (networking.k8s.io/v1): the Secrets they name in `spec.tls`, with their hosts,
-//!   as "breaks when it expires: HOSTS (ingress NS/NAME)" on the Secret's row; forbidden, the
-//!   row says "who uses it: unknown (why)".
+//!   as "breaks when it expires: HOSTS (ingress NS/NAME)" on the Secret's row and on the row
+//!   of the cert-manager Certificate that writes that Secret (`spec.secretName`); forbidden,
+//!   those rows say "who uses it: unknown (why)". One Ingress watch serves both.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;

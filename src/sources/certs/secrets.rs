@@ -118,8 +118,8 @@ pub fn watch_stream(
 
 /// A watch of TLS Secrets and Ingresses alone: sends a batch after the initial lists and
 /// after changes (at most one per second), and nothing while nothing changes. The console
-/// runs it with the cert-manager Certificates ([`cluster::spawn_watches`]), sharing the
-/// Ingress watch.
+/// runs the Secrets' watch inside [`cluster::spawn_watches`] instead, where the cert-manager
+/// Certificates share its Ingress watch.
 pub fn spawn_watch_batches(
     target: &KubeTarget,
     sink: mpsc::Sender<CertBatch>,
