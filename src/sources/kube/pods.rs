@@ -55,6 +55,9 @@ pub const REFRESH_HEALTH: Duration = Duration::from_secs(60);
 /// minutes and more, so a minute's delay is at most one unit; a full snapshot of 20k rows is
 /// the costliest thing an idle console does, so it is not sent for wording more often.
 pub const REFRESH_TEXT: Duration = Duration::from_secs(60);
+/// Freed memory is given back to the system after a full snapshot at most this often (a
+/// `malloc_trim` walks the heap: a few milliseconds at 20k pods).
+pub const TRIM_EVERY: Duration = Duration::from_secs(30);
 
 // The generation counter is the sources' (`crate::sources::next_generation`), shared by every
 // Kubernetes source; re-exported for the old paths.
@@ -805,6 +808,11 @@ async fn build_snapshots(
     // (the next good data goes out whole).
     let mut last_full: Option<(Instant, HealthKey)> = None;
     let mut trim_after_send = false;
+    // After a later full snapshot, the garbage of the one it replaced (here and in the pane,
+    // which drops the old one when it applies the new one) is given back on the next tick:
+    // when, and when that was last done (at most every TRIM_EVERY).
+    let mut trim_due: Option<Instant> = None;
+    let mut last_trim = Instant::now();
     // A server that never answered: its silence (and the feed's wait) counts from here.
     let (started, started_wall) = (Instant::now(), Timestamp::now());
     loop {
@@ -882,6 +890,8 @@ async fn build_snapshots(
             if full {
                 if last_full.is_none() {
                     trim_after_send = true;
+                } else if trim_due.is_none() {
+                    trim_due = Some(at + refresh);
                 }
                 last_full = Some((at, health));
                 Ok(Payload::new(PodsSnapshot {
@@ -915,6 +925,13 @@ async fn build_snapshots(
         if std::mem::take(&mut trim_after_send) {
             // The first evaluation of every pod (or of a relist) is done: its garbage goes.
             super::release_freed_memory();
+            last_trim = Instant::now();
+        } else if trim_due.is_some_and(|due| at >= due) && last_trim.elapsed() >= TRIM_EVERY {
+            // Without this an idle console's resident memory creeps up by the size of one
+            // full snapshot's garbage every REFRESH_TEXT (glibc keeps freed chunks).
+            trim_due = None;
+            super::release_freed_memory();
+            last_trim = Instant::now();
         }
     }
 }
