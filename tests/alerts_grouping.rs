@@ -56,7 +56,7 @@ fn pods_update(oom: bool, generation: u64, at: Instant, now: jiff::Timestamp) ->
                 oom,
                 now,
             );
-            ondeck::rules::pods::row(&p, None, &rules, now)
+            std::sync::Arc::new(ondeck::rules::pods::row(&p, None, &rules, now))
         })
         .collect();
     SourceUpdate {

@@ -107,7 +107,10 @@ fn snapshot(r: &Result<Payload, SourceError>) -> Option<&PodsSnapshot> {
 }
 
 fn find<'a>(s: &'a PodsSnapshot, ns: &str, name: &str) -> Option<&'a PodRow> {
-    s.rows.iter().find(|r| r.namespace == ns && r.name == name)
+    s.rows
+        .iter()
+        .find(|r| r.namespace == ns && r.name == name)
+        .map(|r| &**r)
 }
 
 /// (namespace, name, level, first reason prefix) for the incident scenario.
@@ -166,7 +169,7 @@ const INCIDENT: &[(&str, &str, Level, &str)] = &[
     ("kube-system", "coredns-6f6b679f8f-9x7mz", Level::Ok, ""),
 ];
 
-fn check_incident(rows: &[PodRow]) {
+fn check_incident(rows: &[std::sync::Arc<PodRow>]) {
     let mut failures = Vec::new();
     for (ns, name, level, reason) in INCIDENT {
         match rows.iter().find(|r| r.namespace == *ns && r.name == *name) {

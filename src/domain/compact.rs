@@ -180,15 +180,16 @@ fn status(cs: &ContainerStatus, i: &mut Interner) -> CompactStatus {
 }
 
 fn container(c: &Container, claim_volumes: &[ClaimVolume], i: &mut Interner) -> CompactContainer {
+    // Probes, limits and mounts are the same for every replica of a workload: shared.
     let mut probes = Vec::new();
     if let Some(p) = &c.startup_probe {
-        probes.push(Clean::from(probe_text("startup", p)));
+        probes.push(i.get(&probe_text("startup", p)));
     }
     if let Some(p) = &c.liveness_probe {
-        probes.push(Clean::from(probe_text("liveness", p)));
+        probes.push(i.get(&probe_text("liveness", p)));
     }
     if let Some(p) = &c.readiness_probe {
-        probes.push(Clean::from(probe_text("readiness", p)));
+        probes.push(i.get(&probe_text("readiness", p)));
     }
     CompactContainer {
         name: i.get(&c.name),
@@ -199,10 +200,10 @@ fn container(c: &Container, claim_volumes: &[ClaimVolume], i: &mut Interner) -> 
             .iter()
             .flatten()
             .filter(|m| claim_volumes.iter().any(|v| *v.volume == *m.name))
-            .map(|m| (Clean::new(&m.name), Clean::new(&m.mount_path)))
+            .map(|m| (i.get(&m.name), i.get(&m.mount_path)))
             .collect(),
         probes: probes.into(),
-        limits: limits_text(c).map(Clean::from),
+        limits: limits_text(c).map(|l| i.get(&l)),
     }
 }
 
@@ -288,7 +289,7 @@ impl CompactPod {
             .filter_map(|v| {
                 let c = v.persistent_volume_claim.as_ref()?;
                 Some(ClaimVolume {
-                    volume: Clean::new(&v.name),
+                    volume: i.get(&v.name),
                     claim: Clean::new(&c.claim_name),
                 })
             })
@@ -320,7 +321,8 @@ impl CompactPod {
                 .as_ref()
                 .and_then(|a| a.get(DEFAULT_CONTAINER))
                 .map(|s| Clean::new(s)),
-            owner: owner.map(|o| (i.get(&o.kind), Clean::new(&o.name))),
+            // A ReplicaSet's or a StatefulSet's name is shared by its pods.
+            owner: owner.map(|o| (i.get(&o.kind), i.get(&o.name))),
             managed_by_ondeck: m
                 .labels
                 .as_ref()
@@ -352,7 +354,8 @@ impl CompactPod {
                     status: i.get(&c.status),
                     last_transition: time(c.last_transition_time.as_ref()),
                     reason: i.opt(c.reason.as_ref()),
-                    message: clean(c.message.as_ref()),
+                    // "containers with unready status: [app]": repeated, shared.
+                    message: i.opt(c.message.as_ref()),
                 })
                 .collect(),
             ip: clean(st.and_then(|s| s.pod_ip.as_ref())),

@@ -173,8 +173,9 @@ impl PodRow {
 }
 
 /// Default order: loudest first, then the most recent trouble first, then namespace/name.
-pub fn sort_by_danger(rows: &mut [PodRow]) {
-    rows.sort_by(danger_order);
+/// Rows or shared rows (`Arc<PodRow>`, as snapshots hold them).
+pub fn sort_by_danger<R: std::borrow::Borrow<PodRow>>(rows: &mut [R]) {
+    rows.sort_by(|a, b| danger_order(a.borrow(), b.borrow()));
 }
 
 /// The order of [`sort_by_danger`]: louder first, then the most recent trouble, then by name.
@@ -561,7 +562,8 @@ pub struct PodsSnapshot {
     /// notAfter of the kubeconfig's client certificate, if the context uses one.
     pub client_cert_not_after: Option<Timestamp>,
     pub scope: NamespaceScope,
-    pub rows: Vec<PodRow>,
+    /// Shared with the source's row book: a snapshot is a list of pointers, not a copy.
+    pub rows: Vec<Arc<PodRow>>,
     pub api: ApiHealth,
     pub synced: bool,
     /// Recent events per pod, newest first, bounded per pod. Shared: it changes rarely.

@@ -487,8 +487,9 @@ pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Times
 
 /// The pods' reasons as alert conditions (one per pod and rule), for the alert book and
 /// `check`'s `checks`. Pods with nothing wrong yield nothing.
-pub fn evaluate(rows: &[PodRow]) -> Vec<Condition> {
+pub fn evaluate<R: std::borrow::Borrow<PodRow>>(rows: &[R]) -> Vec<Condition> {
     rows.iter()
+        .map(|row| row.borrow())
         .flat_map(|row| {
             row.reasons.iter().map(move |r| {
                 let (title, shown) = display(r);

@@ -660,7 +660,7 @@ pub fn pods_snapshot() -> crate::domain::pods::PodsSnapshot {
         server: "https://127.0.0.1:6443".into(),
         client_cert_not_after: None,
         scope: NamespaceScope::All,
-        rows,
+        rows: rows.into_iter().map(std::sync::Arc::new).collect(),
         api: ApiHealth {
             reachable: true,
             last_latency: Some(Duration::from_millis(4)),
@@ -710,10 +710,10 @@ pub fn pods_big_snapshot(n: usize) -> crate::domain::pods::PodsSnapshot {
     }
     s.rows = (0..n)
         .map(|i| {
-            let mut r = base[i % base.len()].clone();
+            let mut r = (*base[i % base.len()]).clone();
             r.namespace = format!("team-{:03}", i % 97);
             r.name = format!("{}-{i:06}", r.name);
-            r
+            std::sync::Arc::new(r)
         })
         .collect();
     crate::domain::pods::sort_by_danger(&mut s.rows);

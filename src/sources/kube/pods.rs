@@ -55,6 +55,9 @@ pub const REFRESH_HEALTH: Duration = Duration::from_secs(60);
 /// minutes and more, so a minute's delay is at most one unit; a full snapshot of 20k rows is
 /// the costliest thing an idle console does, so it is not sent for wording more often.
 pub const REFRESH_TEXT: Duration = Duration::from_secs(60);
+/// Freed memory is given back to the system after a full snapshot at most this often (a
+/// `malloc_trim` walks the heap: a few milliseconds at 20k pods).
+pub const TRIM_EVERY: Duration = Duration::from_secs(30);
 
 // The generation counter is the sources' (`crate::sources::next_generation`), shared by every
 // Kubernetes source; re-exported for the old paths.
@@ -612,7 +615,8 @@ fn material(r: &PodRow) -> impl PartialEq + '_ {
 
 struct Tracked {
     pod: Arc<CompactPod>,
-    row: PodRow,
+    /// Shared with the snapshots sent (a snapshot copies pointers, not rows).
+    row: Arc<PodRow>,
     history: PodHistory,
     /// When to evaluate again with nothing changed (`None`: only on change).
     recheck: Option<Timestamp>,
@@ -675,7 +679,7 @@ impl RowBook {
                 if !material_change && row.reasons != t.row.reasons {
                     self.text_changed = true;
                 }
-                t.row = row;
+                t.row = Arc::new(row);
                 (t.recheck, material_change)
             }
             None => {
@@ -686,7 +690,7 @@ impl RowBook {
                     key,
                     Tracked {
                         pod,
-                        row,
+                        row: Arc::new(row),
                         history,
                         recheck,
                     },
@@ -764,14 +768,14 @@ impl RowBook {
         self.text_changed
     }
 
-    /// Every row, sorted by danger.
-    pub fn rows(&mut self) -> Vec<PodRow> {
+    /// Every row, sorted by danger. The rows are shared with the book (a pointer per row, no
+    /// copy of a row): a snapshot of 20k pods costs 160 KB, not a second set of rows.
+    pub fn rows(&mut self) -> Vec<Arc<PodRow>> {
         self.text_changed = false;
-        // Sorted by reference, then copied once in order: a sort of the rows themselves would
-        // move every (large) row several times and take scratch room for half of them.
-        let mut order: Vec<&PodRow> = self.tracked.values().map(|t| &t.row).collect();
+        let mut order: Vec<Arc<PodRow>> =
+            self.tracked.values().map(|t| Arc::clone(&t.row)).collect();
         order.sort_by(|a, b| crate::domain::pods::danger_order(a, b));
-        order.into_iter().cloned().collect()
+        order
     }
 }
 
@@ -804,6 +808,11 @@ async fn build_snapshots(
     // (the next good data goes out whole).
     let mut last_full: Option<(Instant, HealthKey)> = None;
     let mut trim_after_send = false;
+    // After a later full snapshot, the garbage of the one it replaced (here and in the pane,
+    // which drops the old one when it applies the new one) is given back on the next tick:
+    // when, and when that was last done (at most every TRIM_EVERY).
+    let mut trim_due: Option<Instant> = None;
+    let mut last_trim = Instant::now();
     // A server that never answered: its silence (and the feed's wait) counts from here.
     let (started, started_wall) = (Instant::now(), Timestamp::now());
     loop {
@@ -881,6 +890,8 @@ async fn build_snapshots(
             if full {
                 if last_full.is_none() {
                     trim_after_send = true;
+                } else if trim_due.is_none() {
+                    trim_due = Some(at + refresh);
                 }
                 last_full = Some((at, health));
                 Ok(Payload::new(PodsSnapshot {
@@ -914,6 +925,13 @@ async fn build_snapshots(
         if std::mem::take(&mut trim_after_send) {
             // The first evaluation of every pod (or of a relist) is done: its garbage goes.
             super::release_freed_memory();
+            last_trim = Instant::now();
+        } else if trim_due.is_some_and(|due| at >= due) && last_trim.elapsed() >= TRIM_EVERY {
+            // Without this an idle console's resident memory creeps up by the size of one
+            // full snapshot's garbage every REFRESH_TEXT (glibc keeps freed chunks).
+            trim_due = None;
+            super::release_freed_memory();
+            last_trim = Instant::now();
         }
     }
 }

@@ -142,6 +142,298 @@ pub fn strip_pv(p: &mut PersistentVolume) {
     });
 }
 
+/// A PersistentVolume as the PVC source keeps it between lists: decoded straight from the list
+/// and watch with only the fields [`strip_pv`] keeps. A typed `PersistentVolume` carries every
+/// volume source inline (kilobytes per object even when stripped); this is a few hundred bytes.
+/// [`LeanPv::to_pv`] gives the rules a short-lived typed one, equal to the stripped object.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanPv {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<LeanPvSpec>,
+    #[serde(default)]
+    pub status: Option<k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+}
+
+/// The part of a PV's spec the PV view and the claims' rows read.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvSpec {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub capacity: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    #[serde(default)]
+    pub claim_ref: Option<k8s_openapi::api::core::v1::ObjectReference>,
+    #[serde(default)]
+    pub persistent_volume_reclaim_policy: Option<String>,
+    #[serde(default)]
+    pub storage_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_mode: Option<String>,
+}
+
+impl k8s_openapi::Resource for LeanPv {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "PersistentVolume";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "persistentvolumes";
+    type Scope = k8s_openapi::ClusterResourceScope;
+}
+
+impl k8s_openapi::Metadata for LeanPv {
+    type Ty = ObjectMeta;
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+impl LeanPv {
+    /// The lean form of a (full or stripped) PV.
+    pub fn from_pv(p: &PersistentVolume) -> LeanPv {
+        let mut p = p.clone();
+        strip_pv(&mut p);
+        LeanPv {
+            metadata: p.metadata,
+            spec: p.spec.map(|s| LeanPvSpec {
+                access_modes: s.access_modes,
+                capacity: s.capacity,
+                claim_ref: s.claim_ref,
+                persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy,
+                storage_class_name: s.storage_class_name,
+                volume_mode: s.volume_mode,
+            }),
+            status: p.status,
+        }
+    }
+
+    /// The stripped typed PV (what [`strip_pv`] leaves of the object listed).
+    pub fn to_pv(&self) -> PersistentVolume {
+        PersistentVolume {
+            metadata: self.metadata.clone(),
+            spec: self.spec.as_ref().map(|s| PersistentVolumeSpec {
+                access_modes: s.access_modes.clone(),
+                capacity: s.capacity.clone(),
+                claim_ref: s.claim_ref.clone(),
+                persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
+                storage_class_name: s.storage_class_name.clone(),
+                volume_mode: s.volume_mode.clone(),
+                ..Default::default()
+            }),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// [`strip_pv`] for the lean form: the metadata and the claim reference trimmed the same way.
+pub fn strip_lean_pv(p: &mut LeanPv) {
+    p.metadata = lean_meta(&p.metadata, &[]);
+    if let Some(c) = p.spec.as_mut().and_then(|s| s.claim_ref.as_mut()) {
+        *c = k8s_openapi::api::core::v1::ObjectReference {
+            namespace: c.namespace.take(),
+            name: c.name.take(),
+            uid: c.uid.take(),
+            ..Default::default()
+        };
+    }
+}
+
+/// A claim as the PVC source keeps it between lists: decoded straight from the list and watch
+/// with only the fields [`strip_pvc`] keeps (a typed claim keeps room inline for every field
+/// of its spec and status). [`LeanPvc::to_pvc`] gives the rules a short-lived typed one, equal
+/// to the stripped object.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanPvc {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<LeanPvcSpec>,
+    #[serde(default)]
+    pub status: Option<LeanPvcStatus>,
+}
+
+type Quantities = Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>;
+
+/// The part of a claim's spec the pane reads.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvcSpec {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub resources: Option<LeanRequests>,
+    #[serde(default)]
+    pub storage_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_name: Option<String>,
+    #[serde(default)]
+    pub volume_mode: Option<String>,
+}
+
+/// A claim's `resources`: the requests only.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanRequests {
+    #[serde(default)]
+    pub requests: Quantities,
+}
+
+/// The part of a claim's status the pane reads.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvcStatus {
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default)]
+    pub capacity: Quantities,
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+}
+
+impl k8s_openapi::Resource for LeanPvc {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "PersistentVolumeClaim";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "persistentvolumeclaims";
+    type Scope = k8s_openapi::NamespaceResourceScope;
+}
+
+impl k8s_openapi::Metadata for LeanPvc {
+    type Ty = ObjectMeta;
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+impl LeanPvc {
+    /// The lean form of a (full or stripped) claim.
+    pub fn from_pvc(c: &PersistentVolumeClaim) -> LeanPvc {
+        let mut c = c.clone();
+        strip_pvc(&mut c);
+        LeanPvc {
+            metadata: c.metadata,
+            spec: c.spec.map(|s| LeanPvcSpec {
+                access_modes: s.access_modes,
+                resources: s.resources.map(|r| LeanRequests {
+                    requests: r.requests,
+                }),
+                storage_class_name: s.storage_class_name,
+                volume_name: s.volume_name,
+                volume_mode: s.volume_mode,
+            }),
+            status: c.status.map(|s| LeanPvcStatus {
+                phase: s.phase,
+                capacity: s.capacity,
+                access_modes: s.access_modes,
+            }),
+        }
+    }
+
+    /// The stripped typed claim (what [`strip_pvc`] leaves of the object listed).
+    pub fn to_pvc(&self) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            metadata: self.metadata.clone(),
+            spec: self.spec.as_ref().map(|s| PersistentVolumeClaimSpec {
+                access_modes: s.access_modes.clone(),
+                resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
+                    requests: r.requests.clone(),
+                    ..Default::default()
+                }),
+                storage_class_name: s.storage_class_name.clone(),
+                volume_name: s.volume_name.clone(),
+                volume_mode: s.volume_mode.clone(),
+                ..Default::default()
+            }),
+            status: self.status.as_ref().map(|s| PersistentVolumeClaimStatus {
+                phase: s.phase.clone(),
+                capacity: s.capacity.clone(),
+                access_modes: s.access_modes.clone(),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// [`strip_pvc`] for the lean form: the metadata trimmed the same way.
+pub fn strip_lean_pvc(c: &mut LeanPvc) {
+    c.metadata = lean_meta(&c.metadata, &[BETA_CLASS_ANNOTATION]);
+}
+
+/// A claim as the row builder reads it: a typed one (`check`'s list, tests) or the console's
+/// lean one (inflated for the rules one at a time).
+pub trait PvcLike {
+    fn meta(&self) -> &ObjectMeta;
+    fn volume_name(&self) -> Option<&str>;
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim>;
+}
+
+impl PvcLike for PersistentVolumeClaim {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn volume_name(&self) -> Option<&str> {
+        self.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+impl PvcLike for LeanPvc {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn volume_name(&self) -> Option<&str> {
+        self.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim> {
+        std::borrow::Cow::Owned(self.to_pvc())
+    }
+}
+
+/// A PV as the row builders read it: a typed one (`check`'s list, tests) or the console's lean
+/// one (inflated for the rules one at a time, never all at once).
+pub trait PvLike {
+    fn pv_name(&self) -> Option<&str>;
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume>;
+}
+
+impl PvLike for PersistentVolume {
+    fn pv_name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+impl PvLike for LeanPv {
+    fn pv_name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume> {
+        std::borrow::Cow::Owned(self.to_pv())
+    }
+}
+
 pub fn strip_storage_class(c: &mut StorageClass) {
     c.metadata = lean_meta(&c.metadata, DEFAULT_CLASS_ANNOTATIONS);
     c.parameters = None;
@@ -556,36 +848,35 @@ pub async fn poll_usage(target: &KubeTarget, nodes: &[String], timeout: Duration
 
 /// Rows for every claim: joined with its bound PV, its users and its used space; sorted by
 /// danger. Pure apart from the inputs.
-pub fn build_rows(
-    pvcs: &[Arc<PersistentVolumeClaim>],
-    pvs: &[Arc<PersistentVolume>],
+pub fn build_rows<C: PvcLike, P: PvLike>(
+    pvcs: &[Arc<C>],
+    pvs: &[Arc<P>],
     users: &BTreeMap<(String, String), Vec<ClaimUser>>,
     usage: &UsageMap,
     rules: &PvcRules,
     now: Timestamp,
 ) -> Vec<PvcRow> {
-    let by_name: HashMap<&str, &PersistentVolume> = pvs
+    let by_name: HashMap<&str, &P> = pvs
         .iter()
-        .filter_map(|p| Some((p.metadata.name.as_deref()?, p.as_ref())))
+        .filter_map(|p| Some((p.pv_name()?, p.as_ref())))
         .collect();
     let mut rows: Vec<PvcRow> = pvcs
         .iter()
         .map(|c| {
             let key = (
-                c.metadata.namespace.clone().unwrap_or_default(),
-                c.metadata.name.clone().unwrap_or_default(),
+                c.meta().namespace.clone().unwrap_or_default(),
+                c.meta().name.clone().unwrap_or_default(),
             );
             let us: Vec<PvcUser> = users
                 .get(&key)
                 .map(|v| v.iter().map(user_of).collect())
                 .unwrap_or_default();
             let pv = c
-                .spec
-                .as_ref()
-                .and_then(|s| s.volume_name.as_deref())
-                .and_then(|v| by_name.get(v).copied());
+                .volume_name()
+                .and_then(|v| by_name.get(v).copied())
+                .map(PvLike::typed);
             let used = usage.used_of(&key, &us);
-            crate::rules::pvcs::row(c, pv, &us, used, rules, now)
+            crate::rules::pvcs::row(&c.typed(), pv.as_deref(), &us, used, rules, now)
         })
         .collect();
     sort_by_danger(&mut rows);
@@ -593,14 +884,10 @@ pub fn build_rows(
 }
 
 /// Rows for every PV: orphaned (Released/Failed) first, then by name.
-pub fn build_pv_rows(
-    pvs: &[Arc<PersistentVolume>],
-    rules: &PvcRules,
-    now: Timestamp,
-) -> Vec<PvRow> {
+pub fn build_pv_rows<P: PvLike>(pvs: &[Arc<P>], rules: &PvcRules, now: Timestamp) -> Vec<PvRow> {
     let mut rows: Vec<PvRow> = pvs
         .iter()
-        .map(|p| crate::rules::pvcs::pv_row(p, rules, now))
+        .map(|p| crate::rules::pvcs::pv_row(&p.typed(), rules, now))
         .collect();
     rows.sort_by(|a, b| {
         b.level
@@ -703,15 +990,16 @@ pub fn spawn(
     let sup_tx = tx.clone();
     let k = &cfg.kubernetes;
     let backoff = Backoff::new(k.backoff_initial.0, k.backoff_max.0);
-    let (pvc_reader, pvc_writer) = reflector::store::<PersistentVolumeClaim>();
-    let (pv_reader, pv_writer) = reflector::store::<PersistentVolume>();
+    let (pvc_reader, pvc_writer) = reflector::store::<LeanPvc>();
+    let (pv_reader, pv_writer) = reflector::store::<LeanPv>();
     let (sc_reader, sc_writer) = reflector::store::<StorageClass>();
     let (pvc_tx, pvc_rx) = watch::channel(WatchState::default());
     let (pv_tx, pv_rx) = watch::channel(WatchState::default());
     let (sc_tx, sc_rx) = watch::channel(WatchState::default());
     let (usage_tx, usage_rx) = watch::channel(Arc::new(UsageMap::default()));
 
-    let pvc_api: Api<PersistentVolumeClaim> = match &target.scope {
+    // Claims and PVs are decoded lean: their typed objects never exist here.
+    let pvc_api: Api<LeanPvc> = match &target.scope {
         NamespaceScope::All => Api::all(target.watch_client.clone()),
         NamespaceScope::One(ns) => Api::namespaced(target.watch_client.clone(), ns),
     };
@@ -727,21 +1015,21 @@ pub fn spawn(
                 pvc_writer,
                 pvc_tx,
                 backoff.clone(),
-                strip_pvc,
+                strip_lean_pvc,
             ),
         ),
         crate::sources::supervise::spawn(
             SourceId::Pvcs,
             sup_tx.clone(),
             watch_kind(
-                Api::<PersistentVolume>::all(target.watch_client.clone()),
+                Api::<LeanPv>::all(target.watch_client.clone()),
                 "persistentvolumes",
                 true,
                 target.clone(),
                 pv_writer,
                 pv_tx,
                 backoff.clone(),
-                strip_pv,
+                strip_lean_pv,
             ),
         ),
         crate::sources::supervise::spawn(
@@ -919,8 +1207,8 @@ async fn poll_usage_loop(
 }
 
 struct Stores {
-    pvcs: Store<PersistentVolumeClaim>,
-    pvs: Store<PersistentVolume>,
+    pvcs: Store<LeanPvc>,
+    pvs: Store<LeanPv>,
     scs: Store<StorageClass>,
     pods: PodStore,
 }
@@ -946,8 +1234,9 @@ async fn build_snapshots(
     let mut last_sent = Instant::now() - DEBOUNCE;
     // A server that never answered: its silence (and the feed's wait) counts from here.
     let (started, started_wall) = (Instant::now(), Timestamp::now());
-    // What the last full snapshot said and when it was computed; `None` after an error.
-    let mut last: Option<(PvcsSnapshot, Instant)> = None;
+    // What the last full snapshot said (its content's fingerprint: the pane holds the rows,
+    // the builder no second copy of them) and when it was computed; `None` after an error.
+    let mut last: Option<(u64, Instant)> = None;
     loop {
         let debounce = tokio::select! {
             _ = tick.tick() => false,
@@ -1037,13 +1326,14 @@ async fn build_snapshots(
                 synced: true,
                 at: now,
             };
+            let fingerprint = content_fingerprint(&snap);
             match &mut last {
-                Some((prev, built)) if same_content(prev, &snap) => {
+                Some((prev, built)) if *prev == fingerprint => {
                     *built = at;
                     Ok(Payload::Unchanged)
                 }
                 _ => {
-                    last = Some((snap.clone(), at));
+                    last = Some((fingerprint, at));
                     Ok(Payload::new(snap))
                 }
             }
@@ -1063,16 +1353,31 @@ async fn build_snapshots(
     }
 }
 
-/// Two snapshots that show the same (the time they were computed at and the last contact
-/// aside).
-fn same_content(a: &PvcsSnapshot, b: &PvcsSnapshot) -> bool {
-    a.rows == b.rows
-        && a.pvs == b.pvs
-        && a.pv_error == b.pv_error
-        && a.storage_classes == b.storage_classes
-        && a.usage == b.usage
-        && a.api.reconnects == b.api.reconnects
-        && a.scope == b.scope
+/// What a snapshot shows (the time it was computed at and the last contact aside) as a 64-bit
+/// fingerprint: two snapshots with the same fingerprint show the same. The rows, PVs, storage
+/// classes and used space are hashed as their JSON (every field of them is serialized), the
+/// rest by value.
+pub fn content_fingerprint(s: &PvcsSnapshot) -> u64 {
+    use std::hash::{Hash, Hasher};
+    struct HashWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.write(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = HashWriter(std::collections::hash_map::DefaultHasher::new());
+    if serde_json::to_writer(&mut h, &(&s.rows, &s.pvs, &s.storage_classes, &s.usage)).is_err() {
+        // Never for these types; a fingerprint that matches nothing sends the snapshot.
+        return fastrand::u64(..);
+    }
+    s.api.reconnects.hash(&mut h.0);
+    format!("{:?}", s.pv_error).hash(&mut h.0);
+    s.scope.to_string().hash(&mut h.0);
+    h.0.finish()
 }
 
 #[cfg(test)]
