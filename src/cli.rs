@@ -300,22 +300,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// An error and its causes as one line, `a: b: c`, each cause once: a message that already
-/// quotes its source (`cannot read config X: Is a directory (os error 21)` with the io error
-/// as its `source`) does not get it appended again, as anyhow's `{:#}` would.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(cause) = cur {
-        let text = cause.to_string();
-        if !text.is_empty() && !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = cause.source();
-    }
-    out
-}
+pub use crate::domain::source::error_chain;
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

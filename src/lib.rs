@@ -17,6 +17,7 @@ pub mod sanitize;
 pub mod sim;
 pub mod sources;
 pub mod startup;
+pub mod text;
 pub mod tls;
 pub mod tui;
 pub mod ui;

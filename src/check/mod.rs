@@ -352,7 +352,10 @@ pub async fn main(startup: &crate::startup::Startup, args: &CheckArgs) -> i32 {
         Err(e) => {
             early_error(
                 format,
-                &format!("demo cluster: {}", crate::cli::error_chain(e.as_ref())),
+                &format!(
+                    "demo cluster: {}",
+                    crate::domain::source::error_chain(e.as_ref())
+                ),
             );
             return CheckStatus::Unknown.exit_code();
         }

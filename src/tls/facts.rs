@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
 
-use crate::domain::text::Clean;
+use crate::text::Clean;
 
 /// Where a certificate sits in the chain it was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -35,8 +35,7 @@ impl ChainPosition {
 /// Issuers, key types and signature algorithms repeat across thousands of certificates (every
 /// Secret from the same issuer): one shared copy each. Bounded: past [`SHARED_MAX`] strings in
 /// use, new ones are simply not shared.
-static SHARED: std::sync::Mutex<Option<crate::domain::text::Interner>> =
-    std::sync::Mutex::new(None);
+static SHARED: std::sync::Mutex<Option<crate::text::Interner>> = std::sync::Mutex::new(None);
 const SHARED_MAX: usize = 4096;
 
 fn shared(s: &str) -> Clean {

@@ -14,7 +14,9 @@
 
 pub mod audit;
 pub mod client;
-pub mod config;
+/// `[[probes]]` and `[probing]` live with the rest of the config (config does not depend on
+/// sources); re-exported for the probes' own paths.
+pub use crate::config::probes as config;
 pub mod demo;
 pub mod dns;
 pub mod source;

@@ -3,6 +3,9 @@
 //! out and a user can change any of them. A malformed file or an unknown key is an error with
 //! the path, line and column; it never panics and never silently falls back to defaults.
 
+pub mod certs;
+pub mod probes;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,7 +15,7 @@ use crate::domain::Level;
 
 /// The commented default configuration written by `ondeck config init`. A test checks that it
 /// parses to exactly `Config::default()`.
-pub const DEFAULT_CONFIG_TOML: &str = include_str!("../assets/config.default.toml");
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../assets/config.default.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -177,13 +180,13 @@ pub struct Config {
     pub sockets: SocketsConfig,
     pub kubernetes: KubernetesConfig,
     pub backup: BackupConfig,
-    /// `[certs]`: what the certificates source watches (`sources::certs::CertsConfig`).
-    pub certs: crate::sources::certs::CertsConfig,
+    /// `[certs]`: what the certificates source watches (`certs::CertsConfig`).
+    pub certs: certs::CertsConfig,
     pub rules: RulesConfig,
     /// `[probing]`: settings shared by the HTTP probes and the Kubernetes probe audit.
-    pub probing: crate::sources::probes::config::ProbeSettings,
-    /// `[[probes]]`: the HTTP(S) endpoints to probe (see `sources::probes::config`).
-    pub probes: Vec<crate::sources::probes::config::ProbeConfig>,
+    pub probing: probes::ProbeSettings,
+    /// `[[probes]]`: the HTTP(S) endpoints to probe (see `config::probes`).
+    pub probes: Vec<probes::ProbeConfig>,
 }
 
 impl Default for Config {
@@ -737,8 +740,7 @@ impl Config {
                 }
             }
         }
-        crate::sources::probes::config::validate(&self.probes, &self.probing)
-            .map_err(|msg| Bad::at(&["probes"], msg))?;
+        probes::validate(&self.probes, &self.probing).map_err(|msg| Bad::at(&["probes"], msg))?;
         if self.rules.probes.failures_before_critical == 0
             || self.rules.probes.failures_before_critical > 100
         {
