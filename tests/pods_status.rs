@@ -637,17 +637,18 @@ fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
     let soon = t0 + jiff::SignedDuration::from_secs(1);
     assert!(!book.recheck(&rules, soon));
     assert_eq!(book.evaluations(), 4);
-    // At the recheck time: the not-ready pod only; the running and the completed pod cannot
-    // change with time alone, and the crash-looping one is critical already (time can only
-    // change its wording, which goes out every RECHECK_CRITICAL).
+    // At RECHECK: nothing yet. The running and the completed pod cannot change with time
+    // alone; the not-ready pod (not ready since 09:55, "for 5m") and the crash-looping one
+    // (critical already) can only change their wording, next at 10:01:00 (t0 + 60 s), and no
+    // threshold or window of theirs is reached before then.
     let soon = t0 + jiff::SignedDuration::try_from(RECHECK).expect("fits");
     assert!(!book.recheck(&rules, soon), "same verdict, only older");
-    assert_eq!(book.evaluations(), 5);
-    // At the critical pod's recheck time: the crash-looping pod, and the not-ready pod again.
+    assert_eq!(book.evaluations(), 4);
+    // At RECHECK_CRITICAL (the wording's next change): the crash-looping and the not-ready pod.
     assert!(RECHECK_CRITICAL > RECHECK);
     let later = t0 + jiff::SignedDuration::try_from(RECHECK_CRITICAL).expect("fits");
     let material = book.recheck(&rules, later);
-    assert_eq!(book.evaluations(), 7);
+    assert_eq!(book.evaluations(), 6);
     assert!(!material, "same verdicts, only older");
     // A relist with the same pods evaluates nothing; one that lost a pod drops its row.
     let fewer = PodStore::from_pods(
@@ -659,7 +660,7 @@ fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
         book.apply(fewer.take_changes(), &rules, later),
         "a row went"
     );
-    assert_eq!(book.evaluations(), 7);
+    assert_eq!(book.evaluations(), 6);
     let rows = book.rows();
     assert_eq!(rows.len(), 3);
     assert_eq!(
@@ -667,4 +668,50 @@ fn the_row_book_evaluates_only_what_changed_or_what_time_can_change() {
         "still sorted by danger"
     );
     assert!(rows[0].pod.is_some(), "rows carry their compact pod");
+}
+
+#[test]
+fn the_row_book_evaluates_a_pod_again_by_the_time_its_verdict_flips() {
+    use ondeck::sources::kube::pods::{PodStore, RowBook};
+    let rules = PodRules::default();
+    let mut interner = Interner::default();
+    // Deleted at 10:00:29 with a 30 s grace: terminating since 09:59:59, so "Terminating for
+    // longer than 5m" becomes true just after 10:04:59.
+    let store = PodStore::from_pods([CompactPod::from_pod(
+        &fixture("terminating_fresh"),
+        &mut interner,
+    )]);
+    let mut book = RowBook::default();
+    let t0 = now();
+    assert!(book.apply(store.take_changes(), &rules, t0));
+    let terminating = |book: &mut RowBook| {
+        book.rows()[0]
+            .reasons
+            .iter()
+            .any(|r| r.rule == PodRule::Terminating)
+    };
+    assert!(!terminating(&mut book), "not yet at 10:00:00");
+    let flip: jiff::Timestamp = "2026-11-21T10:04:59.000000001Z".parse().expect("valid");
+    // The clock ticks every second; the pod is nothing but older until the flip.
+    let mut at = t0;
+    let mut material = false;
+    while at < flip {
+        at += jiff::SignedDuration::from_secs(1);
+        material |= book.recheck(&rules, at);
+        if at < flip {
+            assert!(!terminating(&mut book), "not before the flip ({at})");
+        }
+    }
+    assert!(material, "the new reason is a material change");
+    assert!(
+        terminating(&mut book),
+        "evaluated again by the first tick after the flip ({at})"
+    );
+    // Not every second meanwhile: at most once a minute and at the flip (today's 10 s cadence
+    // would be 30 evaluations).
+    assert!(
+        book.evaluations() <= 7,
+        "{} evaluations in 5 minutes",
+        book.evaluations()
+    );
 }

@@ -92,6 +92,11 @@ impl PodHistory {
         latest.map(|t| (total, t))
     }
 
+    /// The oldest restart sample taken at or after `from` (when the window's count next drops).
+    pub fn first_sample_since(&self, from: Timestamp) -> Option<Timestamp> {
+        self.samples.iter().map(|(t, _)| *t).find(|t| *t >= from)
+    }
+
     /// Keys a reason's "first seen" is stored under.
     pub fn seen_keys(reasons: &[PodReason]) -> Vec<String> {
         reasons.iter().map(|r| r.rule.name().to_string()).collect()
@@ -200,6 +205,31 @@ pub fn assess(
     rules: &PodRules,
     now: Timestamp,
 ) -> Vec<PodReason> {
+    assess_with_flip(pod, st, history, rules, now, &mut None)
+}
+
+/// The earliest of `at` and what `next` holds.
+fn sooner(next: &mut Option<Timestamp>, at: Timestamp) {
+    *next = Some(next.map_or(at, |n| n.min(at)));
+}
+
+/// `at` plus `d` and one nanosecond (the rules compare strictly: "longer than"), saturating.
+fn just_after(at: Timestamp, d: SignedDuration) -> Timestamp {
+    at.checked_add(d)
+        .and_then(|t| t.checked_add(SignedDuration::from_nanos(1)))
+        .unwrap_or(Timestamp::MAX)
+}
+
+/// [`assess`], also noting in `flip` the earliest time after `now` at which time alone can
+/// add or remove a reason (a threshold reached, a window expired) with the pod unchanged.
+fn assess_with_flip(
+    pod: &Pod,
+    st: &KubectlStatus,
+    history: Option<&PodHistory>,
+    rules: &PodRules,
+    now: Timestamp,
+    flip: &mut Option<Timestamp>,
+) -> Vec<PodReason> {
     let mut out = Vec::new();
     let seen = |rule: PodRule| {
         history
@@ -257,7 +287,7 @@ pub fn assess(
 
     // An OOMKill in the window, current or previous instance, most recent first.
     let window = SignedDuration::try_from(rules.oom_window.0).unwrap_or(SignedDuration::MAX);
-    let oom = all_statuses(pod)
+    let ooms = all_statuses(pod)
         .flat_map(|cs| {
             let cur = cs.state.as_ref().and_then(|s| s.terminated.as_ref());
             let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
@@ -269,7 +299,12 @@ pub fn assess(
                 .collect::<Vec<_>>()
         })
         .filter(|(at, _)| now.duration_since(*at) <= window)
-        .max_by_key(|(at, _)| *at);
+        .collect::<Vec<_>>();
+    // Each OOMKill in the window leaves it later (the reason then names an older one, or goes).
+    for (at, _) in &ooms {
+        sooner(flip, just_after(*at, window));
+    }
+    let oom = ooms.into_iter().max_by_key(|(at, _)| *at);
     if let Some((at, container)) = oom {
         out.push(PodReason {
             rule: PodRule::OomKilled,
@@ -291,6 +326,13 @@ pub fn assess(
     let from = now.checked_sub(rwindow).unwrap_or(Timestamp::MIN);
     let by_history = history.and_then(|h| h.increase_since(from));
     let by_kubelet = st.last_restart.filter(|t| *t >= from);
+    // Restarts seen in the window leave it later (the count drops, or the reason goes).
+    if let Some(t) = history.and_then(|h| h.first_sample_since(from)) {
+        sooner(flip, just_after(t, rwindow));
+    }
+    if let Some(t) = by_kubelet {
+        sooner(flip, just_after(t, rwindow));
+    }
     if by_history.is_some() || by_kubelet.is_some() {
         let latest = [by_history.map(|(_, t)| t), by_kubelet]
             .into_iter()
@@ -329,6 +371,9 @@ pub fn assess(
                 None => seen(PodRule::NotReady),
             };
             let d = now.duration_since(since);
+            if d.unsigned_abs() <= rules.not_ready_for.0 {
+                note_threshold(flip, since, rules.not_ready_for.0, now);
+            }
             if d.unsigned_abs() > rules.not_ready_for.0 {
                 let why = ready
                     .and_then(|c| c.message.as_deref())
@@ -356,6 +401,9 @@ pub fn assess(
             .map(|t| t.0)
             .unwrap_or_else(|| seen(PodRule::Pending));
         let d = now.duration_since(since);
+        if d.unsigned_abs() <= rules.pending_for.0 {
+            note_threshold(flip, since, rules.pending_for.0, now);
+        }
         if d.unsigned_abs() > rules.pending_for.0 {
             let why = condition(pod, "PodScheduled")
                 .filter(|c| c.status != "True")
@@ -394,6 +442,9 @@ pub fn assess(
             ))
             .unwrap_or(del);
         let d = now.duration_since(since);
+        if !(d.unsigned_abs() > rules.terminating_for.0 && d.is_positive()) {
+            note_threshold(flip, since, rules.terminating_for.0, now);
+        }
         if d.unsigned_abs() > rules.terminating_for.0 && d.is_positive() {
             let fins = pod
                 .metadata
@@ -458,12 +509,77 @@ pub fn assess(
     out
 }
 
+/// A "for longer than `threshold` since `since`" rule not met at `now`: when it will be (only a
+/// `since` in the past or up to the threshold ahead gives a time to note; a timestamp further
+/// in the future is caught by the regular recheck).
+fn note_threshold(
+    flip: &mut Option<Timestamp>,
+    since: Timestamp,
+    threshold: std::time::Duration,
+    now: Timestamp,
+) {
+    let t = SignedDuration::try_from(threshold).unwrap_or(SignedDuration::MAX);
+    let at = just_after(since, t);
+    if at > now {
+        sooner(flip, at);
+    }
+}
+
+/// When the wording of a reason true since `since` ("for 14m") next changes after `now`
+/// ([`short_duration`]'s units: seconds, minutes, hours past a day).
+fn next_wording(since: Timestamp, now: Timestamp) -> Timestamp {
+    let d = now.duration_since(since);
+    if d.is_negative() {
+        // A timestamp ahead of the clock: its wording changes every second.
+        return now
+            .checked_add(SignedDuration::from_secs(1))
+            .unwrap_or(Timestamp::MAX);
+    }
+    let s = d.as_secs();
+    let unit = if s < 60 {
+        1
+    } else if s < 86_400 {
+        60
+    } else {
+        3600
+    };
+    since
+        .checked_add(SignedDuration::from_secs((s / unit + 1) * unit))
+        .unwrap_or(Timestamp::MAX)
+}
+
+/// When a row's verdict or wording can next change with the pod unchanged: `flip` is the
+/// earliest reason added or removed by time alone (a threshold or window), `wording` the
+/// earliest change of a reason's "for 14m". `None`: neither can (no reason, no threshold).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NextChange {
+    pub flip: Option<Timestamp>,
+    pub wording: Option<Timestamp>,
+}
+
 /// One table row: kubectl's columns plus level and reasons.
 pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Timestamp) -> PodRow {
+    row_with_next(pod, history, rules, now).0
+}
+
+/// [`row`], and when it can next change with the pod unchanged (what the console's row book
+/// schedules its next evaluation of the pod by).
+pub fn row_with_next(
+    pod: &Pod,
+    history: Option<&PodHistory>,
+    rules: &PodRules,
+    now: Timestamp,
+) -> (PodRow, NextChange) {
     let st = kubectl_status(pod);
-    let reasons = assess(pod, &st, history, rules, now);
+    let mut flip = None;
+    let reasons = assess_with_flip(pod, &st, history, rules, now, &mut flip);
+    let wording = reasons
+        .iter()
+        .filter_map(|r| r.since)
+        .map(|s| next_wording(s, now))
+        .min();
     let level = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Ok);
-    PodRow {
+    let row = PodRow {
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),
         name: pod.metadata.name.clone().unwrap_or_default(),
         ready: format!("{}/{}", st.ready, st.total),
@@ -482,7 +598,8 @@ pub fn row(pod: &Pod, history: Option<&PodHistory>, rules: &PodRules, now: Times
         pod: None,
         level,
         reasons,
-    }
+    };
+    (row, NextChange { flip, wording })
 }
 
 /// The pods' reasons as alert conditions (one per pod and rule), for the alert book and

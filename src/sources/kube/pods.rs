@@ -9,7 +9,8 @@
 //! An API probe measures latency and notices a dead server before the watch does.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ use crate::domain::pods::{
     ApiHealth, NamespaceScope, PodEvent, PodKey, PodRow, PodsSnapshot, sort_by_danger,
 };
 use crate::domain::text::Interner;
-use crate::rules::pods::{PodHistory, row};
+use crate::rules::pods::{NextChange, PodHistory, row_with_next};
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
 use super::backoff::Backoff;
@@ -37,13 +38,16 @@ use super::events::{self, EventsMap};
 
 /// At most one snapshot per this long while the store is changing.
 pub const DEBOUNCE: Duration = Duration::from_millis(250);
-/// How often a pod whose verdict time alone can change (pending, not ready, in trouble) is
-/// evaluated again. Settled pods (running and ready, or succeeded, with nothing wrong) are
-/// evaluated only when they change.
+/// A pod whose verdict time alone can change (pending, not ready, in trouble) is evaluated
+/// again when the rules say it can next change ([`crate::rules::pods::NextChange`]): at once
+/// when a threshold is reached or a window expires, and for its wording ("for 14m" becoming
+/// "for 15m") no sooner than this after its last evaluation. Settled pods (running and ready,
+/// or succeeded, with nothing wrong) are evaluated only when they change.
 pub const RECHECK: Duration = Duration::from_secs(10);
-/// How often a pod already critical is evaluated again with nothing changed: time cannot make
-/// it louder, only change its wording ("for 14m") or let a window (restarts, OOM) expire, and
-/// the wording goes out at most every [`REFRESH_TEXT`] anyway.
+/// The longest a time-sensitive pod (critical or not) goes without being evaluated again with
+/// nothing changed, whatever the rules foresee: time cannot make a critical pod louder, only
+/// change its wording or let a window (restarts, OOM) expire, and the wording goes out at most
+/// every [`REFRESH_TEXT`] anyway.
 pub const RECHECK_CRITICAL: Duration = REFRESH_TEXT;
 /// The API probe (the watches' liveness check) runs every refresh interval, but no more often
 /// than this.
@@ -548,13 +552,38 @@ pub fn evaluate_pod(
     rules: &PodRules,
     now: Timestamp,
 ) -> PodRow {
+    evaluate_pod_next(pod, history, rules, now).0
+}
+
+/// [`evaluate_pod`], and when the row can next change with the pod unchanged.
+fn evaluate_pod_next(
+    pod: &Arc<CompactPod>,
+    history: &mut PodHistory,
+    rules: &PodRules,
+    now: Timestamp,
+) -> (PodRow, NextChange) {
     let full = pod.to_pod();
     let st = crate::domain::pods::kubectl_status(&full);
     history.observe_restarts(now, st.restarts);
-    let mut r = row(&full, Some(history), rules, now);
+    let (mut r, next) = row_with_next(&full, Some(history), rules, now);
     history.mark_seen(r.reasons.iter().map(|r| r.rule.name()), now);
     r.pod = Some(Arc::clone(pod));
-    r
+    (r, next)
+}
+
+/// When to evaluate a time-sensitive pod again: when a reason can appear or go (the rules'
+/// `flip`), or its wording change (no sooner than [`RECHECK`]), and never later than
+/// [`RECHECK_CRITICAL`] (a bound for anything the rules do not foresee).
+pub fn recheck_at(next: NextChange, now: Timestamp) -> Timestamp {
+    let after = |d: Duration| now + jiff::SignedDuration::try_from(d).unwrap_or_default();
+    let wording = next.wording.map(|w| w.max(after(RECHECK)));
+    let latest = after(RECHECK_CRITICAL);
+    [next.flip, wording]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(latest, |at| at.min(latest))
+        .max(after(Duration::from_secs(1)))
 }
 
 /// Builds rows for every pod in `pods`, updating per-pod histories (and forgetting pods that
@@ -623,7 +652,8 @@ struct Tracked {
 }
 
 /// The rows of every pod, kept between snapshots: a changed pod is evaluated again, a pod whose
-/// verdict time can change every [`RECHECK`], a settled one never (until it changes).
+/// verdict time can change when it can next change ([`recheck_at`]), a settled one never (until
+/// it changes).
 #[derive(Default)]
 pub struct RowBook {
     tracked: HashMap<PodKey, Tracked>,
@@ -631,9 +661,10 @@ pub struct RowBook {
     text_changed: bool,
     /// Pod evaluations so far (what the work-follows-change tests and benches count).
     evaluations: u64,
-    /// No pod is due for a recheck before this (`None`: none is due at all): an idle tick
-    /// looks at one timestamp, not at every pod.
-    next_recheck: Option<Timestamp>,
+    /// Pods by recheck time, soonest first: an idle tick looks at the top, not at every pod.
+    /// An entry whose pod has since been evaluated again (or gone) no longer matches its
+    /// [`Tracked::recheck`] and is dropped when it comes up.
+    schedule: BinaryHeap<Reverse<(Timestamp, PodKey)>>,
 }
 
 impl RowBook {
@@ -658,14 +689,6 @@ impl RowBook {
         now: Timestamp,
     ) -> bool {
         self.evaluations += 1;
-        let recheck_at = |row: &PodRow| {
-            let every = if row.level == crate::domain::Level::Critical {
-                RECHECK_CRITICAL
-            } else {
-                RECHECK
-            };
-            now + jiff::SignedDuration::try_from(every).unwrap_or_default()
-        };
         let due = match self.tracked.get_mut(&key) {
             Some(t) => {
                 // Another uid under the same name is another pod: its own history.
@@ -673,8 +696,8 @@ impl RowBook {
                     t.history = PodHistory::default();
                 }
                 t.pod = pod;
-                let row = evaluate_pod(&t.pod, &mut t.history, rules, now);
-                t.recheck = time_sensitive(&t.pod, &row).then(|| recheck_at(&row));
+                let (row, next) = evaluate_pod_next(&t.pod, &mut t.history, rules, now);
+                t.recheck = time_sensitive(&t.pod, &row).then(|| recheck_at(next, now));
                 let material_change = material(&row) != material(&t.row);
                 if !material_change && row.reasons != t.row.reasons {
                     self.text_changed = true;
@@ -684,10 +707,10 @@ impl RowBook {
             }
             None => {
                 let mut history = PodHistory::default();
-                let row = evaluate_pod(&pod, &mut history, rules, now);
-                let recheck = time_sensitive(&pod, &row).then(|| recheck_at(&row));
+                let (row, next) = evaluate_pod_next(&pod, &mut history, rules, now);
+                let recheck = time_sensitive(&pod, &row).then(|| recheck_at(next, now));
                 self.tracked.insert(
-                    key,
+                    key.clone(),
                     Tracked {
                         pod,
                         row: Arc::new(row),
@@ -699,7 +722,7 @@ impl RowBook {
             }
         };
         if let Some(at) = due.0 {
-            self.next_recheck = Some(self.next_recheck.map_or(at, |n| n.min(at)));
+            self.schedule.push(Reverse((at, key)));
         }
         due.1
     }
@@ -741,21 +764,24 @@ impl RowBook {
     /// Evaluates again the pods whose recheck time has come; `true` when a row changed
     /// materially.
     pub fn recheck(&mut self, rules: &PodRules, now: Timestamp) -> bool {
-        if self.next_recheck.is_none_or(|at| at > now) {
-            return false;
+        let mut due: Vec<(PodKey, Arc<CompactPod>)> = Vec::new();
+        while self
+            .schedule
+            .peek()
+            .is_some_and(|Reverse((at, _))| *at <= now)
+        {
+            let Some(Reverse((at, key))) = self.schedule.pop() else {
+                break;
+            };
+            if let Some(t) = self.tracked.get_mut(&key)
+                && t.recheck == Some(at)
+            {
+                // Taken: a duplicate entry for the same time no longer matches.
+                t.recheck = None;
+                let pod = Arc::clone(&t.pod);
+                due.push((key, pod));
+            }
         }
-        // Recomputed below from every pod still waiting and every pod evaluated now.
-        self.next_recheck = self
-            .tracked
-            .values()
-            .filter_map(|t| t.recheck.filter(|at| *at > now))
-            .min();
-        let due: Vec<(PodKey, Arc<CompactPod>)> = self
-            .tracked
-            .iter()
-            .filter(|(_, t)| t.recheck.is_some_and(|at| at <= now))
-            .map(|(k, t)| (k.clone(), Arc::clone(&t.pod)))
-            .collect();
         let mut changed = false;
         for (k, p) in due {
             changed |= self.evaluate(k, p, rules, now);
