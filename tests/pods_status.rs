@@ -715,3 +715,51 @@ fn the_row_book_evaluates_a_pod_again_by_the_time_its_verdict_flips() {
         book.evaluations()
     );
 }
+
+#[test]
+fn a_pod_that_turns_not_ready_while_watched_is_flagged_once_past_the_threshold() {
+    use ondeck::sources::kube::pods::evaluate_pod;
+    let rules = PodRules::default(); // not ready for longer than 2m -> warning
+    let mut interner = Interner::default();
+    let mut history = PodHistory::default();
+    // The same pod, first Ready, then not Ready since 09:59:00.
+    let not_ready = fixture("not_ready_fresh");
+    let mut ready = not_ready.clone();
+    for c in ready
+        .status
+        .as_mut()
+        .and_then(|s| s.conditions.as_mut())
+        .expect("conditions")
+    {
+        if c.type_ == "Ready" || c.type_ == "ContainersReady" {
+            c.status = "True".into();
+            c.reason = None;
+            c.message = None;
+        }
+    }
+    let at = |s: &str| -> Timestamp { s.parse().expect("valid") };
+    let has_not_ready = |r: &PodRow| r.reasons.iter().any(|x| x.rule == PodRule::NotReady);
+    let ready = Arc::new(CompactPod::from_pod(&ready, &mut interner));
+    let not_ready = Arc::new(CompactPod::from_pod(&not_ready, &mut interner));
+    let r = evaluate_pod(&ready, &mut history, &rules, at("2026-11-21T09:58:00Z"));
+    assert!(!has_not_ready(&r), "ready at first");
+    let r = evaluate_pod(&not_ready, &mut history, &rules, at("2026-11-21T09:59:00Z"));
+    assert!(
+        !has_not_ready(&r),
+        "just turned not ready: below the threshold"
+    );
+    let r = evaluate_pod(&not_ready, &mut history, &rules, at("2026-11-21T10:00:30Z"));
+    assert!(!has_not_ready(&r), "1m30s: still below the threshold");
+    let r = evaluate_pod(&not_ready, &mut history, &rules, at("2026-11-21T10:01:30Z"));
+    let reason = r
+        .reasons
+        .iter()
+        .find(|x| x.rule == PodRule::NotReady)
+        .unwrap_or_else(|| panic!("not ready for 2m30s is a warning: {:?}", r.reasons));
+    assert_eq!(reason.level, Level::Warning);
+    assert!(
+        reason.text.starts_with("Running but not Ready for 2m"),
+        "{}",
+        reason.text
+    );
+}

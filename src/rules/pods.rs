@@ -103,6 +103,18 @@ impl PodHistory {
     }
 }
 
+/// The keys of troubles present on `pod` whose reason waits for a threshold (Running but not
+/// Ready): marked seen from their first sighting, below the threshold too, so that
+/// [`PodHistory::bound_since`] measures a trouble that began while ondeck watched from when it
+/// began. Without this, a pod that turned not ready under ondeck's eyes was bounded to `now` at
+/// every evaluation and never reached the threshold.
+pub fn threshold_trouble_keys(pod: &Pod) -> Option<&'static str> {
+    let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+    let deleting = pod.metadata.deletion_timestamp.is_some();
+    let not_ready = condition(pod, "Ready").is_some_and(|c| c.status != "True");
+    (running && !deleting && not_ready).then(|| PodRule::NotReady.name())
+}
+
 /// Why a pod's events cannot be known, as the detail shows it after `events: unknown`:
 /// `forbidden: list events`, `not listed yet`, or the failure in a few words. The pods source
 /// (console) calls this; `check` reads no events, so no pod's level depends on them.

@@ -566,7 +566,8 @@ fn evaluate_pod_next(
     let st = crate::domain::pods::kubectl_status(&full);
     history.observe_restarts(now, st.restarts);
     let (mut r, next) = row_with_next(&full, Some(history), rules, now);
-    history.mark_seen(r.reasons.iter().map(|r| r.rule.name()), now);
+    let pending = crate::rules::pods::threshold_trouble_keys(&full);
+    history.mark_seen(r.reasons.iter().map(|r| r.rule.name()).chain(pending), now);
     r.pod = Some(Arc::clone(pod));
     (r, next)
 }
