@@ -315,37 +315,6 @@ async fn secrets_at_scale() -> bool {
     pass
 }
 
-/// A loopback listener whose accept queue is full and never drained: backlog 0, never
-/// accepted, filled with connections first until a new one's SYN is dropped. A connect to it
-/// hangs (SYN retransmits) until the connect deadline. The fillers are returned to keep it full.
-async fn full_backlog() -> (
-    std::net::SocketAddr,
-    Vec<tokio::net::TcpStream>,
-    tokio::net::TcpListener,
-) {
-    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
-    sock.bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind");
-    let listener = sock.listen(0).expect("listen");
-    let addr = listener.local_addr().expect("addr");
-    let mut fillers = Vec::new();
-    loop {
-        match tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            Ok(Ok(s)) => fillers.push(s),
-            Ok(Err(e)) => panic!("filling the backlog of {addr}: {e}"),
-            // A SYN dropped: the queue is full.
-            Err(_) => break,
-        }
-        assert!(fillers.len() < 64, "the backlog of {addr} never filled");
-    }
-    (addr, fillers, listener)
-}
-
 async fn endpoints_sweep() -> bool {
     let root = pki::ca("Sweep Root", -10, 3650);
     let leaf = pki::leaf(&root, "localhost", &["localhost"], -1, 90);
@@ -370,7 +339,7 @@ async fn endpoints_sweep() -> bool {
             addr
         } else if i % 10 == 0 {
             // 25 full-backlog listeners: the connect itself hangs.
-            let (addr, fillers, l) = full_backlog().await;
+            let (addr, fillers, l) = pki::full_backlog().await.expect("full backlog");
             full.push((fillers, l));
             fulls += 1;
             addr

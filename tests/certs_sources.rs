@@ -281,37 +281,6 @@ async fn a_kubeconfig_ca_that_does_not_sign_the_server_is_named() {
     task.abort();
 }
 
-/// A loopback listener whose accept queue is full and never drained (backlog 0, never
-/// accepted, filled first until a new connection's SYN is dropped): a connect to it hangs.
-/// The returned fillers and listener keep it so.
-async fn full_backlog() -> (
-    std::net::SocketAddr,
-    Vec<tokio::net::TcpStream>,
-    tokio::net::TcpListener,
-) {
-    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
-    sock.bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind");
-    let listener = sock.listen(0).expect("listen");
-    let addr = listener.local_addr().expect("addr");
-    let mut fillers = Vec::new();
-    loop {
-        match tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            Ok(Ok(s)) => fillers.push(s),
-            Ok(Err(e)) => panic!("filling the backlog of {addr}: {e}"),
-            // This connection's SYN was dropped: the queue is full.
-            Err(_) => break,
-        }
-        assert!(fillers.len() < 64, "the backlog of {addr} never filled");
-    }
-    (addr, fillers, listener)
-}
-
 #[tokio::test]
 async fn black_holed_endpoints_do_not_delay_the_others() {
     let root = pki::ca("Sweep Root", -10, 3650);
@@ -336,7 +305,7 @@ async fn black_holed_endpoints_do_not_delay_the_others() {
         } else if i % 4 == 0 {
             // A full backlog: the connect itself hangs (its deadline, 2 s, is longer than the
             // handshake's).
-            let (addr, fillers, l) = full_backlog().await;
+            let (addr, fillers, l) = pki::full_backlog().await.expect("full backlog");
             full.push((fillers, l));
             addr
         } else {

@@ -215,6 +215,33 @@ pub async fn serve_answering(
     Ok((addr, task))
 }
 
+/// A loopback listener whose accept queue is full and never drained (a small backlog, never
+/// accepted, filled with connections first until a new one's SYN is dropped): a connect to it
+/// hangs (SYN retransmits) until the caller's deadline, on loopback too. For deadline tests,
+/// benches and the demo. The fillers and the listener keep it full while they are held.
+pub async fn full_backlog() -> std::io::Result<(SocketAddr, Vec<tokio::net::TcpStream>, TcpListener)>
+{
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let listener = sock.listen(1)?;
+    let addr = listener.local_addr()?;
+    let mut fillers = Vec::new();
+    loop {
+        let connect = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(std::time::Duration::from_millis(200), connect).await {
+            Ok(Ok(s)) => fillers.push(s),
+            Ok(Err(e)) => return Err(e),
+            // This connection's SYN was dropped: the queue is full.
+            Err(_) => return Ok((addr, fillers, listener)),
+        }
+        if fillers.len() >= 64 {
+            return Err(std::io::Error::other(format!(
+                "the accept queue of {addr} never filled"
+            )));
+        }
+    }
+}
+
 /// A listener that accepts and never answers (a black hole for deadline tests and benches).
 pub async fn black_hole() -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;

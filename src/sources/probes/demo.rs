@@ -133,7 +133,12 @@ impl Endpoints {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             l.local_addr()?
         };
-        let (full, full_addr, held) = full_backlog().await?;
+        let (full_addr, held, full) = crate::tls::pki::full_backlog().await?;
+        // Held as std sockets, so dropping them needs no runtime.
+        let held = held
+            .into_iter()
+            .map(TcpStream::into_std)
+            .collect::<std::io::Result<Vec<_>>>()?;
         let _ = expired_ca;
         Ok(Endpoints {
             healthy: format!("http://{healthy}/healthz"),
@@ -380,21 +385,4 @@ async fn stall_tcp(cancel: CancellationToken) -> std::io::Result<SocketAddr> {
         }
     });
     Ok(addr)
-}
-
-/// A listener with a backlog of 1 that never accepts, its queue filled by connections made
-/// here: the kernel drops further SYNs, so a connect to it times out (on loopback too).
-async fn full_backlog() -> std::io::Result<(TcpListener, SocketAddr, Vec<std::net::TcpStream>)> {
-    let sock = tokio::net::TcpSocket::new_v4()?;
-    sock.bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?)?;
-    let listener = sock.listen(1)?;
-    let addr = listener.local_addr()?;
-    let mut held = Vec::new();
-    for _ in 0..8 {
-        match tokio::time::timeout(Duration::from_millis(300), TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => held.push(s.into_std()?),
-            _ => break,
-        }
-    }
-    Ok((listener, addr, held))
 }
