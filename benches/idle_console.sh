@@ -68,7 +68,7 @@ if [ -n "$PODS" ]; then
   kubectl --kubeconfig "$WORK/kubeconfig" get --raw /version >/dev/null 2>&1 || true
   START="$(date +%s.%N)"
   tmux new-session -d -s "$SESSION" -x 200 -y 60 \
-    "XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config KUBECONFIG=$WORK/kubeconfig $BIN --ascii --refresh 1s -A"
+    "${EXTRA_ENV:-} XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config KUBECONFIG=$WORK/kubeconfig $BIN --ascii --refresh 1s -A"
   PID=""
   for _ in $(seq 1 100); do PID="$(pgrep -n -f "$BIN --ascii --refresh 1s -A" || true)"; [ -n "$PID" ] && break; sleep 0.05; done
   [ -n "$PID" ] || { echo "the console did not start" >&2; exit 1; }
@@ -112,14 +112,16 @@ HZ="$(getconf CLK_TCK)"
 t0="$(ticks)"; r0="$(rss)"; s0="$(date +%s.%N)"
 sleep "$SECS"
 t1="$(ticks)"; r1="$(rss)"; s1="$(date +%s.%N)"; peak="$(hwm)"
+anon="$(awk '/RssAnon/ {print $2}' "/proc/$PID/status")"; file="$(awk '/RssFile/ {print $2}' "/proc/$PID/status")"
 if [ -n "$PODS" ]; then
   what="$PODS pods (scenario large, generate.pods=$PODS), nothing changing"
 else
   what="$(( $(ss -tan state close-wait | wc -l) - 1 )) CLOSE_WAIT sockets on the machine, no cluster"
 fi
-awk -v t0="$t0" -v t1="$t1" -v hz="$HZ" -v s0="$s0" -v s1="$s1" -v r0="$r0" -v r1="$r1" -v peak="$peak" -v what="$what" 'BEGIN {
+awk -v t0="$t0" -v t1="$t1" -v hz="$HZ" -v s0="$s0" -v s1="$s1" -v r0="$r0" -v r1="$r1" -v peak="$peak" -v what="$what" -v anon="$anon" -v file="$file" 'BEGIN {
   cpu = (t1 - t0) / hz; wall = s1 - s0;
   printf "%s\n", what;
   printf "console CPU: %.2f s over %.0f s = %.2f%% of one core (refresh 1s, 200x60)\n", cpu, wall, 100 * cpu / wall;
   printf "console RSS: %.1f MiB at start, %.1f MiB after %.0f s (peak %.1f MiB)\n", r0 / 1024, r1 / 1024, wall, peak / 1024;
+  printf "  of which heap and stacks (RssAnon) %.1f MiB, the binary and libraries (RssFile) %.1f MiB\n", anon / 1024, file / 1024;
 }'

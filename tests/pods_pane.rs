@@ -413,7 +413,7 @@ async fn the_supervisor_reconnects_to_the_new_namespace() {
             .and_then(Payload::downcast_ref::<PodsSnapshot>)
         {
             Some(s) if !s.rows.is_empty() => {
-                Some(s.rows.iter().map(|r| r.namespace.clone()).collect())
+                Some(s.rows.iter().map(|r| r.namespace.to_string()).collect())
             }
             _ => None,
         }

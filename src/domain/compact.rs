@@ -450,7 +450,10 @@ impl CompactPod {
     }
 
     pub fn key(&self) -> PodKey {
-        PodKey::new(&*self.namespace, &*self.name)
+        PodKey {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
     }
 
     /// The pod's condition `type_` is "True".

@@ -20,22 +20,23 @@ use crate::domain::text::Clean;
 /// `namespace/name`, the identity the UI and `check` use for a pod.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct PodKey {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Clean,
+    pub name: Clean,
 }
 
 impl PodKey {
-    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(namespace: impl Into<Clean>, name: impl Into<Clean>) -> Self {
         PodKey {
             namespace: namespace.into(),
             name: name.into(),
         }
     }
 
+    /// The key of a pod from the API (its names cleaned as [`Clean::identifier`] does).
     pub fn of(pod: &Pod) -> Self {
         PodKey {
-            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-            name: pod.metadata.name.clone().unwrap_or_default(),
+            namespace: Clean::identifier(pod.metadata.namespace.as_deref().unwrap_or_default()),
+            name: Clean::identifier(pod.metadata.name.as_deref().unwrap_or_default()),
         }
     }
 }
@@ -49,8 +50,8 @@ impl std::fmt::Display for PodKey {
 /// The controller that owns a pod (ReplicaSet, StatefulSet, DaemonSet, Job, Node, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Owner {
-    pub kind: String,
-    pub name: String,
+    pub kind: Clean,
+    pub name: Clean,
 }
 
 /// Which pod rule produced a reason; also the rule name in `check`'s `checks`.
@@ -100,20 +101,20 @@ pub struct PodReason {
 /// `now` with [`PodRow::age_text`] and [`PodRow::restarts_text`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PodRow {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Clean,
+    pub name: Clean,
     /// "x/y" as kubectl prints READY.
-    pub ready: String,
+    pub ready: Clean,
     /// kubectl's STATUS column.
-    pub status: String,
+    pub status: Clean,
     pub restarts: u32,
     pub last_restart: Option<Timestamp>,
     pub created: Option<Timestamp>,
-    pub node: Option<String>,
+    pub node: Option<Clean>,
     pub owner: Option<Owner>,
-    pub phase: Option<String>,
+    pub phase: Option<Clean>,
     /// PVC claim names this pod mounts (for the PVC pane's "who mounts it").
-    pub claims: Vec<String>,
+    pub claims: Vec<Clean>,
     /// The compact pod itself, shared with the store at no copy, so the detail view can show
     /// containers, probes and last states on demand (not in `check`).
     #[serde(skip_serializing)]
@@ -432,20 +433,20 @@ pub fn owner_of(pod: &Pod) -> Option<Owner> {
         .find(|r| r.controller == Some(true))
         .or_else(|| refs.first())?;
     Some(Owner {
-        kind: r.kind.clone(),
-        name: r.name.clone(),
+        kind: Clean::new(&r.kind),
+        name: Clean::new(&r.name),
     })
 }
 
 /// PVC claim names mounted by the pod (from `spec.volumes[].persistentVolumeClaim`).
-pub fn claims_of(pod: &Pod) -> Vec<String> {
+pub fn claims_of(pod: &Pod) -> Vec<Clean> {
     pod.spec
         .as_ref()
         .and_then(|s| s.volumes.as_ref())
         .map(|vs| {
             vs.iter()
                 .filter_map(|v| v.persistent_volume_claim.as_ref())
-                .map(|p| p.claim_name.clone())
+                .map(|p| Clean::new(&p.claim_name))
                 .collect()
         })
         .unwrap_or_default()

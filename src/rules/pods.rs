@@ -5,8 +5,6 @@
 //! from the pod's own timestamps where Kubernetes records them, else from when ondeck first saw
 //! it ([`PodHistory`]). Pure functions: `now` is injected.
 
-use std::collections::{BTreeMap, VecDeque};
-
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition};
 
@@ -16,6 +14,7 @@ use crate::domain::SourceId;
 use crate::domain::pods::{
     KubectlStatus, PodReason, PodRow, PodRule, claims_of, kubectl_status, owner_of,
 };
+use crate::domain::text::Clean;
 
 use std::borrow::Cow;
 
@@ -30,9 +29,12 @@ const MAX_SEEN: usize = 16;
 /// when it first saw each trouble the API gives no timestamp for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodHistory {
-    /// (when observed, total restarts), recorded when the count changes; oldest first.
-    samples: VecDeque<(Timestamp, u32)>,
-    first_seen: BTreeMap<String, Timestamp>,
+    /// (when observed, total restarts), recorded when the count changes; oldest first. A
+    /// `Vec` sized to what it holds (most pods never restart: one sample, not a deque's four).
+    samples: Vec<(Timestamp, u32)>,
+    /// Trouble key -> when first seen. A few entries at most: a list, not a B-tree (whose one
+    /// leaf is over 400 bytes, for every pod with one trouble).
+    first_seen: Vec<(Box<str>, Timestamp)>,
     /// When ondeck first observed the pod at all.
     first_observed: Option<Timestamp>,
 }
@@ -41,26 +43,35 @@ impl PodHistory {
     /// Records the pod's restart count at `now` (only changes are stored).
     pub fn observe_restarts(&mut self, now: Timestamp, restarts: u32) {
         self.first_observed.get_or_insert(now);
-        if self.samples.back().is_some_and(|(_, n)| *n == restarts) {
+        if self.samples.last().is_some_and(|(_, n)| *n == restarts) {
             return;
         }
         if self.samples.len() == MAX_SAMPLES {
-            self.samples.pop_front();
+            self.samples.remove(0);
         }
-        self.samples.push_back((now, restarts));
+        if self.samples.is_empty() {
+            self.samples.reserve_exact(1);
+        }
+        self.samples.push((now, restarts));
     }
 
     /// Remembers when each active trouble key was first seen; forgets keys no longer active.
     pub fn mark_seen<'a>(&mut self, keys: impl IntoIterator<Item = &'a str>, now: Timestamp) {
         let keys: Vec<&str> = keys.into_iter().take(MAX_SEEN).collect();
-        self.first_seen.retain(|k, _| keys.contains(&k.as_str()));
+        self.first_seen.retain(|(k, _)| keys.contains(&&**k));
         for k in keys {
-            self.first_seen.entry(k.to_string()).or_insert(now);
+            if self.first_seen(k).is_none() {
+                self.first_seen.reserve_exact(1);
+                self.first_seen.push((k.into(), now));
+            }
         }
     }
 
     pub fn first_seen(&self, key: &str) -> Option<Timestamp> {
-        self.first_seen.get(key).copied()
+        self.first_seen
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, t)| *t)
     }
 
     /// A trouble that started after ondeck began observing the pod cannot be older than when
@@ -592,20 +603,25 @@ pub fn row_with_next(
         .min();
     let level = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Ok);
     let row = PodRow {
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        ready: format!("{}/{}", st.ready, st.total),
-        status: st.status,
+        namespace: Clean::identifier(pod.metadata.namespace.as_deref().unwrap_or_default()),
+        name: Clean::identifier(pod.metadata.name.as_deref().unwrap_or_default()),
+        ready: Clean::from_string(format!("{}/{}", st.ready, st.total)),
+        status: Clean::from_string(st.status),
         restarts: st.restarts,
         last_restart: st.last_restart,
         created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
         node: pod
             .spec
             .as_ref()
-            .and_then(|s| s.node_name.clone())
-            .filter(|n| !n.is_empty()),
+            .and_then(|s| s.node_name.as_deref())
+            .filter(|n| !n.is_empty())
+            .map(Clean::new),
         owner: owner_of(pod),
-        phase: pod.status.as_ref().and_then(|s| s.phase.clone()),
+        phase: pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .map(Clean::new),
         claims: claims_of(pod),
         pod: None,
         level,

@@ -272,7 +272,7 @@ pub async fn fetch_pod_events(
         "involvedObject.kind=Pod,involvedObject.name={}",
         key.name
     ));
-    let scope = NamespaceScope::One(key.namespace.clone());
+    let scope = NamespaceScope::One(key.namespace.to_string());
     let op = Op {
         verb: "list",
         resource: "events",

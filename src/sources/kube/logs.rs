@@ -125,7 +125,7 @@ pub async fn fetch_logs(
         limit_bytes: Some(limits.limit_bytes),
         ..Default::default()
     };
-    let scope = NamespaceScope::One(pod.namespace.clone());
+    let scope = NamespaceScope::One(pod.namespace.to_string());
     let what = format!("pods/log ({}, container {container})", pod.name);
     let op = Op {
         verb: "get",

@@ -40,6 +40,20 @@ pub fn release_freed_memory() {
     }
 }
 
+/// Makes glibc keep one heap for the whole process instead of one arena per thread that ever
+/// allocated (up to 8 per core). The runtime's workers take turns decoding, evaluating and
+/// drawing, so with an arena each, what one worker frees sits in its arena while another grows
+/// its own: at 20k pods that was 7 MiB of an idle console's resident memory for nothing. The
+/// console and `check` do little work at once, so one arena's lock is not contended. Call it
+/// first thing, before any thread starts (it only affects arenas created later).
+pub fn one_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a glibc tunable; M_ARENA_MAX takes any positive count.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// Page size for one-shot lists (same as kubectl's chunk size).
 const PAGE: u32 = 500;
 

@@ -27,7 +27,7 @@ use crate::domain::compact::CompactPod;
 use crate::domain::pods::{
     ApiHealth, NamespaceScope, PodEvent, PodKey, PodRow, PodsSnapshot, sort_by_danger,
 };
-use crate::domain::text::Interner;
+use crate::domain::text::{Clean, Interner};
 use crate::rules::pods::{NextChange, PodHistory, row_with_next};
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
@@ -552,7 +552,7 @@ pub fn evaluate_pod(
     rules: &PodRules,
     now: Timestamp,
 ) -> PodRow {
-    evaluate_pod_next(pod, history, rules, now).0
+    evaluate_pod_next(pod, history, rules, now, &mut Interner::default()).0
 }
 
 /// [`evaluate_pod`], and when the row can next change with the pod unchanged.
@@ -561,6 +561,7 @@ fn evaluate_pod_next(
     history: &mut PodHistory,
     rules: &PodRules,
     now: Timestamp,
+    text: &mut Interner,
 ) -> (PodRow, NextChange) {
     let full = pod.to_pod();
     let st = crate::domain::pods::kubectl_status(&full);
@@ -568,8 +569,37 @@ fn evaluate_pod_next(
     let (mut r, next) = row_with_next(&full, Some(history), rules, now);
     let pending = crate::rules::pods::threshold_trouble_keys(&full);
     history.mark_seen(r.reasons.iter().map(|r| r.rule.name()).chain(pending), now);
+    share_text(&mut r, pod, text);
     r.pod = Some(Arc::clone(pod));
     (r, next)
+}
+
+/// Points the row's text at the compact pod's own strings (names, node, owner, phase, claims)
+/// and at shared copies of its READY and STATUS (a few distinct values over thousands of
+/// pods) instead of keeping a copy of each per row.
+fn share_text(r: &mut PodRow, pod: &CompactPod, text: &mut Interner) {
+    fn same(slot: &mut Clean, shared: &Clean) {
+        if *slot == *shared {
+            *slot = shared.clone();
+        }
+    }
+    same(&mut r.namespace, &pod.namespace);
+    same(&mut r.name, &pod.name);
+    if let (Some(n), Some(shared)) = (r.node.as_mut(), pod.node.as_ref()) {
+        same(n, shared);
+    }
+    if let (Some(p), Some(shared)) = (r.phase.as_mut(), pod.phase.as_ref()) {
+        same(p, shared);
+    }
+    if let (Some(o), Some((kind, name))) = (r.owner.as_mut(), pod.owner.as_ref()) {
+        same(&mut o.kind, kind);
+        same(&mut o.name, name);
+    }
+    for (c, v) in r.claims.iter_mut().zip(pod.claims.iter()) {
+        same(c, &v.claim);
+    }
+    r.ready = text.get(&r.ready);
+    r.status = text.get(&r.status);
 }
 
 /// When to evaluate a time-sensitive pod again: when a reason can appear or go (the rules'
@@ -666,6 +696,8 @@ pub struct RowBook {
     /// An entry whose pod has since been evaluated again (or gone) no longer matches its
     /// [`Tracked::recheck`] and is dropped when it comes up.
     schedule: BinaryHeap<Reverse<(Timestamp, PodKey)>>,
+    /// The rows' READY and STATUS texts, shared (purged with the pods' interner).
+    text: Interner,
 }
 
 impl RowBook {
@@ -697,7 +729,8 @@ impl RowBook {
                     t.history = PodHistory::default();
                 }
                 t.pod = pod;
-                let (row, next) = evaluate_pod_next(&t.pod, &mut t.history, rules, now);
+                let (row, next) =
+                    evaluate_pod_next(&t.pod, &mut t.history, rules, now, &mut self.text);
                 t.recheck = time_sensitive(&t.pod, &row).then(|| recheck_at(next, now));
                 let material_change = material(&row) != material(&t.row);
                 if !material_change && row.reasons != t.row.reasons {
@@ -708,7 +741,7 @@ impl RowBook {
             }
             None => {
                 let mut history = PodHistory::default();
-                let (row, next) = evaluate_pod_next(&pod, &mut history, rules, now);
+                let (row, next) = evaluate_pod_next(&pod, &mut history, rules, now, &mut self.text);
                 let recheck = time_sensitive(&pod, &row).then(|| recheck_at(next, now));
                 self.tracked.insert(
                     key.clone(),
@@ -749,6 +782,7 @@ impl RowBook {
                 let before = self.tracked.len();
                 self.tracked.retain(|k, _| alive.contains(k));
                 changed |= self.tracked.len() != before;
+                self.text.purge();
             }
             StoreChanges::Some(list) => {
                 for (key, pod) in list {

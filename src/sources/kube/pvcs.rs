@@ -163,7 +163,7 @@ pub struct LeanPvSpec {
     #[serde(default)]
     pub access_modes: Option<Vec<String>>,
     #[serde(default)]
-    pub capacity: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    pub capacity: Quantities,
     #[serde(default)]
     pub claim_ref: Option<k8s_openapi::api::core::v1::ObjectReference>,
     #[serde(default)]
@@ -204,7 +204,7 @@ impl LeanPv {
             metadata: p.metadata,
             spec: p.spec.map(|s| LeanPvSpec {
                 access_modes: s.access_modes,
-                capacity: s.capacity,
+                capacity: s.capacity.as_ref().map(LeanQuantities::from_map),
                 claim_ref: s.claim_ref,
                 persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy,
                 storage_class_name: s.storage_class_name,
@@ -220,7 +220,7 @@ impl LeanPv {
             metadata: self.metadata.clone(),
             spec: self.spec.as_ref().map(|s| PersistentVolumeSpec {
                 access_modes: s.access_modes.clone(),
-                capacity: s.capacity.clone(),
+                capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
                 claim_ref: s.claim_ref.clone(),
                 persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
                 storage_class_name: s.storage_class_name.clone(),
@@ -259,7 +259,37 @@ pub struct LeanPvc {
     pub status: Option<LeanPvcStatus>,
 }
 
-type Quantities = Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>;
+type Quantity = k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+type Quantities = Option<LeanQuantities>;
+
+/// A resource list (`{"storage": "10Gi"}`) as a boxed slice: a `BTreeMap` allocates a whole
+/// B-tree leaf (over 500 bytes) for its one entry, once per claim and per PV.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeanQuantities(Box<[(Box<str>, Quantity)]>);
+
+impl LeanQuantities {
+    pub fn from_map(m: &BTreeMap<String, Quantity>) -> LeanQuantities {
+        LeanQuantities(
+            m.iter()
+                .map(|(k, v)| (k.as_str().into(), v.clone()))
+                .collect(),
+        )
+    }
+
+    pub fn to_map(&self) -> BTreeMap<String, Quantity> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeanQuantities {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = BTreeMap::<String, Quantity>::deserialize(d)?;
+        Ok(LeanQuantities::from_map(&m))
+    }
+}
 
 /// The part of a claim's spec the pane reads.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
@@ -327,7 +357,7 @@ impl LeanPvc {
             spec: c.spec.map(|s| LeanPvcSpec {
                 access_modes: s.access_modes,
                 resources: s.resources.map(|r| LeanRequests {
-                    requests: r.requests,
+                    requests: r.requests.as_ref().map(LeanQuantities::from_map),
                 }),
                 storage_class_name: s.storage_class_name,
                 volume_name: s.volume_name,
@@ -335,7 +365,7 @@ impl LeanPvc {
             }),
             status: c.status.map(|s| LeanPvcStatus {
                 phase: s.phase,
-                capacity: s.capacity,
+                capacity: s.capacity.as_ref().map(LeanQuantities::from_map),
                 access_modes: s.access_modes,
             }),
         }
@@ -348,7 +378,7 @@ impl LeanPvc {
             spec: self.spec.as_ref().map(|s| PersistentVolumeClaimSpec {
                 access_modes: s.access_modes.clone(),
                 resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
-                    requests: r.requests.clone(),
+                    requests: r.requests.as_ref().map(LeanQuantities::to_map),
                     ..Default::default()
                 }),
                 storage_class_name: s.storage_class_name.clone(),
@@ -358,7 +388,7 @@ impl LeanPvc {
             }),
             status: self.status.as_ref().map(|s| PersistentVolumeClaimStatus {
                 phase: s.phase.clone(),
-                capacity: s.capacity.clone(),
+                capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
                 access_modes: s.access_modes.clone(),
                 ..Default::default()
             }),
