@@ -31,8 +31,40 @@ fn clean(s: Option<&String>) -> Option<Clean> {
     s.map(|s| Clean::new(s))
 }
 
-fn time(t: Option<&Time>) -> Option<Timestamp> {
-    t.map(|t| t.0)
+fn time(t: Option<&Time>) -> Option<Stamp> {
+    t.map(|t| Stamp::new(t.0))
+}
+
+/// A Kubernetes timestamp in 8 bytes, and `Option<Stamp>` in 8 too (a `Timestamp` takes 16,
+/// its `Option` 24; a pod keeps a dozen): whole seconds, which is all `metav1.Time` carries on
+/// the wire (RFC 3339 without a fraction). Stored offset by [`Stamp::OFFSET`] so that it is
+/// never zero (the niche) and orders as the time does.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp(std::num::NonZeroI64);
+
+impl Stamp {
+    /// Larger than any second jiff can represent (about 3.8e11 either side of the epoch).
+    const OFFSET: i64 = 1 << 40;
+
+    /// `t` to the second (rounded down).
+    pub fn new(t: Timestamp) -> Stamp {
+        let v = t.as_second() + Stamp::OFFSET;
+        Stamp(std::num::NonZeroI64::new(v).unwrap_or(std::num::NonZeroI64::MIN))
+    }
+
+    pub fn get(self) -> Timestamp {
+        Timestamp::from_second(self.0.get() - Stamp::OFFSET).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn time(self) -> Time {
+        Time(self.get())
+    }
+}
+
+impl std::fmt::Debug for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.get())
+    }
 }
 
 /// A terminated container instance (current or previous).
@@ -41,8 +73,8 @@ pub struct Terminated {
     pub reason: Option<Clean>,
     pub exit_code: i32,
     pub signal: Option<i32>,
-    pub started_at: Option<Timestamp>,
-    pub finished_at: Option<Timestamp>,
+    pub started_at: Option<Stamp>,
+    pub finished_at: Option<Stamp>,
     pub message: Option<Clean>,
 }
 
@@ -52,7 +84,7 @@ pub enum State {
     None,
     Empty,
     Running {
-        started_at: Option<Timestamp>,
+        started_at: Option<Stamp>,
     },
     Waiting {
         reason: Option<Clean>,
@@ -86,14 +118,25 @@ pub struct CompactContainer {
     pub limits: Option<Clean>,
 }
 
-/// A pod condition.
+/// A pod condition: 48 bytes (a pod has five or so). Its reason and message sit behind one
+/// pointer, as most conditions (the True ones) have neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompactCondition {
     pub type_: Clean,
     pub status: Clean,
-    pub last_transition: Option<Timestamp>,
-    pub reason: Option<Clean>,
-    pub message: Option<Clean>,
+    pub last_transition: Option<Stamp>,
+    /// (reason, message), when either is set.
+    pub why: Option<Box<(Option<Clean>, Option<Clean>)>>,
+}
+
+impl CompactCondition {
+    pub fn reason(&self) -> Option<&Clean> {
+        self.why.as_ref().and_then(|w| w.0.as_ref())
+    }
+
+    pub fn message(&self) -> Option<&Clean> {
+        self.why.as_ref().and_then(|w| w.1.as_ref())
+    }
 }
 
 /// A volume backed by a claim: (volume name, claim name).
@@ -109,8 +152,8 @@ pub struct CompactPod {
     pub namespace: Clean,
     pub name: Clean,
     pub uid: Option<Clean>,
-    pub created: Option<Timestamp>,
-    pub deleted: Option<Timestamp>,
+    pub created: Option<Stamp>,
+    pub deleted: Option<Stamp>,
     pub deletion_grace_seconds: Option<i64>,
     pub finalizers: Box<[Clean]>,
     pub default_container: Option<Clean>,
@@ -128,7 +171,7 @@ pub struct CompactPod {
     pub conditions: Box<[CompactCondition]>,
     pub ip: Option<Clean>,
     pub qos: Option<Clean>,
-    pub start_time: Option<Timestamp>,
+    pub start_time: Option<Stamp>,
     pub init_statuses: Box<[CompactStatus]>,
     pub statuses: Box<[CompactStatus]>,
 }
@@ -212,8 +255,8 @@ fn term_back(t: &Terminated) -> ContainerStateTerminated {
         reason: t.reason.as_deref().map(String::from),
         exit_code: t.exit_code,
         signal: t.signal,
-        started_at: t.started_at.map(Time),
-        finished_at: t.finished_at.map(Time),
+        started_at: t.started_at.map(Stamp::time),
+        finished_at: t.finished_at.map(Stamp::time),
         message: t.message.as_deref().map(String::from),
         ..Default::default()
     }
@@ -225,7 +268,7 @@ fn state_back(s: &State) -> Option<ContainerState> {
         State::Empty => Some(ContainerState::default()),
         State::Running { started_at } => Some(ContainerState {
             running: Some(ContainerStateRunning {
-                started_at: started_at.map(Time),
+                started_at: started_at.map(Stamp::time),
             }),
             ..Default::default()
         }),
@@ -353,9 +396,11 @@ impl CompactPod {
                     type_: i.get(&c.type_),
                     status: i.get(&c.status),
                     last_transition: time(c.last_transition_time.as_ref()),
-                    reason: i.opt(c.reason.as_ref()),
                     // "containers with unready status: [app]": repeated, shared.
-                    message: i.opt(c.message.as_ref()),
+                    why: match (i.opt(c.reason.as_ref()), i.opt(c.message.as_ref())) {
+                        (None, None) => None,
+                        why => Some(Box::new(why)),
+                    },
                 })
                 .collect(),
             ip: clean(st.and_then(|s| s.pod_ip.as_ref())),
@@ -383,8 +428,8 @@ impl CompactPod {
                 name: Some(self.name.to_string()),
                 namespace: Some(self.namespace.to_string()),
                 uid: self.uid.as_deref().map(String::from),
-                creation_timestamp: self.created.map(Time),
-                deletion_timestamp: self.deleted.map(Time),
+                creation_timestamp: self.created.map(Stamp::time),
+                deletion_timestamp: self.deleted.map(Stamp::time),
                 deletion_grace_period_seconds: self.deletion_grace_seconds,
                 finalizers: (!self.finalizers.is_empty())
                     .then(|| self.finalizers.iter().map(|f| f.to_string()).collect()),
@@ -430,16 +475,16 @@ impl CompactPod {
                         .map(|c| PodCondition {
                             type_: c.type_.to_string(),
                             status: c.status.to_string(),
-                            last_transition_time: c.last_transition.map(Time),
-                            reason: s(&c.reason),
-                            message: c.message.as_deref().map(String::from),
+                            last_transition_time: c.last_transition.map(Stamp::time),
+                            reason: c.reason().map(|r| r.to_string()),
+                            message: c.message().map(|m| m.to_string()),
                             ..Default::default()
                         })
                         .collect()
                 }),
                 pod_ip: self.ip.as_deref().map(String::from),
                 qos_class: s(&self.qos),
-                start_time: self.start_time.map(Time),
+                start_time: self.start_time.map(Stamp::time),
                 init_container_statuses: (!self.init_statuses.is_empty())
                     .then(|| self.init_statuses.iter().map(status_back).collect()),
                 container_statuses: (!self.statuses.is_empty())
@@ -488,5 +533,61 @@ impl CompactPod {
                     .map(move |(_, p)| format!("{}:{p}", c.name))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_keeps_the_second_and_the_order_in_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Option<Stamp>>(), 8);
+        let times = [
+            Timestamp::MIN,
+            Timestamp::from_second(-1).unwrap_or(Timestamp::MIN),
+            Timestamp::UNIX_EPOCH,
+            Timestamp::from_second(1_795_000_000).unwrap_or(Timestamp::MIN),
+            Timestamp::MAX,
+        ];
+        for t in times {
+            assert_eq!(Stamp::new(t).get().as_second(), t.as_second(), "{t}");
+        }
+        for w in times.windows(2) {
+            assert!(Stamp::new(w[0]) < Stamp::new(w[1]), "{} < {}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn a_condition_takes_48_bytes_and_keeps_its_reason_and_message() {
+        assert!(std::mem::size_of::<CompactCondition>() <= 48);
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n"},
+            "status": {"conditions": [
+                {"type": "Ready", "status": "False", "reason": "ContainersNotReady",
+                 "message": "containers with unready status: [app]",
+                 "lastTransitionTime": "2026-12-01T10:00:00Z"},
+                {"type": "PodScheduled", "status": "True"}
+            ]}
+        }))
+        .unwrap_or_default();
+        let c = CompactPod::from_pod(&pod, &mut Interner::default());
+        assert_eq!(c.conditions.len(), 2);
+        assert!(c.conditions[1].why.is_none());
+        let back = c.to_pod();
+        let conds = back.status.and_then(|s| s.conditions).unwrap_or_default();
+        assert_eq!(conds[0].reason.as_deref(), Some("ContainersNotReady"));
+        assert_eq!(
+            conds[0].message.as_deref(),
+            Some("containers with unready status: [app]")
+        );
+        assert_eq!(
+            conds[0]
+                .last_transition_time
+                .as_ref()
+                .map(|t| t.0.to_string()),
+            Some("2026-12-01T10:00:00Z".to_string())
+        );
+        assert_eq!(conds[1].reason, None);
     }
 }
