@@ -598,8 +598,8 @@ pub fn pvcs_big_snapshot(n: usize) -> crate::domain::pvcs::PvcsSnapshot {
     s.rows = (0..n)
         .map(|i| {
             let mut r = base[i % base.len()].clone();
-            r.namespace = format!("team-{:03}", i % 97).into();
-            r.name = format!("{}-{i:06}", r.name).into();
+            r.namespace = format!("team-{:03}", i % 97);
+            r.name = format!("{}-{i:06}", r.name);
             r
         })
         .collect();
