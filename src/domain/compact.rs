@@ -154,26 +154,35 @@ pub struct CompactPod {
     pub uid: Option<Clean>,
     pub created: Option<Stamp>,
     pub deleted: Option<Stamp>,
-    pub deletion_grace_seconds: Option<i64>,
-    pub finalizers: Box<[Clean]>,
-    pub default_container: Option<Clean>,
     /// The controller owner (else the first owner): kind, name.
     pub owner: Option<(Clean, Clean)>,
     /// One of ondeck's own helper pods: never counted as a user of a claim.
     pub managed_by_ondeck: bool,
     pub node: Option<Clean>,
     pub claims: Box<[ClaimVolume]>,
-    pub init_containers: Box<[CompactContainer]>,
     pub containers: Box<[CompactContainer]>,
     pub phase: Option<Clean>,
-    pub reason: Option<Clean>,
-    pub message: Option<Clean>,
     pub conditions: Box<[CompactCondition]>,
     pub ip: Option<Clean>,
     pub qos: Option<Clean>,
     pub start_time: Option<Stamp>,
-    pub init_statuses: Box<[CompactStatus]>,
     pub statuses: Box<[CompactStatus]>,
+    /// What most pods do not have, behind one pointer (`None` when it would be empty).
+    pub rare: Option<Box<PodRare>>,
+}
+
+/// The parts of a pod most pods lack: a deletion grace period, finalizers, a default-container
+/// annotation, a status reason or message, init containers. Kept apart, they cost a pointer
+/// per pod instead of over a hundred bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodRare {
+    pub deletion_grace_seconds: Option<i64>,
+    pub finalizers: Box<[Clean]>,
+    pub default_container: Option<Clean>,
+    pub reason: Option<Clean>,
+    pub message: Option<Clean>,
+    pub init_containers: Box<[CompactContainer]>,
+    pub init_statuses: Box<[CompactStatus]>,
 }
 
 fn terminated(t: &ContainerStateTerminated, i: &mut Interner) -> Box<Terminated> {
@@ -348,6 +357,24 @@ impl CompactPod {
                 .map(|cs| status(cs, i))
                 .collect::<Box<[_]>>()
         };
+        let rare = PodRare {
+            deletion_grace_seconds: m.deletion_grace_period_seconds,
+            finalizers: m.finalizers.iter().flatten().map(|f| i.get(f)).collect(),
+            default_container: m
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(DEFAULT_CONTAINER))
+                .map(|s| Clean::new(s)),
+            reason: i.opt(st.and_then(|s| s.reason.as_ref())),
+            message: clean(st.and_then(|s| s.message.as_ref())),
+            init_containers: spec
+                .and_then(|s| s.init_containers.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|c| container(c, &claims, i))
+                .collect(),
+            init_statuses: statuses(st.and_then(|s| s.init_container_statuses.as_ref()), i),
+        };
         CompactPod {
             namespace: match m.namespace.as_deref().unwrap_or_default() {
                 ns if crate::sanitize::display_line(ns) == ns => i.get(ns),
@@ -357,13 +384,6 @@ impl CompactPod {
             uid: clean(m.uid.as_ref()),
             created: time(m.creation_timestamp.as_ref()),
             deleted: time(m.deletion_timestamp.as_ref()),
-            deletion_grace_seconds: m.deletion_grace_period_seconds,
-            finalizers: m.finalizers.iter().flatten().map(|f| i.get(f)).collect(),
-            default_container: m
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(DEFAULT_CONTAINER))
-                .map(|s| Clean::new(s)),
             // A ReplicaSet's or a StatefulSet's name is shared by its pods.
             owner: owner.map(|o| (i.get(&o.kind), i.get(&o.name))),
             managed_by_ondeck: m
@@ -372,12 +392,6 @@ impl CompactPod {
                 .and_then(|l| l.get(MANAGED_BY_LABEL))
                 .is_some_and(|v| v == "ondeck"),
             node: i.opt(spec.and_then(|s| s.node_name.as_ref())),
-            init_containers: spec
-                .and_then(|s| s.init_containers.as_ref())
-                .into_iter()
-                .flatten()
-                .map(|c| container(c, &claims, i))
-                .collect(),
             containers: spec
                 .map(|s| s.containers.as_slice())
                 .unwrap_or_default()
@@ -386,8 +400,6 @@ impl CompactPod {
                 .collect(),
             claims: claims.into(),
             phase: i.opt(st.and_then(|s| s.phase.as_ref())),
-            reason: i.opt(st.and_then(|s| s.reason.as_ref())),
-            message: clean(st.and_then(|s| s.message.as_ref())),
             conditions: st
                 .and_then(|s| s.conditions.as_ref())
                 .into_iter()
@@ -406,9 +418,18 @@ impl CompactPod {
             ip: clean(st.and_then(|s| s.pod_ip.as_ref())),
             qos: i.opt(st.and_then(|s| s.qos_class.as_ref())),
             start_time: time(st.and_then(|s| s.start_time.as_ref())),
-            init_statuses: statuses(st.and_then(|s| s.init_container_statuses.as_ref()), i),
             statuses: statuses(st.and_then(|s| s.container_statuses.as_ref()), i),
+            rare: Some(Box::new(rare)).filter(|r| **r != PodRare::default()),
         }
+    }
+
+    fn rare(&self) -> &PodRare {
+        static NONE: std::sync::LazyLock<PodRare> = std::sync::LazyLock::new(PodRare::default);
+        self.rare.as_deref().unwrap_or(&NONE)
+    }
+
+    pub fn init_containers(&self) -> &[CompactContainer] {
+        &self.rare().init_containers
     }
 
     /// A short-lived `Pod` with every field the rules, kubectl's STATUS and the log planner
@@ -416,7 +437,8 @@ impl CompactPod {
     pub fn to_pod(&self) -> Pod {
         let s = |a: &Option<Clean>| a.as_deref().map(String::from);
         let mut annotations = BTreeMap::new();
-        if let Some(c) = &self.default_container {
+        let rare = self.rare();
+        if let Some(c) = &rare.default_container {
             annotations.insert(DEFAULT_CONTAINER.to_string(), c.to_string());
         }
         let mut labels = BTreeMap::new();
@@ -430,9 +452,9 @@ impl CompactPod {
                 uid: self.uid.as_deref().map(String::from),
                 creation_timestamp: self.created.map(Stamp::time),
                 deletion_timestamp: self.deleted.map(Stamp::time),
-                deletion_grace_period_seconds: self.deletion_grace_seconds,
-                finalizers: (!self.finalizers.is_empty())
-                    .then(|| self.finalizers.iter().map(|f| f.to_string()).collect()),
+                deletion_grace_period_seconds: rare.deletion_grace_seconds,
+                finalizers: (!rare.finalizers.is_empty())
+                    .then(|| rare.finalizers.iter().map(|f| f.to_string()).collect()),
                 annotations: (!annotations.is_empty()).then_some(annotations),
                 labels: (!labels.is_empty()).then_some(labels),
                 owner_references: self.owner.as_ref().map(|(kind, name)| {
@@ -447,8 +469,8 @@ impl CompactPod {
             },
             spec: Some(PodSpec {
                 containers: self.containers.iter().map(container_back).collect(),
-                init_containers: (!self.init_containers.is_empty())
-                    .then(|| self.init_containers.iter().map(container_back).collect()),
+                init_containers: (!rare.init_containers.is_empty())
+                    .then(|| rare.init_containers.iter().map(container_back).collect()),
                 node_name: s(&self.node),
                 volumes: (!self.claims.is_empty()).then(|| {
                     self.claims
@@ -467,8 +489,8 @@ impl CompactPod {
             }),
             status: Some(PodStatus {
                 phase: s(&self.phase),
-                reason: s(&self.reason),
-                message: self.message.as_deref().map(String::from),
+                reason: s(&rare.reason),
+                message: rare.message.as_deref().map(String::from),
                 conditions: (!self.conditions.is_empty()).then(|| {
                     self.conditions
                         .iter()
@@ -485,8 +507,8 @@ impl CompactPod {
                 pod_ip: self.ip.as_deref().map(String::from),
                 qos_class: s(&self.qos),
                 start_time: self.start_time.map(Stamp::time),
-                init_container_statuses: (!self.init_statuses.is_empty())
-                    .then(|| self.init_statuses.iter().map(status_back).collect()),
+                init_container_statuses: (!rare.init_statuses.is_empty())
+                    .then(|| rare.init_statuses.iter().map(status_back).collect()),
                 container_statuses: (!self.statuses.is_empty())
                     .then(|| self.statuses.iter().map(status_back).collect()),
                 ..Default::default()
@@ -513,7 +535,7 @@ impl CompactPod {
         let mut out = containers_of(&self.to_pod());
         for (d, c) in out
             .iter_mut()
-            .zip(self.init_containers.iter().chain(self.containers.iter()))
+            .zip(self.init_containers().iter().chain(self.containers.iter()))
         {
             d.probes = c.probes.iter().map(|p| p.to_string()).collect();
             d.limits = c.limits.as_deref().map(String::from);
@@ -525,7 +547,7 @@ impl CompactPod {
     pub fn mounts_of(&self, volume: &str) -> Vec<String> {
         self.containers
             .iter()
-            .chain(self.init_containers.iter())
+            .chain(self.init_containers().iter())
             .flat_map(|c| {
                 c.mounts
                     .iter()
@@ -589,5 +611,57 @@ mod tests {
             Some("2026-12-01T10:00:00Z".to_string())
         );
         assert_eq!(conds[1].reason, None);
+    }
+
+    #[test]
+    fn what_most_pods_lack_costs_a_pointer_and_comes_back_whole() {
+        assert!(std::mem::size_of::<CompactPod>() <= 256);
+        let plain: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n"},
+            "spec": {"containers": [{"name": "app"}]},
+            "status": {"phase": "Running"}
+        }))
+        .unwrap_or_default();
+        let mut i = Interner::default();
+        assert!(CompactPod::from_pod(&plain, &mut i).rare.is_none());
+
+        let rare: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n", "finalizers": ["example.com/keep"],
+                         "deletionGracePeriodSeconds": 30,
+                         "annotations": {"kubectl.kubernetes.io/default-container": "app"}},
+            "spec": {"initContainers": [{"name": "init"}], "containers": [{"name": "app"}]},
+            "status": {"phase": "Failed", "reason": "Evicted", "message": "low on memory",
+                       "initContainerStatuses": [{"name": "init", "ready": false,
+                                                  "restartCount": 2, "image": "i",
+                                                  "imageID": ""}]}
+        }))
+        .unwrap_or_default();
+        let c = CompactPod::from_pod(&rare, &mut i);
+        assert!(c.rare.is_some());
+        assert_eq!(c.init_containers().len(), 1);
+        let back = c.to_pod();
+        assert_eq!(
+            back.metadata.finalizers,
+            Some(vec!["example.com/keep".to_string()])
+        );
+        assert_eq!(back.metadata.deletion_grace_period_seconds, Some(30));
+        let st = back.status.unwrap_or_default();
+        assert_eq!(st.reason.as_deref(), Some("Evicted"));
+        assert_eq!(st.message.as_deref(), Some("low on memory"));
+        assert_eq!(
+            st.init_container_statuses.map(|v| v[0].restart_count),
+            Some(2)
+        );
+        let spec = back.spec.unwrap_or_default();
+        assert_eq!(
+            spec.init_containers.map(|v| v[0].name.clone()),
+            Some("init".to_string())
+        );
+        assert_eq!(
+            back.metadata
+                .annotations
+                .and_then(|a| a.get("kubectl.kubernetes.io/default-container").cloned()),
+            Some("app".to_string())
+        );
     }
 }
