@@ -314,6 +314,66 @@ pub fn install_crypto_provider() {
     }
 }
 
+/// The largest read buffer one API connection keeps (hyper's default is about 408 KiB).
+/// A page of a big list fills a connection's buffer to its maximum, and the connection keeps
+/// that allocation for as long as it lives, watches included: with a dozen connections that
+/// was 4 MiB of an idle console's memory. 64 KiB still reads a page in large gulps.
+pub const READ_BUFFER_MAX: usize = 64 * 1024;
+
+type Service = tower::util::BoxService<
+    http::Request<::kube::client::Body>,
+    http::Response<Box<::kube::client::DynBody>>,
+    tower::BoxError,
+>;
+
+/// kube's own client stack (what `ClientBuilder::try_from` builds: HTTPS with the config's
+/// TLS, connect/read/write deadlines, the base URI, kube's retry of server errors, auth and
+/// extra headers), except that each connection's read buffer is capped at
+/// [`READ_BUFFER_MAX`]. A proxy or an exec credential plugin (whose client certificate
+/// expires and is refreshed by kube's own builder) get kube's builder unchanged.
+fn client_builder(c: KubeConfig) -> Result<::kube::client::ClientBuilder<Service>, ::kube::Error> {
+    use ::kube::client::ConfigExt;
+    use http_body_util::BodyExt;
+    use tower::{ServiceBuilder, ServiceExt};
+
+    let exec = c.auth_info.exec.is_some();
+    if c.proxy_url.is_some() || exec {
+        return ::kube::client::ClientBuilder::try_from(c);
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    let mut connector =
+        hyper_timeout::TimeoutConnector::new(c.rustls_https_connector_with_connector(http)?);
+    connector.set_connect_timeout(c.connect_timeout);
+    connector.set_read_timeout(c.read_timeout);
+    connector.set_write_timeout(c.write_timeout);
+    connector.set_reset_reader_on_write(c.reset_reader_on_write);
+    let client: hyper_util::client::legacy::Client<_, ::kube::client::Body> =
+        hyper_util::client::legacy::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .http1_max_buf_size(READ_BUFFER_MAX)
+            .build(connector);
+    let retry = c
+        .default_retry
+        .then(|| tower::retry::RetryLayer::new(::kube::client::retry::RetryPolicy::server_retry()));
+    let service = ServiceBuilder::new()
+        .layer(c.base_uri_layer())
+        .option_layer(retry)
+        .option_layer(c.auth_layer()?)
+        .layer(c.extra_headers_layer()?)
+        .map_err(tower::BoxError::from)
+        .service(client)
+        .map_response(|r: http::Response<hyper::body::Incoming>| {
+            r.map(|body| {
+                Box::new(body.map_err(tower::BoxError::from)) as Box<::kube::client::DynBody>
+            })
+        })
+        .boxed();
+    Ok(::kube::client::ClientBuilder::new(
+        service,
+        c.default_namespace,
+    ))
+}
+
 fn apply_deadlines(mut c: KubeConfig, cfg: &KubernetesConfig, read: Duration) -> KubeConfig {
     c.connect_timeout = Some(cfg.connect_timeout.0);
     c.read_timeout = Some(read);
@@ -377,7 +437,7 @@ pub async fn connect(
     );
     let ua = user_agent(&resolved.context);
     let build = |c: KubeConfig| {
-        ::kube::client::ClientBuilder::try_from(c)
+        client_builder(c)
             .map(|b| b.with_layer(&UserAgentLayer(ua.clone())).build())
             .map_err(|e| {
                 SourceError::Other(format!(
