@@ -16,7 +16,8 @@
 #       Targets (issue 9): 5k pods <= 1.0% and <= 45 MiB; 20k pods <= 1.0% and <= 80 MiB;
 #       first full pane <= 1.5 s.
 # Needs tmux and python3 (and ss for the sockets mode). ONDECK_BIN overrides the binary
-# (default: target/release/ondeck, built if missing).
+# (default: target/release/ondeck, built if missing). EXTRA_ENV (e.g. "MALLOC_ARENA_MAX=2")
+# sets environment for the console in --pods mode, to compare allocator settings.
 set -euo pipefail
 
 PODS=""
