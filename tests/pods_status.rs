@@ -763,3 +763,50 @@ fn a_pod_that_turns_not_ready_while_watched_is_flagged_once_past_the_threshold()
         reason.text
     );
 }
+
+/// Memory proportional to the pods: a console row points at its compact pod's text (names,
+/// node, owner, phase) and two pods' identical READY/STATUS share one string, rather than each
+/// row keeping copies.
+#[test]
+fn the_row_book_shares_text_with_the_compact_pods() {
+    use ondeck::sources::kube::pods::{PodStore, RowBook};
+    let rules = PodRules::default();
+    let mut interner = Interner::default();
+    let mut second = fixture("running");
+    second.metadata.name = Some("api-2".into());
+    let pods = [
+        CompactPod::from_pod(&fixture("running"), &mut interner),
+        CompactPod::from_pod(&second, &mut interner),
+    ];
+    let store = PodStore::from_pods(pods);
+    let mut book = RowBook::default();
+    assert!(book.apply(store.take_changes(), &rules, now()));
+    let rows = book.rows();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        let pod = r
+            .pod
+            .as_ref()
+            .expect("a console row carries its compact pod");
+        assert!(Clean::ptr_eq(&r.name, &pod.name), "name copied");
+        assert!(
+            Clean::ptr_eq(&r.namespace, &pod.namespace),
+            "namespace copied"
+        );
+        if let (Some(n), Some(p)) = (&r.node, &pod.node) {
+            assert!(Clean::ptr_eq(n, p), "node copied");
+        }
+        if let (Some(o), Some((kind, name))) = (&r.owner, &pod.owner) {
+            assert!(Clean::ptr_eq(&o.kind, kind) && Clean::ptr_eq(&o.name, name));
+        }
+    }
+    assert_eq!(rows[0].status, rows[1].status);
+    assert!(
+        Clean::ptr_eq(&rows[0].status, &rows[1].status),
+        "STATUS not shared"
+    );
+    assert!(
+        Clean::ptr_eq(&rows[0].ready, &rows[1].ready),
+        "READY not shared"
+    );
+}
