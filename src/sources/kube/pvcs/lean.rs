@@ -1,0 +1,440 @@
+//! What the PVC source keeps of claims, PVs and StorageClasses between lists: lean forms
+//! decoded straight from the list and watch ([`LeanPvc`], [`LeanPv`]: only the fields the pane
+//! reads, no typed object retained), the strip functions that give the typed forms the same
+//! fields, and the [`PvcLike`] / [`PvLike`] views the row builder reads either through.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimStatus, PersistentVolumeSpec, VolumeResourceRequirements,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::domain::pvcs::StorageClassInfo;
+
+const DEFAULT_CLASS_ANNOTATIONS: &[&str] = &[
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
+const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
+
+fn keep_annotations(m: &ObjectMeta, keep: &[&str]) -> Option<BTreeMap<String, String>> {
+    let a: BTreeMap<String, String> = m
+        .annotations
+        .as_ref()?
+        .iter()
+        .filter(|(k, _)| keep.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!a.is_empty()).then_some(a)
+}
+
+fn lean_meta(m: &ObjectMeta, keep: &[&str]) -> ObjectMeta {
+    ObjectMeta {
+        name: m.name.clone(),
+        namespace: m.namespace.clone(),
+        uid: m.uid.clone(),
+        resource_version: m.resource_version.clone(),
+        creation_timestamp: m.creation_timestamp.clone(),
+        deletion_timestamp: m.deletion_timestamp.clone(),
+        finalizers: m.finalizers.clone(),
+        annotations: keep_annotations(m, keep),
+        ..Default::default()
+    }
+}
+
+/// Keeps what the PVC pane uses (drops managedFields, labels, most annotations, dataSource...).
+pub fn strip_pvc(c: &mut PersistentVolumeClaim) {
+    c.metadata = lean_meta(&c.metadata, &[BETA_CLASS_ANNOTATION]);
+    c.spec = c.spec.as_ref().map(|s| PersistentVolumeClaimSpec {
+        access_modes: s.access_modes.clone(),
+        resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
+            requests: r.requests.clone(),
+            ..Default::default()
+        }),
+        storage_class_name: s.storage_class_name.clone(),
+        volume_name: s.volume_name.clone(),
+        volume_mode: s.volume_mode.clone(),
+        ..Default::default()
+    });
+    c.status = c.status.as_ref().map(|s| PersistentVolumeClaimStatus {
+        phase: s.phase.clone(),
+        capacity: s.capacity.clone(),
+        access_modes: s.access_modes.clone(),
+        ..Default::default()
+    });
+}
+
+/// Keeps what the PV view uses (drops the volume source, node affinity, managedFields...).
+pub fn strip_pv(p: &mut PersistentVolume) {
+    p.metadata = lean_meta(&p.metadata, &[]);
+    p.spec = p.spec.as_ref().map(|s| PersistentVolumeSpec {
+        access_modes: s.access_modes.clone(),
+        capacity: s.capacity.clone(),
+        claim_ref: s
+            .claim_ref
+            .as_ref()
+            .map(|c| k8s_openapi::api::core::v1::ObjectReference {
+                namespace: c.namespace.clone(),
+                name: c.name.clone(),
+                uid: c.uid.clone(),
+                ..Default::default()
+            }),
+        persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
+        storage_class_name: s.storage_class_name.clone(),
+        volume_mode: s.volume_mode.clone(),
+        ..Default::default()
+    });
+}
+
+/// A PersistentVolume as the PVC source keeps it between lists: decoded straight from the list
+/// and watch with only the fields [`strip_pv`] keeps. A typed `PersistentVolume` carries every
+/// volume source inline (kilobytes per object even when stripped); this is a few hundred bytes.
+/// [`LeanPv::to_pv`] gives the rules a short-lived typed one, equal to the stripped object.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanPv {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<LeanPvSpec>,
+    #[serde(default)]
+    pub status: Option<k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+}
+
+/// The part of a PV's spec the PV view and the claims' rows read.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvSpec {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub capacity: Quantities,
+    #[serde(default)]
+    pub claim_ref: Option<k8s_openapi::api::core::v1::ObjectReference>,
+    #[serde(default)]
+    pub persistent_volume_reclaim_policy: Option<String>,
+    #[serde(default)]
+    pub storage_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_mode: Option<String>,
+}
+
+impl k8s_openapi::Resource for LeanPv {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "PersistentVolume";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "persistentvolumes";
+    type Scope = k8s_openapi::ClusterResourceScope;
+}
+
+impl k8s_openapi::Metadata for LeanPv {
+    type Ty = ObjectMeta;
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+impl LeanPv {
+    /// The lean form of a (full or stripped) PV.
+    pub fn from_pv(p: &PersistentVolume) -> LeanPv {
+        let mut p = p.clone();
+        strip_pv(&mut p);
+        LeanPv {
+            metadata: p.metadata,
+            spec: p.spec.map(|s| LeanPvSpec {
+                access_modes: s.access_modes,
+                capacity: s.capacity.as_ref().map(LeanQuantities::from_map),
+                claim_ref: s.claim_ref,
+                persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy,
+                storage_class_name: s.storage_class_name,
+                volume_mode: s.volume_mode,
+            }),
+            status: p.status,
+        }
+    }
+
+    /// The stripped typed PV (what [`strip_pv`] leaves of the object listed).
+    pub fn to_pv(&self) -> PersistentVolume {
+        PersistentVolume {
+            metadata: self.metadata.clone(),
+            spec: self.spec.as_ref().map(|s| PersistentVolumeSpec {
+                access_modes: s.access_modes.clone(),
+                capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
+                claim_ref: s.claim_ref.clone(),
+                persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
+                storage_class_name: s.storage_class_name.clone(),
+                volume_mode: s.volume_mode.clone(),
+                ..Default::default()
+            }),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// [`strip_pv`] for the lean form: the metadata and the claim reference trimmed the same way.
+pub fn strip_lean_pv(p: &mut LeanPv) {
+    p.metadata = lean_meta(&p.metadata, &[]);
+    if let Some(c) = p.spec.as_mut().and_then(|s| s.claim_ref.as_mut()) {
+        *c = k8s_openapi::api::core::v1::ObjectReference {
+            namespace: c.namespace.take(),
+            name: c.name.take(),
+            uid: c.uid.take(),
+            ..Default::default()
+        };
+    }
+}
+
+/// A claim as the PVC source keeps it between lists: decoded straight from the list and watch
+/// with only the fields [`strip_pvc`] keeps (a typed claim keeps room inline for every field
+/// of its spec and status). [`LeanPvc::to_pvc`] gives the rules a short-lived typed one, equal
+/// to the stripped object.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanPvc {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<LeanPvcSpec>,
+    #[serde(default)]
+    pub status: Option<LeanPvcStatus>,
+}
+
+type Quantity = k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+type Quantities = Option<LeanQuantities>;
+
+/// A resource list (`{"storage": "10Gi"}`) as a boxed slice: a `BTreeMap` allocates a whole
+/// B-tree leaf (over 500 bytes) for its one entry, once per claim and per PV.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeanQuantities(Box<[(Box<str>, Quantity)]>);
+
+impl LeanQuantities {
+    pub fn from_map(m: &BTreeMap<String, Quantity>) -> LeanQuantities {
+        LeanQuantities(
+            m.iter()
+                .map(|(k, v)| (k.as_str().into(), v.clone()))
+                .collect(),
+        )
+    }
+
+    pub fn to_map(&self) -> BTreeMap<String, Quantity> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeanQuantities {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = BTreeMap::<String, Quantity>::deserialize(d)?;
+        Ok(LeanQuantities::from_map(&m))
+    }
+}
+
+/// The part of a claim's spec the pane reads.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvcSpec {
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default)]
+    pub resources: Option<LeanRequests>,
+    #[serde(default)]
+    pub storage_class_name: Option<String>,
+    #[serde(default)]
+    pub volume_name: Option<String>,
+    #[serde(default)]
+    pub volume_mode: Option<String>,
+}
+
+/// A claim's `resources`: the requests only.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanRequests {
+    #[serde(default)]
+    pub requests: Quantities,
+}
+
+/// The part of a claim's status the pane reads.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvcStatus {
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default)]
+    pub capacity: Quantities,
+    #[serde(default)]
+    pub access_modes: Option<Vec<String>>,
+}
+
+impl k8s_openapi::Resource for LeanPvc {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "PersistentVolumeClaim";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "persistentvolumeclaims";
+    type Scope = k8s_openapi::NamespaceResourceScope;
+}
+
+impl k8s_openapi::Metadata for LeanPvc {
+    type Ty = ObjectMeta;
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+impl LeanPvc {
+    /// The lean form of a (full or stripped) claim.
+    pub fn from_pvc(c: &PersistentVolumeClaim) -> LeanPvc {
+        let mut c = c.clone();
+        strip_pvc(&mut c);
+        LeanPvc {
+            metadata: c.metadata,
+            spec: c.spec.map(|s| LeanPvcSpec {
+                access_modes: s.access_modes,
+                resources: s.resources.map(|r| LeanRequests {
+                    requests: r.requests.as_ref().map(LeanQuantities::from_map),
+                }),
+                storage_class_name: s.storage_class_name,
+                volume_name: s.volume_name,
+                volume_mode: s.volume_mode,
+            }),
+            status: c.status.map(|s| LeanPvcStatus {
+                phase: s.phase,
+                capacity: s.capacity.as_ref().map(LeanQuantities::from_map),
+                access_modes: s.access_modes,
+            }),
+        }
+    }
+
+    /// The stripped typed claim (what [`strip_pvc`] leaves of the object listed).
+    pub fn to_pvc(&self) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            metadata: self.metadata.clone(),
+            spec: self.spec.as_ref().map(|s| PersistentVolumeClaimSpec {
+                access_modes: s.access_modes.clone(),
+                resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
+                    requests: r.requests.as_ref().map(LeanQuantities::to_map),
+                    ..Default::default()
+                }),
+                storage_class_name: s.storage_class_name.clone(),
+                volume_name: s.volume_name.clone(),
+                volume_mode: s.volume_mode.clone(),
+                ..Default::default()
+            }),
+            status: self.status.as_ref().map(|s| PersistentVolumeClaimStatus {
+                phase: s.phase.clone(),
+                capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
+                access_modes: s.access_modes.clone(),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// [`strip_pvc`] for the lean form: the metadata trimmed the same way.
+pub fn strip_lean_pvc(c: &mut LeanPvc) {
+    c.metadata = lean_meta(&c.metadata, &[BETA_CLASS_ANNOTATION]);
+}
+
+/// A claim as the row builder reads it: a typed one (`check`'s list, tests) or the console's
+/// lean one (inflated for the rules one at a time).
+pub trait PvcLike {
+    fn meta(&self) -> &ObjectMeta;
+    fn volume_name(&self) -> Option<&str>;
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim>;
+}
+
+impl PvcLike for PersistentVolumeClaim {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn volume_name(&self) -> Option<&str> {
+        self.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+impl PvcLike for LeanPvc {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn volume_name(&self) -> Option<&str> {
+        self.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim> {
+        std::borrow::Cow::Owned(self.to_pvc())
+    }
+}
+
+/// A PV as the row builders read it: a typed one (`check`'s list, tests) or the console's lean
+/// one (inflated for the rules one at a time, never all at once).
+pub trait PvLike {
+    fn pv_name(&self) -> Option<&str>;
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume>;
+}
+
+impl PvLike for PersistentVolume {
+    fn pv_name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+impl PvLike for LeanPv {
+    fn pv_name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume> {
+        std::borrow::Cow::Owned(self.to_pv())
+    }
+}
+
+pub fn strip_storage_class(c: &mut StorageClass) {
+    c.metadata = lean_meta(&c.metadata, DEFAULT_CLASS_ANNOTATIONS);
+    c.parameters = None;
+    c.mount_options = None;
+    c.allowed_topologies = None;
+}
+
+/// The StorageClass as the detail view and the plan show it.
+pub fn storage_class_info(c: &StorageClass) -> StorageClassInfo {
+    let is_default = c.metadata.annotations.as_ref().is_some_and(|a| {
+        DEFAULT_CLASS_ANNOTATIONS
+            .iter()
+            .any(|k| a.get(*k).is_some_and(|v| v == "true"))
+    });
+    StorageClassInfo {
+        name: c.metadata.name.clone().unwrap_or_default(),
+        provisioner: c.provisioner.clone(),
+        reclaim_policy: c
+            .reclaim_policy
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "Delete".into()),
+        volume_binding_mode: c.volume_binding_mode.clone(),
+        allow_volume_expansion: c.allow_volume_expansion.unwrap_or(false),
+        is_default,
+    }
+}
