@@ -17,7 +17,7 @@
 //!   until claims, pods and PVs have been listed (an UNUSED marker from an
 //!   empty pod store would be a lie).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -40,9 +40,7 @@ use super::errors::{self, Op};
 use super::pods::{ClaimUser, DEBOUNCE, PodStore, next_generation};
 use crate::config::{Config, PvcRules};
 use crate::domain::pods::{ApiHealth, NamespaceScope};
-use crate::domain::pvcs::{
-    PvRow, PvcRow, PvcUser, PvcsSnapshot, StorageClassInfo, UsageStatus, UsedSpace, sort_by_danger,
-};
+use crate::domain::pvcs::{PvRow, PvcRow, PvcUser, PvcsSnapshot, StorageClassInfo, sort_by_danger};
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
 /// Why a claim nobody mounts has no used space.
@@ -66,6 +64,10 @@ mod lean;
 
 pub use lean::*;
 
+mod usage;
+
+pub use usage::*;
+
 pub fn user_of(u: &ClaimUser) -> PvcUser {
     PvcUser {
         pod: u.pod.clone(),
@@ -74,380 +76,6 @@ pub fn user_of(u: &ClaimUser) -> PvcUser {
         mounts: u.mounts.clone(),
         terminating: u.terminating,
     }
-}
-
-/// Used space per claim as the last poll found it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UsageMap {
-    /// `(namespace, claim) -> Known` for every mounted claim the kubelets reported.
-    pub by_claim: HashMap<(String, String), UsedSpace>,
-    /// Nodes that were asked, with why they did not answer (absent = answered).
-    pub node_errors: HashMap<String, String>,
-    pub polled: HashSet<String>,
-    pub status: UsageStatus,
-}
-
-impl UsageMap {
-    /// The used space of a claim whose users are `users`.
-    pub fn used_of(&self, key: &(String, String), users: &[PvcUser]) -> UsedSpace {
-        if let Some(u) = self.by_claim.get(key) {
-            return u.clone();
-        }
-        let nodes: Vec<&str> = users
-            .iter()
-            .filter(|u| u.holds_volume())
-            .filter_map(|u| u.node.as_deref())
-            .collect();
-        if nodes.is_empty() {
-            return UsedSpace::unknown(NOT_MOUNTED);
-        }
-        for n in &nodes {
-            if let Some(why) = self.node_errors.get(*n) {
-                return UsedSpace::unknown(why.clone());
-            }
-        }
-        if nodes.iter().any(|n| !self.polled.contains(*n)) {
-            return UsedSpace::unknown("not collected yet");
-        }
-        UsedSpace::unknown(NOT_MOUNTED)
-    }
-}
-
-fn as_u64(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.is_finite() && *f >= 0.0 && *f <= u64::MAX as f64)
-            .map(|f| f as u64)
-    })
-}
-
-/// One kubelet stats summary as ondeck reads it: only `pods[].volume[]` is kept; everything
-/// else (containers, CPU, memory, network, the node's own figures, most of a real kubelet's
-/// answer) is skipped while parsing, never built into a JSON tree. Lenient like the rest: a
-/// `pods` that is not a list is no pods list; a pod or a volume list that is not what it should
-/// be is skipped.
-#[derive(Default)]
-struct LeanSummary {
-    /// `None`: no `pods` list at all.
-    pods: Option<Vec<Vec<serde_json::Value>>>,
-}
-
-/// Accepts any JSON value: `visit_seq` / `visit_map` hand over to the caller's logic, every
-/// other kind is "not what we want" (`T::default()`).
-struct Lenient<T>(std::marker::PhantomData<T>);
-
-macro_rules! lenient_scalars {
-    () => {
-        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Default::default())
-        }
-    };
-}
-
-/// The summary document: `{"pods": [...], ...}`.
-impl<'de> serde::de::Visitor<'de> for Lenient<LeanSummary> {
-    type Value = LeanSummary;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a kubelet stats summary")
-    }
-    lenient_scalars!();
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LeanSummary, A::Error> {
-        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(LeanSummary::default())
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LeanSummary, A::Error> {
-        let mut out = LeanSummary::default();
-        while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
-            if k == "pods" {
-                out.pods = a.next_value::<LeanPods>()?.0;
-            } else {
-                a.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LeanSummary {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Lenient::<LeanSummary>(std::marker::PhantomData))
-    }
-}
-
-/// `pods`: a list (of pods, each read as its volume list), else `None`.
-#[derive(Default)]
-struct LeanPods(Option<Vec<Vec<serde_json::Value>>>);
-
-impl<'de> serde::de::Visitor<'de> for Lenient<LeanPods> {
-    type Value = LeanPods;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of pods")
-    }
-    lenient_scalars!();
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LeanPods, A::Error> {
-        let mut pods = Vec::new();
-        while let Some(p) = a.next_element::<LeanPod>()? {
-            if !p.0.is_empty() {
-                pods.push(p.0);
-            }
-        }
-        Ok(LeanPods(Some(pods)))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LeanPods, A::Error> {
-        while a
-            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(LeanPods(None))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LeanPods {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Lenient::<LeanPods>(std::marker::PhantomData))
-    }
-}
-
-/// One pod of the summary: its `volume` list (each entry a small JSON value), nothing else.
-#[derive(Default)]
-struct LeanPod(Vec<serde_json::Value>);
-
-impl<'de> serde::de::Visitor<'de> for Lenient<LeanPod> {
-    type Value = LeanPod;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a pod's stats")
-    }
-    lenient_scalars!();
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LeanPod, A::Error> {
-        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(LeanPod::default())
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LeanPod, A::Error> {
-        let mut out = LeanPod::default();
-        while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
-            if k == "volume" {
-                // Not a list: no volumes (as before: skipped, never an error).
-                if let serde_json::Value::Array(v) = a.next_value::<serde_json::Value>()? {
-                    out.0 = v;
-                }
-            } else {
-                a.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LeanPod {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Lenient::<LeanPod>(std::marker::PhantomData))
-    }
-}
-
-/// Used space per claim, `(namespace, claim)`, as one kubelet reported it.
-pub type ClaimUsage = Vec<((String, String), UsedSpace)>;
-
-/// The claims' volumes in one kubelet stats summary (`pods[].volume[]` with a `pvcRef`).
-/// Lenient: a malformed volume entry is skipped, never a panic; `None` when the document has no
-/// `pods` list at all (not a stats summary: the node's figures are unknown).
-pub fn parse_summary(v: &serde_json::Value) -> Option<ClaimUsage> {
-    let lean = <LeanSummary as serde::Deserialize>::deserialize(v).ok()?;
-    Some(summary_volumes(lean.pods?.iter().flatten()))
-}
-
-/// [`parse_summary`] straight from the response text, without building the document's JSON
-/// tree (a real kubelet's summary is mostly container and network figures ondeck never reads).
-/// `Err`: not JSON at all.
-pub fn parse_summary_text(text: &str) -> Result<Option<ClaimUsage>, serde_json::Error> {
-    let lean: LeanSummary = serde_json::from_str(text)?;
-    Ok(lean.pods.map(|p| summary_volumes(p.iter().flatten())))
-}
-
-fn summary_volumes<'a>(volumes: impl Iterator<Item = &'a serde_json::Value>) -> ClaimUsage {
-    let mut out = Vec::new();
-    for vol in volumes {
-        let Some(r) = vol.get("pvcRef") else {
-            continue;
-        };
-        let (Some(name), Some(ns)) = (
-            r.get("name").and_then(|x| x.as_str()),
-            r.get("namespace").and_then(|x| x.as_str()),
-        ) else {
-            continue;
-        };
-        let key = (ns.to_string(), name.to_string());
-        let Some(raw) = vol.get("usedBytes") else {
-            continue;
-        };
-        // Numbers from the API are range-checked: a negative, fractional-overflowing or
-        // non-numeric figure, or more used than the volume holds (over 100%), is unknown
-        // and says so, never a healthy value.
-        let odd = |what: &str, v: &serde_json::Value| {
-            let mut raw = v.to_string();
-            raw.truncate(40);
-            UsedSpace::unknown(crate::sanitize::line(&format!(
-                "the kubelet reported an invalid {what} ({raw})"
-            )))
-        };
-        let Some(used) = as_u64(raw) else {
-            out.push((key, odd("usedBytes", raw)));
-            continue;
-        };
-        let capacity = vol.get("capacityBytes").and_then(as_u64);
-        if let Some(c) = capacity
-            && used > c
-        {
-            out.push((
-                key,
-                UsedSpace::unknown(format!(
-                    "the kubelet reported usedBytes {used} above capacityBytes {c}"
-                )),
-            ));
-            continue;
-        }
-        out.push((
-            key,
-            UsedSpace::Known {
-                used_bytes: used,
-                capacity_bytes: capacity,
-                available_bytes: vol
-                    .get("availableBytes")
-                    .and_then(as_u64)
-                    .filter(|a| capacity.is_none_or(|c| *a <= c)),
-            },
-        ));
-    }
-    out
-}
-
-/// A node name safe to put in a path (DNS subdomain characters only).
-fn path_safe(node: &str) -> bool {
-    !node.is_empty()
-        && node.len() <= 253
-        && node
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-}
-
-enum NodeResult {
-    Ok(Vec<((String, String), UsedSpace)>),
-    Forbidden,
-    Failed(String),
-}
-
-async fn node_summary(target: &KubeTarget, node: &str, timeout: Duration) -> NodeResult {
-    if !path_safe(node) {
-        return NodeResult::Failed("node name not usable in a URL".into());
-    }
-    let req = match http::Request::get(format!("/api/v1/nodes/{node}/proxy/stats/summary"))
-        .body(Vec::new())
-    {
-        Ok(r) => r,
-        Err(e) => return NodeResult::Failed(e.to_string()),
-    };
-    match tokio::time::timeout(timeout, target.client.request_text(req)).await {
-        Err(_) => NodeResult::Failed(format!(
-            "node {node}: no stats answer within {}",
-            crate::rules::short_duration(timeout)
-        )),
-        Ok(Err(::kube::Error::Api(s))) if s.code == 403 => NodeResult::Forbidden,
-        Ok(Err(e)) => {
-            let op = Op {
-                verb: "get",
-                resource: "nodes/proxy",
-                scope: &NamespaceScope::All,
-                server: &target.cluster_url,
-                user: target.user.as_deref(),
-            };
-            NodeResult::Failed(format!("node {node}: {}", errors::classify(&e, &op)))
-        }
-        Ok(Ok(text)) => match parse_summary_text(&text) {
-            Ok(Some(entries)) => NodeResult::Ok(entries),
-            Ok(None) => NodeResult::Failed(format!(
-                "node {node}: unreadable stats summary (no pods list)"
-            )),
-            Err(e) => NodeResult::Failed(format!("node {node}: unreadable stats summary: {e}")),
-        },
-    }
-}
-
-/// Nodes running a pod (that still holds its volume) which mounts a claim.
-pub fn usage_nodes(users: &BTreeMap<(String, String), Vec<ClaimUser>>) -> Vec<String> {
-    let mut nodes: Vec<String> = users
-        .values()
-        .flatten()
-        .filter(|u| !matches!(u.phase.as_deref(), Some("Succeeded") | Some("Failed")))
-        .filter_map(|u| u.node.clone())
-        .filter(|n| !n.is_empty())
-        .collect();
-    nodes.sort();
-    nodes.dedup();
-    nodes
-}
-
-/// One pass over `nodes`: each request under `timeout`, a few at a time.
-pub async fn poll_usage(target: &KubeTarget, nodes: &[String], timeout: Duration) -> UsageMap {
-    let results: Vec<(String, NodeResult)> = futures::stream::iter(nodes.iter().cloned())
-        .map(|n| async move {
-            let r = node_summary(target, &n, timeout).await;
-            (n, r)
-        })
-        .buffer_unordered(USAGE_CONCURRENCY)
-        .collect()
-        .await;
-    let mut map = UsageMap::default();
-    let (mut forbidden, mut failed) = (0usize, 0usize);
-    let mut first_error = None;
-    for (node, r) in results {
-        map.polled.insert(node.clone());
-        match r {
-            NodeResult::Ok(entries) => map.by_claim.extend(entries),
-            NodeResult::Forbidden => {
-                forbidden += 1;
-                map.node_errors.insert(node, FORBIDDEN_PROXY.into());
-            }
-            NodeResult::Failed(why) => {
-                failed += 1;
-                first_error.get_or_insert_with(|| why.clone());
-                map.node_errors.insert(node, why);
-            }
-        }
-    }
-    map.status = if nodes.is_empty() || forbidden + failed < nodes.len() {
-        UsageStatus::Ok
-    } else if forbidden > 0 {
-        let who = target
-            .user
-            .as_deref()
-            .map(|u| format!(" (user {u})"))
-            .unwrap_or_default();
-        UsageStatus::Unavailable {
-            why: format!("{FORBIDDEN_PROXY}{who}"),
-        }
-    } else {
-        UsageStatus::Unavailable {
-            why: first_error.unwrap_or_else(|| "no node answered".into()),
-        }
-    };
-    map
 }
 
 /// Rows for every claim: joined with its bound PV, its users and its used space; sorted by
@@ -1026,6 +654,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::domain::pvcs::UsedSpace;
     use serde_json::json;
 
     #[test]
