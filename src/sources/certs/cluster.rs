@@ -20,24 +20,28 @@ use std::time::Duration;
 use futures::{Stream, StreamExt as _};
 use jiff::Timestamp;
 use k8s_openapi::api::admissionregistration::v1::{
-    MutatingWebhookConfiguration, RuleWithOperations, ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::api::ListParams;
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, ResourceExt as _};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::{CertBatch, CertRow, CertSource, pem_rows};
+use super::{CertBatch, CertRow, CertSource};
 use crate::domain::pods::NamespaceScope;
 use crate::domain::text::Clean;
 use crate::sources::SourceError;
 use crate::sources::kube::KubeTarget;
 use crate::sources::kube::errors::{Op, classify, classify_watcher};
-use crate::tls::{CertFacts, ChainPosition};
+
+mod certmanager;
+mod webhooks;
+
+pub use certmanager::*;
+pub use webhooks::*;
 
 /// Objects per page of every list (Secrets, Ingresses, Certificates, webhooks).
 pub const PAGE: u32 = 50;
@@ -443,309 +447,11 @@ pub fn ingress_api(target: &KubeTarget, watch: bool) -> Api<Ingress> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// cert-manager
-
-pub const CERTIFICATES: &str = "certificates.cert-manager.io";
-
-/// cert-manager's `Certificate` (cert-manager.io/v1).
-pub fn certificate_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"),
-        "certificates",
-    )
-}
-
-pub fn certificate_api(target: &KubeTarget, watch: bool) -> Api<DynamicObject> {
-    let c = if watch {
-        target.watch_client.clone()
-    } else {
-        target.client.clone()
-    };
-    let ar = certificate_resource();
-    match &target.scope {
-        NamespaceScope::All => Api::all_with(c, &ar),
-        NamespaceScope::One(ns) => Api::namespaced_with(c, ns, &ar),
-    }
-}
-
-fn date(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn ts(v: &Value, ptr: &str) -> Option<Timestamp> {
-    v.pointer(ptr)?.as_str()?.parse().ok()
-}
-
-/// The row of one cert-manager `Certificate`, from its spec and status.
-pub fn certificate_row(o: &DynamicObject) -> CertRow {
-    let ns = o.namespace().unwrap_or_default();
-    let name = o.name_any();
-    let loc = Clean::new(&format!(
-        "{}/{}",
-        Clean::identifier(&ns),
-        Clean::identifier(&name)
-    ));
-    let d = &o.data;
-    let str_at = |p: &str| {
-        d.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let dns: Vec<String> = d
-        .pointer("/spec/dnsNames")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let cn = str_at("/spec/commonName");
-    let subject = if !cn.is_empty() {
-        cn
-    } else {
-        dns.first()
-            .cloned()
-            .unwrap_or_else(|| str_at("/spec/secretName"))
-    };
-    let issuer = {
-        let n = str_at("/spec/issuerRef/name");
-        let k = str_at("/spec/issuerRef/kind");
-        match (n.is_empty(), k.is_empty()) {
-            (true, _) => "unknown (no issuerRef)".to_string(),
-            (false, true) => format!("Issuer {n}"),
-            (false, false) => format!("{k} {n}"),
-        }
-    };
-    let ready = d
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-        });
-    let ready_status = ready
-        .and_then(|c| c.get("status"))
-        .and_then(Value::as_str)
-        .unwrap_or("Unknown");
-    let ready_msg = ready
-        .and_then(|c| c.get("message"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let since = ready.and_then(|c| ts(c, "/lastTransitionTime"));
-    let not_after = ts(d, "/status/notAfter");
-    let renewal = ts(d, "/status/renewalTime");
-    let mut row = match not_after {
-        Some(na) => {
-            let facts = CertFacts {
-                subject: Clean::new(&subject),
-                subject_dn: Clean::new(&format!("CN={subject}")),
-                issuer: Clean::new(&issuer),
-                issuer_dn: Clean::new(&issuer),
-                sans: dns.iter().map(|s| Clean::new(s)).collect(),
-                serial: String::new(),
-                sha256: String::new(),
-                not_before: ts(d, "/status/notBefore"),
-                not_after: Some(na),
-                key: Clean::new("(in the Secret)"),
-                signature_algorithm: Clean::new("(in the Secret)"),
-                is_ca: d.pointer("/spec/isCA").and_then(Value::as_bool) == Some(true),
-                self_issued: false,
-                position: ChainPosition::Leaf,
-            };
-            let mut r = CertRow::known(CertSource::CertManager, loc, facts);
-            // Only the status's dates: no certificate chain to show (the Secret's row has it).
-            r.chain.clear();
-            r
-        }
-        None => CertRow::unknown(
-            CertSource::CertManager,
-            loc,
-            if ready_msg.is_empty() {
-                format!("not issued yet: Ready is {ready_status}")
-            } else {
-                format!("not issued yet: Ready is {ready_status}: {ready_msg}")
-            },
-        ),
-    };
-    let secret = str_at("/spec/secretName");
-    let mut note = format!("Ready {ready_status}");
-    if !ready_msg.is_empty() {
-        note.push_str(&format!(": {ready_msg}"));
-    }
-    if let Some(r) = renewal {
-        note.push_str(&format!("; renewal at {}", date(r)));
-    }
-    if !secret.is_empty() {
-        note.push_str(&format!("; Secret {}", Clean::identifier(&secret)));
-    }
-    row.note = Some(Clean::new(&note));
-    if ready_status == "False" {
-        let msg = if ready_msg.is_empty() {
-            "Ready is False".to_string()
-        } else {
-            ready_msg
-        };
-        row.renewal_failing = Some(Clean::new(&match since {
-            Some(t) => format!("renewal failing since {}: {msg}", date(t)),
-            None => format!("renewal failing: {msg}"),
-        }));
-    }
-    row
-}
-
-// ---------------------------------------------------------------------------------------------
-// Webhooks and APIServices
-
-pub const VALIDATING: &str = "validatingwebhookconfigurations";
-pub const MUTATING: &str = "mutatingwebhookconfigurations";
-pub const APISERVICES: &str = "apiservices";
-
-fn rules_words(rules: Option<&Vec<RuleWithOperations>>) -> String {
-    let mut ops: Vec<String> = Vec::new();
-    let mut res: Vec<String> = Vec::new();
-    for r in rules.into_iter().flatten() {
-        for o in r.operations.iter().flatten() {
-            if !ops.contains(o) {
-                ops.push(o.clone());
-            }
-        }
-        for x in r.resources.iter().flatten() {
-            if !res.contains(x) {
-                res.push(x.clone());
-            }
-        }
-    }
-    if ops.is_empty() && res.is_empty() {
-        return "the requests it intercepts".into();
-    }
-    format!(
-        "{} {}",
-        ops.join("/").to_lowercase(),
-        if res.is_empty() {
-            "resources".to_string()
-        } else {
-            res.join(", ")
-        }
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn webhook_rows(
-    config: &str,
-    hook: &str,
-    bundle: Option<&k8s_openapi::ByteString>,
-    failure_policy: Option<&str>,
-    rules: Option<&Vec<RuleWithOperations>>,
-    out: &mut Vec<CertRow>,
-) {
-    let Some(b) = bundle.filter(|b| !b.0.is_empty()) else {
-        return; // no caBundle: the API server's own trust store, nothing of ours to expire
-    };
-    let loc = format!("{}/{}", Clean::identifier(config), Clean::identifier(hook));
-    let mut rows = pem_rows(CertSource::Webhook, &loc, &b.0);
-    let fails = if failure_policy.unwrap_or("Fail") == "Fail" {
-        "fail"
-    } else {
-        "skip the webhook (failurePolicy Ignore)"
-    };
-    if let Some(first) = rows.first_mut() {
-        first.dependents = vec![Clean::new(&format!(
-            "breaks when it expires: {} cluster-wide {fails} (webhook {})",
-            rules_words(rules),
-            Clean::identifier(hook)
-        ))];
-    }
-    out.extend(rows);
-}
-
-pub fn validating_item(c: &ValidatingWebhookConfiguration) -> Item {
-    let name = c.name_any();
-    let mut rows = Vec::new();
-    for w in c.webhooks.iter().flatten() {
-        webhook_rows(
-            &name,
-            &w.name,
-            w.client_config.ca_bundle.as_ref(),
-            w.failure_policy.as_deref(),
-            w.rules.as_ref(),
-            &mut rows,
-        );
-    }
-    Item::Rows(rows)
-}
-
-pub fn mutating_item(c: &MutatingWebhookConfiguration) -> Item {
-    let name = c.name_any();
-    let mut rows = Vec::new();
-    for w in c.webhooks.iter().flatten() {
-        webhook_rows(
-            &name,
-            &w.name,
-            w.client_config.ca_bundle.as_ref(),
-            w.failure_policy.as_deref(),
-            w.rules.as_ref(),
-            &mut rows,
-        );
-    }
-    Item::Rows(rows)
-}
-
-pub fn apiservice_item(a: &APIService) -> Item {
-    let name = a.name_any();
-    let Some(spec) = &a.spec else {
-        return Item::Rows(Vec::new());
-    };
-    let Some(b) = spec.ca_bundle.as_ref().filter(|b| !b.0.is_empty()) else {
-        return Item::Rows(Vec::new());
-    };
-    let mut rows = pem_rows(CertSource::Apiservice, &Clean::identifier(&name), &b.0);
-    if let Some(first) = rows.first_mut() {
-        let gv = format!(
-            "{}/{}",
-            spec.group.as_deref().unwrap_or(""),
-            spec.version.as_deref().unwrap_or("")
-        );
-        let svc = spec
-            .service
-            .as_ref()
-            .map(|s| {
-                format!(
-                    " (service {}/{})",
-                    Clean::identifier(s.namespace.as_deref().unwrap_or("")),
-                    Clean::identifier(s.name.as_deref().unwrap_or(""))
-                )
-            })
-            .unwrap_or_default();
-        first.dependents = vec![Clean::new(&format!(
-            "breaks when it expires: every request to {}{svc}",
-            Clean::identifier(&gv)
-        ))];
-    }
-    Item::Rows(rows)
-}
-
 /// Rows of an item (for tests and `check`).
 pub fn rows(i: Item) -> Vec<CertRow> {
     match i {
         Item::Rows(r) | Item::Issues { rows: r, .. } => r,
         Item::Uses(_) => Vec::new(),
-    }
-}
-
-/// A cert-manager `Certificate` as an item: its row and the Secret it writes.
-pub fn certificate_item(o: &DynamicObject) -> Item {
-    Item::Issues {
-        secret: o
-            .data
-            .pointer("/spec/secretName")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        rows: vec![certificate_row(o)],
     }
 }
 
