@@ -152,7 +152,7 @@ async fn secrets_at_scale() -> bool {
     let check_time = t0.elapsed();
     let with_deps = b.rows.iter().filter(|r| !r.dependents.is_empty()).count();
     drop(b);
-    ondeck::sources::kube::release_freed_memory();
+    ondeck::memory::release_freed_memory();
 
     let rss0 = status_kib("VmRSS:");
     let heap0 = live_mib();
@@ -267,7 +267,7 @@ async fn secrets_at_scale() -> bool {
     let rss_steady = (status_kib("VmRSS:").saturating_sub(rss0)) as f64 / 1024.0;
     drop(m);
     drop(batch);
-    ondeck::sources::kube::release_freed_memory();
+    ondeck::memory::release_freed_memory();
     let rss_source_steady = (status_kib("VmRSS:").saturating_sub(rss0)) as f64 / 1024.0;
     let heap_source_steady = live_mib() - heap0;
     task.abort();

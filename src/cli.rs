@@ -220,7 +220,7 @@ fn parse_or_exit() -> Result<Cli, ExitCode> {
 
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
-    crate::sources::kube::one_heap();
+    crate::memory::one_heap();
     let cli = match parse_or_exit() {
         Ok(c) => c,
         Err(code) => return code,

@@ -12,6 +12,7 @@ pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod logging;
+pub mod memory;
 pub mod rules;
 pub mod sanitize;
 pub mod sim;

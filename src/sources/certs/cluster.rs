@@ -395,7 +395,7 @@ pub fn spawn_merged(
                         }
                     }
                     if std::mem::take(&mut listed) {
-                        crate::sources::kube::release_freed_memory();
+                        crate::memory::release_freed_memory();
                     }
                 }
             }

@@ -27,33 +27,6 @@ use crate::sources::SourceError;
 
 pub use client::{KubeEnv, KubeTarget, Retarget, TargetArgs, connect};
 
-/// Gives the heap freed after a big list (pages of JSON, decoded API objects, a replaced store)
-/// back to the system. glibc keeps freed memory in its per-thread arenas; without this an idle
-/// console would hold its first list's peak for ever (memory proportional to what is shown,
-/// not to the largest list ever made). A few milliseconds; call it once per list, not per event.
-pub fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own arenas and returns unused pages to the
-    // kernel; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// Makes glibc keep one heap for the whole process instead of one arena per thread that ever
-/// allocated (up to 8 per core). The runtime's workers take turns decoding, evaluating and
-/// drawing, so with an arena each, what one worker frees sits in its arena while another grows
-/// its own: at 20k pods that was 7 MiB of an idle console's resident memory for nothing. The
-/// console and `check` do little work at once, so one arena's lock is not contended. Call it
-/// first thing, before any thread starts (it only affects arenas created later).
-pub fn one_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a glibc tunable; M_ARENA_MAX takes any positive count.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
 /// Page size for one-shot lists (same as kubectl's chunk size).
 const PAGE: u32 = 500;
 
@@ -113,7 +86,7 @@ pub async fn for_each_pod_page(
         // The page's objects are gone: give their memory back before the next page (on
         // another worker thread, it would grow another arena), so the peak is the rows plus
         // one page, whatever the cluster's size.
-        release_freed_memory();
+        crate::memory::release_freed_memory();
         match next {
             Some(c) => lp = lp.continue_token(&c),
             None => break,

@@ -435,7 +435,7 @@ async fn watch_pods(
                         watcher::Event::InitDone => {
                             store.replace_all(relist.take().unwrap_or_default());
                             interner.purge();
-                            super::release_freed_memory();
+                            crate::memory::release_freed_memory();
                         }
                         watcher::Event::Apply(p) => {
                             store.apply(CompactPod::from_pod(&p, &mut interner));
@@ -690,13 +690,13 @@ async fn build_snapshots(
         }
         if std::mem::take(&mut trim_after_send) {
             // The first evaluation of every pod (or of a relist) is done: its garbage goes.
-            super::release_freed_memory();
+            crate::memory::release_freed_memory();
             last_trim = Instant::now();
         } else if trim_due.is_some_and(|due| at >= due) && last_trim.elapsed() >= TRIM_EVERY {
             // Without this an idle console's resident memory creeps up by the size of one
             // full snapshot's garbage every REFRESH_TEXT (glibc keeps freed chunks).
             trim_due = None;
-            super::release_freed_memory();
+            crate::memory::release_freed_memory();
             last_trim = Instant::now();
         }
     }

@@ -348,7 +348,7 @@ async fn watch_kind<K>(
                 Ok(ev) => {
                     writer.apply_watcher_event(&ev);
                     if matches!(ev, watcher::Event::InitDone) {
-                        super::release_freed_memory();
+                        crate::memory::release_freed_memory();
                     }
                     let now = Timestamp::now();
                     let caught_up =
