@@ -264,6 +264,51 @@ fn zero_copy_parse_matches_the_crate_on_real_records() {
     .expect("filtered dump");
 }
 
+/// The one-walk dump (legacy `TCPDIAG_GETSOCK`, both families) sees exactly what the two
+/// per-family dumps see, for this test's own sockets of both families and several states.
+#[test]
+fn one_walk_dump_sees_what_the_per_family_dumps_see() {
+    let v4 = CloseWaitArmy::new("127.0.0.1:0", 7).expect("loopback sockets");
+    // IPv6 loopback may be missing in a container: the IPv4 side is still compared.
+    let v6 = CloseWaitArmy::new("[::1]:0", 5).ok();
+    let mut ports = vec![v4.port()];
+    ports.extend(v6.as_ref().map(|a| a.port()));
+    let mine = |p: &[u8], out: &mut Vec<(u8, u8, u16, u16, u32)>| {
+        if let Some(m) = DiagMsg::parse(p)
+            && ports.contains(&m.sport)
+        {
+            out.push((m.family, m.state, m.sport, m.dport, m.inode));
+        }
+    };
+    let mut sock = DiagSocket::open().expect("netlink");
+    let mut per_family = Vec::new();
+    for family in [AF_INET, AF_INET6] {
+        sock.dump_tcp(family, ALL_STATES, |p| mine(p, &mut per_family))
+            .expect("per-family dump");
+    }
+    let mut one_walk = Vec::new();
+    let st = sock
+        .dump_tcp_all_families(ALL_STATES, |p| mine(p, &mut one_walk))
+        .expect("this kernel takes the one-walk request (the collector falls back when not)");
+    assert!(st.records > 0);
+    per_family.sort_unstable();
+    one_walk.sort_unstable();
+    // The server side: the listener and every accepted connection in CLOSE_WAIT (the client
+    // ends move from FIN_WAIT1 to FIN_WAIT2 between two dumps, so they are not compared).
+    let expected = 1 + 7 + v6.as_ref().map_or(0, |_| 1 + 5);
+    assert_eq!(per_family.len(), expected, "{per_family:?}");
+    assert_eq!(one_walk, per_family);
+    if v6.is_some() {
+        assert!(one_walk.iter().any(|r| r.0 == AF_INET6));
+    }
+    assert!(one_walk.iter().any(|r| r.0 == AF_INET));
+    // The state filter applies to the one walk too: only CLOSE_WAIT comes back.
+    sock.dump_tcp_all_families(state_bit(8), |p| {
+        assert_eq!(DiagMsg::peek_state(p), Some(8))
+    })
+    .expect("filtered dump");
+}
+
 #[test]
 fn spawn_sends_increasing_generations_and_stops_on_cancel() {
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -188,6 +188,13 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
     // Notifications follow groups: 1,000 pods OOM-killed at once are one bell and one hook run.
     let changes = m.alerts.observe_changes(source, &conditions, at, wall);
     let transitions = !changes.alerts.is_empty();
+    tracing::debug!(
+        source = source.name(),
+        conditions = conditions.len(),
+        transitions = changes.alerts.len(),
+        groups = changes.groups.len(),
+        "source update applied"
+    );
     let alerts_changed = transitions || m.alerts.generation() != alerts_before;
     let bell = m.settings.bell
         && changes

@@ -130,10 +130,20 @@ impl AlertBook {
                 }
             }
         }
+        // Keys order by source first: only this source's alerts are visited (a sockets update
+        // every second does not walk thousands of pod and certificate alerts).
+        let first = AlertKey {
+            source,
+            rule: String::new(),
+            subject: String::new(),
+            level: Level::Ok,
+        };
         let gone: Vec<AlertKey> = self
             .active
-            .keys()
-            .filter(|k| k.source == source && !still.contains(k))
+            .range(first..)
+            .map(|(k, _)| k)
+            .take_while(|k| k.source == source)
+            .filter(|k| !still.contains(k))
             .cloned()
             .collect();
         for key in gone {

@@ -647,4 +647,48 @@ mod tests {
         assert_eq!(short_duration(Duration::from_secs(7200)), "2h");
         assert_eq!(short_duration(Duration::from_secs(90_000)), "1d1h");
     }
+
+    #[test]
+    fn an_update_clears_only_its_own_sources_alerts() {
+        let t0 = Instant::now();
+        let mut book = AlertBook::new(100);
+        let now_firing = ThresholdRule::new(Level::Critical, Comparison::Above, 0.0, 0);
+        let cond = |source, rule: &str, subject: &str| {
+            Condition::check(source, rule, subject, &now_firing, 1.0, "1".into())
+        };
+        let sources = [
+            SourceId::Sockets,
+            SourceId::Pods,
+            SourceId::Pvcs,
+            SourceId::Certs,
+        ];
+        for (i, s) in sources.into_iter().enumerate() {
+            // Rule names that sort before and after other sources' names.
+            let conds = [cond(s, "a", "x"), cond(s, "zz", &format!("s{i}"))];
+            book.observe(s, &conds, t0, wall(0));
+        }
+        assert_eq!(book.active().len(), 8);
+        // Pods keep one of their two alerts; nothing of any other source goes.
+        let tr = book.observe(
+            SourceId::Pods,
+            &[cond(SourceId::Pods, "a", "x")],
+            t0,
+            wall(1),
+        );
+        assert_eq!(tr.len(), 1, "{tr:?}");
+        assert_eq!(tr[0].kind, TransitionKind::Cleared);
+        assert_eq!(tr[0].alert.key.source, SourceId::Pods);
+        assert_eq!(tr[0].alert.key.rule, "zz");
+        // PVCs lose both; sockets, pods and certificates keep theirs.
+        let tr = book.observe(SourceId::Pvcs, &[], t0, wall(2));
+        assert_eq!(tr.len(), 2, "{tr:?}");
+        assert!(tr.iter().all(|t| t.alert.key.source == SourceId::Pvcs));
+        let left: Vec<SourceId> = book.active().iter().map(|a| a.key.source).collect();
+        assert_eq!(left.len(), 5, "{left:?}");
+        assert!(!left.contains(&SourceId::Pvcs));
+        // The first and the last source in key order clear completely too.
+        assert_eq!(book.observe(SourceId::Sockets, &[], t0, wall(3)).len(), 2);
+        assert_eq!(book.observe(SourceId::Certs, &[], t0, wall(4)).len(), 2);
+        assert_eq!(book.active().len(), 1);
+    }
 }

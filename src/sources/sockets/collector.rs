@@ -64,6 +64,9 @@ pub struct SocketCollector {
     opts: SocketOptions,
     netlink: Option<DiagSocket>,
     netlink_retry_at: Option<Instant>,
+    /// Whether the kernel takes the legacy one-walk dump of both families (`None`: not tried
+    /// yet; `Some(false)`: it refused, so one dump per family).
+    one_walk: Option<bool>,
     file_buf: Vec<u8>,
     tally: Tally,
     owners: Owners,
@@ -105,6 +108,7 @@ impl SocketCollector {
         SocketCollector {
             netlink: None,
             netlink_retry_at: None,
+            one_walk: None,
             file_buf: Vec::new(),
             tally: Tally::default(),
             owners: Owners::default(),
@@ -263,6 +267,30 @@ impl SocketCollector {
             return Err(NetlinkError::Malformed("no socket"));
         };
         let tally = &mut self.tally;
+        if self.one_walk != Some(false) {
+            match sock.dump_tcp_all_families(ALL_STATES, |p| tally.add_raw(p)) {
+                Ok(st) => {
+                    self.one_walk = Some(true);
+                    if st.interrupted {
+                        tracing::debug!(
+                            "sock_diag dump interrupted by table changes; counts approximate"
+                        );
+                    }
+                    return Ok(true);
+                }
+                // Refused the first time: this kernel has no legacy request. Per family from
+                // now on, on a fresh socket (nothing of the refused dump left to read).
+                Err(NetlinkError::Kernel(e)) if self.one_walk.is_none() => {
+                    tracing::info!(
+                        "sock_diag: one-walk TCP dump refused ({e}); one dump per family"
+                    );
+                    self.one_walk = Some(false);
+                    tally.clear();
+                    *sock = DiagSocket::open()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let st4 = sock.dump_tcp(AF_INET, ALL_STATES, |p| tally.add_raw(p))?;
         let st6 = sock.dump_tcp(AF_INET6, ALL_STATES, |p| tally.add_raw(p))?;
         if st4.interrupted || st6.interrupted {

@@ -29,6 +29,13 @@ pub const fn state_bit(kernel_state: u8) -> u32 {
     1 << kernel_state
 }
 
+/// The legacy `TCPDIAG_GETSOCK` request type (`linux/inet_diag.h`): a TCP dump of every address
+/// family in one walk of the kernel's socket tables (its replies carry this type too).
+pub const TCPDIAG_GETSOCK: u16 = 18;
+/// Size of the legacy `struct inet_diag_req`: family, two prefix lengths, extensions, the
+/// 48-byte `inet_diag_sockid`, the state mask and the (unused) table mask.
+const INET_DIAG_REQ_V1_LEN: usize = 60;
+
 /// Big enough for the largest dump datagram the kernel builds (it caps them near 32 KiB).
 const RECV_BUF_LEN: usize = 64 * 1024;
 const NLMSG_HDR_LEN: usize = 16;
@@ -172,13 +179,34 @@ impl DiagSocket {
         &mut self,
         family: u8,
         states: u32,
-        mut on_record: impl FnMut(&[u8]),
+        on_record: impl FnMut(&[u8]),
     ) -> Result<DumpStats, NetlinkError> {
         self.seq = self.seq.wrapping_add(1);
         let req = build_request(family, states, self.seq);
-        self.sock
-            .send(&req.0[..req.1], 0)
-            .map_err(NetlinkError::Send)?;
+        self.run_dump(&req.0[..req.1], on_record)
+    }
+
+    /// Dumps TCP sockets of both families (IPv4 and IPv6) whose state bit is in `states` with
+    /// one legacy `TCPDIAG_GETSOCK` request: the kernel walks its socket hash tables once
+    /// instead of once per family (the walk visits every bucket, empty or not: 262,144 of them
+    /// on a machine with 24 GB, whatever the number of sockets). A kernel without the legacy
+    /// request answers with an error: use [`DiagSocket::dump_tcp`] per family then.
+    pub fn dump_tcp_all_families(
+        &mut self,
+        states: u32,
+        on_record: impl FnMut(&[u8]),
+    ) -> Result<DumpStats, NetlinkError> {
+        self.seq = self.seq.wrapping_add(1);
+        let req = build_compat_request(states, self.seq);
+        self.run_dump(&req, on_record)
+    }
+
+    fn run_dump(
+        &mut self,
+        req: &[u8],
+        mut on_record: impl FnMut(&[u8]),
+    ) -> Result<DumpStats, NetlinkError> {
+        self.sock.send(req, 0).map_err(NetlinkError::Send)?;
         let mut stats = DumpStats::default();
         loop {
             let n = loop {
@@ -237,7 +265,7 @@ pub fn walk_datagram(
             stats.interrupted = true;
         }
         match typ {
-            SOCK_DIAG_BY_FAMILY => {
+            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => {
                 stats.records += 1;
                 on_record(payload);
             }
@@ -296,6 +324,24 @@ fn build_request(family: u8, states: u32, seq: u32) -> ([u8; 128], usize) {
     // 72 bytes for inet_diag_req_v2 + header: always fits.
     msg.serialize(&mut out[..len]);
     (out, len)
+}
+
+/// A legacy `TCPDIAG_GETSOCK` dump request (header + `struct inet_diag_req`): every family, no
+/// extensions, any address, the state mask `states`. netlink-packet-sock-diag builds only the
+/// v2 request, so this one is laid out here (all fields in host order, as the kernel reads them).
+fn build_compat_request(states: u32, seq: u32) -> [u8; NLMSG_HDR_LEN + INET_DIAG_REQ_V1_LEN] {
+    let mut out = [0u8; NLMSG_HDR_LEN + INET_DIAG_REQ_V1_LEN];
+    let len = out.len() as u32;
+    out[0..4].copy_from_slice(&len.to_ne_bytes());
+    out[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    out[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    out[8..12].copy_from_slice(&seq.to_ne_bytes());
+    // out[12..16]: port id 0 (the kernel). Request: family AF_UNSPEC (0), prefix lengths 0,
+    // extensions 0, socket id all zero (no cookie: INET_DIAG_NOCOOKIE is only for exact
+    // lookups, a dump ignores it), then the state mask and the table mask.
+    let states_at = NLMSG_HDR_LEN + 4 + 48;
+    out[states_at..states_at + 4].copy_from_slice(&states.to_ne_bytes());
+    out
 }
 
 /// SO_RCVTIMEO on the netlink socket: netlink-sys has no setter for it.
@@ -495,5 +541,22 @@ mod tests {
             u32::from_ne_bytes(b[20..24].try_into().unwrap()),
             ALL_STATES
         );
+    }
+
+    #[test]
+    fn one_walk_request_is_a_legacy_tcpdiag_dump_of_every_family() {
+        let b = build_compat_request(state_bit(8) | state_bit(10), 7);
+        assert_eq!(b.len(), 76);
+        assert_eq!(u32::from_ne_bytes(b[0..4].try_into().unwrap()), 76);
+        assert_eq!(u16::from_ne_bytes([b[4], b[5]]), TCPDIAG_GETSOCK);
+        assert_eq!(u16::from_ne_bytes([b[6], b[7]]), NLM_F_REQUEST | NLM_F_DUMP);
+        assert_eq!(u32::from_ne_bytes(b[8..12].try_into().unwrap()), 7);
+        assert_eq!(b[16], 0, "AF_UNSPEC: both families");
+        assert!(
+            b[17..68].iter().all(|&x| x == 0),
+            "any address, no extensions"
+        );
+        assert_eq!(u32::from_ne_bytes(b[68..72].try_into().unwrap()), 0x500);
+        assert_eq!(u32::from_ne_bytes(b[72..76].try_into().unwrap()), 0);
     }
 }
