@@ -606,7 +606,7 @@ async fn bad_theme_fails_before_the_terminal_is_touched() {
         ..Settings::default()
     };
     let (_tx, rx) = tokio::sync::mpsc::channel(1);
-    let err = ondeck::app::run_with_settings(settings, rx, Default::default())
+    let err = ondeck::console::run_with_settings(settings, rx, Default::default())
         .await
         .unwrap_err();
     assert!(
