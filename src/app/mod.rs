@@ -3,7 +3,9 @@
 //! owns the terminal and draws the model (`crate::ui`) is `crate::console::runtime`.
 
 pub mod command;
+pub mod delete;
 pub mod feed;
+pub mod help;
 pub mod logs;
 pub mod model;
 pub mod msg;

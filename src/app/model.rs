@@ -146,7 +146,7 @@ pub enum Overlay {
     /// `l` / `L` on a pod: its log tail, fetched by the executor.
     PodLogs(Box<crate::app::logs::PodLogsView>),
     /// F9 / Ctrl-d on a PVC: the guarded delete dialog, driven by the flow's events.
-    PvcDelete(Box<crate::ui::dialogs::pvc_delete::PvcDeleteDialog>),
+    PvcDelete(Box<crate::app::delete::PvcDeleteDialog>),
     /// `R` on a claim Terminating while in use: the rescue dialog.
     PvcRescue(Box<crate::app::rescue::PvcRescueDialog>),
 }

@@ -272,11 +272,11 @@ impl Pane for PvcsPane {
         let row = self.selected_claim()?;
         match action {
             Action::DeletePvc => {
-                let (overlay, cmd) = crate::ui::dialogs::pvc_delete::open(row);
+                let (overlay, cmd) = crate::app::delete::open(row);
                 Some((overlay, Some(cmd)))
             }
             Action::RescuePvc if row.terminating() && row.in_use() => {
-                Some((crate::ui::dialogs::pvc_rescue::open(row), None))
+                Some((crate::app::rescue::open(row), None))
             }
             _ => None,
         }
