@@ -9,6 +9,7 @@ pub mod help;
 pub mod logs;
 pub mod model;
 pub mod msg;
+pub mod panes;
 pub mod rescue;
 pub mod table;
 pub mod update;

@@ -11,6 +11,7 @@ use super::command::{self, LineCommand};
 use super::delete::DialogKey;
 use super::model::{Danger, InputMode, Model, Overlay};
 use super::msg::{Command, CommandResult, Msg};
+use super::panes::{Pane, Shared};
 use super::table::{TableData, TableState};
 use crate::actions::flow::{FlowEvent, FlowInput, FlowStage};
 use crate::app::rescue::{RescueEvent, RescueKey};
@@ -18,7 +19,6 @@ use crate::domain::Level;
 use crate::domain::pane::{Action, PaneKind};
 use crate::rules::{AlertPhase, TransitionKind};
 use crate::sources::{Payload, SourceId, SourceUpdate};
-use crate::ui::panes::{Pane, Shared};
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
