@@ -185,8 +185,8 @@ async fn secrets_at_scale() -> bool {
     // no alert book keeping them. Not part of the timing.
     let t_alone = Instant::now();
     let (rss_pane, heap_pane) = {
-        use ondeck::ui::panes::Pane as _;
-        let mut pane = ondeck::ui::panes::certs::CertsPane::new(&settings, Instant::now());
+        use ondeck::app::panes::Pane as _;
+        let mut pane = ondeck::app::panes::certs::CertsPane::new(&settings, Instant::now());
         let book = ondeck::rules::AlertBook::new(0);
         let conditions = pane.apply(
             SourceUpdate {
@@ -196,7 +196,7 @@ async fn secrets_at_scale() -> bool {
                 wall: jiff::Timestamp::now(),
                 result: Ok(Payload::new(snap.clone())),
             },
-            &ondeck::ui::panes::Shared {
+            &ondeck::app::panes::Shared {
                 alerts: &book,
                 settings: &settings,
                 now: Instant::now(),

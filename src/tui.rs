@@ -1,6 +1,7 @@
 //! The terminal guard: raw mode, alternate screen, hidden cursor, bracketed paste (so pasted
 //! text arrives as one `Event::Paste`), optional mouse capture. Restored on Drop, on error, by
-//! the panic hook (restore first, then print the panic) and by the signal path in `app::run`.
+//! the panic hook (restore first, then print the panic) and by the signal path in
+//! `console::runtime::run`.
 
 use std::io::{self, Stdout, Write};
 use std::sync::Once;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use k8s_openapi::api::core::v1::Pod;
 use ondeck::app::model::Overlay;
+use ondeck::app::panes::alerts::AlertsPane;
 use ondeck::app::{Command, Model, Msg, Settings, update};
 use ondeck::config::PodRules;
 use ondeck::domain::pods::{ApiHealth, NamespaceScope, PodsSnapshot};
@@ -16,7 +17,6 @@ use ondeck::rules::TransitionKind;
 use ondeck::sources::{Payload, SourceId, SourceUpdate};
 use ondeck::ui::fixtures::{buffer_text, render};
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::alerts::AlertsPane;
 use ondeck::ui::theme::Theme;
 use serde_json::json;
 

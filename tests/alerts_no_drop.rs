@@ -11,11 +11,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::actions::flow::FlowStage;
 use ondeck::app::model::Overlay;
-use ondeck::app::{
-    Command, Dispatched, ExecutorHandle, ExecutorOptions, Model, Msg, Settings, spawn_executor,
-    update,
-};
+use ondeck::app::{Command, Model, Msg, Settings, update};
 use ondeck::config::{Comparison, Config, HumanDuration, ThresholdRule};
+use ondeck::console::{Dispatched, ExecutorHandle, ExecutorOptions, spawn_executor};
 use ondeck::domain::Level;
 use ondeck::domain::pvcs::{PvcRow, UsedSpace};
 use ondeck::rules::{AlertBook, Condition, GroupTransition};

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use jiff::SignedDuration;
+use ondeck::app::panes::certs::CertsPane;
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::domain::certs::{CertRow, CertSource, CertsSnapshot};
 use ondeck::domain::text::Clean;
@@ -12,7 +13,6 @@ use ondeck::sources::{Payload, SourceId, SourceUpdate};
 use ondeck::tls::{CertFacts, ChainPosition, Outcome};
 use ondeck::ui::fixtures::{buffer_text, render, wall0};
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::certs::CertsPane;
 use ondeck::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;

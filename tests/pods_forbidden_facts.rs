@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ondeck::app::panes::pods::PodsPane;
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::config::{Config, HumanDuration, KubernetesConfig};
 use ondeck::sim::{Fault, SimCluster, SimOptions};
@@ -17,7 +18,6 @@ use ondeck::sources::kube::{KubeEnv, TargetArgs, connect};
 use ondeck::sources::{SourceId, SourceUpdate};
 use ondeck::ui::fixtures::{buffer_text, render};
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::pods::PodsPane;
 use ondeck::ui::theme::Theme;
 use tokio::sync::mpsc;
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::app::msg::Command;
+use ondeck::app::panes::probes::ProbesPane;
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::config::Config;
 use ondeck::demo::Demo;
@@ -24,7 +25,6 @@ use ondeck::sources::registry::{LocalCtx, Source as _};
 use ondeck::sources::{SourceId, SourceUpdate};
 use ondeck::ui::fixtures::{buffer_text, render};
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::probes::ProbesPane;
 use ondeck::ui::theme::Theme;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use ondeck::app::panes::probes::ProbesPane;
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::config::Config;
 use ondeck::sources::SourceId;
@@ -15,7 +16,6 @@ use ondeck::sources::kube::TargetArgs;
 use ondeck::sources::registry::{LocalCtx, Source as _};
 use ondeck::ui::fixtures::{buffer_text, render};
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::probes::ProbesPane;
 use ondeck::ui::theme::Theme;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

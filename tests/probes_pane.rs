@@ -422,7 +422,7 @@ fn the_kubernetes_audit_shows_its_finding_and_never_calls_the_unmeasured_ok() {
     };
     let snap = pane
         .as_any()
-        .downcast_ref::<ondeck::ui::panes::probes::ProbesPane>()
+        .downcast_ref::<ondeck::app::panes::probes::ProbesPane>()
         .and_then(|p| p.feed.data())
         .expect("data");
     let row = snap

@@ -232,14 +232,14 @@ fn a_burst_of_keys_is_a_paste_a_few_keys_are_typing() {
         KeyModifiers::NONE,
     )));
     burst.push(Event::Resize(80, 24));
-    let (msg, rest) = ondeck::app::classify_burst(burst);
+    let (msg, rest) = ondeck::console::classify_burst(burst);
     assert!(
         matches!(&msg, Some(Msg::Paste(t)) if t == UNUSED),
         "{msg:?}"
     );
     // The Enter of the same burst is part of the paste; other events stay.
     assert_eq!(rest, vec![Event::Resize(80, 24)]);
-    let (msg, rest) = ondeck::app::classify_burst(keys("mon"));
+    let (msg, rest) = ondeck::console::classify_burst(keys("mon"));
     assert!(
         matches!(&msg, Some(Msg::Key(k)) if k.code == KeyCode::Char('m')),
         "{msg:?}"
@@ -565,8 +565,8 @@ impl CloneDialog for Model {
 
 // ---- the dialog, the real executor and the simulated cluster ------------------------------
 
-use ondeck::app::{ExecutorHandle, ExecutorOptions, spawn_executor};
 use ondeck::config::Config;
+use ondeck::console::{ExecutorHandle, ExecutorOptions, spawn_executor};
 use pvc_support::{Fixture, TestResult, audit_lines, fixture};
 use tokio::sync::watch;
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ondeck::app::panes::pvcs::PvcsPane;
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::config::{Config, HumanDuration, KubernetesConfig};
 use ondeck::domain::Level;
@@ -18,7 +19,6 @@ use ondeck::sources::kube::{KubeEnv, TargetArgs, connect};
 use ondeck::sources::{SourceId, SourceUpdate};
 use ondeck::ui::fixtures::{buffer_text, render};
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::pvcs::PvcsPane;
 use ondeck::ui::theme::Theme;
 use tokio::sync::mpsc;
 

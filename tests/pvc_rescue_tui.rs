@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::app::model::Overlay;
-use ondeck::app::{
-    Command, ExecutorHandle, ExecutorOptions, Model, Msg, Settings, spawn_executor, update,
-};
+use ondeck::app::{Command, Model, Msg, Settings, update};
 use ondeck::config::Config;
+use ondeck::console::{ExecutorHandle, ExecutorOptions, spawn_executor};
 use ondeck::domain::Level;
 use ondeck::domain::pvcs::{PvcRow, PvcUser, UsedSpace};
 use ondeck::ui::dialogs::pvc_rescue::{PvcRescueDialog, RescueStage, open};

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::app::model::Overlay;
 use ondeck::app::msg::Command;
+use ondeck::app::panes::pvcs::{PvcsPane, PvcsView};
 use ondeck::app::{Model, Msg, Settings, update};
 use ondeck::domain::pvcs::{PvcKey, PvcsSnapshot, UsedSpace};
 use ondeck::sources::{SourceError, SourceId, SourceUpdate};
@@ -16,7 +17,6 @@ use ondeck::ui::fixtures::{
     buffer_text, pvcs_incident_snapshot, pvcs_model, pvcs_update, render, wall0,
 };
 use ondeck::ui::panes::PaneKind;
-use ondeck::ui::panes::pvcs::{PvcsPane, PvcsView};
 use ondeck::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ondeck::app::feed::Freshness;
 use ondeck::app::model::{InputMode, Overlay};
+use ondeck::app::panes::{PaneKind, SocketsView};
 use ondeck::app::{Command, Model, Msg, Settings, update};
 use ondeck::domain::sockets::{PeerCount, ProcessCount, TcpState};
 use ondeck::rules::{AlertPhase, TransitionKind};
 use ondeck::sources::{SourceError, SourceId, SourceUpdate};
 use ondeck::ui::fixtures::{big_snapshot, incident_snapshot, sockets_update, wall0};
-use ondeck::ui::panes::{PaneKind, SocketsView};
 
 fn press(m: &mut Model, code: KeyCode) -> Vec<Command> {
     update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -606,7 +606,7 @@ async fn bad_theme_fails_before_the_terminal_is_touched() {
         ..Settings::default()
     };
     let (_tx, rx) = tokio::sync::mpsc::channel(1);
-    let err = ondeck::app::run_with_settings(settings, rx, Default::default())
+    let err = ondeck::console::run_with_settings(settings, rx, Default::default())
         .await
         .unwrap_err();
     assert!(
@@ -623,7 +623,7 @@ fn a_firing_louder_level_folds_the_quieter_one() {
         &mut m,
         Msg::Source(sockets_update(incident_snapshot(), 1, t0, wall0())),
     );
-    let shown = ondeck::ui::panes::alerts::shown_alerts(&m.alerts);
+    let shown = ondeck::app::panes::alerts::shown_alerts(&m.alerts);
     let java_fd: Vec<_> = shown
         .iter()
         .filter(|a| a.key.rule == "process_fd_pct" && a.key.subject.contains("4242"))

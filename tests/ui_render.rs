@@ -372,7 +372,7 @@ fn every_pane_has_its_source_now_no_placeholder_left() {
 
 #[test]
 fn row_danger_keys_match_the_rules_subjects() {
-    use ondeck::ui::panes::sockets::{fd_danger_key, listener_danger_key};
+    use ondeck::app::panes::sockets::{fd_danger_key, listener_danger_key};
     let snap = ondeck::ui::fixtures::incident_snapshot();
     let conds = ondeck::rules::sockets::evaluate(&snap, &ondeck::config::SocketRules::default());
     let keys: Vec<String> = conds

@@ -4,7 +4,7 @@
 
 /// The log overlay of one pod container: loading, then the raw text (sanitized when drawn) or
 /// the error. Shows the tail that fits; `k`/`j` scroll back and forth. Opened by `l`/`L` on the
-/// pods pane (`ui::panes::pods::PodsPane::key_request`); the executor fills it through a `LogFetcher`.
+/// pods pane (`app::panes::pods::PodsPane::key_request`); the executor fills it through a `LogFetcher`.
 #[derive(Debug, Clone)]
 pub struct PodLogsView {
     pub pod: crate::domain::pods::PodKey,

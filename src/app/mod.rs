@@ -1,21 +1,19 @@
-//! The application: the model, messages and pure `update`, and `run`, the UI task that owns
-//! the terminal. Sources feed it through one bounded channel; side effects run in an executor
-//! task and come back as messages.
+//! The application: the model, messages and pure `update`. Sources feed it through one bounded
+//! channel; side effects run in an executor task and come back as messages. The UI task that
+//! owns the terminal and draws the model (`crate::ui`) is `crate::console::runtime`.
 
 pub mod command;
+pub mod delete;
 pub mod feed;
+pub mod help;
 pub mod logs;
 pub mod model;
 pub mod msg;
+pub mod panes;
 pub mod rescue;
-mod runtime;
 pub mod table;
 pub mod update;
 
 pub use model::{Model, Settings};
 pub use msg::{Command, CommandResult, Msg};
-pub use runtime::{
-    CommandSender, Dispatched, ExecutorGone, ExecutorHandle, ExecutorOptions, RunOptions,
-    classify_burst, run, run_with_settings, spawn_executor,
-};
 pub use update::update;

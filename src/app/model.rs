@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use ratatui_textarea::TextArea;
 
 use super::feed::Freshness;
+use super::panes::{Pane, SocketsPane};
 use crate::config::{Config, RulesConfig};
 use crate::domain::Level;
 use crate::domain::pane::PaneKind;
 use crate::rules::{AlertBook, AlertKey};
 use crate::sources::SourceId;
-use crate::ui::panes::{Pane, SocketsPane};
 
 /// What the TUI needs from the configuration (built from `Config` by the caller, or directly
 /// by tests).
@@ -146,7 +146,7 @@ pub enum Overlay {
     /// `l` / `L` on a pod: its log tail, fetched by the executor.
     PodLogs(Box<crate::app::logs::PodLogsView>),
     /// F9 / Ctrl-d on a PVC: the guarded delete dialog, driven by the flow's events.
-    PvcDelete(Box<crate::ui::dialogs::pvc_delete::PvcDeleteDialog>),
+    PvcDelete(Box<crate::app::delete::PvcDeleteDialog>),
     /// `R` on a claim Terminating while in use: the rescue dialog.
     PvcRescue(Box<crate::app::rescue::PvcRescueDialog>),
 }
@@ -165,7 +165,7 @@ pub struct Model {
     pub now: Instant,
     pub wall: jiff::Timestamp,
     pub started: Instant,
-    /// Every pane, in tab order (see `ui::panes::registry`); each owns its feed and tables.
+    /// Every pane, in tab order (see `app::panes::registry`); each owns its feed and tables.
     pub panes: Vec<Box<dyn Pane>>,
     pub alerts: AlertBook,
     /// Danger per (source, subject), recomputed when the alert book changes.
@@ -194,7 +194,7 @@ pub struct Model {
 impl Model {
     pub fn new(settings: Settings, now: Instant, wall: jiff::Timestamp) -> Model {
         let alerts = AlertBook::new(settings.alert_history);
-        let panes = crate::ui::panes::registry(&settings, now);
+        let panes = super::panes::registry(&settings, now);
         let tabs = panes.iter().map(|p| p.kind()).collect();
         Model {
             now,

@@ -25,6 +25,25 @@ impl RowKey {
     }
 }
 
+/// A table's typed columns, as the state sees them: an enum with one variant per column, whose
+/// position in [`ColumnId::ALL`] is its index in [`TableState`] (its `sort.column`) and in the
+/// row set's `sort_key` / `compare`. How a column looks (header, widths, alignment) is the
+/// view's (`ui::table::Column`).
+pub trait ColumnId: Copy + Eq + std::fmt::Debug + 'static {
+    /// Every column, in display order.
+    const ALL: &'static [Self];
+
+    /// This column's index in [`ColumnId::ALL`].
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
+    /// The column at `index`, if any.
+    fn at(index: usize) -> Option<Self> {
+        Self::ALL.get(index).copied()
+    }
+}
+
 /// A cached sort key: missing values first, then numbers, then text. Build a tie-broken key
 /// with [`SortKey::Tuple`] (e.g. namespace then name).
 #[derive(Debug, Clone)]

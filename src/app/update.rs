@@ -8,8 +8,10 @@ use crossterm::event::{
 };
 
 use super::command::{self, LineCommand};
+use super::delete::DialogKey;
 use super::model::{Danger, InputMode, Model, Overlay};
 use super::msg::{Command, CommandResult, Msg};
+use super::panes::{Pane, Shared};
 use super::table::{TableData, TableState};
 use crate::actions::flow::{FlowEvent, FlowInput, FlowStage};
 use crate::app::rescue::{RescueEvent, RescueKey};
@@ -17,8 +19,6 @@ use crate::domain::Level;
 use crate::domain::pane::{Action, PaneKind};
 use crate::rules::{AlertPhase, TransitionKind};
 use crate::sources::{Payload, SourceId, SourceUpdate};
-use crate::ui::dialogs::pvc_delete::DialogKey;
-use crate::ui::panes::{Pane, Shared};
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
@@ -401,7 +401,7 @@ fn on_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Command>) {
                 | KeyCode::Enter => m.overlay = None,
                 // Scrolled when the keys do not fit (the view clamps it).
                 KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown => {
-                    m.help_scroll = (m.help_scroll + 1).min(crate::ui::help::max_scroll(m.size.1));
+                    m.help_scroll = (m.help_scroll + 1).min(super::help::max_scroll(m.size.1));
                 }
                 KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => {
                     m.help_scroll = m.help_scroll.saturating_sub(1);

@@ -19,13 +19,17 @@
 //!      lines, Prometheus metrics and perfdata of the source;
 //!    - `rule_ids()`: the rule names its conditions carry;
 //!    - `pane()`: the [`PaneSpec`] (title, `:` names, help keys, actions).
-//! 3. The pane in `src/ui/panes/certs.rs` implementing `ui::panes::Pane`; its `apply` takes the
-//!    snapshot back with [`Payload::downcast`].
+//! 3. The pane, in two files. Its state in `src/app/panes/certs.rs` implementing
+//!    `app::panes::Pane` (its `apply` takes the snapshot back with [`Payload::downcast`]; its
+//!    table data, sort keys and keys) and its arm in `app::panes::registry`; its drawing in
+//!    `src/ui/panes/certs.rs` implementing `ui::panes::PaneView` for the same type (render,
+//!    header meter, detail view, how its columns look) and its arm in `ui::panes::view_of`.
 //! 4. **One line** here, in [`SOURCES`]: `&certs::source::Certs,`.
 //!
-//! `ui::panes::registry` builds the pane for each pane kind; until step 3, `Certs` and `Probes`
+//! `app::panes::registry` builds the pane for each pane kind; until step 3, `Certs` and `Probes`
 //! show a placeholder that says the pane "arrives in a later version" (not an all-clear), and
-//! the pane's arm there replaces the placeholder.
+//! the pane's arm there replaces the placeholder. A test in `ui::panes` fails when a pane the
+//! registry builds has no arm in `view_of`.
 //!
 //! Why [`Payload`] is a boxed `Any` and not an enum: a new source's snapshot type travels
 //! through the channel without a line in a shared enum; each pane downcasts only its own

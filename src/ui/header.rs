@@ -13,6 +13,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::feed::{Freshness, short_age};
 use crate::app::model::Model;
 use crate::domain::Level;
+use crate::ui::panes;
 use crate::ui::sanitize;
 use crate::ui::widgets::{ViewCtx, freshness_line};
 
@@ -49,7 +50,7 @@ pub fn lines(model: &Model, ctx: ViewCtx<'_>, width: u16) -> Vec<Line<'static>> 
         model
             .panes
             .iter()
-            .filter_map(|p| p.header_meter(model, ctx, width)),
+            .filter_map(|p| panes::view_of(p.as_ref())?.header_meter(model, ctx, width)),
     );
     let mut alerts = alerts_summary(model, ctx);
     alerts.push(Span::raw(" "));
@@ -74,7 +75,7 @@ fn compact_lines(model: &Model, ctx: ViewCtx<'_>, width: u16) -> Vec<Line<'stati
     for meter in model
         .panes
         .iter()
-        .filter_map(|p| p.header_meter(model, ctx, width))
+        .filter_map(|p| panes::view_of(p.as_ref())?.header_meter(model, ctx, width))
     {
         let mut cur = Vec::new();
         for sp in meter.spans {

@@ -145,7 +145,15 @@ pub fn render_pane(
 ) {
     if let Some(p) = model.pane(kind) {
         model.click_targets.borrow_mut().push((area, kind));
-        p.render(model, ctx, f, area, focused);
+        match panes::view_of(p) {
+            Some(v) => v.render(model, ctx, f, area, focused),
+            // A pane whose type is not its kind's (a bug): say so instead of drawing nothing.
+            None => f.render_widget(
+                Paragraph::new(format!("{}: this pane has no view", kind.spec().title))
+                    .style(ctx.theme.warning),
+                area,
+            ),
+        }
         if let Some(e) = p.last_error() {
             render_error_strip(e, ctx, f, area, focused);
         }

@@ -11,7 +11,8 @@ use crate::ui::widgets::{ViewCtx, centered};
 pub fn render(model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect) {
     let lines: Vec<Line> = model
         .focused_pane()
-        .map(|p| p.detail_lines(model, ctx))
+        .and_then(crate::ui::panes::view_of)
+        .map(|v| v.detail_lines(model, ctx))
         .unwrap_or_default();
     let rect = centered(area, 76, lines.len() as u16 + 2);
     let block = Block::default()

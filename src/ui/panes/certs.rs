@@ -4,52 +4,26 @@
 //! table; Enter opens the whole chain with each certificate's validity, SANs, serial, SHA-256,
 //! key and signature algorithm, the verification result in words and who depends on it. The
 //! header meter reads `Certs ✖ 2 ▲ 3 ✓ 40, next expiry 5h (payments/api-tls)`.
-
-use std::any::Any;
-use std::time::Instant;
+//!
+//! This is the pane's drawing; its state is `app::panes::certs`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::app::feed::{Feed, FeedState, Freshness, KubeApplied};
-use crate::app::model::{Danger, Model, Settings};
-use crate::app::table::{RowKey, Sort, SortKey, TableData, TableState};
+use super::PaneView;
+use crate::app::model::{Danger, Model};
+use crate::app::panes::certs::{CertColumn, CertsPane};
 use crate::domain::Level;
 use crate::domain::certs::{CertRow, CertsSnapshot, left_text};
-use crate::rules::Condition;
-use crate::rules::certs::{Assessment, assess};
+use crate::rules::certs::Assessment;
 use crate::sources::certs::source::MeterCounts;
-use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
-use crate::ui::panes::sockets::NoRows;
-use crate::ui::panes::{Pane, PaneKind, Shared, TableOp};
 use crate::ui::sanitize;
 use crate::ui::table::{self, Column, ColumnSpec, TableView};
 use crate::ui::widgets::{ViewCtx, danger_span, freshness_line, pane_block};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertColumn {
-    Danger,
-    Left,
-    NotAfter,
-    Source,
-    Where,
-    Subject,
-    Issuer,
-}
-
 impl Column for CertColumn {
-    const ALL: &'static [CertColumn] = &[
-        CertColumn::Danger,
-        CertColumn::Left,
-        CertColumn::NotAfter,
-        CertColumn::Source,
-        CertColumn::Where,
-        CertColumn::Subject,
-        CertColumn::Issuer,
-    ];
-
     fn spec(self) -> ColumnSpec {
         let c = ColumnSpec::new;
         match self {
@@ -64,197 +38,128 @@ impl Column for CertColumn {
     }
 }
 
-/// The pane: the certificates source's snapshots, every row's verdict and rank.
-#[derive(Debug)]
-pub struct CertsPane {
-    pub feed: Feed<Box<CertsSnapshot>>,
-    pub table: TableState,
-    /// Per row (data order): its verdict at the last refresh.
-    pub verdicts: Vec<Assessment>,
-    /// Per row: its place in the timeline (0 = most urgent).
-    pub rank: Vec<usize>,
-    /// The meter's counts (header and block title) at a wall-clock second: judged at most
-    /// once a second as time passes, not twice per frame; seeded from the verdicts.
-    counts: std::cell::RefCell<(i64, MeterCounts)>,
-    rules: crate::config::CertRules,
-    version: u64,
-    /// Wall-clock time of the last update (heartbeats included): what rows are judged at.
-    wall: jiff::Timestamp,
-}
-
-struct Rows<'a> {
-    snap: &'a CertsSnapshot,
-    verdicts: &'a [Assessment],
-    rank: &'a [usize],
-    version: u64,
-}
-
-impl TableData for Rows<'_> {
-    fn len(&self) -> usize {
-        self.snap.rows.len()
-    }
-    fn key(&self, i: usize) -> RowKey {
-        RowKey::of(&self.snap.rows[i].key())
-    }
-    fn version(&self) -> Option<u64> {
-        Some(self.version)
-    }
-    fn haystack(&self, i: usize, out: &mut String) -> bool {
-        let r = &self.snap.rows[i];
-        for s in [r.source.as_str(), r.location.as_str()] {
-            out.push_str(s);
-            out.push('\n');
-        }
-        if let Some(f) = &r.facts {
-            for s in [f.subject.as_str(), f.issuer.as_str()] {
-                out.push_str(s);
-                out.push('\n');
-            }
-            for s in &f.sans {
-                out.push_str(s);
-                out.push('\n');
-            }
-        }
-        if let Some(v) = self.verdicts.get(i) {
-            out.push_str(v.word());
-            out.push('\n');
-        }
-        true
-    }
-    fn sort_key(&self, i: usize, column: usize) -> Option<SortKey> {
-        let r = self.snap.rows.get(i)?;
-        let f = r.facts.as_ref();
-        let text = SortKey::text;
-        Some(match CertColumn::at(column)? {
-            CertColumn::Danger => SortKey::num(*self.rank.get(i)? as f64),
-            CertColumn::Left => SortKey::opt_num(
-                self.verdicts
-                    .get(i)
-                    .and_then(|v| v.effective_left)
-                    .map(|l| l as f64),
-            ),
-            CertColumn::NotAfter => SortKey::opt_num(r.not_after().map(|t| t.as_second() as f64)),
-            CertColumn::Source => text(r.source.as_str()),
-            CertColumn::Where => text(&r.location),
-            CertColumn::Subject => SortKey::opt_text(f.map(|f| f.subject.as_str())),
-            CertColumn::Issuer => SortKey::opt_text(f.map(|f| f.issuer.as_str())),
-        })
-    }
-}
-
-impl CertsPane {
-    pub fn new(settings: &Settings, started: Instant) -> CertsPane {
-        CertsPane {
-            feed: Feed::new(settings.refresh, started),
-            table: TableState::new(
-                CertColumn::ALL.len(),
-                Sort {
-                    column: 0,
-                    descending: false,
-                },
-            ),
-            verdicts: Vec::new(),
-            rank: Vec::new(),
-            counts: Default::default(),
-            rules: settings.rules.certs.clone(),
-            version: 0,
-            wall: jiff::Timestamp::UNIX_EPOCH,
-        }
-    }
-
-    fn fresh(&self, now: Instant) -> Option<Freshness> {
-        match self.feed.state {
-            FeedState::Loading { .. } => None,
-            _ => Some(self.feed.freshness(now)),
-        }
-    }
-
-    /// Re-judges every row at `now` (time passes: `5h` becomes `4h`) and rebuilds the table.
-    pub fn rejudge(&mut self, now: jiff::Timestamp) {
-        self.version += 1;
-        match self.feed.data() {
-            Some(s) => {
-                // Each row judged once; the rank, the alerts and the meter reuse the verdicts.
-                self.verdicts = s.rows.iter().map(|r| assess(r, &self.rules, now)).collect();
-                let judged: Vec<&Assessment> = self.verdicts.iter().collect();
-                let order = crate::sources::certs::source::rank_order(&s.rows, &judged);
-                self.rank = vec![0; s.rows.len()];
-                for (pos, i) in order.into_iter().enumerate() {
-                    if let Some(r) = self.rank.get_mut(i) {
-                        *r = pos;
-                    }
+impl PaneView for CertsPane {
+    fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
+        let freshness = self.fresh(model.now);
+        let snap = self.feed.data();
+        let extra = snap.map(|s| {
+            let m = self.counts_at(s, model.wall);
+            format!(
+                "{} critical, {} warning, {} unknown, {} ok",
+                m.critical, m.warning, m.unknown, m.ok
+            )
+        });
+        let block = pane_block(
+            ctx,
+            "Certificates",
+            extra,
+            freshness.as_ref(),
+            self.feed.error(),
+            focused,
+        );
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let Some(snap) = snap else {
+            let msg = match self.feed.error() {
+                Some(e) => format!("no certificate data: {}", sanitize(&e.to_string())),
+                None => {
+                    "waiting for the first certificates (handshakes, files, kubeconfig, Secrets)"
+                        .into()
                 }
-                *self.counts.get_mut() =
-                    (now.as_second(), MeterCounts::of(&s.rows, &self.verdicts));
-                self.table.rebuild(&Rows {
-                    snap: s,
-                    verdicts: &self.verdicts,
-                    rank: &self.rank,
-                    version: self.version,
-                });
-            }
-            None => {
-                self.verdicts.clear();
-                self.rank.clear();
-                *self.counts.get_mut() = (now.as_second(), MeterCounts::default());
-                self.table.rebuild(&NoRows);
-            }
-        }
-    }
-
-    /// The rows that do not come from the Kubernetes target (endpoints, files), if any.
-    fn local_part(&self) -> Option<CertsSnapshot> {
-        let s = self.feed.data()?;
-        let local = CertsSnapshot {
-            rows: s
-                .rows
-                .iter()
-                .filter(|r| !r.source.from_cluster())
-                .cloned()
-                .collect(),
-            errors: s
-                .errors
-                .iter()
-                .filter(|(o, _)| !o.from_cluster())
-                .cloned()
-                .collect(),
-            diagnoses: Vec::new(),
-            at: s.at,
+            };
+            f.render_widget(
+                Paragraph::new(msg)
+                    .style(ctx.theme.muted)
+                    .wrap(Wrap { trim: true }),
+                inner,
+            );
+            return;
         };
-        (!local.rows.is_empty()).then_some(local)
-    }
-
-    /// `:ctx` / `:ns`: the old target's certificates (API server, kubeconfig, Secrets,
-    /// cert-manager, webhooks) go at once; endpoints and files stay.
-    fn forget_cluster(&mut self, now: Instant) {
-        let local = self.local_part();
-        self.feed.retarget(now);
-        if let Some(l) = local {
-            let g = self.feed.generation;
-            self.feed.apply(g, now, self.wall, Ok(Box::new(l)));
+        let diag_h = (snap.diagnoses.len() as u16).min(inner.height / 4);
+        let strip_h = if inner.height >= 24 {
+            5
+        } else if inner.height >= 12 {
+            3
+        } else {
+            0
+        };
+        let [diag, table_area, strip] = Layout::vertical([
+            Constraint::Length(diag_h),
+            Constraint::Min(1),
+            Constraint::Length(strip_h),
+        ])
+        .areas(inner);
+        if diag_h > 0 {
+            let lines: Vec<Line> = snap
+                .diagnoses
+                .iter()
+                .map(|d| {
+                    Line::styled(
+                        format!("{} {}", ctx.sym.level_glyph(Level::Critical), sanitize(d)),
+                        ctx.theme.critical,
+                    )
+                })
+                .collect();
+            f.render_widget(Paragraph::new(lines), diag);
         }
-        self.rejudge(self.wall);
-    }
-
-    /// The meter's counts at `now` (to the second).
-    fn counts_at(&self, snap: &CertsSnapshot, now: jiff::Timestamp) -> MeterCounts {
-        let sec = now.as_second();
-        if let Ok(c) = self.counts.try_borrow()
-            && c.0 == sec
+        table::render(
+            f,
+            table_area,
+            ctx,
+            TableView::new(&self.table).focused(focused).empty(
+                "no certificates configured or found",
+                "no certificates match the filter",
+            ),
+            |i, c: CertColumn, _w| {
+                let row = snap.rows.get(i)?;
+                let v = self.verdicts.get(i)?;
+                Some(cell(ctx, row, v, c))
+            },
+        );
+        if strip_h > 0
+            && let Some((row, v)) = self.selected()
         {
-            return c.1.clone();
+            let mut lines = vec![Line::raw(sanitize(&v.reasons.join("; ")).into_owned())];
+            if !row.dependents.is_empty() {
+                let d: Vec<String> = row
+                    .dependents
+                    .iter()
+                    .map(|d| sanitize(d).into_owned())
+                    .collect();
+                lines.push(Line::styled(d.join("; "), ctx.theme.muted));
+            }
+            f.render_widget(
+                Paragraph::new(lines)
+                    .block(
+                        Block::default()
+                            .borders(Borders::TOP)
+                            .border_set(ctx.sym.border)
+                            .border_style(ctx.theme.border),
+                    )
+                    .wrap(Wrap { trim: true }),
+                strip,
+            );
         }
-        let m = snap.counts(&self.rules, now);
-        if let Ok(mut c) = self.counts.try_borrow_mut() {
-            *c = (sec, m.clone());
-        }
-        m
     }
 
-    pub fn selected(&self) -> Option<(&CertRow, &Assessment)> {
-        let s = self.feed.data()?;
-        let i = self.table.selected_index()?;
-        Some((s.rows.get(i)?, self.verdicts.get(i)?))
+    fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
+        let fresh = self.fresh(model.now)?;
+        let snap = self.feed.data()?;
+        let mut line = meter_of(ctx, &self.counts_at(snap, model.wall));
+        if fresh.is_stale() {
+            let mut spans = freshness_line(ctx, &fresh).spans;
+            spans.push(Span::raw(" "));
+            spans.extend(line.spans);
+            line = Line::from(spans);
+        }
+        Some(line)
+    }
+
+    fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
+        match self.selected() {
+            Some((row, v)) => detail(ctx, row, v, model.wall),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -453,205 +358,4 @@ pub fn detail(
         out.push(Line::styled(format!("      sha256 {}", c.sha256), t.muted));
     }
     out
-}
-
-impl Pane for CertsPane {
-    fn kind(&self) -> PaneKind {
-        PaneKind::Certs
-    }
-
-    fn apply(&mut self, u: SourceUpdate, _shared: &Shared<'_>) -> Option<Vec<Condition>> {
-        if u.source != SourceId::Certs {
-            return None;
-        }
-        let wall = u.wall;
-        self.wall = self.wall.max(wall);
-        if matches!(u.result, Ok(Payload::KubeRetargeted)) {
-            // Everything before the marker is about the old target: keep only the local rows.
-            let local = self.local_part();
-            let (g, at) = (u.generation, u.at);
-            if self.feed.apply_kube(u, Payload::downcast) == KubeApplied::Reset {
-                if let Some(l) = local {
-                    self.feed.apply(g, at, self.wall, Ok(Box::new(l)));
-                }
-                self.rejudge(wall);
-            }
-            return None;
-        }
-        match self.feed.apply_kube(u, Payload::downcast) {
-            KubeApplied::Data => {
-                self.rejudge(wall);
-                self.feed.data().map(|s| {
-                    crate::rules::certs::breached(&s.rows, &self.verdicts, &self.rules, wall)
-                })
-            }
-            KubeApplied::Reset => {
-                self.rejudge(wall);
-                None
-            }
-            KubeApplied::Error | KubeApplied::Ignored => None,
-        }
-    }
-
-    fn freshness(&self, now: Instant) -> Option<Freshness> {
-        self.fresh(now)
-    }
-
-    fn retargeted(&mut self, now: Instant) {
-        self.forget_cluster(now);
-    }
-
-    fn last_error(&self) -> Option<&SourceError> {
-        self.feed.error()
-    }
-
-    fn refresh(&mut self, _shared: &Shared<'_>) {
-        self.rejudge(self.wall);
-    }
-
-    fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {
-        match self.feed.data() {
-            Some(s) => op(
-                &mut self.table,
-                &Rows {
-                    snap: s,
-                    verdicts: &self.verdicts,
-                    rank: &self.rank,
-                    version: self.version,
-                },
-            ),
-            None => op(&mut self.table, &NoRows),
-        }
-    }
-
-    fn filter(&self) -> &str {
-        &self.table.filter
-    }
-
-    fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
-        let freshness = self.fresh(model.now);
-        let snap = self.feed.data();
-        let extra = snap.map(|s| {
-            let m = self.counts_at(s, model.wall);
-            format!(
-                "{} critical, {} warning, {} unknown, {} ok",
-                m.critical, m.warning, m.unknown, m.ok
-            )
-        });
-        let block = pane_block(
-            ctx,
-            "Certificates",
-            extra,
-            freshness.as_ref(),
-            self.feed.error(),
-            focused,
-        );
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        let Some(snap) = snap else {
-            let msg = match self.feed.error() {
-                Some(e) => format!("no certificate data: {}", sanitize(&e.to_string())),
-                None => {
-                    "waiting for the first certificates (handshakes, files, kubeconfig, Secrets)"
-                        .into()
-                }
-            };
-            f.render_widget(
-                Paragraph::new(msg)
-                    .style(ctx.theme.muted)
-                    .wrap(Wrap { trim: true }),
-                inner,
-            );
-            return;
-        };
-        let diag_h = (snap.diagnoses.len() as u16).min(inner.height / 4);
-        let strip_h = if inner.height >= 24 {
-            5
-        } else if inner.height >= 12 {
-            3
-        } else {
-            0
-        };
-        let [diag, table_area, strip] = Layout::vertical([
-            Constraint::Length(diag_h),
-            Constraint::Min(1),
-            Constraint::Length(strip_h),
-        ])
-        .areas(inner);
-        if diag_h > 0 {
-            let lines: Vec<Line> = snap
-                .diagnoses
-                .iter()
-                .map(|d| {
-                    Line::styled(
-                        format!("{} {}", ctx.sym.level_glyph(Level::Critical), sanitize(d)),
-                        ctx.theme.critical,
-                    )
-                })
-                .collect();
-            f.render_widget(Paragraph::new(lines), diag);
-        }
-        table::render(
-            f,
-            table_area,
-            ctx,
-            TableView::new(&self.table).focused(focused).empty(
-                "no certificates configured or found",
-                "no certificates match the filter",
-            ),
-            |i, c: CertColumn, _w| {
-                let row = snap.rows.get(i)?;
-                let v = self.verdicts.get(i)?;
-                Some(cell(ctx, row, v, c))
-            },
-        );
-        if strip_h > 0
-            && let Some((row, v)) = self.selected()
-        {
-            let mut lines = vec![Line::raw(sanitize(&v.reasons.join("; ")).into_owned())];
-            if !row.dependents.is_empty() {
-                let d: Vec<String> = row
-                    .dependents
-                    .iter()
-                    .map(|d| sanitize(d).into_owned())
-                    .collect();
-                lines.push(Line::styled(d.join("; "), ctx.theme.muted));
-            }
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(
-                        Block::default()
-                            .borders(Borders::TOP)
-                            .border_set(ctx.sym.border)
-                            .border_style(ctx.theme.border),
-                    )
-                    .wrap(Wrap { trim: true }),
-                strip,
-            );
-        }
-    }
-
-    fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
-        let fresh = self.fresh(model.now)?;
-        let snap = self.feed.data()?;
-        let mut line = meter_of(ctx, &self.counts_at(snap, model.wall));
-        if fresh.is_stale() {
-            let mut spans = freshness_line(ctx, &fresh).spans;
-            spans.push(Span::raw(" "));
-            spans.extend(line.spans);
-            line = Line::from(spans);
-        }
-        Some(line)
-    }
-
-    fn detail_lines(&self, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
-        match self.selected() {
-            Some((row, v)) => detail(ctx, row, v, model.wall),
-            None => Vec::new(),
-        }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }

@@ -1,11 +1,10 @@
-//! The pane framework. A pane owns its feed (the data of its source), its table states and its
-//! drawing, behind the [`Pane`] trait; the model holds a list of them and routes source updates,
-//! keys and rendering through the trait. Which panes exist, their `:` names, their source, help
-//! keys and the actions each allows (kdash's `actions_for`) come from the source registry
-//! (`crate::sources::registry`): each source declares its pane's [`PaneSpec`].
+//! The panes' drawing. A pane's state (its feed, its tables, its keys) is `app::panes`, behind
+//! the [`Pane`] trait; its view is here, behind [`PaneView`], implemented for the same type in
+//! the pane's file. [`view_of`] finds the view of a `&dyn Pane`; the view only reads the model.
 //!
 //! Adding a pane: the recipe is in `crate::sources::registry`'s module doc; here, the pane's
-//! file implementing [`Pane`] and its arm in [`registry`] (replacing a placeholder).
+//! view file implementing [`PaneView`] for its state type and its arm in [`view_of`] (the state
+//! file and its arm in the registry are in `app::panes`).
 
 pub mod alerts;
 pub mod certs;
@@ -15,120 +14,25 @@ pub mod probes;
 pub mod pvcs;
 pub mod sockets;
 
-pub use alerts::AlertsPane;
-pub use sockets::{SocketsPane, SocketsView};
-
-use std::any::Any;
-use std::time::Instant;
-
-use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use crate::app::feed::Freshness;
-use crate::app::model::{Model, Settings};
-use crate::app::table::{TableData, TableState};
-use crate::rules::{AlertBook, AlertKey, Condition};
-use crate::sources::SourceUpdate;
+use crate::app::model::Model;
+use crate::app::panes::Pane;
+use crate::app::panes::alerts::AlertsPane;
+use crate::app::panes::certs::CertsPane;
+use crate::app::panes::placeholder::PlaceholderPane;
+use crate::app::panes::pods::PodsPane;
+use crate::app::panes::probes::ProbesPane;
+use crate::app::panes::pvcs::PvcsPane;
+use crate::app::panes::sockets::SocketsPane;
 use crate::ui::widgets::ViewCtx;
 
 pub use crate::domain::pane::{Action, PaneKind, PaneSpec};
 
-/// The panes, in tab order ([`PaneKind::ALL`]): one arm per pane.
-pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
-    PaneKind::ALL
-        .into_iter()
-        .map(|kind| -> Box<dyn Pane> {
-            match kind {
-                PaneKind::Sockets => Box::new(SocketsPane::new(settings, started)),
-                PaneKind::Alerts => Box::new(AlertsPane::new()),
-                PaneKind::Pods => Box::new(pods::PodsPane::new(settings, started)),
-                PaneKind::Pvcs => Box::new(pvcs::PvcsPane::new(settings, started)),
-                PaneKind::Certs => Box::new(certs::CertsPane::new(settings, started)),
-                PaneKind::Probes => Box::new(probes::ProbesPane::new(settings, started)),
-            }
-        })
-        .collect()
-}
-
-/// What panes may read from the rest of the model while they change.
-pub struct Shared<'a> {
-    pub alerts: &'a AlertBook,
-    pub settings: &'a Settings,
-    pub now: Instant,
-}
-
-/// A table op run on the focused table with its data (move, sort, filter...).
-pub type TableOp<'o> = &'o mut dyn FnMut(&mut TableState, &dyn TableData);
-
-/// One pane. Only `kind`, `render`, `as_any` are required; a pane without a source or a table
-/// keeps the defaults.
-pub trait Pane: std::fmt::Debug + Send {
-    fn kind(&self) -> PaneKind;
-
-    /// A source update for this pane's source: store it and return the rule conditions for the
-    /// alert book, or `None` when nothing new was accepted (an error, a reordered update).
-    fn apply(&mut self, _update: SourceUpdate, _shared: &Shared<'_>) -> Option<Vec<Condition>> {
-        None
-    }
-
-    /// Age/STALE of the pane's data; `None` for panes without a source.
-    fn freshness(&self, _now: Instant) -> Option<Freshness> {
-        None
-    }
-
-    /// The source's last error, shown in the pane and the header.
-    fn last_error(&self) -> Option<&crate::sources::SourceError> {
-        None
-    }
-
-    /// Recompute table orders after new data or alert changes.
-    fn refresh(&mut self, _shared: &Shared<'_>) {}
-
-    /// Runs `op` on the pane's focused table, if it has one.
-    fn with_table(&mut self, _shared: &Shared<'_>, _op: TableOp<'_>) {}
-
-    /// The focused table's filter text.
-    fn filter(&self) -> &str {
-        ""
-    }
-
-    /// The Kubernetes target changed (`:ctx` / `:ns`): forget data from the old one.
-    fn retargeted(&mut self, _now: Instant) {}
-
-    /// A key that needs work outside the model (e.g. fetching logs): the overlay to show while
-    /// it runs and the command for the executor. `None` if the pane does not take the key.
-    fn key_request(
-        &mut self,
-        _key: KeyEvent,
-        _shared: &Shared<'_>,
-    ) -> Option<(crate::app::model::Overlay, crate::app::msg::Command)> {
-        None
-    }
-
-    /// One of this pane's mutating [`Action`]s (F9: the PVC delete; `R`: the rescue) on the
-    /// selected row: the dialog to open and the command that starts the flow, if it starts at
-    /// once (the rescue asks first). `None`: no row it applies to is selected. Read-only mode
-    /// never gets here (`actions_for` removes mutating actions).
-    fn action_request(
-        &mut self,
-        _action: Action,
-        _shared: &Shared<'_>,
-    ) -> Option<(crate::app::model::Overlay, Option<crate::app::msg::Command>)> {
-        None
-    }
-
-    /// Pane-specific keys (e.g. the sockets pane's 1-5 views). `true` if handled.
-    fn on_key(&mut self, _key: KeyEvent, _shared: &Shared<'_>) -> bool {
-        false
-    }
-
-    /// The alert behind the selected row, for `a` / F9 Acknowledge.
-    fn selected_alert(&self, _shared: &Shared<'_>) -> Option<AlertKey> {
-        None
-    }
-
+/// One pane's drawing. Only `render` is required.
+pub trait PaneView {
     fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool);
 
     /// A header meter line (like htop's), e.g. the TCP state bar.
@@ -145,137 +49,88 @@ pub trait Pane: std::fmt::Debug + Send {
     fn detail_lines(&self, _model: &Model, _ctx: ViewCtx<'_>) -> Vec<Line<'static>> {
         Vec::new()
     }
-
-    fn as_any(&self) -> &dyn Any;
 }
 
-/// The alerts pane has no source of its own: it reads the alert book.
-const ALERTS: PaneSpec = PaneSpec {
-    kind: PaneKind::Alerts,
-    name: "alerts",
-    title: "Alerts",
-    aliases: &["alert"],
-    source: None,
-    available: true,
-    actions: &[Action::Acknowledge],
-    help: &[
-        ("a F9", "alerts: acknowledge (a group: all of it)"),
-        ("Enter", "alerts: expand or fold a group"),
-    ],
-};
-
-impl PaneKind {
-    /// The pane's spec: from its source's registry entry; the alerts pane's own; a
-    /// placeholder's for sources not registered yet.
-    pub fn spec(self) -> PaneSpec {
-        if self == PaneKind::Alerts {
-            return ALERTS;
-        }
-        crate::sources::registry::SOURCES
-            .iter()
-            .map(|s| s.pane())
-            .find(|p| p.kind == self)
-            .unwrap_or_else(|| placeholder::spec(self))
+/// The view of `pane`: one arm per pane kind (and the placeholder of any kind). `None` when the
+/// pane is not the type its kind says (a bug): the caller draws nothing, or says so.
+pub fn view_of(pane: &dyn Pane) -> Option<&dyn PaneView> {
+    let any = pane.as_any();
+    if let Some(p) = any.downcast_ref::<PlaceholderPane>() {
+        return Some(p);
     }
-
-    pub fn by_name(name: &str) -> Option<PaneKind> {
-        let name = name.to_ascii_lowercase();
-        PaneKind::ALL.into_iter().find(|k| {
-            let s = k.spec();
-            s.name == name || s.aliases.contains(&name.as_str())
-        })
-    }
-
-    /// Actions allowed on this pane, with mutating ones removed in read-only mode.
-    pub fn actions_for(self, read_only: bool) -> Vec<Action> {
-        self.spec()
-            .actions
-            .iter()
-            .copied()
-            .filter(|a| !(read_only && a.is_mutating()))
-            .collect()
+    match pane.kind() {
+        PaneKind::Sockets => any
+            .downcast_ref::<SocketsPane>()
+            .map(|p| p as &dyn PaneView),
+        PaneKind::Alerts => any.downcast_ref::<AlertsPane>().map(|p| p as &dyn PaneView),
+        PaneKind::Pods => any.downcast_ref::<PodsPane>().map(|p| p as &dyn PaneView),
+        PaneKind::Pvcs => any.downcast_ref::<PvcsPane>().map(|p| p as &dyn PaneView),
+        PaneKind::Certs => any.downcast_ref::<CertsPane>().map(|p| p as &dyn PaneView),
+        PaneKind::Probes => any.downcast_ref::<ProbesPane>().map(|p| p as &dyn PaneView),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Instant;
 
-    /// Every registered source has a real pane in the tab order (not a placeholder) whose spec
-    /// names it, and every spec resolves by its `:` name.
-    #[test]
-    fn every_registered_source_has_its_pane() {
-        let panes = registry(&Settings::default(), Instant::now());
-        for source in crate::sources::registry::SOURCES {
-            let spec = source.pane();
-            let pane = panes
-                .iter()
-                .find(|p| p.kind() == spec.kind)
-                .unwrap_or_else(|| panic!("{}: no pane", spec.name));
-            assert!(
-                pane.as_any()
-                    .downcast_ref::<placeholder::PlaceholderPane>()
-                    .is_none(),
-                "{}: still a placeholder",
-                spec.name
-            );
-            assert_eq!(spec.kind.spec(), spec);
-            assert_eq!(PaneKind::by_name(spec.name), Some(spec.kind));
+    use super::*;
+    use crate::app::model::Settings;
+
+    fn ctx(theme: &crate::ui::Theme) -> ViewCtx<'_> {
+        ViewCtx {
+            theme,
+            sym: &crate::ui::symbols::UNICODE,
         }
-        // Every pane kind is in the tab order; those still waiting for their sources (certs,
-        // probes until they are registered) are placeholders that say so, not an all-clear.
+    }
+
+    /// Every pane the registry builds, one per [`PaneKind::ALL`], has a view: a missing arm in
+    /// [`view_of`] fails here.
+    #[test]
+    fn every_registered_pane_has_a_view() {
+        let panes = crate::app::panes::registry(&Settings::default(), Instant::now());
         for kind in PaneKind::ALL {
             let pane = panes
                 .iter()
                 .find(|p| p.kind() == kind)
                 .unwrap_or_else(|| panic!("{kind:?}: no pane"));
-            let registered = crate::sources::registry::SOURCES
-                .iter()
-                .any(|s| s.pane().kind == kind);
-            if registered || kind == PaneKind::Alerts {
-                continue;
-            }
-            assert!(!kind.spec().available, "{kind:?}");
-            assert!(
-                pane.as_any()
-                    .downcast_ref::<placeholder::PlaceholderPane>()
-                    .is_some(),
-                "{kind:?}: a pane without a registered source is a placeholder"
-            );
-            let says = pane.detail_lines(
-                &Model::new(
-                    Settings::default(),
-                    Instant::now(),
-                    jiff::Timestamp::UNIX_EPOCH,
-                ),
-                crate::ui::widgets::ViewCtx {
-                    theme: &crate::ui::Theme::builtin_dark(false),
-                    sym: &crate::ui::symbols::UNICODE,
-                },
-            );
-            let text: String = says.iter().map(|l| l.to_string()).collect();
-            assert!(text.contains("arrives"), "{kind:?}: {text}");
+            assert!(view_of(pane.as_ref()).is_some(), "{kind:?}: no view");
         }
     }
 
+    /// A pane whose type is not its kind's gets no view (and no panic).
     #[test]
-    fn names_resolve_and_actions_are_where_they_belong() {
-        assert_eq!(PaneKind::by_name("pvc"), Some(PaneKind::Pvcs));
-        assert_eq!(PaneKind::by_name("PODS"), None.or(Some(PaneKind::Pods)));
-        assert_eq!(PaneKind::by_name("tcp"), Some(PaneKind::Sockets));
-        assert_eq!(PaneKind::by_name("nope"), None);
-        assert_eq!(
-            PaneKind::Alerts.actions_for(true),
-            vec![Action::Acknowledge]
+    fn a_pane_of_the_wrong_type_has_no_view() {
+        #[derive(Debug)]
+        struct Stray;
+        impl Pane for Stray {
+            fn kind(&self) -> PaneKind {
+                PaneKind::Pods
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+        assert!(view_of(&Stray).is_none());
+    }
+
+    /// A placeholder (a pane whose source is not registered yet) says when it arrives, for any
+    /// kind: not an all-clear.
+    #[test]
+    fn a_placeholder_says_when_its_source_arrives() {
+        let theme = crate::ui::Theme::builtin_dark(false);
+        let model = Model::new(
+            Settings::default(),
+            Instant::now(),
+            jiff::Timestamp::UNIX_EPOCH,
         );
-        assert!(PaneKind::Sockets.actions_for(false).is_empty());
-        assert_eq!(
-            PaneKind::Pvcs.actions_for(false),
-            vec![Action::DeletePvc, Action::RescuePvc]
-        );
-        assert!(PaneKind::Pvcs.actions_for(true).is_empty());
-        for k in PaneKind::ALL {
-            assert!(k.actions_for(true).iter().all(|a| !a.is_mutating()));
+        for kind in PaneKind::ALL {
+            let pane = PlaceholderPane(kind);
+            let says = view_of(&pane)
+                .unwrap_or_else(|| panic!("{kind:?}: no view"))
+                .detail_lines(&model, ctx(&theme));
+            let text: String = says.iter().map(|l| l.to_string()).collect();
+            assert!(text.contains("arrives"), "{kind:?}: {text}");
         }
     }
 }

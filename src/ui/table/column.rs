@@ -7,6 +7,8 @@
 //! columns: first to the content-sized ones up to what their visible cells need, then the
 //! rest to the [`Grow::Rest`] column(s).
 
+use crate::app::table::ColumnId;
+
 /// How a cell is aligned in its column. Numbers are right-aligned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -118,27 +120,15 @@ impl ColumnSpec {
     }
 }
 
-/// A table's typed columns: an enum with one variant per column.
+/// How a table's typed columns look: the view side of [`ColumnId`] (an enum with one variant
+/// per column).
 ///
-/// A column's position in [`Column::ALL`] is its index in [`crate::app::table::TableState`]
+/// A column's position in [`ColumnId::ALL`] is its index in [`crate::app::table::TableState`]
 /// (its `sort.column`) and in the row set's `sort_key` / `compare`.
-pub trait Column: Copy + Eq + std::fmt::Debug + 'static {
-    /// Every column, in display order.
-    const ALL: &'static [Self];
-
+pub trait Column: ColumnId {
     fn spec(self) -> ColumnSpec;
 
-    /// This column's index in [`Column::ALL`].
-    fn index(self) -> usize {
-        Self::ALL.iter().position(|c| *c == self).unwrap_or(0)
-    }
-
-    /// The column at `index`, if any.
-    fn at(index: usize) -> Option<Self> {
-        Self::ALL.get(index).copied()
-    }
-
-    /// The specs of [`Column::ALL`], in display order.
+    /// The specs of [`ColumnId::ALL`], in display order.
     fn specs() -> Vec<ColumnSpec> {
         Self::ALL.iter().map(|c| c.spec()).collect()
     }

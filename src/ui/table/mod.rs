@@ -3,7 +3,8 @@
 //! width, names cut in the middle, numbers right-aligned.
 //!
 //! - [`column`]: [`ColumnSpec`] (header, minimum width, growth, priority, alignment, cut), the
-//!   [`Column`] trait for a table's column enum, and the fitter ([`fit`]).
+//!   [`Column`] trait for a table's column enum (how the columns of
+//!   [`ColumnId`](crate::app::table::ColumnId) look), and the fitter ([`fit`]).
 //! - [`render`](mod@render): drawing a [`TableState`](crate::app::table::TableState)'s visible
 //!   rows with the columns that fit.
 //!
@@ -14,15 +15,20 @@
 //! # Example
 //!
 //! ```
-//! use ondeck::app::table::{Sort, TableState};
+//! use ondeck::app::table::{ColumnId, Sort, TableState};
 //! use ondeck::ui::table::{self, Column, ColumnSpec, TableView};
 //! use ratatui::text::Line;
 //!
 //! #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 //! enum CertColumn { Danger, Host, Expires }
 //!
-//! impl Column for CertColumn {
+//! // The state's side: which columns there are (a column's index is its sort column).
+//! impl ColumnId for CertColumn {
 //!     const ALL: &'static [Self] = &[Self::Danger, Self::Host, Self::Expires];
+//! }
+//!
+//! // The view's side: how each looks.
+//! impl Column for CertColumn {
 //!     fn spec(self) -> ColumnSpec {
 //!         match self {
 //!             // Kept longest; 10 cells fit "✖ CRITICAL".

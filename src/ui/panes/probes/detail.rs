@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use ratatui::text::{Line, Span};
 
-use super::{audit_danger, audit_name, danger_cell};
+use super::{audit_danger, danger_cell};
+use crate::app::panes::probes::audit_name;
 use crate::domain::Level;
 use crate::domain::probes::{AuditRow, ProbeRow, short_latency};
 use crate::ui::widgets::ViewCtx;

@@ -1,46 +1,10 @@
-//! The two tables' columns: claims and PersistentVolumes, with their bounds and priorities
-//! for the shared table component (`ui::table`).
+//! How the two tables' columns (claims and PersistentVolumes, `app::panes::pvcs`) look: their
+//! bounds and priorities for the shared table component (`ui::table`).
 
+use crate::app::panes::pvcs::{ClaimColumn, VolumeColumn};
 use crate::ui::table::{Column, ColumnSpec};
 
-/// The PVC view. At 80 columns DANGER, NAMESPACE, NAME, STATUS, MARKERS and USED stay; the
-/// selected claim's reasons show below the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClaimColumn {
-    Danger,
-    Namespace,
-    Name,
-    Status,
-    Capacity,
-    Used,
-    StorageClass,
-    Volume,
-    Reclaim,
-    Access,
-    UsedBy,
-    Age,
-    Markers,
-    Reasons,
-}
-
 impl Column for ClaimColumn {
-    const ALL: &'static [ClaimColumn] = &[
-        ClaimColumn::Danger,
-        ClaimColumn::Namespace,
-        ClaimColumn::Name,
-        ClaimColumn::Status,
-        ClaimColumn::Capacity,
-        ClaimColumn::Used,
-        ClaimColumn::StorageClass,
-        ClaimColumn::Volume,
-        ClaimColumn::Reclaim,
-        ClaimColumn::Access,
-        ClaimColumn::UsedBy,
-        ClaimColumn::Age,
-        ClaimColumn::Markers,
-        ClaimColumn::Reasons,
-    ];
-
     fn spec(self) -> ColumnSpec {
         let c = ColumnSpec::new;
         match self {
@@ -62,35 +26,7 @@ impl Column for ClaimColumn {
     }
 }
 
-/// The PV view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VolumeColumn {
-    Name,
-    Phase,
-    Reclaim,
-    Claim,
-    StorageClass,
-    Capacity,
-    Age,
-    Danger,
-    Flag,
-    Reasons,
-}
-
 impl Column for VolumeColumn {
-    const ALL: &'static [VolumeColumn] = &[
-        VolumeColumn::Name,
-        VolumeColumn::Phase,
-        VolumeColumn::Reclaim,
-        VolumeColumn::Claim,
-        VolumeColumn::StorageClass,
-        VolumeColumn::Capacity,
-        VolumeColumn::Age,
-        VolumeColumn::Danger,
-        VolumeColumn::Flag,
-        VolumeColumn::Reasons,
-    ];
-
     fn spec(self) -> ColumnSpec {
         let c = ColumnSpec::new;
         match self {

@@ -226,8 +226,8 @@ pub(super) fn render_view_tabs(
     }
     // A sort column dropped for width still says what the order is.
     let sort = pane.table().sort;
-    if !pane.view.shows(sort.column, area.width)
-        && let Some(name) = pane.view.column_name(sort.column)
+    if !shows(pane.view, sort.column, area.width)
+        && let Some(name) = column_name(pane.view, sort.column)
     {
         let arrow = if sort.descending {
             ctx.sym.sort_desc

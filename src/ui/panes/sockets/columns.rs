@@ -1,19 +1,10 @@
-//! The columns of the five socket tables, for the shared table component (`ui::table`). Each
-//! enum's order is the table's column index (its sort column in `rows`).
+//! How the columns of the five socket tables (`app::panes::sockets`) look, for the shared table
+//! component (`ui::table`).
 
+use crate::app::panes::sockets::{FdColumn, ListenColumn, PeerColumn, PortColumn, ProcessColumn};
 use crate::ui::table::{Column, ColumnSpec};
 
-/// CLOSE_WAIT by process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProcessColumn {
-    Pid,
-    Command,
-    CloseWait,
-}
-
 impl Column for ProcessColumn {
-    const ALL: &'static [Self] = &[Self::Pid, Self::Command, Self::CloseWait];
-
     fn spec(self) -> ColumnSpec {
         match self {
             // One more than the header: the default sort's arrow.
@@ -25,16 +16,7 @@ impl Column for ProcessColumn {
     }
 }
 
-/// CLOSE_WAIT by peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerColumn {
-    Peer,
-    CloseWait,
-}
-
 impl Column for PeerColumn {
-    const ALL: &'static [Self] = &[Self::Peer, Self::CloseWait];
-
     fn spec(self) -> ColumnSpec {
         match self {
             // An IPv6 address is up to 39.
@@ -44,16 +26,7 @@ impl Column for PeerColumn {
     }
 }
 
-/// CLOSE_WAIT by local port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortColumn {
-    LocalPort,
-    CloseWait,
-}
-
 impl Column for PortColumn {
-    const ALL: &'static [Self] = &[Self::LocalPort, Self::CloseWait];
-
     fn spec(self) -> ColumnSpec {
         match self {
             Self::LocalPort => ColumnSpec::new("LOCAL PORT", 11).right(),
@@ -62,29 +35,7 @@ impl Column for PortColumn {
     }
 }
 
-/// Listen queues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenColumn {
-    Danger,
-    Local,
-    Queued,
-    Backlog,
-    Fill,
-    Pid,
-    Command,
-}
-
 impl Column for ListenColumn {
-    const ALL: &'static [Self] = &[
-        Self::Danger,
-        Self::Local,
-        Self::Queued,
-        Self::Backlog,
-        Self::Fill,
-        Self::Pid,
-        Self::Command,
-    ];
-
     fn spec(self) -> ColumnSpec {
         match self {
             Self::Danger => ColumnSpec::new("DANGER", 10),
@@ -99,27 +50,7 @@ impl Column for ListenColumn {
     }
 }
 
-/// Fd usage against the soft limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FdColumn {
-    Danger,
-    Pid,
-    Command,
-    OpenFds,
-    SoftLimit,
-    Used,
-}
-
 impl Column for FdColumn {
-    const ALL: &'static [Self] = &[
-        Self::Danger,
-        Self::Pid,
-        Self::Command,
-        Self::OpenFds,
-        Self::SoftLimit,
-        Self::Used,
-    ];
-
     fn spec(self) -> ColumnSpec {
         match self {
             Self::Danger => ColumnSpec::new("DANGER", 10),

@@ -7,11 +7,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{
-    FdColumn, ListenColumn, PeerColumn, PortColumn, ProcessColumn, SocketRows, SocketsPane,
-    SocketsView, fd_danger_key, listener_danger_key,
-};
 use crate::app::model::{Danger, Model};
+use crate::app::panes::sockets::{
+    FdColumn, ListenColumn, PeerColumn, PortColumn, ProcessColumn, SocketRows, SocketsPane,
+    SocketsView, StateSample, fd_danger_key, listener_danger_key,
+};
 use crate::app::table::TableData;
 use crate::domain::Level;
 use crate::domain::sockets::{SocketSnapshot, TcpState};
@@ -119,7 +119,7 @@ fn render_summary(
     l1.extend(count("other", other, None));
     let spark_w = ((area.width as usize).saturating_sub(36) / 3).clamp(4, 60);
     let h = &pane.history.samples;
-    let spark = |label: &str, sel: fn(&super::StateSample) -> u64| -> Vec<Span<'static>> {
+    let spark = |label: &str, sel: fn(&StateSample) -> u64| -> Vec<Span<'static>> {
         vec![
             Span::styled(format!("{label} "), t.muted),
             Span::styled(ctx.sym.sparkline(h.iter().map(sel), spark_w), t.accent),

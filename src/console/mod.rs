@@ -3,13 +3,24 @@
 //!
 //! Start-up never waits for the network: the Kubernetes connection is made on a task of its
 //! own, and until it answers the Kubernetes panes say they are connecting.
+//!
+//! This is the composition layer above `app` (the model, messages and pure `update`) and `ui`
+//! (the view): [`runtime`] is the UI task that owns the terminal and draws the model, and
+//! [`executor`] runs the commands `update` returns. Nothing in `app` or `ui` imports it.
+
+pub mod executor;
+pub mod runtime;
+
+pub use executor::{
+    CommandSender, Dispatched, ExecutorGone, ExecutorHandle, ExecutorOptions, spawn_executor,
+};
+pub use runtime::{RunOptions, classify_burst, run_with_settings};
 
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{self, RunOptions};
 use crate::config::Config;
 use crate::sources::kube::{KubeEnv, TargetArgs};
 use crate::sources::registry::{self, KubeCtx, LocalCtx};
@@ -76,7 +87,7 @@ pub async fn run(startup: &Startup) -> anyhow::Result<()> {
         scope: Some(launched.target().scope.clone()),
         ..Default::default()
     };
-    let result = app::run(cfg, rx, opts).await;
+    let result = runtime::run(cfg, rx, opts).await;
     cancel.cancel();
     for t in tasks {
         t.abort();
