@@ -444,3 +444,69 @@ fn switching_context_drops_the_old_clusters_rows_and_keeps_the_endpoints() {
         "{t}"
     );
 }
+
+/// Time alone moves a certificate across its threshold while the source sends nothing (its
+/// re-probe interval is an hour): the pane judges its rows again once a minute on the tick,
+/// never per frame, and the alert and the meter follow.
+#[test]
+fn time_alone_moves_a_certificate_across_its_threshold_and_the_alert_follows() {
+    let settings = Settings {
+        grid: vec![vec![PaneKind::Certs]],
+        ..Settings::default()
+    };
+    let t0 = Instant::now();
+    let mut m = Model::new(settings, t0, wall0());
+    m.focused = PaneKind::Certs;
+    // 30 days and 30 seconds left: not yet under the 30-day warning threshold.
+    let row = CertRow::known(
+        CertSource::Secret,
+        Clean::new("web/edge-tls"),
+        facts(
+            "edge.example.com",
+            "edge.example.com",
+            ChainPosition::Leaf,
+            30 * D + 30,
+        ),
+    );
+    update(
+        &mut m,
+        Msg::Source(SourceUpdate {
+            source: SourceId::Certs,
+            generation: 1,
+            at: t0,
+            wall: wall0(),
+            result: Ok(Payload::new(CertsSnapshot {
+                rows: vec![row],
+                ..Default::default()
+            })),
+        }),
+    );
+    let cert_alerts = |m: &Model| {
+        m.alerts
+            .active()
+            .iter()
+            .filter(|a| a.key.source == SourceId::Certs)
+            .map(|a| a.key.level)
+            .collect::<Vec<_>>()
+    };
+    assert!(cert_alerts(&m).is_empty(), "{:?}", cert_alerts(&m));
+    assert!(text_of(&m).contains("0 warning"), "{}", text_of(&m));
+    let tick = |m: &mut Model, secs: u64| {
+        update(
+            m,
+            Msg::Tick {
+                now: t0 + std::time::Duration::from_secs(secs),
+                wall: wall0() + SignedDuration::from_secs(secs as i64),
+            },
+        )
+    };
+    // Ticks within the minute judge nothing again (the threshold was crossed at +31 s).
+    tick(&mut m, 40);
+    assert!(cert_alerts(&m).is_empty(), "{:?}", cert_alerts(&m));
+    // A minute after the last judgement: judged again, under the threshold, alerted.
+    tick(&mut m, 61);
+    assert_eq!(cert_alerts(&m), [ondeck::domain::Level::Warning]);
+    let text = text_of(&m);
+    assert!(text.contains("1 warning"), "{text}");
+    assert!(text.contains("next expiry 29d"), "{text}");
+}

@@ -2,6 +2,7 @@
 //! time comes in with the messages, side effects leave as commands.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
@@ -29,6 +30,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             if m.flash.as_ref().is_some_and(|f| f.until <= m.now) {
                 m.flash = None;
             }
+            on_tick(m, now, wall, &mut cmds);
         }
         Msg::Source(u) => {
             if !on_source(m, u, &mut cmds) {
@@ -184,9 +186,51 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
     let Some(conditions) = conditions else {
         return !heartbeat;
     };
+    on_conditions(m, source, &conditions, at, wall, true, cmds);
+    true
+}
+
+/// Lets every pane re-judge what time alone changes; a pane that did hands its source's
+/// conditions to the alert book.
+fn on_tick(m: &mut Model, now: Instant, wall: jiff::Timestamp, cmds: &mut Vec<Command>) {
+    let mut judged = Vec::new();
+    {
+        let Model {
+            panes,
+            alerts,
+            settings,
+            ..
+        } = &mut *m;
+        let shared = Shared {
+            alerts,
+            settings,
+            now,
+        };
+        for p in panes.iter_mut() {
+            if let (Some(source), Some(c)) = (p.kind().spec().source, p.tick(now, wall, &shared)) {
+                judged.push((source, c));
+            }
+        }
+    }
+    for (source, conditions) in judged {
+        on_conditions(m, source, &conditions, now, wall, false, cmds);
+    }
+}
+
+/// A source's complete conditions, evaluated: alert transitions, the bell and hook runs per
+/// group transition, and the tables that show them.
+fn on_conditions(
+    m: &mut Model,
+    source: SourceId,
+    conditions: &[crate::rules::Condition],
+    at: Instant,
+    wall: jiff::Timestamp,
+    refresh_source: bool,
+    cmds: &mut Vec<Command>,
+) {
     let alerts_before = m.alerts.generation();
     // Notifications follow groups: 1,000 pods OOM-killed at once are one bell and one hook run.
-    let changes = m.alerts.observe_changes(source, &conditions, at, wall);
+    let changes = m.alerts.observe_changes(source, conditions, at, wall);
     let transitions = !changes.alerts.is_empty();
     tracing::debug!(
         source = source.name(),
@@ -212,16 +256,17 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
                 .map(|t| Command::RunAlertHook(Box::new(t))),
         );
     }
-    // Work follows change: the source's own pane rebuilds its tables; the alert list and the
-    // danger map only when the alert book changed.
-    refresh_where(m, |k| k.spec().source == Some(source));
+    // Work follows change: the source's own pane rebuilds its tables (unless it just did, on
+    // a tick); the alert list and the danger map only when the alert book changed.
+    if refresh_source {
+        refresh_where(m, |k| k.spec().source == Some(source));
+    }
     if transitions {
         refresh_danger(m);
     }
     if alerts_changed {
         refresh_where(m, |k| k == PaneKind::Alerts);
     }
-    true
 }
 
 /// Danger per subject from the active alerts: firing beats pending, then the louder level.

@@ -44,6 +44,11 @@ impl ColumnId for CertColumn {
     ];
 }
 
+/// How often the rows are judged again with nothing new from the source: thresholds are
+/// counted in days, so a minute late is on time, and 5,000 certificates judged once a minute
+/// cost nothing an idle console would notice (judging them every frame did).
+pub const REJUDGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The pane: the certificates source's snapshots, every row's verdict and rank.
 #[derive(Debug)]
 pub struct CertsPane {
@@ -53,9 +58,9 @@ pub struct CertsPane {
     pub verdicts: Vec<Assessment>,
     /// Per row: its place in the timeline (0 = most urgent).
     pub rank: Vec<usize>,
-    /// The meter's counts (header and block title) at a wall-clock second: judged at most
-    /// once a second as time passes, not twice per frame; seeded from the verdicts.
-    counts: std::cell::RefCell<(i64, MeterCounts)>,
+    /// The meter's counts (header and block title) from the verdicts, and the wall-clock
+    /// second they were judged at (the next expiry's countdown is moved on from there).
+    counts: (i64, MeterCounts),
     rules: crate::config::CertRules,
     version: u64,
     /// Wall-clock time of the last update (heartbeats included): what rows are judged at.
@@ -164,8 +169,7 @@ impl CertsPane {
                         *r = pos;
                     }
                 }
-                *self.counts.get_mut() =
-                    (now.as_second(), MeterCounts::of(&s.rows, &self.verdicts));
+                self.counts = (now.as_second(), MeterCounts::of(&s.rows, &self.verdicts));
                 self.table.rebuild(&Rows {
                     snap: s,
                     verdicts: &self.verdicts,
@@ -176,7 +180,7 @@ impl CertsPane {
             None => {
                 self.verdicts.clear();
                 self.rank.clear();
-                *self.counts.get_mut() = (now.as_second(), MeterCounts::default());
+                self.counts = (now.as_second(), MeterCounts::default());
                 self.table.rebuild(&NoRows);
             }
         }
@@ -216,17 +220,15 @@ impl CertsPane {
         self.rejudge(self.wall);
     }
 
-    /// The meter's counts at `now` (to the second).
-    pub(crate) fn counts_at(&self, snap: &CertsSnapshot, now: jiff::Timestamp) -> MeterCounts {
-        let sec = now.as_second();
-        if let Ok(c) = self.counts.try_borrow()
-            && c.0 == sec
-        {
-            return c.1.clone();
-        }
-        let m = snap.counts(&self.rules, now);
-        if let Ok(mut c) = self.counts.try_borrow_mut() {
-            *c = (sec, m.clone());
+    /// The meter's counts at `now`: those of the last judgement (at most [`REJUDGE`] old, see
+    /// [`Pane::tick`]), with the next expiry counted down to `now`. Nothing is judged per
+    /// frame.
+    pub(crate) fn counts_at(&self, now: jiff::Timestamp) -> MeterCounts {
+        let (at, m) = &self.counts;
+        let mut m = m.clone();
+        let passed = now.as_second().saturating_sub(*at).max(0);
+        if let Some((left, _)) = m.next.as_mut() {
+            *left = (*left).saturating_sub(passed).max(0);
         }
         m
     }
@@ -274,6 +276,27 @@ impl Pane for CertsPane {
             }
             KubeApplied::Error | KubeApplied::Ignored => None,
         }
+    }
+
+    /// Verdicts change with time alone (`30d` left becomes `29d`, a certificate crosses the
+    /// warning or critical threshold or expires) while the source may send nothing for an
+    /// hour (its re-probe interval): every [`REJUDGE`] the rows are judged again and the alerts
+    /// follow.
+    fn tick(
+        &mut self,
+        _now: Instant,
+        wall: jiff::Timestamp,
+        _shared: &Shared<'_>,
+    ) -> Option<Vec<Condition>> {
+        let due = wall.as_second().saturating_sub(self.counts.0) >= REJUDGE.as_secs() as i64;
+        if !due || self.feed.data().is_none() {
+            return None;
+        }
+        self.wall = self.wall.max(wall);
+        self.rejudge(self.wall);
+        self.feed
+            .data()
+            .map(|s| crate::rules::certs::breached(&s.rows, &self.verdicts, &self.rules, self.wall))
     }
 
     fn freshness(&self, now: Instant) -> Option<Freshness> {

@@ -73,6 +73,18 @@ pub trait Pane: std::fmt::Debug + Send {
     }
 
     /// Age/STALE of the pane's data; `None` for panes without a source.
+    /// Time passed (a tick, about once a second): a pane whose verdicts change with time
+    /// alone and whose source does not re-send for it re-judges here, at most as often as it
+    /// needs to, and returns its source's complete conditions when it did (like [`Pane::apply`]).
+    fn tick(
+        &mut self,
+        _now: Instant,
+        _wall: jiff::Timestamp,
+        _shared: &Shared<'_>,
+    ) -> Option<Vec<Condition>> {
+        None
+    }
+
     fn freshness(&self, _now: Instant) -> Option<Freshness> {
         None
     }

@@ -42,8 +42,8 @@ impl PaneView for CertsPane {
     fn render(&self, model: &Model, ctx: ViewCtx<'_>, f: &mut Frame, area: Rect, focused: bool) {
         let freshness = self.fresh(model.now);
         let snap = self.feed.data();
-        let extra = snap.map(|s| {
-            let m = self.counts_at(s, model.wall);
+        let extra = snap.map(|_| {
+            let m = self.counts_at(model.wall);
             format!(
                 "{} critical, {} warning, {} unknown, {} ok",
                 m.critical, m.warning, m.unknown, m.ok
@@ -144,8 +144,8 @@ impl PaneView for CertsPane {
 
     fn header_meter(&self, model: &Model, ctx: ViewCtx<'_>, _width: u16) -> Option<Line<'static>> {
         let fresh = self.fresh(model.now)?;
-        let snap = self.feed.data()?;
-        let mut line = meter_of(ctx, &self.counts_at(snap, model.wall));
+        self.feed.data()?;
+        let mut line = meter_of(ctx, &self.counts_at(model.wall));
         if fresh.is_stale() {
             let mut spans = freshness_line(ctx, &fresh).spans;
             spans.push(Span::raw(" "));

@@ -20,7 +20,7 @@ use crate::app::msg::Command;
 use crate::app::panes::sockets::NoRows;
 use crate::app::panes::{Action, Pane, PaneKind, Shared, TableOp};
 use crate::app::table::{ColumnId, RowKey, Sort, SortKey, TableData, TableState};
-use crate::domain::pvcs::{PvRow, PvcRow, PvcsSnapshot};
+use crate::domain::pvcs::{PvRow, PvcCounts, PvcRow, PvcsSnapshot};
 use crate::rules::Condition;
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
@@ -82,6 +82,8 @@ pub struct PvcsPane {
     /// Bumped with every snapshot (and reset): the tables' cached filter and sort keys are
     /// valid while it stays the same.
     version: u64,
+    /// The snapshot's counts (meter and block title), counted once per snapshot, not per frame.
+    counts: PvcCounts,
 }
 
 impl PvcsPane {
@@ -92,7 +94,13 @@ impl PvcsPane {
             view: PvcsView::Claims,
             tables: PvcsView::ALL.map(t),
             version: 0,
+            counts: PvcCounts::default(),
         }
+    }
+
+    /// The current snapshot's counts (zero before the first).
+    pub fn counts(&self) -> PvcCounts {
+        self.counts
     }
 
     pub fn table(&self) -> &TableState {
@@ -158,6 +166,7 @@ impl Pane for PvcsPane {
         let applied = self.feed.apply_kube(u, Payload::downcast);
         if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
             self.version += 1;
+            self.counts = self.feed.data().map(|s| s.counts()).unwrap_or_default();
         }
         match applied {
             KubeApplied::Data => self.feed.data().map(|s| crate::rules::pvcs::evaluate(s)),
@@ -178,6 +187,7 @@ impl Pane for PvcsPane {
     fn retargeted(&mut self, now: Instant) {
         self.feed.retarget(now);
         self.version += 1;
+        self.counts = self.feed.data().map(|s| s.counts()).unwrap_or_default();
         self.rebuild();
     }
 

@@ -124,7 +124,7 @@ pub(super) fn render(
     let freshness = pane.fresh(model.now);
     let snap = pane.feed.data();
     let extra = snap.map(|s| {
-        let c = s.counts();
+        let c = pane.counts();
         format!(
             "[{} / {}] {} critical, {} warning, {} ok",
             sanitize(&s.context),
@@ -455,7 +455,7 @@ pub(super) fn header_meter(
                 // The counts are the last good data; the error itself is in the pane.
                 spans.push(Span::styled("source error, last good: ", t.warning));
             }
-            let c = s.counts();
+            let c = pane.counts();
             if compact {
                 // Glyph and count per level; only the non-zero risks after them.
                 for (lvl, n) in [
