@@ -37,7 +37,9 @@ pub async fn run(startup: &Startup) -> anyhow::Result<()> {
     tracing::info!(config = ?startup.config_path, refresh = ?cfg.refresh.0, read_only = cfg.read_only, scope = %startup.target.scope, "starting console");
     let (tx, rx) = mpsc::channel::<SourceUpdate>(CHANNEL_CAPACITY);
     let cancel = CancellationToken::new();
-    let mut tasks = Vec::new();
+    let mut tasks = vec![crate::memory::spawn_release_loop(
+        crate::memory::RELEASE_EVERY,
+    )];
 
     // Local sources start now; F5 reaches every one that listens for it.
     let mut refresh_subscribers = Vec::new();
