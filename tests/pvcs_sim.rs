@@ -265,7 +265,13 @@ async fn incident_claims_get_their_markers_reasons_and_used_space() {
     let conds = ondeck::rules::pvcs::evaluate(&snap);
     let mut keys: Vec<(String, String, Level)> = conds
         .iter()
-        .map(|c| (c.key.rule.clone(), c.key.subject.clone(), c.key.level))
+        .map(|c| {
+            (
+                c.key.rule.to_string(),
+                c.key.subject.to_string(),
+                c.key.level,
+            )
+        })
         .collect();
     keys.sort();
     assert_eq!(

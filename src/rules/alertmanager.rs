@@ -52,18 +52,18 @@ fn severity(level: Level) -> &'static str {
 /// The Alertmanager form of one alert (`host` = this machine's name).
 pub fn am_alert(a: &Alert, host: &str, now: jiff::Timestamp) -> AmAlert {
     let mut labels = BTreeMap::new();
-    labels.insert("alertname", a.key.rule.clone());
-    labels.insert("rule", a.key.rule.clone());
+    labels.insert("alertname", a.key.rule.to_string());
+    labels.insert("rule", a.key.rule.to_string());
     labels.insert("severity", severity(a.key.level).to_string());
     labels.insert("source", a.key.source.name().to_string());
     labels.insert("host", host.to_string());
     let instance = match (a.key.source, a.key.namespace()) {
-        (SourceId::Sockets, _) => a.key.subject.clone(),
+        (SourceId::Sockets, _) => a.key.subject.to_string(),
         (_, Some(ns)) => {
             labels.insert("namespace", ns.to_string());
             a.key.subject[ns.len() + 1..].to_string()
         }
-        (_, None) => a.key.subject.clone(),
+        (_, None) => a.key.subject.to_string(),
     };
     labels.insert("instance", instance);
     let value = a.value_text(now);

@@ -134,8 +134,8 @@ impl AlertBook {
         // every second does not walk thousands of pod and certificate alerts).
         let first = AlertKey {
             source,
-            rule: String::new(),
-            subject: String::new(),
+            rule: KeyText::empty(),
+            subject: KeyText::empty(),
             level: Level::Ok,
         };
         let gone: Vec<AlertKey> = self
@@ -502,4 +502,77 @@ fn rank(a: &Alert, b: &Alert) -> std::cmp::Ordering {
         .then(b.key.level.cmp(&a.key.level))
         .then(a.since_wall.cmp(&b.since_wall))
         .then(a.key.cmp(&b.key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Comparison, ThresholdRule};
+
+    const NOW: ThresholdRule = ThresholdRule::new(Level::Critical, Comparison::Above, 0.0, 0);
+
+    fn pod(subject: &str) -> Condition {
+        Condition::check(
+            SourceId::Pods,
+            "pod_oom_killed",
+            format!("shop/{subject}"),
+            &NOW,
+            1.0,
+            "m".into(),
+        )
+    }
+
+    /// `a` and `b` are the same strings in the same allocations.
+    fn same(a: &AlertKey, b: &AlertKey) -> bool {
+        a == b && KeyText::ptr_eq(&a.rule, &b.rule) && KeyText::ptr_eq(&a.subject, &b.subject)
+    }
+
+    /// Every copy of `key` the book keeps shares `key`'s strings.
+    fn assert_shared(book: &AlertBook, key: &AlertKey) {
+        let (k, a) = book.active.get_key_value(key).expect("active");
+        assert!(same(k, key), "active map key {k:?}");
+        assert!(same(&a.key, key), "Alert.key {:?}", a.key);
+        let s = book.shown.iter().find(|k| *k == key).expect("shown");
+        assert!(same(s, key), "shown {s:?}");
+        let g = book.group(&key.group_key()).expect("group");
+        assert!(KeyText::ptr_eq(&g.key.rule, &key.rule), "group key");
+        let m = g.members.iter().find(|k| *k == key).expect("member");
+        assert!(same(m, key), "group member {m:?}");
+    }
+
+    #[test]
+    fn the_book_shares_the_strings_of_the_keys_that_entered_it() {
+        let t0 = Instant::now();
+        let wall = jiff::Timestamp::from_second(1_700_000_000).expect("valid");
+        let mut book = AlertBook::new(100);
+        let first = [pod("api-1"), pod("api-2")];
+        // One rule id allocation for every condition of the rule.
+        assert!(KeyText::ptr_eq(&first[0].key.rule, &first[1].key.rule));
+        let changes = book.observe_changes(SourceId::Pods, &first, t0, wall);
+        for c in &first {
+            assert_shared(&book, &c.key);
+            let t = changes.alerts.iter().find(|t| t.alert.key == c.key);
+            assert!(same(&t.expect("transition").alert.key, &c.key));
+        }
+        let g = &changes.groups[0];
+        assert!(KeyText::ptr_eq(&g.key.rule, &first[0].key.rule));
+        assert!(
+            g.subjects
+                .iter()
+                .any(|s| KeyText::ptr_eq(s, &first[0].key.subject))
+        );
+
+        // The next evaluation builds equal keys anew; the book keeps the ones it holds, and
+        // refolding (a third pod) shares them again.
+        let next = [pod("api-1"), pod("api-2"), pod("api-3")];
+        assert!(!KeyText::ptr_eq(
+            &next[0].key.subject,
+            &first[0].key.subject
+        ));
+        book.observe(SourceId::Pods, &next, t0, wall);
+        assert_shared(&book, &first[0].key);
+        assert_shared(&book, &first[1].key);
+        assert_shared(&book, &next[2].key);
+        assert_eq!(book.groups()[0].len(), 3);
+    }
 }

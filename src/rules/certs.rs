@@ -222,12 +222,7 @@ fn cond(
     shown: Shown,
 ) -> Condition {
     Condition {
-        key: AlertKey {
-            source: SourceId::Certs,
-            rule: rule.to_string(),
-            subject: subject(row),
-            level,
-        },
+        key: AlertKey::new(SourceId::Certs, rule, subject(row), level),
         breached,
         value,
         threshold,

@@ -32,7 +32,7 @@ pub enum HookError {
 pub fn alert_env(t: &GroupTransition) -> Vec<(&'static str, String)> {
     let a = &t.alert;
     let (subject, message) = if t.count <= 1 {
-        (a.key.subject.clone(), a.message.clone())
+        (a.key.subject.to_string(), a.message.clone())
     } else {
         (
             format!("{} and {} more", a.key.subject, t.count - 1),
@@ -49,7 +49,7 @@ pub fn alert_env(t: &GroupTransition) -> Vec<(&'static str, String)> {
         ("ONDECK_ALERT_STATE", t.kind.label().to_string()),
         ("ONDECK_ALERT_LEVEL", a.key.level.label().to_string()),
         ("ONDECK_ALERT_SOURCE", a.key.source.name().to_string()),
-        ("ONDECK_ALERT_RULE", a.key.rule.clone()),
+        ("ONDECK_ALERT_RULE", a.key.rule.to_string()),
         ("ONDECK_ALERT_TITLE", t.title.to_string()),
         ("ONDECK_ALERT_SUBJECT", subject),
         ("ONDECK_ALERT_VALUE", format!("{}", a.value)),
@@ -196,8 +196,8 @@ impl HookPool {
                     };
                     if let Some(f) = failures {
                         let _ = f.try_send(HookFailure {
-                            rule: t.alert.key.rule.clone(),
-                            subject: t.alert.key.subject.clone(),
+                            rule: t.alert.key.rule.to_string(),
+                            subject: t.alert.key.subject.to_string(),
                             outcome,
                         });
                     }

@@ -17,6 +17,7 @@ mod book;
 pub mod certs;
 pub mod display;
 pub mod hook;
+mod key;
 pub mod pods;
 pub mod probes;
 pub mod pvcs;
@@ -34,15 +35,19 @@ use crate::domain::SourceId;
 
 pub use book::AlertBook;
 pub use display::{Shown, rule_title, title_or_id};
+pub use key::KeyText;
 
 /// Identifies one alert: a rule at one level, about one subject ("host", "pid 42 (java)").
 /// A key whose subject is [`AlertKey::GROUP_SUBJECT`] names a whole group (every subject of that
 /// rule at that level): what the alerts pane hands to the acknowledgement of a group row.
+///
+/// Its texts are shared ([`KeyText`]): cloning a key does not allocate, and every copy the
+/// book keeps points at the strings of the condition that entered it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AlertKey {
     pub source: SourceId,
-    pub rule: String,
-    pub subject: String,
+    pub rule: KeyText,
+    pub subject: KeyText,
     pub level: Level,
 }
 
@@ -50,6 +55,24 @@ impl AlertKey {
     /// The subject of a key that names a whole group. No real subject is `*` (subjects are
     /// `host`, `listen ADDR`, `pid N (comm)`, `namespace/name`, `pv/NAME`).
     pub const GROUP_SUBJECT: &'static str = "*";
+
+    /// A key; the rule id is shared with every other key of that rule ([`KeyText::rule`]).
+    pub fn new(source: SourceId, rule: &str, subject: impl Into<KeyText>, level: Level) -> Self {
+        AlertKey {
+            source,
+            rule: KeyText::rule(rule),
+            subject: subject.into(),
+            level,
+        }
+    }
+
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
 
     pub fn group_key(&self) -> GroupKey {
         GroupKey {
@@ -64,7 +87,7 @@ impl AlertKey {
         AlertKey {
             source: g.source,
             rule: g.rule.clone(),
-            subject: Self::GROUP_SUBJECT.to_string(),
+            subject: Self::GROUP_SUBJECT.into(),
             level: g.level,
         }
     }
@@ -89,7 +112,7 @@ impl AlertKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
     pub source: SourceId,
-    pub rule: String,
+    pub rule: KeyText,
     pub level: Level,
 }
 
@@ -116,18 +139,13 @@ impl Condition {
     pub fn check(
         source: SourceId,
         rule_name: &str,
-        subject: impl Into<String>,
+        subject: impl Into<KeyText>,
         rule: &ThresholdRule,
         value: f64,
         message: String,
     ) -> Condition {
         Condition {
-            key: AlertKey {
-                source,
-                rule: rule_name.to_string(),
-                subject: subject.into(),
-                level: rule.level,
-            },
+            key: AlertKey::new(source, rule_name, subject, rule.level),
             breached: rule.op.holds(value, rule.value),
             value,
             threshold: rule.value,
@@ -332,7 +350,7 @@ pub struct GroupTransition {
     pub namespaces: usize,
     pub oldest: jiff::Timestamp,
     /// The first few members' subjects.
-    pub subjects: Vec<String>,
+    pub subjects: Vec<KeyText>,
     pub alert: Alert,
     pub at_wall: jiff::Timestamp,
 }

@@ -639,12 +639,12 @@ pub fn evaluate<R: std::borrow::Borrow<PodRow>>(rows: &[R]) -> Vec<Condition> {
             row.reasons.iter().map(move |r| {
                 let (title, shown) = display(r);
                 Condition {
-                    key: AlertKey {
-                        source: SourceId::Pods,
-                        rule: r.rule.name().to_string(),
-                        subject: format!("{}/{}", row.namespace, row.name),
-                        level: r.level,
-                    },
+                    key: AlertKey::new(
+                        SourceId::Pods,
+                        r.rule.name(),
+                        format!("{}/{}", row.namespace, row.name),
+                        r.level,
+                    ),
                     breached: true,
                     value: r.value,
                     threshold: r.threshold,

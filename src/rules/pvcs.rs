@@ -400,12 +400,7 @@ fn condition(subject: String, r: &PvcReason) -> Condition {
     Condition {
         title: title_or_id(r.rule.name()),
         shown,
-        key: AlertKey {
-            source: SourceId::Pvcs,
-            rule: r.rule.name().to_string(),
-            subject: subject.clone(),
-            level: r.level,
-        },
+        key: AlertKey::new(SourceId::Pvcs, r.rule.name(), subject.as_str(), r.level),
         breached: true,
         value: r.value,
         threshold: r.threshold,

@@ -93,7 +93,7 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 l.queued, l.backlog, l.local
             );
             out.push(
-                Condition::check(src, "accept_queue_pct", subject.clone(), r, pct, msg)
+                Condition::check(src, "accept_queue_pct", subject.as_str(), r, pct, msg)
                     .shown(Shown::Percent { pct, of: "backlog" }),
             );
         }
@@ -115,7 +115,7 @@ pub fn evaluate(s: &SocketSnapshot, rules: &SocketRules) -> Vec<Condition> {
                 group(f.soft_limit.unwrap_or(0))
             );
             out.push(
-                Condition::check(src, "process_fd_pct", subject.clone(), r, pct, msg)
+                Condition::check(src, "process_fd_pct", subject.as_str(), r, pct, msg)
                     .shown(Shown::Percent { pct, of: "limit" }),
             );
         }
