@@ -168,7 +168,8 @@ pub struct Model {
     /// Every pane, in tab order (see `app::panes::registry`); each owns its feed and tables.
     pub panes: Vec<Box<dyn Pane>>,
     pub alerts: AlertBook,
-    /// Danger per (source, subject), recomputed when the alert book changes.
+    /// Danger per (source, `rule@subject`) of the sockets pane's rows, recomputed when the
+    /// alert book changes (the other panes' rows carry their own verdicts).
     pub danger: HashMap<(SourceId, String), Danger>,
     pub focused: PaneKind,
     /// Panes reachable with Tab/`:name` (the tab bar on a small terminal).

@@ -270,9 +270,12 @@ fn on_conditions(
 }
 
 /// Danger per subject from the active alerts: firing beats pending, then the louder level.
+/// Only the sockets pane looks its rows' danger up here (pods, PVCs, certificates and probes
+/// carry their verdicts in their rows), so only sockets' alerts are mapped: not one string per
+/// pod alert on every change.
 fn refresh_danger(m: &mut Model) {
     let mut map: HashMap<(SourceId, String), Danger> = HashMap::new();
-    for a in m.alerts.active() {
+    for a in m.alerts.active_of(SourceId::Sockets) {
         let d = Danger {
             level: a.key.level,
             pending: matches!(a.phase, AlertPhase::Pending { .. }),

@@ -132,17 +132,9 @@ impl AlertBook {
         }
         // Keys order by source first: only this source's alerts are visited (a sockets update
         // every second does not walk thousands of pod and certificate alerts).
-        let first = AlertKey {
-            source,
-            rule: KeyText::empty(),
-            subject: KeyText::empty(),
-            level: Level::Ok,
-        };
         let gone: Vec<AlertKey> = self
-            .active
-            .range(first..)
-            .map(|(k, _)| k)
-            .take_while(|k| k.source == source)
+            .active_of(source)
+            .map(|a| &a.key)
             .filter(|k| !still.contains(k))
             .cloned()
             .collect();
@@ -421,6 +413,21 @@ impl AlertBook {
         let mut v: Vec<&Alert> = self.active.values().collect();
         v.sort_by(|a, b| rank(a, b));
         v
+    }
+
+    /// The active alerts of one source, in key order: keys order by source first, so only
+    /// that source's alerts are visited (not thousands of pod and certificate alerts).
+    pub fn active_of(&self, source: SourceId) -> impl Iterator<Item = &Alert> {
+        let first = AlertKey {
+            source,
+            rule: KeyText::empty(),
+            subject: KeyText::empty(),
+            level: Level::Ok,
+        };
+        self.active
+            .range(first..)
+            .map(|(_, a)| a)
+            .take_while(move |a| a.key.source == source)
     }
 
     /// Every active alert, unordered (Alertmanager's full state).
