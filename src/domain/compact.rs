@@ -52,6 +52,16 @@ impl Stamp {
         Stamp(std::num::NonZeroI64::new(v).unwrap_or(std::num::NonZeroI64::MIN))
     }
 
+    /// `t` to the second, rounded up: a deadline kept as a Stamp is never earlier than `t`.
+    pub fn ceil(t: Timestamp) -> Stamp {
+        let up = i64::from(t.subsec_nanosecond() > 0);
+        let v = t
+            .as_second()
+            .saturating_add(up)
+            .saturating_add(Stamp::OFFSET);
+        Stamp(std::num::NonZeroI64::new(v).unwrap_or(std::num::NonZeroI64::MIN))
+    }
+
     pub fn get(self) -> Timestamp {
         Timestamp::from_second(self.0.get() - Stamp::OFFSET).unwrap_or(Timestamp::UNIX_EPOCH)
     }
@@ -561,6 +571,20 @@ impl CompactPod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ceiled_stamp_is_never_before_its_time() {
+        let whole = Timestamp::from_second(1_795_000_000).unwrap_or(Timestamp::MIN);
+        assert_eq!(Stamp::ceil(whole).get(), whole);
+        let half = whole + jiff::SignedDuration::from_millis(500);
+        assert_eq!(
+            Stamp::ceil(half).get(),
+            whole + jiff::SignedDuration::from_secs(1)
+        );
+        assert_eq!(Stamp::new(half).get(), whole);
+        assert!(Stamp::ceil(half).get() >= half);
+        assert!(Stamp::ceil(half) > Stamp::new(half));
+    }
 
     #[test]
     fn a_stamp_keeps_the_second_and_the_order_in_eight_bytes() {

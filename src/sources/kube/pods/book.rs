@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 use super::{RECHECK, RECHECK_CRITICAL, StoreChanges};
 use crate::config::PodRules;
-use crate::domain::compact::CompactPod;
+use crate::domain::compact::{CompactPod, Stamp};
 use crate::domain::pods::{PodKey, PodRow, sort_by_danger};
 use crate::domain::text::{Clean, Interner};
 use crate::rules::pods::{NextChange, PodHistory, row_with_next};
@@ -150,8 +150,9 @@ struct Tracked {
     /// Shared with the snapshots sent (a snapshot copies pointers, not rows).
     row: Arc<PodRow>,
     history: PodHistory,
-    /// When to evaluate again with nothing changed (`None`: only on change).
-    recheck: Option<Timestamp>,
+    /// When to evaluate again with nothing changed (`None`: only on change), to the second
+    /// rounded up (never before the verdict can change; 8 bytes in 20k entries, not 24).
+    recheck: Option<Stamp>,
 }
 
 /// The rows of every pod, kept between snapshots: a changed pod is evaluated again, a pod whose
@@ -167,7 +168,7 @@ pub struct RowBook {
     /// Pods by recheck time, soonest first: an idle tick looks at the top, not at every pod.
     /// An entry whose pod has since been evaluated again (or gone) no longer matches its
     /// [`Tracked::recheck`] and is dropped when it comes up.
-    schedule: BinaryHeap<Reverse<(Timestamp, PodKey)>>,
+    schedule: BinaryHeap<Reverse<(Stamp, PodKey)>>,
     /// The rows' READY and STATUS texts, shared (purged with the pods' interner).
     text: Interner,
 }
@@ -203,7 +204,8 @@ impl RowBook {
                 t.pod = pod;
                 let (row, next) =
                     evaluate_pod_next(&t.pod, &mut t.history, rules, now, &mut self.text);
-                t.recheck = time_sensitive(&t.pod, &row).then(|| recheck_at(next, now));
+                t.recheck =
+                    time_sensitive(&t.pod, &row).then(|| Stamp::ceil(recheck_at(next, now)));
                 let material_change = material(&row) != material(&t.row);
                 if !material_change && row.reasons != t.row.reasons {
                     self.text_changed = true;
@@ -214,7 +216,8 @@ impl RowBook {
             None => {
                 let mut history = PodHistory::default();
                 let (row, next) = evaluate_pod_next(&pod, &mut history, rules, now, &mut self.text);
-                let recheck = time_sensitive(&pod, &row).then(|| recheck_at(next, now));
+                let recheck =
+                    time_sensitive(&pod, &row).then(|| Stamp::ceil(recheck_at(next, now)));
                 self.tracked.insert(
                     key.clone(),
                     Tracked {
@@ -275,7 +278,7 @@ impl RowBook {
         while self
             .schedule
             .peek()
-            .is_some_and(|Reverse((at, _))| *at <= now)
+            .is_some_and(|Reverse((at, _))| at.get() <= now)
         {
             let Some(Reverse((at, key))) = self.schedule.pop() else {
                 break;
