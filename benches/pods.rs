@@ -232,7 +232,7 @@ fn main() {
             libc::malloc_trim(0);
         }
         let rss_dropped = rss_kib("VmRSS:");
-        let n_events: usize = first.events.values().map(Vec::len).sum();
+        let n_events: usize = first.events.values().map(|v| v.len()).sum();
         let (rows_n, ev_pods) = (first.rows.len(), first.events.len());
         drop(hist);
         let counts_copy = first.counts();

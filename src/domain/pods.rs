@@ -568,7 +568,7 @@ pub struct PodsSnapshot {
     pub api: ApiHealth,
     pub synced: bool,
     /// Recent events per pod, newest first, bounded per pod. Shared: it changes rarely.
-    pub events: Arc<BTreeMap<PodKey, Vec<PodEvent>>>,
+    pub events: Arc<BTreeMap<PodKey, Arc<[PodEvent]>>>,
     /// Why the events cannot be known (forbidden, failing, not listed yet), if so: the detail
     /// then says `events: unknown (why)`, never "no recent events".
     pub events_unknown: Option<String>,

@@ -285,7 +285,11 @@ pub struct PodsSource {
 impl PodsSource {
     /// Recent events of one pod, newest first.
     pub fn events_of(&self, key: &PodKey) -> Vec<PodEvent> {
-        self.events.borrow().get(key).cloned().unwrap_or_default()
+        self.events
+            .borrow()
+            .get(key)
+            .map(|v| v.to_vec())
+            .unwrap_or_default()
     }
 
     /// A receiver of the per-pod events map (shared, replaced on change).

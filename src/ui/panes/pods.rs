@@ -271,7 +271,7 @@ fn render_detail(
     let events = s.events.get(&r.key());
     match events {
         Some(evs) if !evs.is_empty() => {
-            for e in evs {
+            for e in evs.iter() {
                 let ago = e
                     .last_seen
                     .map(|t| crate::domain::pods::human_duration(now.duration_since(t)))
@@ -501,7 +501,7 @@ fn detail_lines(pane: &PodsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<'s
     match s.events.get(&r.key()) {
         Some(evs) if !evs.is_empty() => {
             lines.push(Line::from(Span::styled("events", t.muted)));
-            for e in evs {
+            for e in evs.iter() {
                 let when = e.last_seen.map(ago).unwrap_or_else(|| "?".into());
                 let style = if e.type_ == "Warning" {
                     t.warning
