@@ -29,13 +29,14 @@ pub fn one_heap() {
 }
 
 /// How often a long-running console gives freed heap back (see [`spawn_release_loop`]).
-pub const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+pub const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Gives freed heap back to the system every `every` for as long as the process runs. glibc
 /// returns memory on its own only from the top of the heap; what an idle console frees in the
 /// middle (the rows and snapshots a recheck replaces, a redrawn frame's buffers) stays
-/// resident, and the console's resident size crept up by ~2 MiB a minute at 20k pods until
-/// trimmed. One `malloc_trim` walks glibc's free lists (well under a millisecond at a 60 MB
+/// resident: the console's resident size crept up by ~2 MiB a minute at 20k pods until
+/// trimmed, and at 5k pods each minute's re-evaluation left 3-4 MiB that a 30 s period kept
+/// for half a minute (a saw-tooth of +4 MiB); every 10 s keeps it under 10 s. One `malloc_trim` walks glibc's free lists (well under a millisecond at a 60 MB
 /// heap), on a blocking thread so it never delays a frame.
 pub fn spawn_release_loop(every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     spawn_every(every, release_freed_memory)
