@@ -160,18 +160,8 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
     let heartbeat = matches!(u.result, Ok(Payload::Unchanged));
     let (source, at, wall) = (u.source, u.at, u.wall);
     let conditions = {
-        let Model {
-            panes,
-            alerts,
-            settings,
-            now,
-            ..
-        } = &mut *m;
-        let shared = Shared {
-            alerts,
-            settings,
-            now: *now,
-        };
+        let now = m.now;
+        let (panes, shared) = split(m, now);
         let Some(pane) = panes
             .iter_mut()
             .find(|p| p.kind().spec().source == Some(source))
@@ -195,17 +185,7 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
 fn on_tick(m: &mut Model, now: Instant, wall: jiff::Timestamp, cmds: &mut Vec<Command>) {
     let mut judged = Vec::new();
     {
-        let Model {
-            panes,
-            alerts,
-            settings,
-            ..
-        } = &mut *m;
-        let shared = Shared {
-            alerts,
-            settings,
-            now,
-        };
+        let (panes, shared) = split(m, now);
         for p in panes.iter_mut() {
             if let (Some(source), Some(c)) = (p.kind().spec().source, p.tick(now, wall, &shared)) {
                 judged.push((source, c));
@@ -294,20 +274,28 @@ fn refresh_panes(m: &mut Model) {
     refresh_where(m, |_| true);
 }
 
-/// Lets the panes `which` selects recompute their tables.
-fn refresh_where(m: &mut Model, which: impl Fn(PaneKind) -> bool) {
+/// The panes, mutable, and what they may read of the rest of the model at `now`.
+fn split(m: &mut Model, now: Instant) -> (&mut Vec<Box<dyn Pane>>, Shared<'_>) {
     let Model {
         panes,
         alerts,
         settings,
-        now,
         ..
-    } = &mut *m;
-    let shared = Shared {
-        alerts,
-        settings,
-        now: *now,
-    };
+    } = m;
+    (
+        panes,
+        Shared {
+            alerts,
+            settings,
+            now,
+        },
+    )
+}
+
+/// Lets the panes `which` selects recompute their tables.
+fn refresh_where(m: &mut Model, which: impl Fn(PaneKind) -> bool) {
+    let now = m.now;
+    let (panes, shared) = split(m, now);
     for p in panes.iter_mut().filter(|p| which(p.kind())) {
         p.refresh(&shared);
     }
@@ -315,22 +303,11 @@ fn refresh_where(m: &mut Model, which: impl Fn(PaneKind) -> bool) {
 
 /// Runs `f` on the focused pane with the rest of the model readable.
 fn with_focused<R>(m: &mut Model, f: impl FnOnce(&mut dyn Pane, &Shared<'_>) -> R) -> Option<R> {
-    let Model {
-        panes,
-        alerts,
-        settings,
-        now,
-        focused,
-        ..
-    } = &mut *m;
-    let shared = Shared {
-        alerts,
-        settings,
-        now: *now,
-    };
+    let (now, focused) = (m.now, m.focused);
+    let (panes, shared) = split(m, now);
     panes
         .iter_mut()
-        .find(|p| p.kind() == *focused)
+        .find(|p| p.kind() == focused)
         .map(|p| f(p.as_mut(), &shared))
 }
 

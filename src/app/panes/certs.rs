@@ -170,20 +170,36 @@ impl CertsPane {
                     }
                 }
                 self.counts = (now.as_second(), MeterCounts::of(&s.rows, &self.verdicts));
-                self.table.rebuild(&Rows {
-                    snap: s,
-                    verdicts: &self.verdicts,
-                    rank: &self.rank,
-                    version: self.version,
-                });
             }
             None => {
                 self.verdicts.clear();
                 self.rank.clear();
                 self.counts = (now.as_second(), MeterCounts::default());
-                self.table.rebuild(&NoRows);
             }
         }
+        self.rebuild_table();
+    }
+
+    /// Rebuilds the table from the verdicts as they are (nothing judged again).
+    fn rebuild_table(&mut self) {
+        match self.feed.data() {
+            Some(s) => self.table.rebuild(&Rows {
+                snap: s,
+                verdicts: &self.verdicts,
+                rank: &self.rank,
+                version: self.version,
+            }),
+            None => self.table.rebuild(&NoRows),
+        }
+    }
+
+    /// Judges every row at `wall` and returns the certificates' complete conditions (`None`
+    /// without data).
+    fn judge(&mut self, wall: jiff::Timestamp) -> Option<Vec<Condition>> {
+        self.rejudge(wall);
+        self.feed
+            .data()
+            .map(|s| crate::rules::certs::breached(&s.rows, &self.verdicts, &self.rules, wall))
     }
 
     /// The rows that do not come from the Kubernetes target (endpoints, files), if any.
@@ -264,12 +280,7 @@ impl Pane for CertsPane {
             return None;
         }
         match self.feed.apply_kube(u, Payload::downcast) {
-            KubeApplied::Data => {
-                self.rejudge(wall);
-                self.feed.data().map(|s| {
-                    crate::rules::certs::breached(&s.rows, &self.verdicts, &self.rules, wall)
-                })
-            }
+            KubeApplied::Data => self.judge(wall),
             KubeApplied::Reset => {
                 self.rejudge(wall);
                 None
@@ -293,10 +304,7 @@ impl Pane for CertsPane {
             return None;
         }
         self.wall = self.wall.max(wall);
-        self.rejudge(self.wall);
-        self.feed
-            .data()
-            .map(|s| crate::rules::certs::breached(&s.rows, &self.verdicts, &self.rules, self.wall))
+        self.judge(self.wall)
     }
 
     fn freshness(&self, now: Instant) -> Option<Freshness> {
@@ -311,8 +319,11 @@ impl Pane for CertsPane {
         self.feed.error()
     }
 
+    /// After an update (which judged the rows already) or an acknowledgement: the table again
+    /// from the verdicts; time passing is judged on the tick.
     fn refresh(&mut self, _shared: &Shared<'_>) {
-        self.rejudge(self.wall);
+        self.version += 1;
+        self.rebuild_table();
     }
 
     fn with_table(&mut self, _shared: &Shared<'_>, op: TableOp<'_>) {

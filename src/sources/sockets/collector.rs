@@ -267,16 +267,12 @@ impl SocketCollector {
             return Err(NetlinkError::Malformed("no socket"));
         };
         let tally = &mut self.tally;
+        let mut interrupted = None;
         if self.one_walk != Some(false) {
             match sock.dump_tcp_all_families(ALL_STATES, |p| tally.add_raw(p)) {
                 Ok(st) => {
                     self.one_walk = Some(true);
-                    if st.interrupted {
-                        tracing::debug!(
-                            "sock_diag dump interrupted by table changes; counts approximate"
-                        );
-                    }
-                    return Ok(true);
+                    interrupted = Some(st.interrupted);
                 }
                 // Refused the first time: this kernel has no legacy request. Per family from
                 // now on, on a fresh socket (nothing of the refused dump left to read).
@@ -291,9 +287,15 @@ impl SocketCollector {
                 Err(e) => return Err(e),
             }
         }
-        let st4 = sock.dump_tcp(AF_INET, ALL_STATES, |p| tally.add_raw(p))?;
-        let st6 = sock.dump_tcp(AF_INET6, ALL_STATES, |p| tally.add_raw(p))?;
-        if st4.interrupted || st6.interrupted {
+        let interrupted = match interrupted {
+            Some(i) => i,
+            None => {
+                let st4 = sock.dump_tcp(AF_INET, ALL_STATES, |p| tally.add_raw(p))?;
+                let st6 = sock.dump_tcp(AF_INET6, ALL_STATES, |p| tally.add_raw(p))?;
+                st4.interrupted || st6.interrupted
+            }
+        };
+        if interrupted {
             tracing::debug!("sock_diag dump interrupted by table changes; counts approximate");
         }
         Ok(true)
