@@ -3,6 +3,8 @@
 //! selected pod's reasons and recent events (probe failures, BackOff, FailedScheduling) below.
 //! Every string from the cluster goes through `sanitize` here.
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -62,26 +64,28 @@ fn danger(level: Level) -> Option<Danger> {
 }
 
 /// One cell of a pod's row, formatted for a column `width` cells wide.
-fn cell(
-    r: &PodRow,
+/// One cell of `r`. A row's text is [`Clean`](crate::text::Clean) (sanitized where it entered),
+/// so cells borrow it as it is: no copy per cell per frame.
+fn cell<'r>(
+    r: &'r PodRow,
     col: PodColumn,
     width: u16,
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
-) -> Line<'static> {
+) -> Line<'r> {
     let t = ctx.theme;
     match col {
         PodColumn::Danger => danger_span(ctx, danger(r.level)).into(),
-        PodColumn::Namespace => Line::raw(sanitize(&r.namespace).into_owned()),
-        PodColumn::Name => Line::raw(sanitize(&r.name).into_owned()),
-        PodColumn::Ready => Line::raw(r.ready.to_string()),
+        PodColumn::Namespace => Line::raw(r.namespace.as_str()),
+        PodColumn::Name => Line::raw(r.name.as_str()),
+        PodColumn::Ready => Line::raw(r.ready.as_str()),
         PodColumn::Status => {
             let style = if r.level >= Level::Warning {
                 t.level(r.level)
             } else {
                 t.base
             };
-            Line::styled(short_status(&sanitize(&r.status), width), style)
+            Line::styled(short_status(&r.status, width), style)
         }
         PodColumn::Restarts => {
             let full = r.restarts_text(now);
@@ -92,11 +96,8 @@ fn cell(
             }
         }
         PodColumn::Age => Line::raw(r.age_text(now)),
-        PodColumn::Node => Line::styled(
-            sanitize(r.node.as_deref().unwrap_or("<none>")).into_owned(),
-            t.muted,
-        ),
-        PodColumn::Reasons => Line::raw(sanitize(&r.reasons_text()).into_owned()),
+        PodColumn::Node => Line::styled(r.node.as_deref().unwrap_or("<none>"), t.muted),
+        PodColumn::Reasons => Line::raw(r.reasons_text()),
     }
 }
 
@@ -104,7 +105,7 @@ fn cell(
 /// (`Init:CrashLoopBackOff` -> `Init:CrashLoop`, `CreateContainerConfigError` ->
 /// `CreateConfigErr`), so a status is never cut to a few letters; the detail view has it whole.
 /// Anything else still too wide is cut in the middle by the table.
-pub fn short_status(status: &str, width: u16) -> String {
+pub fn short_status(status: &str, width: u16) -> Cow<'_, str> {
     const SHORT: &[(&str, &str)] = &[
         ("CrashLoopBackOff", "CrashLoop"),
         ("ImagePullBackOff", "ImagePull"),
@@ -120,15 +121,15 @@ pub fn short_status(status: &str, width: u16) -> String {
     ];
     let width = width as usize;
     if status.chars().count() <= width {
-        return status.to_string();
+        return Cow::Borrowed(status);
     }
     let (prefix, word) = match status.strip_prefix("Init:") {
         Some(rest) => ("Init:", rest),
         None => ("", status),
     };
     match SHORT.iter().find(|(long, _)| *long == word) {
-        Some((_, short)) => format!("{prefix}{short}"),
-        None => status.to_string(),
+        Some((_, short)) => Cow::Owned(format!("{prefix}{short}")),
+        None => Cow::Borrowed(status),
     }
 }
 

@@ -100,31 +100,52 @@ pub fn render<'c, C: Column>(
     let specs = C::specs();
     let body_h = area.height.saturating_sub(1) as usize;
     let (off, visible, cursor, sort) = view.window(body_h);
+    // Each content-sized column's visible cells are formatted once, at full width, to measure
+    // them; a measured cell that fits its column is drawn as it is, so most cells are
+    // formatted once per frame, not twice. Only a cell too wide for its column is asked again
+    // at the width it got (it may have a shorter form).
+    let measured: Vec<std::cell::OnceCell<Vec<Option<Line<'c>>>>> =
+        specs.iter().map(|_| std::cell::OnceCell::new()).collect();
+    let measure = |i: usize| {
+        measured[i].get_or_init(|| match C::at(i) {
+            Some(col) => visible.iter().map(|&r| cell(r, col, u16::MAX)).collect(),
+            None => Vec::new(),
+        })
+    };
     let fitted = fit(&specs, area.width, |i| {
-        let Some(col) = C::at(i) else { return 0 };
-        visible
+        measure(i)
             .iter()
-            .filter_map(|&r| cell(r, col, u16::MAX))
+            .flatten()
             .map(|l| u16::try_from(l.width()).unwrap_or(u16::MAX))
             .max()
             .unwrap_or(0)
     });
-    let rows = visible.iter().enumerate().filter_map(|(n, &r)| {
-        let cells: Option<Vec<Line>> = fitted
-            .columns
-            .iter()
-            .map(|&(i, w)| {
-                let col = C::at(i)?;
-                cell(r, col, w).map(|l| fit_cell(l, &specs[i], w, ctx.sym.ellipsis))
-            })
-            .collect();
-        let row = Row::new(cells?);
-        Some(if cursor == Some(off + n) {
+    let mut measured: Vec<Option<Vec<Option<Line<'c>>>>> =
+        measured.into_iter().map(|m| m.into_inner()).collect();
+    let mut rows: Vec<Row> = Vec::with_capacity(visible.len());
+    'rows: for (n, &r) in visible.iter().enumerate() {
+        let mut cells: Vec<Line> = Vec::with_capacity(fitted.columns.len());
+        for &(i, w) in &fitted.columns {
+            let Some(col) = C::at(i) else { continue 'rows };
+            let line = match measured.get_mut(i).and_then(Option::as_mut) {
+                Some(lines) => match lines.get_mut(n).and_then(Option::take) {
+                    Some(l) if l.width() <= w as usize => Some(l),
+                    Some(_) => cell(r, col, w),
+                    // The row vanished while measuring.
+                    None => None,
+                },
+                None => cell(r, col, w),
+            };
+            let Some(line) = line else { continue 'rows };
+            cells.push(fit_cell(line, &specs[i], w, ctx.sym.ellipsis));
+        }
+        let row = Row::new(cells);
+        rows.push(if cursor == Some(off + n) {
             row.style(ctx.theme.selection)
         } else {
             row
-        })
-    });
+        });
+    }
     let header = Row::new(
         fitted
             .columns
@@ -209,6 +230,16 @@ pub fn cut_line<'a>(line: Line<'a>, width: u16, cut: Cut, ellipsis: &str) -> Lin
     if line.width() <= width {
         return line;
     }
+    // One style throughout (most cells): cut the text itself, in one allocation.
+    if let [span] = line.spans.as_slice() {
+        let style = line.style.patch(span.style);
+        let mut l = Line::from(Span::styled(
+            cut_str(&span.content, width, cut, ellipsis),
+            style,
+        ));
+        l.alignment = line.alignment;
+        return l;
+    }
     let chars: Vec<(char, Style)> = line
         .spans
         .iter()
@@ -233,8 +264,34 @@ pub fn cut_line<'a>(line: Line<'a>, width: u16, cut: Cut, ellipsis: &str) -> Lin
         .take(head)
         .copied()
         .chain(ellipsis.chars().map(|c| (c, mid_style)))
-        .chain(chars.iter().skip(chars.len().saturating_sub(tail)).copied());
+        .chain(
+            chars
+                .iter()
+                .skip(chars.len().saturating_sub(tail).max(head))
+                .copied(),
+        );
     rebuild(kept, line.alignment)
+}
+
+/// [`cut_line`] of plain text, counting characters as it does.
+fn cut_str(s: &str, width: usize, cut: Cut, ellipsis: &str) -> String {
+    let count = s.chars().count();
+    let byte_at = |n: usize| s.char_indices().nth(n).map_or(s.len(), |(b, _)| b);
+    let ell = ellipsis.chars().count();
+    if width <= ell {
+        return s[..byte_at(width)].to_string();
+    }
+    let room = width - ell;
+    let (head, tail) = match cut {
+        Cut::Middle => (room - room / 2, room / 2),
+        Cut::End => (room, 0),
+    };
+    let (head_end, tail_start) = (byte_at(head), byte_at(count.saturating_sub(tail)));
+    let mut out = String::with_capacity(head_end + ellipsis.len() + (s.len() - tail_start));
+    out.push_str(&s[..head_end]);
+    out.push_str(ellipsis);
+    out.push_str(&s[tail_start.max(head_end)..]);
+    out
 }
 
 /// One span per run of equal style.
@@ -273,6 +330,29 @@ mod tests {
         assert_eq!(cut("short", 20), "short");
         assert_eq!(cut("abcdef", 3), "a…f");
         assert_eq!(cut("abcdef", 1), "a");
+    }
+
+    /// A one-span line is cut by its text (the fast path) exactly as a styled line of the same
+    /// characters is cut span by span.
+    #[test]
+    fn plain_and_styled_lines_are_cut_alike() {
+        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        for s in [
+            "monitoring/grafana-data-old",
+            "abcdef",
+            "日本語のテキストです",
+            "x",
+        ] {
+            for w in 0..12 {
+                for cut in [Cut::Middle, Cut::End] {
+                    let plain = cut_line(Line::from(s.to_string()), w, cut, "…");
+                    let (a, b) = s.split_at(s.char_indices().nth(1).map_or(s.len(), |(i, _)| i));
+                    let styled = Line::from(vec![Span::styled(a, bold), Span::raw(b)]);
+                    let styled = cut_line(styled, w, cut, "…");
+                    assert_eq!(text(&plain), text(&styled), "{s:?} {w} {cut:?}");
+                }
+            }
+        }
     }
 
     #[test]

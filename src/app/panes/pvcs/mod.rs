@@ -84,6 +84,9 @@ pub struct PvcsPane {
     version: u64,
     /// The snapshot's counts (meter and block title), counted once per snapshot, not per frame.
     counts: PvcCounts,
+    /// The first claim row whose users are unknown (its reason is the meter's), found once
+    /// per snapshot.
+    users_unknown_row: Option<usize>,
 }
 
 impl PvcsPane {
@@ -95,7 +98,24 @@ impl PvcsPane {
             tables: PvcsView::ALL.map(t),
             version: 0,
             counts: PvcCounts::default(),
+            users_unknown_row: None,
         }
+    }
+
+    /// Counts what the meter and the block title show, once per snapshot.
+    fn recount(&mut self) {
+        let data = self.feed.data();
+        self.counts = data.map(|s| s.counts()).unwrap_or_default();
+        self.users_unknown_row =
+            data.and_then(|s| s.rows.iter().position(|r| r.users_unknown.is_some()));
+    }
+
+    /// Why who mounts the claims is unknown, if it is (the snapshot's
+    /// [`users_unknown`](crate::domain::pvcs::PvcsSnapshot::users_unknown), found once per
+    /// snapshot).
+    pub fn users_unknown(&self) -> Option<&str> {
+        let row = self.feed.data()?.rows.get(self.users_unknown_row?)?;
+        row.users_unknown.as_deref()
     }
 
     /// The current snapshot's counts (zero before the first).
@@ -166,7 +186,7 @@ impl Pane for PvcsPane {
         let applied = self.feed.apply_kube(u, Payload::downcast);
         if matches!(applied, KubeApplied::Data | KubeApplied::Reset) {
             self.version += 1;
-            self.counts = self.feed.data().map(|s| s.counts()).unwrap_or_default();
+            self.recount();
         }
         match applied {
             KubeApplied::Data => self.feed.data().map(|s| crate::rules::pvcs::evaluate(s)),
@@ -187,7 +207,7 @@ impl Pane for PvcsPane {
     fn retargeted(&mut self, now: Instant) {
         self.feed.retarget(now);
         self.version += 1;
-        self.counts = self.feed.data().map(|s| s.counts()).unwrap_or_default();
+        self.recount();
         self.rebuild();
     }
 

@@ -1,5 +1,7 @@
 //! Drawing the pane: cells, the two tables, the strip under them and the header meter.
 
+use std::borrow::Cow;
+
 use super::*;
 
 pub(super) fn danger(level: Level) -> Option<Danger> {
@@ -38,28 +40,37 @@ pub(super) fn used_text(u: &UsedSpace) -> String {
     }
 }
 
-pub(super) fn opt(s: Option<&str>) -> String {
-    sanitize(s.unwrap_or("-")).into_owned()
+pub(super) fn opt(s: Option<&str>) -> Cow<'_, str> {
+    sanitize(s.unwrap_or("-"))
 }
 
-pub(super) fn claim_cell(
-    r: &PvcRow,
+/// `s` sanitized, keeping its allocation when it is already clean.
+fn clean_owned(s: String) -> String {
+    match sanitize(&s) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(o) => o,
+    }
+}
+
+/// One cell of claim `r`, borrowing its text when it is already clean (no copy per frame).
+pub(super) fn claim_cell<'r>(
+    r: &'r PvcRow,
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
     col: ClaimColumn,
-) -> Line<'static> {
+) -> Line<'r> {
     let t = ctx.theme;
     match col {
         ClaimColumn::Danger => danger_span(ctx, danger(r.level)).into(),
-        ClaimColumn::Namespace => Line::raw(sanitize(&r.namespace).into_owned()),
-        ClaimColumn::Name => Line::raw(sanitize(&r.name).into_owned()),
+        ClaimColumn::Namespace => Line::raw(sanitize(&r.namespace)),
+        ClaimColumn::Name => Line::raw(sanitize(&r.name)),
         ClaimColumn::Status => {
             let style = if r.level >= Level::Warning {
                 t.level(r.level)
             } else {
                 t.base
             };
-            Line::styled(sanitize(&r.status).into_owned(), style)
+            Line::styled(sanitize(&r.status), style)
         }
         ClaimColumn::Capacity => Line::raw(opt(r.capacity.as_deref())),
         ClaimColumn::Used => {
@@ -80,26 +91,26 @@ pub(super) fn claim_cell(
             };
             Line::styled(opt(r.reclaim_policy.as_deref()), style)
         }
-        ClaimColumn::Access => Line::raw(sanitize(&r.access_modes_text()).into_owned()),
-        ClaimColumn::UsedBy => Line::raw(sanitize(&r.used_by_text()).into_owned()),
+        ClaimColumn::Access => Line::raw(clean_owned(r.access_modes_text())),
+        ClaimColumn::UsedBy => Line::raw(clean_owned(r.used_by_text())),
         ClaimColumn::Age => Line::raw(r.age_text(now)),
         ClaimColumn::Markers => markers_line(ctx, r),
-        ClaimColumn::Reasons => Line::raw(sanitize(&r.reasons_text()).into_owned()),
+        ClaimColumn::Reasons => Line::raw(clean_owned(r.reasons_text())),
     }
 }
 
-pub(super) fn volume_cell(
-    p: &PvRow,
+pub(super) fn volume_cell<'p>(
+    p: &'p PvRow,
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
     col: VolumeColumn,
-) -> Line<'static> {
+) -> Line<'p> {
     let t = ctx.theme;
     match col {
-        VolumeColumn::Name => Line::raw(sanitize(&p.name).into_owned()),
+        VolumeColumn::Name => Line::raw(sanitize(&p.name)),
         VolumeColumn::Phase => {
             let style = if p.orphaned { t.warning } else { t.base };
-            Line::styled(sanitize(&p.phase).into_owned(), style)
+            Line::styled(sanitize(&p.phase), style)
         }
         VolumeColumn::Reclaim => Line::raw(opt(p.reclaim_policy.as_deref())),
         VolumeColumn::Claim => Line::raw(opt(p.claim.as_deref())),
@@ -109,7 +120,7 @@ pub(super) fn volume_cell(
         VolumeColumn::Danger => danger_span(ctx, danger(p.level)).into(),
         VolumeColumn::Flag if p.orphaned => Line::styled("ORPHANED", t.warning),
         VolumeColumn::Flag => Line::default(),
-        VolumeColumn::Reasons => Line::raw(sanitize(&p.reasons_text()).into_owned()),
+        VolumeColumn::Reasons => Line::raw(clean_owned(p.reasons_text())),
     }
 }
 
@@ -500,7 +511,7 @@ pub(super) fn header_meter(
             spans.push(count(Level::Warning, c.warning));
             spans.push(count(Level::Ok, c.ok));
             // A count that cannot be known says so; never a reassuring 0.
-            if let Some(why) = s.users_unknown() {
+            if let Some(why) = pane.users_unknown() {
                 spans.push(Span::styled(
                     format!(" unused unknown ({})", sanitize(why)),
                     t.warning,
