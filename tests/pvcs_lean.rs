@@ -1,6 +1,7 @@
 //! The PVC source decodes claims and PVs lean (`LeanPvc`, `LeanPv`: only what the pane reads)
 //! instead of keeping typed objects. The lean form must give the rules exactly the stripped
-//! typed object (`strip_pvc` / `strip_pv`), so every row, marker and reason stays the same.
+//! typed object (`strip_pvc` / `strip_pv`), so every row, marker and reason stays the same; and
+//! so must the compact form the console's store keeps (`CompactPvc`, `CompactPv`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,8 +9,8 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use ondeck::config::PvcRules;
 use ondeck::sources::kube::pvcs::{
-    LeanPv, LeanPvc, UsageMap, build_pv_rows, build_rows, strip_lean_pv, strip_lean_pvc, strip_pv,
-    strip_pvc,
+    CompactPv, CompactPvc, LeanPv, LeanPvc, PvLike, PvcLike, UsageMap, build_pv_rows, build_rows,
+    strip_lean_pv, strip_lean_pvc, strip_pv, strip_pvc,
 };
 use serde_json::json;
 
@@ -117,6 +118,11 @@ fn a_lean_pv_is_the_stripped_pv() {
         let lean = lean_pv(&v);
         assert_eq!(lean.to_pv(), typed_pv(&v), "{v}");
         assert_eq!(LeanPv::from_pv(&typed_pv(&v)), lean, "{v}");
+        // The console's store keeps the compact form: the same PV for the rules, less the
+        // resource version (the store keys by name; no row reads it).
+        let mut want = typed_pv(&v);
+        want.metadata.resource_version = None;
+        assert_eq!(CompactPv::from(lean).typed().into_owned(), want, "{v}");
     }
     // What the stripped form keeps, to be sure the comparison above compares something.
     let pv = lean_pv(&pv_json("pv-a", "Bound", Some(("db", "data-a")))).to_pv();
@@ -139,10 +145,22 @@ fn a_lean_claim_is_the_stripped_claim() {
         pvc_json("db", "data-a", "Bound", Some("pv-a")),
         pvc_json("db", "data-b", "Pending", None),
         json!({"metadata": {"name": "bare", "namespace": "x"}}),
+        json!({"metadata": {
+            "name": "going", "namespace": "x", "uid": "u-1",
+            "deletionTimestamp": "2026-11-02T10:00:00Z",
+            "finalizers": ["kubernetes.io/pvc-protection", "example.com/backup"],
+            "annotations": {"other": "dropped"}
+        }}),
     ] {
         let lean = lean_pvc(&v);
         assert_eq!(lean.to_pvc(), typed_pvc(&v), "{v}");
         assert_eq!(LeanPvc::from_pvc(&typed_pvc(&v)), lean, "{v}");
+        let mut want = typed_pvc(&v);
+        want.metadata.resource_version = None;
+        let compact = CompactPvc::from(lean);
+        assert_eq!(compact.typed().into_owned(), want, "{v}");
+        assert_eq!(compact.name(), want.metadata.name.as_deref());
+        assert_eq!(compact.namespace(), want.metadata.namespace.as_deref());
     }
     let c = lean_pvc(&pvc_json("db", "data-a", "Bound", Some("pv-a"))).to_pvc();
     assert_eq!(
@@ -182,12 +200,22 @@ fn lean_and_typed_objects_give_the_same_rows() {
     let lean_pvcs: Vec<Arc<LeanPvc>> = pvcs.iter().map(|v| Arc::new(lean_pvc(v))).collect();
     let typed_pvcs: Vec<Arc<PersistentVolumeClaim>> =
         pvcs.iter().map(|v| Arc::new(typed_pvc(v))).collect();
+    let compact_pvs: Vec<Arc<CompactPv>> =
+        pvs.iter().map(|v| Arc::new(lean_pv(v).into())).collect();
+    let compact_pvcs: Vec<Arc<CompactPvc>> =
+        pvcs.iter().map(|v| Arc::new(lean_pvc(v).into())).collect();
     let lean_rows = build_rows(&lean_pvcs, &lean_pvs, &users, &usage, &rules, now);
     let typed_rows = build_rows(&typed_pvcs, &typed_pvs, &users, &usage, &rules, now);
+    let compact_rows = build_rows(&compact_pvcs, &compact_pvs, &users, &usage, &rules, now);
     assert_eq!(lean_rows.len(), 3);
     assert_eq!(lean_rows, typed_rows);
+    assert_eq!(compact_rows, typed_rows);
     assert_eq!(
         build_pv_rows(&lean_pvs, &rules, now),
+        build_pv_rows(&typed_pvs, &rules, now)
+    );
+    assert_eq!(
+        build_pv_rows(&compact_pvs, &rules, now),
         build_pv_rows(&typed_pvs, &rules, now)
     );
     // The bound claim found its PV through the lean store (its reclaim policy is known).

@@ -2,8 +2,9 @@
 //! them with the shared pod store's `claim_users()` and the kubelet's used-space figures, and
 //! sends [`PvcsSnapshot`](crate::domain::pvcs::PvcsSnapshot)s as `SourceId::Pvcs` updates.
 //!
-//! - Three kube-runtime reflectors (claims in the target's scope; PVs and StorageClasses,
-//!   cluster-scoped), objects stripped to what the pane uses, each reconnecting with backoff and
+//! - Three watches (claims in the target's scope; PVs and StorageClasses, cluster-scoped),
+//!   objects decoded lean and kept compact (claims and PVs in the console's own store,
+//!   [`CompactStore`]: no typed object retained), each reconnecting with backoff and
 //!   jitter, relisting at once on 410 Gone. A failure on the claims makes the update an error; a
 //!   failure on PVs (typically 403 for a namespace-scoped user) only sets `pv_error`: the claim
 //!   rows still come, with the reclaim policy unknown (no AT RISK marker).
@@ -67,8 +68,10 @@ mod lean;
 
 pub use lean::*;
 
+mod store;
 mod usage;
 
+pub use store::{Compact, CompactStore, CompactWriter};
 pub use usage::*;
 
 pub fn user_of(u: &ClaimUser) -> PvcUser {
@@ -99,8 +102,8 @@ pub fn build_rows<C: PvcLike, P: PvLike>(
         .iter()
         .map(|c| {
             let key = (
-                c.meta().namespace.clone().unwrap_or_default(),
-                c.meta().name.clone().unwrap_or_default(),
+                c.namespace().unwrap_or_default().to_string(),
+                c.name().unwrap_or_default().to_string(),
             );
             let us: Vec<PvcUser> = users
                 .get(&key)
@@ -225,8 +228,8 @@ pub fn spawn(
     let sup_tx = tx.clone();
     let k = &cfg.kubernetes;
     let backoff = Backoff::new(k.backoff_initial.0, k.backoff_max.0);
-    let (pvc_reader, pvc_writer) = reflector::store::<LeanPvc>();
-    let (pv_reader, pv_writer) = reflector::store::<LeanPv>();
+    let (pvc_reader, pvc_writer) = store::store::<CompactPvc>();
+    let (pv_reader, pv_writer) = store::store::<CompactPv>();
     let (sc_reader, sc_writer) = reflector::store::<StorageClass>();
     let (pvc_tx, pvc_rx) = watch::channel(WatchState::default());
     let (pv_tx, pv_rx) = watch::channel(WatchState::default());
@@ -317,13 +320,35 @@ pub fn spawn(
     PvcsSource { tasks }
 }
 
+/// Where a watch task puts what its watcher sends: the console's compact store (claims, PVs)
+/// or kube-runtime's reflector store (StorageClasses: a handful of objects).
+trait Sink<K>: Send {
+    fn apply(&mut self, event: watcher::Event<K>);
+}
+
+impl<K, C: Compact<K>> Sink<K> for CompactWriter<C> {
+    fn apply(&mut self, event: watcher::Event<K>) {
+        CompactWriter::apply(self, event);
+    }
+}
+
+impl<K> Sink<K> for reflector::store::Writer<K>
+where
+    K: Resource + Clone + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone + Send,
+{
+    fn apply(&mut self, event: watcher::Event<K>) {
+        self.apply_watcher_event(&event);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn watch_kind<K>(
     api: Api<K>,
     resource: &'static str,
     cluster: bool,
     target: KubeTarget,
-    mut writer: reflector::store::Writer<K>,
+    mut writer: impl Sink<K>,
     state: watch::Sender<WatchState>,
     mut backoff: Backoff,
     strip: fn(&mut K),
@@ -349,16 +374,17 @@ async fn watch_kind<K>(
         while let Some(item) = stream.next().await {
             match item {
                 Ok(ev) => {
-                    writer.apply_watcher_event(&ev);
-                    if matches!(ev, watcher::Event::InitDone) {
+                    let init = matches!(ev, watcher::Event::Init);
+                    let init_done = matches!(ev, watcher::Event::InitDone);
+                    let caught_up = !init && !matches!(ev, watcher::Event::InitApply(_));
+                    writer.apply(ev);
+                    if init_done {
                         crate::memory::release_freed_memory();
                     }
                     let now = Timestamp::now();
-                    let caught_up =
-                        !matches!(ev, watcher::Event::Init | watcher::Event::InitApply(_));
                     // `Init` comes before the list is asked for: no proof of life, and never
                     // a reason to start the backoff again.
-                    if !matches!(ev, watcher::Event::Init) {
+                    if !init {
                         target.contact.answered();
                     }
                     if caught_up {
@@ -371,7 +397,7 @@ async fn watch_kind<K>(
                             s.error = None;
                             significant = true;
                         }
-                        if matches!(ev, watcher::Event::InitDone) && !s.synced {
+                        if init_done && !s.synced {
                             s.synced = true;
                             significant = true;
                         }
@@ -442,8 +468,8 @@ async fn poll_usage_loop(
 }
 
 struct Stores {
-    pvcs: Store<LeanPvc>,
-    pvs: Store<LeanPv>,
+    pvcs: CompactStore<CompactPvc>,
+    pvs: CompactStore<CompactPv>,
     scs: Store<StorageClass>,
     pods: PodStore,
 }

@@ -1,9 +1,12 @@
 //! What the PVC source keeps of claims, PVs and StorageClasses between lists: lean forms
 //! decoded straight from the list and watch ([`LeanPvc`], [`LeanPv`]: only the fields the pane
-//! reads, no typed object retained), the strip functions that give the typed forms the same
-//! fields, and the [`PvcLike`] / [`PvLike`] views the row builder reads either through.
+//! reads), the compact forms the console's store keeps of them ([`CompactPvc`], [`CompactPv`]:
+//! the same without a typed `ObjectMeta`), the strip functions that give the typed forms the
+//! same fields, and the [`PvcLike`] / [`PvLike`] views the row builder reads any of them
+//! through.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{
     PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec,
@@ -163,19 +166,32 @@ impl LeanPv {
 
     /// The stripped typed PV (what [`strip_pv`] leaves of the object listed).
     pub fn to_pv(&self) -> PersistentVolume {
-        PersistentVolume {
-            metadata: self.metadata.clone(),
-            spec: self.spec.as_ref().map(|s| PersistentVolumeSpec {
-                access_modes: s.access_modes.clone(),
-                capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
-                claim_ref: s.claim_ref.clone(),
-                persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
-                storage_class_name: s.storage_class_name.clone(),
-                volume_mode: s.volume_mode.clone(),
-                ..Default::default()
-            }),
-            status: self.status.clone(),
-        }
+        typed_pv(
+            self.metadata.clone(),
+            self.spec.as_ref(),
+            self.status.as_ref(),
+        )
+    }
+}
+
+/// The typed PV of these lean parts.
+fn typed_pv(
+    metadata: ObjectMeta,
+    spec: Option<&LeanPvSpec>,
+    status: Option<&k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+) -> PersistentVolume {
+    PersistentVolume {
+        metadata,
+        spec: spec.map(|s| PersistentVolumeSpec {
+            access_modes: s.access_modes.clone(),
+            capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
+            claim_ref: s.claim_ref.clone(),
+            persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
+            storage_class_name: s.storage_class_name.clone(),
+            volume_mode: s.volume_mode.clone(),
+            ..Default::default()
+        }),
+        status: status.cloned(),
     }
 }
 
@@ -320,26 +336,39 @@ impl LeanPvc {
 
     /// The stripped typed claim (what [`strip_pvc`] leaves of the object listed).
     pub fn to_pvc(&self) -> PersistentVolumeClaim {
-        PersistentVolumeClaim {
-            metadata: self.metadata.clone(),
-            spec: self.spec.as_ref().map(|s| PersistentVolumeClaimSpec {
-                access_modes: s.access_modes.clone(),
-                resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
-                    requests: r.requests.as_ref().map(LeanQuantities::to_map),
-                    ..Default::default()
-                }),
-                storage_class_name: s.storage_class_name.clone(),
-                volume_name: s.volume_name.clone(),
-                volume_mode: s.volume_mode.clone(),
+        typed_pvc(
+            self.metadata.clone(),
+            self.spec.as_ref(),
+            self.status.as_ref(),
+        )
+    }
+}
+
+/// The typed claim of these lean parts.
+fn typed_pvc(
+    metadata: ObjectMeta,
+    spec: Option<&LeanPvcSpec>,
+    status: Option<&LeanPvcStatus>,
+) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata,
+        spec: spec.map(|s| PersistentVolumeClaimSpec {
+            access_modes: s.access_modes.clone(),
+            resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
+                requests: r.requests.as_ref().map(LeanQuantities::to_map),
                 ..Default::default()
             }),
-            status: self.status.as_ref().map(|s| PersistentVolumeClaimStatus {
-                phase: s.phase.clone(),
-                capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
-                access_modes: s.access_modes.clone(),
-                ..Default::default()
-            }),
-        }
+            storage_class_name: s.storage_class_name.clone(),
+            volume_name: s.volume_name.clone(),
+            volume_mode: s.volume_mode.clone(),
+            ..Default::default()
+        }),
+        status: status.map(|s| PersistentVolumeClaimStatus {
+            phase: s.phase.clone(),
+            capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
+            access_modes: s.access_modes.clone(),
+            ..Default::default()
+        }),
     }
 }
 
@@ -348,17 +377,22 @@ pub fn strip_lean_pvc(c: &mut LeanPvc) {
     c.metadata = lean_meta(&c.metadata, &[BETA_CLASS_ANNOTATION]);
 }
 
-/// A claim as the row builder reads it: a typed one (`check`'s list, tests) or the console's
-/// lean one (inflated for the rules one at a time).
+/// A claim as the row builder reads it: a typed one (`check`'s list, tests), a lean one, or
+/// the console's compact one (inflated for the rules one at a time).
 pub trait PvcLike {
-    fn meta(&self) -> &ObjectMeta;
+    fn namespace(&self) -> Option<&str>;
+    fn name(&self) -> Option<&str>;
     fn volume_name(&self) -> Option<&str>;
     fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim>;
 }
 
 impl PvcLike for PersistentVolumeClaim {
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
+    fn namespace(&self) -> Option<&str> {
+        self.metadata.namespace.as_deref()
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
     }
 
     fn volume_name(&self) -> Option<&str> {
@@ -371,8 +405,12 @@ impl PvcLike for PersistentVolumeClaim {
 }
 
 impl PvcLike for LeanPvc {
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
+    fn namespace(&self) -> Option<&str> {
+        self.metadata.namespace.as_deref()
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
     }
 
     fn volume_name(&self) -> Option<&str> {
@@ -408,6 +446,137 @@ impl PvLike for LeanPv {
 
     fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume> {
         std::borrow::Cow::Owned(self.to_pv())
+    }
+}
+
+/// The metadata a claim's or PV's row reads (what [`lean_meta`] keeps, the resource version
+/// aside: the store keys objects by name), without a typed `ObjectMeta`'s room for every
+/// field (some 350 bytes per object, most of them empty options).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeptMeta {
+    pub name: Option<Arc<str>>,
+    pub namespace: Option<Arc<str>>,
+    pub uid: Option<Box<str>>,
+    pub created: Option<Time>,
+    pub deleted: Option<Time>,
+    pub finalizers: Option<Box<[String]>>,
+    pub annotations: Option<Box<[Annotation]>>,
+}
+
+type Time = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+/// A kept annotation: key and value.
+type Annotation = (Box<str>, Box<str>);
+
+impl KeptMeta {
+    /// What [`lean_meta`] would keep of `m` (its annotations filtered by `keep`).
+    fn of(m: ObjectMeta, keep: &[&str]) -> KeptMeta {
+        let annotations = m.annotations.map(|a| {
+            a.into_iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
+                .collect::<Box<[_]>>()
+        });
+        KeptMeta {
+            name: m.name.map(Arc::from),
+            namespace: m.namespace.map(Arc::from),
+            uid: m.uid.map(String::into_boxed_str),
+            created: m.creation_timestamp,
+            deleted: m.deletion_timestamp,
+            finalizers: m.finalizers.map(Vec::into_boxed_slice),
+            annotations: annotations.filter(|a| !a.is_empty()),
+        }
+    }
+
+    /// The typed metadata [`lean_meta`] gives (without the resource version).
+    fn to_meta(&self) -> ObjectMeta {
+        ObjectMeta {
+            name: self.name.as_deref().map(str::to_string),
+            namespace: self.namespace.as_deref().map(str::to_string),
+            uid: self.uid.as_deref().map(str::to_string),
+            creation_timestamp: self.created.clone(),
+            deletion_timestamp: self.deleted.clone(),
+            finalizers: self.finalizers.as_deref().map(<[String]>::to_vec),
+            annotations: self.annotations.as_ref().map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// A claim as the console's store keeps it between lists: the lean claim with its metadata
+/// kept as [`KeptMeta`], so no typed k8s-openapi object (not even its `ObjectMeta`) is
+/// retained. [`PvcLike::typed`] inflates it for the rules one claim at a time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompactPvc {
+    pub meta: KeptMeta,
+    pub spec: Option<LeanPvcSpec>,
+    pub status: Option<LeanPvcStatus>,
+}
+
+impl From<LeanPvc> for CompactPvc {
+    fn from(c: LeanPvc) -> CompactPvc {
+        CompactPvc {
+            meta: KeptMeta::of(c.metadata, &[BETA_CLASS_ANNOTATION]),
+            spec: c.spec,
+            status: c.status,
+        }
+    }
+}
+
+impl PvcLike for CompactPvc {
+    fn namespace(&self) -> Option<&str> {
+        self.meta.namespace.as_deref()
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.meta.name.as_deref()
+    }
+
+    fn volume_name(&self) -> Option<&str> {
+        self.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolumeClaim> {
+        std::borrow::Cow::Owned(typed_pvc(
+            self.meta.to_meta(),
+            self.spec.as_ref(),
+            self.status.as_ref(),
+        ))
+    }
+}
+
+/// A PV as the console's store keeps it: [`LeanPv`] with its metadata as [`KeptMeta`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompactPv {
+    pub meta: KeptMeta,
+    pub spec: Option<LeanPvSpec>,
+    pub status: Option<k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+}
+
+impl From<LeanPv> for CompactPv {
+    fn from(p: LeanPv) -> CompactPv {
+        CompactPv {
+            meta: KeptMeta::of(p.metadata, &[]),
+            spec: p.spec,
+            status: p.status,
+        }
+    }
+}
+
+impl PvLike for CompactPv {
+    fn pv_name(&self) -> Option<&str> {
+        self.meta.name.as_deref()
+    }
+
+    fn typed(&self) -> std::borrow::Cow<'_, PersistentVolume> {
+        std::borrow::Cow::Owned(typed_pv(
+            self.meta.to_meta(),
+            self.spec.as_ref(),
+            self.status.as_ref(),
+        ))
     }
 }
 
