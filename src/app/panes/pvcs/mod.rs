@@ -86,6 +86,9 @@ pub struct PvcsPane {
     counts: PvcCounts,
 }
 
+/// The pane, by the name the source list (`sources::registry::with_sources!`) builds it by.
+pub type State = PvcsPane;
+
 impl PvcsPane {
     pub fn new(settings: &Settings, started: Instant) -> PvcsPane {
         let t = |v: PvcsView| TableState::new(v.column_count(), v.default_sort());
