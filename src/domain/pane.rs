@@ -24,6 +24,35 @@ impl PaneKind {
         }
     }
 
+    /// The spec of the pane while its source is not registered: reachable by its `:` names,
+    /// not shown in the grid (`available: false`). Kept with the kinds, not in `app`, so a new
+    /// kind is one variant in the domain, not also an arm in the app's placeholder.
+    pub fn placeholder_spec(self) -> PaneSpec {
+        let (name, title, aliases, source): (_, _, &'static [&'static str], _) = match self {
+            PaneKind::Certs => (
+                "certs",
+                "Certificates",
+                &["cert", "certificates"],
+                Some(SourceId::Certs),
+            ),
+            PaneKind::Probes => ("probes", "Probes", &["probe"], Some(SourceId::Probes)),
+            PaneKind::Sockets => ("sockets", "Sockets", &[], Some(SourceId::Sockets)),
+            PaneKind::Pods => ("pods", "Pods", &[], Some(SourceId::Pods)),
+            PaneKind::Pvcs => ("pvc", "PVCs", &[], Some(SourceId::Pvcs)),
+            PaneKind::Alerts => ("alerts", "Alerts", &[], None),
+        };
+        PaneSpec {
+            kind: self,
+            name,
+            title,
+            aliases,
+            source,
+            available: false,
+            actions: &[],
+            help: &[],
+        }
+    }
+
     pub const ALL: [PaneKind; 6] = [
         PaneKind::Sockets,
         PaneKind::Alerts,

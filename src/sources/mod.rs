@@ -2,9 +2,10 @@
 //! tagged with the source and a generation, into one bounded channel that the UI task drains.
 //! A source never shares state with the UI: it only sends [`SourceUpdate`]s.
 //!
-//! Every source is registered in [`registry`] (one line each; its module doc is the recipe for
-//! adding one). [`pods`] and [`pvcs`] are the registry entries of the Kubernetes sources in
-//! [`kube`]; the sockets entry is `sockets::source`.
+//! Every source is registered in [`registry`] (one line each in its list; its module doc is the
+//! recipe for adding one), which finds each source as `SOURCE` at the root of its module.
+//! [`pods`] and [`pvcs`] are the registry entries of the Kubernetes sources in [`kube`]; the
+//! sockets entry is `sockets::source`.
 
 pub mod certs;
 pub mod kube;

@@ -14,6 +14,9 @@ use crate::rules;
 use crate::sources::kube;
 use crate::sources::registry::{CheckData, CheckSection, CollectCtx, KubeCtx, SectionCtx, Source};
 
+/// This source, by the name the source list (`registry::with_sources!`) finds it under.
+pub const SOURCE: &dyn Source = &Pods;
+
 /// Kubernetes pods: one watch (plus events and an API probe) per target.
 pub struct Pods;
 

@@ -17,6 +17,9 @@ use crate::sanitize;
 use crate::sources::kube;
 use crate::sources::registry::{CheckData, CheckSection, CollectCtx, KubeCtx, SectionCtx, Source};
 
+/// This source, by the name the source list (`registry::with_sources!`) finds it under.
+pub const SOURCE: &dyn Source = &Pvcs;
+
 /// PersistentVolumeClaims, their PVs and StorageClasses, and who mounts them.
 pub struct Pvcs;
 

@@ -1,16 +1,25 @@
-//! The source registry: every data source ondeck has, in one list ([`SOURCES`]), each behind
-//! one trait ([`Source`]) that says how the console starts it, how `ondeck check` collects it
-//! once and renders its section (JSON, text, Prometheus), which rules it evaluates and which
-//! pane shows it (title, `:` names, help keys, actions).
+//! The source registry: every data source ondeck has, in one list (`with_sources!`), each
+//! behind one trait ([`Source`]) that says how the console starts it, how `ondeck check`
+//! collects it once and renders its section (JSON, text, Prometheus), which rules it evaluates
+//! and which pane shows it (title, `:` names, help keys, actions).
 //!
 //! # Adding a source and its pane (the recipe)
 //!
-//! Certificates are the example; probes go the same way.
-//! 1. Plain types in `src/domain/certs.rs` (rows, snapshot); the rules in `src/rules/certs.rs`
-//!    (`evaluate(&snapshot, &thresholds) -> Vec<Condition>`, pure).
-//! 2. The collector in `src/sources/certs/` and, in `src/sources/certs/source.rs`, a unit
-//!    struct implementing [`Source`]:
-//!    - `id()`: its [`SourceId`] (`SourceId::Certs` already exists);
+//! Certificates are the example (module `certs`, variant `Certs`). Steps 1 to 5 are the
+//! source's own files (each declared in its parent module, `pub mod certs;`, as any Rust file
+//! is) and its variant in the domain's two enums, which are its domain types too; step 6 is
+//! the one line that registers it.
+//! 1. Its domain types, in `src/domain/`: the plain rows and snapshot (`src/domain/certs.rs`),
+//!    and its variant in the two enums that name sources and panes, `SourceId::Certs` (with
+//!    its `name()`, `"certs"`, in `src/domain/source.rs`) and `PaneKind::Certs` (in
+//!    `PaneKind::ALL`, which is the tab order, and its placeholder names, in
+//!    `src/domain/pane.rs`).
+//! 2. Its rules, in `src/rules/certs.rs`: `evaluate(&snapshot, &thresholds) -> Vec<Condition>`,
+//!    pure.
+//! 3. Its collector, in `src/sources/certs/`, and a unit struct implementing [`Source`]
+//!    (`src/sources/certs/source.rs`), exposed as `pub const SOURCE: &dyn Source` at the root
+//!    of the module (`crate::sources::certs::SOURCE`):
+//!    - `id()`: `SourceId::Certs`;
 //!    - `spawn_local` (a task that polls and sends [`Payload::new(snapshot)`](Payload::new)
 //!      with [`next_generation`](crate::sources::next_generation)) and/or `spawn_kube` (watchers
 //!      on a connected cluster; return their guard, dropped on `:ctx`/`:ns` and at exit);
@@ -18,18 +27,23 @@
 //!      [`CheckData`], whose `section` evaluates the rules and renders the JSON object(s), text
 //!      lines, Prometheus metrics and perfdata of the source;
 //!    - `rule_ids()`: the rule names its conditions carry;
-//!    - `pane()`: the [`PaneSpec`] (title, `:` names, help keys, actions).
-//! 3. The pane, in two files. Its state in `src/app/panes/certs.rs` implementing
-//!    `app::panes::Pane` (its `apply` takes the snapshot back with [`Payload::downcast`]; its
-//!    table data, sort keys and keys) and its arm in `app::panes::registry`; its drawing in
-//!    `src/ui/panes/certs.rs` implementing `ui::panes::PaneView` for the same type (render,
-//!    header meter, detail view, how its columns look) and its arm in `ui::panes::view_of`.
-//! 4. **One line** here, in [`SOURCES`]: `&certs::source::Certs,`.
+//!    - `pane()`: the [`PaneSpec`] (kind `PaneKind::Certs`, title, `:` names, help keys,
+//!      actions).
+//! 4. Its pane's state, in `src/app/panes/certs.rs`: a type implementing `app::panes::Pane`
+//!    (its `apply` takes the snapshot back with [`Payload::downcast`]; its table data, sort
+//!    keys and keys), with `pub fn new(settings: &Settings, started: Instant) -> Self` and
+//!    published as `pub type State = CertsPane;`.
+//! 5. Its pane's drawing, in `src/ui/panes/certs.rs`: `ui::panes::PaneView` implemented for
+//!    that type (render, header meter, detail view, how its columns look).
+//! 6. **One line** in `with_sources!`: `Certs => certs,`.
 //!
-//! `app::panes::registry` builds the pane for each pane kind; until step 3, `Certs` and `Probes`
-//! show a placeholder that says the pane "arrives in a later version" (not an all-clear), and
-//! the pane's arm there replaces the placeholder. A test in `ui::panes` fails when a pane the
-//! registry builds has no arm in `view_of`.
+//! That line is the whole registration: [`SOURCES`] (what `check` and the console run),
+//! `app::panes::registry` (which builds `app::panes::certs::State` for `PaneKind::Certs`) and
+//! `ui::panes::view_of` (which finds its `PaneView`) are all generated from the list. A line
+//! without step 3, 4 or 5 does not compile (no `SOURCE`, no `State`, or no `PaneView` for it);
+//! the tests here and in `app::panes` and `ui::panes` check that the line's variant is the
+//! one the source and its pane report. Until the line is there, `PaneKind::Certs` shows a
+//! placeholder that says the pane "arrives" later (not an all-clear).
 //!
 //! Why [`Payload`] is a boxed `Any` and not an enum: a new source's snapshot type travels
 //! through the channel without a line in a shared enum; each pane downcasts only its own
@@ -54,15 +68,36 @@ use crate::sources::{SourceError, SourceId, SourceUpdate};
 
 pub use crate::sources::Payload;
 
-/// Every source, in the order `check` lists them and the console starts them. One line per
-/// source (see the module doc).
-pub static SOURCES: &[&dyn Source] = &[
-    &crate::sources::sockets::source::Sockets,
-    &crate::sources::pods::Pods,
-    &crate::sources::pvcs::Pvcs,
-    &crate::sources::probes::Probes,
-    &crate::sources::certs::source::Certs,
-];
+/// The list of sources, in the order `check` lists them and the console starts them: one line
+/// each, `Variant => module`, where `Variant` names the source in both `SourceId` and
+/// `PaneKind` and `module` is its module under `sources` and `app::panes` (its view's file in
+/// `ui::panes` goes by the same name, by convention only). See the module doc.
+///
+/// It hands the list to the macro `$then`, which expands where the list is used: [`SOURCES`]
+/// here, the panes in `app::panes::registry` and their views in `ui::panes::view_of`. So the
+/// list lives with the sources while the code that names `app` and `ui` stays in those
+/// modules (`sources` depends on neither).
+macro_rules! with_sources {
+    ($then:ident) => {
+        $then! {
+            Sockets => sockets,
+            Pods => pods,
+            Pvcs => pvcs,
+            Probes => probes,
+            Certs => certs,
+        }
+    };
+}
+pub(crate) use with_sources;
+
+macro_rules! source_refs {
+    ($($variant:ident => $module:ident,)*) => {
+        &[$(crate::sources::$module::SOURCE,)*]
+    };
+}
+
+/// Every source, in the order of `with_sources!`.
+pub static SOURCES: &[&dyn Source] = with_sources!(source_refs);
 
 /// The registered source with this id.
 pub fn source(id: SourceId) -> Option<&'static dyn Source> {
@@ -251,6 +286,24 @@ pub fn prometheus_label(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each line of `with_sources!` names its source's own variant: a line like
+    /// `Pods => pvcs` would build the PVC pane in the pods' tab.
+    #[test]
+    fn each_line_of_the_list_names_its_sources_variant() {
+        use crate::domain::pane::PaneKind;
+        macro_rules! lines {
+            ($($variant:ident => $module:ident,)*) => {
+                [$((SourceId::$variant, PaneKind::$variant, crate::sources::$module::SOURCE),)*]
+            };
+        }
+        let lines = with_sources!(lines);
+        assert_eq!(lines.len(), SOURCES.len());
+        for (id, kind, source) in lines {
+            assert_eq!(source.id(), id, "{}: its id is not its line's", id.name());
+            assert_eq!(source.pane().kind, kind, "{}: its pane's kind", id.name());
+        }
+    }
 
     /// Every registered source is complete: a check section (even on empty data), rules, a
     /// pane that says it shows this source, help text, and a unique id.

@@ -127,6 +127,9 @@ impl TableData for Rows<'_> {
     }
 }
 
+/// The pane, by the name the source list (`sources::registry::with_sources!`) builds it by.
+pub type State = CertsPane;
+
 impl CertsPane {
     pub fn new(settings: &Settings, started: Instant) -> CertsPane {
         CertsPane {

@@ -6,9 +6,10 @@
 //! `actions_for`) come from the source registry (`crate::sources::registry`): each source
 //! declares its pane's [`PaneSpec`].
 //!
-//! Adding a pane: the recipe is in `crate::sources::registry`'s module doc; here, the pane's
-//! state file implementing [`Pane`] and its arm in [`registry`] (replacing a placeholder); in
-//! `ui::panes`, its view file implementing `PaneView` and its arm in `view_of`.
+//! Adding a pane: the recipe is in `crate::sources::registry`'s module doc. Here, the pane's
+//! state file (`certs.rs`) implementing [`Pane`], with `pub type State` naming its type and
+//! `State::new(settings, started)`; [`registry`] builds it from the source list, nothing to
+//! add here but the file's `pub mod`.
 
 pub mod alerts;
 pub mod certs;
@@ -34,21 +35,30 @@ use crate::sources::SourceUpdate;
 
 pub use crate::domain::pane::{Action, PaneKind, PaneSpec};
 
-/// The panes, in tab order ([`PaneKind::ALL`]): one arm per pane.
+/// The panes, in tab order ([`PaneKind::ALL`]): the alerts pane, each registered source's
+/// pane (`<module>::State`, from the source list), and a placeholder for a kind whose source
+/// is not registered yet.
 pub fn registry(settings: &Settings, started: Instant) -> Vec<Box<dyn Pane>> {
     PaneKind::ALL
         .into_iter()
-        .map(|kind| -> Box<dyn Pane> {
-            match kind {
-                PaneKind::Sockets => Box::new(SocketsPane::new(settings, started)),
-                PaneKind::Alerts => Box::new(AlertsPane::new()),
-                PaneKind::Pods => Box::new(pods::PodsPane::new(settings, started)),
-                PaneKind::Pvcs => Box::new(pvcs::PvcsPane::new(settings, started)),
-                PaneKind::Certs => Box::new(certs::CertsPane::new(settings, started)),
-                PaneKind::Probes => Box::new(probes::ProbesPane::new(settings, started)),
-            }
-        })
+        .map(|kind| pane(kind, settings, started))
         .collect()
+}
+
+fn pane(kind: PaneKind, settings: &Settings, started: Instant) -> Box<dyn Pane> {
+    macro_rules! panes {
+        ($($variant:ident => $module:ident,)*) => {
+            match kind {
+                PaneKind::Alerts => Box::new(AlertsPane::new()),
+                $(PaneKind::$variant => Box::new($module::State::new(settings, started)),)*
+                // Unreachable while every kind has a registered source; a kind declared
+                // before its source gets here.
+                #[allow(unreachable_patterns)]
+                waiting => Box::new(placeholder::PlaceholderPane(waiting)),
+            }
+        };
+    }
+    crate::sources::registry::with_sources!(panes)
 }
 
 /// What panes may read from the rest of the model while they change.
@@ -170,7 +180,7 @@ impl PaneKind {
             .iter()
             .map(|s| s.pane())
             .find(|p| p.kind == self)
-            .unwrap_or_else(|| placeholder::spec(self))
+            .unwrap_or_else(|| self.placeholder_spec())
     }
 
     pub fn by_name(name: &str) -> Option<PaneKind> {

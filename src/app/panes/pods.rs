@@ -61,6 +61,9 @@ pub struct PodsPane {
     pub(crate) counts: crate::domain::pods::PodCounts,
 }
 
+/// The pane, by the name the source list (`sources::registry::with_sources!`) builds it by.
+pub type State = PodsPane;
+
 impl PodsPane {
     pub fn new(settings: &Settings, started: Instant) -> PodsPane {
         PodsPane {

@@ -60,6 +60,9 @@ pub struct ProbesPane {
     version: u64,
 }
 
+/// The pane, by the name the source list (`sources::registry::with_sources!`) builds it by.
+pub type State = ProbesPane;
+
 impl ProbesPane {
     pub fn new(settings: &Settings, started: Instant) -> ProbesPane {
         ProbesPane {

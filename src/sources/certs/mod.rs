@@ -18,6 +18,9 @@ pub use crate::domain::certs::{CertBatch, CertRow, CertSource, CertsSnapshot};
 
 pub use crate::config::certs::{CertsConfig, EndpointConfig, EndpointTable};
 
+/// This source, by the name the source list (`registry::with_sources!`) finds it under.
+pub const SOURCE: &dyn crate::sources::registry::Source = &source::Certs;
+
 /// Standard base64 (kubeconfig `*-data` fields), whitespace ignored. `None` if malformed.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     fn val(c: u8) -> Option<u32> {

@@ -24,3 +24,6 @@ pub mod state;
 pub mod task;
 
 pub use source::Probes;
+
+/// This source, by the name the source list (`registry::with_sources!`) finds it under.
+pub const SOURCE: &dyn crate::sources::registry::Source = &Probes;

@@ -36,3 +36,6 @@ pub mod task;
 
 pub use collector::{BackendChoice, PENDING_OWNER, SocketCollector, SocketOptions, UNKNOWN_OWNER};
 pub use task::{spawn, spawn_with_refresh};
+
+/// This source, by the name the source list (`registry::with_sources!`) finds it under.
+pub const SOURCE: &dyn crate::sources::registry::Source = &source::Sockets;

@@ -2,9 +2,10 @@
 //! the [`Pane`] trait; its view is here, behind [`PaneView`], implemented for the same type in
 //! the pane's file. [`view_of`] finds the view of a `&dyn Pane`; the view only reads the model.
 //!
-//! Adding a pane: the recipe is in `crate::sources::registry`'s module doc; here, the pane's
-//! view file implementing [`PaneView`] for its state type and its arm in [`view_of`] (the state
-//! file and its arm in the registry are in `app::panes`).
+//! Adding a pane: the recipe is in `crate::sources::registry`'s module doc. Here, the pane's
+//! view file (`certs.rs`) implementing [`PaneView`] for its state type
+//! (`app::panes::certs::State`); [`view_of`] finds it from the source list, nothing to add here
+//! but the file's `pub mod`.
 
 pub mod alerts;
 pub mod certs;
@@ -21,12 +22,7 @@ use ratatui::text::Line;
 use crate::app::model::Model;
 use crate::app::panes::Pane;
 use crate::app::panes::alerts::AlertsPane;
-use crate::app::panes::certs::CertsPane;
 use crate::app::panes::placeholder::PlaceholderPane;
-use crate::app::panes::pods::PodsPane;
-use crate::app::panes::probes::ProbesPane;
-use crate::app::panes::pvcs::PvcsPane;
-use crate::app::panes::sockets::SocketsPane;
 use crate::ui::widgets::ViewCtx;
 
 pub use crate::domain::pane::{Action, PaneKind, PaneSpec};
@@ -51,23 +47,32 @@ pub trait PaneView {
     }
 }
 
-/// The view of `pane`: one arm per pane kind (and the placeholder of any kind). `None` when the
-/// pane is not the type its kind says (a bug): the caller draws nothing, or says so.
+/// The view of `pane`: the placeholder of any kind, the alerts pane's, and each registered
+/// source's pane's (`app::panes::<module>::State`, from the source list). `None` when the pane
+/// is not the type its kind says (a bug): the caller draws nothing, or says so.
+///
+/// A source in the list whose pane state has no `PaneView` does not compile: the `as &dyn
+/// PaneView` below needs one.
 pub fn view_of(pane: &dyn Pane) -> Option<&dyn PaneView> {
     let any = pane.as_any();
     if let Some(p) = any.downcast_ref::<PlaceholderPane>() {
         return Some(p);
     }
-    match pane.kind() {
-        PaneKind::Sockets => any
-            .downcast_ref::<SocketsPane>()
-            .map(|p| p as &dyn PaneView),
-        PaneKind::Alerts => any.downcast_ref::<AlertsPane>().map(|p| p as &dyn PaneView),
-        PaneKind::Pods => any.downcast_ref::<PodsPane>().map(|p| p as &dyn PaneView),
-        PaneKind::Pvcs => any.downcast_ref::<PvcsPane>().map(|p| p as &dyn PaneView),
-        PaneKind::Certs => any.downcast_ref::<CertsPane>().map(|p| p as &dyn PaneView),
-        PaneKind::Probes => any.downcast_ref::<ProbesPane>().map(|p| p as &dyn PaneView),
+    macro_rules! views {
+        ($($variant:ident => $module:ident,)*) => {
+            match pane.kind() {
+                PaneKind::Alerts => any.downcast_ref::<AlertsPane>().map(|p| p as &dyn PaneView),
+                $(PaneKind::$variant => any
+                    .downcast_ref::<crate::app::panes::$module::State>()
+                    .map(|p| p as &dyn PaneView),)*
+                // Unreachable while every kind has a registered source; a kind declared
+                // before its source only ever has a placeholder, handled above.
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        };
     }
+    crate::sources::registry::with_sources!(views)
 }
 
 #[cfg(test)]
@@ -84,8 +89,10 @@ mod tests {
         }
     }
 
-    /// Every pane the registry builds, one per [`PaneKind::ALL`], has a view: a missing arm in
-    /// [`view_of`] fails here.
+    /// Every pane the registry builds, one per [`PaneKind::ALL`], has a view: a pane whose type
+    /// is not the one [`view_of`] expects for its kind (a line of the source list naming another
+    /// source's variant) fails here. A listed source whose pane has no view at all does not
+    /// compile, which no test needs to catch.
     #[test]
     fn every_registered_pane_has_a_view() {
         let panes = crate::app::panes::registry(&Settings::default(), Instant::now());

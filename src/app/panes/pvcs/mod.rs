@@ -89,6 +89,9 @@ pub struct PvcsPane {
     users_unknown_row: Option<usize>,
 }
 
+/// The pane, by the name the source list (`sources::registry::with_sources!`) builds it by.
+pub type State = PvcsPane;
+
 impl PvcsPane {
     pub fn new(settings: &Settings, started: Instant) -> PvcsPane {
         let t = |v: PvcsView| TableState::new(v.column_count(), v.default_sort());

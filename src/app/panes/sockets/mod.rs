@@ -134,6 +134,9 @@ pub struct SocketsPane {
     version: u64,
 }
 
+/// The pane, by the name the source list (`sources::registry::with_sources!`) builds it by.
+pub type State = SocketsPane;
+
 impl SocketsPane {
     pub fn new(settings: &Settings, started: Instant) -> SocketsPane {
         let t = |v: SocketsView| TableState::new(v.column_count(), v.default_sort());
