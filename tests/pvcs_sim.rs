@@ -719,3 +719,91 @@ async fn an_unreachable_kubelet_leaves_used_space_unknown_with_the_node() {
             .any(|r| r.resource == "nodes/proxy" && r.status == 503)
     );
 }
+
+/// With nothing changing, the builder computes the rows again only when time can change a
+/// verdict (or after a five-minute heartbeat): a claim crossing `pending_for` still gets its
+/// warning within a refresh or two of the crossing, and the refresh ticks in between are
+/// heartbeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_crossing_pending_for_while_nothing_changes_gets_its_warning_on_time() {
+    let env = sim(vec![]).await;
+    let mut c = cfg();
+    let pending_for = Duration::from_secs(6);
+    c.rules.pvcs.pending_for = HumanDuration(pending_for);
+    let mut run = start(&env, &c).await;
+    // Settled: used space polled (the poller's next pass is 30 s away).
+    let _ = until(&mut run.rx, 20, "used space", |r| {
+        snapshot(r)
+            .filter(|s| {
+                row(s, "monitoring", "grafana-data")
+                    .used
+                    .used_bytes()
+                    .is_some()
+            })
+            .cloned()
+    })
+    .await;
+    // On a class nothing provisions: Pending for good.
+    env.sim.state().create(
+        Kind::PersistentVolumeClaim,
+        json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"namespace": "batch", "name": "stuck"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "nfs",
+                     "resources": {"requests": {"storage": "1Gi"}}}
+        }),
+    );
+    let young = until(&mut run.rx, 15, "the new claim, Pending", |r| {
+        snapshot(r)
+            .and_then(|s| find(s, "batch", "stuck"))
+            .filter(|r| r.status == "Pending")
+            .cloned()
+    })
+    .await;
+    assert!(
+        young.reasons.iter().all(|r| r.rule != PvcRule::Pending),
+        "not over {pending_for:?} yet: {:?}",
+        young.reasons
+    );
+    let created = young.created.expect("creationTimestamp");
+    let over = created + jiff::SignedDuration::try_from(pending_for).expect("small");
+    let (mut heartbeats, mut snapshots) = (0, Vec::new());
+    let warned = until(&mut run.rx, 30, "the Pending warning", |r| {
+        match r {
+            Ok(Payload::Unchanged) => heartbeats += 1,
+            Ok(_) => {}
+            Err(e) => panic!("error while waiting: {e}"),
+        }
+        let s = snapshot(r)?;
+        let stuck = row(s, "batch", "stuck");
+        if stuck.level == Level::Warning {
+            return Some((s.at, stuck.clone()));
+        }
+        snapshots.push(s.at);
+        None
+    })
+    .await;
+    let (at, stuck) = warned;
+    assert_eq!(
+        stuck.reasons[0].rule,
+        PvcRule::Pending,
+        "{:?}",
+        stuck.reasons
+    );
+    assert!(at > over, "computed at {at}, over at {over}");
+    // A refresh is 500 ms: a tick or two after the crossing, with room for a busy machine
+    // (the heartbeat would be five minutes).
+    let late = at.duration_since(over);
+    assert!(
+        late < jiff::SignedDuration::from_secs(3),
+        "warning computed {late:?} after the crossing"
+    );
+    assert!(
+        snapshots.is_empty(),
+        "nothing changed in between, so only heartbeats: full snapshots at {snapshots:?}"
+    );
+    assert!(
+        heartbeats >= 2,
+        "the refresh ticks still heartbeat ({heartbeats})"
+    );
+}

@@ -239,6 +239,30 @@ impl Alert {
     }
 }
 
+/// When the wording of a reason true since `since` ("for 14m") next changes after `now`
+/// ([`short_duration`]'s units: seconds, minutes, hours past a day). Shared by every rule set
+/// whose reason text shows the time in a state, so that their sources schedule by the same units.
+pub fn next_wording(since: jiff::Timestamp, now: jiff::Timestamp) -> jiff::Timestamp {
+    let d = now.duration_since(since);
+    if d.is_negative() {
+        // A timestamp ahead of the clock: its wording changes every second.
+        return now
+            .checked_add(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(jiff::Timestamp::MAX);
+    }
+    let s = d.as_secs();
+    let unit = if s < 60 {
+        1
+    } else if s < 86_400 {
+        60
+    } else {
+        3600
+    };
+    since
+        .checked_add(jiff::SignedDuration::from_secs((s / unit + 1) * unit))
+        .unwrap_or(jiff::Timestamp::MAX)
+}
+
 /// Compact durations for narrow columns: "45s", "3m", "1h5m", "2d3h".
 pub fn short_duration(d: Duration) -> String {
     let s = d.as_secs();

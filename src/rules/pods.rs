@@ -18,7 +18,7 @@ use crate::domain::text::Clean;
 
 use std::borrow::Cow;
 
-use super::{AlertKey, Condition, Shown, short_duration, title_or_id};
+use super::{AlertKey, Condition, Shown, next_wording, short_duration, title_or_id};
 
 /// Restart samples kept per pod: enough for a 10-minute window of a fast crash loop.
 const MAX_SAMPLES: usize = 32;
@@ -546,29 +546,6 @@ fn note_threshold(
     if at > now {
         sooner(flip, at);
     }
-}
-
-/// When the wording of a reason true since `since` ("for 14m") next changes after `now`
-/// ([`short_duration`]'s units: seconds, minutes, hours past a day).
-fn next_wording(since: Timestamp, now: Timestamp) -> Timestamp {
-    let d = now.duration_since(since);
-    if d.is_negative() {
-        // A timestamp ahead of the clock: its wording changes every second.
-        return now
-            .checked_add(SignedDuration::from_secs(1))
-            .unwrap_or(Timestamp::MAX);
-    }
-    let s = d.as_secs();
-    let unit = if s < 60 {
-        1
-    } else if s < 86_400 {
-        60
-    } else {
-        3600
-    };
-    since
-        .checked_add(SignedDuration::from_secs((s / unit + 1) * unit))
-        .unwrap_or(Timestamp::MAX)
 }
 
 /// When a row's verdict or wording can next change with the pod unchanged: `flip` is the

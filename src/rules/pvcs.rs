@@ -71,6 +71,23 @@ fn fate(policy: Option<&str>, volume: Option<&str>) -> String {
     }
 }
 
+/// The instant after which a claim has been Pending longer than `pending_for` (its warning is
+/// due for any `now` past it); `None` for a claim the rule does not watch (not Pending, being
+/// deleted, no creation time) or a threshold past the end of time. [`assess`] and
+/// [`next_change`] both ask this, so the schedule cannot drift from the rule.
+fn pending_over_after(
+    phase: Option<&str>,
+    deleted: bool,
+    created: Option<Timestamp>,
+    rules: &PvcRules,
+) -> Option<Timestamp> {
+    if phase != Some("Pending") || deleted {
+        return None;
+    }
+    let limit = jiff::SignedDuration::try_from(rules.pending_for.0).ok()?;
+    created?.checked_add(limit).ok()
+}
+
 /// Every rule against one claim (`pv` is its bound PV, if known; `holders` the pods that still
 /// hold the volume). Loudest first.
 fn assess(
@@ -118,21 +135,20 @@ fn assess(
         });
     }
 
-    if phase == "Pending"
-        && deleted.is_none()
-        && let Some(c) = created
+    if let (Some(c), Some(over)) = (
+        created,
+        pending_over_after(Some(phase), deleted.is_some(), created, rules),
+    ) && now > over
     {
-        let d = now.duration_since(c);
-        if d.is_positive() && d.unsigned_abs() > rules.pending_for.0 {
-            out.push(PvcReason {
-                rule: PvcRule::Pending,
-                level: rules.pending_level,
-                text: format!("Pending for {}", short_duration(d.unsigned_abs())),
-                since: Some(c),
-                value: secs_since(now, c),
-                threshold: rules.pending_for.0.as_secs_f64(),
-            });
-        }
+        let d = now.duration_since(c).unsigned_abs();
+        out.push(PvcReason {
+            rule: PvcRule::Pending,
+            level: rules.pending_level,
+            text: format!("Pending for {}", short_duration(d)),
+            since: Some(c),
+            value: secs_since(now, c),
+            threshold: rules.pending_for.0.as_secs_f64(),
+        });
     }
 
     if policy == Some("Delete") && volume.is_some() {
@@ -377,6 +393,61 @@ pub fn pv_row(pv: &PersistentVolume, rules: &PvcRules, now: Timestamp) -> PvRow 
         reasons,
         name,
     }
+}
+
+/// When the rows of [`row`] and [`pv_row`] (after [`users_unknown`], if applied) can next
+/// change with nothing but time passing: what the console's PVC source schedules its next
+/// rebuild by when no claim, PV, pod or used-space figure changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NextChange {
+    /// The earliest verdict change: a reason appearing or going, and with it the level and the
+    /// order of the rows. The verdict is different for any `now` past this instant.
+    pub flip: Option<Timestamp>,
+    /// The earliest change of a reason's wording ("Pending for 14m" becoming "15m").
+    pub wording: Option<Timestamp>,
+}
+
+/// [`NextChange`] of these rows at `now`. What time alone changes in them:
+///
+/// - A claim Pending not yet longer than `pending_for` gets its warning after
+///   `created + pending_for` (a flip). Once over it, only its wording changes: "Pending for 8m"
+///   is the one reason text that counts time.
+/// - Nothing else: Terminating-in-use (with or without the pods known), Lost, AT RISK, the
+///   markers (who mounts it) and a PV's Released/Failed are decided by the objects alone and
+///   their texts show no duration. What shows how long a state has lasted (the alert pane's
+///   "deleted 3m ago", "Released for 1h"; AGE) renders it from `since`/`created` at draw time.
+/// - Each reason's `value` (seconds in the state) grows with the clock but schedules nothing:
+///   it would mean a rebuild every second for every Terminating claim or Released PV, and
+///   nothing draws it (the alert book keeps it for sorting and the hook's environment); it
+///   is as recent as the rows' last rebuild.
+pub fn next_change(rows: &[PvcRow], pvs: &[PvRow], rules: &PvcRules, now: Timestamp) -> NextChange {
+    let mut next = NextChange::default();
+    let sooner = |slot: &mut Option<Timestamp>, at: Timestamp| {
+        *slot = Some(slot.map_or(at, |s| s.min(at)));
+    };
+    for r in rows {
+        if let Some(over) = pending_over_after(
+            r.phase.as_deref(),
+            r.deletion_timestamp.is_some(),
+            r.created,
+            rules,
+        ) && now <= over
+        {
+            sooner(&mut next.flip, over);
+        }
+    }
+    let reasons = rows
+        .iter()
+        .flat_map(|r| &r.reasons)
+        .chain(pvs.iter().flat_map(|p| &p.reasons));
+    for r in reasons {
+        if r.rule == PvcRule::Pending
+            && let Some(since) = r.since
+        {
+            sooner(&mut next.wording, super::next_wording(since, now));
+        }
+    }
+    next
 }
 
 fn condition(subject: String, r: &PvcReason) -> Condition {
@@ -664,6 +735,199 @@ mod tests {
         rules.pending_for = HumanDuration(Duration::from_secs(60));
         let r = row(&pending(120), None, &[], unknown(), &rules, now());
         assert_eq!(r.reasons[0].text, "Pending for 2m");
+    }
+
+    /// A claim Pending since `ago_secs` before `now()`, on a class nothing provisions.
+    fn pending_claim(name: &str, ago_secs: i64) -> PersistentVolumeClaim {
+        let created = now() - jiff::SignedDuration::from_secs(ago_secs);
+        pvc(json!({
+            "metadata": {"namespace": "web", "name": name,
+                         "creationTimestamp": created.to_string()},
+            "spec": {"storageClassName": "nfs", "resources": {"requests": {"storage": "5Gi"}}},
+            "status": {"phase": "Pending"}
+        }))
+    }
+
+    fn rows_at(claims: &[PersistentVolumeClaim], rules: &PvcRules, at: Timestamp) -> Vec<PvcRow> {
+        claims
+            .iter()
+            .map(|c| row(c, None, &[], unknown(), rules, at))
+            .collect()
+    }
+
+    fn secs(n: i64) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_secs(n)
+    }
+
+    #[test]
+    fn a_pending_claim_under_pending_for_flips_when_it_gets_there() {
+        let rules = PvcRules::default(); // pending_for 5m
+        let claims = [pending_claim("young", 120)];
+        let next = next_change(&rows_at(&claims, &rules, now()), &[], &rules, now());
+        assert_eq!(next.flip, Some(now() + secs(180)), "created + pending_for");
+        assert_eq!(next.wording, None, "no reason yet, so no wording");
+        // Created ahead of the clock (skew): still created + pending_for.
+        let claims = [pending_claim("ahead", -30)];
+        let next = next_change(&rows_at(&claims, &rules, now()), &[], &rules, now());
+        assert_eq!(next.flip, Some(now() + secs(330)));
+    }
+
+    #[test]
+    fn a_claim_already_over_pending_for_schedules_only_its_wording() {
+        let rules = PvcRules::default();
+        let claims = [pending_claim("old", 480 + 20)];
+        let rows = rows_at(&claims, &rules, now());
+        assert_eq!(rows[0].reasons[0].text, "Pending for 8m");
+        let next = next_change(&rows, &[], &rules, now());
+        assert_eq!(next.flip, None);
+        assert_eq!(next.wording, Some(now() + secs(40)), "when it reads 9m");
+    }
+
+    #[test]
+    fn rows_nothing_in_time_can_change_schedule_nothing() {
+        let rules = PvcRules::default();
+        let p = pv("pvc-1", "Delete", "Bound", None);
+        let mut lost = bound("ns", "gone", "pvc-x");
+        lost.status.as_mut().expect("status").phase = Some("Lost".into());
+        // Pending but being deleted: the Pending rule does not watch it.
+        let deleted_pending = terminating(pending_claim("going", 10), 5);
+        let mut rows = vec![
+            row(
+                &terminating(bound("logging", "loki-storage", "pvc-1"), 60),
+                Some(&p),
+                &[user("loki-0", "Running")],
+                unknown(),
+                &rules,
+                now(),
+            ),
+            row(
+                &bound("a", "b", "pvc-1"),
+                Some(&p),
+                &[],
+                unknown(),
+                &rules,
+                now(),
+            ),
+            row(&lost, None, &[], unknown(), &rules, now()),
+            row(&deleted_pending, None, &[], unknown(), &rules, now()),
+        ];
+        let mut forgotten = row(
+            &terminating(bound("x", "y", "pvc-1"), 60),
+            Some(&p),
+            &[],
+            unknown(),
+            &rules,
+            now(),
+        );
+        users_unknown(&mut forgotten, "pods are forbidden", &rules, now());
+        rows.push(forgotten);
+        let pvs = [
+            pv_row(&pv("pv-r", "Retain", "Released", None), &rules, now()),
+            pv_row(&pv("pv-f", "Delete", "Failed", None), &rules, now()),
+            pv_row(&pv("pv-b", "Delete", "Bound", None), &rules, now()),
+        ];
+        assert_eq!(
+            next_change(&rows, &pvs, &rules, now()),
+            NextChange::default()
+        );
+        assert_eq!(next_change(&[], &[], &rules, now()), NextChange::default());
+    }
+
+    #[test]
+    fn the_earliest_of_several_wins() {
+        let rules = PvcRules::default();
+        let claims = [
+            pending_claim("later", 60),
+            pending_claim("soonest", 250),
+            pending_claim("over-a", 400),
+            pending_claim("over-b", 3600 + 59 * 60 + 50),
+            pending_claim("soon", 200),
+        ];
+        let next = next_change(&rows_at(&claims, &rules, now()), &[], &rules, now());
+        assert_eq!(next.flip, Some(now() + secs(50)));
+        // over-a reads 6m for 20 s more; over-b "1h59m" becomes "2h" in 10 s.
+        assert_eq!(next.wording, Some(now() + secs(10)));
+    }
+
+    /// The schedule against the rules themselves: the rows (their `value`s aside, which
+    /// schedule nothing) stay the same until the next change and differ right after it.
+    #[test]
+    fn rows_change_with_time_exactly_when_next_change_says() {
+        let rules = PvcRules {
+            pending_for: HumanDuration(Duration::from_secs(90)),
+            ..PvcRules::default()
+        };
+        let p = pv("pvc-1", "Delete", "Bound", None);
+        let claims = [
+            pending_claim("young", 30),
+            pending_claim("old", 150),
+            terminating(bound("logging", "loki-storage", "pvc-1"), 60),
+            bound("a", "b", "pvc-1"),
+        ];
+        let pvs = [
+            pv("pv-r", "Retain", "Released", None),
+            pv("pv-b", "Delete", "Bound", None),
+        ];
+        let build = |at: Timestamp| {
+            let mut rows: Vec<PvcRow> = claims
+                .iter()
+                .map(|c| {
+                    row(
+                        c,
+                        Some(&p),
+                        &[user("loki-0", "Running")],
+                        unknown(),
+                        &rules,
+                        at,
+                    )
+                })
+                .collect();
+            let mut pv_rows: Vec<PvRow> = pvs.iter().map(|v| pv_row(v, &rules, at)).collect();
+            let reasons = rows
+                .iter_mut()
+                .flat_map(|r| &mut r.reasons)
+                .chain(pv_rows.iter_mut().flat_map(|p| &mut p.reasons));
+            for r in reasons {
+                r.value = 0.0;
+            }
+            (rows, pv_rows)
+        };
+        let at_now = build(now());
+        let next = next_change(&at_now.0, &at_now.1, &rules, now());
+        let (flip, wording) = (
+            next.flip.expect("young flips"),
+            next.wording.expect("old's wording"),
+        );
+        assert_eq!(flip, now() + secs(60));
+        assert_eq!(wording, now() + secs(30), "2m30s reads 3m at 3m");
+        let tick = jiff::SignedDuration::from_nanos(1);
+        assert_eq!(build(now() + secs(1)), at_now);
+        assert_eq!(
+            build(wording - tick),
+            at_now,
+            "nothing changes before the wording"
+        );
+        assert_ne!(build(wording), at_now, "\"Pending for 3m\"");
+        let at_wording = build(wording);
+        assert_eq!(
+            next_change(&at_wording.0, &at_wording.1, &rules, wording).flip,
+            Some(flip)
+        );
+        assert_eq!(
+            build(flip),
+            build(wording),
+            "at the threshold, not over it yet"
+        );
+        let after = build(flip + tick);
+        assert_ne!(after, at_wording, "young's warning");
+        assert_eq!(
+            row(&claims[0], None, &[], unknown(), &rules, flip + tick).level,
+            Level::Warning
+        );
+        assert_eq!(
+            next_change(&after.0, &after.1, &rules, flip + tick).flip,
+            None
+        );
     }
 
     #[test]

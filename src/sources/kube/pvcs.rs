@@ -10,13 +10,18 @@
 //!   rows still come, with the reclaim policy unknown (no AT RISK marker).
 //! - The pods come from the pods source's store (never a second pod watch).
 //! - Used space comes from a poller that asks the API server's node proxy for the kubelet's
-//!   stats summary of every node running a pod that mounts a claim, every `max(refresh, 10s)`,
-//!   each request under the request deadline. It publishes a map on a watch channel; the
-//!   snapshot builder never waits for it.
-//! - The builder recomputes the rows when any store changes (debounced) and, with nothing
-//!   changed, every [`PVC_RECHECK`] (a heartbeat on the other refresh ticks); it sends nothing
-//!   until claims, pods and PVs have been listed (an UNUSED marker from an
-//!   empty pod store would be a lie).
+//!   stats summary of every node running a pod that mounts a claim, every refresh interval
+//!   but no more often than [`MIN_USAGE_INTERVAL`], each request under the request deadline.
+//!   It publishes a map on a watch channel; the snapshot builder never waits for it.
+//! - The builder recomputes the rows when any store or the used space changes (debounced) and,
+//!   with nothing changed, only when a verdict or its wording can next change with time alone
+//!   (a claim reaching `pending_for` Pending: [`crate::rules::pvcs::next_change`]), or after
+//!   [`PVC_HEARTBEAT`]; every other refresh tick sends a [`Payload::Unchanged`] heartbeat (after
+//!   the same liveness checks). It sends nothing until claims, pods and PVs have been listed (an
+//!   UNUSED marker from an empty pod store would be a lie).
+//! - The used-space poller parses a node's stats summary only when its body differs from that
+//!   node's previous one (a hash of it per node): an idle cluster's kubelets mostly answer the
+//!   same figures until their next measurement.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
@@ -38,7 +43,7 @@ use super::KubeTarget;
 use super::backoff::Backoff;
 use super::client::WATCH_TIMEOUT_SECS;
 use super::errors::{self, Op};
-use super::pods::{ClaimUser, DEBOUNCE, PodStore, next_generation};
+use super::pods::{ClaimUser, DEBOUNCE, PodStore, REFRESH_TEXT, next_generation};
 use crate::config::{Config, PvcRules};
 use crate::domain::pods::{ApiHealth, NamespaceScope};
 use crate::domain::pvcs::{PvRow, PvcRow, PvcUser, PvcsSnapshot, StorageClassInfo, sort_by_danger};
@@ -56,11 +61,22 @@ pub const MIN_USAGE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long the first snapshot waits for the pod store before it goes out without knowing who
 /// mounts what (pods forbidden or very slow): no UNUSED/IN USE markers then, rather than lies.
 pub const POD_WAIT: Duration = Duration::from_secs(10);
-/// With nothing changed, the rows are computed again this often (their verdicts can change
-/// with time alone: a claim Pending longer than `pending_for`, 5 minutes by default): often
-/// enough for thresholds counted in minutes, and rarely enough that an idle console does not
-/// re-derive every claim and every pod's mounts every few seconds.
-pub const PVC_RECHECK: Duration = Duration::from_secs(30);
+/// With nothing changed, the rows are computed again when the rules say they can next change
+/// with time alone ([`crate::rules::pvcs::next_change`]: a claim reaching `pending_for`
+/// Pending; a "Pending for 14m" wording, at most every [`REFRESH_TEXT`] as in the pods pane),
+/// and at the latest this long after the last computation. The schedule is exact for the rules
+/// it knows; this is the net for what it cannot see: a wall clock stepped after a flip was
+/// scheduled (the schedule is kept on the monotonic clock), a time-dependent rule added without
+/// teaching `next_change` about it, and the reasons' `value`s (seconds in the state, which
+/// schedule nothing), refreshed at least this often. Five minutes is the default `pending_for`,
+/// so a flip the schedule missed is late by at most the threshold itself, and one computation
+/// (every pod's mounts at 20k pods) every five minutes is nothing for an idle console.
+pub const PVC_HEARTBEAT: Duration = Duration::from_secs(300);
+/// While the pods are unknown (not listed after [`POD_WAIT`], or forbidden) the rows say why
+/// from the pod watch's error, which changes without a store change (no notification): they
+/// are computed again this often then, as before the schedule existed. It lasts until the pods
+/// are listed, which is a store change.
+pub const PODS_UNKNOWN_RECHECK: Duration = Duration::from_secs(30);
 /// Node stats requests in flight at once.
 const USAGE_CONCURRENCY: usize = 8;
 
@@ -448,10 +464,11 @@ async fn poll_usage_loop(
     pods.wait_synced().await;
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut bodies = SummaryCache::default();
     loop {
         tick.tick().await;
         let nodes = usage_nodes(&pods.claim_users());
-        let map = poll_usage(&target, &nodes, target.request_timeout).await;
+        let map = poll_usage_cached(&target, &nodes, target.request_timeout, &mut bodies).await;
         if out.is_closed() {
             return;
         }
@@ -496,7 +513,8 @@ async fn build_snapshots(
     // A server that never answered: its silence (and the feed's wait) counts from here.
     let (started, started_wall) = (Instant::now(), Timestamp::now());
     // What the last full snapshot said (its content's fingerprint: the pane holds the rows,
-    // the builder no second copy of them) and when it was computed; `None` after an error.
+    // the builder no second copy of them) and when the rows are due to be computed again with
+    // nothing changed; `None` after an error.
     let mut last: Option<(u64, Instant)> = None;
     loop {
         let debounce = tokio::select! {
@@ -538,10 +556,10 @@ async fn build_snapshots(
                 contact.is_some(),
             ))
         } else if !debounce
-            && let Some((_, built)) = &last
-            && built.elapsed() < PVC_RECHECK
+            && let Some((_, due)) = &last
+            && at < *due
         {
-            // Nothing changed and the rows' time-dependent verdicts are recent enough.
+            // Nothing changed, and time alone changes nothing in the rows before `due`.
             Ok(Payload::Unchanged)
         } else if !pvc.synced
             || !(pv.synced || pv.error.is_some())
@@ -588,13 +606,15 @@ async fn build_snapshots(
                 at: now,
             };
             let fingerprint = content_fingerprint(&snap);
+            let next = crate::rules::pvcs::next_change(&snap.rows, &snap.pvs, &rules, now);
+            let due = rebuild_due(next, pods_known, now, at);
             match &mut last {
-                Some((prev, built)) if *prev == fingerprint => {
-                    *built = at;
+                Some((prev, was_due)) if *prev == fingerprint => {
+                    *was_due = due;
                     Ok(Payload::Unchanged)
                 }
                 _ => {
-                    last = Some((fingerprint, at));
+                    last = Some((fingerprint, due));
                     Ok(Payload::new(snap))
                 }
             }
@@ -612,6 +632,36 @@ async fn build_snapshots(
             return;
         }
     }
+}
+
+/// When rows computed at `at` (wall clock `now`) are computed again with nothing changed: at
+/// their next verdict change, at their next wording change but no sooner than
+/// [`REFRESH_TEXT`] after `at`, within [`PODS_UNKNOWN_RECHECK`] while the pods are unknown, and
+/// within [`PVC_HEARTBEAT`] whatever happens. The builder looks on its refresh ticks: the
+/// rebuild comes on the first tick at or after this.
+pub fn rebuild_due(
+    next: crate::rules::pvcs::NextChange,
+    pods_known: bool,
+    now: Timestamp,
+    at: Instant,
+) -> Instant {
+    // A past instant is now; a far one is the heartbeat (no Instant overflow).
+    let from_now = |t: Timestamp| {
+        Duration::try_from(now.duration_until(t))
+            .unwrap_or(Duration::ZERO)
+            .min(PVC_HEARTBEAT)
+    };
+    let mut wait = PVC_HEARTBEAT;
+    if let Some(flip) = next.flip {
+        wait = wait.min(from_now(flip));
+    }
+    if let Some(wording) = next.wording {
+        wait = wait.min(from_now(wording).max(REFRESH_TEXT));
+    }
+    if !pods_known {
+        wait = wait.min(PODS_UNKNOWN_RECHECK);
+    }
+    at + wait
 }
 
 /// What a snapshot shows (the time it was computed at and the last contact aside) as a 64-bit
@@ -777,6 +827,28 @@ mod tests {
             )]
         );
         assert_eq!(parse_summary(&doc), Some(got));
+    }
+
+    #[test]
+    fn the_rebuild_comes_at_the_next_change_or_the_heartbeat() {
+        use crate::rules::pvcs::NextChange;
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
+        let at = Instant::now();
+        let secs = |n: i64| now + jiff::SignedDuration::from_secs(n);
+        let due = |flip, wording, pods_known| {
+            rebuild_due(NextChange { flip, wording }, pods_known, now, at) - at
+        };
+        let s = Duration::from_secs;
+        assert_eq!(due(None, None, true), PVC_HEARTBEAT, "nothing foreseen");
+        assert_eq!(due(Some(secs(42)), None, true), s(42));
+        assert_eq!(due(Some(secs(-5)), None, true), s(0), "overdue: at once");
+        assert_eq!(due(Some(secs(86_400 * 365)), None, true), PVC_HEARTBEAT);
+        // Wording waits for REFRESH_TEXT; a sooner flip does not.
+        assert_eq!(due(None, Some(secs(1)), true), REFRESH_TEXT);
+        assert_eq!(due(None, Some(secs(90)), true), s(90));
+        assert_eq!(due(Some(secs(3)), Some(secs(1)), true), s(3));
+        assert_eq!(due(None, None, false), PODS_UNKNOWN_RECHECK);
+        assert_eq!(due(Some(secs(3)), None, false), s(3));
     }
 
     #[test]

@@ -292,17 +292,67 @@ enum NodeResult {
     Failed(String),
 }
 
-async fn node_summary(target: &KubeTarget, node: &str, timeout: Duration) -> NodeResult {
+/// What one stats summary body said: its claims' figures, or why it could not be read.
+type Parsed = Result<ClaimUsage, String>;
+/// A node's last body: the hash of its bytes and what it said.
+type LastBody = (u64, Parsed);
+
+/// Each node's last stats summary body, as a hash of its bytes, with what parsing it gave. The
+/// kubelet measures volumes once a minute and serves the same document in between, so an idle
+/// cluster's nodes mostly answer byte for byte what they answered last time: that answer is
+/// not parsed again. Only the nodes of the last poll are kept (bounded by the node set); a node
+/// that did not answer with a body this time is forgotten, so its next body is parsed.
+#[derive(Debug, Default)]
+pub struct SummaryCache {
+    /// Keyed per process: a kubelet cannot aim a body at another body's hash.
+    hasher: std::hash::RandomState,
+    by_node: HashMap<String, LastBody>,
+}
+
+impl SummaryCache {
+    fn hash(&self, body: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(body.as_bytes())
+    }
+}
+
+/// `node`'s summary `body` (whose hash is `hash`) read: what `last` (that node's previous
+/// body's hash and result) said when the bytes are the same, else parsed.
+fn read_summary(node: &str, body: &str, hash: u64, last: Option<&LastBody>) -> Parsed {
+    if let Some((h, parsed)) = last
+        && *h == hash
+    {
+        return parsed.clone();
+    }
+    match parse_summary_text(body) {
+        Ok(Some(entries)) => Ok(entries),
+        Ok(None) => Err(format!(
+            "node {node}: unreadable stats summary (no pods list)"
+        )),
+        Err(e) => Err(format!("node {node}: unreadable stats summary: {e}")),
+    }
+}
+
+/// One node's stats summary, and what to remember of its body (`None`: no body this time).
+async fn node_summary(
+    target: &KubeTarget,
+    node: &str,
+    timeout: Duration,
+    cache: &SummaryCache,
+) -> (NodeResult, Option<LastBody>) {
     if !path_safe(node) {
-        return NodeResult::Failed("node name not usable in a URL".into());
+        return (
+            NodeResult::Failed("node name not usable in a URL".into()),
+            None,
+        );
     }
     let req = match http::Request::get(format!("/api/v1/nodes/{node}/proxy/stats/summary"))
         .body(Vec::new())
     {
         Ok(r) => r,
-        Err(e) => return NodeResult::Failed(e.to_string()),
+        Err(e) => return (NodeResult::Failed(e.to_string()), None),
     };
-    match tokio::time::timeout(timeout, target.client.request_text(req)).await {
+    let failed = match tokio::time::timeout(timeout, target.client.request_text(req)).await {
         Err(_) => NodeResult::Failed(format!(
             "node {node}: no stats answer within {}",
             crate::rules::short_duration(timeout)
@@ -318,14 +368,17 @@ async fn node_summary(target: &KubeTarget, node: &str, timeout: Duration) -> Nod
             };
             NodeResult::Failed(format!("node {node}: {}", errors::classify(&e, &op)))
         }
-        Ok(Ok(text)) => match parse_summary_text(&text) {
-            Ok(Some(entries)) => NodeResult::Ok(entries),
-            Ok(None) => NodeResult::Failed(format!(
-                "node {node}: unreadable stats summary (no pods list)"
-            )),
-            Err(e) => NodeResult::Failed(format!("node {node}: unreadable stats summary: {e}")),
-        },
-    }
+        Ok(Ok(text)) => {
+            let hash = cache.hash(&text);
+            let parsed = read_summary(node, &text, hash, cache.by_node.get(node));
+            let result = match &parsed {
+                Ok(entries) => NodeResult::Ok(entries.clone()),
+                Err(why) => NodeResult::Failed(why.clone()),
+            };
+            return (result, Some((hash, parsed)));
+        }
+    };
+    (failed, None)
 }
 
 /// Nodes running a pod (that still holds its volume) which mounts a claim.
@@ -344,14 +397,36 @@ pub fn usage_nodes(users: &BTreeMap<(String, String), Vec<ClaimUser>>) -> Vec<St
 
 /// One pass over `nodes`: each request under `timeout`, a few at a time.
 pub async fn poll_usage(target: &KubeTarget, nodes: &[String], timeout: Duration) -> UsageMap {
-    let results: Vec<(String, NodeResult)> = futures::stream::iter(nodes.iter().cloned())
-        .map(|n| async move {
-            let r = node_summary(target, &n, timeout).await;
-            (n, r)
-        })
-        .buffer_unordered(USAGE_CONCURRENCY)
-        .collect()
-        .await;
+    poll_usage_cached(target, nodes, timeout, &mut SummaryCache::default()).await
+}
+
+/// [`poll_usage`] for a poller that asks again and again: a node's body identical to its
+/// previous one in `cache` is not parsed again; `cache` then holds this pass's bodies.
+pub async fn poll_usage_cached(
+    target: &KubeTarget,
+    nodes: &[String],
+    timeout: Duration,
+    cache: &mut SummaryCache,
+) -> UsageMap {
+    let seen: &SummaryCache = cache;
+    let answers: Vec<(String, NodeResult, Option<LastBody>)> =
+        futures::stream::iter(nodes.iter().cloned())
+            .map(|n| async move {
+                let (r, body) = node_summary(target, &n, timeout, seen).await;
+                (n, r, body)
+            })
+            .buffer_unordered(USAGE_CONCURRENCY)
+            .collect()
+            .await;
+    let mut remembered = HashMap::with_capacity(answers.len());
+    let mut results = Vec::with_capacity(answers.len());
+    for (node, r, body) in answers {
+        if let Some(b) = body {
+            remembered.insert(node.clone(), b);
+        }
+        results.push((node, r));
+    }
+    cache.by_node = remembered;
     let mut map = UsageMap::default();
     let (mut forbidden, mut failed) = (0usize, 0usize);
     let mut first_error = None;
@@ -387,4 +462,45 @@ pub async fn poll_usage(target: &KubeTarget, nodes: &[String], timeout: Duration
         }
     };
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_identical_to_the_nodes_last_one_is_not_parsed_again() {
+        let cache = SummaryCache::default();
+        let body = r#"{"pods": [{"volume": [{"pvcRef": {"name": "c", "namespace": "n"},
+                        "usedBytes": 5}]}]}"#;
+        let fresh = read_summary("w1", body, cache.hash(body), None).expect("a summary");
+        assert_eq!(fresh[0].1.used_bytes(), Some(5));
+        let copy = String::from(body);
+        assert_eq!(
+            cache.hash(body),
+            cache.hash(&copy),
+            "bytes, not the pointer"
+        );
+        // What was remembered is answered without parsing: a planted result proves it.
+        let planted: Parsed = Ok(vec![(
+            ("n".into(), "c".into()),
+            UsedSpace::unknown("planted"),
+        )]);
+        let last = (cache.hash(body), planted.clone());
+        assert_eq!(
+            read_summary("w1", body, cache.hash(body), Some(&last)),
+            planted
+        );
+        // One byte different: parsed.
+        let changed = body.replace('5', "6");
+        let got = read_summary("w1", &changed, cache.hash(&changed), Some(&last)).expect("ok");
+        assert_eq!(got[0].1.used_bytes(), Some(6));
+        // An unreadable body's outcome (what is remembered for it) names the node.
+        let bad = read_summary("w2", "{\"pods\": [", cache.hash("x"), None);
+        assert!(
+            bad.as_ref()
+                .is_err_and(|e| e.starts_with("node w2: unreadable stats summary:")),
+            "{bad:?}"
+        );
+    }
 }
