@@ -13,7 +13,9 @@ use ondeck::ui::fixtures::{pvcs_incident_snapshot, pvcs_model, pvcs_update, wall
 fn a_heartbeat_moves_the_age_and_asks_for_no_redraw() {
     let (mut m, t0) = pvcs_model(Settings::default(), pvcs_incident_snapshot());
     let t1 = t0 + Duration::from_secs(10);
+    // As after a draw.
     m.dirty = false;
+    m.urgent = false;
     let cmds = update(
         &mut m,
         Msg::Source(SourceUpdate {
@@ -33,12 +35,52 @@ fn a_heartbeat_moves_the_age_and_asks_for_no_redraw() {
         }),
         "the data is as current as the heartbeat"
     );
-    // Real data asks for a redraw.
+    // Real data asks for a redraw, with the next second's frame: not at once.
     update(
         &mut m,
         Msg::Source(pvcs_update(pvcs_incident_snapshot(), 3, t1, wall0())),
     );
     assert!(m.dirty);
+    assert!(!m.urgent, "new data waits for the frame of the second");
+}
+
+/// What the user does is drawn at once, and so is a source's first report (the first full
+/// pane is not kept waiting for the next tick); later data and the clock are not urgent.
+#[test]
+fn keys_and_first_reports_are_drawn_at_once_data_and_the_clock_with_the_second() {
+    let t0 = std::time::Instant::now();
+    let mut m = ondeck::app::Model::new(Settings::default(), t0, wall0());
+    m.dirty = false;
+    m.urgent = false;
+    update(
+        &mut m,
+        Msg::Source(pvcs_update(pvcs_incident_snapshot(), 2, t0, wall0())),
+    );
+    assert!(m.dirty && m.urgent, "a source's first report");
+    m.dirty = false;
+    m.urgent = false;
+    update(
+        &mut m,
+        Msg::Source(pvcs_update(pvcs_incident_snapshot(), 3, t0, wall0())),
+    );
+    assert!(m.dirty && !m.urgent, "later data");
+    m.urgent = false;
+    update(
+        &mut m,
+        Msg::Tick {
+            now: t0 + Duration::from_secs(1),
+            wall: wall0(),
+        },
+    );
+    assert!(m.dirty && !m.urgent, "the clock");
+    update(
+        &mut m,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Down,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    assert!(m.urgent, "a key");
 }
 
 #[test]

@@ -190,6 +190,12 @@ pub struct Model {
     pub click_targets: std::cell::RefCell<Vec<(ratatui::layout::Rect, PaneKind)>>,
     /// Anything changed since the last draw.
     pub dirty: bool,
+    /// What changed is the user's doing (a key, a click, a command's result) or a source's
+    /// first report: drawn at once. Otherwise (new data, the clock) the change is drawn with
+    /// the next frame of the second: the runtime draws data at most about once a second
+    /// (`console::runtime::DATA_FRAME`), so a source that reports between two ticks does not
+    /// cost a second frame every second. Cleared by the draw.
+    pub urgent: bool,
 }
 
 impl Model {
@@ -216,6 +222,7 @@ impl Model {
             quit: false,
             click_targets: Default::default(),
             dirty: true,
+            urgent: true,
             settings,
         }
     }

@@ -31,12 +31,20 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
                 m.flash = None;
             }
             on_tick(m, now, wall, &mut cmds);
+            m.dirty = true;
+            return cmds;
         }
         Msg::Source(u) => {
-            if !on_source(m, u, &mut cmds) {
+            match on_source(m, u, &mut cmds) {
                 // A heartbeat: only a feed's age moved, which the next tick draws.
-                return cmds;
+                Applied::Nothing => return cmds,
+                // New data is drawn with the next second's frame (see `Model::urgent`); a
+                // source's first report at once (the first full pane is not kept waiting).
+                Applied::Data => {}
+                Applied::First => m.urgent = true,
             }
+            m.dirty = true;
+            return cmds;
         }
         Msg::Key(k) => {
             if k.kind != KeyEventKind::Release {
@@ -150,16 +158,28 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
             cmds.push(Command::Quit);
         }
     }
+    // What the user did (a key, a click, a command's result) is drawn at once.
     m.dirty = true;
+    m.urgent = true;
     cmds
 }
 
-/// Applies one source update; `false` when nothing visible changed (a heartbeat).
-fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
+/// What a source update changed.
+enum Applied {
+    /// A heartbeat, an error already shown, an update out of order: only a feed's age moved.
+    Nothing,
+    /// New data (or a new error).
+    Data,
+    /// The source's first report since start (or since `:ctx`/`:ns`).
+    First,
+}
+
+/// Applies one source update and says what it changed.
+fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> Applied {
     m.now = m.now.max(u.at);
     let heartbeat = matches!(u.result, Ok(Payload::Unchanged));
     let (source, at, wall) = (u.source, u.at, u.wall);
-    let conditions = {
+    let (conditions, first) = {
         let now = m.now;
         let (panes, shared) = split(m, now);
         let Some(pane) = panes
@@ -167,17 +187,29 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> bool {
             .find(|p| p.kind().spec().source == Some(source))
         else {
             tracing::debug!(source = source.name(), "update for a source without a pane");
-            return false;
+            return Applied::Nothing;
         };
-        pane.apply(u, &shared)
+        // A pane has no age before its source's first report (it says "connecting").
+        let loading = pane.freshness(now).is_none();
+        let conditions = pane.apply(u, &shared);
+        (conditions, loading && pane.freshness(now).is_some())
+    };
+    let applied = if first {
+        Applied::First
+    } else if heartbeat {
+        Applied::Nothing
+    } else {
+        Applied::Data
     };
     // `None`: an error, a stale update or a heartbeat; the pane keeps its last good data (and
     // shows the error).
-    let Some(conditions) = conditions else {
-        return !heartbeat;
-    };
-    on_conditions(m, source, &conditions, at, wall, true, cmds);
-    true
+    if let Some(conditions) = conditions {
+        on_conditions(m, source, &conditions, at, wall, true, cmds);
+        if matches!(applied, Applied::Nothing) {
+            return Applied::Data;
+        }
+    }
+    applied
 }
 
 /// Lets every pane re-judge what time alone changes; a pane that did hands its source's

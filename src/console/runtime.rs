@@ -1,6 +1,7 @@
 //! The UI task: owns the terminal and the model, `select!`s over terminal events, the source
 //! channel (draining a bounded batch per turn), a 1 s tick, signals and executor results, and
-//! draws only when dirty, at most `MAX_FPS` times a second. Side effects run in the executor.
+//! draws only when dirty: what the user does at once (at most `MAX_FPS` times a second), new
+//! data and the clock at most once a second ([`DATA_FRAME`]). Side effects run in the executor.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,6 +24,12 @@ use crate::ui::{self, Theme};
 
 /// Frame-rate cap: bursts of input or updates never draw more often than this.
 pub const MAX_FPS: u64 = 30;
+/// New data and the clock are drawn at most this often (a little under the 1 s tick, so the
+/// tick's frame is never skipped for jitter): sources report on their own schedules (the
+/// sockets poll between two ticks, say), and drawing each report at once drew two or three
+/// full frames a second on an idle wall screen. What the user does, and a source's first
+/// report, are drawn at once (`Model::urgent`).
+pub const DATA_FRAME: Duration = Duration::from_millis(900);
 /// Source updates drained per loop turn (only the latest per source is applied) before
 /// yielding to input and drawing.
 pub const SOURCE_BATCH: usize = 64;
@@ -148,13 +155,15 @@ async fn run_inner(
         let now = Instant::now();
         let mut next_draw = None;
         if model.dirty {
+            let gap = if model.urgent { frame } else { DATA_FRAME };
             match last_draw {
-                Some(t) if now < t + frame => next_draw = Some(t + frame),
+                Some(t) if now < t + gap => next_draw = Some(t + gap),
                 _ => {
                     if let Err(e) = guard.terminal.draw(|f| ui::view(&model, &theme, f)) {
                         break Err(e.into());
                     }
                     model.dirty = false;
+                    model.urgent = false;
                     last_draw = Some(now);
                 }
             }
