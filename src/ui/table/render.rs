@@ -112,13 +112,18 @@ pub fn render<'c, C: Column>(
             None => Vec::new(),
         })
     };
+    // The fitter asks a column's width once per optional column it weighs: measured once.
+    let widths: Vec<std::cell::OnceCell<u16>> =
+        specs.iter().map(|_| std::cell::OnceCell::new()).collect();
     let fitted = fit(&specs, area.width, |i| {
-        measure(i)
-            .iter()
-            .flatten()
-            .map(|l| u16::try_from(l.width()).unwrap_or(u16::MAX))
-            .max()
-            .unwrap_or(0)
+        *widths[i].get_or_init(|| {
+            measure(i)
+                .iter()
+                .flatten()
+                .map(|l| u16::try_from(l.width()).unwrap_or(u16::MAX))
+                .max()
+                .unwrap_or(0)
+        })
     });
     let mut measured: Vec<Option<Vec<Option<Line<'c>>>>> =
         measured.into_iter().map(|m| m.into_inner()).collect();

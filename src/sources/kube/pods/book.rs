@@ -145,6 +145,35 @@ fn material(r: &PodRow) -> impl PartialEq + '_ {
     )
 }
 
+/// A pod's place in the recheck schedule, ordered by time, then by when it was scheduled:
+/// thousands of pods fall due in the same second, and ordering ties by the pods' names
+/// compared two strings per comparison of the heap.
+struct Due {
+    at: Stamp,
+    seq: u64,
+    key: PodKey,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Due) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Due) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Due) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
 struct Tracked {
     pod: Arc<CompactPod>,
     /// Shared with the snapshots sent (a snapshot copies pointers, not rows).
@@ -168,7 +197,9 @@ pub struct RowBook {
     /// Pods by recheck time, soonest first: an idle tick looks at the top, not at every pod.
     /// An entry whose pod has since been evaluated again (or gone) no longer matches its
     /// [`Tracked::recheck`] and is dropped when it comes up.
-    schedule: BinaryHeap<Reverse<(Stamp, PodKey)>>,
+    schedule: BinaryHeap<Reverse<Due>>,
+    /// Pushes so far: the schedule's tie-break.
+    pushed: u64,
     /// The rows' READY and STATUS texts, shared (purged with the pods' interner).
     text: Interner,
 }
@@ -231,7 +262,12 @@ impl RowBook {
             }
         };
         if let Some(at) = due.0 {
-            self.schedule.push(Reverse((at, key)));
+            self.pushed += 1;
+            self.schedule.push(Reverse(Due {
+                at,
+                seq: self.pushed,
+                key,
+            }));
         }
         due.1
     }
@@ -278,9 +314,9 @@ impl RowBook {
         while self
             .schedule
             .peek()
-            .is_some_and(|Reverse((at, _))| at.get() <= now)
+            .is_some_and(|Reverse(d)| d.at.get() <= now)
         {
-            let Some(Reverse((at, key))) = self.schedule.pop() else {
+            let Some(Reverse(Due { at, key, .. })) = self.schedule.pop() else {
                 break;
             };
             if let Some(t) = self.tracked.get_mut(&key)
