@@ -166,9 +166,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Command> {
 
 /// What a source update changed.
 enum Applied {
-    /// A heartbeat, an error already shown, an update out of order: only a feed's age moved.
+    /// A heartbeat (or an update for a source without a pane): only a feed's age moved.
     Nothing,
-    /// New data (or a new error).
+    /// New data, an error, or an update the pane set aside (as before: drawn).
     Data,
     /// The source's first report since start (or since `:ctx`/`:ns`).
     First,
@@ -194,20 +194,15 @@ fn on_source(m: &mut Model, u: SourceUpdate, cmds: &mut Vec<Command>) -> Applied
         let conditions = pane.apply(u, &shared);
         (conditions, loading && pane.freshness(now).is_some())
     };
-    let applied = if first {
-        Applied::First
-    } else if heartbeat {
-        Applied::Nothing
-    } else {
-        Applied::Data
-    };
     // `None`: an error, a stale update or a heartbeat; the pane keeps its last good data (and
     // shows the error).
+    let applied = match (&conditions, first) {
+        (_, true) => Applied::First,
+        (None, false) if heartbeat => Applied::Nothing,
+        _ => Applied::Data,
+    };
     if let Some(conditions) = conditions {
         on_conditions(m, source, &conditions, at, wall, true, cmds);
-        if matches!(applied, Applied::Nothing) {
-            return Applied::Data;
-        }
     }
     applied
 }

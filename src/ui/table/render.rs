@@ -103,30 +103,31 @@ pub fn render<'c, C: Column>(
     // Each content-sized column's visible cells are formatted once, at full width, to measure
     // them; a measured cell that fits its column is drawn as it is, so most cells are
     // formatted once per frame, not twice. Only a cell too wide for its column is asked again
-    // at the width it got (it may have a shorter form).
-    let measured: Vec<std::cell::OnceCell<Vec<Option<Line<'c>>>>> =
+    // at the width it got (it may have a shorter form). The width is kept with the cells: the
+    // fitter asks for it once per optional column it weighs.
+    type Measured<'c> = (Vec<Option<Line<'c>>>, u16);
+    let measured: Vec<std::cell::OnceCell<Measured<'c>>> =
         specs.iter().map(|_| std::cell::OnceCell::new()).collect();
     let measure = |i: usize| {
-        measured[i].get_or_init(|| match C::at(i) {
-            Some(col) => visible.iter().map(|&r| cell(r, col, u16::MAX)).collect(),
-            None => Vec::new(),
-        })
-    };
-    // The fitter asks a column's width once per optional column it weighs: measured once.
-    let widths: Vec<std::cell::OnceCell<u16>> =
-        specs.iter().map(|_| std::cell::OnceCell::new()).collect();
-    let fitted = fit(&specs, area.width, |i| {
-        *widths[i].get_or_init(|| {
-            measure(i)
+        measured[i].get_or_init(|| {
+            let lines: Vec<Option<Line<'c>>> = match C::at(i) {
+                Some(col) => visible.iter().map(|&r| cell(r, col, u16::MAX)).collect(),
+                None => Vec::new(),
+            };
+            let width = lines
                 .iter()
                 .flatten()
                 .map(|l| u16::try_from(l.width()).unwrap_or(u16::MAX))
                 .max()
-                .unwrap_or(0)
+                .unwrap_or(0);
+            (lines, width)
         })
-    });
-    let mut measured: Vec<Option<Vec<Option<Line<'c>>>>> =
-        measured.into_iter().map(|m| m.into_inner()).collect();
+    };
+    let fitted = fit(&specs, area.width, |i| measure(i).1);
+    let mut measured: Vec<Option<Vec<Option<Line<'c>>>>> = measured
+        .into_iter()
+        .map(|m| m.into_inner().map(|(lines, _)| lines))
+        .collect();
     let mut rows: Vec<Row> = Vec::with_capacity(visible.len());
     'rows: for (n, &r) in visible.iter().enumerate() {
         let mut cells: Vec<Line> = Vec::with_capacity(fitted.columns.len());

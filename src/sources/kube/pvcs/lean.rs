@@ -470,9 +470,8 @@ type Annotation = (Box<str>, Box<str>);
 impl KeptMeta {
     /// What [`lean_meta`] would keep of `m` (its annotations filtered by `keep`).
     fn of(m: ObjectMeta, keep: &[&str]) -> KeptMeta {
-        let annotations = m.annotations.map(|a| {
+        let annotations = keep_annotations(&m, keep).map(|a| {
             a.into_iter()
-                .filter(|(k, _)| keep.contains(&k.as_str()))
                 .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
                 .collect::<Box<[_]>>()
         });
@@ -483,7 +482,7 @@ impl KeptMeta {
             created: m.creation_timestamp,
             deleted: m.deletion_timestamp,
             finalizers: m.finalizers.map(Vec::into_boxed_slice),
-            annotations: annotations.filter(|a| !a.is_empty()),
+            annotations,
         }
     }
 

@@ -55,17 +55,6 @@ impl<C> CompactStore<C> {
         let objects = self.objects.read().unwrap_or_else(PoisonError::into_inner);
         objects.values().cloned().collect()
     }
-
-    pub fn len(&self) -> usize {
-        self.objects
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// The write side, owned by the watch task.
@@ -180,7 +169,7 @@ mod tests {
         w.apply(watcher::Event::Init);
         w.apply(watcher::Event::InitApply(claim("a", "data", "pv-1")));
         w.apply(watcher::Event::InitApply(claim("b", "data", "pv-2")));
-        assert!(store.is_empty(), "nothing before the list is done");
+        assert!(store.state().is_empty(), "nothing before the list is done");
         w.apply(watcher::Event::<LeanPvc>::InitDone);
         assert_eq!(names(&store), ["a/data=pv-1", "b/data=pv-2"]);
 
