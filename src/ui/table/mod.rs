@@ -61,8 +61,10 @@
 //! # let _ = (draw, TableState::new(3, Sort { column: 0, descending: false }));
 //! ```
 
+pub mod cell;
 pub mod column;
 pub mod render;
 
+pub use cell::{CellStr, CellText};
 pub use column::{Align, Column, ColumnSpec, Cut, FAIR_WIDTH, Fitted, Grow, fit, shown_columns};
 pub use render::{TableView, cut_line, render, shown};
