@@ -89,7 +89,7 @@ fn kubectl_columns_for_every_status_form() {
         let got = (
             row.ready.as_str(),
             row.status.as_str(),
-            row.restarts_text(now()),
+            row.restarts_text(now()).to_string(),
         );
         if got != (*ready, *status, restarts.to_string()) {
             failures.push(format!(

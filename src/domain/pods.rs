@@ -5,10 +5,12 @@
 //! Everything here is plain data plus pure functions of a `k8s_openapi` `Pod` and an injected
 //! `now`; every field of an API object is optional and treated so.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use compact_str::{CompactString, ToCompactString, format_compact};
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Container, ContainerState, ContainerStatus, Pod, Probe};
 use serde::Serialize;
@@ -129,7 +131,7 @@ impl PodRow {
     }
 
     /// kubectl's AGE column.
-    pub fn age_text(&self, now: Timestamp) -> String {
+    pub fn age_text(&self, now: Timestamp) -> CompactString {
         match self.created {
             Some(c) => human_duration(now.duration_since(c)),
             None => "<unknown>".into(),
@@ -137,16 +139,16 @@ impl PodRow {
     }
 
     /// kubectl's RESTARTS column: "7 (3m ago)" or "0".
-    pub fn restarts_text(&self, now: Timestamp) -> String {
+    pub fn restarts_text(&self, now: Timestamp) -> CompactString {
         match self.last_restart {
             Some(t) if self.restarts != 0 => {
-                format!(
+                format_compact!(
                     "{} ({} ago)",
                     self.restarts,
                     human_duration(now.duration_since(t))
                 )
             }
-            _ => self.restarts.to_string(),
+            _ => self.restarts.to_compact_string(),
         }
     }
 
@@ -164,13 +166,26 @@ impl PodRow {
     }
 
     /// The reasons joined for a narrow column.
-    pub fn reasons_text(&self) -> String {
-        self.reasons
-            .iter()
-            .map(|r| r.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+    pub fn reasons_text(&self) -> Cow<'_, str> {
+        join_reasons(self.reasons.iter().map(|r| r.text.as_str()))
     }
+}
+
+/// Reasons joined with "; ", borrowed when there is at most one (most rows).
+pub fn join_reasons<'a>(mut texts: impl Iterator<Item = &'a str>) -> Cow<'a, str> {
+    let Some(first) = texts.next() else {
+        return Cow::Borrowed("");
+    };
+    let Some(second) = texts.next() else {
+        return Cow::Borrowed(first);
+    };
+    let mut out = String::with_capacity(first.len() + 2 + second.len());
+    out.push_str(first);
+    for t in std::iter::once(second).chain(texts) {
+        out.push_str("; ");
+        out.push_str(t);
+    }
+    Cow::Owned(out)
 }
 
 /// Default order: loudest first, then the most recent trouble first, then namespace/name.
@@ -374,54 +389,54 @@ pub fn kubectl_status(pod: &Pod) -> KubectlStatus {
 
 /// kubectl's `duration.HumanDuration` (apimachinery `util/duration`): "45s", "3m10s",
 /// "3h5m", "5d", "2y30d". Used for AGE and "N (3m ago)".
-pub fn human_duration(d: SignedDuration) -> String {
+pub fn human_duration(d: SignedDuration) -> CompactString {
     let secs = d.as_secs();
     if secs < -1 {
         return "<invalid>".into();
     } else if secs < 0 {
         return "0s".into();
     } else if secs < 120 {
-        return format!("{secs}s");
+        return format_compact!("{secs}s");
     }
     let minutes = secs / 60;
     if minutes < 10 {
         let s = secs % 60;
         return if s == 0 {
-            format!("{minutes}m")
+            format_compact!("{minutes}m")
         } else {
-            format!("{minutes}m{s}s")
+            format_compact!("{minutes}m{s}s")
         };
     } else if minutes < 180 {
-        return format!("{minutes}m");
+        return format_compact!("{minutes}m");
     }
     let hours = secs / 3600;
     if hours < 8 {
         let m = minutes % 60;
         if m == 0 {
-            format!("{hours}h")
+            format_compact!("{hours}h")
         } else {
-            format!("{hours}h{m}m")
+            format_compact!("{hours}h{m}m")
         }
     } else if hours < 48 {
-        format!("{hours}h")
+        format_compact!("{hours}h")
     } else if hours < 24 * 8 {
         let h = hours % 24;
         if h == 0 {
-            format!("{}d", hours / 24)
+            format_compact!("{}d", hours / 24)
         } else {
-            format!("{}d{}h", hours / 24, h)
+            format_compact!("{}d{}h", hours / 24, h)
         }
     } else if hours < 24 * 365 * 2 {
-        format!("{}d", hours / 24)
+        format_compact!("{}d", hours / 24)
     } else if hours < 24 * 365 * 8 {
         let dy = (hours / 24) % 365;
         if dy == 0 {
-            format!("{}y", hours / 24 / 365)
+            format_compact!("{}y", hours / 24 / 365)
         } else {
-            format!("{}y{}d", hours / 24 / 365, dy)
+            format_compact!("{}y{}d", hours / 24 / 365, dy)
         }
     } else {
-        format!("{}y", hours / 24 / 365)
+        format_compact!("{}y", hours / 24 / 365)
     }
 }
 

@@ -5,6 +5,9 @@
 //! Plain data plus pure helpers; the rows are computed by `rules::pvcs` from the API objects and
 //! an injected `now`.
 
+use std::borrow::Cow;
+
+use compact_str::CompactString;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -117,12 +120,22 @@ impl PvcUser {
 
     /// "grafana-5d8f7c9b6d-x2k4q (Running)".
     pub fn text(&self) -> String {
+        let mut out = String::new();
+        self.write_text(&mut out);
+        out
+    }
+
+    /// [`PvcUser::text`] appended to `out`.
+    fn write_text(&self, out: &mut String) {
         let phase = if self.terminating {
             "Terminating"
         } else {
             self.phase.as_deref().unwrap_or("Unknown")
         };
-        format!("{} ({phase})", self.pod)
+        out.push_str(&self.pod);
+        out.push_str(" (");
+        out.push_str(phase);
+        out.push(')');
     }
 }
 
@@ -197,7 +210,7 @@ impl PvcRow {
     }
 
     /// kubectl's AGE column.
-    pub fn age_text(&self, now: Timestamp) -> String {
+    pub fn age_text(&self, now: Timestamp) -> CompactString {
         match self.created {
             Some(c) => human_duration(now.duration_since(c)),
             None => "<unknown>".into(),
@@ -205,23 +218,33 @@ impl PvcRow {
     }
 
     /// "RWO,RWX".
-    pub fn access_modes_text(&self) -> String {
-        self.access_modes.join(",")
+    pub fn access_modes_text(&self) -> CompactString {
+        let mut out = CompactString::default();
+        for (i, m) in self.access_modes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(m);
+        }
+        out
     }
 
     /// "pod-a (Running), pod-b (Pending)", "-", or "unknown (pods are forbidden)".
-    pub fn used_by_text(&self) -> String {
+    pub fn used_by_text(&self) -> Cow<'_, str> {
         if let Some(why) = &self.users_unknown {
-            return format!("unknown ({why})");
+            return Cow::Owned(format!("unknown ({why})"));
         }
         if self.users.is_empty() {
-            return "-".into();
+            return Cow::Borrowed("-");
         }
-        self.users
-            .iter()
-            .map(PvcUser::text)
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut out = String::new();
+        for (i, u) in self.users.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            u.write_text(&mut out);
+        }
+        Cow::Owned(out)
     }
 
     /// "AT RISK UNUSED".
@@ -246,12 +269,8 @@ impl PvcRow {
         self.deletion_timestamp.is_some()
     }
 
-    pub fn reasons_text(&self) -> String {
-        self.reasons
-            .iter()
-            .map(|r| r.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+    pub fn reasons_text(&self) -> Cow<'_, str> {
+        crate::domain::pods::join_reasons(self.reasons.iter().map(|r| r.text.as_str()))
     }
 
     pub fn trouble_since(&self) -> Option<Timestamp> {
@@ -281,19 +300,15 @@ pub struct PvRow {
 }
 
 impl PvRow {
-    pub fn age_text(&self, now: Timestamp) -> String {
+    pub fn age_text(&self, now: Timestamp) -> CompactString {
         match self.created {
             Some(c) => human_duration(now.duration_since(c)),
             None => "<unknown>".into(),
         }
     }
 
-    pub fn reasons_text(&self) -> String {
-        self.reasons
-            .iter()
-            .map(|r| r.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+    pub fn reasons_text(&self) -> Cow<'_, str> {
+        crate::domain::pods::join_reasons(self.reasons.iter().map(|r| r.text.as_str()))
     }
 }
 
@@ -431,7 +446,7 @@ pub fn parse_quantity_bytes(q: &str) -> Option<u64> {
 }
 
 /// "1.5 GiB" for the USED column and the detail view.
-pub fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> CompactString {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -440,9 +455,9 @@ pub fn human_bytes(n: u64) -> String {
         u += 1;
     }
     if u == 0 {
-        format!("{n} B")
+        compact_str::format_compact!("{n} B")
     } else {
-        format!("{v:.1} {}", UNITS[u])
+        compact_str::format_compact!("{v:.1} {}", UNITS[u])
     }
 }
 

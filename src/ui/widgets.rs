@@ -2,6 +2,8 @@
 //! the source's last error), danger cells (colour AND word/glyph), sortable table headers.
 
 use ratatui::layout::Rect;
+
+use crate::ui::table::CellText;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
@@ -97,6 +99,26 @@ pub fn danger_span<'a>(ctx: ViewCtx<'_>, danger: Option<Danger>) -> Span<'a> {
         Some(Danger { level, .. }) => level_span(ctx, level),
         None => level_span(ctx, Level::Ok),
     }
+}
+
+/// [`danger_span`] as a table cell: its text inline, no allocation.
+pub fn danger_text<'a>(ctx: ViewCtx<'_>, danger: Option<Danger>) -> CellText<'a> {
+    match danger {
+        Some(Danger { pending: true, .. }) => CellText::styled(
+            compact_str::format_compact!("{} PENDING", ctx.sym.pending),
+            ctx.theme.pending,
+        ),
+        Some(Danger { level, .. }) => level_text(ctx, level),
+        None => level_text(ctx, Level::Ok),
+    }
+}
+
+/// [`level_span`] as a table cell: its text inline, no allocation.
+pub fn level_text<'a>(ctx: ViewCtx<'_>, level: Level) -> CellText<'a> {
+    CellText::styled(
+        compact_str::format_compact!("{} {}", ctx.sym.level_glyph(level), level.label()),
+        ctx.theme.level(level),
+    )
 }
 
 pub fn level_span<'a>(ctx: ViewCtx<'_>, level: Level) -> Span<'a> {

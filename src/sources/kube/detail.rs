@@ -34,5 +34,5 @@ pub fn pod_detail(pod: &Pod, row: PodRow, events: Vec<PodEvent>) -> PodDetail {
 
 /// "finished 3m ago" helper for the UI.
 pub fn ago(now: Timestamp, t: Timestamp) -> String {
-    crate::domain::pods::human_duration(now.duration_since(t))
+    crate::domain::pods::human_duration(now.duration_since(t)).into()
 }

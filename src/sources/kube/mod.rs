@@ -169,8 +169,8 @@ pub fn check_json(rows: &[PodRow], now: Timestamp) -> serde_json::Value {
             .map(|r| {
                 let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
                 if let Some(o) = v.as_object_mut() {
-                    o.insert("age".into(), r.age_text(now).into());
-                    o.insert("restarts_text".into(), r.restarts_text(now).into());
+                    o.insert("age".into(), r.age_text(now).as_str().into());
+                    o.insert("restarts_text".into(), r.restarts_text(now).as_str().into());
                 }
                 v
             })
@@ -348,15 +348,20 @@ pub fn pvcs_check_json(rows: &[PvcRow], now: Timestamp) -> serde_json::Value {
             .map(|r| {
                 let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
                 if let Some(o) = v.as_object_mut() {
-                    o.insert("age".into(), r.age_text(now).into());
-                    o.insert("access_modes_text".into(), r.access_modes_text().into());
+                    o.insert("age".into(), r.age_text(now).as_str().into());
+                    o.insert(
+                        "access_modes_text".into(),
+                        r.access_modes_text().as_str().into(),
+                    );
                     o.insert("used_by".into(), r.used_by_text().into());
                     o.insert("markers_text".into(), r.markers_text().into());
                     o.insert(
                         "used_text".into(),
                         match &r.used {
                             crate::domain::pvcs::UsedSpace::Known { used_bytes, .. } => {
-                                crate::domain::pvcs::human_bytes(*used_bytes).into()
+                                crate::domain::pvcs::human_bytes(*used_bytes)
+                                    .as_str()
+                                    .into()
                             }
                             crate::domain::pvcs::UsedSpace::Unknown { .. } => "?".into(),
                         },
@@ -377,7 +382,7 @@ pub fn pvs_check_json(rows: &[PvRow], now: Timestamp) -> serde_json::Value {
             .map(|r| {
                 let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
                 if let Some(o) = v.as_object_mut() {
-                    o.insert("age".into(), r.age_text(now).into());
+                    o.insert("age".into(), r.age_text(now).as_str().into());
                 }
                 v
             })

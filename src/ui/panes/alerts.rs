@@ -11,6 +11,7 @@
 
 use std::time::Instant;
 
+use compact_str::{CompactString, format_compact};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -23,8 +24,8 @@ use crate::app::panes::alerts::{AlertColumn, AlertRows, AlertsPane, PaneRow};
 use crate::domain::Level;
 use crate::rules::{Alert, AlertGroup, AlertPhase, TransitionKind};
 use crate::ui::sanitize;
-use crate::ui::table::{self, Column, ColumnSpec, TableView};
-use crate::ui::widgets::{ViewCtx, level_span, pane_block};
+use crate::ui::table::{self, CellStr, CellText, Column, ColumnSpec, TableView};
+use crate::ui::widgets::{ViewCtx, level_span, level_text, pane_block};
 
 impl Column for AlertColumn {
     fn spec(self) -> ColumnSpec {
@@ -84,12 +85,12 @@ pub fn pending_text(a: &Alert, now: Instant) -> Option<String> {
 
 /// The level cell: the level word always; a pending alert (or a group with nothing firing)
 /// has the pending glyph and style, its SINCE says how far along it is.
-fn level_cell(ctx: ViewCtx<'_>, level: Level, firing: bool) -> Span<'static> {
+fn level_cell(ctx: ViewCtx<'_>, level: Level, firing: bool) -> CellText<'static> {
     if firing {
-        level_span(ctx, level)
+        level_text(ctx, level)
     } else {
-        Span::styled(
-            format!("{} {}", ctx.sym.pending, level.label()),
+        CellText::styled(
+            format_compact!("{} {}", ctx.sym.pending, level.label()),
             ctx.theme.pending,
         )
     }
@@ -142,14 +143,14 @@ fn where_fitting(g: &AlertGroup, width: usize) -> String {
 
 /// `3m ago` when firing; `pending 3m/15m` while pending, `3m/15m` when `compact` (the level
 /// cell has the pending glyph).
-fn since_text(a: &Alert, model: &Model, compact: bool) -> String {
+fn since_text(a: &Alert, model: &Model, compact: bool) -> CompactString {
     match a.phase {
         AlertPhase::Pending { .. } if compact => a
             .pending_progress(model.now)
-            .map(|(done, needed)| format!("{}/{}", short_age(done), short_age(needed)))
+            .map(|(done, needed)| format_compact!("{}/{}", short_age(done), short_age(needed)))
             .unwrap_or_default(),
-        AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default(),
-        AlertPhase::Firing { since } => format!(
+        AlertPhase::Pending { .. } => pending_text(a, model.now).unwrap_or_default().into(),
+        AlertPhase::Firing { since } => format_compact!(
             "{} ago",
             short_age(model.now.saturating_duration_since(since))
         ),
@@ -159,14 +160,14 @@ fn since_text(a: &Alert, model: &Model, compact: bool) -> String {
 /// One cell of row `i` for a column `width` cells wide (`u16::MAX` while the table measures):
 /// cells that have a shorter form choose it when narrow (`x150 in 12 ns`, `3m/15m`, a subject
 /// without its owner); the table cuts what is still too wide by the column's cut.
-fn cell(
-    rows: &AlertRows<'_>,
+fn cell<'a>(
+    rows: &'a AlertRows<'a>,
     i: usize,
     col: AlertColumn,
     width: u16,
     model: &Model,
     ctx: ViewCtx<'_>,
-) -> Option<Line<'static>> {
+) -> Option<CellText<'a>> {
     let g = rows.group(i)?;
     let first = rows.alert(i)?;
     let now = model.wall;
@@ -178,19 +179,18 @@ fn cell(
     } else {
         first.ack.is_some()
     };
-    let plain = |s: String| {
+    let plain = |s: CellStr<'a>| {
         if muted {
-            Line::styled(s, t.muted)
+            CellText::styled(s, t.muted)
         } else {
-            Line::raw(s)
+            CellText::raw(s)
         }
     };
+    let fits = |s: &str| s.chars().count() <= w;
     Some(match (col, &rows.rows[i]) {
-        (AlertColumn::Level, PaneRow::Group { .. }) => {
-            Line::from(level_cell(ctx, g.key.level, g.is_firing()))
-        }
+        (AlertColumn::Level, PaneRow::Group { .. }) => level_cell(ctx, g.key.level, g.is_firing()),
         (AlertColumn::Level, PaneRow::Alert { .. }) => {
-            Line::from(level_cell(ctx, first.key.level, first.is_firing()))
+            level_cell(ctx, first.key.level, first.is_firing())
         }
         (AlertColumn::Title, PaneRow::Group { .. }) => {
             let open = is_expanded(rows, i);
@@ -200,53 +200,56 @@ fn cell(
                 (false, true) => "▾ ",
                 (false, false) => "▸ ",
             };
-            plain(format!("{glyph}{}", g.title))
+            plain(format_compact!("{glyph}{}", g.title).into())
         }
         (AlertColumn::Title, PaneRow::Alert { in_group, .. }) => plain(if *in_group {
-            "  ".to_string()
+            "  ".into()
         } else {
-            first.title.to_string()
+            first.title.as_ref().into()
         }),
-        (AlertColumn::Subject, PaneRow::Group { .. }) => plain(where_fitting(g, w)),
-        (AlertColumn::Subject, PaneRow::Alert { .. }) => plain(fit_subject(
-            &sanitize(&first.key.subject),
-            w,
-            ctx.sym.ellipsis,
-        )),
-        (AlertColumn::Value, _) => plain(first.value_text(now)),
-        (AlertColumn::Limit, _) => Line::styled(first.limit_text(), t.muted),
+        (AlertColumn::Subject, PaneRow::Group { .. }) => plain(where_fitting(g, w).into()),
+        (AlertColumn::Subject, PaneRow::Alert { .. }) => {
+            let subject = sanitize(&first.key.subject);
+            plain(if fits(&subject) {
+                subject.into()
+            } else {
+                fit_subject(&subject, w, ctx.sym.ellipsis).into()
+            })
+        }
+        (AlertColumn::Value, _) => plain(first.value_text(now).into()),
+        (AlertColumn::Limit, _) => CellText::styled(first.limit_text(), t.muted),
         (AlertColumn::Since, PaneRow::Group { .. }) => {
             let age = short_age(now.duration_since(g.oldest).unsigned_abs());
-            let full = format!("oldest {age}");
-            plain(if full.chars().count() <= w {
-                full
+            let full = format_compact!("oldest {age}");
+            plain(if fits(&full) {
+                full.into()
             } else {
-                format!("{age} ago")
+                format_compact!("{age} ago").into()
             })
         }
         (AlertColumn::Since, PaneRow::Alert { .. }) => {
             let full = since_text(first, model, false);
-            plain(if full.chars().count() <= w {
-                full
+            plain(if fits(&full) {
+                full.into()
             } else {
-                since_text(first, model, true)
+                since_text(first, model, true).into()
             })
         }
-        (AlertColumn::Ack, PaneRow::Group { .. }) => Line::styled(
+        (AlertColumn::Ack, PaneRow::Group { .. }) => CellText::styled(
             if g.acked == g.len() {
-                ctx.sym.acked.to_string()
+                CellStr::from(ctx.sym.acked)
             } else if g.acked > 0 {
-                format!("{}/{}", g.acked, g.len())
+                format_compact!("{}/{}", g.acked, g.len()).into()
             } else {
-                String::new()
+                "".into()
             },
             t.muted,
         ),
-        (AlertColumn::Ack, PaneRow::Alert { .. }) => Line::styled(
+        (AlertColumn::Ack, PaneRow::Alert { .. }) => CellText::styled(
             first
                 .ack
                 .as_ref()
-                .map(|k| format!("{} {}", ctx.sym.acked, sanitize(&k.note)))
+                .map(|k| format_compact!("{} {}", ctx.sym.acked, sanitize(&k.note)))
                 .unwrap_or_default(),
             t.muted,
         ),
@@ -385,7 +388,7 @@ fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<
         let mut out = vec![
             Line::from(vec![
                 Span::styled(format!("{:<12}", "level"), t.muted),
-                level_cell(ctx, g.key.level, g.is_firing()),
+                level_cell(ctx, g.key.level, g.is_firing()).into_span(),
             ]),
             kv("title", g.title.to_string()),
             kv("rule", sanitize(&g.key.rule).into_owned()),
@@ -426,7 +429,7 @@ fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<
     let mut out = vec![
         Line::from(vec![
             Span::styled(format!("{:<12}", "level"), t.muted),
-            level_cell(ctx, a.key.level, a.is_firing()),
+            level_cell(ctx, a.key.level, a.is_firing()).into_span(),
         ]),
         kv("title", a.title.to_string()),
         kv("rule", sanitize(&a.key.rule).into_owned()),

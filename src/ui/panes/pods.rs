@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use compact_str::ToCompactString;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -16,8 +17,8 @@ use crate::app::panes::pods::{PodColumn, PodsPane};
 use crate::domain::Level;
 use crate::domain::pods::{PodRow, PodsSnapshot};
 use crate::ui::sanitize;
-use crate::ui::table::{self, Column, ColumnSpec, TableView};
-use crate::ui::widgets::{ViewCtx, danger_span, pane_block};
+use crate::ui::table::{self, CellText, Column, ColumnSpec, TableView};
+use crate::ui::widgets::{ViewCtx, danger_span, danger_text, pane_block};
 
 impl Column for PodColumn {
     fn spec(self) -> ColumnSpec {
@@ -72,32 +73,32 @@ fn cell<'r>(
     width: u16,
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
-) -> Line<'r> {
+) -> CellText<'r> {
     let t = ctx.theme;
     match col {
-        PodColumn::Danger => danger_span(ctx, danger(r.level)).into(),
-        PodColumn::Namespace => Line::raw(r.namespace.as_str()),
-        PodColumn::Name => Line::raw(r.name.as_str()),
-        PodColumn::Ready => Line::raw(r.ready.as_str()),
+        PodColumn::Danger => danger_text(ctx, danger(r.level)),
+        PodColumn::Namespace => CellText::raw(r.namespace.as_str()),
+        PodColumn::Name => CellText::raw(r.name.as_str()),
+        PodColumn::Ready => CellText::raw(r.ready.as_str()),
         PodColumn::Status => {
             let style = if r.level >= Level::Warning {
                 t.level(r.level)
             } else {
                 t.base
             };
-            Line::styled(short_status(&r.status, width), style)
+            CellText::styled(short_status(&r.status, width), style)
         }
         PodColumn::Restarts => {
             let full = r.restarts_text(now);
             if full.chars().count() <= width as usize {
-                Line::raw(full)
+                CellText::raw(full)
             } else {
-                Line::raw(r.restarts.to_string())
+                CellText::raw(r.restarts.to_compact_string())
             }
         }
-        PodColumn::Age => Line::raw(r.age_text(now)),
-        PodColumn::Node => Line::styled(r.node.as_deref().unwrap_or("<none>"), t.muted),
-        PodColumn::Reasons => Line::raw(r.reasons_text()),
+        PodColumn::Age => CellText::raw(r.age_text(now)),
+        PodColumn::Node => CellText::styled(r.node.as_deref().unwrap_or("<none>"), t.muted),
+        PodColumn::Reasons => CellText::raw(r.reasons_text()),
     }
 }
 

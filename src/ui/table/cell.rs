@@ -68,6 +68,22 @@ impl<'a> CellText<'a> {
         }
     }
 
+    /// As a span, for a line that is not a table cell (a detail view); a several-style cell
+    /// keeps its first span's style.
+    pub fn into_span(self) -> Span<'a> {
+        match self {
+            CellText::Plain(CellStr::Borrowed(s), style) => Span::styled(s, style),
+            CellText::Plain(CellStr::Owned(s), style) => Span::styled(s.into_string(), style),
+            CellText::Line(l) => {
+                let style = l
+                    .spans
+                    .first()
+                    .map_or(l.style, |sp| l.style.patch(sp.style));
+                Span::styled(String::from(CellText::Line(l).text()), style)
+            }
+        }
+    }
+
     /// The characters shown, without styles (tests, filters).
     pub fn text(&self) -> Cow<'_, str> {
         match self {

@@ -130,7 +130,7 @@ pub(super) fn claim_detail_lines(
             capacity_bytes,
             available_bytes,
         } => {
-            let mut u = human_bytes(*used_bytes);
+            let mut u = human_bytes(*used_bytes).into_string();
             if let Some(c) = capacity_bytes.or(r.capacity_bytes).filter(|c| *c > 0) {
                 let pct = *used_bytes as f64 * 100.0 / c as f64;
                 u.push_str(&format!(" of {} ({pct:.1}%)", human_bytes(c)));

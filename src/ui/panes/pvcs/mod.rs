@@ -9,6 +9,7 @@ mod columns;
 mod detail;
 mod view;
 
+use compact_str::CompactString;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -26,8 +27,8 @@ use crate::domain::pvcs::{
 };
 use crate::sources::SourceError;
 use crate::ui::sanitize;
-use crate::ui::table::{self, Column, TableView};
-use crate::ui::widgets::{ViewCtx, danger_span, freshness_line, pane_block};
+use crate::ui::table::{self, CellText, Column, TableView};
+use crate::ui::widgets::{ViewCtx, danger_span, danger_text, freshness_line, pane_block};
 
 use detail::*;
 use view::*;

@@ -32,7 +32,7 @@ pub(super) fn markers_line(ctx: ViewCtx<'_>, r: &PvcRow) -> Line<'static> {
     Line::from(spans)
 }
 
-pub(super) fn used_text(u: &UsedSpace) -> String {
+pub(super) fn used_text(u: &UsedSpace) -> CompactString {
     // Unknown is "?", never 0: a claim whose usage could not be read is not empty.
     match u.used_bytes() {
         Some(b) => human_bytes(b),
@@ -44,11 +44,14 @@ pub(super) fn opt(s: Option<&str>) -> Cow<'_, str> {
     sanitize(s.unwrap_or("-"))
 }
 
-/// `s` sanitized, keeping its allocation when it is already clean.
-fn clean_owned(s: String) -> String {
-    match sanitize(&s) {
-        Cow::Borrowed(_) => s,
-        Cow::Owned(o) => o,
+/// `s` sanitized: borrowed when it is already clean (no copy per frame).
+fn clean_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => sanitize(b),
+        Cow::Owned(o) => match sanitize(&o) {
+            Cow::Borrowed(_) => Cow::Owned(o),
+            Cow::Owned(c) => Cow::Owned(c),
+        },
     }
 }
 
@@ -58,44 +61,47 @@ pub(super) fn claim_cell<'r>(
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
     col: ClaimColumn,
-) -> Line<'r> {
+) -> CellText<'r> {
     let t = ctx.theme;
     match col {
-        ClaimColumn::Danger => danger_span(ctx, danger(r.level)).into(),
-        ClaimColumn::Namespace => Line::raw(sanitize(&r.namespace)),
-        ClaimColumn::Name => Line::raw(sanitize(&r.name)),
+        ClaimColumn::Danger => danger_text(ctx, danger(r.level)),
+        ClaimColumn::Namespace => CellText::raw(sanitize(&r.namespace)),
+        ClaimColumn::Name => CellText::raw(sanitize(&r.name)),
         ClaimColumn::Status => {
             let style = if r.level >= Level::Warning {
                 t.level(r.level)
             } else {
                 t.base
             };
-            Line::styled(sanitize(&r.status), style)
+            CellText::styled(sanitize(&r.status), style)
         }
-        ClaimColumn::Capacity => Line::raw(opt(r.capacity.as_deref())),
+        ClaimColumn::Capacity => CellText::raw(opt(r.capacity.as_deref())),
         ClaimColumn::Used => {
             let style = if r.used.used_bytes().is_some() {
                 t.base
             } else {
                 t.muted
             };
-            Line::styled(used_text(&r.used), style)
+            CellText::styled(used_text(&r.used), style)
         }
-        ClaimColumn::StorageClass => Line::styled(opt(r.storage_class.as_deref()), t.muted),
-        ClaimColumn::Volume => Line::styled(opt(r.volume.as_deref()), t.muted),
+        ClaimColumn::StorageClass => CellText::styled(opt(r.storage_class.as_deref()), t.muted),
+        ClaimColumn::Volume => CellText::styled(opt(r.volume.as_deref()), t.muted),
         ClaimColumn::Reclaim => {
             let style = if r.reclaim_policy.as_deref() == Some("Delete") {
                 t.warning
             } else {
                 t.base
             };
-            Line::styled(opt(r.reclaim_policy.as_deref()), style)
+            CellText::styled(opt(r.reclaim_policy.as_deref()), style)
         }
-        ClaimColumn::Access => Line::raw(clean_owned(r.access_modes_text())),
-        ClaimColumn::UsedBy => Line::raw(clean_owned(r.used_by_text())),
-        ClaimColumn::Age => Line::raw(r.age_text(now)),
-        ClaimColumn::Markers => markers_line(ctx, r),
-        ClaimColumn::Reasons => Line::raw(clean_owned(r.reasons_text())),
+        ClaimColumn::Access => match sanitize(&r.access_modes_text()) {
+            Cow::Borrowed(b) => CellText::raw(CompactString::from(b)),
+            Cow::Owned(o) => CellText::raw(o),
+        },
+        ClaimColumn::UsedBy => CellText::raw(clean_cow(r.used_by_text())),
+        ClaimColumn::Age => CellText::raw(r.age_text(now)),
+        ClaimColumn::Markers => markers_line(ctx, r).into(),
+        ClaimColumn::Reasons => CellText::raw(clean_cow(r.reasons_text())),
     }
 }
 
@@ -104,23 +110,23 @@ pub(super) fn volume_cell<'p>(
     ctx: ViewCtx<'_>,
     now: jiff::Timestamp,
     col: VolumeColumn,
-) -> Line<'p> {
+) -> CellText<'p> {
     let t = ctx.theme;
     match col {
-        VolumeColumn::Name => Line::raw(sanitize(&p.name)),
+        VolumeColumn::Name => CellText::raw(sanitize(&p.name)),
         VolumeColumn::Phase => {
             let style = if p.orphaned { t.warning } else { t.base };
-            Line::styled(sanitize(&p.phase), style)
+            CellText::styled(sanitize(&p.phase), style)
         }
-        VolumeColumn::Reclaim => Line::raw(opt(p.reclaim_policy.as_deref())),
-        VolumeColumn::Claim => Line::raw(opt(p.claim.as_deref())),
-        VolumeColumn::StorageClass => Line::styled(opt(p.storage_class.as_deref()), t.muted),
-        VolumeColumn::Capacity => Line::raw(opt(p.capacity.as_deref())),
-        VolumeColumn::Age => Line::raw(p.age_text(now)),
-        VolumeColumn::Danger => danger_span(ctx, danger(p.level)).into(),
-        VolumeColumn::Flag if p.orphaned => Line::styled("ORPHANED", t.warning),
-        VolumeColumn::Flag => Line::default(),
-        VolumeColumn::Reasons => Line::raw(clean_owned(p.reasons_text())),
+        VolumeColumn::Reclaim => CellText::raw(opt(p.reclaim_policy.as_deref())),
+        VolumeColumn::Claim => CellText::raw(opt(p.claim.as_deref())),
+        VolumeColumn::StorageClass => CellText::styled(opt(p.storage_class.as_deref()), t.muted),
+        VolumeColumn::Capacity => CellText::raw(opt(p.capacity.as_deref())),
+        VolumeColumn::Age => CellText::raw(p.age_text(now)),
+        VolumeColumn::Danger => danger_text(ctx, danger(p.level)),
+        VolumeColumn::Flag if p.orphaned => CellText::styled("ORPHANED", t.warning),
+        VolumeColumn::Flag => CellText::empty(),
+        VolumeColumn::Reasons => CellText::raw(clean_cow(p.reasons_text())),
     }
 }
 
