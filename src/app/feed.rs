@@ -312,13 +312,13 @@ pub fn latest_per_source(
 }
 
 /// "3s", "4m", "2h", "3d": short ages for titles and the header.
-pub fn short_age(d: Duration) -> String {
+pub fn short_age(d: Duration) -> compact_str::CompactString {
     let s = d.as_secs();
     match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86400),
+        0..60 => compact_str::format_compact!("{s}s"),
+        60..3600 => compact_str::format_compact!("{}m", s / 60),
+        3600..86400 => compact_str::format_compact!("{}h", s / 3600),
+        _ => compact_str::format_compact!("{}d", s / 86400),
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::{CompactString, format_compact};
+
 use crate::config::Comparison;
 
 use super::short_duration;
@@ -70,53 +72,53 @@ pub enum Shown {
 
 impl Shown {
     /// The value in words at wall-clock time `now`.
-    pub fn render(&self, now: jiff::Timestamp) -> String {
+    pub fn render(&self, now: jiff::Timestamp) -> CompactString {
         match self {
-            Shown::Number(v) => number(*v),
-            Shown::Count { n, noun } => format!("{} {noun}", group(*n)),
-            Shown::Percent { pct, of } => format!("{pct:.0}% of {of}"),
-            Shown::Rate { per_sec, .. } => format!("{per_sec:.1}/s"),
+            Shown::Number(v) => number(*v).into(),
+            Shown::Count { n, noun } => format_compact!("{} {noun}", group(*n)),
+            Shown::Percent { pct, of } => format_compact!("{pct:.0}% of {of}"),
+            Shown::Rate { per_sec, .. } => format_compact!("{per_sec:.1}/s"),
             Shown::For { what, since } => {
                 let d = age(now, *since);
                 if what.is_empty() {
-                    format!("for {d}")
+                    format_compact!("for {d}")
                 } else {
-                    format!("{what} for {d}")
+                    format_compact!("{what} for {d}")
                 }
             }
             Shown::Ago { what, at } => {
                 let d = age(now, *at);
                 if what.is_empty() {
-                    format!("{d} ago")
+                    format_compact!("{d} ago")
                 } else {
-                    format!("{what} {d} ago")
+                    format_compact!("{what} {d} ago")
                 }
             }
-            Shown::Text(t) => t.clone(),
+            Shown::Text(t) => t.into(),
         }
     }
 
     /// The limit in the same unit (`> 2,000`, `>= 90%`, `> 2m`, `within 1h`); empty for rules
     /// that fire on the state itself (threshold 0 on a time or text value).
-    pub fn limit(&self, op: Comparison, threshold: f64) -> String {
+    pub fn limit(&self, op: Comparison, threshold: f64) -> CompactString {
         let sym = op.symbol();
         match self {
-            Shown::Number(_) => format!("{sym} {}", number(threshold)),
-            Shown::Count { .. } => format!("{sym} {}", group(threshold.max(0.0) as u64)),
-            Shown::Percent { .. } => format!("{sym} {threshold:.0}%"),
-            Shown::Rate { .. } => format!("{sym} {threshold:.1}/s"),
-            Shown::For { .. } if threshold > 0.0 => format!("{sym} {}", secs(threshold)),
-            Shown::Ago { .. } if threshold > 0.0 => format!("within {}", secs(threshold)),
-            Shown::For { .. } | Shown::Ago { .. } | Shown::Text(_) => String::new(),
+            Shown::Number(_) => format_compact!("{sym} {}", number(threshold)),
+            Shown::Count { .. } => format_compact!("{sym} {}", group(threshold.max(0.0) as u64)),
+            Shown::Percent { .. } => format_compact!("{sym} {threshold:.0}%"),
+            Shown::Rate { .. } => format_compact!("{sym} {threshold:.1}/s"),
+            Shown::For { .. } if threshold > 0.0 => format_compact!("{sym} {}", secs(threshold)),
+            Shown::Ago { .. } if threshold > 0.0 => format_compact!("within {}", secs(threshold)),
+            Shown::For { .. } | Shown::Ago { .. } | Shown::Text(_) => CompactString::default(),
         }
     }
 }
 
-fn age(now: jiff::Timestamp, since: jiff::Timestamp) -> String {
+fn age(now: jiff::Timestamp, since: jiff::Timestamp) -> CompactString {
     short_duration(now.duration_since(since).unsigned_abs())
 }
 
-fn secs(v: f64) -> String {
+fn secs(v: f64) -> CompactString {
     short_duration(std::time::Duration::from_secs_f64(v.clamp(0.0, 1e12)))
 }
 
@@ -124,7 +126,7 @@ fn secs(v: f64) -> String {
 pub fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         if v >= 0.0 {
-            group(v as u64)
+            group(v as u64).into()
         } else {
             format!("-{}", group((-v) as u64))
         }
@@ -134,9 +136,10 @@ pub fn number(v: f64) -> String {
 }
 
 /// 12345 -> "12,345": counts are read from across the room.
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+pub fn group(n: u64) -> compact_str::CompactString {
+    // At most 26 characters (20 digits, 6 commas): inline or one allocation, never two.
+    let digits = compact_str::ToCompactString::to_compact_string(&n);
+    let mut out = compact_str::CompactString::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');

@@ -229,12 +229,12 @@ impl Alert {
     }
 
     /// The value in its unit at wall-clock `now` (`OOMKilled 12m ago`, `10,087 sockets`).
-    pub fn value_text(&self, now: jiff::Timestamp) -> String {
+    pub fn value_text(&self, now: jiff::Timestamp) -> compact_str::CompactString {
         self.shown.render(now)
     }
 
     /// The limit in the value's unit (`> 2,000`, `>= 90%`); empty for state rules.
-    pub fn limit_text(&self) -> String {
+    pub fn limit_text(&self) -> compact_str::CompactString {
         self.shown.limit(self.op, self.threshold)
     }
 }
@@ -264,25 +264,25 @@ pub fn next_wording(since: jiff::Timestamp, now: jiff::Timestamp) -> jiff::Times
 }
 
 /// Compact durations for narrow columns: "45s", "3m", "1h5m", "2d3h".
-pub fn short_duration(d: Duration) -> String {
+pub fn short_duration(d: Duration) -> compact_str::CompactString {
     let s = d.as_secs();
     if s < 60 {
-        format!("{s}s")
+        compact_str::format_compact!("{s}s")
     } else if s < 3600 {
-        format!("{}m", s / 60)
+        compact_str::format_compact!("{}m", s / 60)
     } else if s < 86_400 {
         let m = (s % 3600) / 60;
         if m == 0 {
-            format!("{}h", s / 3600)
+            compact_str::format_compact!("{}h", s / 3600)
         } else {
-            format!("{}h{}m", s / 3600, m)
+            compact_str::format_compact!("{}h{}m", s / 3600, m)
         }
     } else {
         let h = (s % 86_400) / 3600;
         if h == 0 {
-            format!("{}d", s / 86_400)
+            compact_str::format_compact!("{}d", s / 86_400)
         } else {
-            format!("{}d{}h", s / 86_400, h)
+            compact_str::format_compact!("{}d{}h", s / 86_400, h)
         }
     }
 }
@@ -347,15 +347,16 @@ impl AlertGroup {
     }
 
     /// `x150 in 12 namespaces` (`x150` for host subjects, empty for a single alert).
-    pub fn where_text(&self) -> String {
+    pub fn where_text(&self) -> compact_str::CompactString {
+        use compact_str::format_compact;
         if self.members.len() <= 1 {
-            return String::new();
+            return compact_str::CompactString::default();
         }
         let n = display::group(self.members.len() as u64);
         match self.namespaces {
-            0 => format!("x{n}"),
-            1 => format!("x{n} in 1 namespace"),
-            k => format!("x{n} in {} namespaces", display::group(k as u64)),
+            0 => format_compact!("x{n}"),
+            1 => format_compact!("x{n} in 1 namespace"),
+            k => format_compact!("x{n} in {} namespaces", display::group(k as u64)),
         }
     }
 }
@@ -456,7 +457,7 @@ pub fn one_shot(conditions: &[Condition]) -> Vec<CheckResult> {
                 threshold,
                 message,
                 for_evaluated: false,
-                for_: (!for_.is_zero()).then(|| short_duration(for_)),
+                for_: (!for_.is_zero()).then(|| short_duration(for_).into()),
             }
         })
         .collect();

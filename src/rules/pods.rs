@@ -162,6 +162,7 @@ fn since_text(now: Timestamp, since: Timestamp) -> String {
     } else {
         d.unsigned_abs()
     })
+    .into()
 }
 
 fn secs(d: SignedDuration) -> f64 {

@@ -177,7 +177,7 @@ fn when(r: &crate::config::ThresholdRule) -> String {
 
 /// 12345 -> "12,345": counts are read from across the room.
 pub fn group(n: u64) -> String {
-    super::display::group(n)
+    super::display::group(n).into()
 }
 
 #[cfg(test)]

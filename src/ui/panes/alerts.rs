@@ -127,17 +127,17 @@ pub fn fit_subject(s: &str, width: usize, ellipsis: &str) -> String {
 }
 
 /// `x150 in 12 namespaces`, or shorter (`x150 in 12 ns`, `x150`) to fit `width`.
-fn where_fitting(g: &AlertGroup, width: usize) -> String {
+fn where_fitting(g: &AlertGroup, width: usize) -> CompactString {
     let full = g.where_text();
     if full.chars().count() <= width {
         return full;
     }
     let n = crate::rules::display::group(g.len() as u64);
-    let short = format!("x{n} in {} ns", g.namespaces);
+    let short = format_compact!("x{n} in {} ns", g.namespaces);
     if g.namespaces > 0 && short.chars().count() <= width {
         short
     } else {
-        format!("x{n}")
+        format_compact!("x{n}")
     }
 }
 
@@ -438,7 +438,7 @@ fn detail_lines(pane: &AlertsPane, model: &Model, ctx: ViewCtx<'_>) -> Vec<Line<
         kv(
             "value",
             if limit.is_empty() {
-                a.value_text(model.wall)
+                a.value_text(model.wall).into()
             } else {
                 format!("{} (limit {limit})", a.value_text(model.wall))
             },
