@@ -607,8 +607,10 @@ mod tests {
         };
         let mut s = SocketSnapshot::default();
         s.states.add(TcpState::CloseWait, n(1));
-        s.states
-            .add(TcpState::TimeWait, if seed % 5 == 0 { 1 } else { n(2) });
+        s.states.add(
+            TcpState::TimeWait,
+            if seed.is_multiple_of(5) { 1 } else { n(2) },
+        );
         s.close_wait_by_process = match seed % 4 {
             0 => vec![],
             1 => vec![ProcessCount {
@@ -628,9 +630,9 @@ mod tests {
             }],
         };
         s.listen.overflows = n(5);
-        if seed % 3 != 0 {
+        if !seed.is_multiple_of(3) {
             s.listen.overflows_per_sec = Some((n(6) % 1000) as f64 / 7.0);
-            s.listen.drops_per_sec = (seed % 2 == 0).then_some(1.25);
+            s.listen.drops_per_sec = seed.is_multiple_of(2).then_some(1.25);
         }
         s.listeners = (0..(seed % 4))
             .map(|i| Listener {
@@ -661,9 +663,9 @@ mod tests {
                 },
             })
             .collect();
-        s.conntrack = (seed % 6 != 0).then(|| Conntrack {
+        s.conntrack = (!seed.is_multiple_of(6)).then(|| Conntrack {
             count: n(20) % 300_000,
-            max: if seed % 7 == 0 { 0 } else { 262_144 },
+            max: if seed.is_multiple_of(7) { 0 } else { 262_144 },
         });
         s
     }
