@@ -1,9 +1,92 @@
 //! What the sockets source reports each poll: counts per TCP state and the groupings an on-call
 //! engineer needs (who holds CLOSE_WAIT, listen queues, fd usage, conntrack). Owned, plain data.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A process name (`comm`) that every snapshot can hold without copying it: the collector
+/// keeps one per process and hands the same text to each poll's listeners and fd-usage rows,
+/// so cloning a row does not allocate. Reads, compares, orders, hashes, formats and
+/// serializes exactly like the `String` it replaces.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Comm(Arc<str>);
+
+impl Comm {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Comm {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Comm {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Comm {
+    fn from(s: &str) -> Comm {
+        Comm(Arc::from(s))
+    }
+}
+
+impl From<String> for Comm {
+    fn from(s: String) -> Comm {
+        Comm(Arc::from(s))
+    }
+}
+
+impl PartialEq<str> for Comm {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Comm {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for Comm {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Display for Comm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Comm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for Comm {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Comm {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Comm, D::Error> {
+        String::deserialize(d).map(Comm::from)
+    }
+}
 
 /// TCP states as the kernel numbers them (include/net/tcp_states.h). `NEW_SYN_RECV` (12) is
 /// folded into `SynRecv`, as `ss` does.
@@ -148,7 +231,7 @@ pub struct Listener {
     pub queued: u32,
     pub backlog: u32,
     pub pid: Option<u32>,
-    pub comm: Option<String>,
+    pub comm: Option<Comm>,
 }
 
 impl Listener {
@@ -166,7 +249,7 @@ impl Listener {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FdUsage {
     pub pid: u32,
-    pub comm: String,
+    pub comm: Comm,
     pub open: u64,
     /// `None` when the limit is "unlimited" or unreadable.
     pub soft_limit: Option<u64>,

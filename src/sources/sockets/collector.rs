@@ -1,17 +1,19 @@
 //! [`SocketCollector`]: one blocking poll of everything the sockets pane shows, with the state
 //! that makes the next poll cheap (netlink socket and buffers, owner cache, counter history).
 
-use std::path::{Path, PathBuf};
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use netlink_packet_sock_diag::{AF_INET, AF_INET6};
 
 use super::fds::FdScanner;
 use super::netlink::{ALL_STATES, DiagSocket, NetlinkError};
-use super::netstat::{ListenRates, parse_netstat};
+use super::netstat::ListenRates;
 use super::owners::{Lookup, Owners};
 use super::tally::{FastMap, Tally};
-use super::{conntrack, procnet, sysctl};
+use super::{conntrack, procdir, procnet, sysctl};
 use crate::domain::sockets::{
     Attribution, FdUsage, ListenStats, Listener, PeerCount, PortCount, ProcessCount, SocketBackend,
     SocketSnapshot,
@@ -76,9 +78,16 @@ pub struct SocketCollector {
     polls: u64,
     fds: FdScanner,
     last_fd_scan: Option<Instant>,
+    /// The last fd scan's rows, handed to every snapshot until the next scan (cheap to
+    /// clone: their comms are shared).
     fd_usage: Vec<FdUsage>,
     fd_unreadable: u64,
     rates: ListenRates,
+    /// Scratch kept between polls: CLOSE_WAIT counts per pid, and the peer and port counts
+    /// being ranked.
+    by_pid: FastMap<u32, u64>,
+    peer_counts: Vec<(IpAddr, u64)>,
+    port_counts: Vec<(u16, u64)>,
 }
 
 fn netlink_to_source_error(e: &NetlinkError) -> SourceError {
@@ -95,9 +104,15 @@ fn due(last: Option<Instant>, now: Instant, every: Duration) -> bool {
     last.is_none_or(|t| now.saturating_duration_since(t) >= every)
 }
 
-/// Sorts `(key, count)` by count descending then key, keeps the first `n`.
-fn top<K: Ord + Copy>(map: impl Iterator<Item = (K, u64)>, n: usize) -> Vec<(K, u64)> {
-    let mut v: Vec<(K, u64)> = map.collect();
+/// Sorts `(key, count)` by count descending then key, keeps the first `n`; `v` is the
+/// caller's scratch (cleared first, its capacity kept).
+fn top<K: Ord + Copy>(
+    v: &mut Vec<(K, u64)>,
+    map: impl Iterator<Item = (K, u64)>,
+    n: usize,
+) -> &[(K, u64)] {
+    v.clear();
+    v.extend(map);
     v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.truncate(n);
     v
@@ -120,6 +135,9 @@ impl SocketCollector {
             fd_usage: Vec::new(),
             fd_unreadable: 0,
             rates: ListenRates::default(),
+            by_pid: FastMap::default(),
+            peer_counts: Vec::new(),
+            port_counts: Vec::new(),
             opts,
         }
     }
@@ -191,25 +209,46 @@ impl SocketCollector {
         self.owners.end_poll();
 
         let top_n = self.opts.top_n;
-        let close_wait_by_peer = top(self.tally.peers.iter().map(|(k, v)| (*k, *v)), top_n)
-            .into_iter()
-            .map(|(peer, count)| PeerCount { peer, count })
+        let peers = self.tally.peers.iter().map(|(k, v)| (*k, *v));
+        let close_wait_by_peer = top(&mut self.peer_counts, peers, top_n)
+            .iter()
+            .map(|&(peer, count)| PeerCount { peer, count })
             .collect();
-        let close_wait_by_local_port = top(self.tally.ports.iter().map(|(k, v)| (*k, *v)), top_n)
-            .into_iter()
-            .map(|(port, count)| PortCount { port, count })
+        let ports = self.tally.ports.iter().map(|(k, v)| (*k, *v));
+        let close_wait_by_local_port = top(&mut self.port_counts, ports, top_n)
+            .iter()
+            .map(|&(port, count)| PortCount { port, count })
             .collect();
 
-        let root = self.opts.proc_root.clone();
-        let listen = self.listen_stats(&root, now);
         if let Some(every) = self.opts.fd_scan_interval
             && due(self.last_fd_scan, now, every)
         {
-            let scan = self.fds.scan(&root, now, top_n);
+            let scan = self.fds.scan(&self.opts.proc_root, now, top_n);
             self.fd_usage = scan.top;
             self.fd_unreadable = scan.unreadable;
             self.last_fd_scan = Some(now);
         }
+        // The small files below are read relative to one open root, through `file_buf`.
+        let root = procdir::open_dir(&self.opts.proc_root).ok();
+        let (listen, conntrack, conntrack_unknown, sysctls) = match &root {
+            Some(r) => {
+                let r = r.as_fd();
+                let buf = &mut self.file_buf;
+                (
+                    self.rates.read(r, buf, now),
+                    conntrack::read_conntrack_in(r, buf),
+                    conntrack::unknown_why_in(r, &self.opts.proc_root, buf),
+                    sysctl::read_sysctls_in(r, buf),
+                )
+            }
+            // No root (a test tree that is gone): what the path readers say about it.
+            None => (
+                ListenStats::default(),
+                conntrack::read_conntrack(&self.opts.proc_root),
+                conntrack::unknown_why(&self.opts.proc_root),
+                sysctl::read_sysctls(&self.opts.proc_root),
+            ),
+        };
 
         Ok(SocketSnapshot {
             backend: Some(backend),
@@ -222,9 +261,9 @@ impl SocketCollector {
             listen,
             fd_usage: self.fd_usage.clone(),
             unreadable_processes: self.fd_unreadable.max(self.owners.last_stats.unreadable),
-            conntrack: conntrack::read_conntrack(&root),
-            conntrack_unknown: conntrack::unknown_why(&root),
-            sysctls: sysctl::read_sysctls(&root),
+            conntrack,
+            conntrack_unknown,
+            sysctls,
             attribution,
             poll_duration: started.elapsed(),
             skipped_records: self.tally.skipped,
@@ -330,7 +369,8 @@ impl SocketCollector {
 
     fn group_by_process(&mut self, now: Instant) -> Vec<ProcessCount> {
         // Key: Some(pid), or None for unknown; pending ones are counted apart.
-        let mut by_pid: FastMap<u32, u64> = FastMap::default();
+        let mut by_pid = std::mem::take(&mut self.by_pid);
+        by_pid.clear();
         let (mut unknown, mut pending) = (0u64, 0u64);
         let inodes = std::mem::take(&mut self.tally.close_wait_inodes);
         for &inode in &inodes {
@@ -345,14 +385,13 @@ impl SocketCollector {
             }
         }
         self.tally.close_wait_inodes = inodes;
-        let mut out: Vec<ProcessCount> = by_pid
-            .into_iter()
-            .map(|(pid, count)| ProcessCount {
-                pid: Some(pid),
-                comm: self.owners.comm(pid).unwrap_or(UNKNOWN_OWNER).to_string(),
-                count,
-            })
-            .collect();
+        let mut out: Vec<ProcessCount> = Vec::with_capacity(by_pid.len() + 2);
+        out.extend(by_pid.iter().map(|(&pid, &count)| ProcessCount {
+            pid: Some(pid),
+            comm: self.owners.comm(pid).unwrap_or(UNKNOWN_OWNER).to_string(),
+            count,
+        }));
+        self.by_pid = by_pid;
         for (n, comm) in [(unknown, UNKNOWN_OWNER), (pending, PENDING_OWNER)] {
             if n > 0 {
                 out.push(ProcessCount {
@@ -381,7 +420,7 @@ impl SocketCollector {
                     queued: l.queued,
                     backlog: l.backlog,
                     pid,
-                    comm: pid.and_then(|p| self.owners.comm(p)).map(str::to_string),
+                    comm: pid.and_then(|p| self.owners.shared_comm(p)).cloned(),
                 }
             })
             .collect();
@@ -394,16 +433,5 @@ impl SocketCollector {
         });
         out.truncate(self.opts.top_n);
         out
-    }
-
-    fn listen_stats(&mut self, root: &Path, now: Instant) -> ListenStats {
-        match std::fs::read_to_string(root.join("net/netstat"))
-            .ok()
-            .as_deref()
-            .and_then(parse_netstat)
-        {
-            Some(c) => self.rates.update(now, c),
-            None => ListenStats::default(),
-        }
     }
 }

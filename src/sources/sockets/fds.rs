@@ -7,8 +7,11 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use super::procdir::{self, DentsBuf};
 
 use crate::domain::sockets::FdUsage;
 
@@ -41,8 +44,13 @@ pub fn parse_nofile_soft(limits: &str) -> Option<NofileLimit> {
 /// Whether `stat(PROC/PID/fd).st_size` is an fd count under `proc_root` (a real procfs on
 /// Linux >= 6.2). A test tree of plain directories reports byte sizes instead.
 pub fn fd_dir_size_is_count(proc_root: &Path) -> bool {
-    std::fs::metadata(proc_root.join("self/fd")).is_ok_and(|m| m.len() > 0)
-        && std::fs::metadata(proc_root.join("self/stat")).is_ok_and(|m| m.len() == 0)
+    procdir::open_dir(proc_root).is_ok_and(|root| size_is_count_in(root.as_fd()))
+}
+
+/// [`fd_dir_size_is_count`] for the open proc root `root`.
+pub(crate) fn size_is_count_in(root: BorrowedFd<'_>) -> bool {
+    procdir::size_at(root, c"self/fd").is_ok_and(|n| n > 0)
+        && procdir::size_at(root, c"self/stat").is_ok_and(|n| n == 0)
 }
 
 /// Number of open fds of the process whose fd directory is `fd_dir`: from the directory's size
@@ -52,32 +60,36 @@ pub fn count_open_fds(fd_dir: &Path, size_is_count: bool) -> io::Result<u64> {
     if size_is_count && meta.len() > 0 {
         return Ok(meta.len());
     }
-    let mut n = 0u64;
-    for e in std::fs::read_dir(fd_dir)? {
-        if e.is_ok() {
-            n += 1;
-        }
+    let dir = procdir::open_dir(fd_dir)?;
+    procdir::count_entries(dir.as_fd(), &mut procdir::dents_buf())
+}
+
+/// [`count_open_fds`] for `PID/fd` under the open proc root `root`, without allocating.
+pub(crate) fn count_open_fds_in(
+    root: BorrowedFd<'_>,
+    pid: u32,
+    size_is_count: bool,
+    buf: &mut DentsBuf,
+) -> io::Result<u64> {
+    let path = procdir::pid_path(pid, "fd")?;
+    let size = procdir::size_at(root, path.as_cstr())?;
+    if size_is_count && size > 0 {
+        return Ok(size);
     }
-    Ok(n)
+    let dir = procdir::open_dir_at(root, path.as_cstr())?;
+    procdir::count_entries(dir.as_fd(), buf)
 }
 
-pub(crate) fn read_comm(proc_root: &Path, pid: u32) -> Option<String> {
-    let mut s = std::fs::read_to_string(proc_root.join(pid.to_string()).join("comm")).ok()?;
-    let trimmed = s.trim_end_matches('\n').len();
-    s.truncate(trimmed);
-    Some(s)
-}
-
-/// The numeric entries of `proc_root`, ascending. An unreadable /proc gives an empty list.
-pub(crate) fn list_pids(proc_root: &Path) -> Vec<u32> {
-    let mut pids: Vec<u32> = match std::fs::read_dir(proc_root) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    pids.sort_unstable();
-    pids
+/// The comm of `pid` under the open proc root `root` (the file read into `buf`), without its
+/// trailing newline; `None` if it cannot be read or is not UTF-8.
+pub(crate) fn read_comm_in<'b>(
+    root: BorrowedFd<'_>,
+    pid: u32,
+    buf: &'b mut Vec<u8>,
+) -> Option<&'b str> {
+    let path = procdir::pid_path(pid, "comm").ok()?;
+    procdir::read_at(root, path.as_cstr(), buf).ok()?;
+    Some(std::str::from_utf8(buf).ok()?.trim_end_matches('\n'))
 }
 
 /// The result of one fd scan.
@@ -90,11 +102,26 @@ pub struct FdScan {
     pub unreadable: u64,
 }
 
-/// Runs fd scans and caches soft limits per pid.
-#[derive(Debug)]
+/// Runs fd scans and caches soft limits per pid. Its buffers (the pid list, the rows, the
+/// text of a file) are kept between scans: a scan of an unchanged machine allocates only the
+/// rows it returns.
 pub struct FdScanner {
     limits: HashMap<u32, (Option<NofileLimit>, Instant)>,
     size_is_count: bool,
+    pids: Vec<u32>,
+    /// (pct or -1, open, pid, soft limit)
+    rows: Vec<(f64, u64, u32, Option<u64>)>,
+    text: Vec<u8>,
+    dents: Box<DentsBuf>,
+}
+
+impl std::fmt::Debug for FdScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FdScanner")
+            .field("limits", &self.limits.len())
+            .field("size_is_count", &self.size_is_count)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FdScanner {
@@ -102,60 +129,77 @@ impl FdScanner {
         FdScanner {
             limits: HashMap::new(),
             size_is_count: fd_dir_size_is_count(proc_root),
+            pids: Vec::new(),
+            rows: Vec::new(),
+            text: Vec::new(),
+            dents: Box::new(procdir::dents_buf()),
         }
     }
 
     pub fn scan(&mut self, proc_root: &Path, now: Instant, top_n: usize) -> FdScan {
-        let pids = list_pids(proc_root);
+        let root = procdir::open_dir(proc_root).ok();
+        match &root {
+            Some(r) => procdir::list_pids_in(r.as_fd(), &mut self.dents, &mut self.pids),
+            None => self.pids.clear(),
+        }
         let mut unreadable = 0u64;
-        // (pct or -1, open, pid, soft limit)
-        let mut rows: Vec<(f64, u64, u32, Option<u64>)> = Vec::with_capacity(pids.len());
-        for &pid in &pids {
-            let dir = proc_root.join(pid.to_string());
-            let open = match count_open_fds(&dir.join("fd"), self.size_is_count) {
-                Ok(n) => n,
-                Err(_) => {
-                    unreadable += 1;
-                    continue;
+        self.rows.clear();
+        if let Some(root) = &root {
+            let root = root.as_fd();
+            for &pid in &self.pids {
+                let open = match count_open_fds_in(root, pid, self.size_is_count, &mut self.dents) {
+                    Ok(n) => n,
+                    Err(_) => {
+                        unreadable += 1;
+                        continue;
+                    }
+                };
+                if open == 0 {
+                    continue; // kernel threads
                 }
-            };
-            if open == 0 {
-                continue; // kernel threads
+                let limit = match self.limits.get(&pid) {
+                    Some((l, at)) if now.saturating_duration_since(*at) < LIMITS_TTL => *l,
+                    _ => {
+                        let l = procdir::pid_path(pid, "limits")
+                            .and_then(|p| procdir::read_at(root, p.as_cstr(), &mut self.text))
+                            .ok()
+                            .and_then(|()| std::str::from_utf8(&self.text).ok())
+                            .and_then(parse_nofile_soft);
+                        self.limits.insert(pid, (l, now));
+                        l
+                    }
+                };
+                let soft = match limit {
+                    Some(NofileLimit::Limited(n)) => Some(n),
+                    _ => None,
+                };
+                let pct = soft
+                    .filter(|s| *s > 0)
+                    .map_or(-1.0, |s| open as f64 * 100.0 / s as f64);
+                self.rows.push((pct, open, pid, soft));
             }
-            let limit = match self.limits.get(&pid) {
-                Some((l, at)) if now.saturating_duration_since(*at) < LIMITS_TTL => *l,
-                _ => {
-                    let l = std::fs::read_to_string(dir.join("limits"))
-                        .ok()
-                        .and_then(|t| parse_nofile_soft(&t));
-                    self.limits.insert(pid, (l, now));
-                    l
-                }
-            };
-            let soft = match limit {
-                Some(NofileLimit::Limited(n)) => Some(n),
-                _ => None,
-            };
-            let pct = soft
-                .filter(|s| *s > 0)
-                .map_or(-1.0, |s| open as f64 * 100.0 / s as f64);
-            rows.push((pct, open, pid, soft));
         }
         // Forget limits of processes that are gone (bounded cache).
-        if self.limits.len() > pids.len() {
+        if self.limits.len() > self.pids.len() {
+            let pids = &self.pids;
             self.limits.retain(|pid, _| pids.binary_search(pid).is_ok());
         }
-        rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        rows.truncate(top_n);
-        let top = rows
-            .into_iter()
-            .map(|(_, open, pid, soft_limit)| FdUsage {
+        self.rows
+            .sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        self.rows.truncate(top_n);
+        let mut top = Vec::with_capacity(self.rows.len());
+        for &(_, open, pid, soft_limit) in &self.rows {
+            let comm = root
+                .as_ref()
+                .and_then(|r| read_comm_in(r.as_fd(), pid, &mut self.text))
+                .unwrap_or("(gone)");
+            top.push(FdUsage {
                 pid,
-                comm: read_comm(proc_root, pid).unwrap_or_else(|| "(gone)".to_string()),
+                comm: comm.into(),
                 open,
                 soft_limit,
-            })
-            .collect();
+            });
+        }
         FdScan { top, unreadable }
     }
 }

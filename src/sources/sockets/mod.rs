@@ -28,6 +28,7 @@ pub mod fds;
 pub mod netlink;
 pub mod netstat;
 pub mod owners;
+pub mod procdir;
 pub mod procnet;
 pub mod source;
 pub mod sysctl;

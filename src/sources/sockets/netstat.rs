@@ -2,6 +2,7 @@
 //! between polls. Parsed here: procfs 0.18 reads /proc/net/snmp but has no parser for the TcpExt
 //! table of /proc/net/netstat.
 
+use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
 use crate::domain::sockets::ListenStats;
@@ -45,6 +46,15 @@ pub struct ListenRates {
 }
 
 impl ListenRates {
+    /// Reads `net/netstat` under the open proc root `root` (through `buf`) and updates; an
+    /// unreadable or odd file gives the default stats (no rates), as before.
+    pub fn read(&mut self, root: BorrowedFd<'_>, buf: &mut Vec<u8>, now: Instant) -> ListenStats {
+        match super::sysctl::read_text_in(root, c"net/netstat", buf).and_then(parse_netstat) {
+            Some(c) => self.update(now, c),
+            None => ListenStats::default(),
+        }
+    }
+
     pub fn update(&mut self, now: Instant, cur: ListenCounters) -> ListenStats {
         let rate = |prev: u64, cur: u64, secs: f64| {
             (cur >= prev && secs > 0.0).then(|| (cur - prev) as f64 / secs)

@@ -7,16 +7,17 @@
 //! cached as unknown for [`NEGATIVE_TTL`]. Entries for inodes that vanished are evicted.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
-use std::os::unix::ffi::OsStrExt;
+use std::ops::ControlFlow;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::fds::{count_open_fds, fd_dir_size_is_count, list_pids, read_comm};
+use super::fds::{count_open_fds_in, read_comm_in, size_is_count_in};
+use super::procdir;
 use super::tally::FastMap;
+use crate::domain::sockets::Comm;
 
 /// How long "no process owns this inode" is believed before it is looked up again.
 pub const NEGATIVE_TTL: Duration = Duration::from_secs(60);
@@ -53,7 +54,7 @@ pub struct ScanStats {
 #[derive(Debug, Default)]
 pub struct Owners {
     by_inode: FastMap<u32, Entry>,
-    comms: HashMap<u32, String>,
+    comms: HashMap<u32, Comm>,
     poll: u64,
     hits: usize,
     pub last_scan: Option<Instant>,
@@ -63,7 +64,11 @@ pub struct Owners {
 /// `readlinkat(dir, name)` into `buf`: the target, or an error (also when it does not fit,
 /// which a `socket:[N]` link never does). Resolving the name relative to the open fd directory
 /// skips walking `/proc/PID/fd` again for every fd, the bulk of a scan's kernel time.
-fn readlink_in<'b>(dir: &File, name: &[u8], buf: &'b mut [u8; 64]) -> io::Result<&'b [u8]> {
+fn readlink_in<'b>(
+    dir: BorrowedFd<'_>,
+    name: &[u8],
+    buf: &'b mut [u8; 64],
+) -> io::Result<&'b [u8]> {
     // fd names are decimal numbers: anything else is not ours to look at.
     if name.is_empty() || name.len() > 20 || !name.iter().all(u8::is_ascii_digit) {
         return Err(io::Error::from(io::ErrorKind::InvalidInput));
@@ -128,7 +133,12 @@ impl Owners {
     }
 
     pub fn comm(&self, pid: u32) -> Option<&str> {
-        self.comms.get(&pid).map(String::as_str)
+        self.comms.get(&pid).map(Comm::as_str)
+    }
+
+    /// The comm of `pid` as shared text (cloning it does not allocate).
+    pub fn shared_comm(&self, pid: u32) -> Option<&Comm> {
+        self.comms.get(&pid)
     }
 
     pub fn len(&self) -> usize {
@@ -162,9 +172,14 @@ impl Owners {
         let mut wanted = wanted.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
-        let (order, total_fds) = self.scan_order(proc_root);
+        // An unreadable root is a scan of no process: every wanted inode is unknown.
+        let root = procdir::open_dir(proc_root).ok();
+        let (order, total_fds) = match &root {
+            Some(r) => self.scan_order(r.as_fd()),
+            None => (Vec::new(), 0),
+        };
         let job = ScanJob {
-            proc_root,
+            root: root.as_ref().map(|r| r.as_fd()),
             order: &order,
             wanted: &wanted,
             claimed: wanted.iter().map(|_| AtomicBool::new(false)).collect(),
@@ -217,10 +232,14 @@ impl Owners {
         }
         matched_pids.sort_unstable();
         matched_pids.dedup();
+        let mut text = Vec::new();
         for pid in matched_pids {
-            self.comms
-                .entry(pid)
-                .or_insert_with(|| read_comm(proc_root, pid).unwrap_or_else(|| "(gone)".into()));
+            self.comms.entry(pid).or_insert_with(|| {
+                root.as_ref()
+                    .and_then(|r| read_comm_in(r.as_fd(), pid, &mut text))
+                    .unwrap_or("(gone)")
+                    .into()
+            });
         }
         self.last_scan = Some(now);
         self.last_stats = stats;
@@ -229,19 +248,20 @@ impl Owners {
 
     /// Known owners first, then every other process by descending open-fd count; and the total
     /// fd count (to decide whether threads are worth it).
-    fn scan_order(&self, proc_root: &Path) -> (Vec<u32>, u64) {
-        let size_is_count = fd_dir_size_is_count(proc_root);
+    fn scan_order(&self, root: BorrowedFd<'_>) -> (Vec<u32>, u64) {
+        let size_is_count = size_is_count_in(root);
+        let mut dents = Box::new(procdir::dents_buf());
+        let mut pids = Vec::new();
+        procdir::list_pids_in(root, &mut dents, &mut pids);
         let mut total = 0u64;
-        let mut rest: Vec<(u64, u32)> = list_pids(proc_root)
-            .into_iter()
-            .map(|p| {
-                let dir = proc_root.join(p.to_string()).join("fd");
-                let n = count_open_fds(&dir, size_is_count).unwrap_or(0);
-                total += n;
-                (n, p)
-            })
-            .filter(|(_, p)| !self.comms.contains_key(p))
-            .collect();
+        let mut rest: Vec<(u64, u32)> = Vec::with_capacity(pids.len());
+        for p in pids {
+            let n = count_open_fds_in(root, p, size_is_count, &mut dents).unwrap_or(0);
+            total += n;
+            if !self.comms.contains_key(&p) {
+                rest.push((n, p));
+            }
+        }
         rest.sort_unstable_by(|a, b| b.cmp(a));
         let mut order: Vec<u32> = self.comms.keys().copied().collect();
         order.sort_unstable();
@@ -257,7 +277,8 @@ const PARALLEL_SCAN_MIN_FDS: u64 = 4096;
 
 /// What the scan workers share.
 struct ScanJob<'a> {
-    proc_root: &'a Path,
+    /// The open proc root (`None`: it could not be opened, nothing to scan).
+    root: Option<BorrowedFd<'a>>,
     order: &'a [u32],
     /// Sorted, deduplicated.
     wanted: &'a [u32],
@@ -278,43 +299,51 @@ impl ScanJob<'_> {
         self.found.load(Ordering::Relaxed) >= self.wanted.len()
     }
 
+    /// Takes processes from the queue until it is empty or every wanted inode is found. Per
+    /// process: one open of `PID/fd`, listed with getdents into a stack buffer, and one
+    /// readlinkat per fd relative to that directory; nothing is allocated but the findings.
     fn work(&self) -> WorkerOutcome {
         let mut out = WorkerOutcome {
             found: Vec::new(),
             stats: ScanStats::default(),
         };
+        let Some(root) = self.root else { return out };
         let mut link_buf = [0u8; 64];
+        let mut dents = procdir::dents_buf();
         while !self.all_found() {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(&pid) = self.order.get(i) else { break };
-            let fd_dir = self.proc_root.join(pid.to_string()).join("fd");
-            let (rd, dir) = match (std::fs::read_dir(&fd_dir), File::open(&fd_dir)) {
-                (Ok(rd), Ok(dir)) => (rd, dir),
-                _ => {
+            let dir = match procdir::pid_path(pid, "fd")
+                .and_then(|p| procdir::open_dir_at(root, p.as_cstr()))
+            {
+                Ok(d) => d,
+                Err(_) => {
                     out.stats.unreadable += 1;
                     continue;
                 }
             };
             out.stats.processes += 1;
-            for entry in rd.flatten() {
+            let dir = dir.as_fd();
+            // A listing error part way ends this process's walk, as it did with read_dir.
+            let _ = procdir::for_each_name(dir, &mut dents, |name| {
                 out.stats.fds += 1;
-                let Ok(link) = readlink_in(&dir, entry.file_name().as_bytes(), &mut link_buf)
-                else {
-                    continue;
+                let Ok(link) = readlink_in(dir, name, &mut link_buf) else {
+                    return ControlFlow::Continue(());
                 };
                 let Some(inode) = parse_socket_link(link) else {
-                    continue;
+                    return ControlFlow::Continue(());
                 };
                 let Ok(idx) = self.wanted.binary_search(&inode) else {
-                    continue;
+                    return ControlFlow::Continue(());
                 };
                 if !self.claimed[idx].swap(true, Ordering::Relaxed) {
                     out.found.push((inode, pid));
                     if self.found.fetch_add(1, Ordering::Relaxed) + 1 >= self.wanted.len() {
-                        break;
+                        return ControlFlow::Break(());
                     }
                 }
-            }
+                ControlFlow::Continue(())
+            });
         }
         out
     }

@@ -1,8 +1,11 @@
 //! Kernel settings shown next to the listen queues: somaxconn, ip_local_port_range,
 //! tcp_fin_timeout. Missing or odd files give `None`, never an error.
 
+use std::ffi::CStr;
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
+use super::procdir;
 use crate::domain::sockets::SocketSysctls;
 
 pub fn parse_u32(text: &str) -> Option<u32> {
@@ -38,6 +41,32 @@ pub fn read_sysctls(proc_root: &Path) -> SocketSysctls {
     }
 }
 
+/// The text of `rel` under `root`, read through `buf`; `None` if unreadable or not UTF-8 (as
+/// [`read_small`] gives).
+pub(crate) fn read_text_in<'b>(
+    root: BorrowedFd<'_>,
+    rel: &CStr,
+    buf: &'b mut Vec<u8>,
+) -> Option<&'b str> {
+    procdir::read_at(root, rel, buf).ok()?;
+    std::str::from_utf8(buf).ok()
+}
+
+pub(crate) fn read_u64_in(root: BorrowedFd<'_>, rel: &CStr, buf: &mut Vec<u8>) -> Option<u64> {
+    read_text_in(root, rel, buf).and_then(parse_u64)
+}
+
+/// [`read_sysctls`] under the open proc root `root`, reading through `buf` (no allocation).
+pub fn read_sysctls_in(root: BorrowedFd<'_>, buf: &mut Vec<u8>) -> SocketSysctls {
+    SocketSysctls {
+        somaxconn: read_text_in(root, c"sys/net/core/somaxconn", buf).and_then(parse_u32),
+        local_port_range: read_text_in(root, c"sys/net/ipv4/ip_local_port_range", buf)
+            .and_then(parse_port_range),
+        tcp_fin_timeout: read_text_in(root, c"sys/net/ipv4/tcp_fin_timeout", buf)
+            .and_then(parse_u32),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +90,13 @@ mod tests {
         assert!(s.tcp_fin_timeout.is_some());
         let none = read_sysctls(Path::new("/nonexistent"));
         assert_eq!(none, SocketSysctls::default());
+        let root = procdir::open_dir(Path::new("/proc")).expect("open /proc");
+        let mut buf = Vec::new();
+        let s_in = read_sysctls_in(std::os::fd::AsFd::as_fd(&root), &mut buf);
+        assert_eq!(s_in, s);
+        assert!(
+            buf.capacity() >= 4096,
+            "the buffer is kept for the next read"
+        );
     }
 }
