@@ -17,7 +17,9 @@ struct GroupState {
 /// Active alerts, a bounded history of transitions, and the groups folded from them.
 #[derive(Debug, Clone)]
 pub struct AlertBook {
-    active: BTreeMap<AlertKey, Alert>,
+    /// Boxed: a B-tree node holds eleven entries in place, and an alert is a few hundred bytes;
+    /// with a thousand alerts the half-empty nodes cost more than the alerts themselves.
+    active: BTreeMap<AlertKey, Box<Alert>>,
     history: VecDeque<Transition>,
     history_cap: usize,
     /// Shown alerts, ranked; refolded on every change.
@@ -90,7 +92,7 @@ impl AlertBook {
                             alert.phase = AlertPhase::Firing { since: now };
                             out.push(Transition {
                                 kind: TransitionKind::Firing,
-                                alert: alert.clone(),
+                                alert: Alert::clone(alert),
                                 at_wall: wall,
                             });
                         }
@@ -126,7 +128,7 @@ impl AlertBook {
                         alert: alert.clone(),
                         at_wall: wall,
                     });
-                    self.active.insert(c.key.clone(), alert);
+                    self.active.insert(c.key.clone(), Box::new(alert));
                 }
             }
         }
@@ -144,7 +146,7 @@ impl AlertBook {
                 if alert.is_firing() {
                     out.push(Transition {
                         kind: TransitionKind::Cleared,
-                        alert,
+                        alert: *alert,
                         at_wall: wall,
                     });
                 }
@@ -225,7 +227,7 @@ impl AlertBook {
     ) -> GroupTransition {
         let alert = group
             .and_then(|x| x.members.first())
-            .and_then(|k| self.active.get(k))
+            .and_then(|k| self.active.get(k).map(|a| &**a))
             .filter(|_| kind != TransitionKind::Cleared)
             .unwrap_or(fallback)
             .clone();
@@ -275,6 +277,7 @@ impl AlertBook {
         let mut shown: Vec<&Alert> = self
             .active
             .values()
+            .map(|a| &**a)
             .filter(|a| {
                 loudest_firing
                     .get(&(a.key.source, a.key.rule.as_str(), a.key.subject.as_str()))
@@ -360,7 +363,7 @@ impl AlertBook {
         alert.ack = Some(Ack { note, at: wall });
         let t = Transition {
             kind: TransitionKind::Acknowledged,
-            alert: alert.clone(),
+            alert: Alert::clone(alert),
             at_wall: wall,
         };
         self.record(t.clone());
@@ -390,7 +393,7 @@ impl AlertBook {
                 a.ack = Some(ack.clone());
             }
         }
-        let first = members.first().and_then(|k| self.active.get(k))?.clone();
+        let first = Alert::clone(members.first().and_then(|k| self.active.get(k))?);
         self.record(Transition {
             kind: TransitionKind::Acknowledged,
             alert: first.clone(),
@@ -410,7 +413,7 @@ impl AlertBook {
 
     /// Active alerts, loudest first: firing before pending, then by level, then oldest first.
     pub fn active(&self) -> Vec<&Alert> {
-        let mut v: Vec<&Alert> = self.active.values().collect();
+        let mut v: Vec<&Alert> = self.active.values().map(|a| &**a).collect();
         v.sort_by(|a, b| rank(a, b));
         v
     }
@@ -426,19 +429,21 @@ impl AlertBook {
         };
         self.active
             .range(first..)
-            .map(|(_, a)| a)
+            .map(|(_, a)| &**a)
             .take_while(move |a| a.key.source == source)
     }
 
     /// Every active alert, unordered (Alertmanager's full state).
     pub fn all(&self) -> impl Iterator<Item = &Alert> {
-        self.active.values()
+        self.active.values().map(|a| &**a)
     }
 
     /// The shown alerts (a firing louder level folds the quieter one), ranked. Folded once per
     /// change of the book.
     pub fn shown(&self) -> impl Iterator<Item = &Alert> + '_ {
-        self.shown.iter().filter_map(|k| self.active.get(k))
+        self.shown
+            .iter()
+            .filter_map(|k| self.active.get(k).map(|a| &**a))
     }
 
     pub fn shown_keys(&self) -> &[AlertKey] {
@@ -466,7 +471,7 @@ impl AlertBook {
     }
 
     pub fn get(&self, key: &AlertKey) -> Option<&Alert> {
-        self.active.get(key)
+        self.active.get(key).map(|a| &**a)
     }
 
     /// Records the hook pool's running total of dropped alert-command runs.
