@@ -287,3 +287,31 @@ fn the_content_fingerprint_follows_what_the_pane_shows() {
     e.scope = NamespaceScope::One("db".into());
     assert_ne!(content_fingerprint(&a), content_fingerprint(&e));
 }
+
+/// The short texts a store keeps per object (phase, class, mode, access modes, the claim's
+/// namespace) are inline: thousands of claims cost no allocation for each `Bound`.
+#[test]
+fn short_texts_of_a_stored_object_are_inline() {
+    let pv = lean_pv(&pv_json("pv-a", "Released", Some(("db", "data-a"))));
+    let spec = pv.spec.as_ref().expect("a spec");
+    let inline = |s: &ondeck::sources::kube::pvcs::Short| !s.is_heap_allocated();
+    assert_eq!(spec.storage_class_name.as_deref(), Some("standard"));
+    assert!(spec.storage_class_name.iter().all(inline));
+    assert!(spec.volume_mode.iter().all(inline));
+    assert!(spec.persistent_volume_reclaim_policy.iter().all(inline));
+    assert_eq!(
+        spec.access_modes.as_deref().map(|m| m.len()),
+        Some(1),
+        "one access mode, no spare room"
+    );
+    assert!(spec.access_modes.iter().flatten().all(inline));
+    let claim = spec.claim_ref.as_ref().expect("a claim reference");
+    assert_eq!(claim.namespace.as_deref(), Some("db"));
+    assert!(claim.namespace.iter().all(inline));
+    let status = pv.status.as_ref().expect("a status");
+    assert_eq!(status.phase.as_deref(), Some("Released"));
+    assert!(status.phase.iter().all(inline));
+    let pvc = lean_pvc(&pvc_json("db", "data-a", "Bound", Some("pv-a")));
+    let st = pvc.status.as_ref().expect("a status");
+    assert!(st.phase.iter().all(inline));
+}

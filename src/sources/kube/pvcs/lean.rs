@@ -103,7 +103,94 @@ pub struct LeanPv {
     #[serde(default)]
     pub spec: Option<LeanPvSpec>,
     #[serde(default)]
-    pub status: Option<k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+    pub status: Option<LeanPvStatus>,
+}
+
+/// Short text a claim or PV keeps (a phase, a class, an access mode, a namespace): inline up
+/// to 24 bytes, so the thousands of `Bound`, `standard`, `Filesystem` and `RWO` in a store
+/// cost no allocation each (a heap string costs a 32-byte chunk however short).
+pub type Short = compact_str::CompactString;
+/// A list of short texts (access modes), exactly as long as it is.
+pub type Shorts = Option<Box<[Short]>>;
+
+fn short(s: Option<String>) -> Option<Short> {
+    s.map(Short::from)
+}
+
+fn shorts(v: Option<Vec<String>>) -> Shorts {
+    v.map(|v| v.into_iter().map(Short::from).collect())
+}
+
+fn long(s: &Option<Short>) -> Option<String> {
+    s.as_ref().map(Short::to_string)
+}
+
+fn longs(v: &Shorts) -> Option<Vec<String>> {
+    v.as_ref().map(|v| v.iter().map(Short::to_string).collect())
+}
+
+/// The claim a PV is bound to: what [`strip_pv`] keeps of its `claimRef`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct LeanClaimRef {
+    #[serde(default)]
+    pub namespace: Option<Short>,
+    #[serde(default)]
+    pub name: Option<Short>,
+    #[serde(default)]
+    pub uid: Option<Short>,
+}
+
+impl LeanClaimRef {
+    fn from_ref(c: k8s_openapi::api::core::v1::ObjectReference) -> LeanClaimRef {
+        LeanClaimRef {
+            namespace: short(c.namespace),
+            name: short(c.name),
+            uid: short(c.uid),
+        }
+    }
+
+    fn to_ref(&self) -> k8s_openapi::api::core::v1::ObjectReference {
+        k8s_openapi::api::core::v1::ObjectReference {
+            namespace: long(&self.namespace),
+            name: long(&self.name),
+            uid: long(&self.uid),
+            ..Default::default()
+        }
+    }
+}
+
+/// A PV's status as the API sends it (every field: [`strip_pv`] keeps the status whole).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanPvStatus {
+    #[serde(default)]
+    pub last_phase_transition_time: Option<Time>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub phase: Option<Short>,
+    #[serde(default)]
+    pub reason: Option<Short>,
+}
+
+impl LeanPvStatus {
+    fn from_status(s: k8s_openapi::api::core::v1::PersistentVolumeStatus) -> LeanPvStatus {
+        LeanPvStatus {
+            last_phase_transition_time: s.last_phase_transition_time,
+            message: s.message,
+            phase: short(s.phase),
+            reason: short(s.reason),
+        }
+    }
+
+    fn to_status(&self) -> k8s_openapi::api::core::v1::PersistentVolumeStatus {
+        k8s_openapi::api::core::v1::PersistentVolumeStatus {
+            last_phase_transition_time: self.last_phase_transition_time.clone(),
+            message: self.message.clone(),
+            phase: long(&self.phase),
+            reason: long(&self.reason),
+        }
+    }
 }
 
 /// The part of a PV's spec the PV view and the claims' rows read.
@@ -111,17 +198,17 @@ pub struct LeanPv {
 #[serde(rename_all = "camelCase")]
 pub struct LeanPvSpec {
     #[serde(default)]
-    pub access_modes: Option<Vec<String>>,
+    pub access_modes: Shorts,
     #[serde(default)]
     pub capacity: Quantities,
     #[serde(default)]
-    pub claim_ref: Option<k8s_openapi::api::core::v1::ObjectReference>,
+    pub claim_ref: Option<LeanClaimRef>,
     #[serde(default)]
-    pub persistent_volume_reclaim_policy: Option<String>,
+    pub persistent_volume_reclaim_policy: Option<Short>,
     #[serde(default)]
-    pub storage_class_name: Option<String>,
+    pub storage_class_name: Option<Short>,
     #[serde(default)]
-    pub volume_mode: Option<String>,
+    pub volume_mode: Option<Short>,
 }
 
 impl k8s_openapi::Resource for LeanPv {
@@ -153,14 +240,14 @@ impl LeanPv {
         LeanPv {
             metadata: p.metadata,
             spec: p.spec.map(|s| LeanPvSpec {
-                access_modes: s.access_modes,
+                access_modes: shorts(s.access_modes),
                 capacity: s.capacity.as_ref().map(LeanQuantities::from_map),
-                claim_ref: s.claim_ref,
-                persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy,
-                storage_class_name: s.storage_class_name,
-                volume_mode: s.volume_mode,
+                claim_ref: s.claim_ref.map(LeanClaimRef::from_ref),
+                persistent_volume_reclaim_policy: short(s.persistent_volume_reclaim_policy),
+                storage_class_name: short(s.storage_class_name),
+                volume_mode: short(s.volume_mode),
             }),
-            status: p.status,
+            status: p.status.map(LeanPvStatus::from_status),
         }
     }
 
@@ -178,34 +265,27 @@ impl LeanPv {
 fn typed_pv(
     metadata: ObjectMeta,
     spec: Option<&LeanPvSpec>,
-    status: Option<&k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+    status: Option<&LeanPvStatus>,
 ) -> PersistentVolume {
     PersistentVolume {
         metadata,
         spec: spec.map(|s| PersistentVolumeSpec {
-            access_modes: s.access_modes.clone(),
+            access_modes: longs(&s.access_modes),
             capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
-            claim_ref: s.claim_ref.clone(),
-            persistent_volume_reclaim_policy: s.persistent_volume_reclaim_policy.clone(),
-            storage_class_name: s.storage_class_name.clone(),
-            volume_mode: s.volume_mode.clone(),
+            claim_ref: s.claim_ref.as_ref().map(LeanClaimRef::to_ref),
+            persistent_volume_reclaim_policy: long(&s.persistent_volume_reclaim_policy),
+            storage_class_name: long(&s.storage_class_name),
+            volume_mode: long(&s.volume_mode),
             ..Default::default()
         }),
-        status: status.cloned(),
+        status: status.map(LeanPvStatus::to_status),
     }
 }
 
-/// [`strip_pv`] for the lean form: the metadata and the claim reference trimmed the same way.
+/// [`strip_pv`] for the lean form: the metadata trimmed the same way (the claim reference
+/// keeps only namespace, name and uid as it is decoded).
 pub fn strip_lean_pv(p: &mut LeanPv) {
     p.metadata = lean_meta(&p.metadata, &[]);
-    if let Some(c) = p.spec.as_mut().and_then(|s| s.claim_ref.as_mut()) {
-        *c = k8s_openapi::api::core::v1::ObjectReference {
-            namespace: c.namespace.take(),
-            name: c.name.take(),
-            uid: c.uid.take(),
-            ..Default::default()
-        };
-    }
 }
 
 /// A claim as the PVC source keeps it between lists: decoded straight from the list and watch
@@ -259,15 +339,15 @@ impl<'de> serde::Deserialize<'de> for LeanQuantities {
 #[serde(rename_all = "camelCase")]
 pub struct LeanPvcSpec {
     #[serde(default)]
-    pub access_modes: Option<Vec<String>>,
+    pub access_modes: Shorts,
     #[serde(default)]
     pub resources: Option<LeanRequests>,
     #[serde(default)]
-    pub storage_class_name: Option<String>,
+    pub storage_class_name: Option<Short>,
     #[serde(default)]
-    pub volume_name: Option<String>,
+    pub volume_name: Option<Short>,
     #[serde(default)]
-    pub volume_mode: Option<String>,
+    pub volume_mode: Option<Short>,
 }
 
 /// A claim's `resources`: the requests only.
@@ -282,11 +362,11 @@ pub struct LeanRequests {
 #[serde(rename_all = "camelCase")]
 pub struct LeanPvcStatus {
     #[serde(default)]
-    pub phase: Option<String>,
+    pub phase: Option<Short>,
     #[serde(default)]
     pub capacity: Quantities,
     #[serde(default)]
-    pub access_modes: Option<Vec<String>>,
+    pub access_modes: Shorts,
 }
 
 impl k8s_openapi::Resource for LeanPvc {
@@ -318,18 +398,18 @@ impl LeanPvc {
         LeanPvc {
             metadata: c.metadata,
             spec: c.spec.map(|s| LeanPvcSpec {
-                access_modes: s.access_modes,
+                access_modes: shorts(s.access_modes),
                 resources: s.resources.map(|r| LeanRequests {
                     requests: r.requests.as_ref().map(LeanQuantities::from_map),
                 }),
-                storage_class_name: s.storage_class_name,
-                volume_name: s.volume_name,
-                volume_mode: s.volume_mode,
+                storage_class_name: short(s.storage_class_name),
+                volume_name: short(s.volume_name),
+                volume_mode: short(s.volume_mode),
             }),
             status: c.status.map(|s| LeanPvcStatus {
-                phase: s.phase,
+                phase: short(s.phase),
                 capacity: s.capacity.as_ref().map(LeanQuantities::from_map),
-                access_modes: s.access_modes,
+                access_modes: shorts(s.access_modes),
             }),
         }
     }
@@ -353,20 +433,20 @@ fn typed_pvc(
     PersistentVolumeClaim {
         metadata,
         spec: spec.map(|s| PersistentVolumeClaimSpec {
-            access_modes: s.access_modes.clone(),
+            access_modes: longs(&s.access_modes),
             resources: s.resources.as_ref().map(|r| VolumeResourceRequirements {
                 requests: r.requests.as_ref().map(LeanQuantities::to_map),
                 ..Default::default()
             }),
-            storage_class_name: s.storage_class_name.clone(),
-            volume_name: s.volume_name.clone(),
-            volume_mode: s.volume_mode.clone(),
+            storage_class_name: long(&s.storage_class_name),
+            volume_name: long(&s.volume_name),
+            volume_mode: long(&s.volume_mode),
             ..Default::default()
         }),
         status: status.map(|s| PersistentVolumeClaimStatus {
-            phase: s.phase.clone(),
+            phase: long(&s.phase),
             capacity: s.capacity.as_ref().map(LeanQuantities::to_map),
-            access_modes: s.access_modes.clone(),
+            access_modes: longs(&s.access_modes),
             ..Default::default()
         }),
     }
@@ -552,7 +632,7 @@ impl PvcLike for CompactPvc {
 pub struct CompactPv {
     pub meta: KeptMeta,
     pub spec: Option<LeanPvSpec>,
-    pub status: Option<k8s_openapi::api::core::v1::PersistentVolumeStatus>,
+    pub status: Option<LeanPvStatus>,
 }
 
 impl From<LeanPv> for CompactPv {
