@@ -227,7 +227,7 @@ fn hostile_snapshot() -> PvcsSnapshot {
             finalizers: vec![],
             capacity: Some("1Gi".into()),
             capacity_bytes: Some(1 << 30),
-            storage_class: Some(format!("sc{EVIL}")),
+            storage_class: Some(format!("sc{EVIL}").into()),
             volume: Some("pv-1".into()),
             reclaim_policy: Some("Delete".into()),
             access_modes: vec!["RWO".into()],

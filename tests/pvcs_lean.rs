@@ -225,6 +225,21 @@ fn lean_and_typed_objects_give_the_same_rows() {
         .expect("data-a");
     assert_eq!(bound.volume.as_deref(), Some("pv-a"), "{bound:?}");
     assert_eq!(bound.reclaim_policy.as_deref(), Some("Delete"), "{bound:?}");
+    // A row's short texts are inline: thousands of rows cost no allocation for each.
+    let inline = |s: &ondeck::domain::pvcs::Short| !s.is_heap_allocated();
+    assert!(inline(&bound.status));
+    assert!(
+        [
+            &bound.phase,
+            &bound.capacity,
+            &bound.storage_class,
+            &bound.reclaim_policy
+        ]
+        .into_iter()
+        .all(|f| f.as_ref().is_some_and(inline)),
+        "{bound:?}"
+    );
+    assert!(!bound.access_modes.is_empty() && bound.access_modes.iter().all(inline));
 }
 
 /// The PVC builder keeps a fingerprint of what it last sent instead of a copy of every row:

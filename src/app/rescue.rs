@@ -83,7 +83,7 @@ impl PvcRescueDialog {
         PvcRescueDialog {
             pvc: row.key(),
             volume: row.volume.clone(),
-            reclaim_policy: row.reclaim_policy.clone(),
+            reclaim_policy: row.reclaim_policy.as_deref().map(String::from),
             users: row
                 .users
                 .iter()

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use crate::config::{Comparison, PvcRules};
 use crate::domain::Level;
 use crate::domain::pvcs::{
-    Marker, PvRow, PvcReason, PvcRow, PvcRule, PvcUser, PvcsSnapshot, UsedSpace,
+    Marker, PvRow, PvcReason, PvcRow, PvcRule, PvcUser, PvcsSnapshot, Short, UsedSpace,
     parse_quantity_bytes, short_access_mode,
 };
 use crate::domain::{SourceError, SourceId};
@@ -246,16 +246,16 @@ pub fn row(
         status: if deletion_timestamp.is_some() {
             "Terminating".into()
         } else {
-            phase.clone().unwrap_or_else(|| "Unknown".into())
+            phase.as_deref().unwrap_or("Unknown").into()
         },
-        phase,
+        phase: phase.map(Short::from),
         deletion_timestamp,
         finalizers: pvc.metadata.finalizers.clone().unwrap_or_default(),
         capacity_bytes: capacity.as_deref().and_then(parse_quantity_bytes),
-        capacity,
-        storage_class,
+        capacity: capacity.map(Short::from),
+        storage_class: storage_class.map(Short::from),
         volume,
-        reclaim_policy,
+        reclaim_policy: reclaim_policy.map(Short::from),
         access_modes,
         users,
         users_unknown: None,
@@ -376,13 +376,13 @@ pub fn pv_row(pv: &PersistentVolume, rules: &PvcRules, now: Timestamp) -> PvRow 
         phase: if deleting {
             "Terminating".into()
         } else {
-            api_phase
+            api_phase.into()
         },
-        reclaim_policy,
+        reclaim_policy: reclaim_policy.map(Short::from),
         claim,
-        storage_class: spec.and_then(|s| s.storage_class_name.clone()),
+        storage_class: spec.and_then(|s| s.storage_class_name.as_deref().map(Short::from)),
         capacity_bytes: capacity.as_deref().and_then(parse_quantity_bytes),
-        capacity,
+        capacity: capacity.map(Short::from),
         access_modes: spec
             .and_then(|s| s.access_modes.as_ref())
             .map(|ms| ms.iter().map(|m| short_access_mode(m)).collect())
