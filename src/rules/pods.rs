@@ -57,9 +57,16 @@ impl PodHistory {
 
     /// Remembers when each active trouble key was first seen; forgets keys no longer active.
     pub fn mark_seen<'a>(&mut self, keys: impl IntoIterator<Item = &'a str>, now: Timestamp) {
-        let keys: Vec<&str> = keys.into_iter().take(MAX_SEEN).collect();
+        // At most MAX_SEEN keys: on the stack, not a Vec per evaluation.
+        let mut held = [""; MAX_SEEN];
+        let mut n = 0;
+        for k in keys.into_iter().take(MAX_SEEN) {
+            held[n] = k;
+            n += 1;
+        }
+        let keys = &held[..n];
         self.first_seen.retain(|(k, _)| keys.contains(&&**k));
-        for k in keys {
+        for &k in keys {
             if self.first_seen(k).is_none() {
                 self.first_seen.reserve_exact(1);
                 self.first_seen.push((k.into(), now));
@@ -571,7 +578,18 @@ pub fn row_with_next(
     rules: &PodRules,
     now: Timestamp,
 ) -> (PodRow, NextChange) {
-    let st = kubectl_status(pod);
+    row_with_status(pod, kubectl_status(pod), history, rules, now)
+}
+
+/// [`row_with_next`] for a caller that already has the pod's kubectl status (`st`, which must
+/// be `kubectl_status(pod)`): the row book reads the restarts from it first.
+pub fn row_with_status(
+    pod: &Pod,
+    st: KubectlStatus,
+    history: Option<&PodHistory>,
+    rules: &PodRules,
+    now: Timestamp,
+) -> (PodRow, NextChange) {
     let mut flip = None;
     let reasons = assess_with_flip(pod, &st, history, rules, now, &mut flip);
     let wording = reasons
@@ -754,5 +772,26 @@ mod tests {
         let (title, shown) = display(&r);
         assert_eq!(title, "Pod evicted");
         assert_eq!(shown.render(now), "Evicted for 5m");
+    }
+
+    #[test]
+    fn first_seen_keeps_the_first_keys_and_forgets_the_gone() {
+        let t0: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
+        let t1 = t0 + SignedDuration::from_secs(60);
+        let names: Vec<String> = (0..MAX_SEEN + 4).map(|i| format!("k{i}")).collect();
+        let mut h = PodHistory::default();
+        h.mark_seen(names.iter().map(String::as_str), t0);
+        for (i, k) in names.iter().enumerate() {
+            let want = (i < MAX_SEEN).then_some(t0);
+            assert_eq!(h.first_seen(k), want, "{k}");
+        }
+        // Still there: first seen stays; gone: forgotten; new: seen now.
+        h.mark_seen(["k3", "k1", "new", "k3"], t1);
+        assert_eq!(h.first_seen("k3"), Some(t0));
+        assert_eq!(h.first_seen("k1"), Some(t0));
+        assert_eq!(h.first_seen("new"), Some(t1));
+        assert_eq!(h.first_seen("k0"), None);
+        h.mark_seen(std::iter::empty(), t1);
+        assert_eq!(h.first_seen("k3"), None);
     }
 }

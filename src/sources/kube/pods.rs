@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, PodRules};
 use crate::domain::compact::CompactPod;
 use crate::domain::pods::{ApiHealth, NamespaceScope, PodEvent, PodKey, PodsSnapshot};
-use crate::domain::text::Interner;
+use crate::domain::text::{Clean, Interner};
 use crate::sources::{Payload, SourceError, SourceId, SourceUpdate};
 
 use super::backoff::Backoff;
@@ -167,6 +167,13 @@ impl PodStore {
         claim_users(self.read().pods.values().map(|p| &**p))
     }
 
+    /// The nodes running a pod (that still holds its volume) which mounts a claim, sorted:
+    /// [`crate::sources::kube::pvcs::usage_nodes`] of [`PodStore::claim_users`] without
+    /// building the users (the used-space poller's question, every poll).
+    pub fn claim_nodes(&self) -> Vec<String> {
+        claim_nodes(self.read().pods.values().map(|p| &**p))
+    }
+
     /// What changed since the last call (the snapshot builder's; one consumer).
     pub fn take_changes(&self) -> StoreChanges {
         let mut m = self.write();
@@ -254,6 +261,34 @@ pub fn claim_users<P: Borrow<CompactPod>>(
                 });
         }
     }
+    out
+}
+
+/// The nodes running a pod (that still holds its volume) which mounts a claim, from a set of
+/// pods, sorted and once each: the nodes of [`claim_users`]'s users not Succeeded or Failed.
+pub fn claim_nodes<P: Borrow<CompactPod>>(pods: impl IntoIterator<Item = P>) -> Vec<String> {
+    // Nodes are few and interned: a short list, looked up by pointer first.
+    let mut nodes: Vec<Clean> = Vec::new();
+    for p in pods {
+        let p: &CompactPod = p.borrow();
+        if p.managed_by_ondeck
+            || p.claims.is_empty()
+            || matches!(p.phase.as_deref(), Some("Succeeded") | Some("Failed"))
+        {
+            continue;
+        }
+        let Some(node) = p.node.as_ref().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        if !nodes
+            .iter()
+            .any(|n| Clean::ptr_eq(n, node) || n.as_str() == node.as_str())
+        {
+            nodes.push(node.clone());
+        }
+    }
+    let mut out: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+    out.sort_unstable();
     out
 }
 

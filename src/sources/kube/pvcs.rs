@@ -467,7 +467,7 @@ async fn poll_usage_loop(
     let mut bodies = SummaryCache::default();
     loop {
         tick.tick().await;
-        let nodes = usage_nodes(&pods.claim_users());
+        let nodes = pods.claim_nodes();
         let map = poll_usage_cached(&target, &nodes, target.request_timeout, &mut bodies).await;
         if out.is_closed() {
             return;

@@ -15,7 +15,7 @@ use crate::config::PodRules;
 use crate::domain::compact::{CompactPod, Stamp};
 use crate::domain::pods::{PodKey, PodRow, sort_by_danger};
 use crate::domain::text::{Clean, Interner};
-use crate::rules::pods::{NextChange, PodHistory, row_with_next};
+use crate::rules::pods::{NextChange, PodHistory, row_with_status};
 
 /// Evaluates one pod at `now` with its history (updated: restarts seen, troubles first seen).
 pub fn evaluate_pod(
@@ -38,7 +38,7 @@ fn evaluate_pod_next(
     let full = pod.to_pod();
     let st = crate::domain::pods::kubectl_status(&full);
     history.observe_restarts(now, st.restarts);
-    let (mut r, next) = row_with_next(&full, Some(history), rules, now);
+    let (mut r, next) = row_with_status(&full, st, Some(history), rules, now);
     let pending = crate::rules::pods::threshold_trouble_keys(&full);
     history.mark_seen(r.reasons.iter().map(|r| r.rule.name()).chain(pending), now);
     share_text(&mut r, pod, text);
@@ -128,21 +128,27 @@ fn time_sensitive(pod: &CompactPod, row: &PodRow) -> bool {
     !settled
 }
 
-/// What one row looked like, without its wording: a change here is sent at once.
-fn material(r: &PodRow) -> impl PartialEq + '_ {
-    (
-        r.level,
-        &r.status,
-        &r.ready,
-        r.restarts,
-        r.last_restart,
-        &r.node,
-        &r.phase,
-        r.reasons
+/// Whether two rows of a pod differ in more than their wording (a change here is sent at
+/// once): compared in place, without collecting either row's reasons.
+fn material_change(a: &PodRow, b: &PodRow) -> bool {
+    fn head(r: &PodRow) -> impl PartialEq + '_ {
+        (
+            r.level,
+            &r.status,
+            &r.ready,
+            r.restarts,
+            r.last_restart,
+            &r.node,
+            &r.phase,
+        )
+    }
+    let reason = |x: &crate::domain::pods::PodReason| (x.rule, x.level, x.since);
+    head(a) != head(b)
+        || !a
+            .reasons
             .iter()
-            .map(|x| (x.rule, x.level, x.since))
-            .collect::<Vec<_>>(),
-    )
+            .map(reason)
+            .eq(b.reasons.iter().map(reason))
 }
 
 /// A pod's place in the recheck schedule, ordered by time, then by when it was scheduled:
@@ -237,7 +243,7 @@ impl RowBook {
                     evaluate_pod_next(&t.pod, &mut t.history, rules, now, &mut self.text);
                 t.recheck =
                     time_sensitive(&t.pod, &row).then(|| Stamp::ceil(recheck_at(next, now)));
-                let material_change = material(&row) != material(&t.row);
+                let material_change = material_change(&row, &t.row);
                 if !material_change && row.reasons != t.row.reasons {
                     self.text_changed = true;
                 }
@@ -348,5 +354,66 @@ impl RowBook {
             self.tracked.values().map(|t| Arc::clone(&t.row)).collect();
         order.sort_by(|a, b| crate::domain::pods::danger_order(a, b));
         order
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Level;
+    use crate::domain::pods::{PodReason, PodRule};
+
+    fn row() -> PodRow {
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n"},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": "Running"}
+        }))
+        .expect("a pod");
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
+        crate::rules::pods::row(&pod, None, &PodRules::default(), now)
+    }
+
+    fn reason(rule: PodRule, text: &str, since: i64) -> PodReason {
+        PodReason {
+            rule,
+            level: Level::Warning,
+            text: text.into(),
+            since: Some(Timestamp::from_second(since).expect("in range")),
+            value: 1.0,
+            threshold: 0.0,
+        }
+    }
+
+    #[test]
+    fn only_more_than_wording_is_a_material_change() {
+        let mut a = row();
+        a.reasons = vec![reason(PodRule::NotReady, "not Ready for 3m", 1_800_000_000)];
+        let mut b = a.clone();
+        assert!(!material_change(&a, &b));
+        // Wording and measured value only: not material.
+        b.reasons[0].text = "not Ready for 4m".into();
+        b.reasons[0].value = 240.0;
+        assert!(!material_change(&a, &b));
+        // A reason's start, its level, a reason more or less, the status: material.
+        let mut c = b.clone();
+        c.reasons[0].since = Some(Timestamp::from_second(1_800_000_001).expect("in range"));
+        assert!(material_change(&a, &c));
+        let mut c = b.clone();
+        c.reasons[0].level = Level::Critical;
+        assert!(material_change(&a, &c));
+        let mut c = b.clone();
+        c.reasons
+            .push(reason(PodRule::Pending, "Pending for 6m", 1_800_000_000));
+        assert!(material_change(&a, &c) && material_change(&c, &a));
+        let mut c = b.clone();
+        c.reasons.clear();
+        assert!(material_change(&a, &c));
+        let mut c = b.clone();
+        c.status = Clean::new("Error");
+        assert!(material_change(&a, &c));
+        let mut c = b;
+        c.restarts += 1;
+        assert!(material_change(&a, &c));
     }
 }
