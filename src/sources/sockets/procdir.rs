@@ -128,27 +128,16 @@ impl PidPath {
     /// `leaf` is one of this module's callers' fixed names (`fd`, `limits`, `comm`); one too
     /// long for the buffer, or with a NUL, gives `None`.
     pub fn new(pid: u32, leaf: &str) -> Option<PidPath> {
-        let mut digits = [0u8; 10];
-        let mut n = pid;
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let digits = &digits[at..];
-        let leaf = leaf.as_bytes();
-        let len = digits.len() + 1 + leaf.len();
+        use std::io::Write;
         let mut buf = [0u8; 48];
-        if len >= buf.len() || leaf.contains(&0) {
+        if leaf.as_bytes().contains(&0) {
             return None;
         }
-        buf[..digits.len()].copy_from_slice(digits);
-        buf[digits.len()] = b'/';
-        buf[digits.len() + 1..len].copy_from_slice(leaf);
+        // Writing into the array's slice: no allocation; too long fails (and keeps a NUL).
+        let room = buf.len() - 1;
+        let mut w = &mut buf[..room];
+        write!(w, "{pid}/{leaf}").ok()?;
+        let len = room - w.len();
         Some(PidPath { buf, len })
     }
 
