@@ -85,9 +85,11 @@ mod lean;
 pub use lean::*;
 
 mod store;
+mod summary;
 mod usage;
 
 pub use store::{Compact, CompactStore, CompactWriter};
+pub use summary::*;
 pub use usage::*;
 
 pub fn user_of(u: &ClaimUser) -> PvcUser {
