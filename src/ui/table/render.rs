@@ -163,17 +163,18 @@ pub fn render<'c, C: Column, T: Into<CellText<'c>>>(
         draw_cell(buf, r, h, &specs[i], ctx.sym.ellipsis);
     }
     let mut y = area.y + 1;
+    // One row's cells, gathered before any is drawn (a vanished row is skipped whole, as a
+    // `Table` without it); the vector is reused from row to row.
+    let mut cells: Vec<CellText<'c>> = Vec::with_capacity(columns.len());
     'rows: for (n, &row) in visible.iter().enumerate() {
         if y >= area.bottom() {
             break;
         }
-        // A vanished row is skipped before anything of it is drawn (as a `Table` without it).
-        let mut cells: [Option<CellText<'c>>; 16] = Default::default();
-        let mut many: Vec<CellText<'c>> = Vec::new();
-        for (k, &(i, r)) in columns.iter().enumerate() {
+        cells.clear();
+        for &(i, r) in &columns {
             let Some(col) = C::at(i) else { continue 'rows };
             let text = match measured.get_mut(i).and_then(Option::as_mut) {
-                Some(cells) => match cells.get_mut(n).and_then(Option::take) {
+                Some(measured) => match measured.get_mut(n).and_then(Option::take) {
                     Some(c) if c.width() <= r.width as usize => Some(c),
                     Some(_) => cell(row, col, r.width),
                     // The row vanished while measuring.
@@ -182,10 +183,7 @@ pub fn render<'c, C: Column, T: Into<CellText<'c>>>(
                 None => cell(row, col, r.width),
             };
             let Some(text) = text else { continue 'rows };
-            match cells.get_mut(k) {
-                Some(slot) => *slot = Some(text),
-                None => many.push(text),
-            }
+            cells.push(text);
         }
         let row_area = Rect {
             y,
@@ -195,15 +193,8 @@ pub fn render<'c, C: Column, T: Into<CellText<'c>>>(
         if cursor == Some(off + n) {
             buf.set_style(row_area, ctx.theme.selection);
         }
-        let mut many = many.into_iter();
-        for (k, &(i, r)) in columns.iter().enumerate() {
-            let text = match cells.get_mut(k) {
-                Some(slot) => slot.take(),
-                None => many.next(),
-            };
-            if let Some(text) = text {
-                draw_cell(buf, Rect { y, ..r }, text, &specs[i], ctx.sym.ellipsis);
-            }
+        for (text, &(i, r)) in cells.drain(..).zip(&columns) {
+            draw_cell(buf, Rect { y, ..r }, text, &specs[i], ctx.sym.ellipsis);
         }
         y += 1;
     }
